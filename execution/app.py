@@ -1,0 +1,146 @@
+"""Composition root: settings -> venues, feed, state sink, engine. The only place that wires edges
+to the core; `execution.executor` and `execution.replay` are thin entry points over it."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from execution import logs
+from execution.control import ControlState, hold
+from execution.engine import Engine, SymbolKey
+from execution.exchanges.base import Venue
+from execution.exchanges.paper import PaperVenue
+from execution.feeds.base import Feed
+from execution.feeds.market_files import discover
+from execution.feeds.replay import ReplayFeed
+from execution.feeds.synthetic import GeneratedFeed, SyntheticMarket
+from execution.settings import VENUES, ConfigError, Settings
+from execution.state.atomic import read_json, read_lines
+from execution.state.layout import COLLECTION_FILES
+from execution.state.local import LocalStore
+from execution.state.store import StateSink
+
+EXIT_CONFIG = 2
+
+
+class StateConflict(Exception):
+    """STATE_DIR holds another run's state: refusing to mix two books."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    feed: Feed
+    sink: StateSink
+    venues: dict[str, Venue]
+    resumed_from_ts: int
+
+
+def paper_venues(s: Settings) -> dict[str, PaperVenue]:
+    """One paper account per venue. The screener venue gets the fund's capital; the other
+    venue gets the same amount so both legs of an arbitrage have margin."""
+    out = {}
+    for name in VENUES:
+        vc = s.venues[name]
+        filters = {sym: f for (v, sym), f in s.filters.items() if v == name}
+        leverage = {sym: cfg.target_leverage for sym, cfg in s.symbols.items() if cfg.venue == name}
+        out[name] = PaperVenue(
+            name, s.initial_capital_usdt, filters, vc.fees, slippage_bps=vc.slippage_bps,
+            half_spread_bps=vc.half_spread_bps, default_leverage=s.default_strategy.leverage, leverage=leverage,
+        )
+    return out
+
+
+def build_venues(s: Settings) -> dict[str, Venue]:
+    if s.profile == "paper":
+        return dict(paper_venues(s))
+    raise ConfigError(".env", "PROFILE", "paper (the testnet and live venue adapters are not built yet: see README "
+                      "'Not finished yet')", s.profile)
+
+
+def screener_universe(s: Settings, available: Iterable[SymbolKey]) -> list[SymbolKey]:
+    """Configured symbols on the screener venue that the feed has; for a market directory with
+    none of them, every symbol of its screener venue (or of the first venue it has)."""
+    available = sorted(set(available))
+    configured = [(s.symbol_config(sym).venue, sym) for sym in s.symbols]
+    chosen = [k for k in configured if k in available]
+    if chosen:
+        return chosen
+    on_venue = [k for k in available if k[0] == s.screener_venue]
+    if on_venue:
+        return on_venue
+    first = available[0][0] if available else s.screener_venue
+    return [k for k in available if k[0] == first]
+
+
+def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[SymbolKey], str]:
+    if s.feed == "generated":
+        feed = GeneratedFeed(seed=s.seed, start_ms=start_ms)
+        available = [(v, sym) for spec in feed.market.assets for v, sym, _ in SyntheticMarket.venue_symbols(spec.spec)]
+        return feed, available, f"generated:seed={s.seed}:start={feed.market.t}"
+    if s.feed == "replay":
+        assert s.market_dir is not None
+        if not s.market_dir.is_dir():
+            raise ConfigError(".env", "MARKET_DIR", "an existing market directory", str(s.market_dir))
+        series = discover(s.market_dir)
+        if not any(x.kind == "15m" for x in series):
+            raise ConfigError(".env", "MARKET_DIR", "a market directory with <venue>/<SYMBOL>_15m.csv[.gz] files",
+                              str(s.market_dir))
+        feed = ReplayFeed(s.market_dir, series)
+        return feed, feed.symbols("15m"), f"replay:{s.market_dir.resolve()}"
+    raise ConfigError(".env", "FEED", "generated or replay (the live feed is not built yet: see README)", s.feed)
+
+
+def journaled_ids_after(state_dir: Path, seq: int) -> set[str]:
+    """Ids of journal records written after a snapshot: a resumed run must not write them again."""
+    out: set[str] = set()
+    for name in COLLECTION_FILES.values():
+        for rec in read_lines(state_dir / name):
+            if rec.get("seq", 0) > seq and "id" in rec:
+                out.add(rec["id"])
+    return out
+
+
+def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = True) -> Runtime:
+    venues = build_venues(s)
+    feed, available, run_label = build_feed(s)
+    state_dir = s.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    snap_path = state_dir / "synced_state.json"
+    snap = None
+    if snap_path.exists():
+        try:
+            snap = read_json(snap_path)
+        except (OSError, ValueError) as exc:
+            raise StateConflict(f"{snap_path} is unreadable ({exc}); move it away to start fresh") from None
+        if snap.get("run") != run_label:
+            raise StateConflict(
+                f"{state_dir} holds the state of another run ({snap.get('run')!r}, this one is {run_label!r}); "
+                "use another STATE_DIR (or --state-dir), or move the old one away")
+    if sink is None:
+        sink = LocalStore(state_dir)
+    universe = screener_universe(s, available)
+    control = ControlState()
+    engine = Engine(s, venues, sink, universe=universe, control_state=control, run_label=run_label)
+    resumed = 0
+    log = logs.get()
+    if snap is not None:
+        engine.restore(snap, journaled_ids_after(state_dir, snap.get("seq", 0)))
+        resumed = snap["market_ts"]
+        log.info("[state] resuming run %s from market_ts=%d (seq=%d); earlier events only warm indicators",
+                 run_label, resumed, snap.get("seq", 0))
+    if s.profile == "live":
+        hold(engine.control, "live profile always starts in HOLD; reconcile, then two-man resume", "startup", 0)
+        log.warning("[control] live profile: starting in HOLD")
+    log.info("[state] primary store: local %s", state_dir.resolve())
+    log.info("[executor] profile=%s safe_mode=%s dry_run=%s feed=%s universe=%s", s.profile, s.safe_mode, s.dry_run,
+             run_label, ",".join(f"{v}:{sym}" for v, sym in sorted(universe)))
+    return Runtime(s, engine, feed, sink, venues, resumed)
+
+
+def fail_config(exc: Exception) -> int:
+    print(str(exc), file=sys.stderr)
+    return EXIT_CONFIG

@@ -1,0 +1,122 @@
+"""Trading modes and the two-man resume. A pure state machine: commands in, new state + answer out.
+
+RUN: trading. HOLD: no new risk (cancels and reduce-only closes still go). Kill: HOLD + flatten.
+Leaving HOLD takes two different people: `resume-request` (operator A, reason), then
+`resume-confirm` (operator B != A, with APPROVE_TOKEN, within the request's lifetime), then
+`resume` sets RUN. Every refusal says why.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import asdict, dataclass, field
+
+RUN = "RUN"
+HOLD = "HOLD"
+RESUME_REQUEST_TTL_MS = 15 * 60_000
+
+
+@dataclass
+class ControlState:
+    mode: str = RUN
+    reason: str = ""
+    since_ms: int = 0
+    by: str = ""
+    kill: bool = False
+    flatten_pending: bool = False
+    breakers: list[dict] = field(default_factory=list)
+    resume_request: dict | None = None
+    resume_approved: dict | None = None
+
+    def to_doc(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "ControlState":
+        known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    @property
+    def holding(self) -> bool:
+        return self.mode == HOLD
+
+
+@dataclass(frozen=True)
+class Answer:
+    ok: bool
+    message: str
+
+
+def hold(state: ControlState, reason: str, by: str, now: int) -> Answer:
+    if not reason.strip():
+        return Answer(False, "hold needs a reason")
+    state.mode, state.reason, state.since_ms, state.by = HOLD, reason, now, by
+    state.resume_request = None
+    state.resume_approved = None
+    return Answer(True, f"HOLD set by {by}: {reason}")
+
+
+def trip(state: ControlState, breaker: str, detail: str, now: int) -> bool:
+    """A breaker trips HOLD by itself. Returns True when this call changed the mode."""
+    already = any(b["name"] == breaker for b in state.breakers)
+    if not already:
+        state.breakers.append({"name": breaker, "detail": detail, "ts": now})
+    if state.mode == HOLD and already:
+        return False
+    changed = state.mode != HOLD
+    state.mode, state.reason, state.since_ms, state.by = HOLD, f"breaker {breaker}: {detail}", now, "breaker"
+    state.resume_request = None
+    state.resume_approved = None
+    return changed
+
+
+def kill(state: ControlState, reason: str, by: str, now: int) -> Answer:
+    hold(state, reason or "kill switch", by, now)
+    state.kill = True
+    state.flatten_pending = True
+    return Answer(True, f"KILL by {by}: HOLD and flatten everything")
+
+
+def request_resume(state: ControlState, operator: str, reason: str, now: int) -> Answer:
+    if state.mode != HOLD:
+        return Answer(False, "not in HOLD: nothing to resume")
+    if not operator.strip() or not reason.strip():
+        return Answer(False, "resume-request needs --operator and --reason")
+    state.resume_request = {"operator": operator, "reason": reason, "ts": now,
+                            "expires_ms": now + RESUME_REQUEST_TTL_MS}
+    state.resume_approved = None
+    return Answer(True, f"resume requested by {operator}; a different operator must resume-confirm within "
+                        f"{RESUME_REQUEST_TTL_MS // 60_000} min")
+
+
+def confirm_resume(state: ControlState, operator: str, token: str, expected_token: str, now: int) -> Answer:
+    req = state.resume_request
+    if state.mode != HOLD:
+        return Answer(False, "not in HOLD: nothing to confirm")
+    if req is None:
+        return Answer(False, "no resume request pending: run resume-request first")
+    if now > req["expires_ms"]:
+        state.resume_request = None
+        return Answer(False, f"resume request by {req['operator']} expired; request again")
+    if not operator.strip() or operator.strip().lower() == req["operator"].strip().lower():
+        return Answer(False, f"resume-confirm must come from a different operator than {req['operator']}")
+    if not expected_token:
+        return Answer(False, "APPROVE_TOKEN is not configured on the executor: resume is disabled")
+    if not hmac.compare_digest(token.encode(), expected_token.encode()):
+        return Answer(False, "wrong or missing approval token")
+    state.resume_approved = {"requested_by": req["operator"], "confirmed_by": operator, "ts": now}
+    state.resume_request = None
+    return Answer(True, f"resume approved by {operator} (requested by {req['operator']}); run resume to set RUN")
+
+
+def resume(state: ControlState, operator: str, now: int) -> Answer:
+    if state.mode == RUN:
+        return Answer(False, "already RUN")
+    if state.resume_approved is None:
+        return Answer(False, "resume needs an approved two-man request (resume-request, then resume-confirm)")
+    if state.flatten_pending:
+        return Answer(False, "flatten still in progress; resume after positions are closed")
+    state.mode, state.reason, state.since_ms, state.by = RUN, "", now, operator
+    state.kill = False
+    state.breakers = []
+    state.resume_approved = None
+    return Answer(True, f"RUN resumed by {operator}")

@@ -1,0 +1,103 @@
+"""The one interface every venue implements (paper, Binance USD-M, OKX perpetual swaps).
+
+Everything crosses it in the unified model of `execution.models`: base-unit quantities,
+`Decimal` prices, side + position side, epoch-ms times. Errors cross it as the typed
+exceptions of `execution.exchanges.errors`.
+
+Fills and funding payments are *pulled* (`drain_fills`, `drain_funding`): the paper venue
+produces them as market data arrives, a live adapter from order responses and its user stream.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from execution.models import (
+    Balance, BookTop, FeeSchedule, Fill, FundingInfo, FundingPayment, MarginType, Order, OrderRequest,
+    Position, SymbolFilters,
+)
+
+
+class Venue(ABC):
+    name: str
+    #: True when orders reach a real matching engine (testnet counts: it is a real venue).
+    is_exchange: bool = False
+
+    # -- time and health -------------------------------------------------------------------
+    @abstractmethod
+    def server_time_ms(self) -> int: ...
+
+    def ping(self) -> bool:
+        self.server_time_ms()
+        return True
+
+    # -- reference data --------------------------------------------------------------------
+    @abstractmethod
+    def filters(self, symbol: str) -> SymbolFilters: ...
+
+    @abstractmethod
+    def fees(self, symbol: str) -> FeeSchedule: ...
+
+    @abstractmethod
+    def funding(self, symbol: str) -> FundingInfo: ...
+
+    @abstractmethod
+    def book_top(self, symbol: str) -> BookTop: ...
+
+    # -- account configuration -------------------------------------------------------------
+    @abstractmethod
+    def is_dual_side(self) -> bool:
+        """True when the account is in hedge (dual-side / long_short) position mode."""
+
+    @abstractmethod
+    def set_dual_side(self, enabled: bool) -> bool:
+        """Returns True if something changed; "no need to change" is success, not an error."""
+
+    @abstractmethod
+    def margin_type(self, symbol: str) -> MarginType: ...
+
+    @abstractmethod
+    def set_margin_type(self, symbol: str, margin_type: MarginType) -> bool: ...
+
+    @abstractmethod
+    def leverage(self, symbol: str) -> int: ...
+
+    @abstractmethod
+    def set_leverage(self, symbol: str, leverage: int) -> bool: ...
+
+    # -- orders ----------------------------------------------------------------------------
+    @abstractmethod
+    def place_order(self, request: OrderRequest) -> Order:
+        """Send one order. Raises a typed VenueError; UnknownOutcome means: query by
+        client_order_id before anything is sent again."""
+
+    @abstractmethod
+    def cancel_order(self, symbol: str, client_order_id: str) -> Order: ...
+
+    @abstractmethod
+    def cancel_all(self, symbol: str) -> int:
+        """Cancel every open order on the symbol; returns how many were open."""
+
+    @abstractmethod
+    def get_order(self, symbol: str, client_order_id: str) -> Order | None:
+        """None when the venue does not know the id (the order never arrived)."""
+
+    @abstractmethod
+    def open_orders(self, symbol: str | None = None) -> list[Order]: ...
+
+    # -- account ---------------------------------------------------------------------------
+    @abstractmethod
+    def positions(self) -> list[Position]:
+        """Non-zero positions, one per (symbol, position side)."""
+
+    @abstractmethod
+    def balance(self) -> Balance: ...
+
+    # -- events ----------------------------------------------------------------------------
+    def drain_fills(self) -> list[Fill]:
+        return []
+
+    def drain_funding(self) -> list[FundingPayment]:
+        return []
+
+    def close(self) -> None:
+        """Release connections; the venue object is not used afterwards."""
+

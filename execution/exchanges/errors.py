@@ -1,0 +1,74 @@
+"""Typed venue errors: every adapter maps its venue's codes to these, so the core reacts to the
+meaning (retry, resync clock, back off, reconcile) and never to a venue's numbers."""
+from __future__ import annotations
+
+
+class VenueError(Exception):
+    """Base: `code` is the venue's own code as text (e.g. "-4164", "51008", "HTTP 429")."""
+
+    retryable = False
+
+    def __init__(self, venue: str, code: str | int, message: str):
+        self.venue = venue
+        self.code = str(code)
+        self.message = message
+        super().__init__(f"{venue} code={self.code}: {message}")
+
+
+class FilterFailure(VenueError):
+    """Price/quantity/notional outside the instrument's filters (-1013, -1111, -4164, OKX 51020...)."""
+
+
+class PositionSideMismatch(VenueError):
+    """positionSide does not match the account's position mode (-4061)."""
+
+
+class ReduceOnlyRejected(VenueError):
+    """reduceOnly refused (-1106 in hedge mode; -2022 nothing to reduce; OKX 51169...)."""
+
+
+class InsufficientMargin(VenueError):
+    """-2019 / OKX 51008."""
+
+
+class AuthError(VenueError):
+    """Bad key, signature, IP or permission (-2014, -2015, -1022, OKX 50111-50113...)."""
+
+
+class RateLimited(VenueError):
+    """-1003, HTTP 429/418, OKX 50011: back off for `retry_after_s` before any new request."""
+
+    retryable = True
+
+    def __init__(self, venue: str, code: str | int, message: str, retry_after_s: float = 1.0):
+        super().__init__(venue, code, message)
+        self.retry_after_s = retry_after_s
+
+
+class ClockSkew(VenueError):
+    """-1021 / OKX 50102: the request timestamp is outside the venue's window."""
+
+    retryable = True
+
+
+class UnknownOutcome(VenueError):
+    """Timeout, 5xx or disconnect after sending: the order may or may not exist. Reconcile by
+    client order id before sending anything again."""
+
+
+class OrderNotFound(VenueError):
+    """-2011 / -2013 / OKX 51603."""
+
+
+class VenueUnavailable(VenueError):
+    """The venue refused before processing (maintenance, 503 before send): safe to retry later."""
+
+    retryable = True
+
+
+class SafeModeRefused(VenueError):
+    """SAFE_MODE is on: no live order leaves the process."""
+
+
+class BadRequest(VenueError):
+    """Any other rejection: a bug or a venue rule we do not model; never retried."""

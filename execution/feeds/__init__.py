@@ -1,0 +1,1 @@
+"""Market data feeds: replay of recorded files, the generated market, live streams."""

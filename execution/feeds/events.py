@@ -1,0 +1,68 @@
+"""Events that enter the core. Every event carries its own time (`ts`, epoch ms): the core never
+reads a clock, so a replay runs as fast as the CPU allows and tests are deterministic."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Order of events that share a timestamp: a candle closing at T is the price at T, funding at T
+# is exchanged on the positions held at T, book tops are the newest information.
+RANK_CANDLE = 0
+RANK_FUNDING = 1
+RANK_BOOK = 2
+RANK_ISSUE = -1  # a gap or bad row is known before the candle that follows it
+
+
+@dataclass(frozen=True, slots=True)
+class CandleClosed:
+    ts: int  # close time = open_time + timeframe
+    venue: str
+    symbol: str
+    open_time: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    rank = RANK_CANDLE
+
+
+@dataclass(frozen=True, slots=True)
+class FundingSettled:
+    ts: int
+    venue: str
+    symbol: str
+    rate: float
+    rank = RANK_FUNDING
+
+
+@dataclass(frozen=True, slots=True)
+class BookUpdate:
+    ts: int
+    venue: str
+    symbol: str
+    bid: float
+    bid_qty: float
+    ask: float
+    ask_qty: float
+    recv_ts: int = 0
+    rank = RANK_BOOK
+
+
+@dataclass(frozen=True, slots=True)
+class FeedIssue:
+    """Bad or missing market data: reported as a `[feed]` line, never raised into the loop.
+
+    kind: gap | duplicate | non_monotonic | bad_value | parse_error | unit | recovered | stale
+    `reset` asks the core to re-warm the symbol's indicators (the series is no longer contiguous).
+    """
+
+    ts: int
+    venue: str
+    symbol: str
+    kind: str
+    detail: str
+    reset: bool = False
+    rank = RANK_ISSUE
+
+
+Event = CandleClosed | FundingSettled | BookUpdate | FeedIssue

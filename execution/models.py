@@ -1,0 +1,270 @@
+"""The unified trading model shared by the core, the venue adapters and the state sink.
+
+Quantities are always in base units (BTC, ETH, ...) whatever the venue: OKX contracts are
+converted with ctVal inside the OKX adapter only. Prices and quantities that reach a venue are
+`Decimal`; indicator maths elsewhere stays in float. Times are UTC epoch milliseconds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+
+class Side(str, Enum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+    @property
+    def opposite(self) -> "Side":
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class PositionSide(str, Enum):
+    """Hedge-mode book: LONG and SHORT are separate positions on the same symbol."""
+
+    LONG = "LONG"
+    SHORT = "SHORT"
+
+    @property
+    def opening_side(self) -> Side:
+        return Side.BUY if self is PositionSide.LONG else Side.SELL
+
+    @property
+    def closing_side(self) -> Side:
+        return Side.SELL if self is PositionSide.LONG else Side.BUY
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is PositionSide.LONG else -1
+
+
+class OrderType(str, Enum):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+
+
+class TimeInForce(str, Enum):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+    POST_ONLY = "GTX"  # Binance's name for post-only; OKX maps it to ordType=post_only
+
+
+class OrderStatus(str, Enum):
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    UNKNOWN = "UNKNOWN"  # outcome not known yet: stays in flight until reconciled
+
+    @property
+    def is_final(self) -> bool:
+        return self in (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED)
+
+
+class MarginType(str, Enum):
+    ISOLATED = "ISOLATED"
+    CROSS = "CROSSED"
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolFilters:
+    """A venue's trading rules for one instrument, in base units.
+
+    For OKX, `contract_value` is ctVal (base units per contract) and step/min quantities are
+    lotSz/minSz already multiplied by ctVal, so the core never sees contracts.
+    """
+
+    venue: str
+    symbol: str
+    tick_size: Decimal
+    step_size: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    min_notional: Decimal
+    market_step_size: Decimal | None = None
+    market_max_qty: Decimal | None = None
+    contract_value: Decimal = Decimal(1)
+    min_price: Decimal = Decimal(0)
+    max_price: Decimal = Decimal(0)  # 0 = no upper bound
+    source: str = "venue"  # venue | config | derived
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    maker_rate: Decimal
+    taker_rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    venue: str
+    symbol: str
+    side: Side
+    position_side: PositionSide
+    order_type: OrderType
+    quantity: Decimal
+    client_order_id: str
+    intent_id: str
+    price: Decimal | None = None
+    time_in_force: TimeInForce | None = None
+    reduce_only: bool = False  # intent: this order may only shrink a position
+
+    @property
+    def is_closing(self) -> bool:
+        return self.side is self.position_side.closing_side
+
+
+@dataclass(slots=True)
+class Order:
+    venue: str
+    symbol: str
+    client_order_id: str
+    status: OrderStatus
+    side: Side
+    position_side: PositionSide
+    order_type: OrderType
+    quantity: Decimal
+    filled_qty: Decimal = Decimal(0)
+    avg_price: Decimal = Decimal(0)
+    price: Decimal | None = None
+    venue_order_id: str = ""
+    update_ms: int = 0
+    reject_code: str = ""
+    reject_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    ts: int
+    venue: str
+    symbol: str
+    side: Side
+    position_side: PositionSide
+    qty: Decimal
+    price: Decimal
+    fee_usdt: Decimal
+    realized_pnl_usdt: Decimal
+    client_order_id: str
+    intent_id: str
+    liquidity: str = "taker"
+    simulated: bool = True
+
+    def record(self) -> dict:
+        return {
+            "kind": "fill",
+            "id": f"{self.venue}:{self.client_order_id}:{self.ts}:{self.qty}",
+            "ts": self.ts,
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "side": self.side.value,
+            "position_side": self.position_side.value,
+            "qty": self.qty,
+            "price": self.price,
+            "fee_usdt": self.fee_usdt,
+            "realized_pnl_usdt": self.realized_pnl_usdt,
+            "client_order_id": self.client_order_id,
+            "intent_id": self.intent_id,
+            "liquidity": self.liquidity,
+            "status": "simulated" if self.simulated else "filled",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FundingPayment:
+    ts: int
+    venue: str
+    symbol: str
+    position_side: PositionSide
+    qty: Decimal
+    mark_price: Decimal
+    rate: Decimal
+    amount_usdt: Decimal  # positive = received, negative = paid
+
+    def record(self) -> dict:
+        return {
+            "kind": "funding",
+            "id": f"{self.venue}:{self.symbol}:{self.position_side.value}:{self.ts}",
+            "ts": self.ts,
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "position_side": self.position_side.value,
+            "qty": self.qty,
+            "mark_price": self.mark_price,
+            "rate": self.rate,
+            "amount_usdt": self.amount_usdt,
+        }
+
+
+@dataclass(slots=True)
+class Position:
+    venue: str
+    symbol: str
+    position_side: PositionSide
+    qty: Decimal  # base units, always >= 0; the side says the direction
+    entry_price: Decimal
+    mark_price: Decimal = Decimal(0)
+    leverage: int = 1
+    opened_ts: int = 0
+
+    @property
+    def unrealized_pnl(self) -> Decimal:
+        if not self.qty or not self.mark_price:
+            return Decimal(0)
+        return (self.mark_price - self.entry_price) * self.qty * self.position_side.sign
+
+    @property
+    def notional(self) -> Decimal:
+        return self.qty * (self.mark_price or self.entry_price)
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    asset: str
+    wallet_balance: Decimal
+    available_balance: Decimal
+    unrealized_pnl: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class FundingInfo:
+    venue: str
+    symbol: str
+    mark_price: Decimal
+    funding_rate: Decimal
+    next_funding_time_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookTop:
+    venue: str
+    symbol: str
+    bid: Decimal
+    bid_qty: Decimal
+    ask: Decimal
+    ask_qty: Decimal
+    ts: int
+
+    @property
+    def mid(self) -> Decimal:
+        return (self.bid + self.ask) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What the strategy wants, before risk and rounding: the unit every order derives from."""
+
+    intent_id: str
+    ts: int
+    venue: str
+    symbol: str
+    side: Side
+    position_side: PositionSide
+    reason: str  # entry | stop_loss | take_profit | flatten | ...
+    quantity: Decimal
+    ref_price: Decimal
+    reduce_only: bool = False
+    meta: dict = field(default_factory=dict)

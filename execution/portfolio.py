@@ -1,0 +1,84 @@
+"""Performance bookkeeping on top of the ledger: peak, drawdown, daily start, 24h change.
+
+Pure: it is told (ts, nav) and never reads a clock. The day boundary for the daily-loss
+breaker is midnight in a configured time zone.
+"""
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+DAY_MS = 86_400_000
+
+
+class Performance:
+    def __init__(self, initial_nav: Decimal, tz: str = "UTC"):
+        self.tz = ZoneInfo(tz)
+        self.peak_nav = initial_nav
+        self.peak_ts = 0
+        self.max_dd_pct = 0.0
+        self.day = ""
+        self.day_start_nav = initial_nav
+        self._next_day_ms = 0
+        self._window: deque[tuple[int, Decimal]] = deque()  # (ts, nav) over the last 24h
+        self._ref: tuple[int, Decimal] | None = None  # newest point at least 24h old
+        self.last_ts = 0
+        self.last_nav = initial_nav
+
+    def update(self, ts: int, nav: Decimal) -> None:
+        if ts >= self._next_day_ms:
+            self._roll_day(ts, nav)
+        if nav > self.peak_nav:
+            self.peak_nav, self.peak_ts = nav, ts
+        dd = self.drawdown_pct(nav)
+        if dd > self.max_dd_pct:
+            self.max_dd_pct = dd
+        w = self._window
+        w.append((ts, nav))
+        cutoff = ts - DAY_MS
+        while w and w[0][0] <= cutoff:
+            self._ref = w.popleft()
+        self.last_ts, self.last_nav = ts, nav
+
+    def _roll_day(self, ts: int, nav: Decimal) -> None:
+        local = datetime.fromtimestamp(ts / 1000, tz=timezone.utc).astimezone(self.tz)
+        self.day = local.strftime("%Y-%m-%d")
+        self.day_start_nav = self.last_nav if self.last_ts else nav
+        midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        self._next_day_ms = int(midnight.timestamp() * 1000)
+
+    def drawdown_pct(self, nav: Decimal) -> float:
+        if self.peak_nav <= 0 or nav >= self.peak_nav:
+            return 0.0
+        return float((self.peak_nav - nav) / self.peak_nav * 100)
+
+    def change_24h(self) -> tuple[Decimal, float, Decimal]:
+        """(abs, pct, reference NAV) against the NAV 24h ago (or the oldest known)."""
+        ref = self._ref[1] if self._ref else (self._window[0][1] if self._window else self.last_nav)
+        delta = self.last_nav - ref
+        pct = float(delta / ref * 100) if ref else 0.0
+        return delta, pct, ref
+
+    def snapshot(self) -> dict:
+        return {
+            "peak_nav": str(self.peak_nav), "peak_ts": self.peak_ts, "max_drawdown_pct": self.max_dd_pct,
+            "day": self.day, "day_start_nav": str(self.day_start_nav), "next_day_ms": self._next_day_ms,
+            "last_ts": self.last_ts, "last_nav": str(self.last_nav),
+            "window": [[t, str(n)] for t, n in self._window],
+            "ref": [self._ref[0], str(self._ref[1])] if self._ref else None,
+        }
+
+    def restore(self, snap: dict) -> None:
+        self.peak_nav = Decimal(snap["peak_nav"])
+        self.peak_ts = int(snap["peak_ts"])
+        self.max_dd_pct = float(snap["max_drawdown_pct"])
+        self.day = snap["day"]
+        self.day_start_nav = Decimal(snap["day_start_nav"])
+        self._next_day_ms = int(snap["next_day_ms"])
+        self.last_ts = int(snap["last_ts"])
+        self.last_nav = Decimal(snap["last_nav"])
+        self._window = deque((int(t), Decimal(n)) for t, n in snap.get("window", []))
+        ref = snap.get("ref")
+        self._ref = (int(ref[0]), Decimal(ref[1])) if ref else None

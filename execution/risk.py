@@ -1,0 +1,85 @@
+"""The risk gate and the breakers. Pure: numbers in, named reasons out.
+
+`entry_rejections` answers whether one new-risk order may go (closing orders never ask);
+`breaker_trips` answers whether the account as a whole must stop taking risk (HOLD).
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
+
+from execution.settings import RiskLimits
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureView:
+    nav: Decimal
+    gross_notional: Decimal
+    symbol_notional: Decimal
+    open_positions: int
+
+
+def entry_rejections(limits: RiskLimits, view: ExposureView, order_notional: Decimal) -> list[str]:
+    out = []
+    if view.open_positions >= limits.max_positions:
+        out.append(f"MAX_POSITIONS: {view.open_positions} open, limit {limits.max_positions}")
+    if view.symbol_notional + order_notional > limits.max_notional_per_symbol_usdt:
+        out.append(f"MAX_NOTIONAL_PER_SYMBOL_USDT: {view.symbol_notional + order_notional:.2f} > "
+                   f"{limits.max_notional_per_symbol_usdt}")
+    gross_after = view.gross_notional + order_notional
+    if gross_after > limits.max_gross_notional_usdt:
+        out.append(f"MAX_GROSS_NOTIONAL_USDT: {gross_after:.2f} > {limits.max_gross_notional_usdt}")
+    if view.nav <= 0:
+        out.append("NAV <= 0")
+    elif gross_after / view.nav > Decimal(str(limits.max_leverage)):
+        out.append(f"MAX_LEVERAGE: gross/NAV {gross_after / view.nav:.2f} > {limits.max_leverage:g}")
+    return out
+
+
+def drawdown_pct(nav: Decimal, peak: Decimal) -> float:
+    return float((peak - nav) / peak * 100) if peak > 0 and nav < peak else 0.0
+
+
+def breaker_trips(limits: RiskLimits, *, nav: Decimal, peak_nav: Decimal, day_start_nav: Decimal,
+                  margin_ratio: float | None = None) -> list[tuple[str, str]]:
+    """Breakers that trip HOLD from account numbers: (name, detail)."""
+    out = []
+    dd = drawdown_pct(nav, peak_nav)
+    if dd >= limits.kill_dd_pct:
+        out.append(("drawdown", f"drawdown {dd:.2f}% from peak {peak_nav:.2f} >= KILL_DD_PCT {limits.kill_dd_pct:g}"))
+    if day_start_nav > 0:
+        day_loss = float((day_start_nav - nav) / day_start_nav * 100)
+        if day_loss >= limits.kill_daily_loss_pct:
+            out.append(("daily_loss", f"daily loss {day_loss:.2f}% >= KILL_DAILY_LOSS_PCT {limits.kill_daily_loss_pct:g}"))
+    if margin_ratio is not None and margin_ratio < limits.min_margin_ratio:
+        out.append(("margin_stress", f"equity/maintenance margin {margin_ratio:.2f} < MIN_MARGIN_RATIO "
+                                     f"{limits.min_margin_ratio:g}"))
+    return out
+
+
+class RateWindow:
+    """Events in the last `window_ms` of event time; the event that would cross the limit is refused."""
+
+    __slots__ = ("limit", "window_ms", "_times")
+
+    def __init__(self, limit: int, window_ms: int = 60_000):
+        self.limit = limit
+        self.window_ms = window_ms
+        self._times: deque[int] = deque()
+
+    def _trim(self, now: int) -> None:
+        while self._times and self._times[0] <= now - self.window_ms:
+            self._times.popleft()
+
+    def allow(self, now: int) -> bool:
+        """Record and allow, or refuse without recording."""
+        self._trim(now)
+        if len(self._times) >= self.limit:
+            return False
+        self._times.append(now)
+        return True
+
+    def count(self, now: int) -> int:
+        self._trim(now)
+        return len(self._times)

@@ -1,0 +1,1 @@
+"""Trading state: local JSON (always written first) and the Firestore mirror."""

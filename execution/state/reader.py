@@ -1,0 +1,88 @@
+"""Read-side of the state: what the dashboard, the heartbeat and the operator CLI see.
+
+`LocalReader` reads STATE_DIR. Every answer says where it came from and how old it is, so a
+reader can show "local, 42 s ago" or warn that the executor has gone quiet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from execution import clock
+from execution.state.atomic import read_json, tail_lines
+from execution.state.layout import COLLECTION_FILES, DOCS, day_of
+
+
+@dataclass
+class Snapshot:
+    source: str  # "local" | "firestore"
+    docs: dict[str, dict] = field(default_factory=dict)
+    updated_at_ms: int = 0  # newest executor write (wall clock)
+    read_at_ms: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def age_ms(self) -> int | None:
+        return self.read_at_ms - self.updated_at_ms if self.updated_at_ms else None
+
+    def doc(self, name: str) -> dict:
+        return self.docs.get(name) or {}
+
+    @property
+    def empty(self) -> bool:
+        return not self.docs.get("nav")
+
+
+class LocalReader:
+    source = "local"
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def snapshot(self) -> Snapshot:
+        snap = Snapshot(self.source, read_at_ms=clock.wall_ms())
+        for name in DOCS:
+            path = self.root / "state" / f"{name}.json"
+            try:
+                doc = read_json(path)
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError) as exc:
+                snap.problems.append(f"{path}: unreadable ({exc.__class__.__name__})")
+                continue
+            if isinstance(doc, dict):
+                snap.docs[name] = doc
+                snap.updated_at_ms = max(snap.updated_at_ms, int(doc.get("updated_at_ms") or 0))
+        return snap
+
+    def recent(self, collection: str, n: int) -> list[dict]:
+        return tail_lines(self.root / COLLECTION_FILES[collection], n)
+
+    def recent_trades(self, n: int = 5) -> list[dict]:
+        return self.recent("trades", n)
+
+    def nav_history(self, start_ms: int, end_ms: int) -> list[tuple[int, float, float]]:
+        """(ts, nav, drawdown_pct) points with start_ms <= ts <= end_ms, reading only the days in range."""
+        folder = self.root / "history" / "nav"
+        try:
+            days = sorted(p.stem for p in folder.glob("*.json"))
+        except OSError:
+            return []
+        first, last = day_of(max(start_ms, 0)), day_of(end_ms)
+        out: list[tuple[int, float, float]] = []
+        for day in days:
+            if day < first or day > last:
+                continue
+            try:
+                b = read_json(folder / f"{day}.json")
+            except (OSError, ValueError):
+                continue
+            out.extend((t, n, d) for t, n, d in zip(b.get("ts", []), b.get("nav", []), b.get("dd", []))
+                       if start_ms <= t <= end_ms)
+        return out
+
+    def named(self, name: str) -> dict:
+        try:
+            return read_json(self.root / f"{name}.json")
+        except (OSError, ValueError):
+            return {}
