@@ -1,0 +1,32 @@
+"""Shared test fixtures. Tests that read ../shared/data skip with a clear reason where it is absent."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("HEDGE_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared/data, or skip the test saying what is missing."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"recorded data not available: {path} (../shared/data is absent on this machine)")
+    return path
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+@pytest.fixture
+def config_dir() -> Path:
+    return PROJECT_ROOT / "config"
