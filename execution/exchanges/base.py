@@ -98,6 +98,11 @@ class Venue(ABC):
     def drain_funding(self) -> list[FundingPayment]:
         return []
 
+    def arm_cancel_all_after(self, symbol: str, timeout_ms: int) -> bool:
+        """Dead-man switch: the venue cancels the symbol's open orders if not re-armed within
+        `timeout_ms` (0 disarms). Returns False where the venue has no such feature."""
+        return False
+
     def close(self) -> None:
         """Release connections; the venue object is not used afterwards."""
 
