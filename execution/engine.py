@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from execution import clock, control, ids, logs
 from execution.control import ControlState
-from execution.decision import Decision, decide
+from execution.decision import Decision, candidate_signal, decide
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import UnknownOutcome, VenueError
 from execution.exchanges.paper import PaperVenue
@@ -165,19 +165,18 @@ class Engine:
         key = (c.venue, c.symbol)
         venue = self.venues.get(c.venue)
         warming = c.ts <= self.warming_until_ts
+        close = _dec(c.close)
         if isinstance(venue, PaperVenue):
             if not venue.has_filters(c.symbol):
                 self._add_derived_filters(venue, c)
             if not warming:
                 venue.on_price(c.symbol, c.open_time, _dec(c.open))
-            venue.on_mark(c.symbol, c.ts, _dec(c.close))
+            venue.on_mark(c.symbol, c.ts, close)
         self.last_data_ts[key] = c.ts
         if not warming:
-            self._drain(venue)
-        close = _dec(c.close)
-        self.ledger.mark(c.venue, c.symbol, close)
-        if not warming:
             self.bars += 1
+            self._drain(venue)
+        self.ledger.mark(c.venue, c.symbol, close)
         screener = self.screeners.get(key)
         if screener is None:
             return  # a series we mark to market but do not screen (e.g. OKX for arbitrage)
@@ -196,33 +195,28 @@ class Engine:
             self._check_exit(trade, c)
         if self.cooldown.get(key):
             self.cooldown[key] -= 1
-        if reading is None:
-            return
-        self._on_reading(reading, screener)
+        if reading is not None:
+            self._on_reading(reading, screener, trade)
 
-    def _on_reading(self, r: Reading, screener: SymbolScreener) -> None:
+    def _on_reading(self, r: Reading, screener: SymbolScreener, trade: OpenTrade | None) -> None:
         key = (r.venue, r.symbol)
-        trade = self.trades.get(key)
         in_trade = trade is not None or any(
             f.request.symbol == r.symbol and f.request.venue == r.venue for f in self.in_flight.values())
         side = trade.position_side.value if trade else "-"
         self.cycle_attempted += 1
         self.log.info(screener_line(r, in_trade, side))
-        self.screener_tail.append({
-            "ts": r.ts, "venue": r.venue, "symbol": r.symbol, "timeframe": r.timeframe, "close": r.close,
-            "z": round(r.z, 4), "rsi": round(r.rsi, 2), "atr": r.atr, "atr_pct": round(r.atr_pct, 6),
-            "cross_up": r.cross_up, "cross_down": r.cross_down, "in_trade": in_trade, "side": side,
-        })
-        if len(self.screener_tail) > 4 * SCREENER_TAIL:
-            del self.screener_tail[:-SCREENER_TAIL]
+        tail = self.screener_tail
+        tail.append((r, in_trade, side))
+        if len(tail) > 4 * SCREENER_TAIL:
+            del tail[:-SCREENER_TAIL]
         params = screener.params
+        if candidate_signal(r, params) is None:
+            return
         d = decide(
             r, params, in_trade=in_trade, open_positions=len(self.ledger.positions),
             max_positions=self.s.risk.max_positions, cooldown_left=self.cooldown.get(key, 0),
             symbol_ok=not self.bad_data.get(key, 0), hold_reason=self.control.reason if self.control.holding else None,
         )
-        if d.candidate is None:
-            return
         venue = self.venues[r.venue]
         price = _dec(r.close)
         cfg = self.s.symbol_config(r.symbol, r.venue)
@@ -549,8 +543,8 @@ class Engine:
         sink.put("nav", nav_doc)
         sink.put("positions", self.positions_doc(now))
         sink.put("control", self.control_doc(now))
-        sink.put("screener", {"tail": self.screener_tail[-SCREENER_TAIL:], "last_cycle": self.last_cycle,
-                              "updated_at_ms": now})
+        sink.put("screener", {"tail": [_reading_doc(*x) for x in self.screener_tail[-SCREENER_TAIL:]],
+                              "last_cycle": self.last_cycle, "updated_at_ms": now})
         sink.put("signals", {"latest": self.signals_tail[-SIGNALS_KEPT:], "updated_at_ms": now})
         sink.put("leaderboard", {"symbols": sorted(self.leaderboard.values(), key=lambda r: -r["pnl_usdt"]),
                                  "updated_at_ms": now})
@@ -608,6 +602,14 @@ class Engine:
             venue = self.venues.get(name)
             if isinstance(venue, PaperVenue):
                 venue.restore(vs)
+
+
+def _reading_doc(r: Reading, in_trade: bool, side: str) -> dict:
+    return {
+        "ts": r.ts, "venue": r.venue, "symbol": r.symbol, "timeframe": r.timeframe, "close": r.close,
+        "z": round(r.z, 4), "rsi": round(r.rsi, 2), "atr": r.atr, "atr_pct": round(r.atr_pct, 6),
+        "cross_up": r.cross_up, "cross_down": r.cross_down, "in_trade": in_trade, "side": side,
+    }
 
 
 def _request_doc(r: OrderRequest) -> dict:

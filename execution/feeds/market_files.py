@@ -25,7 +25,8 @@ CANDLE_COLUMNS = ("open_time_ms", "open", "high", "low", "close", "volume")
 FUNDING_COLUMNS = ("funding_time_ms", "funding_rate")
 _FILE_RE = re.compile(r"^(?P<symbol>.+)_(?P<kind>15m|funding)\.csv(?:\.gz)?$")
 SECONDS_CUTOFF = 100_000_000_000  # below this an epoch value is in seconds (year 5138 in ms)
-MAX_ABS_FUNDING_RATE = 0.05  # 5% per settlement: beyond any venue's cap, so a unit error
+MAX_ABS_FUNDING_RATE = 0.05
+INF = math.inf  # 5% per settlement: beyond any venue's cap, so a unit error
 
 
 @dataclass(frozen=True)
@@ -85,21 +86,25 @@ def read_candles(path: Path, venue: str, symbol: str, timeframe_ms: int = 900_00
     with fh:
         try:
             for lineno, row in enumerate(reader, start=2):
-                pos_ts = (prev_open + timeframe_ms) if prev_open is not None else 0
+                pos_ts = (prev_open + timeframe_ms) if prev_open is not None else -1
                 if len(row) < width:
                     if row:
-                        yield FeedIssue(pos_ts, venue, symbol, "parse_error", f"line {lineno}: {len(row)} columns")
+                        yield FeedIssue(max(pos_ts, 0), venue, symbol, "parse_error", f"line {lineno}: {len(row)} columns")
                     continue
                 try:
                     raw_t = float(row[i_t])
                     o, h, l, c, v = float(row[i_o]), float(row[i_h]), float(row[i_l]), float(row[i_c]), float(row[i_v])
                 except ValueError:
-                    yield FeedIssue(pos_ts, venue, symbol, "parse_error", f"line {lineno}: not a number: {row}")
+                    yield FeedIssue(max(pos_ts, 0), venue, symbol, "parse_error", f"line {lineno}: not a number: {row}")
                     continue
                 if not isfinite(raw_t) or raw_t <= 0:
-                    yield FeedIssue(pos_ts, venue, symbol, "parse_error", f"line {lineno}: bad time {row[i_t]!r}")
+                    yield FeedIssue(max(pos_ts, 0), venue, symbol, "parse_error", f"line {lineno}: bad time {row[i_t]!r}")
                     continue
                 t = _to_ms(raw_t)
+                if t == pos_ts and 0.0 < l <= o <= h and l <= c <= h < INF and 0.0 <= v < INF:
+                    prev_open = t  # the common case: the next contiguous, well-formed bar
+                    yield CandleClosed(t + timeframe_ms, venue, symbol, t, o, h, l, c, v)
+                    continue
                 if t != raw_t and not warned_seconds:
                     warned_seconds = True
                     yield FeedIssue(t + timeframe_ms, venue, symbol, "unit",

@@ -7,6 +7,8 @@ from pathlib import Path
 from execution import clock
 from execution.state.atomic import AppendOnlyFile, read_json, write_json
 from execution.state.layout import COLLECTION_FILES, DOCS, NAMED_FILES, day_of
+
+DAY_MS = 86_400_000
 from execution.state.store import StateSink
 
 
@@ -29,6 +31,8 @@ class LocalStore(StateSink):
         self._buckets: dict[str, dict] = {}
         self._dirty_days: set[str] = set()
         self._last_sync = 0
+        self._day = ""
+        self._day_start = -DAY_MS
         self.writes = 0  # document writes done (for cost measurements)
 
     # -- paths ---------------------------------------------------------------------------------
@@ -60,7 +64,11 @@ class LocalStore(StateSink):
         journal.append(record)
 
     def nav_point(self, ts_ms: int, nav: float, drawdown_pct: float) -> None:
-        day = day_of(ts_ms)
+        if self._day_start <= ts_ms < self._day_start + DAY_MS:
+            day = self._day
+        else:
+            day = self._day = day_of(ts_ms)
+            self._day_start = ts_ms - ts_ms % DAY_MS
         bucket = self._buckets.get(day)
         if bucket is None:
             bucket = self._load_bucket(day)
