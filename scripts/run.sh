@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up a fresh machine and run the main job: the executor (paper profile, generated market,
+# local state in ./data) and the dashboard, under a real supervisord. Prints where to look.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+HOME_DIR=$PWD
+RUN_DIR=${RUN_DIR:-$HOME_DIR/run}
+PROGRAMS=${PROGRAMS:-hedge-executor}
+[ -f .env ] || cp .env.example .env
+conf=$(.venv/bin/python scripts/render_supervisor.py --home "$HOME_DIR" --python "$HOME_DIR/.venv/bin/python" \
+       --log-dir "$RUN_DIR/log" --run-dir "$RUN_DIR" --programs "$PROGRAMS")
+ctl=(supervisorctl -c "$conf")
+if "${ctl[@]}" status >/dev/null 2>&1 || [ "$?" = "3" ]; then
+  "${ctl[@]}" reread >/dev/null && "${ctl[@]}" update >/dev/null
+else
+  supervisord -c "$conf"
+fi
+sleep 6
+"${ctl[@]}" status || true
+cat <<MSG
+
+Running under supervisord ($conf).
+  executor log : $RUN_DIR/log/hedge-executor.out.log   (grep '\[screener\]', '\[executor\]', '\[risk\]')
+  state        : $HOME_DIR/data/state/nav.json, positions.json, ...  (history/nav/, trade_log.jsonl)
+  dashboard    : http://127.0.0.1:8501  (put nginx in front for investors: deploy/nginx/)
+  status       : supervisorctl -c $conf status
+  stop         : supervisorctl -c $conf shutdown
+MSG
