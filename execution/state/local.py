@@ -25,6 +25,8 @@ class LocalStore(StateSink):
         self._wall = wall_ms
         (self.root / "state").mkdir(parents=True, exist_ok=True)
         (self.root / "history" / "nav").mkdir(parents=True, exist_ok=True)
+        for stale in self.root.rglob(".*.tmp"):  # left by a process killed mid-write; never read
+            stale.unlink(missing_ok=True)
         self._pending: dict[Path, dict] = {}
         self._last_write: dict[Path, int] = {}
         self._journals: dict[str, AppendOnlyFile] = {}
