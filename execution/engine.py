@@ -200,8 +200,8 @@ class Engine:
 
     def _on_reading(self, r: Reading, screener: SymbolScreener, trade: OpenTrade | None) -> None:
         key = (r.venue, r.symbol)
-        in_trade = trade is not None or any(
-            f.request.symbol == r.symbol and f.request.venue == r.venue for f in self.in_flight.values())
+        in_trade = trade is not None or (bool(self.in_flight) and any(
+            f.request.symbol == r.symbol and f.request.venue == r.venue for f in self.in_flight.values()))
         side = trade.position_side.value if trade else "-"
         self.cycle_attempted += 1
         self.log.info(screener_line(r, in_trade, side))

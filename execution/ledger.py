@@ -67,8 +67,12 @@ class Ledger:
     # -- events ------------------------------------------------------------------------------
     def mark(self, venue: str, symbol: str, price: Decimal) -> None:
         self.marks[(venue, symbol)] = price
-        for side in (PositionSide.LONG, PositionSide.SHORT):
-            pos = self.positions.get((venue, symbol, side))
+        positions = self.positions
+        if positions:
+            pos = positions.get((venue, symbol, PositionSide.LONG))
+            if pos is not None:
+                pos.mark_price = price
+            pos = positions.get((venue, symbol, PositionSide.SHORT))
             if pos is not None:
                 pos.mark_price = price
 

@@ -77,7 +77,8 @@ class PaperVenue(Venue):
 
     def on_price(self, symbol: str, ts: int, price: Decimal) -> None:
         """The next traded price: pending market orders fill here, crossed limits fill too."""
-        self._now = max(self._now, ts)
+        if ts > self._now:
+            self._now = ts
         self._last_price[symbol] = price
         if self._pending:
             still = []
@@ -91,7 +92,8 @@ class PaperVenue(Venue):
             self._match_resting(symbol, ts, price)
 
     def on_mark(self, symbol: str, ts: int, price: Decimal) -> None:
-        self._now = max(self._now, ts)
+        if ts > self._now:
+            self._now = ts
         self._last_price[symbol] = price
         self.account.mark(self.name, symbol, price)
 
