@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from execution import logs
+from execution import clock, control_log, logs
 from execution.control import ControlState, hold
 from execution.engine import Engine, SymbolKey
 from execution.exchanges.base import Venue
@@ -132,9 +132,15 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
         resumed = snap["market_ts"]
         log.info("[state] resuming run %s from market_ts=%d (seq=%d); earlier events only warm indicators",
                  run_label, resumed, snap.get("seq", 0))
+    commands_file = control_log.commands_path(state_dir)
+    start_offset = engine.restored_control_offset if snap is not None else (
+        commands_file.stat().st_size if commands_file.exists() else 0)  # a fresh run ignores old commands
+    engine.commands = control_log.CommandReader(state_dir, start_offset)
+    now = clock.wall_ms()
     if s.profile == "live":
-        hold(engine.control, "live profile always starts in HOLD; reconcile, then two-man resume", "startup", 0)
+        hold(engine.control, "live profile always starts in HOLD; reconcile, then two-man resume", "startup", now)
         log.warning("[control] live profile: starting in HOLD")
+    engine.reconcile(now)
     log.info("[state] primary store: local %s", state_dir.resolve())
     log.info("[executor] profile=%s safe_mode=%s dry_run=%s feed=%s universe=%s", s.profile, s.safe_mode, s.dry_run,
              run_label, ",".join(f"{v}:{sym}" for v, sym in sorted(universe)))

@@ -88,7 +88,9 @@ def request_resume(state: ControlState, operator: str, reason: str, now: int) ->
                         f"{RESUME_REQUEST_TTL_MS // 60_000} min")
 
 
-def confirm_resume(state: ControlState, operator: str, token: str, expected_token: str, now: int) -> Answer:
+def confirm_resume(state: ControlState, operator: str, proof: str, expected_proof: str, now: int) -> Answer:
+    """`proof` is what operator B presented (see control_log.approval_proof); `expected_proof` is
+    what the executor computed from its APPROVE_TOKEN ("" when none is configured)."""
     req = state.resume_request
     if state.mode != HOLD:
         return Answer(False, "not in HOLD: nothing to confirm")
@@ -99,9 +101,9 @@ def confirm_resume(state: ControlState, operator: str, token: str, expected_toke
         return Answer(False, f"resume request by {req['operator']} expired; request again")
     if not operator.strip() or operator.strip().lower() == req["operator"].strip().lower():
         return Answer(False, f"resume-confirm must come from a different operator than {req['operator']}")
-    if not expected_token:
+    if not expected_proof:
         return Answer(False, "APPROVE_TOKEN is not configured on the executor: resume is disabled")
-    if not hmac.compare_digest(token.encode(), expected_token.encode()):
+    if not hmac.compare_digest(proof.encode(), expected_proof.encode()):
         return Answer(False, "wrong or missing approval token")
     state.resume_approved = {"requested_by": req["operator"], "confirmed_by": operator, "ts": now}
     state.resume_request = None

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from execution import clock, control, ids, logs
+from execution import clock, control, control_log, ids, logs
 from execution.control import ControlState
 from execution.decision import Decision, candidate_signal, decide
 from execution.exchanges.base import Venue
@@ -30,11 +30,14 @@ from execution.models import (
     Fill, FundingPayment, Intent, OrderRequest, OrderStatus, OrderType, PositionSide, Side,
 )
 from execution.portfolio import Performance
-from execution.risk import ExposureView, RateWindow, breaker_trips, entry_rejections
+from execution.reconcile import Difference, reconcile_venue
+from execution.risk import ExposureView, RateWindow, account_trips, breaker_trips, entry_rejections
 from execution.rules_sl_tp import Levels, exit_reason, levels
 from execution.screener import Reading, SymbolScreener, screener_line
 from execution.settings import Settings
 from execution.state.store import StateSink
+
+CONTROL_POLL_MS = 200
 
 SymbolKey = tuple[str, str]
 RECOVERY_BARS = 2  # good candles needed after bad data before a symbol may open risk again
@@ -135,10 +138,21 @@ class Engine:
         self._last_publish_wall = 0
         self._last_account_wall = 0
         self.started_wall_ms = wall_ms()
+        self.stale: set[SymbolKey] = set()
+        self.commands: control_log.CommandReader | None = None
+        self._last_control_poll = 0
+        self.notify: Callable[[str], None] = lambda text: None  # ops alerts out (Telegram), never blocking
+        self.reconciliation: list[dict] = []
+        self.restored_control_offset = 0
 
     # ------------------------------------------------------------------------------------------
     # event entry
     def on_event(self, ev: Event) -> None:
+        if self.commands is not None:
+            now = self.wall_ms()
+            if now - self._last_control_poll >= CONTROL_POLL_MS:
+                self._last_control_poll = now
+                self.poll_control()
         if ev.ts > self.cycle_ts:
             if self.cycle_ts:
                 self.end_cycle()
@@ -215,7 +229,8 @@ class Engine:
         d = decide(
             r, params, in_trade=in_trade, open_positions=len(self.ledger.positions),
             max_positions=self.s.risk.max_positions, cooldown_left=self.cooldown.get(key, 0),
-            symbol_ok=not self.bad_data.get(key, 0), hold_reason=self.control.reason if self.control.holding else None,
+            symbol_ok=not self.bad_data.get(key, 0) and key not in self.stale,
+            hold_reason=self.control.reason if self.control.holding else None,
         )
         venue = self.venues[r.venue]
         price = _dec(r.close)
@@ -278,7 +293,8 @@ class Engine:
             return
         self.close_position(c.venue, c.symbol, trade.position_side, reason, c.ts)
 
-    def close_position(self, venue: str, symbol: str, pside: PositionSide, reason: str, ts: int) -> None:
+    def close_position(self, venue: str, symbol: str, pside: PositionSide, reason: str, ts: int,
+                       note: str = "") -> None:
         qty = self.ledger.position_qty(venue, symbol, pside)
         if qty <= 0:
             return
@@ -411,6 +427,21 @@ class Engine:
 
     def on_issue(self, i: FeedIssue) -> None:
         key = (i.venue, i.symbol)
+        if i.kind == "stale":
+            self.log.warning("[feed] %s %s stale: %s (no new risk on it; exits still allowed)", i.venue, i.symbol,
+                             i.detail)
+            self.stale.add(key)
+            screened = {k for k in self.screeners}
+            if screened and screened <= self.stale:
+                self.trip("stale_data", "market data stale on every screened symbol", i.ts)
+            return
+        if i.kind == "recovered":
+            self.log.info("[feed] %s %s recovered: %s", i.venue, i.symbol, i.detail)
+            self.stale.discard(key)
+            return
+        if i.kind == "clock_skew":
+            self.trip("clock_skew", f"{i.venue}: {i.detail}", i.ts)
+            return
         if i.kind == "unit":
             self.log.warning("[feed] %s %s %s: %s", i.venue, i.symbol, i.kind, i.detail)
             return
@@ -441,8 +472,119 @@ class Engine:
     def trip(self, breaker: str, detail: str, ts: int) -> None:
         if control.trip(self.control, breaker, detail, ts):
             self.log.warning("[risk] BREAKER %s tripped: %s -> HOLD", breaker, detail)
-            self._journal("alerts", {"id": f"breaker:{breaker}:{ts}", "ts": ts, "kind": "breaker", "name": breaker,
-                                     "detail": detail})
+            self.alert(f"breaker:{breaker}:{ts}", ts, "breaker", f"BREAKER {breaker}: {detail} -> HOLD", name=breaker)
+
+    def alert(self, alert_id: str, ts: int, kind: str, text: str, **fields) -> None:
+        """Ops alert: journaled (local, then Firestore) and handed to the notifier (Telegram)."""
+        record = {"id": alert_id, "ts": ts, "kind": kind, "text": text, **fields}
+        if alert_id in self.already_journaled:
+            return
+        self._journal("alerts", record)
+        try:
+            self.notify(f"[{self.s.hedge_env}] {text}")
+        except Exception as exc:  # noqa: BLE001 - an alert channel must never stop trading
+            self.log.warning("[control] alert not sent: %s", exc.__class__.__name__)
+
+    # ------------------------------------------------------------------------------------------
+    # operator commands (control log) and flattening
+    def poll_control(self) -> None:
+        assert self.commands is not None
+        for rec, raw in self.commands.poll():
+            if rec is None:
+                self.log.warning("[control] unreadable command line ignored: %.200s", raw)
+                continue
+            try:
+                cmd = control_log.parse(rec)
+            except control_log.BadCommand as exc:
+                self._ack(rec.get("id", "?"), str(rec.get("cmd", "?")), str(rec.get("operator", "")), False, str(exc))
+                continue
+            self.apply_command(cmd)
+
+    def apply_command(self, cmd: control_log.Command) -> None:
+        st, now = self.control, cmd.ts
+        if cmd.cmd == "hold":
+            answer = control.hold(st, cmd.args["reason"], cmd.operator, now)
+        elif cmd.cmd == "resume-request":
+            answer = control.request_resume(st, cmd.operator, cmd.args["reason"], now)
+        elif cmd.cmd == "resume-confirm":
+            token = self.s.secret("APPROVE_TOKEN")
+            expected = control_log.approval_proof(token, cmd.id) if token else ""
+            answer = control.confirm_resume(st, cmd.operator, cmd.args["proof"], expected, now)
+        elif cmd.cmd == "resume":
+            answer = control.resume(st, cmd.operator, now)
+        elif cmd.cmd == "kill":
+            answer = control.kill(st, cmd.args["reason"], cmd.operator, now)
+            self.flatten_all(f"kill by {cmd.operator}")
+        else:  # flatten
+            answer = control.Answer(True, f"flatten by {cmd.operator}: closing {len(self.ledger.positions)} position(s)")
+            self.flatten_all(f"flatten by {cmd.operator}")
+        self._ack(cmd.id, cmd.cmd, cmd.operator, answer.ok, answer.message)
+
+    def _ack(self, command_id: str, name: str, operator: str, ok: bool, message: str) -> None:
+        now = self.wall_ms()
+        self.log.info("[control] %s %s by %s: %s", name, "OK" if ok else "REFUSED", operator or "?", message)
+        self._journal("acks", {"id": f"ack:{command_id}", "command_id": command_id, "cmd": name,
+                               "operator": operator, "ok": ok, "message": message, "ts": now,
+                               "market_ts": self.cycle_ts, "mode": self.control.mode})
+        self.alert(f"op:{command_id}", now, "operator", f"{name} by {operator or '?'}: "
+                   f"{'done' if ok else 'REFUSED'} - {message}", command=name, ok=ok)
+        self.publish(now)
+
+    def flatten_all(self, reason: str) -> None:
+        """Close every position with the right position side; cancel resting entries."""
+        for cid, flight in list(self.in_flight.items()):
+            if not flight.request.reduce_only:
+                venue = self.venues[flight.request.venue]
+                if not self.cancel_rate.allow(self.cycle_ts):
+                    self.trip("cancel_rate", f"cancel of {cid} would exceed MAX_CANCELS_PER_MIN", self.cycle_ts)
+                    break
+                try:
+                    venue.cancel_order(flight.request.symbol, cid)
+                    del self.in_flight[cid]
+                except VenueError as exc:
+                    self.log.error("[executor] ORDER_ERR code=%s cancel %s: %s", exc.code, cid, exc.message)
+        for (venue, symbol, pside) in list(self.ledger.positions):
+            trade = self.trades.get((venue, symbol))
+            if trade is not None and trade.exit_pending:
+                continue
+            self.close_position(venue, symbol, pside, "flatten", self.cycle_ts, note=reason)
+        self.control.flatten_pending = bool(self.ledger.positions) or any(
+            f.request.reduce_only for f in self.in_flight.values())
+
+    def reconcile(self, ts: int) -> list[Difference]:
+        """Compare books with every venue; journal and show differences; change nothing."""
+        diffs: list[Difference] = []
+        ours_open = {cid for cid, f in self.in_flight.items()}
+        for name, venue in self.venues.items():
+            for cid, flight in list(self.in_flight.items()):
+                if flight.unknown and flight.request.venue == name:
+                    self._resolve_unknown(venue, cid, flight)
+            diffs.extend(reconcile_venue(venue, self.ledger.positions,
+                                         {c for c in ours_open if self.in_flight.get(c) and
+                                          self.in_flight[c].request.venue == name}))
+        self.reconciliation = [d.record(ts) for d in diffs]
+        for d, rec in zip(diffs, self.reconciliation):
+            self.log.warning("[state] RECONCILE %s %s %s: %s", d.kind, d.venue, d.symbol or "-", d.detail)
+            self._journal("incidents", rec)
+        self.log.info("[state] reconciliation done: %d difference(s) across %d venue(s)", len(diffs),
+                      len(self.venues))
+        return diffs
+
+    def _resolve_unknown(self, venue: Venue, cid: str, flight: InFlight) -> None:
+        try:
+            order = venue.get_order(flight.request.symbol, cid)
+        except VenueError as exc:
+            self.log.error("[executor] ORDER_ERR code=%s query %s: %s", exc.code, cid, exc.message)
+            return
+        if order is None:
+            self.log.warning("[state] RECONCILE %s never reached %s: safe to decide again", cid, venue.name)
+            del self.in_flight[cid]
+        else:
+            flight.unknown = False
+            self.log.info("[state] RECONCILE %s found on %s: status=%s filled=%s", cid, venue.name,
+                          order.status.value, order.filled_qty)
+            if order.status.is_final and order.filled_qty == 0:
+                del self.in_flight[cid]
 
     def end_cycle(self) -> None:
         ts = self.cycle_ts
@@ -451,9 +593,14 @@ class Engine:
         nav = self.ledger.nav()
         self.perf.update(ts, nav)
         dd = self.perf.drawdown_pct(nav)
+        led = self.ledger
         for name, detail in breaker_trips(self.s.risk, nav=nav, peak_nav=self.perf.peak_nav,
-                                          day_start_nav=self.perf.day_start_nav):
+                                          day_start_nav=self.perf.day_start_nav) + (
+                account_trips(self.s.risk, nav=nav, positions=led.positions.values()) if led.positions else []):
             self.trip(name, detail, ts)
+        if self.control.flatten_pending and not led.positions and not self.in_flight:
+            self.control.flatten_pending = False
+            self.log.info("[control] flatten complete: no open positions")
         if ts - self._last_nav_point_ts >= NAV_POINT_MIN_MS:
             self.sink.nav_point(ts, float(nav), dd)
             self._last_nav_point_ts = ts
@@ -532,6 +679,8 @@ class Engine:
                    counters={"orders_last_min": self.order_rate.count(self.cycle_ts),
                              "cancels_last_min": self.cancel_rate.count(self.cycle_ts),
                              "orders_sent": self.orders_sent, "orders_rejected": self.orders_rejected},
+                   stale_symbols=sorted(f"{v}:{s}" for v, s in self.stale),
+                   reconciliation=self.reconciliation[-50:],
                    market_ts=self.cycle_ts, updated_at_ms=now)
         return doc
 
@@ -576,6 +725,7 @@ class Engine:
             "counters": {"bars": self.bars, "fills": self.fills, "orders_sent": self.orders_sent,
                          "orders_rejected": self.orders_rejected},
             "last_nav_point_ts": self._last_nav_point_ts, "paper_venues": venues, "updated_at_ms": now,
+            "control_offset": self.commands.offset if self.commands is not None else 0,
         }
 
     def restore(self, snap: dict, journaled_ids: set[str]) -> None:
@@ -598,6 +748,7 @@ class Engine:
         self._last_nav_point_ts = snap.get("last_nav_point_ts", 0)
         self.warming_until_ts = snap["market_ts"]
         self.already_journaled = journaled_ids
+        self.restored_control_offset = int(snap.get("control_offset", 0))
         for name, vs in snap.get("paper_venues", {}).items():
             venue = self.venues.get(name)
             if isinstance(venue, PaperVenue):

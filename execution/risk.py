@@ -83,3 +83,34 @@ class RateWindow:
     def count(self, now: int) -> int:
         self._trim(now)
         return len(self._times)
+
+
+def account_trips(limits: RiskLimits, *, nav: Decimal, positions, maint_margin_rate: Decimal = Decimal("0.005"),
+                  ) -> list[tuple[str, str]]:
+    """Breakers on the account as it stands (prices move, a reconciliation finds more positions):
+    the order gate keeps new orders inside the limits, these catch the account drifting out."""
+    out = []
+    positions = list(positions)
+    if len(positions) > limits.max_positions:
+        out.append(("max_positions", f"{len(positions)} open positions > MAX_POSITIONS {limits.max_positions}"))
+    gross = sum((p.notional for p in positions), Decimal(0))
+    if gross > limits.max_gross_notional_usdt * Decimal("1.1"):
+        out.append(("notional_cap", f"gross notional {gross:.2f} > 110% of MAX_GROSS_NOTIONAL_USDT "
+                                    f"{limits.max_gross_notional_usdt}"))
+    per_symbol: dict[str, Decimal] = {}
+    for p in positions:
+        per_symbol[p.symbol] = per_symbol.get(p.symbol, Decimal(0)) + p.notional
+    for symbol, notional in per_symbol.items():
+        if notional > limits.max_notional_per_symbol_usdt * Decimal("1.1"):
+            out.append(("notional_cap", f"{symbol} notional {notional:.2f} > 110% of MAX_NOTIONAL_PER_SYMBOL_USDT "
+                                        f"{limits.max_notional_per_symbol_usdt}"))
+            break
+    if nav > 0 and gross / nav > Decimal(str(limits.max_leverage)) * Decimal("1.1"):
+        out.append(("max_leverage", f"gross/NAV {gross / nav:.2f} > 110% of MAX_LEVERAGE {limits.max_leverage:g}"))
+    maint = gross * maint_margin_rate
+    if maint > 0:
+        ratio = float(nav / maint)
+        if ratio < limits.min_margin_ratio:
+            out.append(("margin_stress", f"equity/maintenance margin {ratio:.2f} < MIN_MARGIN_RATIO "
+                                         f"{limits.min_margin_ratio:g}"))
+    return out

@@ -1,0 +1,249 @@
+"""Operator CLI: read the fund's state, and send commands the executor applies and acknowledges.
+
+    python -m execution.ctl status [--json]            (also: python scripts/hedgectl.py ...)
+    python -m execution.ctl alerts [-n 20] [--json]
+    python -m execution.ctl hold --reason TEXT [--operator NAME]
+    python -m execution.ctl resume-request --reason TEXT [--operator NAME]
+    python -m execution.ctl resume-confirm [--operator NAME] [--token TOKEN]
+    python -m execution.ctl resume [--operator NAME]
+    python -m execution.ctl kill --reason TEXT [--operator NAME]
+    python -m execution.ctl flatten [--operator NAME]
+    python -m execution.ctl export-log --out FILE
+
+The CLI never writes trading state: commands go to the control log, the executor applies them
+and writes an acknowledgement, which the CLI waits for (--timeout, default 15 s).
+Exit codes: 0 done, 1 refused, 2 bad usage, 3 the executor did not acknowledge in time.
+The approval token for resume-confirm comes from --token, else APPROVE_TOKEN in the process
+environment (never from .env, so the operator who runs the executor does not hold it by
+default), else a prompt. It never leaves this process: only an HMAC bound to the command does.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from execution import clock, control_log
+from execution.logs import redact
+from execution.state.atomic import read_lines, write_text
+from execution.state.layout import COLLECTION_FILES
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NO_ACK = 0, 1, 2, 3
+WRITE_COMMANDS = ("hold", "resume-request", "resume-confirm", "resume", "kill", "flatten")
+
+
+class UsageError(Exception):
+    pass
+
+
+def _env_file_values() -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    path = Path(os.environ.get("ENV_FILE") or ".env")
+    return {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
+
+
+def _state_dir(args) -> Path:
+    if args.state_dir:
+        return Path(args.state_dir)
+    return Path(os.environ.get("STATE_DIR") or _env_file_values().get("STATE_DIR") or "data")
+
+
+def _age(ms: int | None) -> str:
+    if ms is None:
+        return "never"
+    s = ms / 1000
+    return f"{s:.0f}s ago" if s < 120 else f"{s / 60:.0f}min ago" if s < 7200 else f"{s / 3600:.1f}h ago"
+
+
+def _utc(ts: int | None) -> str:
+    if not ts:
+        return "-"
+    return datetime.fromtimestamp(ts / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+# -- read commands --------------------------------------------------------------------------------
+def status_data(state_dir: Path) -> dict:
+    from execution.state.open import open_reader
+
+    env = dict(os.environ, STATE_DIR=str(state_dir))
+    snap = open_reader(env).snapshot()
+    nav, ctl, pos = snap.doc("nav"), snap.doc("control"), snap.doc("positions")
+    arb = snap.doc("arbitrage")
+    exposure = {v: {"gross_notional": x.get("gross_notional"), "net_notional": x.get("net_notional")}
+                for v, x in (pos.get("per_venue") or {}).items()}
+    return {
+        "source": snap.source, "state_dir": str(state_dir), "heartbeat_age_ms": snap.age_ms,
+        "mode": ctl.get("mode", nav.get("mode", "unknown")), "reason": ctl.get("reason", ""),
+        "since_ms": ctl.get("since_ms", 0), "by": ctl.get("by", ""), "kill": ctl.get("kill", False),
+        "flatten_pending": ctl.get("flatten_pending", False), "breakers": ctl.get("breakers", []),
+        "resume_request": ctl.get("resume_request"), "resume_approved": ctl.get("resume_approved"),
+        "profile": ctl.get("profile", nav.get("profile")), "safe_mode": ctl.get("safe_mode", nav.get("safe_mode")),
+        "dry_run": ctl.get("dry_run", nav.get("dry_run")), "limits": ctl.get("limits", {}),
+        "counters": ctl.get("counters", {}), "stale_symbols": ctl.get("stale_symbols", []),
+        "clock_skew_ms": ctl.get("clock_skew_ms"), "reconciliation": ctl.get("reconciliation", []),
+        "nav": nav.get("nav"), "drawdown_pct": nav.get("drawdown_pct"), "market_ts": nav.get("market_ts"),
+        "positions": pos.get("positions", []), "exposure_per_venue": exposure,
+        "open_arbitrage_pairs": arb.get("open_pairs", []), "problems": snap.problems,
+    }
+
+
+def print_status(d: dict) -> None:
+    if d["nav"] is None:
+        print(f"no executor state in {d['state_dir']} (source {d['source']}): has the executor run?")
+        return
+    mode = d["mode"] + (" (KILL)" if d["kill"] else "")
+    print(f"mode      : {mode}" + (f"  reason: {d['reason']}  since {_utc(d['since_ms'])} by {d['by']}"
+                                     if d["mode"] == "HOLD" else ""))
+    print(f"flags     : profile={d['profile']} SAFE_MODE={d['safe_mode']} DRY_RUN={d['dry_run']}"
+          f" flatten_pending={d['flatten_pending']}")
+    print(f"heartbeat : last state write {_age(d['heartbeat_age_ms'])} (source {d['source']}); "
+          f"market time {_utc(d['market_ts'])}")
+    skew = d["clock_skew_ms"]
+    print(f"clock skew: {'n/a (no venue clock in this profile)' if skew is None else f'{skew} ms'}")
+    print(f"NAV       : {d['nav']:,.2f} USDT  drawdown {d['drawdown_pct']:.2f}%")
+    c, lim = d["counters"], d["limits"]
+    print(f"counters  : orders/min {c.get('orders_last_min', '-')}/{lim.get('MAX_ORDERS_PER_MIN', '-')}  "
+          f"cancels/min {c.get('cancels_last_min', '-')}/{lim.get('MAX_CANCELS_PER_MIN', '-')}  "
+          f"sent {c.get('orders_sent', '-')} rejected {c.get('orders_rejected', '-')}")
+    print(f"limits    : " + "  ".join(f"{k}={v}" for k, v in lim.items()))
+    for b in d["breakers"]:
+        print(f"breaker   : {b['name']} at {_utc(b.get('ts'))}: {b['detail']}")
+    if d["resume_request"]:
+        r = d["resume_request"]
+        print(f"resume    : requested by {r['operator']} ({r['reason']}), waiting for a second operator")
+    if d["resume_approved"]:
+        print(f"resume    : approved by {d['resume_approved']['confirmed_by']}; run `resume`")
+    for s in d["stale_symbols"]:
+        print(f"stale     : {s}")
+    print(f"positions : {len(d['positions'])}")
+    for p in d["positions"]:
+        print(f"  {p['venue']:<11} {p['symbol']:<15} {p['position_side']:<5} qty={p['qty']:<10g} "
+              f"entry={p['entry_price']:<12g} mark={p['mark_price']:<12g} uPnL={p['unrealized_pnl']:+.2f}")
+    for v, x in d["exposure_per_venue"].items():
+        print(f"exposure  : {v}: gross {x['gross_notional']:,.2f}  net {x['net_notional']:+,.2f} USDT")
+    print(f"arb pairs : {len(d['open_arbitrage_pairs'])} open")
+    for r in d["reconciliation"]:
+        print(f"reconcile : {r['difference']} {r['venue']} {r['symbol']}: {r['detail']}")
+    for p in d["problems"]:
+        print(f"problem   : {p}")
+
+
+def alerts_data(state_dir: Path, n: int) -> list[dict]:
+    return read_lines(state_dir / COLLECTION_FILES["alerts"])[-n:]
+
+
+def export_log(state_dir: Path, out: Path, secrets: tuple[str, ...]) -> int:
+    records = []
+    for collection, name in sorted(COLLECTION_FILES.items()):
+        for rec in read_lines(state_dir / name):
+            rec = dict(rec)
+            if isinstance(rec.get("args"), dict) and "proof" in rec["args"]:
+                rec["args"] = {**rec["args"], "proof": "***"}
+            records.append((rec.get("ts", 0), collection, rec))
+    records.sort(key=lambda x: (x[0], x[1]))
+    lines = [redact(json.dumps({"journal": c, **r}, default=str, separators=(",", ":")), secrets)
+             for _, c, r in records]
+    write_text(out, "".join(line + "\n" for line in lines))
+    return len(lines)
+
+
+# -- write commands -------------------------------------------------------------------------------
+def send(state_dir: Path, cmd: str, operator: str, timeout_s: float, **args: str) -> tuple[int, str]:
+    if not (state_dir / "state").is_dir():
+        raise UsageError(f"no executor state in {state_dir}: is STATE_DIR right and has the executor run?")
+    command = control_log.new_command(cmd, operator, clock.wall_ms(), **args)
+    if cmd == "resume-confirm":  # bind the token to this very command; the token itself stays here
+        command = control_log.Command(command.id, command.ts, cmd, command.operator,
+                                      {"proof": control_log.approval_proof(args["proof"], command.id)})
+    control_log.append_command(state_dir, command)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        ack = control_log.find_ack(state_dir, command.id)
+        if ack is not None:
+            return (EXIT_OK if ack["ok"] else EXIT_REFUSED), ack["message"]
+        time.sleep(0.1)
+    return EXIT_NO_ACK, (f"the executor did not acknowledge {cmd} ({command.id}) within {timeout_s:g}s: "
+                         "is it running (supervisorctl status hedge-executor)? The command stays queued.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="hedgectl", description="Hedge Fund Bot operator CLI.")
+    ap.add_argument("--state-dir", help="STATE_DIR (default: $STATE_DIR, .env, or data/)")
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("status", help="flags, HOLD reason, counters, limits, heartbeat, positions, exposure")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("alerts", help="recent ops alerts (breakers, operator actions, rescues)")
+    p.add_argument("-n", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("export-log", help="export every journal, merged by time, secrets redacted")
+    p.add_argument("--out", required=True, type=Path)
+    for name, needs_reason in (("hold", True), ("resume-request", True), ("resume-confirm", False),
+                               ("resume", False), ("kill", True), ("flatten", False)):
+        p = sub.add_parser(name)
+        p.add_argument("--operator", default=os.environ.get("HEDGE_OPERATOR") or getpass.getuser())
+        if needs_reason:
+            p.add_argument("--reason", required=True)
+        if name == "resume-confirm":
+            p.add_argument("--token", help="approval token (else $APPROVE_TOKEN, else a prompt)")
+        p.add_argument("--timeout", type=float, default=15.0)
+        p.add_argument("--json", action="store_true")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code else EXIT_OK
+    state_dir = _state_dir(args)
+    try:
+        if args.command == "status":
+            d = status_data(state_dir)
+            print(json.dumps(d, indent=1, default=str)) if args.json else print_status(d)
+            return EXIT_OK
+        if args.command == "alerts":
+            rows = alerts_data(state_dir, args.n)
+            if args.json:
+                print(json.dumps(rows, indent=1, default=str))
+            else:
+                for r in rows:
+                    print(f"{_utc(r.get('ts'))} {r.get('kind', '?'):<9} {r.get('text', r)}")
+                if not rows:
+                    print("no alerts")
+            return EXIT_OK
+        if args.command == "export-log":
+            secrets = tuple(v for k, v in {**_env_file_values(), **os.environ}.items()
+                            if k in ("BINANCE_API_KEY", "BINANCE_API_SECRET", "OKX_API_KEY", "OKX_API_SECRET",
+                                     "OKX_PASSPHRASE", "TELEGRAM_BOT_TOKEN", "APPROVE_TOKEN") and v)
+            n = export_log(state_dir, args.out, secrets)
+            print(f"exported {n} journal records to {args.out}")
+            return EXIT_OK
+        extra = {}
+        if args.command in ("hold", "resume-request", "kill"):
+            extra["reason"] = args.reason
+        if args.command == "resume-confirm":
+            token = args.token or os.environ.get("APPROVE_TOKEN") or (
+                getpass.getpass("approval token: ") if sys.stdin.isatty() else "")
+            if not token:
+                raise UsageError("resume-confirm needs the approval token (--token, $APPROVE_TOKEN or the prompt)")
+            extra["proof"] = token
+        code, message = send(state_dir, args.command, args.operator, args.timeout, **extra)
+        if args.json:
+            print(json.dumps({"command": args.command, "exit_code": code, "message": message}))
+        else:
+            print(("OK: " if code == EXIT_OK else "REFUSED: " if code == EXIT_REFUSED else "NO ACK: ") + message)
+        return code
+    except (UsageError, control_log.BadCommand) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
