@@ -523,12 +523,12 @@ class Engine:
     def _ack(self, command_id: str, name: str, operator: str, ok: bool, message: str) -> None:
         now = self.wall_ms()
         self.log.info("[control] %s %s by %s: %s", name, "OK" if ok else "REFUSED", operator or "?", message)
+        self.publish(now, force=True)  # state first: a CLI that sees the ack then reads the new mode
         self._journal("acks", {"id": f"ack:{command_id}", "command_id": command_id, "cmd": name,
                                "operator": operator, "ok": ok, "message": message, "ts": now,
                                "market_ts": self.cycle_ts, "mode": self.control.mode})
         self.alert(f"op:{command_id}", now, "operator", f"{name} by {operator or '?'}: "
                    f"{'done' if ok else 'REFUSED'} - {message}", command=name, ok=ok)
-        self.publish(now)
 
     def flatten_all(self, reason: str) -> None:
         """Close every position with the right position side; cancel resting entries."""
@@ -684,7 +684,7 @@ class Engine:
                    market_ts=self.cycle_ts, updated_at_ms=now)
         return doc
 
-    def publish(self, now: int | None = None) -> None:
+    def publish(self, now: int | None = None, force: bool = False) -> None:
         now = self.wall_ms() if now is None else now
         self._last_publish_wall = now
         sink = self.sink
@@ -703,7 +703,7 @@ class Engine:
             "day": self.perf.day, "day_start_nav": self.perf.day_start_nav, "market_ts": self.cycle_ts,
             "updated_at_ms": now})
         sink.put_file("synced_state", self.snapshot(now))
-        sink.flush()
+        sink.flush(force=force)
 
     # ------------------------------------------------------------------------------------------
     # restart

@@ -1,0 +1,96 @@
+"""The operator CLI as an operator uses it, against a running executor: the two-man flow with every
+refusal, exit codes, the token never stored, export with secrets redacted, and no-ack detection."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+TOKEN = "approve-Zq81-very-secret"
+
+
+def ctl(state: Path, *args: str, token_env: str | None = None, timeout: float = 20.0):
+    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state), "HOME": str(state.parent)}
+    if token_env:
+        env["APPROVE_TOKEN"] = token_env
+    return subprocess.run([sys.executable, "scripts/hedgectl.py", *args], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def executor(tmp_path):
+    state = tmp_path / "state"
+    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state), "SPEED": "3000",
+           "APPROVE_TOKEN": TOKEN}
+    proc = subprocess.Popen([sys.executable, "-m", "execution.executor"], cwd=PROJECT_ROOT, env=env,
+                            stdout=open(tmp_path / "executor.log", "w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while not (state / "state" / "control.json").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "executor.log").read_text()
+        time.sleep(0.1)
+    yield state
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+
+
+def test_two_man_resume_from_the_cli_with_every_refusal(executor):
+    state = executor
+    assert ctl(state, "resume-request", "--operator", "alice", "--reason", "x").returncode == 1  # not in HOLD
+    r = ctl(state, "hold", "--operator", "alice", "--reason", "venue maintenance")
+    assert r.returncode == 0 and "HOLD set by alice" in r.stdout
+    status = json.loads(ctl(state, "status", "--json").stdout)
+    assert status["mode"] == "HOLD" and status["reason"] == "venue maintenance"
+    r = ctl(state, "resume", "--operator", "alice")
+    assert r.returncode == 1 and "two-man" in r.stdout
+    r = ctl(state, "resume-confirm", "--operator", "bob", "--token", TOKEN)
+    assert r.returncode == 1 and "no resume request" in r.stdout
+    assert ctl(state, "resume-request", "--operator", "alice", "--reason", "maintenance over").returncode == 0
+    r = ctl(state, "resume-confirm", "--operator", "alice", "--token", TOKEN)
+    assert r.returncode == 1 and "different operator" in r.stdout
+    r = ctl(state, "resume-confirm", "--operator", "bob", "--token", "not-the-token")
+    assert r.returncode == 1 and "wrong or missing approval token" in r.stdout
+    r = ctl(state, "resume-confirm", "--operator", "bob")  # no token anywhere, no terminal to prompt on
+    assert r.returncode == 2 and "needs the approval token" in r.stderr
+    assert json.loads(ctl(state, "status", "--json").stdout)["mode"] == "HOLD"
+    r = ctl(state, "resume-confirm", "--operator", "bob", token_env=TOKEN)
+    assert r.returncode == 0 and "approved by bob" in r.stdout
+    r = ctl(state, "resume", "--operator", "bob")
+    assert r.returncode == 0 and "RUN resumed by bob" in r.stdout
+    assert json.loads(ctl(state, "status", "--json").stdout)["mode"] == "RUN"
+    alerts = ctl(state, "alerts", "-n", "50").stdout
+    assert alerts.count("REFUSED") >= 4 and "resume by bob: done" in alerts
+    for path in state.rglob("*"):  # the token itself is never written anywhere
+        if path.is_file():
+            assert TOKEN not in path.read_text(errors="replace"), path
+    out = state.parent / "export.jsonl"
+    r = ctl(state, "export-log", "--out", str(out))
+    assert r.returncode == 0
+    exported = [json.loads(line) for line in out.read_text().splitlines()]
+    confirms = [e for e in exported if e.get("cmd") == "resume-confirm" and e["journal"] == "commands"]
+    assert confirms and all(e["args"]["proof"] == "***" for e in confirms)
+
+
+def test_kill_and_status_human_output(executor):
+    r = ctl(executor, "kill", "--operator", "carol", "--reason", "exchange incident")
+    assert r.returncode == 0 and "KILL by carol" in r.stdout
+    out = ctl(executor, "status").stdout
+    assert "mode      : HOLD (KILL)" in out and "exchange incident" in out and "positions :" in out
+
+
+def test_bad_usage_is_2_and_no_executor_is_3(tmp_path):
+    state = tmp_path / "state"
+    assert ctl(state, "hold", "--operator", "alice").returncode == 2  # --reason missing
+    assert ctl(state, "bogus").returncode == 2
+    r = ctl(state, "hold", "--operator", "alice", "--reason", "x")
+    assert r.returncode == 2 and "no executor state" in r.stderr
+    (state / "state").mkdir(parents=True)
+    r = ctl(state, "hold", "--operator", "alice", "--reason", "x", "--timeout", "1")
+    assert r.returncode == 3 and "did not acknowledge" in r.stdout

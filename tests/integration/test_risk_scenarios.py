@@ -1,0 +1,115 @@
+"""Breakers and HOLD driven through the real engine and paper venue: the order that crosses a limit
+is never sent, HOLD blocks new risk but not exits, kill flattens with the right position side."""
+from __future__ import annotations
+
+from execution import control, control_log
+from execution.models import PositionSide
+from tests.support.engine_harness import breakout, harness, warm
+
+
+def sent(h):
+    return [o for o in h.venue._orders.values()]
+
+
+def test_entry_then_next_price_fill_then_stop_loss_exit(tmp_path):
+    h = harness(tmp_path)
+    warm(h)
+    breakout(h)
+    assert len(sent(h)) == 1 and sent(h)[0].position_side is PositionSide.LONG
+    h.step({"BTCUSDT": 61_200.0})  # the fill happens at this candle's open
+    assert h.engine.ledger.position_qty("binance_um", "BTCUSDT", PositionSide.LONG) > 0
+    h.step({"BTCUSDT": 50_000.0})  # far below the ATR stop
+    exits = [o for o in sent(h) if o.position_side is PositionSide.LONG and o.side.value == "SELL"]
+    assert len(exits) == 1
+    h.step({"BTCUSDT": 50_000.0})
+    assert not h.engine.ledger.positions
+
+
+def test_drawdown_breaker_trips_hold_and_the_next_entry_is_never_sent(tmp_path):
+    h = harness(tmp_path, risk={"KILL_DD_PCT": 1.0})
+    warm(h)
+    breakout(h)
+    h.step({"BTCUSDT": 61_200.0})
+    h.step({"BTCUSDT": 58_000.0})  # below the ATR stop: the exit fills at the next price...
+    h.step({"BTCUSDT": 52_000.0})  # ...52,000: 0.016 BTC x -9,200 = -147 USDT, 1.5% of NAV
+    h.finish_cycle()
+    assert h.engine.control.mode == control.HOLD and h.engine.control.reason.startswith("breaker drawdown")
+    before = len(sent(h))
+    warm(h, price=52_000.0)
+    breakout(h, price=52_000.0)  # would be an entry in RUN
+    entries = [o for o in sent(h)[before:] if not (o.side.value == "SELL" and o.position_side is PositionSide.LONG)]
+    assert entries == []
+    alerts = (h.state_dir / "ops_alerts.jsonl").read_text()
+    assert "BREAKER drawdown" in alerts
+
+
+def test_order_rate_limit_refuses_the_crossing_order_and_holds(tmp_path):
+    h = harness(tmp_path, symbols=("BTCUSDT", "ETHUSDT"), risk={"MAX_ORDERS_PER_MIN": 1})
+    for i in range(120):
+        h.step({"BTCUSDT": 60_000 * (1 + 0.0005 * (-1) ** i), "ETHUSDT": 3_000 * (1 + 0.0005 * (-1) ** i)})
+    h.step({"BTCUSDT": 61_200.0, "ETHUSDT": 3_060.0})  # both break out in the same minute
+    assert len(sent(h)) == 1
+    assert h.engine.control.mode == control.HOLD and "order_rate" in h.engine.control.reason
+
+
+def test_max_positions_is_a_veto_and_hold_still_lets_exits_through(tmp_path):
+    h = harness(tmp_path, symbols=("BTCUSDT", "ETHUSDT"), risk={"MAX_POSITIONS": 1})
+    for i in range(120):
+        h.step({"BTCUSDT": 60_000 * (1 + 0.0005 * (-1) ** i), "ETHUSDT": 3_000 * (1 + 0.0005 * (-1) ** i)})
+    h.step({"BTCUSDT": 61_200.0, "ETHUSDT": 3_000.0})
+    h.step({"BTCUSDT": 61_300.0, "ETHUSDT": 3_000.0})  # BTC long filled
+    h.step({"BTCUSDT": 61_300.0, "ETHUSDT": 3_070.0})  # ETH breaks out: max positions
+    assert [o.symbol for o in sent(h)] == ["BTCUSDT"]
+    control.hold(h.engine.control, "operator check", "alice", 0)
+    h.step({"BTCUSDT": 50_000.0, "ETHUSDT": 3_000.0})  # stop loss while in HOLD
+    assert any(o.side.value == "SELL" for o in sent(h)), "HOLD must not block a closing order"
+
+
+def test_stale_symbol_takes_no_new_risk_and_all_stale_trips_hold(tmp_path):
+    h = harness(tmp_path)
+    warm(h)
+    h.issue("BTCUSDT", "stale", "no book update for 30s")
+    h.finish_cycle()
+    assert h.engine.control.mode == control.HOLD and "stale_data" in h.engine.control.reason
+    h.issue("BTCUSDT", "recovered", "back")
+    assert ("binance_um", "BTCUSDT") not in h.engine.stale
+
+
+def test_clock_skew_trips_hold(tmp_path):
+    h = harness(tmp_path)
+    warm(h, bars=5)
+    h.issue("BTCUSDT", "clock_skew", "offset 2400 ms > 1000 ms")
+    assert h.engine.control.mode == control.HOLD and "clock_skew" in h.engine.control.reason
+
+
+def test_kill_command_holds_and_flattens_with_the_right_position_side(tmp_path):
+    h = harness(tmp_path, symbols=("BTCUSDT", "ETHUSDT"))
+    for i in range(120):
+        h.step({"BTCUSDT": 60_000 * (1 + 0.0005 * (-1) ** i), "ETHUSDT": 3_000 * (1 + 0.0005 * (-1) ** i)})
+    h.step({"BTCUSDT": 61_200.0, "ETHUSDT": 2_940.0})  # BTC long, ETH short
+    h.step({"BTCUSDT": 61_200.0, "ETHUSDT": 2_940.0})
+    sides = {(p.symbol, p.position_side) for p in h.engine.ledger.positions.values()}
+    assert sides == {("BTCUSDT", PositionSide.LONG), ("ETHUSDT", PositionSide.SHORT)}
+    cmd = control_log.new_command("kill", "carol", 123, reason="venue incident")
+    h.engine.apply_command(cmd)
+    assert h.engine.control.kill and h.engine.control.mode == control.HOLD
+    closes = [(o.symbol, o.side.value, o.position_side.value) for o in sent(h)[-2:]]
+    assert sorted(closes) == [("BTCUSDT", "SELL", "LONG"), ("ETHUSDT", "BUY", "SHORT")]
+    h.step({"BTCUSDT": 61_000.0, "ETHUSDT": 2_950.0})
+    h.finish_cycle()
+    assert not h.engine.ledger.positions and not h.engine.control.flatten_pending
+
+
+def test_reconciliation_reports_unknown_orders_and_leaves_them_alone(tmp_path):
+    from decimal import Decimal
+    from execution.models import OrderRequest, OrderType, Side
+
+    h = harness(tmp_path)
+    warm(h, bars=3)
+    foreign = OrderRequest("binance_um", "BTCUSDT", Side.BUY, PositionSide.LONG, OrderType.LIMIT, Decimal("0.001"),
+                           "manual1", "human", price=Decimal("30000"))
+    h.venue.place_order(foreign)
+    diffs = h.engine.reconcile(1)
+    assert [d.kind for d in diffs] == ["unknown_order"]
+    assert h.venue.get_order("BTCUSDT", "manual1").status.value == "NEW"  # not cancelled
+    assert "unknown_order" in (h.state_dir / "incidents.jsonl").read_text()
