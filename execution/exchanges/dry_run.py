@@ -71,7 +71,8 @@ class DryRunVenue(Venue):
         self._prepare(request.symbol)
         order = self.paper.place_order(request)
         top = self.real.book_top(request.symbol)
-        self.paper.on_price(request.symbol, max(top.ts, self.paper.server_time_ms()), top.mid)
+        touch = top.ask if request.side.value == "BUY" else top.bid  # a taker pays the spread
+        self.paper.on_price(request.symbol, max(top.ts, self.paper.server_time_ms()), touch)
         return order
 
     def cancel_order(self, symbol: str, client_order_id: str) -> Order:

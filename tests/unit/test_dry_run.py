@@ -17,8 +17,8 @@ def test_orders_never_reach_the_real_venue_and_fills_are_simulated_at_its_book()
                                          D("0.05"), "cid1", "intent"))
     [fill] = dry.drain_fills()
     assert fill.simulated and fill.record()["status"] == "simulated"
-    assert fill.price == D("60000")  # the real book's mid, no slippage configured
-    assert fill.fee_usdt == D("1.20000000")  # the real venue's taker fee: 0.05 * 60000 * 0.0004
+    assert fill.price == D("60006")  # the real book's ask (mid 60000 + 1 bp), no extra slippage configured
+    assert fill.fee_usdt == D("1.20012000")  # the real venue's taker fee: 0.05 * 60006 * 0.0004
     assert real.open_orders() == [] and real.get_order("BTCUSDT", "cid1") is None
     assert real.positions() == [] and dry.positions()[0].qty == D("0.05")
     assert order.client_order_id == "cid1"
