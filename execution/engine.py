@@ -183,7 +183,7 @@ class Engine:
         if isinstance(venue, PaperVenue):
             if not venue.has_filters(c.symbol):
                 self._add_derived_filters(venue, c)
-            if not warming:
+            if not warming and venue.has_working_orders:
                 venue.on_price(c.symbol, c.open_time, _dec(c.open))
             venue.on_mark(c.symbol, c.ts, close)
         self.last_data_ts[key] = c.ts

@@ -85,27 +85,33 @@ class RateWindow:
         return len(self._times)
 
 
+CAP_TOLERANCE = Decimal("1.1")  # the gate keeps orders inside a cap; prices may move a position 10% past it
+
+
 def account_trips(limits: RiskLimits, *, nav: Decimal, positions, maint_margin_rate: Decimal = Decimal("0.005"),
                   ) -> list[tuple[str, str]]:
     """Breakers on the account as it stands (prices move, a reconciliation finds more positions):
     the order gate keeps new orders inside the limits, these catch the account drifting out."""
     out = []
-    positions = list(positions)
-    if len(positions) > limits.max_positions:
-        out.append(("max_positions", f"{len(positions)} open positions > MAX_POSITIONS {limits.max_positions}"))
-    gross = sum((p.notional for p in positions), Decimal(0))
-    if gross > limits.max_gross_notional_usdt * Decimal("1.1"):
-        out.append(("notional_cap", f"gross notional {gross:.2f} > 110% of MAX_GROSS_NOTIONAL_USDT "
-                                    f"{limits.max_gross_notional_usdt}"))
+    count = 0
+    gross = Decimal(0)
     per_symbol: dict[str, Decimal] = {}
     for p in positions:
-        per_symbol[p.symbol] = per_symbol.get(p.symbol, Decimal(0)) + p.notional
+        count += 1
+        notional = p.notional
+        gross += notional
+        per_symbol[p.symbol] = per_symbol.get(p.symbol, Decimal(0)) + notional
+    if count > limits.max_positions:
+        out.append(("max_positions", f"{count} open positions > MAX_POSITIONS {limits.max_positions}"))
+    if gross > limits.max_gross_notional_usdt * CAP_TOLERANCE:
+        out.append(("notional_cap", f"gross notional {gross:.2f} > 110% of MAX_GROSS_NOTIONAL_USDT "
+                                    f"{limits.max_gross_notional_usdt}"))
     for symbol, notional in per_symbol.items():
-        if notional > limits.max_notional_per_symbol_usdt * Decimal("1.1"):
+        if notional > limits.max_notional_per_symbol_usdt * CAP_TOLERANCE:
             out.append(("notional_cap", f"{symbol} notional {notional:.2f} > 110% of MAX_NOTIONAL_PER_SYMBOL_USDT "
                                         f"{limits.max_notional_per_symbol_usdt}"))
             break
-    if nav > 0 and gross / nav > Decimal(str(limits.max_leverage)) * Decimal("1.1"):
+    if nav > 0 and gross / nav > Decimal(str(limits.max_leverage)) * CAP_TOLERANCE:
         out.append(("max_leverage", f"gross/NAV {gross / nav:.2f} > 110% of MAX_LEVERAGE {limits.max_leverage:g}"))
     maint = gross * maint_margin_rate
     if maint > 0:

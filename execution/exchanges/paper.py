@@ -75,6 +75,11 @@ class PaperVenue(Venue):
     def has_filters(self, symbol: str) -> bool:
         return symbol in self._filters
 
+    @property
+    def has_working_orders(self) -> bool:
+        """True when a next price could fill something (the engine skips work otherwise)."""
+        return bool(self._pending or self._resting)
+
     def on_price(self, symbol: str, ts: int, price: Decimal) -> None:
         """The next traded price: pending market orders fill here, crossed limits fill too."""
         if ts > self._now:
