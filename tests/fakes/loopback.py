@@ -52,6 +52,8 @@ class Fault:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave together: no 40 ms delayed-ACK stalls
+    wbufsize = 1 << 16
     server: "_Server"
 
     def log_message(self, fmt: str, *args: Any) -> None:  # quiet
@@ -64,6 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
         req = Request(self.command, self.path, parts.path, parts.query, body,
                       {k.lower(): v for k, v in self.headers.items()})
         venue = self.server.venue
+        venue._receive(req)
         fault = venue._take_fault(req.method, req.path, "before")
         if fault is None:
             reply = venue._handle(req)
@@ -120,13 +123,14 @@ class LoopbackVenue:
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
-        self.requests: list[tuple[str, str]] = []  # (method, path) of every request received
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every request the venue processed
+        self.received: list[Request] = []  # every request that arrived, faulted or not
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> "LoopbackVenue":
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.venue = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=type(self).__name__, daemon=True)
         self._thread.start()
         return self
 
@@ -160,6 +164,14 @@ class LoopbackVenue:
             raise ValueError(f"bad fault when={when} action={action}")
         with self._lock:
             self._faults.append(Fault(method.upper(), path, when, action, times, status, body, hang_s))
+
+    def _receive(self, req: Request) -> None:
+        with self._lock:
+            self.received.append(req)
+
+    def arrived(self, method: str, path: str) -> int:
+        with self._lock:
+            return sum(1 for r in self.received if r.method == method and r.path == path)
 
     def _take_fault(self, method: str, path: str, when: str) -> Fault | None:
         with self._lock:
