@@ -29,6 +29,16 @@ def fake():
         yield f
 
 
+_OPEN: list = []
+
+
+@pytest.fixture(autouse=True)
+def _close_venues():
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 @pytest.fixture
 def log_lines():
     buf = io.StringIO()
@@ -41,7 +51,9 @@ def venue(fake: FakeBinance, **kw) -> BinanceUM:
     kw.setdefault("safe_mode", False)
     kw.setdefault("timeout_s", 1.0)
     kw.setdefault("reconcile_delays_s", (0.0, 0.05))
-    return BinanceUM(kw.pop("key", fake.api_key), kw.pop("secret", fake.api_secret), fake.url, **kw)
+    v = BinanceUM(kw.pop("key", fake.api_key), kw.pop("secret", fake.api_secret), fake.url, **kw)
+    _OPEN.append(v)
+    return v
 
 
 def req(side: Side, pside: PositionSide, qty: str, cid: str, symbol: str = BTC, otype: OrderType = OrderType.MARKET,
