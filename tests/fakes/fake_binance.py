@@ -55,6 +55,7 @@ class FakeBinance(LoopbackVenue):
         self.weight_limit = weight_limit
         self.ban_after = ban_after
         self.refuse_all: tuple[int, str] | None = None  # (code, msg): answer every signed call with it
+        self.refuse_orders: tuple[int, int, str] | None = None  # (status, code, msg): answer new orders with it
         self._weights: list[tuple[float, int]] = []
         self.limited_until = 0.0
         self.sent_while_limited = 0
@@ -283,6 +284,8 @@ class FakeBinance(LoopbackVenue):
 
     # -- orders --------------------------------------------------------------------------------------
     def _order_from(self, p: dict, validate_only: bool) -> FakeOrder:
+        if self.refuse_orders is not None:
+            raise _Err(*self.refuse_orders)
         inst = self._inst(p)
         acct = self.engine.acct
         for name in ("side", "type", "quantity"):

@@ -55,6 +55,7 @@ class FakeOkx(LoopbackVenue):
         self.limits_per_2s = limits_per_2s or {}
         self._counts: dict[str, list[float]] = defaultdict(list)
         self.refuse_all: tuple[str, str] | None = None  # (sCode, sMsg) for every signed call
+        self.refuse_orders: tuple[str, str] | None = None  # (sCode, sMsg) for every new order
         self.cancel_all_after_s: int | None = None
         self.funding_rate = D("0.0001")
         self.fee_rates = ("-0.0002", "-0.0005")
@@ -300,6 +301,8 @@ class FakeOkx(LoopbackVenue):
     def _post_trade_order(self, p: dict, b: dict) -> dict:
         inst_id = b.get("instId", "")
         cid = b.get("clOrdId") or ""
+        if self.refuse_orders is not None:
+            raise self._s_err(*self.refuse_orders, cid)
         inst = self._inst(inst_id)
         td_mode = b.get("tdMode") or ""
         self.td_modes.append(td_mode)
