@@ -29,7 +29,7 @@ from typing import TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from execution import clock, ids  # noqa: E402
+from execution import clock, ids, logs  # noqa: E402
 from execution.exchanges.base import Venue  # noqa: E402
 from execution.exchanges.errors import SafeModeRefused, UnknownOutcome, VenueError  # noqa: E402
 from execution.exchanges.factory import KEYS, build_venue, has_keys  # noqa: E402
@@ -213,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wait-s", type=float, default=1.0, help="seconds between rounds (default 1)")
     args = ap.parse_args(argv)
     load_dotenv_file()
+    logs.setup("INFO", stream=sys.stderr, secrets=tuple(v for k, v in os.environ.items()
+                                                           if k.endswith(("_SECRET", "_PASSPHRASE", "_API_KEY"))))
     env = dict(os.environ)
     try:
         profile = env.get("PROFILE") or "paper"

@@ -35,6 +35,8 @@ def default_instruments() -> list[Instrument]:
                    qty_precision=3),
         Instrument("ETHUSDT", D("0.01"), D("0.001"), D("0.001"), D("10000"), D("2000"), D("20"), price_precision=2,
                    qty_precision=3),
+        Instrument("BNBUSDT", D("0.010"), D("0.01"), D("0.01"), D("100000"), D("2000"), D("5"), price_precision=3,
+                   qty_precision=2),
         Instrument("SOLUSDT", D("0.0100"), D("1"), D("1"), D("1000000"), D("5000"), D("5"), price_precision=4,
                    qty_precision=0),
     ]
