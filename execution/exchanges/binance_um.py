@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -61,8 +62,7 @@ def _d(value: Any, default: str = "0") -> Decimal:
 
 def fmt(value: Decimal) -> str:
     """A Decimal as the venue wants it: plain digits, no exponent, no trailing zeros."""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,8 +271,6 @@ class BinanceUM(Venue):
         sleep: Callable[[float], None] | None = None,
         filters_ttl_ms: int = 3_600_000,
     ):
-        import time as _time
-
         self.base_url = base_url.rstrip("/")
         self.safe_mode = safe_mode
         self.config_fees = config_fees
@@ -284,7 +282,7 @@ class BinanceUM(Venue):
         self.clock = ClockOffset()
         self._clock_synced = False
         self.reconcile_delays_s = reconcile_delays_s
-        self._sleep = sleep or _time.sleep
+        self._sleep = sleep or time.sleep
         self._secrets = tuple(s for s in (api_key, api_secret) if s)
         self.log = logs.get()
         self._filters: dict[str, SymbolFilters] = {}
@@ -318,9 +316,9 @@ class BinanceUM(Venue):
                 body = response.text if response is not None else json.dumps({"code": exc.code, "msg": exc.message})
                 err = parse_error(exc.status_code, body, headers, self.name)
                 if isinstance(err, RateLimited):
-                    waited = self.throttle.on_rate_limited(retry_after_s(headers) or (
-                        err.retry_after_s if err.retry_after_s > 1.0 else None))
-                    err.retry_after_s = max(err.retry_after_s, waited)
+                    # the venue's Retry-After, else a ban's end parsed from the message, else our back-off
+                    hint = retry_after_s(headers) or (err.retry_after_s if "banned until" in err.message else None)
+                    err.retry_after_s = max(err.retry_after_s, self.throttle.on_rate_limited(hint))
                     self.log.warning("[executor] RATE_LIMIT %s code=%s: backing off %.1fs", self.name, err.code,
                                      err.retry_after_s)
                 elif isinstance(err, ClockSkew) and attempt == 0:
@@ -507,8 +505,8 @@ class BinanceUM(Venue):
                     return found
             raise
         order = self._seen(parse_order(payload, self.name))
-        if not order.status.is_final and not post_only:
-            self._tracker.set_liquidity(order.client_order_id, "maker")  # what rests from now on is maker
+        if not order.status.is_final and request.order_type is OrderType.LIMIT:
+            self._tracker.set_liquidity(order.client_order_id, "maker")  # what rests on the book now is maker
         return order
 
     def _reconcile(self, request: OrderRequest, cause: UnknownOutcome) -> Order:

@@ -591,8 +591,8 @@ class OkxPerp(Venue):
             order = Order(self.name, request.symbol, request.client_order_id, OrderStatus.NEW, request.side,
                           request.position_side, request.order_type, request.quantity, price=request.price,
                           venue_order_id=str(ack_row.get("ordId", "")), update_ms=int(ack_row.get("ts") or 0))
-        if not order.status.is_final and not post_only:
-            self._tracker.set_liquidity(order.client_order_id, "maker")
+        if not order.status.is_final and not immediate:
+            self._tracker.set_liquidity(order.client_order_id, "maker")  # what rests on the book now is maker
         return order
 
     def _reconcile(self, request: OrderRequest, cause: UnknownOutcome) -> Order:
