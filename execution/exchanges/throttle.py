@@ -66,6 +66,7 @@ class Throttler:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._used: dict[str, deque[tuple[float, int]]] = {k: deque() for k in self.limits}
+        self._sum: dict[str, int] = {k: 0 for k in self.limits}  # running total of each window
         self._reported: dict[str, tuple[float, int]] = {}  # limit_id -> (when, used as the venue counts it)
         self.blocked_until = 0.0
         self._consecutive_limited = 0
@@ -84,8 +85,8 @@ class Throttler:
         lim = self.limits[limit_id]
         q = self._used[limit_id]
         while q and q[0][0] <= now - lim.interval_s:
-            q.popleft()
-        counted = sum(w for _, w in q)
+            self._sum[limit_id] -= q.popleft()[1]
+        counted = self._sum[limit_id]
         rep = self._reported.get(limit_id)
         if rep is not None and now - rep[0] < lim.interval_s:
             return max(counted, rep[1])
@@ -103,7 +104,7 @@ class Throttler:
         excess = used + weight - cap
         wait = 0.0
         rep = self._reported.get(limit_id)
-        counted = sum(w for _, w in self._used[limit_id])
+        counted = self._sum[limit_id]
         if rep is not None and rep[1] > counted and now - rep[0] < lim.interval_s:
             wait = rep[0] + lim.interval_s - now  # the venue's count only helps once its window has passed
         freed = 0
@@ -130,6 +131,7 @@ class Throttler:
                 if wait <= 0:
                     for limit_id, weight in cost:
                         self._used[limit_id].append((now, weight))
+                        self._sum[limit_id] += weight
                     return
             if wait > self.max_wait_s:
                 raise RateLimited(self.venue, "LOCAL", f"throttled ({reason}); {endpoint} would wait {wait:.2f}s",
