@@ -7,9 +7,10 @@ Pure parsers, from the venue's JSON payloads to the unified model (feed them rec
     parse_funding(payload)       -> FundingInfo               GET /fapi/v1/premiumIndex
     parse_book_top(payload)      -> BookTop                   GET /fapi/v1/ticker/bookTicker
     parse_position(row)          -> Position | None           GET /fapi/v3 (or v2) /positionRisk row
+    parse_positions(rows)        -> [Position]                the whole positionRisk answer, flat rows dropped
     parse_order(payload)         -> Order                     POST/GET/DELETE /fapi/v1/order, openOrders rows
     parse_balance(rows, asset)   -> Balance                   GET /fapi/v3/balance
-    parse_error(status, body, headers) -> VenueError          any error answer
+    parse_error(status, body, headers) -> VenueError          any error answer (or parse_error(body))
 
 Hedge mode done right: every order carries positionSide LONG/SHORT and never `reduceOnly`
 (Binance rejects it with -1106 in hedge mode); closing is SELL+LONG or BUY+SHORT. Only when the
@@ -107,8 +108,17 @@ def parse_book_top(payload: Mapping[str, Any], venue: str = VENUE) -> BookTop:
     )
 
 
+def _one(payload: Any) -> Mapping[str, Any]:
+    if isinstance(payload, list):
+        if len(payload) != 1:
+            raise ValueError(f"expected one row, got {len(payload)}: use the plural parser")
+        return payload[0]
+    return payload
+
+
 def parse_position(row: Mapping[str, Any], venue: str = VENUE) -> Position | None:
     """One positionRisk row; None for a flat row. One-way rows (BOTH) take their side from the sign."""
+    row = _one(row)
     amt = _d(row["positionAmt"])
     if amt == 0:
         return None
@@ -125,6 +135,10 @@ def parse_position(row: Mapping[str, Any], venue: str = VENUE) -> Position | Non
     )
 
 
+def parse_positions(rows: list[Mapping[str, Any]], venue: str = VENUE) -> list[Position]:
+    return [p for p in (parse_position(r, venue) for r in rows) if p is not None]
+
+
 _STATUS = {
     "NEW": OrderStatus.NEW, "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED, "FILLED": OrderStatus.FILLED,
     "CANCELED": OrderStatus.CANCELED, "REJECTED": OrderStatus.REJECTED, "EXPIRED": OrderStatus.EXPIRED,
@@ -133,6 +147,7 @@ _STATUS = {
 
 
 def parse_order(payload: Mapping[str, Any], venue: str = VENUE) -> Order:
+    payload = _one(payload)
     side = Side(payload["side"])
     pside_raw = payload.get("positionSide", "BOTH")
     if pside_raw == "BOTH":  # one-way: a reduce-only order shrinks the opposite side
@@ -184,9 +199,12 @@ def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
         return None
 
 
-def parse_error(status: int, body: str | Mapping[str, Any], headers: Mapping[str, str] | None = None,
-                venue: str = VENUE, now_ms: int | None = None) -> VenueError:
-    """Map an error answer (HTTP status, body, headers) to the typed error the core reacts to."""
+def parse_error(status: int | str | Mapping[str, Any], body: str | Mapping[str, Any] = "",
+                headers: Mapping[str, str] | None = None, venue: str = VENUE, now_ms: int | None = None) -> VenueError:
+    """Map an error answer (HTTP status, body, headers) to the typed error the core reacts to.
+    `parse_error(body)` alone reads the body as a 400 answer."""
+    if not isinstance(status, int):
+        status, body = 400, status
     payload: Mapping[str, Any] = {}
     if isinstance(body, Mapping):
         payload = body
@@ -564,9 +582,7 @@ class BinanceUM(Venue):
 
     # -- account -------------------------------------------------------------------------------
     def positions(self) -> list[Position]:
-        rows = self._call("positionRisk", self.client.futures_position_information)
-        out = [parse_position(r, self.name) for r in rows]
-        return [p for p in out if p is not None]
+        return parse_positions(self._call("positionRisk", self.client.futures_position_information), self.name)
 
     def balance(self) -> Balance:
         return parse_balance(self._call("balance", self.client.futures_account_balance))

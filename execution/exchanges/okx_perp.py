@@ -9,10 +9,11 @@ see sizes take the instrument's ctVal:
     parse_funding(funding_row, mark_row)-> FundingInfo               GET /public/funding-rate (+ /public/mark-price)
     parse_book_top(ticker_row, ct_val)  -> BookTop                   GET /api/v5/market/ticker
     parse_position(row, ct_val)         -> Position | None           GET /api/v5/account/positions
+    parse_positions(payload, ct_vals)   -> [Position]                the whole answer; ct_vals {instId: ctVal}
     parse_order(row, ct_val)            -> Order                     GET /api/v5/trade/order, orders-pending
     parse_order_fee(row)                -> Decimal | None            cumulative fee of an order in USDT
     parse_balance(row, ccy)             -> Balance                   GET /api/v5/account/balance
-    parse_error(status, body, headers)  -> VenueError | None         checks `code` and every `sCode`
+    parse_error(status, body, headers)  -> VenueError | None         checks `code` and every `sCode` (or parse_error(body))
 Contracts <-> base units happen in exactly one place: `Contracts`.
 
 python-okx returns error answers as data instead of raising: every call goes through `_call`,
@@ -171,6 +172,17 @@ def parse_position(row: Any, ct_val: Decimal, venue: str = VENUE) -> Position | 
     )
 
 
+def parse_positions(payload: Any, ct_vals: Mapping[str, Decimal], venue: str = VENUE) -> list[Position]:
+    out = []
+    for row in _rows(payload):
+        if row.get("instId") not in ct_vals:
+            raise ValueError(f"no ctVal for {row.get('instId')}: its size in contracts cannot be converted")
+        p = parse_position(row, ct_vals[row["instId"]], venue)
+        if p is not None:
+            out.append(p)
+    return out
+
+
 _STATE = {"live": OrderStatus.NEW, "partially_filled": OrderStatus.PARTIALLY_FILLED, "filled": OrderStatus.FILLED,
           "canceled": OrderStatus.CANCELED, "mmp_canceled": OrderStatus.CANCELED}
 
@@ -225,9 +237,12 @@ _UNKNOWN = {"50004", "50026"}
 _UNAVAILABLE = {"50001", "50005", "50013", "50156"}
 
 
-def parse_error(status: int, body: Any, headers: Mapping[str, str] | None = None,
+def parse_error(status: Any, body: Any = None, headers: Mapping[str, str] | None = None,
                 venue: str = VENUE) -> VenueError | None:
-    """The typed error of an answer, or None when it is a success: checks `code` and every `sCode`."""
+    """The typed error of an answer, or None when it is a success: checks `code` and every `sCode`.
+    `parse_error(body)` alone reads the body as an HTTP 200 answer (python-okx hands back only bodies)."""
+    if not isinstance(status, int):
+        status, body = 200, status
     payload: Any = body
     if isinstance(body, (str, bytes)):
         try:

@@ -208,3 +208,11 @@ def test_5xx_distinguishes_unknown_from_refused():
 
 def test_fmt_never_uses_exponents():
     assert b.fmt(D("1E+1")) == "10" and b.fmt(D("0.00100")) == "0.001" and b.fmt(D("60000.10")) == "60000.1"
+
+
+def test_plural_and_body_only_forms():
+    rows = [{"symbol": "BTCUSDT", "positionSide": "LONG", "positionAmt": "0.5", "entryPrice": "1", "markPrice": "1"},
+            {"symbol": "BTCUSDT", "positionSide": "SHORT", "positionAmt": "0", "entryPrice": "0", "markPrice": "1"}]
+    assert [p.position_side for p in b.parse_positions(rows)] == [PositionSide.LONG]
+    assert b.parse_position(rows[:1]).qty == D("0.5")
+    assert isinstance(b.parse_error({"code": -2019, "msg": "Margin is insufficient."}), InsufficientMargin)

@@ -205,3 +205,15 @@ def test_http_level_errors():
     assert isinstance(o.parse_error(502, "<html>bad gateway</html>"), UnknownOutcome)
     assert isinstance(o.parse_error(503, ""), VenueUnavailable)
     assert isinstance(o.parse_error(401, ""), AuthError)
+
+
+def test_plural_and_body_only_forms():
+    rows = {"code": "0", "msg": "", "data": [
+        {"instId": "BTC-USDT-SWAP", "posSide": "long", "pos": "3", "avgPx": "60000", "lever": "2"},
+        {"instId": "ETH-USDT-SWAP", "posSide": "short", "pos": "0", "avgPx": "", "lever": "2"}]}
+    (p,) = o.parse_positions(rows, {"BTC-USDT-SWAP": D("0.01"), "ETH-USDT-SWAP": D("0.1")})
+    assert (p.symbol, p.qty) == ("BTC-USDT-SWAP", D("0.03"))
+    with pytest.raises(ValueError, match="ctVal"):
+        o.parse_positions(rows, {})
+    assert isinstance(o.parse_error({"code": "50011", "msg": "Rate limit reached.", "data": []}), RateLimited)
+    assert o.parse_error({"code": "0", "msg": "", "data": []}) is None
