@@ -57,8 +57,9 @@ def paper_venues(s: Settings) -> dict[str, PaperVenue]:
 def build_venues(s: Settings) -> dict[str, Venue]:
     if s.profile == "paper":
         return dict(paper_venues(s))
-    raise ConfigError(".env", "PROFILE", "paper (the testnet and live venue adapters are not built yet: see README "
-                      "'Not finished yet')", s.profile)
+    from execution.exchanges.factory import build_exchange_venues
+
+    return build_exchange_venues(s)
 
 
 def screener_universe(s: Settings, available: Iterable[SymbolKey]) -> list[SymbolKey]:

@@ -1,0 +1,35 @@
+"""Operator helpers that ask a venue directly, without the executor.
+
+    python -c 'from execution.exchange_utils import _is_dual_side; print("dualSide:", _is_dual_side())'
+
+reads the keys from the environment / `.env` (PROFILE=testnet talks to the Binance futures testnet,
+anything else to production) and asks Binance GET /fapi/v1/positionSide/dual.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from execution.exchanges.factory import build_venue
+from execution.settings import load_dotenv_file
+
+
+def _env() -> dict[str, str]:
+    load_dotenv_file()
+    return dict(os.environ)
+
+
+def is_dual_side(venue: str = "binance_um", env: Mapping[str, str] | None = None) -> bool:
+    """True when the account on `venue` is in hedge (dual-side / long_short) position mode."""
+    env = dict(env) if env is not None else _env()
+    profile = "testnet" if env.get("PROFILE") == "testnet" else "live"
+    v = build_venue(venue, profile, env, safe_mode=True)
+    try:
+        return v.is_dual_side()
+    finally:
+        v.close()
+
+
+def _is_dual_side() -> bool:
+    """The Binance account's position mode, as operators have always checked it."""
+    return is_dual_side("binance_um")

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""Panic close: cancel every open order and close every position on every venue.
+
+    python scripts/panic_close.py --dry-run          # show the plan, change nothing
+    python scripts/panic_close.py                    # do it
+    python scripts/panic_close.py --venues okx_perp --rounds 8
+
+Talks to the venues only (keys and URLs from the environment / .env, PROFILE=testnet|live):
+works without the executor and with Firestore down. Each position is closed with a MARKET
+order on its own position side (hedge mode: SELL+LONG, BUY+SHORT, never reduceOnly), split
+into the venue's market lot limit; positions are re-read until flat (bounded rounds). One
+venue failing does not stop the others. SAFE_MODE=true (the default) sends nothing: set
+SAFE_MODE=false to close for real.
+
+Exit 0: every venue checked is flat with no open orders. Exit 1: something is left open, or
+a venue could not be read (each is listed). Exit 2: configuration error.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from execution import clock, ids, logs  # noqa: E402
+from execution.exchanges.base import Venue  # noqa: E402
+from execution.exchanges.errors import SafeModeRefused, UnknownOutcome, VenueError  # noqa: E402
+from execution.exchanges.factory import KEYS, build_venue, has_keys  # noqa: E402
+from execution.models import OrderRequest, OrderType, Position  # noqa: E402
+from execution.settings import VENUES, ConfigError, _env_bool, load_dotenv_file  # noqa: E402
+
+EXIT_OK, EXIT_LEFT_OPEN, EXIT_CONFIG = 0, 1, 2
+
+
+@dataclass
+class VenueResult:
+    venue: str
+    cancelled: int = 0
+    orders_sent: int = 0
+    left: list[Position] = field(default_factory=list)
+    open_orders_left: int = 0
+    unreadable: str = ""  # why the venue's state is not known (empty when it was read)
+
+    @property
+    def flat(self) -> bool:
+        return not self.unreadable and not self.left and not self.open_orders_left
+
+
+def _chunks(qty: Decimal, max_qty: Decimal | None) -> list[Decimal]:
+    if not max_qty or qty <= max_qty:
+        return [qty]
+    out = []
+    while qty > 0:
+        out.append(min(qty, max_qty))
+        qty -= out[-1]
+    return out
+
+
+def _q(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _describe(p: Position) -> str:
+    return f"{p.venue} {p.symbol} {p.position_side.value} qty={_q(p.qty)} entry={_q(p.entry_price)}"
+
+
+def close_venue(venue: Venue, run_ts: int, dry_run: bool, rounds: int, wait_s: float,
+                say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> VenueResult:
+    res = VenueResult(venue.name)
+    try:
+        dual = venue.is_dual_side()
+        say(f"[panic] {venue.name}: position mode {'hedge (dual-side)' if dual else 'ONE-WAY'}")
+    except VenueError as exc:
+        say(f"[panic] {venue.name}: position mode unknown ({exc}); assuming hedge mode")
+    # 1. cancel every open order, so nothing reopens what we close
+    try:
+        orders = venue.open_orders()
+        by_symbol: dict[str, int] = {}
+        for o in orders:
+            by_symbol[o.symbol] = by_symbol.get(o.symbol, 0) + 1
+        for symbol, n in sorted(by_symbol.items()):
+            if dry_run:
+                say(f"[panic] {venue.name} {symbol}: WOULD cancel {n} open order(s)")
+                continue
+            try:
+                res.cancelled += venue.cancel_all(symbol)
+                say(f"[panic] {venue.name} {symbol}: cancelled {n} open order(s)")
+            except VenueError as exc:
+                say(f"[panic] {venue.name} {symbol}: cancel all FAILED code={exc.code}: {exc.message}")
+        if not by_symbol:
+            say(f"[panic] {venue.name}: no open orders")
+    except VenueError as exc:
+        say(f"[panic] {venue.name}: could not list open orders code={exc.code}: {exc.message}")
+    # 2. close positions, re-reading until flat
+    positions: list[Position] | None = None
+    for attempt in range(rounds):
+        try:
+            positions = venue.positions()
+        except VenueError as exc:
+            res.unreadable = f"positions unreadable: code={exc.code} {exc.message}"
+            say(f"[panic] {venue.name}: {res.unreadable} (round {attempt + 1}/{rounds})")
+            positions = None
+            if not dry_run and attempt + 1 < rounds:
+                sleep(wait_s)
+            continue
+        res.unreadable = ""
+        if not positions:
+            say(f"[panic] {venue.name}: flat")
+            break
+        if dry_run:
+            for p in positions:
+                say(f"[panic] {venue.name} {p.symbol}: WOULD {p.position_side.closing_side.value} MARKET "
+                    f"positionSide={p.position_side.value} qty={_q(p.qty)} (holding {_describe(p)})")
+            break
+        refused = False
+        for p in positions:
+            try:
+                f = venue.filters(p.symbol)
+                max_qty = f.market_max_qty or f.max_qty
+            except VenueError:
+                max_qty = None
+            intent = ids.intent_id(venue.name, p.symbol, run_ts, f"panic-{p.position_side.value}")
+            for leg, qty in enumerate(_chunks(p.qty, max_qty)):
+                req = OrderRequest(
+                    venue=venue.name, symbol=p.symbol, side=p.position_side.closing_side,
+                    position_side=p.position_side, order_type=OrderType.MARKET, quantity=qty,
+                    client_order_id=ids.client_order_id(intent, leg=str(leg), attempt=attempt), intent_id=intent,
+                    reduce_only=True)
+                line = (f"{venue.name} {p.symbol} {req.side.value} MARKET positionSide={p.position_side.value} "
+                        f"qty={_q(qty)} cid={req.client_order_id}")
+                try:
+                    order = venue.place_order(req)
+                    res.orders_sent += 1
+                    say(f"[panic] SENT {line}: status={order.status.value} filled={_q(order.filled_qty)}"
+                        + (f" avg={_q(order.avg_price)}" if order.filled_qty else ""))
+                except SafeModeRefused:
+                    say(f"[panic] NOT SENT {line}: SAFE_MODE=true (set SAFE_MODE=false to close for real)")
+                    refused = True
+                    break
+                except UnknownOutcome as exc:
+                    res.orders_sent += 1
+                    say(f"[panic] UNKNOWN {line}: code={exc.code} {exc.message} (positions are re-read next)")
+                except VenueError as exc:
+                    say(f"[panic] FAILED {line}: code={exc.code} {exc.message}")
+            if refused:
+                break
+        if refused:
+            break
+        if attempt + 1 < rounds:
+            sleep(wait_s)
+        positions = None
+    # 3. what is left
+    if not dry_run:
+        if positions is None:
+            try:
+                positions = venue.positions()
+                res.unreadable = ""
+            except VenueError as exc:
+                res.unreadable = f"positions unreadable: code={exc.code} {exc.message}"
+        try:
+            res.open_orders_left = len(venue.open_orders())
+        except VenueError as exc:
+            res.unreadable = res.unreadable or f"open orders unreadable: code={exc.code} {exc.message}"
+    res.left = list(positions or [])
+    return res
+
+
+def run(venues: dict[str, Venue], dry_run: bool = False, rounds: int = 5, wait_s: float = 1.0,
+        out: TextIO = sys.stdout, sleep: Callable[[float], None] = time.sleep) -> int:
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    run_ts = clock.wall_ms()
+    results = []
+    for name, venue in venues.items():
+        try:
+            results.append(close_venue(venue, run_ts, dry_run, rounds, wait_s, say, sleep))
+        except Exception as exc:  # one broken venue must not stop the others
+            say(f"[panic] {name}: UNEXPECTED {type(exc).__name__}: {exc}")
+            results.append(VenueResult(name, unreadable=f"unexpected {type(exc).__name__}"))
+    if dry_run:
+        unreadable = [r for r in results if r.unreadable]
+        for r in unreadable:
+            say(f"[panic] DRY RUN: {r.venue}: {r.unreadable}")
+        say("[panic] DRY RUN: nothing was sent")
+        return EXIT_LEFT_OPEN if unreadable else EXIT_OK
+    failed = [r for r in results if not r.flat]
+    for r in results:
+        if r.flat:
+            say(f"[panic] {r.venue}: FLAT (cancelled {r.cancelled} order(s), sent {r.orders_sent} close order(s))")
+    for r in failed:
+        if r.unreadable:
+            say(f"[panic] LEFT OPEN? {r.venue}: state unknown: {r.unreadable}")
+        for p in r.left:
+            say(f"[panic] LEFT OPEN: {_describe(p)}")
+        if r.open_orders_left:
+            say(f"[panic] LEFT OPEN: {r.venue}: {r.open_orders_left} open order(s)")
+    return EXIT_LEFT_OPEN if failed else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dry-run", action="store_true", help="show the plan; send nothing")
+    ap.add_argument("--venues", default="", help=f"comma-separated subset of {','.join(VENUES)} (default: all with keys)")
+    ap.add_argument("--rounds", type=int, default=5, help="close/re-read rounds before giving up (default 5)")
+    ap.add_argument("--wait-s", type=float, default=1.0, help="seconds between rounds (default 1)")
+    args = ap.parse_args(argv)
+    load_dotenv_file()
+    logs.setup("INFO", stream=sys.stderr, secrets=tuple(v for k, v in os.environ.items()
+                                                           if k.endswith(("_SECRET", "_PASSPHRASE", "_API_KEY"))))
+    env = dict(os.environ)
+    try:
+        profile = env.get("PROFILE") or "paper"
+        if profile == "paper":
+            print("[panic] PROFILE=paper: the paper account lives inside the executor, not on a venue; "
+                  "use the operator CLI 'flatten'. Nothing to do here.")
+            return EXIT_OK
+        safe_mode = _env_bool(env, "SAFE_MODE", True)
+        asked = [v for v in args.venues.split(",") if v]
+        for v in asked:
+            if v not in VENUES:
+                raise ConfigError("--venues", v, f"one of {list(VENUES)}", v)
+        venues: dict[str, Venue] = {}
+        for name in asked or VENUES:
+            if not asked and not has_keys(name, env):
+                print(f"[panic] {name}: no {KEYS[name][0]} set: not checked")
+                continue
+            venues[name] = build_venue(name, profile, env, safe_mode=safe_mode)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    if not venues:
+        print("[panic] no venue has keys: nothing checked", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"[panic] PROFILE={profile} SAFE_MODE={safe_mode} venues={','.join(venues)}"
+          + (" DRY RUN" if args.dry_run else ""))
+    try:
+        return run(venues, dry_run=args.dry_run, rounds=max(1, args.rounds), wait_s=max(0.0, args.wait_s))
+    finally:
+        for v in venues.values():
+            v.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
