@@ -57,9 +57,14 @@ def paper_venues(s: Settings) -> dict[str, PaperVenue]:
 def build_venues(s: Settings) -> dict[str, Venue]:
     if s.profile == "paper":
         return dict(paper_venues(s))
+    from execution.exchanges.dry_run import DryRunVenue
     from execution.exchanges.factory import build_exchange_venues
 
-    return build_exchange_venues(s)
+    venues = build_exchange_venues(s)
+    if s.dry_run:  # the real venues only answer reads; fills are simulated and journaled as such
+        logs.get().warning("[executor] DRY_RUN_MODE=true: orders are simulated against the venues' books")
+        return {n: DryRunVenue(v, s.initial_capital_usdt, s.venues[n].slippage_bps) for n, v in venues.items()}
+    return venues
 
 
 def screener_universe(s: Settings, available: Iterable[SymbolKey]) -> list[SymbolKey]:
