@@ -21,6 +21,7 @@ def percentile(values: list[float], q: float) -> float | None:
 class ArbMetrics:
     def __init__(self, mismatch_window: int = 20):
         self.attempts = 0  # entry attempts whose legs were sent
+        self.finished = 0  # entry attempts that ran to their end
         self.hedged_first_time = 0  # both legs filled as planned, no rescue
         self.refused = 0  # entries stopped by preflight (operator execute, or auto with a passing edge)
         self.rescues = 0  # attempts that needed at least one rescue round
@@ -45,6 +46,7 @@ class ArbMetrics:
 
     def entry_done(self, planned: Decimal, long_filled: Decimal, short_filled: Decimal, rescued: bool,
                    expected_gross_bps: float | None, realised_gross_bps: float | None) -> None:
+        self.finished += 1
         if not rescued and long_filled == short_filled == planned:
             self.hedged_first_time += 1
         if planned > 0:
@@ -82,8 +84,8 @@ class ArbMetrics:
             return None if x is None else round(x, nd)
 
         return {
-            "attempts": self.attempts, "hedged_first_time": self.hedged_first_time,
-            "success_rate": r(self.hedged_first_time / self.attempts, 4) if self.attempts else None,
+            "attempts": self.attempts, "finished": self.finished, "hedged_first_time": self.hedged_first_time,
+            "success_rate": r(self.hedged_first_time / self.finished, 4) if self.finished else None,
             "refused": self.refused, "rescues": self.rescues, "rescues_last_min": self.rescues_last_min(now),
             "exits": self.exits, "incidents": self.incidents,
             "expected_gross_edge_bps_avg": r(self.expected_gross_bps_sum / n) if n else None,

@@ -373,13 +373,8 @@ class TwoLegRunner:
             return
         self._refresh(a, a.legs + a.rescues, now)
         if a.unknown:
-            if cycle_end and not a.unresolved_since and now - a.started_ts >= self.leg_timeout_ms:
-                a.unresolved_since = now
-                detail = ", ".join(f"{leg.name} {leg.request.venue} cid={leg.request.client_order_id} ({leg.error})"
-                                   for leg in a.unknown)
-                a.note(f"unresolved after {now - a.started_ts} ms: {detail}; nothing is sent until reconciled",
-                       "ERROR")
-                a.alerts.append(("arb_unresolved", f"{a.attempt_id}: {detail}"))
+            if cycle_end:
+                self._unresolved(a, now, a.unknown)
             return  # nothing else goes out until every unknown outcome is reconciled
         if a.phase is Phase.LEGS and self.sequential and any(leg.state is LegState.PLANNED for leg in a.legs):
             self._send_next_sequential(a, now)
@@ -388,7 +383,22 @@ class TwoLegRunner:
                 return
         if cycle_end:
             self._cancel_stale(a, a.legs + a.rescues, now)
+            stuck = [leg for leg in a.legs + a.rescues if leg.state is LegState.WORKING and leg.cancel_tries
+                     and "cancel failed" in leg.error]
+            if stuck:
+                self._unresolved(a, now, stuck)
         self._settle(a, now, cycle_end)
+
+    def _unresolved(self, a: Attempt, now: int, legs: list[LegOrder]) -> None:
+        """An order whose state the venue cannot tell us past the leg timeout: alert once (HOLD)."""
+        if a.unresolved_since or now - a.started_ts < self.leg_timeout_ms:
+            return
+        a.unresolved_since = now
+        detail = ", ".join(f"{leg.name} {leg.request.venue} cid={leg.request.client_order_id} {leg.state.value} "
+                           f"({leg.error})" for leg in legs)
+        a.note(f"unresolved after {now - a.started_ts} ms: {detail}; nothing more is sent until the venue answers",
+               "ERROR")
+        a.alerts.append(("arb_unresolved", f"{a.attempt_id}: {detail}"))
 
     def _settle(self, a: Attempt, now: int, cycle_end: bool) -> None:
         """Once every order of the attempt is final: book the fills, then HEDGED or rescue."""

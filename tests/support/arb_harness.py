@@ -62,9 +62,13 @@ class Harness:
         ask = (px * (1 + self.half[venue]) / tick).to_integral_value(ROUND_CEILING) * tick
         return BookTop(venue, symbol, bid, Decimal(5), ask, Decimal(5), self.ts)
 
-    def market(self, binance: float | None = None, okx: float | None = None, dt: int = 1000) -> None:
+    def market(self, binance: float | None = None, okx: float | None = None, dt: int = 5000,
+               books: bool = True) -> None:
         """Move time by `dt`, show both venues the prices (pending market orders fill), then the
-        loop sees both books (the scanner runs) and the cycle ends."""
+        loop sees both books (the scanner runs; not with `books=False`) and the cycle ends.
+
+        `dt` > max_latency_ms, so the first book of an instant is never paired with the other
+        venue's book of the previous instant (as in the 15m replay): only the second runs the maths."""
         self.ts += dt
         if binance is not None:
             self.px[BIN] = Decimal(str(binance))
@@ -73,19 +77,22 @@ class Harness:
         for venue, symbol in ((BIN, BIN_SYM), (OKX, OKX_SYM)):
             self.paper[venue].on_price(symbol, self.ts, self.px[venue])
             self.paper[venue].on_mark(symbol, self.ts, self.px[venue])
-        for venue, symbol in ((BIN, BIN_SYM), (OKX, OKX_SYM)):
-            self.loop.on_book_top(self._book(venue, symbol))
+        if books:
+            for venue, symbol in ((BIN, BIN_SYM), (OKX, OKX_SYM)):
+                self.loop.on_book_top(self._book(venue, symbol))
         self.loop.on_cycle_end(self.ts)
 
     def warm(self, n: int = 20, binance: float = 60000, okx: float = 60000) -> None:
         """`n` instants at a usual basis, so the rolling mean has history."""
         for _ in range(n):
             self.market(binance, okx)
+        self.loop.refresh_health(self.ts)
 
     def settle(self, n: int = 3) -> None:
-        """A few more instants at unchanged prices (fills land, timeouts and rescues run)."""
+        """A few more instants at unchanged prices, without new book updates: fills land, leg
+        timeouts and rescues run at each cycle end, the scanner starts nothing new."""
         for _ in range(n):
-            self.market(dt=self.cfg.leg_timeout_ms)
+            self.market(dt=self.cfg.leg_timeout_ms, books=False)
 
     # -- what the venues say -------------------------------------------------------------------------
     def positions(self) -> dict[tuple[str, str], Decimal]:
