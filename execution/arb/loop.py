@@ -20,6 +20,7 @@ breakers trip HOLD through `trip`. Log lines are tagged `[arb]`.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -32,7 +33,9 @@ from execution.arb.basis import RollingBasis
 from execution.arb.book import OpenPair, PairLeg
 from execution.arb.config import ArbConfig, PairConfig
 from execution.arb.dry_run import DryRunVenue
-from execution.arb.edge import BPS, Edge, EdgeParams, LegMarket, QuickCosts, best_edge, quick_net_bps
+from execution.arb.edge import (
+    BPS, Edge, EdgeParams, LegMarket, QuickCosts, best_edge, compute_edge, quick_net_bps,
+)
 from execution.arb.exits import exit_reason
 from execution.arb.metrics import ArbMetrics
 from execution.arb.rescue import plan_rescue
@@ -125,8 +128,9 @@ class PairState:
     venue_b: str
     basis: RollingBasis
     books: Books = field(default_factory=Books)
-    edges: tuple[Edge, Edge] | None = None  # exact, both directions (None: only the pre-screen ran)
+    edges: tuple[Edge, Edge | None] | None = None  # exact, better first (None: only the pre-screen ran)
     quick_net_bps: float | None = None  # best direction, float pre-screen
+    quick_long_a: bool = True  # the pre-screen's better direction is long venue_a / short venue_b
     reasons: list[str] = field(default_factory=list)
     evaluated_ts: int = 0
     flatten_requested: bool = False
@@ -194,6 +198,8 @@ class ArbitrageLoop:
         self._last_health = 0
         self._health_done = False
         self._quick_costs: dict[str, QuickCosts] = {}
+        self._logs_later: list[tuple[int, str, tuple]] = []  # written after the hot path, never before a send
+        self._metrics_logged: tuple[int, int, int] = (0, 0, 0)
         self.min_edge_f = float(cfg.min_edge_bps)
 
     # ------------------------------------------------------------------------------------------
@@ -270,6 +276,7 @@ class ArbitrageLoop:
         for ps in self.pairs.values():
             if ps.flatten_requested:
                 self._flatten_pair(ps, self.now, "flatten")
+        self._flush_logs()
 
     # ------------------------------------------------------------------------------------------
     def _filters_or_none(self, venue: str, symbol: str) -> SymbolFilters | None:
@@ -288,7 +295,22 @@ class ArbitrageLoop:
                 out[(venue, book.symbol)] = book.mid
         return out
 
+    def _log_later(self, level: int, msg: str, *args) -> None:
+        self._logs_later.append((level, msg, args))
+
+    def _flush_logs(self) -> None:
+        if self._logs_later:
+            pending, self._logs_later = self._logs_later, []
+            for level, msg, args in pending:
+                self.log.log(level, msg, *args)
+
     def _on_book(self, ps: PairState, venue: str, ts: int, trade: bool, t0: int) -> None:
+        try:
+            self._on_book_inner(ps, venue, ts, trade, t0)
+        finally:
+            self._flush_logs()
+
+    def _on_book_inner(self, ps: PairState, venue: str, ts: int, trade: bool, t0: int) -> None:
         if ts > self.now:
             self.now = ts
         now = self.now
@@ -301,8 +323,10 @@ class ArbitrageLoop:
             return
         quick = self._quick(ps, now)
         edges = None
+        exposure = None
         if quick is not None and quick >= self.min_edge_f - QUICK_MARGIN_BPS:
-            edges = self.evaluate(ps, now)  # exact, in Decimal, only when it could matter
+            exposure = self.exposure()
+            edges = self.evaluate(ps, now, exposure=exposure, only_best=True)  # exact, only when it could matter
         elif quick is not None:
             ps.edges, ps.evaluated_ts = None, now
             ps.reasons = [f"edge_below_min: net {quick:.2f} bps < min_edge_bps {self.cfg.min_edge_bps}"]
@@ -314,7 +338,7 @@ class ArbitrageLoop:
         if edges is not None and self.cfg.enabled and self.cfg.auto and not self._busy(ps):
             best = edges[0]
             if best.net_edge_bps >= self.cfg.min_edge_bps:
-                self.try_entry(ps, best, now, t0)
+                self.try_entry(ps, best, now, t0, exposure=exposure)
 
     def _quick(self, ps: PairState, now: int) -> float | None:
         """Best net edge of both directions in float (top of book), or None without reference data."""
@@ -330,8 +354,10 @@ class ArbitrageLoop:
         _, b_bid, b_ask, _, _ = ps.books.raw[ps.venue_b]
         mean = ps.basis.mean
         fund_ab, fund_ba = self._quick_funding(ps, now)
-        q = max(quick_net_bps(a_bid, a_ask, b_bid, b_ask, mean, costs, fund_ab),
-                quick_net_bps(b_bid, b_ask, a_bid, a_ask, -mean, costs, fund_ba))
+        q_ab = quick_net_bps(a_bid, a_ask, b_bid, b_ask, mean, costs, fund_ab)
+        q_ba = quick_net_bps(b_bid, b_ask, a_bid, a_ask, -mean, costs, fund_ba)
+        ps.quick_long_a = q_ab >= q_ba
+        q = q_ab if ps.quick_long_a else q_ba
         ps.quick_net_bps = q
         return q
 
@@ -382,8 +408,10 @@ class ArbitrageLoop:
         return ex
 
     def evaluate(self, ps: PairState, now: int, size_notional: Decimal | None = None,
-                 exposure: pf.Exposure | None = None, keep_reasons: bool = False) -> tuple[Edge, Edge] | None:
-        """Both directions of the pair's edge at the current books (no I/O but cached reference data)."""
+                 exposure: pf.Exposure | None = None, keep_reasons: bool = False,
+                 only_best: bool = False) -> tuple[Edge, Edge | None] | None:
+        """Both directions of the pair's edge at the current books, better first (no I/O but cached
+        reference data). `only_best`: just the direction the pre-screen found better (hot path)."""
         a, b = self._leg_market(ps, ps.venue_a), self._leg_market(ps, ps.venue_b)
         if a is None or b is None:
             return None
@@ -395,7 +423,13 @@ class ArbitrageLoop:
             max_leg_slippage_bps=self.cfg.max_leg_slippage_bps,
             include_next_window=self.cfg.funding.include_next_window,
             expected_holding_ms=int(self.cfg.funding.expected_holding_minutes * 60_000))
-        edges = best_edge(ps.cfg.pair, a, b, _dec(ps.basis.mean), params, now)
+        mean = _dec(ps.basis.mean)
+        if only_best:
+            one = compute_edge(ps.cfg.pair, a, b, mean, params, now) if ps.quick_long_a else \
+                compute_edge(ps.cfg.pair, b, a, -mean, params, now)
+            edges = (one, None)
+        else:
+            edges = best_edge(ps.cfg.pair, a, b, mean, params, now)
         if size_notional is None:
             ps.edges, ps.evaluated_ts = edges, now
             best = edges[0]
@@ -433,7 +467,17 @@ class ArbitrageLoop:
 
     # ------------------------------------------------------------------------------------------
     # entries
-    def try_entry(self, ps: PairState, edge: Edge, now: int, t0: int, source: str = "auto") -> dict:
+    def try_entry(self, ps: PairState, edge: Edge, now: int, t0: int, source: str = "auto",
+                  exposure: pf.Exposure | None = None) -> dict:
+        """IDLE -> PREFLIGHT -> LEGS, or refused with the named reasons (nothing is created then)."""
+        reasons = self.preflight(ps, edge, now, exposure)
+        ps.reasons = reasons
+        if reasons:
+            self.metrics.refused += 1
+            if source != "auto":
+                self.log.info("[arb] REFUSED %s %s: %s", ps.cfg.pair, edge.direction, "; ".join(reasons))
+            return {"accepted": False, "attempt_id": None, "reasons": reasons,
+                    "plan": self.plan(edge) if source != "auto" else None}
         self.seq += 1
         attempt_id = f"arb:{ps.cfg.pair}:{now}:entry{self.seq}"
         pair = OpenPair(
@@ -442,26 +486,19 @@ class ArbitrageLoop:
             expected_net_bps=edge.net_edge_bps, expected_gross_bps=edge.gross_edge_bps,
             entry_ref_price=edge.ref_price, meta={"source": source})
         a = entry_attempt(attempt_id, pair, edge.size, now, t0, self.cfg.venues[0])
-        a.expected = edge.to_doc()
-        a.fees = {"long": self.fees(edge.long_venue, edge.long_symbol).taker_rate,
-                  "short": self.fees(edge.short_venue, edge.short_symbol).taker_rate}
         a.to(Phase.PREFLIGHT, now)
-        reasons = self.preflight(ps, edge, now)
-        ps.reasons = reasons
-        if reasons:
-            a.to(Phase.DONE, now)
-            self.metrics.refused += 1
-            if source != "auto":
-                self.log.info("[arb] REFUSED %s %s: %s", attempt_id, edge.direction, "; ".join(reasons))
-            return {"accepted": False, "attempt_id": attempt_id, "reasons": reasons,
-                    "plan": self.plan(edge) if source != "auto" else None}
         self.attempts[attempt_id] = a
         self.runner.start(a, now)
+        a.expected = edge.to_doc()  # bookkeeping after the legs are out
+        a.fees = {"long": self.fees(edge.long_venue, edge.long_symbol).taker_rate,
+                  "short": self.fees(edge.short_venue, edge.short_symbol).taker_rate}
         self.metrics.sent(a.legs_sent_ns)
-        self.log.info("[arb] ENTRY %s %s size=%s gross=%.2f net=%.2f bps expected_pnl=%.4f legs_sent_us=%.1f %s",
-                      attempt_id, edge.direction, edge.size, edge.gross_edge_bps, edge.net_edge_bps,
+        self._log_later(logging.INFO, "[arb] ENTRY %s %s size=%s gross=%.2f net=%.2f bps expected_pnl=%.4f "
+                        "legs_sent_us=%.1f %s", attempt_id, edge.direction, edge.size, edge.gross_edge_bps, edge.net_edge_bps,
                       edge.expected_pnl_usdt, a.legs_sent_ns / 1000, "DRY_RUN" if self.dry_run else "")
         self._after_step(a)
+        if source != "auto":
+            self._flush_logs()
         return {"accepted": True, "attempt_id": attempt_id, "reasons": [], "phase": a.phase.value,
                 "plan": self.plan(edge) if source != "auto" else None}
 
@@ -543,8 +580,8 @@ class ArbitrageLoop:
         self.attempts[attempt_id] = a
         self.runner.start(a, now)
         self.metrics.exits += 1
-        self.log.info("[arb] EXIT %s pair=%s reason=%s long=%s short=%s", attempt_id, p.pair_id, reason,
-                      p.long.qty, p.short.qty)
+        self._log_later(logging.INFO, "[arb] EXIT %s pair=%s reason=%s long=%s short=%s", attempt_id, p.pair_id,
+                        reason, p.long.qty, p.short.qty)
         self._after_step(a)
         return a
 
@@ -565,6 +602,7 @@ class ArbitrageLoop:
         for ps in self.pairs.values():
             ps.flatten_requested = True
             out += self._flatten_pair(ps, now, reason)
+        self._flush_logs()
         return out
 
     # ------------------------------------------------------------------------------------------
@@ -577,10 +615,10 @@ class ArbitrageLoop:
         while len(self._purpose) > PURPOSES_KEPT:
             self._purpose.popitem(last=False)
         r = leg.request
-        self.log.info("[arb] SEND_ORDER %s %s %s positionSide=%s qty=%s type=%s reduceOnly=%s cid=%s intent=%s "
-                      "-> %s%s", r.venue, r.symbol, r.side.value, r.position_side.value, r.quantity,
+        self._log_later(logging.INFO, "[arb] SEND_ORDER %s %s %s positionSide=%s qty=%s type=%s reduceOnly=%s "
+                        "cid=%s intent=%s -> %s%s", r.venue, r.symbol, r.side.value, r.position_side.value, r.quantity,
                       r.order_type.value, r.reduce_only, r.client_order_id, r.intent_id, leg.state.value,
-                      f" ({leg.error})" if leg.error else "")
+                        f" ({leg.error})" if leg.error else "")
 
     def orders_last_min(self, now: int) -> int:
         while self._order_ts and self._order_ts[0] <= now - 60_000:
@@ -641,20 +679,20 @@ class ArbitrageLoop:
                 pnl = pair.realised_pnl_usdt()
                 realised_net = pnl / notional * BPS if notional else ZERO
                 self.metrics.pair_closed(float(pair.expected_net_bps), float(realised_net), pnl)
-                self.log.info("[arb] CLOSED %s reason=%s pnl_usdt=%.4f realised_net_bps=%.2f expected_net_bps=%.2f "
-                              "(funding not included)", pair.pair_id, pair.exit_reason, pnl, realised_net,
-                              pair.expected_net_bps)
+                self._log_later(logging.INFO, "[arb] CLOSED %s reason=%s pnl_usdt=%.4f realised_net_bps=%.2f "
+                                "expected_net_bps=%.2f (funding not included)", pair.pair_id, pair.exit_reason, pnl,
+                                realised_net, pair.expected_net_bps)
             if a.rescue_round:
                 self.metrics.rescued(a.history[-1][1])
         doc = a.doc()
         doc["final_delta_usd"] = str(pair.delta_usd(self.marks).quantize(Decimal("0.01")))
         self.recent.append(doc)
         level = "ERROR" if a.severity == "ERROR" else ("WARN" if a.severity else "OK")
-        self.log.info("[arb] DONE %s kind=%s %s long=%s short=%s delta_usd=%s rescue_rounds=%d", a.attempt_id,
-                      a.kind, level, pair.long.qty, pair.short.qty, doc["final_delta_usd"], a.rescue_round)
+        self._log_later(logging.INFO, "[arb] DONE %s kind=%s %s long=%s short=%s delta_usd=%s rescue_rounds=%d",
+                        a.attempt_id, a.kind, level, pair.long.qty, pair.short.qty, doc["final_delta_usd"],
+                        a.rescue_round)
         if a.severity:
             self._incident(a, doc)
-        self.log.info("[arb] metrics %s", json.dumps(self.metrics.doc(self.now), separators=(",", ":")))
 
     def _incident(self, a: Attempt, doc: dict) -> None:
         self.metrics.incidents += 1
@@ -669,8 +707,8 @@ class ArbitrageLoop:
             "final_delta_usd": doc["final_delta_usd"], "dry_run": self.dry_run,
         }
         self.journal("incidents", record)
-        log = self.log.error if a.severity == "ERROR" else self.log.warning
-        log("[arb] INCIDENT %s %s %s: %s", a.severity, kind, a.attempt_id, record["summary"])
+        self._log_later(logging.ERROR if a.severity == "ERROR" else logging.WARNING, "[arb] INCIDENT %s %s %s: %s",
+                        a.severity, kind, a.attempt_id, record["summary"])
 
     def _alert(self, name: str, detail: str, a: Attempt | None = None) -> None:
         self.log.error("[arb] BREAKER %s: %s", name, detail)
@@ -752,7 +790,7 @@ class ArbitrageLoop:
     def doc(self, now_wall: int) -> dict:
         rows = []
         for ps in self.pairs.values():
-            if ps.edges is None and ps.evaluated_ts and len(ps.books) == 2:
+            if (ps.edges is None or ps.edges[1] is None) and ps.evaluated_ts and len(ps.books) == 2:
                 self.evaluate(ps, ps.evaluated_ts, keep_reasons=True)  # the exact numbers, for the document
             row = {"pair": ps.cfg.pair, "binance_symbol": ps.cfg.symbols.get(BINANCE),
                    "okx_symbol": ps.cfg.symbols.get(OKX), "basis_mean_bps": round(ps.basis.mean, 4),
@@ -789,7 +827,13 @@ class ArbitrageLoop:
         """Also the paced moment to re-read venue health (bounded by health_refresh_ms in event time)."""
         if self.now:
             self._health_if_stale(self.now)
-        sink.put("arbitrage", self.doc(now_wall))
+        doc = self.doc(now_wall)
+        sink.put("arbitrage", doc)
+        m = self.metrics
+        seen = (m.attempts, m.exits, m.incidents)
+        if seen != self._metrics_logged:  # the [arb] metrics line, when something happened since the last one
+            self._metrics_logged = seen
+            self.log.info("[arb] metrics %s", json.dumps(doc["metrics"], separators=(",", ":")))
 
     # ------------------------------------------------------------------------------------------
     # restart
