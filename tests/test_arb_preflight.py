@@ -154,6 +154,7 @@ def test_repo_config_loads_with_conservative_defaults():
     ({"expected_slippage_bps": {"binance_um": 9, "okx_perp": 2}}, "expected_slippage_bps", "<= max_leg_slippage"),
     ({"min_edge_bps": "lots"}, "min_edge_bps", "a decimal number"),
     ({"surprise": 1}, "surprise", "no such field"),
+    ({"prefer_maker": True}, "prefer_maker", "not built yet"),
 ])
 def test_config_errors_name_the_field(change, field, expected):
     raw = _raw()

@@ -200,6 +200,9 @@ def parse(source: str, data: object) -> ArbConfig:
         health_refresh_ms=f.integer("health_refresh_ms", 60_000, lo=1),
     )
     f.no_unknown({"_comment"})
+    if cfg.prefer_maker:
+        raise ConfigError(source, "prefer_maker", "false (the post-only maker leg is not built yet; taker/taker only)",
+                          True)
     if cfg.expected_slippage_bps and max(cfg.expected_slippage_bps.values()) > cfg.max_leg_slippage_bps:
         raise ConfigError(source, "expected_slippage_bps",
                           f"<= max_leg_slippage_bps {cfg.max_leg_slippage_bps} on every venue",
