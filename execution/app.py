@@ -100,6 +100,24 @@ def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[Sym
     raise ConfigError(".env", "FEED", "generated or replay (the live feed is not built yet: see README)", s.feed)
 
 
+def build_arbitrage(s: Settings, venues: dict[str, Venue], engine: Engine):
+    """The arbitrage loop when config/arbitrage.json exists and is enabled. It sends no order
+    (dry run, simulated fills journaled) under DRY_RUN_MODE, or under SAFE_MODE when a venue is
+    a real exchange."""
+    from execution.arb.config import load as load_arb_config
+    from execution.arb.loop import ArbitrageLoop
+
+    cfg = load_arb_config(s.config_dir)
+    if cfg is None or not cfg.enabled:
+        return None
+    dry_run = s.dry_run or (s.safe_mode and any(venues[v].is_exchange for v in cfg.venues))
+    return ArbitrageLoop(
+        cfg, venues, journal=engine._journal, dry_run=dry_run,
+        half_spread_bps={name: vc.half_spread_bps for name, vc in s.venues.items()},
+        holding=lambda: engine.control.reason if engine.control.holding else "",
+        trip=engine.trip, max_orders_per_min=s.risk.max_orders_per_min)
+
+
 def journaled_ids_after(state_dir: Path, seq: int) -> set[str]:
     """Ids of journal records written after a snapshot: a resumed run must not write them again."""
     out: set[str] = set()
@@ -131,6 +149,7 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
     universe = screener_universe(s, available)
     control = ControlState()
     engine = Engine(s, venues, sink, universe=universe, control_state=control, run_label=run_label)
+    engine.arb = build_arbitrage(s, venues, engine)
     resumed = 0
     log = logs.get()
     if snap is not None:

@@ -144,6 +144,7 @@ class Engine:
         self.notify: Callable[[str], None] = lambda text: None  # ops alerts out (Telegram), never blocking
         self.reconciliation: list[dict] = []
         self.restored_control_offset = 0
+        self.arb = None  # execution.arb.loop.ArbitrageLoop when configured (set by the app)
 
     # ------------------------------------------------------------------------------------------
     # event entry
@@ -191,6 +192,8 @@ class Engine:
             self.bars += 1
             self._drain(venue)
         self.ledger.mark(c.venue, c.symbol, close)
+        if self.arb is not None:
+            self.arb.on_candle(c, trade=not warming)
         screener = self.screeners.get(key)
         if screener is None:
             return  # a series we mark to market but do not screen (e.g. OKX for arbitrage)
@@ -293,9 +296,17 @@ class Engine:
             return
         self.close_position(c.venue, c.symbol, trade.position_side, reason, c.ts)
 
+    def _own_qty(self, venue: str, symbol: str, pside: PositionSide) -> Decimal:
+        """What this loop's own strategy holds: the hedge-mode position minus the arbitrage legs."""
+        qty = self.ledger.position_qty(venue, symbol, pside)
+        if self.arb is not None:
+            qty = max(qty - self.arb.owned_qty(venue, symbol, pside), Decimal(0))
+        return qty
+
     def close_position(self, venue: str, symbol: str, pside: PositionSide, reason: str, ts: int,
                        note: str = "") -> None:
-        qty = self.ledger.position_qty(venue, symbol, pside)
+        """Close what the screener holds on one side (arbitrage legs are the arbitrage loop's)."""
+        qty = self._own_qty(venue, symbol, pside)
         if qty <= 0:
             return
         mark = self.ledger.marks.get((venue, symbol), Decimal(0))
@@ -379,20 +390,28 @@ class Engine:
     def _on_fill(self, fill: Fill) -> None:
         flight = self.in_flight.get(fill.client_order_id)
         leverage = int(flight.meta.get("leverage", 1)) if flight else 1
+        arb_purpose = self.arb.purpose(fill.client_order_id) if self.arb is not None and flight is None else None
+        if arb_purpose:
+            leverage = self.arb.leverage_for(fill.venue, fill.symbol)
         booked = self.ledger.apply_fill(fill, leverage=leverage)
         self.fills += 1
         record = booked.record()
-        record["reason"] = flight.purpose if flight else "unknown"
+        record["reason"] = flight.purpose if flight else (arb_purpose or "unknown")
         self._journal("trades", record)
         self.log.info("[executor] FILL %s %s %s positionSide=%s qty=%s price=%s fee=%s realized=%s cid=%s",
                       fill.venue, fill.symbol, fill.side.value, fill.position_side.value, fill.qty, fill.price,
                       booked.fee_usdt, booked.realized_pnl_usdt, fill.client_order_id)
+        if arb_purpose:
+            self.log.info("[arb] FILL %s %s %s positionSide=%s qty=%s price=%s cid=%s (%s)", fill.venue, fill.symbol,
+                          fill.side.value, fill.position_side.value, fill.qty, fill.price, fill.client_order_id,
+                          arb_purpose)
+            return  # the arbitrage book keeps its own pairs; nothing below is about them
         key = (fill.venue, fill.symbol)
         if flight is not None:
             order = self.venues[fill.venue].get_order(fill.symbol, fill.client_order_id)
             if order is None or order.status.is_final:
                 del self.in_flight[fill.client_order_id]
-        held = self.ledger.position_qty(fill.venue, fill.symbol, fill.position_side)
+        held = self._own_qty(fill.venue, fill.symbol, fill.position_side)
         if fill.side is fill.position_side.opening_side:
             if key not in self.trades and flight is not None and flight.meta.get("stop_loss") is not None:
                 lv = Levels(flight.meta["stop_loss"], flight.meta["take_profit"])
@@ -413,6 +432,8 @@ class Engine:
 
     def on_funding(self, f: FundingSettled) -> None:
         venue = self.venues.get(f.venue)
+        if self.arb is not None:
+            self.arb.on_funding(f)
         if f.ts <= self.warming_until_ts:
             return
         if isinstance(venue, PaperVenue):
@@ -461,6 +482,8 @@ class Engine:
             venue.on_mark(b.symbol, b.ts, mid)
             self._drain(venue)
         self.ledger.mark(b.venue, b.symbol, mid)
+        if self.arb is not None:
+            self.arb.on_book(b, trade=b.ts > self.warming_until_ts)
 
     def _add_derived_filters(self, venue: PaperVenue, c: CandleClosed) -> None:
         f = derive_filters(c.venue, c.symbol, c.close)
@@ -543,6 +566,8 @@ class Engine:
                     del self.in_flight[cid]
                 except VenueError as exc:
                     self.log.error("[executor] ORDER_ERR code=%s cancel %s: %s", exc.code, cid, exc.message)
+        if self.arb is not None:
+            self.arb.flatten(self.cycle_ts, reason=reason)
         for (venue, symbol, pside) in list(self.ledger.positions):
             trade = self.trades.get((venue, symbol))
             if trade is not None and trade.exit_pending:
@@ -590,6 +615,8 @@ class Engine:
         ts = self.cycle_ts
         if ts <= self.warming_until_ts:
             return
+        if self.arb is not None:
+            self.arb.on_cycle_end(ts)
         nav = self.ledger.nav()
         self.perf.update(ts, nav)
         dd = self.perf.drawdown_pct(nav)
@@ -697,6 +724,8 @@ class Engine:
         sink.put("signals", {"latest": self.signals_tail[-SIGNALS_KEPT:], "updated_at_ms": now})
         sink.put("leaderboard", {"symbols": sorted(self.leaderboard.values(), key=lambda r: -r["pnl_usdt"]),
                                  "updated_at_ms": now})
+        if self.arb is not None:
+            self.arb.publish(sink, now)
         sink.put_file("peak_state", {
             "peak_nav": self.perf.peak_nav, "peak_ts": self.perf.peak_ts, "nav": nav_doc["nav"],
             "drawdown_pct": nav_doc["drawdown_pct"], "max_drawdown_pct": nav_doc["max_drawdown_pct"],
@@ -726,6 +755,7 @@ class Engine:
                          "orders_rejected": self.orders_rejected},
             "last_nav_point_ts": self._last_nav_point_ts, "paper_venues": venues, "updated_at_ms": now,
             "control_offset": self.commands.offset if self.commands is not None else 0,
+            "arbitrage": self.arb.snapshot() if self.arb is not None else None,
         }
 
     def restore(self, snap: dict, journaled_ids: set[str]) -> None:
@@ -753,6 +783,8 @@ class Engine:
             venue = self.venues.get(name)
             if isinstance(venue, PaperVenue):
                 venue.restore(vs)
+        if self.arb is not None and snap.get("arbitrage"):
+            self.arb.restore(snap["arbitrage"])
 
 
 def _reading_doc(r: Reading, in_trade: bool, side: str) -> dict:

@@ -142,6 +142,9 @@ class EventLog:
     def error(self, msg: str, *args) -> None:
         self._write(logging.ERROR, "ERROR", msg, args)
 
+    def log(self, level: int, msg: str, *args) -> None:
+        self._write(level, logging.getLevelName(level), msg, args)
+
     def exception(self, msg: str, *args) -> None:
         self._logger.exception(msg, *args)
 

@@ -1,0 +1,471 @@
+"""Two-leg execution: the state machine and the runner that does its I/O.
+
+    IDLE -> PREFLIGHT -> LEGS -> HEDGED -> DONE
+                  |         \\-> RESCUE -> HEDGED -> DONE
+                  \\-> DONE (refused)      (LEGS -> DONE when nothing filled on either leg)
+
+- LEGS: both legs are handed to the venue clients, concurrently by default (leg B on a
+  worker thread while leg A goes from the calling thread), or A then B (`sequential`: B is
+  sent once A is accepted; never if A was refused).
+- An order whose outcome is unknown (timeout, 5xx, disconnect after sending) is reconciled by
+  client order id (`venue.get_order`) before anything else is sent for the attempt; an id the
+  venue still does not know after `not_found_limit` queries is taken as never placed.
+- When every leg is final, the fills go into the pair book. Equal legs: HEDGED. Otherwise the
+  rescue plan (`rescue.plan_rescue`) closes the difference at once with market orders on the
+  leg's own position side: RESCUE, then HEDGED once the book is balanced again.
+- A working leg still open `leg_timeout_ms` after it was sent is cancelled (checked at cycle
+  end, so a fill arriving in the same market instant is seen first).
+
+The transitions are checked against `TRANSITIONS`; the runner never sends an order for a leg
+that has one in flight or unknown, and every client order id is derived from the attempt id,
+the leg and the round, so nothing is ever sent twice under the same or another id by mistake.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+from execution import ids
+from execution.arb.book import OpenPair, PairLeg
+from execution.arb.rescue import RescuePlan, plan_rescue
+from execution.exchanges.base import Venue
+from execution.exchanges.errors import OrderNotFound, UnknownOutcome, VenueError
+from execution.models import (
+    Order, OrderRequest, OrderStatus, OrderType, PositionSide, Side, SymbolFilters, TimeInForce,
+)
+
+ZERO = Decimal(0)
+
+
+class Phase(str, Enum):
+    IDLE = "IDLE"
+    PREFLIGHT = "PREFLIGHT"
+    LEGS = "LEGS"
+    RESCUE = "RESCUE"
+    HEDGED = "HEDGED"
+    DONE = "DONE"
+
+
+TRANSITIONS: dict[Phase, frozenset[Phase]] = {
+    Phase.IDLE: frozenset({Phase.PREFLIGHT}),
+    Phase.PREFLIGHT: frozenset({Phase.LEGS, Phase.DONE}),
+    Phase.LEGS: frozenset({Phase.HEDGED, Phase.RESCUE, Phase.DONE}),
+    Phase.RESCUE: frozenset({Phase.HEDGED}),
+    Phase.HEDGED: frozenset({Phase.DONE}),
+    Phase.DONE: frozenset(),
+}
+
+
+class IllegalTransition(RuntimeError):
+    pass
+
+
+class LegState(str, Enum):
+    PLANNED = "PLANNED"  # not sent yet (sequential leg B waits for A)
+    WORKING = "WORKING"  # acknowledged, not final
+    UNKNOWN = "UNKNOWN"  # outcome unknown: reconcile by client order id first
+    FINAL = "FINAL"  # filled, cancelled, rejected, expired, never placed
+
+
+@dataclass(slots=True)
+class LegOrder:
+    name: str  # long | short | rescue1:long ...
+    role: str  # long | short: which pair leg it changes
+    request: OrderRequest
+    state: LegState = LegState.PLANNED
+    status: str = ""  # the venue's order status, or REFUSED / LOST / NOT_SENT
+    filled: Decimal = ZERO
+    avg_price: Decimal = ZERO
+    error: str = ""
+    not_found: int = 0
+    sent_ns: int = 0
+    sent_ts: int = 0
+    cancel_tries: int = 0
+    applied: bool = False  # its fills are in the pair book
+
+    @property
+    def accepted(self) -> bool:
+        """The venue took the order (it may still fill nothing)."""
+        return self.state in (LegState.WORKING, LegState.UNKNOWN) or self.filled > 0 or self.status in (
+            OrderStatus.FILLED.value, OrderStatus.PARTIALLY_FILLED.value, OrderStatus.NEW.value)
+
+    def doc(self) -> dict:
+        r = self.request
+        return {"name": self.name, "role": self.role, "venue": r.venue, "symbol": r.symbol, "side": r.side.value,
+                "position_side": r.position_side.value, "qty": str(r.quantity), "type": r.order_type.value,
+                "reduce_only": r.reduce_only, "client_order_id": r.client_order_id, "state": self.state.value,
+                "status": self.status, "filled": str(self.filled), "avg_price": str(self.avg_price),
+                "error": self.error, "sent_ts": self.sent_ts}
+
+
+@dataclass(slots=True)
+class Attempt:
+    attempt_id: str
+    kind: str  # entry | exit
+    pair: OpenPair
+    started_ts: int
+    t0_ns: int
+    legs: list[LegOrder]
+    reason: str = "entry"
+    phase: Phase = Phase.IDLE
+    rescues: list[LegOrder] = field(default_factory=list)
+    rescue_round: int = 0
+    rescue_plans: list[dict] = field(default_factory=list)
+    severity: str = ""  # "" | WARN | ERROR
+    events: list[str] = field(default_factory=list)
+    history: list[tuple[str, int]] = field(default_factory=list)
+    legs_sent_ns: int = 0  # decision -> both legs handed to the venue clients
+    unresolved_since: int = 0
+    expected: dict = field(default_factory=dict)
+    fees: dict[str, Decimal] = field(default_factory=dict)  # fee rate per role, for the book
+    alerts: list[tuple[str, str]] = field(default_factory=list)  # (breaker, detail) for the loop to act on
+
+    def to(self, phase: Phase, ts: int) -> None:
+        if phase not in TRANSITIONS[self.phase]:
+            raise IllegalTransition(f"{self.attempt_id}: {self.phase.value} -> {phase.value}")
+        self.phase = phase
+        self.history.append((phase.value, ts))
+
+    def note(self, text: str, severity: str = "") -> None:
+        self.events.append(text)
+        if severity == "ERROR" or (severity == "WARN" and self.severity != "ERROR"):
+            self.severity = severity
+
+    @property
+    def unknown(self) -> list[LegOrder]:
+        return [leg for leg in self.legs + self.rescues if leg.state is LegState.UNKNOWN]
+
+    @property
+    def done(self) -> bool:
+        return self.phase is Phase.DONE
+
+    def doc(self) -> dict:
+        return {"attempt_id": self.attempt_id, "kind": self.kind, "pair": self.pair.pair, "reason": self.reason,
+                "phase": self.phase.value, "severity": self.severity, "started_ts": self.started_ts,
+                "legs": [leg.doc() for leg in self.legs], "rescues": [leg.doc() for leg in self.rescues],
+                "rescue_plans": self.rescue_plans, "events": self.events[-20:], "history": self.history,
+                "legs_sent_us": round(self.legs_sent_ns / 1000, 1) if self.legs_sent_ns else None,
+                "expected": self.expected}
+
+
+def request_doc(r: OrderRequest) -> dict:
+    return {"venue": r.venue, "symbol": r.symbol, "side": r.side.value, "position_side": r.position_side.value,
+            "order_type": r.order_type.value, "quantity": str(r.quantity), "client_order_id": r.client_order_id,
+            "intent_id": r.intent_id, "price": str(r.price) if r.price is not None else None,
+            "time_in_force": r.time_in_force.value if r.time_in_force else None, "reduce_only": r.reduce_only}
+
+
+def request_from_doc(d: dict) -> OrderRequest:
+    return OrderRequest(
+        venue=d["venue"], symbol=d["symbol"], side=Side(d["side"]), position_side=PositionSide(d["position_side"]),
+        order_type=OrderType(d["order_type"]), quantity=Decimal(d["quantity"]), client_order_id=d["client_order_id"],
+        intent_id=d["intent_id"], price=Decimal(d["price"]) if d.get("price") else None,
+        time_in_force=TimeInForce(d["time_in_force"]) if d.get("time_in_force") else None,
+        reduce_only=d.get("reduce_only", False))
+
+
+# ---------------------------------------------------------------------------------------------
+def entry_attempt(attempt_id: str, pair: OpenPair, qty: Decimal, ts: int, t0_ns: int, first_venue: str) -> Attempt:
+    legs = []
+    for leg in (pair.long, pair.short):
+        role = "long" if leg is pair.long else "short"
+        legs.append(LegOrder(role, role, OrderRequest(
+            venue=leg.venue, symbol=leg.symbol, side=leg.position_side.opening_side, position_side=leg.position_side,
+            order_type=OrderType.MARKET, quantity=qty, client_order_id=ids.client_order_id(attempt_id, role),
+            intent_id=attempt_id)))
+    legs.sort(key=lambda x: x.request.venue != first_venue)
+    return Attempt(attempt_id, "entry", pair, ts, t0_ns, legs)
+
+
+def exit_attempt(attempt_id: str, pair: OpenPair, reason: str, ts: int, t0_ns: int, first_venue: str) -> Attempt:
+    legs = []
+    for role, leg in (("long", pair.long), ("short", pair.short)):
+        if leg.qty > 0:
+            legs.append(LegOrder(role, role, _close_request(attempt_id, role, leg, leg.qty)))
+    legs.sort(key=lambda x: x.request.venue != first_venue)
+    return Attempt(attempt_id, "exit", pair, ts, t0_ns, legs, reason=reason)
+
+
+def _close_request(attempt_id: str, name: str, leg: PairLeg, qty: Decimal, round_: int = 0) -> OrderRequest:
+    """Reduce-only market close on the leg's own position side (hedge mode)."""
+    return OrderRequest(
+        venue=leg.venue, symbol=leg.symbol, side=leg.position_side.closing_side, position_side=leg.position_side,
+        order_type=OrderType.MARKET, quantity=qty, client_order_id=ids.client_order_id(attempt_id, name, round_),
+        intent_id=attempt_id, reduce_only=True)
+
+
+# ---------------------------------------------------------------------------------------------
+class LegSender:
+    """Hands orders to venue clients: the first on the calling thread, the others on a small
+    pool at the same time (`concurrent`), or one after the other."""
+
+    def __init__(self, concurrent: bool = True, timeout_s: float = 10.0, perf_ns: Callable[[], int] = time.perf_counter_ns):
+        self.concurrent = concurrent
+        self.timeout_s = timeout_s
+        self.perf_ns = perf_ns
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="arb-leg") if concurrent else None
+        if self._pool is not None:
+            self._pool.submit(lambda: None).result()  # start the worker now, not on the first trade
+
+    def _send(self, venue: Venue, req: OrderRequest) -> tuple[Order | BaseException, int]:
+        t = self.perf_ns()
+        try:
+            return venue.place_order(req), t
+        except Exception as exc:  # noqa: BLE001 - every outcome is classified by the caller
+            return exc, t
+
+    def send(self, jobs: list[tuple[Venue, OrderRequest]]) -> list[tuple[Order | BaseException, int]]:
+        if self._pool is None or len(jobs) < 2:
+            return [self._send(v, r) for v, r in jobs]
+        futures = [self._pool.submit(self._send, v, r) for v, r in jobs[1:]]
+        out = [self._send(*jobs[0])]
+        for fut, (_, req) in zip(futures, jobs[1:]):
+            try:
+                out.append(fut.result(timeout=self.timeout_s))
+            except FutureTimeout:
+                out.append((UnknownOutcome(req.venue, "timeout", "place_order did not return in time"), 0))
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
+# ---------------------------------------------------------------------------------------------
+class TwoLegRunner:
+    """Drives attempts: sends, reconciles, cancels on timeout, rescues. The only I/O it does is
+    through the `Venue` interface; time comes from the caller (event time)."""
+
+    def __init__(self, venues: dict[str, Venue], sender: LegSender, *, leg_timeout_ms: int, not_found_limit: int,
+                 partial_fill_policy: str, filters: Callable[[str, str], SymbolFilters],
+                 sequential: bool = False, on_order: Callable[[LegOrder, int], None] | None = None,
+                 log=None):
+        self.venues = venues
+        self.sender = sender
+        self.leg_timeout_ms = leg_timeout_ms
+        self.not_found_limit = not_found_limit
+        self.policy = partial_fill_policy
+        self.filters = filters
+        self.sequential = sequential
+        self.on_order = on_order or (lambda leg, ts: None)
+        self.log = log
+
+    # -- sending ---------------------------------------------------------------------------------
+    def start(self, a: Attempt, now: int) -> None:
+        """PREFLIGHT -> LEGS: hand the legs to the venue clients."""
+        a.to(Phase.LEGS, now)
+        batch = a.legs[:1] if self.sequential else a.legs
+        self._send(a, batch, now)
+        if self.sequential:
+            self._send_next_sequential(a, now)
+        self._stamp_sent(a)
+        if not a.unknown:
+            self._settle(a, now, cycle_end=False)
+
+    def _send(self, a: Attempt, legs: list[LegOrder], now: int) -> None:
+        jobs = [(self.venues[leg.request.venue], leg.request) for leg in legs]
+        for leg, (result, sent_ns) in zip(legs, self.sender.send(jobs)):
+            leg.sent_ns, leg.sent_ts = sent_ns or self.sender.perf_ns(), now
+            self._classify_send(a, leg, result)
+        for leg in legs:  # bookkeeping and log lines after the orders are out, not before
+            self.on_order(leg, now)
+
+    def _classify_send(self, a: Attempt, leg: LegOrder, result: Order | BaseException) -> None:
+        r = leg.request
+        if isinstance(result, Order):
+            self._adopt(leg, result)
+            if leg.state is LegState.FINAL and leg.filled < r.quantity:
+                a.note(f"{leg.name} {r.venue} {r.symbol} {result.status.value} filled {leg.filled}/{r.quantity}"
+                       f"{' code=' + result.reject_code if result.reject_code else ''} {result.reject_reason}".rstrip(),
+                       "WARN" if leg.filled > 0 else "ERROR")
+            return
+        if isinstance(result, UnknownOutcome) or not isinstance(result, VenueError):
+            leg.state, leg.status = LegState.UNKNOWN, OrderStatus.UNKNOWN.value
+            leg.error = f"{type(result).__name__}: {result}"
+            a.note(f"{leg.name} {r.venue} {r.symbol} outcome unknown ({leg.error}); reconciling by "
+                   f"client order id {r.client_order_id}", "WARN")
+            return
+        leg.state, leg.status, leg.error = LegState.FINAL, "REFUSED", f"{type(result).__name__}: {result}"
+        a.note(f"{leg.name} {r.venue} {r.symbol} refused: {leg.error}", "ERROR")
+
+    def _send_next_sequential(self, a: Attempt, now: int) -> None:
+        for i, leg in enumerate(a.legs):
+            if leg.state is not LegState.PLANNED:
+                continue
+            prev = a.legs[:i]
+            if any(p.state is LegState.UNKNOWN for p in prev):
+                return  # reconcile first
+            if all(p.accepted for p in prev):
+                self._send(a, [leg], now)
+            else:
+                leg.state, leg.status = LegState.FINAL, "NOT_SENT"
+                a.note(f"{leg.name} not sent: leg {prev[-1].name} was not accepted")
+            return
+
+    def _stamp_sent(self, a: Attempt) -> None:
+        if not a.legs_sent_ns and a.legs and all(leg.sent_ns for leg in a.legs):
+            a.legs_sent_ns = max(leg.sent_ns for leg in a.legs) - a.t0_ns
+
+    # -- reconciling -----------------------------------------------------------------------------
+    def _adopt(self, leg: LegOrder, order: Order) -> None:
+        leg.filled, leg.avg_price, leg.status = order.filled_qty, order.avg_price, order.status.value
+        if order.status is OrderStatus.UNKNOWN:
+            leg.state = LegState.UNKNOWN
+        elif order.status.is_final:
+            leg.state = LegState.FINAL
+        else:
+            leg.state = LegState.WORKING
+        if order.reject_reason and not leg.error:
+            leg.error = f"{order.reject_code} {order.reject_reason}".strip()
+
+    def _refresh(self, a: Attempt, legs: list[LegOrder], now: int) -> None:
+        for leg in legs:
+            if leg.state not in (LegState.WORKING, LegState.UNKNOWN):
+                continue
+            r = leg.request
+            try:
+                order = self.venues[r.venue].get_order(r.symbol, r.client_order_id)
+            except Exception as exc:  # noqa: BLE001 - unreachable venue: stay as we are, ask again later
+                leg.error = f"get_order failed: {type(exc).__name__}: {exc}"
+                continue
+            if order is None:
+                leg.not_found += 1
+                if leg.not_found >= self.not_found_limit:
+                    was = leg.state
+                    leg.state, leg.status, leg.filled = LegState.FINAL, "LOST", ZERO
+                    a.note(f"{leg.name} {r.venue} {r.symbol} cid={r.client_order_id} not found "
+                           f"{leg.not_found}x after {was.value}: taken as never placed", "ERROR")
+                else:
+                    leg.state = LegState.UNKNOWN
+                continue
+            was_unknown = leg.state is LegState.UNKNOWN
+            self._adopt(leg, order)
+            if was_unknown and leg.state is not LegState.UNKNOWN:
+                a.note(f"{leg.name} reconciled: {r.venue} knows cid={r.client_order_id} as {order.status.value} "
+                       f"filled {order.filled_qty}")
+            if leg.state is LegState.FINAL and leg.filled < r.quantity and leg.status != OrderStatus.CANCELED.value:
+                a.note(f"{leg.name} {r.venue} {r.symbol} {leg.status} filled {leg.filled}/{r.quantity}",
+                       "WARN" if leg.filled > 0 else "ERROR")
+
+    def _cancel_stale(self, a: Attempt, legs: list[LegOrder], now: int) -> None:
+        for leg in legs:
+            if leg.state is not LegState.WORKING or now - leg.sent_ts < self.leg_timeout_ms:
+                continue
+            r = leg.request
+            leg.cancel_tries += 1
+            try:
+                order = self.venues[r.venue].cancel_order(r.symbol, r.client_order_id)
+                self._adopt(leg, order)
+                a.note(f"{leg.name} cancelled after {now - leg.sent_ts} ms: filled {leg.filled}/{r.quantity}", "WARN")
+            except OrderNotFound:
+                self._refresh(a, [leg], now)  # final already: read what it did
+            except VenueError as exc:
+                leg.error = f"cancel failed: {exc}"
+
+    # -- the step --------------------------------------------------------------------------------
+    def step(self, a: Attempt, now: int, cycle_end: bool = False) -> None:
+        if a.phase not in (Phase.LEGS, Phase.RESCUE):
+            return
+        self._refresh(a, a.legs + a.rescues, now)
+        if a.unknown:
+            if cycle_end:
+                self._unresolved(a, now, a.unknown)
+            return  # nothing else goes out until every unknown outcome is reconciled
+        if a.phase is Phase.LEGS and self.sequential and any(leg.state is LegState.PLANNED for leg in a.legs):
+            self._send_next_sequential(a, now)
+            self._stamp_sent(a)
+            if a.unknown:
+                return
+        if cycle_end:
+            self._cancel_stale(a, a.legs + a.rescues, now)
+            stuck = [leg for leg in a.legs + a.rescues if leg.state is LegState.WORKING and leg.cancel_tries
+                     and "cancel failed" in leg.error]
+            if stuck:
+                self._unresolved(a, now, stuck)
+        self._settle(a, now, cycle_end)
+
+    def _unresolved(self, a: Attempt, now: int, legs: list[LegOrder]) -> None:
+        """An order whose state the venue cannot tell us past the leg timeout: alert once (HOLD)."""
+        if a.unresolved_since or now - a.started_ts < self.leg_timeout_ms:
+            return
+        a.unresolved_since = now
+        detail = ", ".join(f"{leg.name} {leg.request.venue} cid={leg.request.client_order_id} {leg.state.value} "
+                           f"({leg.error})" for leg in legs)
+        a.note(f"unresolved after {now - a.started_ts} ms: {detail}; nothing more is sent until the venue answers",
+               "ERROR")
+        a.alerts.append(("arb_unresolved", f"{a.attempt_id}: {detail}"))
+
+    def _settle(self, a: Attempt, now: int, cycle_end: bool) -> None:
+        """Once every order of the attempt is final: book the fills, then HEDGED or rescue."""
+        if any(leg.state is not LegState.FINAL for leg in a.legs + a.rescues):
+            return
+        self._apply(a, now)
+        pair = a.pair
+        if a.phase is Phase.LEGS:
+            if pair.hedged:
+                if pair.flat and a.kind == "entry":
+                    a.to(Phase.DONE, now)  # nothing filled on either leg: no exposure
+                else:
+                    a.to(Phase.HEDGED, now)
+                    a.to(Phase.DONE, now)
+                return
+            a.to(Phase.RESCUE, now)
+            self._rescue(a, now)  # hedge out the unmatched part at once
+            return
+        if pair.hedged:
+            a.to(Phase.HEDGED, now)
+            a.to(Phase.DONE, now)
+            return
+        if cycle_end:  # the last round left the pair unbalanced: try again, at most once per cycle
+            self._rescue(a, now)
+
+    def _apply(self, a: Attempt, now: int) -> None:
+        for leg in a.legs + a.rescues:
+            if leg.applied:
+                continue
+            leg.applied = True
+            if leg.filled <= 0:
+                continue
+            book_leg = a.pair.long if leg.role == "long" else a.pair.short
+            if leg.request.side is book_leg.position_side.opening_side:
+                book_leg.open(leg.filled, leg.avg_price)
+            else:
+                book_leg.close(leg.filled, leg.avg_price)
+            book_leg.fees_usdt += leg.filled * leg.avg_price * a.fees.get(leg.role, ZERO)
+
+    def _rescue(self, a: Attempt, now: int) -> None:
+        pair = a.pair
+        filters = {"long": self.filters(pair.long.venue, pair.long.symbol),
+                   "short": self.filters(pair.short.venue, pair.short.symbol)}
+        plan: RescuePlan = plan_rescue(pair, filters, self.policy, close_all=a.kind == "exit")
+        a.rescue_round += 1
+        a.rescue_plans.append({"round": a.rescue_round, "ts": now, "target_qty": str(plan.target_qty),
+                               "orders": [o.doc(pair) for o in plan.orders], "residual": list(plan.residual)})
+        if a.rescue_round > 1:
+            a.note(f"rescue round {a.rescue_round - 1} left the pair unbalanced "
+                   f"(long {pair.long.qty}, short {pair.short.qty})", "ERROR")
+            if a.rescue_round == 2:
+                a.alerts.append(("arb_rescue_failed", f"{a.attempt_id}: long {pair.long.qty} short {pair.short.qty}"))
+        if plan.residual:
+            a.note(f"rescue round {a.rescue_round}: residual no venue order can close: {list(plan.residual)}", "ERROR")
+            a.alerts.append(("arb_residual", f"{a.attempt_id}: {list(plan.residual)}"))
+        if not plan.needed:
+            a.to(Phase.HEDGED, now)
+            a.to(Phase.DONE, now)
+            return
+        a.note(f"rescue round {a.rescue_round}: close {[(o.venue, o.symbol, str(o.qty)) for o in plan.orders]} "
+               f"-> target {plan.target_qty} per leg", "WARN")
+        new = []
+        for o in plan.orders:
+            leg = pair.long if o.leg == "long" else pair.short
+            name = f"rescue{a.rescue_round}:{o.leg}"
+            new.append(LegOrder(name, o.leg, _close_request(a.attempt_id, name, leg, o.qty, a.rescue_round)))
+        a.rescues.extend(new)
+        self._send(a, new, now)
+        if not a.unknown:
+            self._settle(a, now, cycle_end=False)
