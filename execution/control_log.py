@@ -29,6 +29,10 @@ COMMANDS = {
     "resume": (),
     "kill": ("reason",),
     "flatten": (),
+    "arb-edge": (),
+    "arb-preview": ("pair",),
+    "arb-execute": ("pair",),
+    "arb-flatten": (),
 }
 
 

@@ -9,6 +9,10 @@
     python -m execution.ctl kill --reason TEXT [--operator NAME]
     python -m execution.ctl flatten [--operator NAME]
     python -m execution.ctl export-log --out FILE
+    python -m execution.ctl edge [--json]                 arbitrage: current net edges
+    python -m execution.ctl preview PAIR [SIZE]           arbitrage: projected PnL + rescue plan
+    python -m execution.ctl execute PAIR [SIZE]           arbitrage: enter through the normal gates
+    python -m execution.ctl arb-flatten                   arbitrage: close every pair
 
 The CLI never writes trading state: commands go to the control log, the executor applies them
 and writes an acknowledgement, which the CLI waits for (--timeout, default 15 s).
@@ -134,6 +138,12 @@ def print_status(d: dict) -> None:
         print(f"problem   : {p}")
 
 
+def _arbitrage_doc(state_dir: Path) -> dict:
+    from execution.state.open import open_reader
+
+    return open_reader(dict(os.environ, STATE_DIR=str(state_dir))).snapshot().doc("arbitrage")
+
+
 def alerts_data(state_dir: Path, n: int) -> list[dict]:
     return read_lines(state_dir / COLLECTION_FILES["alerts"])[-n:]
 
@@ -155,6 +165,12 @@ def export_log(state_dir: Path, out: Path, secrets: tuple[str, ...]) -> int:
 
 # -- write commands -------------------------------------------------------------------------------
 def send(state_dir: Path, cmd: str, operator: str, timeout_s: float, **args: str) -> tuple[int, str]:
+    code, message, _ = send_with_result(state_dir, cmd, operator, timeout_s, **args)
+    return code, message
+
+
+def send_with_result(state_dir: Path, cmd: str, operator: str, timeout_s: float,
+                     **args: str) -> tuple[int, str, dict | None]:
     if not (state_dir / "state").is_dir():
         raise UsageError(f"no executor state in {state_dir}: is STATE_DIR right and has the executor run?")
     command = control_log.new_command(cmd, operator, clock.wall_ms(), **args)
@@ -166,10 +182,10 @@ def send(state_dir: Path, cmd: str, operator: str, timeout_s: float, **args: str
     while time.monotonic() < deadline:
         ack = control_log.find_ack(state_dir, command.id)
         if ack is not None:
-            return (EXIT_OK if ack["ok"] else EXIT_REFUSED), ack["message"]
+            return (EXIT_OK if ack["ok"] else EXIT_REFUSED), ack["message"], ack.get("result")
         time.sleep(0.1)
     return EXIT_NO_ACK, (f"the executor did not acknowledge {cmd} ({command.id}) within {timeout_s:g}s: "
-                         "is it running (supervisorctl status hedge-executor)? The command stays queued.")
+                         "is it running (supervisorctl status hedge-executor)? The command stays queued."), None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,6 +199,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("export-log", help="export every journal, merged by time, secrets redacted")
     p.add_argument("--out", required=True, type=Path)
+    p = sub.add_parser("edge", help="arbitrage: current net edges per configured pair (from the state)")
+    p.add_argument("--json", action="store_true")
+    for name, helptext in (("preview", "arbitrage: projected PnL after all costs + rescue plan, nothing sent"),
+                           ("execute", "arbitrage: enter a pair through the same gates as the automatic loop")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("pair", help="e.g. BTC-USDT")
+        p.add_argument("size", nargs="?", help="base units (default: the configured size)")
+        p.add_argument("--operator", default=os.environ.get("HEDGE_OPERATOR") or getpass.getuser())
+        p.add_argument("--timeout", type=float, default=15.0)
+        p.add_argument("--json", action="store_true")
+    p = sub.add_parser("arb-flatten", help="arbitrage: close every pair, delta back to ~0")
+    p.add_argument("--operator", default=os.environ.get("HEDGE_OPERATOR") or getpass.getuser())
+    p.add_argument("--timeout", type=float, default=15.0)
+    p.add_argument("--json", action="store_true")
     for name, needs_reason in (("hold", True), ("resume-request", True), ("resume-confirm", False),
                                ("resume", False), ("kill", True), ("flatten", False)):
         p = sub.add_parser(name)
@@ -225,7 +255,24 @@ def main(argv: list[str] | None = None) -> int:
             n = export_log(state_dir, args.out, secrets)
             print(f"exported {n} journal records to {args.out}")
             return EXIT_OK
+        if args.command == "edge":
+            arb = status_data(state_dir)
+            doc = _arbitrage_doc(state_dir)
+            if args.json:
+                print(json.dumps(doc, indent=1, default=str))
+            elif not doc:
+                print("arbitrage engine not running (no state/arbitrage.json)")
+            else:
+                for p in doc.get("pairs", []):
+                    print(f"{p.get('pair')}: net {p.get('net_edge_bps')} bps (gross {p.get('gross_edge_bps')}, basis mean "
+                          f"{p.get('basis_mean_bps')}) {p.get('direction', '')}; " + "; ".join(p.get("reasons", [])))
+                print(f"open pairs: {len(arb['open_arbitrage_pairs'])}")
+            return EXIT_OK
         extra = {}
+        if args.command in ("preview", "execute"):
+            extra["pair"] = args.pair
+            if args.size:
+                extra["size"] = args.size
         if args.command in ("hold", "resume-request", "kill"):
             extra["reason"] = args.reason
         if args.command == "resume-confirm":
@@ -234,11 +281,15 @@ def main(argv: list[str] | None = None) -> int:
             if not token:
                 raise UsageError("resume-confirm needs the approval token (--token, $APPROVE_TOKEN or the prompt)")
             extra["proof"] = token
-        code, message = send(state_dir, args.command, args.operator, args.timeout, **extra)
+        wire = {"preview": "arb-preview", "execute": "arb-execute"}.get(args.command, args.command)
+        code, message, result = send_with_result(state_dir, wire, args.operator, args.timeout, **extra)
         if args.json:
-            print(json.dumps({"command": args.command, "exit_code": code, "message": message}))
+            print(json.dumps({"command": args.command, "exit_code": code, "message": message, "result": result},
+                             default=str))
         else:
             print(("OK: " if code == EXIT_OK else "REFUSED: " if code == EXIT_REFUSED else "NO ACK: ") + message)
+            if result is not None:
+                print(json.dumps(result, indent=1, default=str))
         return code
     except (UsageError, control_log.BadCommand) as exc:
         print(f"error: {exc}", file=sys.stderr)

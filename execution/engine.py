@@ -538,18 +538,49 @@ class Engine:
         elif cmd.cmd == "kill":
             answer = control.kill(st, cmd.args["reason"], cmd.operator, now)
             self.flatten_all(f"kill by {cmd.operator}")
-        else:  # flatten
+        elif cmd.cmd == "flatten":
             answer = control.Answer(True, f"flatten by {cmd.operator}: closing {len(self.ledger.positions)} position(s)")
             self.flatten_all(f"flatten by {cmd.operator}")
+        else:
+            answer, result = self._arb_command(cmd)
+            self._ack(cmd.id, cmd.cmd, cmd.operator, answer.ok, answer.message, result)
+            return
         self._ack(cmd.id, cmd.cmd, cmd.operator, answer.ok, answer.message)
 
-    def _ack(self, command_id: str, name: str, operator: str, ok: bool, message: str) -> None:
+    def _arb_command(self, cmd: control_log.Command) -> tuple[control.Answer, dict | None]:
+        """edge / preview / execute / flatten of the arbitrage engine, through its own gates."""
+        if self.arb is None:
+            return control.Answer(False, "the arbitrage engine is not running (config/arbitrage.json)"), None
+        from execution.arb import ops
+
+        try:
+            if cmd.cmd == "arb-edge":
+                return control.Answer(True, "current edges"), ops.edge(self.arb)
+            if cmd.cmd == "arb-preview":
+                return control.Answer(True, f"preview {cmd.args['pair']}"), ops.preview(
+                    self.arb, cmd.args["pair"], cmd.args.get("size"))
+            if cmd.cmd == "arb-execute":
+                if self.control.holding:
+                    return control.Answer(False, f"HOLD ({self.control.reason}): no new risk"), None
+                result = ops.execute(self.arb, cmd.args["pair"], cmd.args.get("size"))
+                if not result.get("accepted"):
+                    return control.Answer(False, "refused: " + "; ".join(map(str, result.get("reasons", [])))), result
+                return control.Answer(True, f"execute {cmd.args['pair']} started: {result.get('attempt_id')}"), result
+            result = ops.flatten(self.arb)
+            return control.Answer(True, f"closing {len(result['open_pairs_before'])} arbitrage pair(s)"), result
+        except ops.OpsError as exc:
+            return control.Answer(False, str(exc)), None
+
+    def _ack(self, command_id: str, name: str, operator: str, ok: bool, message: str,
+             result: dict | None = None) -> None:
         now = self.wall_ms()
         self.log.info("[control] %s %s by %s: %s", name, "OK" if ok else "REFUSED", operator or "?", message)
         self.publish(now, force=True)  # state first: a CLI that sees the ack then reads the new mode
-        self._journal("acks", {"id": f"ack:{command_id}", "command_id": command_id, "cmd": name,
-                               "operator": operator, "ok": ok, "message": message, "ts": now,
-                               "market_ts": self.cycle_ts, "mode": self.control.mode})
+        ack = {"id": f"ack:{command_id}", "command_id": command_id, "cmd": name, "operator": operator, "ok": ok,
+               "message": message, "ts": now, "market_ts": self.cycle_ts, "mode": self.control.mode}
+        if result is not None:
+            ack["result"] = json.loads(json.dumps(result, default=str))
+        self._journal("acks", ack)
         self.alert(f"op:{command_id}", now, "operator", f"{name} by {operator or '?'}: "
                    f"{'done' if ok else 'REFUSED'} - {message}", command=name, ok=ok)
 
