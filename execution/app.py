@@ -157,6 +157,13 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
         resumed = snap["market_ts"]
         log.info("[state] resuming run %s from market_ts=%d (seq=%d); earlier events only warm indicators",
                  run_label, resumed, snap.get("seq", 0))
+    from telegram.alerts import from_env as telegram_alerts
+
+    alerts = telegram_alerts(s.env)
+    if alerts is not None:
+        engine.notify = alerts.send
+        engine.alert_sender = alerts
+        log.info("[control] ops alerts go to Telegram chat %s", s.env.get("TELEGRAM_CHAT_ID"))
     commands_file = control_log.commands_path(state_dir)
     start_offset = engine.restored_control_offset if snap is not None else (
         commands_file.stat().st_size if commands_file.exists() else 0)  # a fresh run ignores old commands

@@ -142,6 +142,7 @@ class Engine:
         self.commands: control_log.CommandReader | None = None
         self._last_control_poll = 0
         self.notify: Callable[[str], None] = lambda text: None  # ops alerts out (Telegram), never blocking
+        self.alert_sender = None  # what `notify` belongs to, closed at shutdown
         self.reconciliation: list[dict] = []
         self.restored_control_offset = 0
         self.arb = None  # execution.arb.loop.ArbitrageLoop when configured (set by the app)

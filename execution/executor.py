@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         rt.sink.close()
         for venue in rt.venues.values():
             venue.close()
+        if engine.alert_sender is not None:
+            engine.alert_sender.close()
     log.info("[executor] stopped cleanly at market_ts=%d", engine.cycle_ts)
     return 0
 
