@@ -182,16 +182,21 @@ class Engine:
         venue = self.venues.get(c.venue)
         warming = c.ts <= self.warming_until_ts
         close = _dec(c.close)
+        filled = False
         if isinstance(venue, PaperVenue):
             if not venue.has_filters(c.symbol):
                 self._add_derived_filters(venue, c)
             if not warming and venue.has_working_orders:
                 venue.on_price(c.symbol, c.open_time, _dec(c.open))
+                filled = True
             venue.on_mark(c.symbol, c.ts, close)
+        elif venue is not None:
+            filled = True  # a live venue reports fills whenever it has them
         self.last_data_ts[key] = c.ts
         if not warming:
             self.bars += 1
-            self._drain(venue)
+            if filled:
+                self._drain(venue)
         self.ledger.mark(c.venue, c.symbol, close)
         if self.arb is not None:
             self.arb.on_candle(c, trade=not warming)
