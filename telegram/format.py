@@ -119,7 +119,9 @@ def closing_trades(trades: list[dict], n: int = 5) -> list[dict]:
 
 def build_payload(*, env: str, now_ms: int, nav_doc: dict, positions: list[dict], trades: list[dict],
                   history: list[tuple[int, float, float]], screener: dict, source: str,
-                  reserve_btc: float) -> dict:
+                  reserve_btc: float, daily_history: list[tuple[int, float, float]] | None = None) -> dict:
+    """`history`: the last day or two at full resolution (for Δ24h); `daily_history`: a longer
+    range at any resolution (for the worst daily loss); it defaults to `history`."""
     nav = float(nav_doc["nav"])
     market_ts = int(nav_doc.get("market_ts") or now_ms)
     d = delta_24h(nav, market_ts, history)
@@ -143,7 +145,8 @@ def build_payload(*, env: str, now_ms: int, nav_doc: dict, positions: list[dict]
         "recent_trades": closing_trades(trades),
         "screener": {"attempted": int(cycle.get("attempted", 0)), "emitted": int(cycle.get("emitted", 0))},
         "kpis": {"max_dd_pct": round(float(nav_doc.get("max_drawdown_pct") or 0.0), 4),
-                 "max_daily_loss_pct": round(worst_daily_loss_pct(history), 4)},
+                 "max_daily_loss_pct": round(worst_daily_loss_pct(
+                     history if daily_history is None else daily_history), 4)},
     }
 
 

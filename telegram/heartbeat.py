@@ -59,7 +59,7 @@ def collect(env: dict[str, str], now_ms: int, log) -> dict | None:
 
     reserve = float(env.get("RESERVE_BTC") or 0.013)
     source = "none"
-    nav_doc, positions, trades, history, screener = {}, [], [], [], {}
+    nav_doc, positions, trades, history, daily_history, screener = {}, [], [], [], [], {}
     try:
         reader = open_reader(env)
         snap = reader.snapshot()
@@ -71,7 +71,8 @@ def collect(env: dict[str, str], now_ms: int, log) -> dict | None:
         screener = snap.doc("screener")
         if nav_doc:
             market_ts = int(nav_doc.get("market_ts") or now_ms)
-            history = reader.nav_history(market_ts - HISTORY_LOOKBACK_MS, market_ts)
+            history = reader.nav_history(market_ts - 2 * DAY_MS, market_ts)  # every point: exact Δ24h
+            daily_history = reader.nav_history(market_ts - HISTORY_LOOKBACK_MS, market_ts)
             trades = reader.recent("trades", 100)
     except Exception as exc:  # noqa: BLE001
         log.warning("[heartbeat] state unreadable: %s", logs.redact(str(exc)))
@@ -83,7 +84,8 @@ def collect(env: dict[str, str], now_ms: int, log) -> dict | None:
         nav_doc, positions = fallback
         source = "venues"
     return build_payload(env=env.get("HEDGE_ENV") or nav_doc.get("env") or "prod", now_ms=now_ms, nav_doc=nav_doc,
-                         positions=positions, trades=trades, history=history, screener=screener, source=source,
+                         positions=positions, trades=trades, history=history, daily_history=daily_history,
+                         screener=screener, source=source,
                          reserve_btc=float(nav_doc.get("reserve_btc", reserve)))
 
 

@@ -2,8 +2,11 @@
 
 Current-value documents (small, read in one round trip by the dashboard):
     state/nav  state/positions  state/control  state/screener  state/leaderboard  state/signals
-NAV history: one bucket document per UTC day, parallel arrays (Firestore has no nested arrays):
-    history/nav/YYYY-MM-DD.json  {"day": "...", "ts": [...], "nav": [...], "dd": [...]}
+NAV history, parallel arrays (Firestore has no nested arrays), at three resolutions so that any
+time range costs at most a few document reads however long the fund has run:
+    history/nav/YYYY-MM-DD        every point of one UTC day    {"day", "ts": [...], "nav": [...], "dd": [...]}
+    history/nav_hourly/YYYY-MM    the last point of each hour    {"month", "ts", "nav", "dd"}
+    history/nav_daily/all         the last point of each day     {"resolution": "1d", "ts", "nav", "dd"}
 Append-only records, one per line locally and one document per record in Firestore:
     trades, funding, signals, incidents, alerts (ops alerts), commands (operator control log), acks
 Files operators already know: peak_state.json, synced_state.json (the executor's restart
@@ -32,3 +35,42 @@ RECENT_TRADES_KEPT = 50
 
 def day_of(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def month_of(ts_ms: int) -> str:
+    return day_of(ts_ms)[:7]
+
+
+def bucket_path(day: str) -> str:
+    return f"history/nav/{day}"
+
+
+def hourly_path(month: str) -> str:
+    return f"history/nav_hourly/{month}"
+
+
+def daily_path() -> str:
+    return "history/nav_daily/all"
+
+
+FULL_RESOLUTION_MAX_MS = 2 * 86_400_000  # ranges up to 2 days read every point
+HOURLY_MAX_MS = 62 * 86_400_000  # up to ~2 months read hourly points; longer ranges daily points
+
+
+def history_plan(start_ms: int, end_ms: int) -> list[str]:
+    """The documents that answer a NAV-history range: at most 3, whatever the history length."""
+    span = end_ms - start_ms
+    if span <= FULL_RESOLUTION_MAX_MS:
+        days, t = [], start_ms - start_ms % 86_400_000
+        while t <= end_ms:
+            days.append(bucket_path(day_of(t)))
+            t += 86_400_000
+        return days
+    if span <= HOURLY_MAX_MS:
+        (y, m), (end_y, end_m) = (tuple(map(int, month_of(t).split("-"))) for t in (start_ms, end_ms))
+        months = []
+        while (y, m) <= (end_y, end_m):
+            months.append(hourly_path(f"{y:04d}-{m:02d}"))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return months
+    return [daily_path()]

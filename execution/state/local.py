@@ -1,4 +1,10 @@
-"""The local JSON state store: always written first, and the fallback that always works."""
+"""The local JSON state store: always written first, and the fallback that always works.
+
+Every document has a logical path (`state/nav`, `history/nav/2025-01-01`, ...) that is both its
+file under STATE_DIR (plus `.json`) and, below `hedge/{env}/`, its Firestore path. After each
+successful write the store tells `on_written(path, doc)` and `on_appended(collection, record)`,
+which is how the Firestore mirror follows the local state without ever getting ahead of it.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -6,54 +12,65 @@ from pathlib import Path
 
 from execution import clock
 from execution.state.atomic import AppendOnlyFile, read_json, write_json
-from execution.state.layout import COLLECTION_FILES, DOCS, NAMED_FILES, day_of
+from execution.state.layout import (
+    COLLECTION_FILES, DOCS, NAMED_FILES, bucket_path, daily_path, day_of, hourly_path, month_of,
+)
+from execution.state.store import StateSink
 
 DAY_MS = 86_400_000
-from execution.state.store import StateSink
+HOUR_MS = 3_600_000
+
+
+def _empty_series(**key) -> dict:
+    return {**key, "ts": [], "nav": [], "dd": []}
 
 
 class LocalStore(StateSink):
     """Documents are coalesced (at most one write per `min_interval_ms` each, on the wall
-    clock); journal records are appended immediately; NAV points go to day bucket files."""
+    clock); journal records are appended immediately; NAV points go to day buckets plus an
+    hourly (per month) and a daily (all time) summary, so any time range is a few reads."""
 
     def __init__(self, root: Path, min_interval_ms: int = 1000, durable: bool = True,
-                 wall_ms: Callable[[], int] = clock.wall_ms, sync_interval_ms: int = 1000):
+                 wall_ms: Callable[[], int] = clock.wall_ms, sync_interval_ms: int = 1000,
+                 on_written: Callable[[str, dict], None] | None = None,
+                 on_appended: Callable[[str, dict], None] | None = None):
         self.root = Path(root)
         self.min_interval_ms = min_interval_ms
         self.durable = durable
         self.sync_interval_ms = sync_interval_ms
         self._wall = wall_ms
-        (self.root / "state").mkdir(parents=True, exist_ok=True)
-        (self.root / "history" / "nav").mkdir(parents=True, exist_ok=True)
+        self.on_written = on_written
+        self.on_appended = on_appended
+        for sub in ("state", "history/nav", "history/nav_hourly", "history/nav_daily"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
         for stale in self.root.rglob(".*.tmp"):  # left by a process killed mid-write; never read
             stale.unlink(missing_ok=True)
-        self._pending: dict[Path, dict] = {}
-        self._last_write: dict[Path, int] = {}
+        self._docs: dict[str, dict] = {}  # logical path -> latest content (pending or kept for history)
+        self._dirty: set[str] = set()
+        self._last_write: dict[str, int] = {}
         self._journals: dict[str, AppendOnlyFile] = {}
-        self._buckets: dict[str, dict] = {}
-        self._dirty_days: set[str] = set()
         self._last_sync = 0
         self._day = ""
         self._day_start = -DAY_MS
         self.writes = 0  # document writes done (for cost measurements)
 
-    # -- paths ---------------------------------------------------------------------------------
-    def doc_path(self, doc: str) -> Path:
-        return self.root / "state" / f"{doc}.json"
-
-    def bucket_path(self, day: str) -> Path:
-        return self.root / "history" / "nav" / f"{day}.json"
+    def file_of(self, path: str) -> Path:
+        return self.root / f"{path}.json"
 
     # -- StateSink -----------------------------------------------------------------------------
     def put(self, doc: str, value: dict) -> None:
         if doc not in DOCS:
             raise ValueError(f"unknown state document {doc!r} (known: {DOCS})")
-        self._pending[self.doc_path(doc)] = value
+        self._set(f"state/{doc}", value)
 
     def put_file(self, name: str, value: dict) -> None:
         if name not in NAMED_FILES:
             raise ValueError(f"unknown state file {name!r} (known: {NAMED_FILES})")
-        self._pending[self.root / f"{name}.json"] = value
+        self._set(name, value)
+
+    def _set(self, path: str, value: dict) -> None:
+        self._docs[path] = value
+        self._dirty.add(path)
 
     def append(self, collection: str, record: dict) -> None:
         journal = self._journals.get(collection)
@@ -64,41 +81,48 @@ class LocalStore(StateSink):
                 raise ValueError(f"unknown collection {collection!r} (known: {sorted(COLLECTION_FILES)})") from None
             journal = self._journals[collection] = AppendOnlyFile(self.root / name)
         journal.append(record)
+        if self.on_appended is not None:
+            self.on_appended(collection, record)
 
     def nav_point(self, ts_ms: int, nav: float, drawdown_pct: float) -> None:
         if self._day_start <= ts_ms < self._day_start + DAY_MS:
             day = self._day
         else:
+            previous = self._day
             day = self._day = day_of(ts_ms)
             self._day_start = ts_ms - ts_ms % DAY_MS
-        bucket = self._buckets.get(day)
-        if bucket is None:
-            bucket = self._load_bucket(day)
-            self._buckets[day] = bucket
-            for old in [d for d in self._buckets if d < day and d not in self._dirty_days]:
-                del self._buckets[old]  # closed days stay on disk only
+            if previous:  # a closed day stays on disk only (once written)
+                self._forget_clean(bucket_path(previous))
+        nav, dd = round(nav, 8), round(drawdown_pct, 6)
+        path = bucket_path(day)
+        bucket = self._series(path, day=day)
         if bucket["ts"] and ts_ms <= bucket["ts"][-1]:
             return  # already have a point at or after this time (restart replays are idempotent)
-        bucket["ts"].append(ts_ms)
-        bucket["nav"].append(round(nav, 8))
-        bucket["dd"].append(round(drawdown_pct, 6))
-        self._dirty_days.add(day)
+        _append(bucket, ts_ms, nav, dd)
+        self._dirty.add(path)
+        for path, unit, key in ((hourly_path(month_of(ts_ms)), HOUR_MS, {"month": month_of(ts_ms)}),
+                                (daily_path(), DAY_MS, {"resolution": "1d"})):
+            series = self._series(path, **key)
+            if series["ts"] and series["ts"][-1] // unit == ts_ms // unit:
+                series["ts"][-1], series["nav"][-1], series["dd"][-1] = ts_ms, nav, dd  # last point of the period
+            else:
+                _append(series, ts_ms, nav, dd)
+            self._dirty.add(path)
 
     def flush(self, force: bool = False) -> None:
         now = self._wall()
-        for path in list(self._pending):
-            if force or now - self._last_write.get(path, 0) >= self.min_interval_ms:
-                write_json(path, self._pending.pop(path), self.durable)
-                self._last_write[path] = now
-                self.writes += 1
-        for day in sorted(self._dirty_days):
-            path = self.bucket_path(day)
-            latest = day == max(self._dirty_days)
-            if force or not latest or now - self._last_write.get(path, 0) >= self.min_interval_ms:
-                write_json(path, self._buckets[day], self.durable)
-                self._last_write[path] = now
-                self._dirty_days.discard(day)
-                self.writes += 1
+        for path in sorted(self._dirty):
+            if not force and now - self._last_write.get(path, 0) < self.min_interval_ms and not self._closed(path):
+                continue
+            doc = self._docs[path]
+            write_json(self.file_of(path), doc, self.durable)
+            self._dirty.discard(path)
+            self._last_write[path] = now
+            self.writes += 1
+            if self.on_written is not None and path not in NAMED_FILES:
+                self.on_written(path, doc)
+            if path in NAMED_FILES or path.startswith("state/") or self._closed(path):
+                del self._docs[path]  # rebuilt by the next put, or a closed period: disk only
         if self.durable and (force or now - self._last_sync >= self.sync_interval_ms):
             for journal in self._journals.values():
                 journal.sync()
@@ -111,12 +135,33 @@ class LocalStore(StateSink):
         self._journals.clear()
 
     # -- internals -----------------------------------------------------------------------------
-    def _load_bucket(self, day: str) -> dict:
-        path = self.bucket_path(day)
-        try:
-            data = read_json(path)
-            if isinstance(data, dict) and all(isinstance(data.get(k), list) for k in ("ts", "nav", "dd")):
-                return data
-        except (FileNotFoundError, ValueError):
-            pass
-        return {"day": day, "ts": [], "nav": [], "dd": []}
+    def _series(self, path: str, **key) -> dict:
+        series = self._docs.get(path)
+        if series is None:
+            series = _empty_series(**key)
+            try:
+                data = read_json(self.file_of(path))
+                if isinstance(data, dict) and all(isinstance(data.get(k), list) for k in ("ts", "nav", "dd")):
+                    series = data
+            except (FileNotFoundError, ValueError):
+                pass
+            self._docs[path] = series
+        return series
+
+    def _closed(self, path: str) -> bool:
+        if path.startswith("history/nav/"):
+            return path != bucket_path(self._day)
+        if path.startswith("history/nav_hourly/"):
+            return path != hourly_path(self._day[:7])
+        return False
+
+    def _forget_clean(self, path: str) -> None:
+        if path not in self._dirty:
+            self._docs.pop(path, None)
+        # a dirty closed day is written by the next flush, then dropped there
+
+
+def _append(series: dict, ts: int, nav: float, dd: float) -> None:
+    series["ts"].append(ts)
+    series["nav"].append(nav)
+    series["dd"].append(dd)

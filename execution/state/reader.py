@@ -10,7 +10,7 @@ from pathlib import Path
 
 from execution import clock
 from execution.state.atomic import read_json, tail_lines
-from execution.state.layout import COLLECTION_FILES, DOCS, day_of
+from execution.state.layout import COLLECTION_FILES, DOCS, history_plan
 
 
 @dataclass
@@ -62,21 +62,16 @@ class LocalReader:
         return self.recent("trades", n)
 
     def nav_history(self, start_ms: int, end_ms: int) -> list[tuple[int, float, float]]:
-        """(ts, nav, drawdown_pct) points with start_ms <= ts <= end_ms, reading only the days in range."""
-        folder = self.root / "history" / "nav"
-        try:
-            days = sorted(p.stem for p in folder.glob("*.json"))
-        except OSError:
-            return []
-        first, last = day_of(max(start_ms, 0)), day_of(end_ms)
+        """(ts, nav, drawdown_pct) with start_ms <= ts <= end_ms: every point for ranges up to two
+        days, hourly points up to two months, daily points beyond (at most 3 documents read)."""
+        self.history_reads = 0
         out: list[tuple[int, float, float]] = []
-        for day in days:
-            if day < first or day > last:
-                continue
+        for path in history_plan(max(start_ms, 0), end_ms):
             try:
-                b = read_json(folder / f"{day}.json")
+                b = read_json(self.root / f"{path}.json")
             except (OSError, ValueError):
                 continue
+            self.history_reads += 1
             out.extend((t, n, d) for t, n, d in zip(b.get("ts", []), b.get("nav", []), b.get("dd", []))
                        if start_ms <= t <= end_ms)
         return out
