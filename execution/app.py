@@ -19,7 +19,7 @@ from execution.feeds.synthetic import GeneratedFeed, SyntheticMarket
 from execution.settings import VENUES, ConfigError, Settings
 from execution.state.atomic import read_json, read_lines
 from execution.state.layout import COLLECTION_FILES
-from execution.state.local import LocalStore
+from execution.state.open import open_sink
 from execution.state.store import StateSink
 
 EXIT_CONFIG = 2
@@ -145,7 +145,7 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
                 f"{state_dir} holds the state of another run ({snap.get('run')!r}, this one is {run_label!r}); "
                 "use another STATE_DIR (or --state-dir), or move the old one away")
     if sink is None:
-        sink = LocalStore(state_dir)
+        sink = open_sink(state_dir, s.env)
     universe = screener_universe(s, available)
     control = ControlState()
     engine = Engine(s, venues, sink, universe=universe, control_state=control, run_label=run_label)
@@ -173,7 +173,6 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
         hold(engine.control, "live profile always starts in HOLD; reconcile, then two-man resume", "startup", now)
         log.warning("[control] live profile: starting in HOLD")
     engine.reconcile(now)
-    log.info("[state] primary store: local %s", state_dir.resolve())
     log.info("[executor] profile=%s safe_mode=%s dry_run=%s feed=%s universe=%s", s.profile, s.safe_mode, s.dry_run,
              run_label, ",".join(f"{v}:{sym}" for v, sym in sorted(universe)))
     return Runtime(s, engine, feed, sink, venues, resumed)

@@ -1,0 +1,119 @@
+"""Firestore as seen by this project: logical state paths mapped under `hedge/{env}/`.
+
+    state/<doc>                 -> hedge/{env}/state/<doc>
+    history/nav/<day>           -> hedge/{env}/nav_days/<day>
+    history/nav_hourly/<month>  -> hedge/{env}/nav_hourly/<month>
+    history/nav_daily/all       -> hedge/{env}/nav_daily/all
+    <collection>/<record id>    -> hedge/{env}/<collection>/<record id>   (trades, funding, signals, ...)
+
+Every call has a timeout and no library-level retry: the mirror thread decides when to retry,
+so nothing here can hold a caller for long.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+CALL_TIMEOUT_S = 5.0
+_HISTORY = {"history/nav/": "nav_days/", "history/nav_hourly/": "nav_hourly/", "history/nav_daily/": "nav_daily/"}
+
+
+@dataclass(frozen=True)
+class FirestoreConfig:
+    project: str
+    database: str = "(default)"
+    env: str = "prod"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "FirestoreConfig | None":
+        project = (env.get("FIRESTORE_PROJECT") or "").strip()
+        if not project:
+            return None
+        return cls(project, (env.get("FIRESTORE_DATABASE") or "(default)").strip(), (env.get("HEDGE_ENV") or "prod"))
+
+    def describe(self) -> str:
+        emulator = os.environ.get("FIRESTORE_EMULATOR_HOST")
+        where = f" emulator={emulator}" if emulator else ""
+        return f"firestore project={self.project} database={self.database} env={self.env}{where}"
+
+
+def firestore_path(env: str, logical: str) -> str:
+    for prefix, target in _HISTORY.items():
+        if logical.startswith(prefix):
+            logical = target + logical[len(prefix):]
+            break
+    if logical.count("/") != 1 or not all(logical.split("/")):
+        raise ValueError(f"not a document path: {logical!r}")
+    return f"hedge/{env}/{logical}"
+
+
+class FirestoreTarget:
+    """One Firestore database: batched writes, bounded reads."""
+
+    def __init__(self, cfg: FirestoreConfig, timeout_s: float = CALL_TIMEOUT_S):
+        from google.cloud import firestore
+
+        self.cfg = cfg
+        self.timeout_s = timeout_s
+        self._firestore = firestore
+        self.client = firestore.Client(project=cfg.project, database=cfg.database)
+        self.reads = 0
+        self.writes = 0
+
+    def doc(self, logical: str):
+        return self.client.document(firestore_path(self.cfg.env, logical))
+
+    def ping(self) -> float:
+        """Milliseconds for one read; raises if Firestore does not answer."""
+        t0 = time.monotonic()
+        self.doc("state/nav").get(retry=None, timeout=self.timeout_s)
+        self.reads += 1
+        return (time.monotonic() - t0) * 1000
+
+    def commit(self, writes: list[tuple[str, dict]]) -> None:
+        batch = self.client.batch()
+        for logical, data in writes:
+            batch.set(self.doc(logical), data)
+        batch.commit(retry=None, timeout=self.timeout_s)
+        self.writes += len(writes)
+
+    def get_docs(self, logicals: list[str]) -> dict[str, dict]:
+        refs = [self.doc(p) for p in logicals]
+        out = {}
+        by_path = {r.path: p for r, p in zip(refs, logicals)}
+        for snap in self.client.get_all(refs, retry=None, timeout=self.timeout_s):
+            self.reads += 1
+            if snap.exists:
+                out[by_path[snap.reference.path]] = snap.to_dict()
+        return out
+
+    def recent(self, collection: str, n: int) -> list[dict]:
+        if n <= 0:
+            return []
+        col = self.client.collection(f"hedge/{self.cfg.env}/{collection}")
+        query = col.order_by("ts", direction=self._firestore.Query.DESCENDING).limit(n)
+        rows = [s.to_dict() for s in query.get(retry=None, timeout=self.timeout_s)]
+        self.reads += max(len(rows), 1)
+        return list(reversed(rows))
+
+    def all_ids(self, collection: str) -> list[str]:
+        """Every document id of a collection (tests and audits; costs one read per document)."""
+        col = self.client.collection(f"hedge/{self.cfg.env}/{collection}")
+        return [d.id for d in col.list_documents()]
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        except Exception:  # noqa: BLE001 - closing must not fail a shutdown
+            pass
+
+
+def jsonable(doc: dict) -> dict[str, Any]:
+    """Decimals and enums as the local JSON has them: Firestore stores exactly what the file says."""
+    import json
+
+    from execution.state.atomic import dumps
+
+    return json.loads(dumps(doc))
