@@ -422,7 +422,7 @@ def arbitrage_view(doc: dict | None, now_ms: int, stale_after_ms: int) -> Arbitr
         rate = dec(f.get("rate"))
         funding.append({
             "Venue": str(f.get("venue", DASH)), "Symbol": str(f.get("symbol", DASH)),
-            "Rate": f"{fmt_num(rate * 100, 6)}%" if rate is not None else DASH,
+            "Rate": f"{fmt_num(rate * 100, 8)}%" if rate is not None else DASH,
             "Next funding": fmt_ts(nxt),
             "In": fmt_age(nxt - ref_ms) if nxt and nxt >= ref_ms else (DASH if not nxt else "settled"),
         })

@@ -1,0 +1,1 @@
+"""Test support: real components with faults injected at the venue boundary."""
