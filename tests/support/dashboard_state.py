@@ -64,13 +64,13 @@ def put_docs(state: Path, docs: dict[str, dict]) -> None:
     store.close()
 
 
-def age_state(state: Path, by_ms: int) -> None:
-    """The executor went quiet `by_ms` ago: every document's wall-clock stamp moves back."""
+def stamp_state(state: Path, updated_at_ms: int) -> None:
+    """Set when the executor last wrote (every document's wall-clock stamp): now-ish is fresh, older is stale."""
     docs = {}
     for path in (state / "state").glob("*.json"):
         doc = json.loads(path.read_text())
         if isinstance(doc, dict) and doc.get("updated_at_ms"):
-            doc["updated_at_ms"] -= by_ms
+            doc["updated_at_ms"] = updated_at_ms
         docs[path.stem] = doc
     put_docs(state, docs)
 
