@@ -31,6 +31,7 @@ from execution.state.open import open_reader  # noqa: E402
 st.set_page_config(page_title="Fund overview", layout="wide", initial_sidebar_state="collapsed",
                    menu_items={"Get help": None, "Report a bug": None, "About": "Read-only investor overview."})
 
+dsettings.load_env_file()
 try:
     CFG = dsettings.load()
 except dsettings.DashboardConfigError as exc:
@@ -183,15 +184,12 @@ def _positions(data: Loaded) -> None:
 
 
 def _activity(data: Loaded) -> None:
-    left, right = st.columns(2)
-    with left:
-        st.subheader("Signals")
-        st.caption("Latest trade intents from the screener, newest first.")
-        _table(vm.signal_rows(data.signals), "No signals yet.")
-    with right:
-        st.subheader("Trade log")
-        st.caption("The 5 most recent fills, newest first.")
-        _table(vm.trade_rows(data.trades), "No trades yet.")
+    st.subheader("Signals")
+    st.caption("Latest trade intents from the screener, newest first.")
+    _table(vm.signal_rows(data.signals), "No signals yet.")
+    st.subheader("Trade log")
+    st.caption("The 5 most recent fills, newest first.")
+    _table(vm.trade_rows(data.trades), "No trades yet.")
     st.subheader("Screener")
     screener = data.doc("screener")
     last = screener.get("last_cycle") if isinstance(screener.get("last_cycle"), dict) else {}

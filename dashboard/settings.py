@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from dashboard.view_model import RANGES
 
@@ -11,6 +12,34 @@ from dashboard.view_model import RANGES
 # apps in one process (tests) never see each other's data.
 STORE_KEYS = ("STATE_DIR", "HEDGE_ENV", "FIRESTORE_PROJECT", "FIRESTORE_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT",
               "GOOGLE_APPLICATION_CREDENTIALS", "FIRESTORE_DATABASE")
+
+
+# What the dashboard takes from the project's .env: where state is and how to show it. Never the
+# executor's venue keys or its Firestore writer credentials; a read-only service account is given
+# as DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS.
+ENV_FILE_KEYS = ("STATE_DIR", "HEDGE_ENV", "FIRESTORE_PROJECT", "FIRESTORE_DATABASE", "FIRESTORE_EMULATOR_HOST",
+                 "RESERVE_BTC", "DASHBOARD_STALE_MINUTES", "DASHBOARD_REFRESH_SECONDS", "DASHBOARD_CACHE_SECONDS",
+                 "DASHBOARD_CHART_POINTS", "DASHBOARD_DEFAULT_RANGE")
+READ_ONLY_CREDENTIALS = "DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS"
+
+
+def load_env_file(environ: dict[str, str] | None = None) -> list[str]:
+    """Take the dashboard's keys from `.env` (or ENV_FILE) without overriding the environment; returns them."""
+    from dotenv import dotenv_values
+
+    environ = os.environ if environ is None else environ
+    path = Path(environ.get("ENV_FILE") or ".env")
+    values = dotenv_values(path) if path.is_file() else {}
+    taken = []
+    for key in ENV_FILE_KEYS:
+        if values.get(key) and key not in environ:
+            environ[key] = str(values[key])
+            taken.append(key)
+    creds = environ.get(READ_ONLY_CREDENTIALS) or values.get(READ_ONLY_CREDENTIALS)
+    if creds:
+        environ["GOOGLE_APPLICATION_CREDENTIALS"] = str(creds)  # the reader's, never the executor's
+        taken.append("GOOGLE_APPLICATION_CREDENTIALS")
+    return taken
 
 
 class DashboardConfigError(ValueError):

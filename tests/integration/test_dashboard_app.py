@@ -39,6 +39,7 @@ def run_app(monkeypatch, state: Path, **env: str) -> AppTest:
                 "DASHBOARD_DEFAULT_RANGE"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("STATE_DIR", str(state))
+    monkeypatch.setenv("ENV_FILE", "/nonexistent")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     at = AppTest.from_file(APP, default_timeout=60)

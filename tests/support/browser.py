@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from websockets.sync.client import connect
@@ -47,11 +48,9 @@ class Browser:
         port = int(port_file.read_text().splitlines()[0])
         self._ids = itertools.count(1)
         self.console: list[str] = []
-        # the first page target: ask the browser endpoint for targets
-        import urllib.request
         targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
         page = next(t for t in targets if t.get("type") == "page")
-        self.ws = connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=10)
+        self.ws = connect(page["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=10).__enter__()
         self.call("Page.enable")
         self.call("Runtime.enable")
         self.call("Log.enable")

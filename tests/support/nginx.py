@@ -7,6 +7,7 @@ something else.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -134,7 +135,10 @@ def render(root: Path, upstream_port: int, htpasswd: Path, tls: bool = True) -> 
     site = _sub(site, "include /etc/nginx/snippets/hedge-dashboard-proxy.conf;", f"include {root / 'snippet.conf'};",
                 1, "site")
     (root / "site.conf").write_text(site)
+    # run as root (CI containers), workers would drop to "nobody" and could not read pytest's 0700 dirs
+    user = "user root;" if os.geteuid() == 0 else ""
     (root / "nginx.conf").write_text(f"""
+{user}
 worker_processes 1;
 pid {root}/nginx.pid;
 error_log {root}/error.log info;

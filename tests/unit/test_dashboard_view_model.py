@@ -248,3 +248,16 @@ def test_settings_defaults_and_errors():
                      ({"RESERVE_BTC": "lots"}, "RESERVE_BTC='lots'"), ({"DASHBOARD_DEFAULT_RANGE": "1y"}, "one of")]:
         with pytest.raises(dsettings.DashboardConfigError, match=msg):
             dsettings.load(env)
+
+
+def test_env_file_gives_only_dashboard_keys(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("STATE_DIR=/srv/state\nRESERVE_BTC=0.02\nBINANCE_API_SECRET=abcdef123456\n"
+                        "GOOGLE_APPLICATION_CREDENTIALS=/etc/hedge/executor-writer.json\n"
+                        "DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS=/etc/hedge/dashboard-reader.json\n")
+    environ = {"ENV_FILE": str(env_file), "RESERVE_BTC": "0.5"}
+    taken = dsettings.load_env_file(environ)
+    assert environ == {"ENV_FILE": str(env_file), "RESERVE_BTC": "0.5", "STATE_DIR": "/srv/state",
+                       "GOOGLE_APPLICATION_CREDENTIALS": "/etc/hedge/dashboard-reader.json"}
+    assert "BINANCE_API_SECRET" not in taken
+    assert dsettings.load_env_file({"ENV_FILE": str(tmp_path / "absent")}) == []
