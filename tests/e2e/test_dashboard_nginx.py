@@ -30,9 +30,10 @@ from tests.support.browser import Browser, chromium_binary
 from tests.support.dashboard_state import copy_state, read_doc, replay_state, stamp_state
 
 MISSING = ng.missing_binaries("nginx", "htpasswd", "openssl")
-pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING)} (Debian: nginx apache2-utils "
-                                                       f"openssl)")
-urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+pytestmark = [
+    pytest.mark.skipif(bool(MISSING), reason=f"needs {', '.join(MISSING)} (Debian: nginx apache2-utils openssl)"),
+    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),  # our own self-signed cert
+]
 
 USER, PASSWORD = "investor-a", "correct horse battery staple 7"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
