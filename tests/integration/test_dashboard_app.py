@@ -240,3 +240,26 @@ def test_app_source_never_writes():
     for forbidden in ("open_sink", "LocalStore", "StateSink", "write_json", "write_text", "sink.", ".submit(",
                       "st.button", "st.form", "st.text_input", "st.query_params", "st.file_uploader"):
         assert forbidden not in src, forbidden
+
+
+def test_malformed_documents_render_without_exception(monkeypatch, tmp_path):
+    now = clock.wall_ms()
+    state = tmp_path / "state"
+    put_docs(state, {
+        "nav": {"nav": "n/a", "market_ts": "soon", "updated_at_ms": now, "reserve_btc": "lots", "mode": 5,
+                "change_24h_pct": None, "peak_nav": [1]},
+        "positions": {"positions": [1, {"qty": "a", "position_side": None}], "per_venue": [], "gross_notional": "x"},
+        "control": {"mode": None, "kill": "no"},
+        "screener": {"tail": "x", "last_cycle": 3},
+        "signals": {"latest": [None, {"ts": "x"}]},
+        "arbitrage": {"pairs": "x", "funding": [1, {"next_funding_time_ms": "x"}], "updated_at_ms": now},
+    })
+    at = run_app(monkeypatch, state)
+    m = metrics(at)
+    assert m["NAV (USDT)"][0] == DASH and m["BTC reserve"][0] == "0.013 BTC"
+    assert "Arbitrage engine running" in texts(at)
+    # a stamp the reader itself cannot parse fails the whole snapshot: a message, still no exception
+    broken = copy_state(state, tmp_path / "broken")  # another store: reads are cached per store
+    put_docs(broken, {"arbitrage": {"updated_at_ms": "x"}})
+    at = run_app(monkeypatch, broken)
+    assert "state store unreachable: ValueError" in " ".join(w.value for w in at.warning)
