@@ -22,6 +22,7 @@ from execution.state.store import StateSink
 
 MIN_INTERVAL_MS = 1_000
 BATCH = 400  # Firestore allows 500 writes per batch
+BATCH_BYTES = 2_000_000  # and a request under 4 MiB (a day bucket of minute points is ~50 kB)
 
 
 class DocIntervals:
@@ -86,13 +87,16 @@ class FirestoreMirror:
     def _sendable(self, final: bool) -> tuple[list, float]:
         rows = self.outbox.peek(BATCH * 2)
         now = self._wall()
-        out, wait_ms = [], 500.0
+        out, wait_ms, size = [], 500.0, 0
         for r in rows:
             last = self._last_sent.get(r.path)
             interval = MIN_INTERVAL_MS if final else self.intervals(r.path)
             if r.coalesce_doc and last is not None and now - last < interval:
                 wait_ms = min(wait_ms, interval - (now - last))
                 continue
+            size += r.size
+            if out and size > BATCH_BYTES:
+                break
             out.append(r)
             if len(out) == BATCH:
                 break

@@ -32,6 +32,7 @@ class Pending:
     data: dict
     coalesce_doc: bool
     version: int
+    size: int = 0  # bytes of JSON: batches stay under Firestore's request size
 
 
 class Outbox:
@@ -64,7 +65,7 @@ class Outbox:
     def peek(self, limit: int = 500) -> list[Pending]:
         rows = self._conn().execute("SELECT seq, path, data, coalesce_doc, version FROM outbox ORDER BY seq LIMIT ?",
                                     (limit,)).fetchall()
-        return [Pending(s, p, json.loads(d), bool(c), v) for s, p, d, c, v in rows]
+        return [Pending(s, p, json.loads(d), bool(c), v, len(d)) for s, p, d, c, v in rows]
 
     def ack(self, sent: list[Pending]) -> None:
         conn = self._conn()

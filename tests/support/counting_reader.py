@@ -2,7 +2,8 @@
 
 Firestore charges one read per document returned. With the layout in execution/state/layout.py a
 snapshot is one read per current-value document present, `recent(c, n)` one per record returned,
-`named` one, and `nav_history` one per day bucket that holds points in the range.
+`named` one, and `nav_history` one per history document it read (at most three, see
+layout.history_plan; LocalReader reports it as `history_reads`).
 """
 from __future__ import annotations
 
@@ -46,10 +47,10 @@ class CountingReader:
 
     def nav_history(self, start_ms: int, end_ms: int):
         out = self.inner.nav_history(start_ms, end_ms)
-        days = len({day_of(int(t)) for t, _, _ in out})
+        docs = getattr(self.inner, "history_reads", len({day_of(int(t)) for t, _, _ in out}))
         self.calls["nav_history"] += 1
-        self.history_days += days
-        self.documents += days
+        self.history_days += docs
+        self.documents += docs
         return out
 
     def named(self, name: str) -> dict:
