@@ -75,7 +75,9 @@ def load(env: dict[str, str] | None = None) -> DashboardSettings:
     env = dict(os.environ if env is None else env)
     stale_min = _number(env, "DASHBOARD_STALE_MINUTES", 5, 0.01, 24 * 60)
     refresh = _number(env, "DASHBOARD_REFRESH_SECONDS", 5, 1, 3600)
-    ttl = _number(env, "DASHBOARD_CACHE_SECONDS", refresh, 0, 3600)
+    # Firestore documents change at most once a minute (execution/state/mirror.py) and every read is
+    # billed: cache them that long by default, so a page open all day stays inside the free quota.
+    ttl = _number(env, "DASHBOARD_CACHE_SECONDS", max(refresh, 60) if env.get("FIRESTORE_PROJECT") else refresh, 0, 3600)
     points = int(_number(env, "DASHBOARD_CHART_POINTS", 1500, 50, 20000))
     raw_reserve = (env.get("RESERVE_BTC") or "0.013").strip()
     try:

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 HOME_DIR=$PWD
 RUN_DIR=${RUN_DIR:-$HOME_DIR/run}
-PROGRAMS=${PROGRAMS:-hedge-executor}
+PROGRAMS=${PROGRAMS:-hedge-executor,hedge-dashboard}
 [ -f .env ] || cp .env.example .env
 conf=$(.venv/bin/python scripts/render_supervisor.py --home "$HOME_DIR" --python "$HOME_DIR/.venv/bin/python" \
        --log-dir "$RUN_DIR/log" --run-dir "$RUN_DIR" --programs "$PROGRAMS")
