@@ -9,6 +9,7 @@ from pathlib import Path
 
 from execution import clock, control_log, logs
 from execution.control import ControlState, hold
+from execution.deadman import DeadManSwitch
 from execution.engine import Engine, SymbolKey
 from execution.exchanges.base import Venue
 from execution.exchanges.paper import PaperVenue
@@ -37,6 +38,7 @@ class Runtime:
     sink: StateSink
     venues: dict[str, Venue]
     resumed_from_ts: int
+    deadman: "DeadManSwitch | None" = None
 
 
 def paper_venues(s: Settings) -> dict[str, PaperVenue]:
@@ -97,7 +99,30 @@ def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[Sym
                               str(s.market_dir))
         feed = ReplayFeed(s.market_dir, series)
         return feed, feed.symbols("15m"), f"replay:{s.market_dir.resolve()}"
-    raise ConfigError(".env", "FEED", "generated or replay (the live feed is not built yet: see README)", s.feed)
+    from execution.feeds.live import LiveConfig, LiveFeed
+
+    symbols = live_symbols(s)
+    backfill = max([s.default_strategy.warmup_bars] + [c.strategy.warmup_bars for c in s.symbols.values()]) + 20
+    cfg = LiveConfig.from_env(s.env, symbols, backfill, s.risk.max_clock_skew_ms)
+    feed = LiveFeed(cfg)
+    return feed, [(v, sym) for v, syms in symbols.items() for sym in syms], f"live:{s.profile}"
+
+
+def live_symbols(s: Settings) -> dict[str, list[str]]:
+    """Every (venue, symbol) the executor needs live: the screener's universe and both legs of
+    every configured arbitrage pair."""
+    out: dict[str, list[str]] = {}
+    for sym, cfg in s.symbols.items():
+        out.setdefault(cfg.venue, []).append(sym)
+    from execution.arb.config import load as load_arb_config
+
+    arb = load_arb_config(s.config_dir)
+    if arb is not None and arb.enabled:
+        for pair in arb.pairs.values():
+            for venue, sym in pair.symbols.items():
+                if sym not in out.setdefault(venue, []):
+                    out[venue].append(sym)
+    return out
 
 
 def build_arbitrage(s: Settings, venues: dict[str, Venue], engine: Engine):
@@ -173,9 +198,12 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
         hold(engine.control, "live profile always starts in HOLD; reconcile, then two-man resume", "startup", now)
         log.warning("[control] live profile: starting in HOLD")
     engine.reconcile(now)
+    deadman = None
+    if s.feed == "live" and any(v.is_exchange for v in venues.values()):
+        deadman = DeadManSwitch(venues, live_symbols(s))
     log.info("[executor] profile=%s safe_mode=%s dry_run=%s feed=%s universe=%s", s.profile, s.safe_mode, s.dry_run,
              run_label, ",".join(f"{v}:{sym}" for v, sym in sorted(universe)))
-    return Runtime(s, engine, feed, sink, venues, resumed)
+    return Runtime(s, engine, feed, sink, venues, resumed, deadman)
 
 
 def fail_config(exc: Exception) -> int:

@@ -23,7 +23,7 @@ from execution.decision import Decision, candidate_signal, decide
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import UnknownOutcome, VenueError
 from execution.exchanges.paper import PaperVenue
-from execution.feeds.events import BookUpdate, CandleClosed, Event, FeedIssue, FundingSettled
+from execution.feeds.events import BookUpdate, CandleClosed, Event, FeedIssue, FundingSettled, MarkUpdate
 from execution.filters import derive_filters, round_qty
 from execution.ledger import Ledger, position_record
 from execution.models import (
@@ -146,6 +146,7 @@ class Engine:
         self.reconciliation: list[dict] = []
         self.restored_control_offset = 0
         self.arb = None  # execution.arb.loop.ArbitrageLoop when configured (set by the app)
+        self.market: dict[SymbolKey, dict] = {}  # latest live book top / mark / funding per symbol
 
     # ------------------------------------------------------------------------------------------
     # event entry
@@ -167,6 +168,8 @@ class Engine:
             self.on_issue(ev)
         elif isinstance(ev, BookUpdate):
             self.on_book(ev)
+        elif isinstance(ev, MarkUpdate):
+            self.on_mark_update(ev)
 
     def run(self, events: Iterable[Event], should_stop: Callable[[], bool] = lambda: False) -> None:
         for ev in events:
@@ -481,15 +484,30 @@ class Engine:
 
     def on_book(self, b: BookUpdate) -> None:
         venue = self.venues.get(b.venue)
-        self.last_data_ts[(b.venue, b.symbol)] = b.ts
+        key = (b.venue, b.symbol)
+        self.last_data_ts[key] = b.ts
         mid = _dec((b.bid + b.ask) / 2)
         if isinstance(venue, PaperVenue):
-            venue.on_price(b.symbol, b.ts, mid)
+            if venue.has_working_orders:
+                venue.on_book(b.symbol, b.ts, _dec(b.bid), _dec(b.ask))
             venue.on_mark(b.symbol, b.ts, mid)
             self._drain(venue)
         self.ledger.mark(b.venue, b.symbol, mid)
+        row = self.market.setdefault(key, {"venue": b.venue, "symbol": b.symbol})
+        row.update(bid=b.bid, ask=b.ask, book_ts=b.ts, recv_ts=b.recv_ts or b.ts)
         if self.arb is not None:
             self.arb.on_book(b, trade=b.ts > self.warming_until_ts)
+
+    def on_mark_update(self, m: MarkUpdate) -> None:
+        """Live mark price / funding information: shown in state, and the paper venue's funding info."""
+        row = self.market.setdefault((m.venue, m.symbol), {"venue": m.venue, "symbol": m.symbol})
+        if m.mark is not None:
+            row["mark"] = m.mark
+        if m.funding_rate is not None:
+            row["funding_rate"] = m.funding_rate
+        if m.next_funding_ms:
+            row["next_funding_time_ms"] = m.next_funding_ms
+        row["mark_ts"] = m.ts
 
     def _add_derived_filters(self, venue: PaperVenue, c: CandleClosed) -> None:
         f = derive_filters(c.venue, c.symbol, c.close)
@@ -731,7 +749,9 @@ class Engine:
                            bars_held=trade.bars_held, intent_id=trade.intent_id)
             rows.append(row)
         return {"positions": rows, "gross_notional": led.gross_notional(), "net_notional": led.net_notional(),
-                "per_venue": per_venue, "market_ts": self.cycle_ts, "updated_at_ms": now}
+                "per_venue": per_venue, "market": [dict(v, age_ms=now - v.get("recv_ts", v.get("mark_ts", now)))
+                                                   for _, v in sorted(self.market.items())],
+                "market_ts": self.cycle_ts, "updated_at_ms": now}
 
     def control_doc(self, now: int) -> dict:
         doc = self.control.to_doc()

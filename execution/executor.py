@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     events = rt.feed.events()
     if settings.feed != "live":
         events = _warm_then_pace(events, settings.speed, rt.resumed_from_ts, stop.is_set)
+    elif rt.deadman is not None:
+        events = _rearming(events, rt.deadman)
     try:
         engine.run(events, should_stop=stop.is_set)
     finally:
@@ -62,6 +64,13 @@ def main(argv: list[str] | None = None) -> int:
             engine.alert_sender.close()
     log.info("[executor] stopped cleanly at market_ts=%d", engine.cycle_ts)
     return 0
+
+
+def _rearming(events, deadman):
+    """Re-arm the venues' dead-man switches from the loop itself: a hung loop lets them fire."""
+    for ev in events:
+        deadman.tick()
+        yield ev
 
 
 def _warm_then_pace(events, speed, resumed_from_ts: int, should_stop):

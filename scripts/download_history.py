@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,111 +26,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from execution.feeds.market_files import write_candles, write_funding  # noqa: E402
-
-BAR_MS = 900_000
-BINANCE_URL = "https://fapi.binance.com"
-OKX_URL = "https://www.okx.com"
-
-
-class DownloadError(Exception):
-    pass
-
-
-def _get(session: requests.Session, url: str, params: dict, retries: int = 4) -> object:
-    for attempt in range(retries):
-        try:
-            resp = session.get(url, params=params, timeout=15)
-        except requests.RequestException as exc:
-            if attempt == retries - 1:
-                raise DownloadError(f"GET {url}: {exc.__class__.__name__}") from None
-            time.sleep(1.0 * 2 ** attempt)
-            continue
-        if resp.status_code in (418, 429) or resp.status_code >= 500:
-            wait = float(resp.headers.get("Retry-After", 1.0 * 2 ** attempt))
-            if attempt == retries - 1:
-                raise DownloadError(f"GET {url}: HTTP {resp.status_code} after {retries} attempts")
-            time.sleep(min(wait, 60.0))
-            continue
-        if resp.status_code != 200:
-            raise DownloadError(f"GET {url}: HTTP {resp.status_code}: {resp.text[:200]}")
-        data = resp.json()
-        if isinstance(data, dict) and "code" in data and str(data.get("code")) not in ("0", "200"):
-            raise DownloadError(f"GET {url}: venue error code={data.get('code')} msg={data.get('msg')}")
-        return data
-    raise DownloadError(f"GET {url}: no answer")
-
-
-def binance_candles(session, base: str, symbol: str, start: int, end: int) -> list[tuple]:
-    rows, cursor = [], start
-    while cursor < end:
-        batch = _get(session, f"{base}/fapi/v1/klines",
-                     {"symbol": symbol, "interval": "15m", "startTime": cursor, "endTime": end - 1, "limit": 1500})
-        if not batch:
-            break
-        for k in batch:
-            if int(k[0]) >= end:
-                break
-            rows.append((int(k[0]), k[1], k[2], k[3], k[4], k[5]))
-        nxt = int(batch[-1][0]) + BAR_MS
-        if nxt <= cursor:
-            break
-        cursor = nxt
-    return rows
-
-
-def binance_funding(session, base: str, symbol: str, start: int, end: int) -> list[tuple]:
-    rows, cursor = [], start
-    while cursor < end:
-        batch = _get(session, f"{base}/fapi/v1/fundingRate",
-                     {"symbol": symbol, "startTime": cursor, "endTime": end - 1, "limit": 1000})
-        if not batch:
-            break
-        rows.extend((int(f["fundingTime"]), f["fundingRate"]) for f in batch if int(f["fundingTime"]) < end)
-        nxt = int(batch[-1]["fundingTime"]) + 1
-        if nxt <= cursor:
-            break
-        cursor = nxt
-    return rows
-
-
-def okx_candles(session, base: str, inst: str, start: int, end: int) -> list[tuple]:
-    """OKX pages backwards: `after` = return records older than this ts."""
-    out: dict[int, tuple] = {}
-    after = end
-    while after > start:
-        data = _get(session, f"{base}/api/v5/market/history-candles",
-                    {"instId": inst, "bar": "15m", "after": after, "limit": 100})["data"]
-        if not data:
-            break
-        for c in data:  # [ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]
-            ts = int(c[0])
-            if start <= ts < end and (len(c) < 9 or c[8] == "1"):
-                out[ts] = (ts, c[1], c[2], c[3], c[4], c[5])
-        oldest = min(int(c[0]) for c in data)
-        if oldest >= after:
-            break
-        after = oldest
-    return [out[t] for t in sorted(out)]
-
-
-def okx_funding(session, base: str, inst: str, start: int, end: int) -> list[tuple]:
-    out: dict[int, tuple] = {}
-    after = end
-    while after > start:
-        data = _get(session, f"{base}/api/v5/public/funding-rate-history",
-                    {"instId": inst, "after": after, "limit": 100})["data"]
-        if not data:
-            break
-        for f in data:
-            ts = int(f["fundingTime"])
-            if start <= ts < end:
-                out[ts] = (ts, f.get("realizedRate") or f["fundingRate"])
-        oldest = min(int(f["fundingTime"]) for f in data)
-        if oldest >= after:
-            break
-        after = oldest
-    return [out[t] for t in sorted(out)]
-
+from execution.feeds.rest_history import (  # noqa: E402
+    BINANCE_URL, OKX_URL, DownloadError, binance_candles, binance_host, binance_funding, okx_candles, okx_funding,
+)
 
 def _date_ms(text: str, name: str) -> int:
     try:
@@ -153,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         if end <= start:
             raise DownloadError("--end must be after --start")
         session = requests.Session()
-        binance = os.environ.get("BINANCE_FAPI_URL", BINANCE_URL).rstrip("/")
+        binance = binance_host(os.environ.get("BINANCE_FAPI_URL") or BINANCE_URL)
         okx = os.environ.get("OKX_BASE_URL", OKX_URL).rstrip("/")
         for sym in filter(None, args.binance.split(",")):
             candles = binance_candles(session, binance, sym, start, end)

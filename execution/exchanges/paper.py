@@ -96,6 +96,32 @@ class PaperVenue(Venue):
         if self._resting:
             self._match_resting(symbol, ts, price)
 
+    def on_book(self, symbol: str, ts: int, bid: Decimal, ask: Decimal) -> None:
+        """A live book top: market orders take the touch (buys the ask, sells the bid) plus slippage;
+        resting limits fill when the other side reaches them."""
+        if ts > self._now:
+            self._now = ts
+        self._last_price[symbol] = (bid + ask) / 2
+        if self._pending:
+            still = []
+            for rest in self._pending:
+                if rest.request.symbol == symbol and rest.placed_ts <= ts:
+                    touch = ask if rest.request.side is Side.BUY else bid
+                    self._fill_market(rest, ts, touch, cross_spread=False)
+                else:
+                    still.append(rest)
+            self._pending = still
+        if self._resting:
+            still = []
+            for rest in self._resting:
+                req = rest.request
+                crossed = req.symbol == symbol and (ask <= req.price if req.side is Side.BUY else bid >= req.price)
+                if crossed:
+                    self._book_fill(rest, ts, req.price, req.quantity - rest.order.filled_qty, "maker")
+                else:
+                    still.append(rest)
+            self._resting = still
+
     def on_mark(self, symbol: str, ts: int, price: Decimal) -> None:
         if ts > self._now:
             self._now = ts
@@ -321,13 +347,15 @@ class PaperVenue(Venue):
             Decimal(0))
         return self.account.nav() - used - reserved
 
-    def _fill_market(self, rest: _Resting, ts: int, price: Decimal) -> None:
+    def _fill_market(self, rest: _Resting, ts: int, price: Decimal, cross_spread: bool = True) -> None:
+        """At `price` against us by the slippage, and by half the spread when `price` is a mid."""
         f = self._filters[rest.request.symbol]
+        half = self._half_spread if cross_spread else 0
         if rest.request.side is Side.BUY:
-            raw = price * (1 + self._half_spread + self._slippage)
+            raw = price * (1 + half + self._slippage)
             fill_price = (raw / f.tick_size).to_integral_value(ROUND_CEILING) * f.tick_size
         else:
-            raw = price * (1 - self._half_spread - self._slippage)
+            raw = price * (1 - half - self._slippage)
             fill_price = (raw / f.tick_size).to_integral_value(ROUND_FLOOR) * f.tick_size
         self._book_fill(rest, ts, fill_price, rest.request.quantity - rest.order.filled_qty, "taker")
 

@@ -10,6 +10,8 @@ RANK_CANDLE = 0
 RANK_FUNDING = 1
 RANK_BOOK = 2
 RANK_ISSUE = -1  # a gap or bad row is known before the candle that follows it
+RANK_MARK = 3
+RANK_TICK = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,31 @@ class BookUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkUpdate:
+    """Mark price and/or the current funding rate with the next settlement time (live streams).
+    A field the message did not carry is None."""
+
+    ts: int
+    venue: str
+    symbol: str
+    mark: float | None = None
+    funding_rate: float | None = None
+    next_funding_ms: int | None = None
+    recv_ts: int = 0
+    rank = RANK_MARK
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time passes with no market event (a quiet live feed): lets the loop run its periodic work."""
+
+    ts: int
+    venue: str = ""
+    symbol: str = ""
+    rank = RANK_TICK
+
+
+@dataclass(frozen=True, slots=True)
 class FeedIssue:
     """Bad or missing market data: reported as a `[feed]` line, never raised into the loop.
 
@@ -65,4 +92,4 @@ class FeedIssue:
     rank = RANK_ISSUE
 
 
-Event = CandleClosed | FundingSettled | BookUpdate | FeedIssue
+Event = CandleClosed | FundingSettled | BookUpdate | MarkUpdate | Tick | FeedIssue

@@ -23,7 +23,7 @@ from tests.fakes.loopback import LoopbackVenue, Reply, Request
 from tests.fakes.matching import Account, D, Engine, FakeOrder, Instrument, Reject
 
 PUBLIC = {"/fapi/v1/ping", "/fapi/v1/time", "/fapi/v1/exchangeInfo", "/fapi/v1/premiumIndex",
-          "/fapi/v1/ticker/bookTicker"}
+          "/fapi/v1/ticker/bookTicker", "/fapi/v1/klines"}
 WEIGHTS = {"/fapi/v1/exchangeInfo": 1, "/fapi/v1/ticker/bookTicker": 2, "/fapi/v1/commissionRate": 20,
            "/fapi/v1/positionSide/dual": 30, "/fapi/v3/positionRisk": 5, "/fapi/v3/balance": 5,
            "/fapi/v1/symbolConfig": 5, "/fapi/v1/countdownCancelAll": 10}
@@ -63,6 +63,7 @@ class FakeBinance(LoopbackVenue):
         self.sent_while_limited = 0
         self.banned_until = 0.0
         self.countdowns: dict[str, int] = {}
+        self.candles: dict[str, list[tuple]] = {}  # symbol -> [(open_time, o, h, l, c, v)] for /fapi/v1/klines
         self.test_orders: list[dict[str, str]] = []
         self.commission = (D("0.0002"), D("0.0004"))
         self.funding_rate = D("0.00010000")
@@ -409,6 +410,11 @@ class FakeBinance(LoopbackVenue):
         if sym:
             self._inst(p)
         return [self._order_json(o, with_time=True) for o in self.engine.open_orders(sym)]
+
+    def _get_v1_klines(self, p: dict) -> list:
+        lo, hi, limit = int(p.get("startTime", 0)), int(p.get("endTime", 2 ** 62)), int(p.get("limit", 500))
+        return [[t, str(o), str(h), str(low), str(c), str(v), t + 900_000 - 1, "0", 1, "0", "0", "0"]
+                for t, o, h, low, c, v in self.candles.get(p["symbol"], []) if lo <= t <= hi][:limit]
 
     def _post_v1_countdownCancelAll(self, p: dict) -> dict:
         inst = self._inst(p)

@@ -54,6 +54,7 @@ class FakeOkx(LoopbackVenue):
         self.clock_offset_ms = 0
         self.limits_per_2s = limits_per_2s or {}
         self._counts: dict[str, list[float]] = defaultdict(list)
+        self.candles: dict[str, list[tuple]] = {}  # instId -> [(open_time, o, h, l, c, v)] for history-candles
         self.refuse_all: tuple[str, str] | None = None  # (sCode, sMsg) for every signed call
         self.refuse_orders: tuple[str, str] | None = None  # (sCode, sMsg) for every new order
         self.cancel_all_after_s: int | None = None
@@ -152,6 +153,12 @@ class FakeOkx(LoopbackVenue):
         return inst
 
     # -- public ------------------------------------------------------------------------------------
+    def _get_market_history_candles(self, p: dict, b: Any) -> dict:
+        after, limit = int(p.get("after", 2 ** 62)), int(p.get("limit", 100))
+        rows = [r for r in self.candles.get(p["instId"], []) if r[0] < after][-limit:]
+        return {"code": "0", "msg": "", "data": [[str(t), str(o), str(h), str(low), str(c), str(v), "1", "1", "1"]
+                                                 for t, o, h, low, c, v in reversed(rows)]}
+
     def _get_public_time(self, p: dict, b: Any) -> dict:
         return self._env("0", "", [{"ts": str(self.now())}])
 

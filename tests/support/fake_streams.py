@@ -1,0 +1,199 @@
+"""Loopback websocket servers that speak Binance USD-M's and OKX v5's public stream formats, and a
+REST server with their kline / candle / time endpoints, for live-feed tests.
+
+Binance: combined stream at /stream?streams=a/b/c; messages {"stream": name, "data": payload}.
+OKX: clients send {"op":"subscribe","args":[{channel, instId}]}, get {"event":"subscribe","arg":..,
+"connId":..} back, then {"arg": {...}, "data": [...]}; a text "ping" is answered with "pong".
+Tests push payloads, cut every connection (`drop`), or refuse new ones (`refuse`).
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import serve
+
+from tests.support.http_server import LoopbackServer
+
+BAR_MS = 900_000
+
+
+class _WsServer:
+    def __init__(self):
+        self.clients: list = []
+        self.lock = threading.Lock()
+        self.refusing = False
+        self.connections = 0
+        self.server = serve(self._handler, "127.0.0.1", 0)
+        self.port = self.server.socket.getsockname()[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.drop()
+        self.server.shutdown()
+
+    def drop(self) -> None:
+        """Server-initiated disconnect of every client."""
+        with self.lock:
+            clients, self.clients = self.clients, []
+        for ws, _ in clients:
+            try:
+                ws.close(code=1001, reason="server going away")
+            except Exception:  # noqa: BLE001
+                pass
+
+    def refuse(self, on: bool = True) -> None:
+        self.refusing = on
+        if on:
+            self.drop()
+
+    def _handler(self, ws):
+        if self.refusing:
+            ws.close(code=1013, reason="try again later")
+            return
+        self.connections += 1
+        state = self._accept(ws)
+        with self.lock:
+            self.clients.append((ws, state))
+        try:
+            for raw in ws:
+                self._on_client_message(ws, state, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            with self.lock:
+                self.clients = [c for c in self.clients if c[0] is not ws]
+
+    def _accept(self, ws):
+        return {}
+
+    def _on_client_message(self, ws, state, raw):
+        pass
+
+    def _send(self, predicate, message: str) -> int:
+        with self.lock:
+            targets = [ws for ws, st in self.clients if predicate(st)]
+        for ws in targets:
+            try:
+                ws.send(message)
+            except ConnectionClosed:
+                pass
+        return len(targets)
+
+
+class FakeBinanceStream(_WsServer):
+    def _accept(self, ws):
+        query = parse_qs(urlsplit(ws.request.path).query)
+        return {"streams": set((query.get("streams") or [""])[0].split("/"))}
+
+    def push(self, stream: str, data: dict) -> int:
+        return self._send(lambda st: stream in st["streams"], json.dumps({"stream": stream, "data": data}))
+
+    def book(self, symbol: str, bid: float, ask: float, ts: int) -> int:
+        return self.push(f"{symbol.lower()}@bookTicker", {"e": "bookTicker", "u": ts, "s": symbol, "b": f"{bid}",
+                                                          "B": "3.5", "a": f"{ask}", "A": "2.1", "T": ts, "E": ts})
+
+    def mark(self, symbol: str, mark: float, rate: float, next_funding: int, ts: int) -> int:
+        return self.push(f"{symbol.lower()}@markPrice@1s", {"e": "markPriceUpdate", "E": ts, "s": symbol, "p": f"{mark}",
+                                                            "i": f"{mark}", "P": f"{mark}", "r": f"{rate}",
+                                                            "T": next_funding})
+
+    def kline(self, symbol: str, open_time: int, o, h, low, c, closed: bool, ts: int) -> int:
+        return self.push(f"{symbol.lower()}@kline_15m", {
+            "e": "kline", "E": ts, "s": symbol, "k": {
+                "t": open_time, "T": open_time + BAR_MS - 1, "s": symbol, "i": "15m", "f": 1, "L": 2, "o": f"{o}",
+                "c": f"{c}", "h": f"{h}", "l": f"{low}", "v": "12.5", "n": 10, "x": closed, "q": "1", "V": "1",
+                "Q": "1", "B": "0"}})
+
+
+class FakeOkxStream(_WsServer):
+    def _accept(self, ws):
+        return {"subs": set()}
+
+    def _on_client_message(self, ws, state, raw):
+        if raw == "ping":
+            ws.send("pong")
+            return
+        msg = json.loads(raw)
+        if msg.get("op") != "subscribe":
+            ws.send(json.dumps({"event": "error", "code": "60012", "msg": f"Illegal request: {raw}"}))
+            return
+        for arg in msg.get("args", []):
+            state["subs"].add((arg["channel"], arg["instId"]))
+            ws.send(json.dumps({"event": "subscribe", "arg": arg, "connId": "a4d3ae55"}))
+
+    def push(self, channel: str, inst: str, rows: list) -> int:
+        return self._send(lambda st: (channel, inst) in st["subs"],
+                          json.dumps({"arg": {"channel": channel, "instId": inst}, "data": rows}))
+
+    def ticker(self, inst: str, bid: float, ask: float, ts: int) -> int:
+        return self.push("tickers", inst, [{"instType": "SWAP", "instId": inst, "last": f"{bid}", "bidPx": f"{bid}",
+                                            "bidSz": "12", "askPx": f"{ask}", "askSz": "9", "ts": str(ts)}])
+
+    def funding(self, inst: str, rate: float, funding_time: int, ts: int) -> int:
+        return self.push("funding-rate", inst, [{"instType": "SWAP", "instId": inst, "fundingRate": f"{rate}",
+                                                 "fundingTime": str(funding_time),
+                                                 "nextFundingTime": str(funding_time + 8 * 3600_000),
+                                                 "ts": str(ts)}])
+
+    def candle(self, inst: str, open_time: int, o, h, low, c, closed: bool) -> int:
+        return self.push("candle15m", inst, [[str(open_time), f"{o}", f"{h}", f"{low}", f"{c}", "100", "1", "1",
+                                              "1" if closed else "0"]])
+
+
+class FakeHistory:
+    """REST: Binance /fapi/v1/klines and /fapi/v1/time, OKX /api/v5/market/history-candles and
+    /api/v5/public/time, over a candle set the test controls."""
+
+    def __init__(self, server_time=lambda: int(time.time() * 1000)):
+        self.candles: dict[str, list[tuple]] = {}  # symbol -> [(open_time, o, h, l, c, v)]
+        self.server_time = server_time
+        self.kline_requests = 0
+        self.server = LoopbackServer({
+            ("GET", "/fapi/v1/klines"): self._klines, ("GET", "/fapi/v1/time"): self._btime,
+            ("GET", "/api/v5/market/history-candles"): self._okx_candles, ("GET", "/api/v5/public/time"): self._otime,
+        })
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def __enter__(self):
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.__exit__(*exc)
+
+    def add(self, symbol: str, open_time: int, close: float) -> None:
+        self.candles.setdefault(symbol, []).append((open_time, close, close * 1.001, close * 0.999, close, 10.0))
+
+    def _klines(self, q, body, headers):
+        self.kline_requests += 1
+        lo, hi, limit = int(q["startTime"]), int(q["endTime"]), int(q["limit"])
+        rows = [[t, f"{o}", f"{h}", f"{low}", f"{c}", f"{v}", t + BAR_MS - 1, "0", 1, "0", "0", "0"]
+                for t, o, h, low, c, v in self.candles.get(q["symbol"], []) if lo <= t <= hi][:limit]
+        return 200, rows, {}
+
+    def _okx_candles(self, q, body, headers):
+        after, limit = int(q["after"]), int(q["limit"])
+        rows = [r for r in self.candles.get(q["instId"], []) if r[0] < after][-limit:]
+        data = [[str(t), f"{o}", f"{h}", f"{low}", f"{c}", f"{v}", "1", "1", "1"] for t, o, h, low, c, v in reversed(rows)]
+        return 200, {"code": "0", "msg": "", "data": data}, {}
+
+    def _btime(self, q, body, headers):
+        return 200, {"serverTime": self.server_time()}, {}
+
+    def _otime(self, q, body, headers):
+        return 200, {"code": "0", "msg": "", "data": [{"ts": str(self.server_time())}]}, {}
