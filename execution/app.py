@@ -39,6 +39,7 @@ class Runtime:
     venues: dict[str, Venue]
     resumed_from_ts: int
     deadman: "DeadManSwitch | None" = None
+    account_streams: list = None  # private order streams of real exchange venues
 
 
 def paper_venues(s: Settings) -> dict[str, PaperVenue]:
@@ -201,9 +202,14 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
     deadman = None
     if s.feed == "live" and any(v.is_exchange for v in venues.values()):
         deadman = DeadManSwitch(venues, live_symbols(s))
+    streams = []
+    if s.feed == "live" and not s.dry_run:
+        from execution.feeds.account_stream import start_account_streams
+
+        streams = start_account_streams(venues, s.env, s.profile)
     log.info("[executor] profile=%s safe_mode=%s dry_run=%s feed=%s universe=%s", s.profile, s.safe_mode, s.dry_run,
              run_label, ",".join(f"{v}:{sym}" for v, sym in sorted(universe)))
-    return Runtime(s, engine, feed, sink, venues, resumed, deadman)
+    return Runtime(s, engine, feed, sink, venues, resumed, deadman, streams)
 
 
 def fail_config(exc: Exception) -> int:

@@ -23,7 +23,7 @@ from execution.decision import Decision, candidate_signal, decide
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import UnknownOutcome, VenueError
 from execution.exchanges.paper import PaperVenue
-from execution.feeds.events import BookUpdate, CandleClosed, Event, FeedIssue, FundingSettled, MarkUpdate
+from execution.feeds.events import BookUpdate, CandleClosed, Event, FeedIssue, FundingSettled, MarkUpdate, Tick
 from execution.filters import derive_filters, round_qty
 from execution.ledger import Ledger, position_record
 from execution.models import (
@@ -170,6 +170,10 @@ class Engine:
             self.on_book(ev)
         elif isinstance(ev, MarkUpdate):
             self.on_mark_update(ev)
+        elif isinstance(ev, Tick):
+            for venue in self.venues.values():  # fills an account stream reported meanwhile
+                if venue.is_exchange:
+                    self._drain(venue)
 
     def run(self, events: Iterable[Event], should_stop: Callable[[], bool] = lambda: False) -> None:
         for ev in events:
@@ -491,7 +495,7 @@ class Engine:
             if venue.has_working_orders:
                 venue.on_book(b.symbol, b.ts, _dec(b.bid), _dec(b.ask))
             venue.on_mark(b.symbol, b.ts, mid)
-            self._drain(venue)
+        self._drain(venue)
         self.ledger.mark(b.venue, b.symbol, mid)
         row = self.market.setdefault(key, {"venue": b.venue, "symbol": b.symbol})
         row.update(bid=b.bid, ask=b.ask, book_ts=b.ts, recv_ts=b.recv_ts or b.ts)

@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         engine.publish()
         engine.account_line()
+        for stream in rt.account_streams or []:
+            stream.stop()
         rt.sink.close()
         for venue in rt.venues.values():
             venue.close()

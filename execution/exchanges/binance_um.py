@@ -9,6 +9,7 @@ Pure parsers, from the venue's JSON payloads to the unified model (feed them rec
     parse_position(row)          -> Position | None           GET /fapi/v3 (or v2) /positionRisk row
     parse_positions(rows)        -> [Position]                the whole positionRisk answer, flat rows dropped
     parse_order(payload)         -> Order                     POST/GET/DELETE /fapi/v1/order, openOrders rows
+    parse_stream_order(o)        -> Order                     user data stream ORDER_TRADE_UPDATE "o"
     parse_balance(rows, asset)   -> Balance                   GET /fapi/v3/balance
     parse_error(status, body, headers) -> VenueError          any error answer (or parse_error(body))
 
@@ -166,6 +167,15 @@ def parse_order(payload: Mapping[str, Any], venue: str = VENUE) -> Order:
         venue_order_id=str(payload.get("orderId", "")),
         update_ms=int(payload.get("updateTime") or payload.get("time") or 0),
     )
+
+
+def parse_stream_order(o: Mapping[str, Any], venue: str = VENUE) -> Order:
+    """The `o` object of a user-data-stream ORDER_TRADE_UPDATE event, in the REST order's terms."""
+    return parse_order({
+        "symbol": o["s"], "clientOrderId": o.get("c", ""), "side": o["S"], "positionSide": o.get("ps", "BOTH"),
+        "type": o.get("o", "LIMIT"), "status": o.get("X", ""), "origQty": o.get("q"), "executedQty": o.get("z"),
+        "avgPrice": o.get("ap"), "price": o.get("p"), "orderId": o.get("i", ""), "updateTime": o.get("T", 0),
+        "reduceOnly": o.get("R", False)}, venue)
 
 
 def parse_balance(rows: list[Mapping[str, Any]], asset: str = "USDT") -> Balance:
@@ -546,6 +556,10 @@ class BinanceUM(Venue):
         raise UnknownOutcome(self.name, cause.code,
                              f"{cause.message}; not found by client order id after {len(self.reconcile_delays_s)} "
                              "queries: keep in flight and reconcile before any resend")
+
+    def on_stream_order(self, o: Mapping[str, Any]) -> Order:
+        """An ORDER_TRADE_UPDATE from the user data stream (execution/feeds/account_stream.py)."""
+        return self._seen(parse_stream_order(o, self.name))
 
     def _seen(self, order: Order) -> Order:
         """Every order snapshot passes here: fills of orders this process placed are booked once."""

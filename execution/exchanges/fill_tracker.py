@@ -8,6 +8,7 @@ a restart belongs to the reconciliation, which must not book it twice.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,13 +25,18 @@ class _Seen:
 
 
 class FillTracker:
+    """Thread-safe: REST answers (the trading thread) and the account stream (its own thread)
+    report the same orders; whichever sees a fill first books it, the other sees nothing new."""
+
     def __init__(self, venue: str):
         self.venue = venue
         self._orders: dict[str, _Seen] = {}
         self._fills: list[Fill] = []
+        self._lock = threading.Lock()
 
     def track(self, client_order_id: str, intent_id: str, liquidity: str = "taker") -> None:
-        self._orders.setdefault(client_order_id, _Seen(intent_id, liquidity=liquidity))
+        with self._lock:
+            self._orders.setdefault(client_order_id, _Seen(intent_id, liquidity=liquidity))
 
     def is_tracked(self, client_order_id: str) -> bool:
         return client_order_id in self._orders
@@ -44,6 +50,10 @@ class FillTracker:
         """Book the part of `order` not yet reported. `fee_total_usdt` is the venue's cumulative fee
         when it reports one (OKX); otherwise the fee is the fill's notional times the maker or
         taker rate of `fees`, by how the order traded."""
+        with self._lock:
+            return self._observe(order, fees, fee_total_usdt)
+
+    def _observe(self, order: Order, fees: FeeSchedule, fee_total_usdt: Decimal | None) -> Fill | None:
         seen = self._orders.get(order.client_order_id)
         if seen is None:
             return None
@@ -74,5 +84,6 @@ class FillTracker:
         return fill
 
     def drain(self) -> list[Fill]:
-        out, self._fills = self._fills, []
+        with self._lock:
+            out, self._fills = self._fills, []
         return out

@@ -629,6 +629,10 @@ class OkxPerp(Venue):
                              f"{cause.message}; not found by client order id after {len(self.reconcile_delays_s)} "
                              "queries: keep in flight and reconcile before any resend")
 
+    def on_stream_order(self, row: Mapping[str, Any]) -> Order:
+        """A row of the private `orders` channel (same fields as the REST order): sizes in contracts."""
+        return self._seen(row)
+
     def _seen(self, row: Mapping[str, Any]) -> Order:
         order = parse_order(row, self.filters(row["instId"]).contract_value, self.name)
         if self._tracker.is_tracked(order.client_order_id):

@@ -12,7 +12,7 @@ import time
 from tests.conftest import PROJECT_ROOT
 from tests.fakes.fake_binance import FakeBinance
 from tests.fakes.fake_okx import FakeOkx
-from tests.support.fake_streams import BAR_MS, FakeBinanceStream, FakeOkxStream
+from tests.support.fake_streams import BAR_MS, FakeBinanceStream, FakeOkxPrivateStream, FakeOkxStream
 
 
 def config(tmp_path):
@@ -45,7 +45,8 @@ def control(state):
 def test_live_profile_starts_in_hold_and_reports_unknown_positions(tmp_path):
     now = int(time.time() * 1000)
     last = now - now % BAR_MS - BAR_MS
-    with FakeBinance() as fb, FakeOkx(demo=False) as fo, FakeBinanceStream() as bws, FakeOkxStream() as ows:
+    with FakeBinance() as fb, FakeOkx(demo=False) as fo, FakeBinanceStream() as bws, FakeOkxStream() as ows, \
+            FakeOkxPrivateStream(fo.api_key, fo.api_secret, fo.passphrase) as pws:
         fb.set_book("BTCUSDT", [("60000.0", "10")], [("60000.1", "10")])
         fo.set_book("BTC-USDT-SWAP", [("60001.0", "100")], [("60001.1", "100")])
         fb.candles["BTCUSDT"] = [(last - i * BAR_MS, 60000, 60010, 59990, 60000 + i % 5, 10) for i in range(250, -1, -1)]
@@ -58,7 +59,7 @@ def test_live_profile_starts_in_hold_and_reports_unknown_positions(tmp_path):
                "BINANCE_API_KEY": fb.api_key, "BINANCE_API_SECRET": fb.api_secret, "BINANCE_FAPI_URL": fb.url,
                "OKX_API_KEY": fo.api_key, "OKX_API_SECRET": fo.api_secret, "OKX_PASSPHRASE": fo.passphrase,
                "OKX_BASE_URL": fo.url, "BINANCE_WS_URL": bws.url, "OKX_WS_PUBLIC_URL": ows.url,
-               "OKX_WS_BUSINESS_URL": ows.url}
+               "OKX_WS_BUSINESS_URL": ows.url, "OKX_WS_PRIVATE_URL": pws.url}
         seen = 0
         for run in (1, 2):
             log_path = tmp_path / f"run{run}.log"
@@ -73,6 +74,8 @@ def test_live_profile_starts_in_hold_and_reports_unknown_positions(tmp_path):
                 assert "[executor] dead-man switch armed on binance_um" in wait_for(
                     lambda: (t := log_path.read_text()) and "dead-man" in t and t)
                 assert fb.countdowns.get("BTCUSDT", 0) > 0
+                wait_for(lambda: "binance account stream connected" in log_path.read_text() and
+                         "okx account stream connected" in log_path.read_text())
                 assert any(r["difference"] == "unknown_position" for r in ctl["reconciliation"])
             finally:
                 proc.send_signal(signal.SIGTERM)

@@ -64,6 +64,8 @@ class FakeBinance(LoopbackVenue):
         self.banned_until = 0.0
         self.countdowns: dict[str, int] = {}
         self.candles: dict[str, list[tuple]] = {}  # symbol -> [(open_time, o, h, l, c, v)] for /fapi/v1/klines
+        self.listen_key = ""
+        self.listen_key_calls: list[str] = []
         self.test_orders: list[dict[str, str]] = []
         self.commission = (D("0.0002"), D("0.0004"))
         self.funding_rate = D("0.00010000")
@@ -134,6 +136,13 @@ class FakeBinance(LoopbackVenue):
             return self._err(429, -1003, "Too many requests; current limit of IP(127.0.0.1) is "
                              f"{self.weight_limit} requests per minute.", {"Retry-After": "2"})
         self._weights.append((now_mono, weight))
+        if req.path == "/fapi/v1/listenKey":  # user data stream keys: API key header only, no signature
+            if req.header("X-MBX-APIKEY") != self.api_key:
+                return self._err(401, -2015, "Invalid API-key, IP, or permissions for action.")
+            self.listen_key_calls.append(req.method)
+            if req.method == "POST":
+                self.listen_key = f"lk{len(self.listen_key_calls):04d}" + "x" * 56
+            return Reply(200, {"listenKey": self.listen_key} if req.method != "DELETE" else {}, self._weight_headers())
         if req.path not in PUBLIC:
             denied = self._auth(req, params)
             if denied is not None:

@@ -197,3 +197,58 @@ class FakeHistory:
 
     def _otime(self, q, body, headers):
         return 200, {"code": "0", "msg": "", "data": [{"ts": str(self.server_time())}]}, {}
+
+
+class FakeBinanceUserStream(_WsServer):
+    """wss://fstream.binance.com/ws/<listenKey>: account events for one listen key."""
+
+    def _accept(self, ws):
+        return {"key": urlsplit(ws.request.path).path.rsplit("/", 1)[-1]}
+
+    def event(self, payload: dict) -> int:
+        return self._send(lambda st: True, json.dumps(payload))
+
+    def keys(self) -> list[str]:
+        with self.lock:
+            return [st["key"] for _, st in self.clients]
+
+
+class FakeOkxPrivateStream(_WsServer):
+    """wss://ws.okx.com:8443/ws/v5/private: login with the real signature rule, then `orders`."""
+
+    def __init__(self, api_key: str, secret: str, passphrase: str):
+        self.api_key, self.secret, self.passphrase = api_key, secret, passphrase
+        super().__init__()
+
+    def _accept(self, ws):
+        return {"logged_in": False, "subs": set()}
+
+    def _on_client_message(self, ws, state, raw):
+        import base64
+        import hashlib
+        import hmac
+
+        if raw == "ping":
+            ws.send("pong")
+            return
+        msg = json.loads(raw)
+        if msg.get("op") == "login":
+            a = msg["args"][0]
+            want = base64.b64encode(hmac.new(self.secret.encode(), f"{a['timestamp']}GET/users/self/verify".encode(),
+                                             hashlib.sha256).digest()).decode()
+            if a.get("apiKey") != self.api_key or a.get("passphrase") != self.passphrase or a.get("sign") != want:
+                ws.send(json.dumps({"event": "error", "code": "60009", "msg": "Login failed."}))
+                return
+            state["logged_in"] = True
+            ws.send(json.dumps({"event": "login", "code": "0", "msg": "", "connId": "a4d3ae55"}))
+        elif msg.get("op") == "subscribe":
+            if not state["logged_in"]:
+                ws.send(json.dumps({"event": "error", "code": "60011", "msg": "Please log in"}))
+                return
+            for arg in msg["args"]:
+                state["subs"].add(arg["channel"])
+                ws.send(json.dumps({"event": "subscribe", "arg": arg, "connId": "a4d3ae55"}))
+
+    def orders(self, rows: list[dict]) -> int:
+        return self._send(lambda st: "orders" in st["subs"],
+                          json.dumps({"arg": {"channel": "orders", "instType": "SWAP", "uid": "77"}, "data": rows}))
