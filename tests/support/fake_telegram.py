@@ -78,6 +78,8 @@ class FakeTelegram:
         self.token = token
         self.chat_id = chat_id
         self.hang_s = hang_s
+        self.gate = threading.Event()  # cleared by hold(): calls wait until release()
+        self.gate.set()
         self.calls: list[dict] = []
         self.messages: list[dict] = []
         self._scripted: deque[tuple[int, dict]] = deque()
@@ -94,18 +96,21 @@ class FakeTelegram:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, payload = outer._handle(self.path, self.headers.get("Content-Type", ""), body)
                 data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
+                    self.close_connection = True
 
             do_GET = do_POST
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _H)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # -- scripting -----------------------------------------------------------------------------------
     def fail_next(self, code: int, description: str, times: int = 1, **parameters) -> None:
@@ -115,6 +120,13 @@ class FakeTelegram:
 
     def rate_limit_next(self, retry_after: int, times: int = 1) -> None:
         self.fail_next(429, f"Too Many Requests: retry after {retry_after}", times, retry_after=retry_after)
+
+    def hold(self) -> None:
+        """Requests are received but not answered until `release()` (a Telegram that hangs)."""
+        self.gate.clear()
+
+    def release(self) -> None:
+        self.gate.set()
 
     # -- the API -------------------------------------------------------------------------------------
     def _handle(self, path: str, content_type: str, body: bytes) -> tuple[int, dict]:
@@ -130,6 +142,7 @@ class FakeTelegram:
             self.calls.append({"path_ok": bool(m), "data": data, "at": time.monotonic()})
         if self.hang_s:
             time.sleep(self.hang_s)
+        self.gate.wait(60)
         if not m or m["token"] != self.token:
             return _err(401, "Unauthorized")
         if m["method"] != "sendMessage":
@@ -170,6 +183,7 @@ class FakeTelegram:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.gate.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
