@@ -305,3 +305,36 @@ def test_bad_time_zone_and_log_level_do_not_stop_the_message(synthetic):
         proc = run(synthetic, tg.url, HEARTBEAT_TZ="Mars/Olympus", LOG_LEVEL="chatty")
     assert len(tg.messages) == 1 and tg.messages[0]["visible_text"].split("\n")[1].endswith(" UTC")
     assert "HEARTBEAT_TZ='Mars/Olympus' is not an IANA time zone: using UTC" in proc.stderr
+
+
+# -- the shipped cron line, run the way cron runs it ----------------------------------------------------
+def test_shipped_cron_line_runs_as_cron_would(synthetic, tmp_path):
+    """The command of deploy/cron/hedge-heartbeat, with its paths moved under tmp_path, run by
+    /bin/sh with nothing but the cron file's environment: settings come from the project's .env."""
+    cron = (PROJECT_ROOT / "deploy" / "cron" / "hedge-heartbeat").read_text()
+    env_lines = dict(ln.split("=", 1) for ln in cron.splitlines() if ln and not ln.startswith("#") and "=" in ln
+                     and " " not in ln.split("=", 1)[0])
+    (job,) = [ln for ln in cron.splitlines() if ln and not ln.startswith("#") and ln[0].isdigit()]
+    fields = job.split(None, 6)
+    assert fields[:5] == ["0", "*/8", "*", "*", "*"] and fields[5] == "hedge"
+    command = fields[6]
+    assert "-m telegram.heartbeat" in command and command.endswith(">> /var/log/hedge-heartbeat.log 2>&1")
+
+    project = tmp_path / "opt" / "hedge"  # a deployment: the code, a venv python, a .env
+    (project / ".venv" / "bin").mkdir(parents=True)
+    (project / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    for name in ("execution", "telegram", "config"):
+        (project / name).symlink_to(PROJECT_ROOT / name)
+    log = tmp_path / "hedge-heartbeat.log"
+    command = command.replace("/opt/hedge", str(project)).replace("/var/log/hedge-heartbeat.log", str(log))
+    with FakeTelegram(TOKEN, chat_id=CHAT) as tg:
+        (project / ".env").write_text(f"STATE_DIR={synthetic}\nHEDGE_ENV=cron\nTELEGRAM_BOT_TOKEN={TOKEN}\n"
+                                      f"TELEGRAM_CHAT_ID={CHAT}\nTELEGRAM_API_BASE={tg.url}\n")
+        for _ in range(2):  # two runs append to the same log
+            proc = subprocess.run(["/bin/sh", "-c", command], env={**env_lines, "HOME": str(tmp_path)},
+                                  capture_output=True, text=True, timeout=120)
+            assert proc.returncode == 0 and proc.stdout == proc.stderr == ""
+    text = log.read_text()
+    assert len(tg.messages) == 2 and tg.messages[0]["visible_text"].startswith("HEDGE — 8h Update (cron)")
+    assert text.count("[heartbeat] payload {") == 2 and text.count("[heartbeat] sent to Telegram chat") == 2
+    assert "Traceback" not in text and TOKEN.split(":")[1] not in text
