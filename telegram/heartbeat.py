@@ -29,11 +29,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from execution import clock, logs
 from telegram.bot_api import API_BASE, DEFAULT_TIMEOUT_S, BotApi
-from telegram.format import DAY_MS, build_payload, dec, render_text
+from telegram.format import DAY_MS, STALE_AFTER_MS, build_payload, dec, render_text
 
 FULL_HISTORY_MS = 2 * DAY_MS  # every NAV point: an exact Δ24h
 KPI_HISTORY_MS = 30 * DAY_MS  # hourly points: the worst daily loss of the last 30 days
-RECENT_FILLS = 200  # fills read to find the last 5 that closed something
+RECENT_FILLS = 100  # fills read to find the last 5 that closed something
 VENUE_NAMES = ("binance_um", "okx_perp")
 
 
@@ -57,14 +57,29 @@ def resolve_tz(name: str, log) -> tzinfo:
         return timezone.utc
 
 
-def _stick_to_local(reader, snap, log):
-    """Firestore failed on the snapshot: read the rest locally too (one consistent source, and no
-    second timeout per read)."""
+def choose_source(reader, snap, log):
+    """(reader, snapshot, note): Firestore's answer when it has a NAV and is not far behind the local
+    files; else the local files. Once the local files are chosen, every later read uses them too
+    (one consistent source, and no second Firestore timeout per read)."""
     from execution.state.firestore_reader import FallbackReader
 
-    if isinstance(reader, FallbackReader) and snap.source == "local":
-        return reader.fallback
-    return reader
+    if not isinstance(reader, FallbackReader):
+        return reader, snap, ""
+    local = reader.fallback
+    if snap.source == "local":
+        return local, snap, "Firestore not answering: figures from the local state files"
+    local_snap = local.snapshot()
+    if local_snap.empty:
+        return reader, snap, ""
+    if snap.empty:
+        log.warning("[heartbeat] Firestore has no nav document for this HEDGE_ENV: reading the local state files")
+        return local, local_snap, "Firestore has no NAV for this env: figures from the local state files"
+    lag = local_snap.updated_at_ms - snap.updated_at_ms
+    if lag > STALE_AFTER_MS:
+        log.warning("[heartbeat] Firestore is %.1f h behind the local state files (mirror backlog?): reading them",
+                    lag / 3_600_000)
+        return local, local_snap, f"Firestore lags the local state by {lag / 3_600_000:.1f}h: figures from the local files"
+    return reader, snap, ""
 
 
 def read_state(env: dict[str, str], log) -> dict:
@@ -77,16 +92,14 @@ def read_state(env: dict[str, str], log) -> dict:
         from execution.state.open import open_reader
 
         reader = open_reader(env)
-        firestore_configured = bool((env.get("FIRESTORE_PROJECT") or "").strip())
-        snap = reader.snapshot()
-        reader = _stick_to_local(reader, snap, log)
+        reader, snap, source_note = choose_source(reader, reader.snapshot(), log)
     except Exception as exc:  # noqa: BLE001
         log.warning("[heartbeat] state unreadable: %s: %s", exc.__class__.__name__, logs.redact(str(exc))[:200])
         notes.append(f"State unreadable ({exc.__class__.__name__})")
         return out
     out["source"], out["updated_at_ms"] = snap.source, snap.updated_at_ms
-    if firestore_configured and snap.source == "local":
-        notes.append("Firestore not answering: figures from the local state files")
+    if source_note:
+        notes.append(source_note)
     for problem in snap.problems:
         log.warning("[heartbeat] state: %s", problem)
         if "firestore" not in problem:

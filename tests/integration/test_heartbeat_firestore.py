@@ -42,8 +42,8 @@ def write_state(state_dir, nav: float, env: str = "hb") -> None:
     assert Outbox(outbox_path(state_dir)).count() == 0  # everything reached Firestore
 
 
-def heartbeat(state_dir, api_url: str) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state_dir), "HEDGE_ENV": "hb",
+def heartbeat(state_dir, api_url: str, hedge_env: str = "hb") -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state_dir), "HEDGE_ENV": hedge_env,
            "FIRESTORE_PROJECT": "hedge-test", "FIRESTORE_EMULATOR_HOST": os.environ["FIRESTORE_EMULATOR_HOST"],
            "FIRESTORE_READ_TIMEOUT_S": "2", "TELEGRAM_API_BASE": api_url, "TELEGRAM_BOT_TOKEN": TOKEN,
            "TELEGRAM_CHAT_ID": "42"}
@@ -73,3 +73,22 @@ def test_nav_from_firestore_then_local_when_firestore_is_cut(firestore, tmp_path
     assert text[2] == "NAV: 10,123.45 USDT  (Δ24h: +123.45, +1.23%)"
     assert "Firestore not answering: figures from the local state files" in text
     assert '"source":"local"' in proc.stderr and "firestore unreachable" in proc.stderr
+
+
+def test_local_files_when_firestore_has_no_nav_or_lags_behind(firestore, tmp_path):
+    state = tmp_path / "st"
+    write_state(state, nav=10_123.45)
+    with FakeTelegram(TOKEN) as tg:
+        other_env = heartbeat(state, tg.url, hedge_env="never-written")  # Firestore answers, but has nothing
+    assert "NAV: 10,123.45 USDT" in tg.messages[0]["visible_text"]
+    assert "Firestore has no NAV for this env: figures from the local state files" in tg.messages[0]["visible_text"]
+    assert '"source":"local"' in other_env.stderr
+
+    # the executor kept writing locally while its mirror was behind: the local NAV is 2 h newer
+    local = LocalStore(state, durable=False, min_interval_ms=0)
+    local.put("nav", {"nav": 10_200.0, "market_ts": T + 7_200_000, "drawdown_pct": 0.0, "updated_at_ms": T + 7_200_000})
+    local.close()
+    with FakeTelegram(TOKEN) as tg:
+        heartbeat(state, tg.url)
+    text = tg.messages[0]["visible_text"]
+    assert "NAV: 10,200.00 USDT" in text and "Firestore lags the local state by 2.0h" in text
