@@ -43,7 +43,7 @@ MAX_NOTE_CHARS = 160
 MAX_NOTES = 8
 STALE_AFTER_MS = 30 * 60_000  # state older than this gets a warning note
 DELTA_REF_SLACK_MS = HOUR_MS  # a Δ24h reference more than this off 24h gets a note saying over what span
-CENT = Decimal("0.01")
+UNAVAILABLE = "unavailable (no readable NAV in state and no venue answered)"
 
 
 # -- numbers ---------------------------------------------------------------------------------------
@@ -78,8 +78,7 @@ def _signed(d: Decimal, places: int = 2) -> str:
 
 def _plain(d: Decimal) -> str:
     """0.33600000 -> 0.336, 4.0 -> 4, 1E+1 -> 10."""
-    text = f"{d.normalize():f}"
-    return text
+    return f"{d.normalize():f}"
 
 
 # -- positions ---------------------------------------------------------------------------------------
@@ -395,7 +394,7 @@ def render_text(p: dict, tz: tzinfo = timezone.utc) -> str:
     """The message (Telegram HTML) for a payload from `build_payload`."""
     lines = [f"<b>HEDGE — 8h Update ({_e(p['env'])})</b>", _local(p["timestamp"], tz).strftime("%Y-%m-%d %H:%M %Z")]
     if p["nav"] is None:
-        lines.append("NAV: unavailable (no readable state and no venue answered)")
+        lines.append(f"NAV: {UNAVAILABLE}")
     else:
         nav = dec(p["nav"])
         if p["nav_24h_delta_abs"] is None:
@@ -405,6 +404,7 @@ def render_text(p: dict, tz: tzinfo = timezone.utc) -> str:
         lines.append(f"NAV: {nav:,.2f} USDT  ({delta})")
         dd = "n/a" if p["drawdown_pct"] is None else f"{_q(dec(p['drawdown_pct']), 1)}%"
         lines.append(f"Drawdown: {dd}  |  Trend: {ARROWS[p['trend']]}")
+    if p["nav"] is not None or p["positions"]:  # without a NAV, still what is readable
         if p["positions"]:
             lines.append(f"Open positions ({p['open_positions']}; top {TOP_POSITIONS} by |uPnL|):")
         else:
@@ -418,6 +418,7 @@ def render_text(p: dict, tz: tzinfo = timezone.utc) -> str:
             else:
                 lines.append(f"• {_e(g['symbol'])} {g['position_side']} {_plain(dec(g['qty']))}  "
                              f"uPnL {_signed(dec(g['unrealized_pnl']))}")
+    if p["nav"] is not None or p["recent_trades"]:
         lines.append(f"Last {LAST_TRADES} trades:" if p["recent_trades"] else f"Last {LAST_TRADES} trades: none")
         for t in p["recent_trades"]:
             when = _local(t["ts"], tz).strftime("%m-%d %H:%M")

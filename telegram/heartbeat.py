@@ -189,8 +189,8 @@ def collect(env: dict[str, str], now_ms: int, log) -> dict:
             log.warning("[heartbeat] nav document has no usable 'nav' (%r)", str(nav_doc.get("nav"))[:40])
         fallback = venue_nav(env, st["peak_state"], log)
         if fallback is None:
-            log.warning("[heartbeat] no NAV available (no readable state, no venue answered): sending 'unavailable'")
-            notes.append("No NAV: no readable state and no venue answered")
+            log.warning("[heartbeat] no NAV available (no readable NAV in state, no venue answered): sending "
+                        "'NAV: unavailable' with what is readable")
         else:
             nav_doc, positions, source = fallback["nav_doc"], fallback["positions"], "venues"
             notes = fallback["notes"] + notes

@@ -244,7 +244,7 @@ def test_empty_or_missing_state_dir_still_reports(tmp_path):
     assert len(tg.messages) == 2
     for msg, proc in zip(tg.messages, (empty, missing)):
         text = msg["visible_text"]
-        assert "NAV: unavailable (no readable state and no venue answered)" in text
+        assert "NAV: unavailable (no readable NAV in state and no venue answered)" in text
         assert "Check the executor: supervisorctl status hedge-executor" in text
         assert "[heartbeat] no NAV available" in proc.stderr and payload_of(proc)["nav"] is None
 

@@ -173,8 +173,11 @@ def test_malformed_state_is_skipped_with_a_note_never_raised():
     assert "Drawdown: n/a" in text and "Screener last cycle: n/a" in text and "Last 5 trades: none" in text
     unavailable = payload(nav_doc={"nav": "abc"}, positions=None, trades=None)
     lines = render_text(unavailable).split("\n")
-    assert lines[2] == "NAV: unavailable (no readable state and no venue answered)" and unavailable["nav"] is None
-    assert "Reserve: 0.013 BTC (not included in NAV)" in lines
+    assert lines[2] == "NAV: unavailable (no readable NAV in state and no venue answered)" and unavailable["nav"] is None
+    assert "Reserve: 0.013 BTC (not included in NAV)" in lines and not any(ln.startswith("Open positions") for ln in lines)
+    still_readable = render_text(payload(nav_doc={}, history=[]))  # no NAV, but positions and trades were read
+    assert "NAV: unavailable" in still_readable and "• SOLUSDT LONG 4  uPnL +8.80" in still_readable
+    assert "• 12-31 23:45 SOLUSDT SELL/LONG  PnL +12.30" in still_readable and "Drawdown" not in still_readable
 
 
 def test_stale_state_mode_and_market_time_notes():
