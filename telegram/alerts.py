@@ -1,16 +1,22 @@
 """Ops alerts to Telegram without ever blocking the trading loop.
 
-`AlertSender.send(text)` puts the text on a bounded queue and returns at once; a daemon thread
-sends. A full queue drops the alert (logged); network errors are logged and dropped.
+`AlertSender.send(text)` puts the text on a bounded queue and returns at once; one daemon thread
+sends, in order. A full queue drops the alert (counted, logged); network errors and Bot API
+errors are logged and dropped (the alert is journaled by the executor anyway, see
+`ops_alerts.jsonl`). Alerts go as plain text (no parse mode: nothing to escape, nothing that
+can be rejected), one message each, truncated to Telegram's limit.
 """
 from __future__ import annotations
 
-import html
 import queue
 import threading
+from collections.abc import Mapping
 
 from execution import logs
-from telegram.bot_api import BotApi
+from telegram.bot_api import API_BASE, BotApi
+
+ALERT_TIMEOUT_S = 5.0
+ALERT_MAX_RETRY_AFTER_S = 10.0
 
 
 class AlertSender:
@@ -20,15 +26,21 @@ class AlertSender:
         self._queue: queue.Queue[str | None] = queue.Queue(maxsize=max_queue)
         self.sent = 0
         self.dropped = 0
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="telegram-alerts", daemon=True)
         self._thread.start()
 
     def send(self, text: str) -> None:
+        """Queue `text`; never blocks, never raises."""
         try:
-            self._queue.put_nowait(text)
+            self._queue.put_nowait(str(text))
         except queue.Full:
+            self._count_drop()
+            logs.get().warning("[telegram] alert queue full (%d): alert dropped", self._queue.maxsize)
+
+    def _count_drop(self) -> None:
+        with self._lock:
             self.dropped += 1
-            logs.get().warning("[telegram] alert queue full: alert dropped")
 
     def _run(self) -> None:
         while True:
@@ -36,29 +48,36 @@ class AlertSender:
             if text is None:
                 return
             try:
-                result = self.api.send_message(self.chat_id, html.escape(text, quote=False))
+                result = self.api.send_message(self.chat_id, text, parse_mode=None, overflow="truncate")
             except Exception as exc:  # noqa: BLE001 - the sender thread must survive anything
+                self._count_drop()
                 logs.get().warning("[telegram] alert not sent: %s", exc.__class__.__name__)
-                self.dropped += 1
                 continue
             if result.ok:
-                self.sent += 1
+                with self._lock:
+                    self.sent += 1
             else:
-                self.dropped += 1
+                self._count_drop()
                 logs.get().warning("[telegram] alert not sent: %s", "; ".join(result.errors))
 
     def close(self, timeout_s: float = 5.0) -> None:
-        """Send what is queued (bounded), then stop."""
+        """Send what is queued (waiting at most about `timeout_s`), then stop the thread."""
         try:
             self._queue.put(None, timeout=timeout_s)
         except queue.Full:
             return
         self._thread.join(timeout_s)
+        if not self._thread.is_alive():
+            self.api.close()
 
 
-def from_env(env: dict[str, str]) -> AlertSender | None:
-    token, chat = env.get("TELEGRAM_BOT_TOKEN", ""), env.get("TELEGRAM_CHAT_ID", "")
+def from_env(env: Mapping[str, str]) -> AlertSender | None:
+    """The executor's alert sender, or None (with a reason logged) when Telegram is not configured."""
+    token, chat = (env.get("TELEGRAM_BOT_TOKEN") or "").strip(), (env.get("TELEGRAM_CHAT_ID") or "").strip()
     if not token or not chat:
         return None
-    return AlertSender(BotApi(token, env.get("TELEGRAM_API_BASE") or "https://api.telegram.org", timeout_s=5.0,
-                              max_retry_after_s=10.0), chat)
+    if not BotApi.token_looks_valid(token):
+        logs.get().warning("[telegram] TELEGRAM_BOT_TOKEN is malformed: ops alerts are not sent to Telegram")
+        return None
+    return AlertSender(BotApi(token, env.get("TELEGRAM_API_BASE") or API_BASE, timeout_s=ALERT_TIMEOUT_S,
+                              max_retry_after_s=ALERT_MAX_RETRY_AFTER_S), chat)
