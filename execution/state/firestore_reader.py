@@ -48,14 +48,23 @@ class FirestoreReader:
 
 
 class FallbackReader:
-    """Firestore first; local files when Firestore does not answer. Never raises for an outage."""
+    """Firestore first; local files when Firestore does not answer. Never raises for an outage.
 
-    def __init__(self, primary: FirestoreReader, fallback: LocalReader):
+    After a failure Firestore is not asked again for `retry_after_ms`, so a page or a heartbeat
+    does not pay a timeout on every read while it is down."""
+
+    def __init__(self, primary: FirestoreReader, fallback: LocalReader, retry_after_ms: int = 30_000,
+                 wall_ms=clock.wall_ms):
         self.primary, self.fallback = primary, fallback
+        self.retry_after_ms = retry_after_ms
+        self._wall = wall_ms
+        self._down_until = 0
         self.log = logs.get()
         self.last_problem = ""
 
     def _try(self, name: str, *args):
+        if self._wall() < self._down_until:
+            return getattr(self.fallback, name)(*args), self.last_problem
         try:
             result = getattr(self.primary, name)(*args)
             self.last_problem = ""
@@ -65,6 +74,7 @@ class FallbackReader:
             if problem != self.last_problem:
                 self.log.warning("[state] %s", problem)
             self.last_problem = problem
+            self._down_until = self._wall() + self.retry_after_ms
             return getattr(self.fallback, name)(*args), problem
 
     def snapshot(self) -> Snapshot:

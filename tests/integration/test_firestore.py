@@ -164,6 +164,10 @@ def test_reader_falls_back_to_local_files_and_says_so(firestore, tmp_path):
     assert snap.source == "local" and snap.doc("nav")["nav"] == 123.0
     assert "firestore unreachable" in snap.problems[0]
     assert reader.nav_history(0, D) == []  # still answers (from local files)
+    firestore.up()
+    assert reader.snapshot().source == "local"  # not asked again for a while: no timeout per read
+    reader._down_until = 0  # the retry delay has passed
+    assert reader.snapshot().source == "firestore"
     assert isinstance(open_reader({"STATE_DIR": str(tmp_path)}), LocalReader)  # FIRESTORE_PROJECT unset
 
 
