@@ -115,7 +115,7 @@ def print_status(d: dict) -> None:
     print(f"counters  : orders/min {c.get('orders_last_min', '-')}/{lim.get('MAX_ORDERS_PER_MIN', '-')}  "
           f"cancels/min {c.get('cancels_last_min', '-')}/{lim.get('MAX_CANCELS_PER_MIN', '-')}  "
           f"sent {c.get('orders_sent', '-')} rejected {c.get('orders_rejected', '-')}")
-    print(f"limits    : " + "  ".join(f"{k}={v}" for k, v in lim.items()))
+    print("limits    : " + "  ".join(f"{k}={v}" for k, v in lim.items()))
     for b in d["breakers"]:
         print(f"breaker   : {b['name']} at {_utc(b.get('ts'))}: {b['detail']}")
     if d["resume_request"]:

@@ -14,78 +14,48 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from execution import clock, control, control_log, ids, logs
 from execution.control import ControlState
 from execution.decision import Decision, candidate_signal, decide
+from execution.engine_commands import OperatorCommands
+from execution.engine_state import SCREENER_TAIL, SIGNALS_KEPT, StatePublisher
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import UnknownOutcome, VenueError
 from execution.exchanges.paper import PaperVenue
 from execution.feeds.events import BookUpdate, CandleClosed, Event, FeedIssue, FundingSettled, MarkUpdate, Tick
 from execution.filters import derive_filters, round_qty
-from execution.ledger import Ledger, position_record
+from execution.ledger import Ledger
 from execution.models import (
-    Fill, FundingPayment, Intent, OrderRequest, OrderStatus, OrderType, PositionSide, Side,
+    Fill,
+    FundingPayment,
+    Intent,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PositionSide,
 )
 from execution.portfolio import Performance
-from execution.reconcile import Difference, reconcile_venue
 from execution.risk import ExposureView, RateWindow, account_trips, breaker_trips, entry_rejections
 from execution.rules_sl_tp import Levels, exit_reason, levels
 from execution.screener import Reading, SymbolScreener, screener_line
 from execution.settings import Settings
 from execution.state.store import StateSink
+from execution.trades import InFlight, OpenTrade
 
 CONTROL_POLL_MS = 200
 
 SymbolKey = tuple[str, str]
 RECOVERY_BARS = 2  # good candles needed after bad data before a symbol may open risk again
 NAV_POINT_MIN_MS = 60_000
-SCREENER_TAIL = 10
-SIGNALS_KEPT = 20
 
 
 def _dec(x: float) -> Decimal:
     return Decimal(repr(x))
 
 
-@dataclass(slots=True)
-class OpenTrade:
-    venue: str
-    symbol: str
-    position_side: PositionSide
-    intent_id: str
-    entry_ts: int
-    levels: Levels | None
-    bars_held: int = 0
-    exit_pending: str = ""  # client order id of the exit in flight
-
-    def to_doc(self) -> dict:
-        return {
-            "venue": self.venue, "symbol": self.symbol, "position_side": self.position_side.value,
-            "intent_id": self.intent_id, "entry_ts": self.entry_ts, "bars_held": self.bars_held,
-            "stop_loss": self.levels.stop_loss if self.levels else None,
-            "take_profit": self.levels.take_profit if self.levels else None, "exit_pending": self.exit_pending,
-        }
-
-    @classmethod
-    def from_doc(cls, d: dict) -> "OpenTrade":
-        lv = Levels(d["stop_loss"], d["take_profit"]) if d.get("stop_loss") is not None else None
-        return cls(d["venue"], d["symbol"], PositionSide(d["position_side"]), d["intent_id"], d["entry_ts"], lv,
-                   d.get("bars_held", 0), d.get("exit_pending", ""))
-
-
-@dataclass(slots=True)
-class InFlight:
-    request: OrderRequest
-    purpose: str
-    sent_ts: int
-    meta: dict = field(default_factory=dict)
-    unknown: bool = False
-
-
-class Engine:
+class Engine(OperatorCommands, StatePublisher):
     def __init__(
         self,
         settings: Settings,
@@ -536,140 +506,6 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - an alert channel must never stop trading
             self.log.warning("[control] alert not sent: %s", exc.__class__.__name__)
 
-    # ------------------------------------------------------------------------------------------
-    # operator commands (control log) and flattening
-    def poll_control(self) -> None:
-        assert self.commands is not None
-        for rec, raw in self.commands.poll():
-            if rec is None:
-                self.log.warning("[control] unreadable command line ignored: %.200s", raw)
-                continue
-            try:
-                cmd = control_log.parse(rec)
-            except control_log.BadCommand as exc:
-                self._ack(rec.get("id", "?"), str(rec.get("cmd", "?")), str(rec.get("operator", "")), False, str(exc))
-                continue
-            self.apply_command(cmd)
-
-    def apply_command(self, cmd: control_log.Command) -> None:
-        st, now = self.control, cmd.ts
-        if cmd.cmd == "hold":
-            answer = control.hold(st, cmd.args["reason"], cmd.operator, now)
-        elif cmd.cmd == "resume-request":
-            answer = control.request_resume(st, cmd.operator, cmd.args["reason"], now)
-        elif cmd.cmd == "resume-confirm":
-            token = self.s.secret("APPROVE_TOKEN")
-            expected = control_log.approval_proof(token, cmd.id) if token else ""
-            answer = control.confirm_resume(st, cmd.operator, cmd.args["proof"], expected, now)
-        elif cmd.cmd == "resume":
-            answer = control.resume(st, cmd.operator, now)
-        elif cmd.cmd == "kill":
-            answer = control.kill(st, cmd.args["reason"], cmd.operator, now)
-            self.flatten_all(f"kill by {cmd.operator}")
-        elif cmd.cmd == "flatten":
-            answer = control.Answer(True, f"flatten by {cmd.operator}: closing {len(self.ledger.positions)} position(s)")
-            self.flatten_all(f"flatten by {cmd.operator}")
-        else:
-            answer, result = self._arb_command(cmd)
-            self._ack(cmd.id, cmd.cmd, cmd.operator, answer.ok, answer.message, result)
-            return
-        self._ack(cmd.id, cmd.cmd, cmd.operator, answer.ok, answer.message)
-
-    def _arb_command(self, cmd: control_log.Command) -> tuple[control.Answer, dict | None]:
-        """edge / preview / execute / flatten of the arbitrage engine, through its own gates."""
-        if self.arb is None:
-            return control.Answer(False, "the arbitrage engine is not running (config/arbitrage.json)"), None
-        from execution.arb import ops
-
-        try:
-            if cmd.cmd == "arb-edge":
-                return control.Answer(True, "current edges"), ops.edge(self.arb)
-            if cmd.cmd == "arb-preview":
-                return control.Answer(True, f"preview {cmd.args['pair']}"), ops.preview(
-                    self.arb, cmd.args["pair"], cmd.args.get("size"))
-            if cmd.cmd == "arb-execute":
-                if self.control.holding:
-                    return control.Answer(False, f"HOLD ({self.control.reason}): no new risk"), None
-                result = ops.execute(self.arb, cmd.args["pair"], cmd.args.get("size"))
-                if not result.get("accepted"):
-                    return control.Answer(False, "refused: " + "; ".join(map(str, result.get("reasons", [])))), result
-                return control.Answer(True, f"execute {cmd.args['pair']} started: {result.get('attempt_id')}"), result
-            result = ops.flatten(self.arb)
-            return control.Answer(True, f"closing {len(result['open_pairs_before'])} arbitrage pair(s)"), result
-        except ops.OpsError as exc:
-            return control.Answer(False, str(exc)), None
-
-    def _ack(self, command_id: str, name: str, operator: str, ok: bool, message: str,
-             result: dict | None = None) -> None:
-        now = self.wall_ms()
-        self.log.info("[control] %s %s by %s: %s", name, "OK" if ok else "REFUSED", operator or "?", message)
-        self.publish(now, force=True)  # state first: a CLI that sees the ack then reads the new mode
-        ack = {"id": f"ack:{command_id}", "command_id": command_id, "cmd": name, "operator": operator, "ok": ok,
-               "message": message, "ts": now, "market_ts": self.cycle_ts, "mode": self.control.mode}
-        if result is not None:
-            ack["result"] = json.loads(json.dumps(result, default=str))
-        self._journal("acks", ack)
-        self.alert(f"op:{command_id}", now, "operator", f"{name} by {operator or '?'}: "
-                   f"{'done' if ok else 'REFUSED'} - {message}", command=name, ok=ok)
-
-    def flatten_all(self, reason: str) -> None:
-        """Close every position with the right position side; cancel resting entries."""
-        for cid, flight in list(self.in_flight.items()):
-            if not flight.request.reduce_only:
-                venue = self.venues[flight.request.venue]
-                if not self.cancel_rate.allow(self.cycle_ts):
-                    self.trip("cancel_rate", f"cancel of {cid} would exceed MAX_CANCELS_PER_MIN", self.cycle_ts)
-                    break
-                try:
-                    venue.cancel_order(flight.request.symbol, cid)
-                    del self.in_flight[cid]
-                except VenueError as exc:
-                    self.log.error("[executor] ORDER_ERR code=%s cancel %s: %s", exc.code, cid, exc.message)
-        if self.arb is not None:
-            self.arb.flatten(self.cycle_ts, reason=reason)
-        for (venue, symbol, pside) in list(self.ledger.positions):
-            trade = self.trades.get((venue, symbol))
-            if trade is not None and trade.exit_pending:
-                continue
-            self.close_position(venue, symbol, pside, "flatten", self.cycle_ts, note=reason)
-        self.control.flatten_pending = bool(self.ledger.positions) or any(
-            f.request.reduce_only for f in self.in_flight.values())
-
-    def reconcile(self, ts: int) -> list[Difference]:
-        """Compare books with every venue; journal and show differences; change nothing."""
-        diffs: list[Difference] = []
-        ours_open = {cid for cid, f in self.in_flight.items()}
-        for name, venue in self.venues.items():
-            for cid, flight in list(self.in_flight.items()):
-                if flight.unknown and flight.request.venue == name:
-                    self._resolve_unknown(venue, cid, flight)
-            diffs.extend(reconcile_venue(venue, self.ledger.positions,
-                                         {c for c in ours_open if self.in_flight.get(c) and
-                                          self.in_flight[c].request.venue == name}))
-        self.reconciliation = [d.record(ts) for d in diffs]
-        for d, rec in zip(diffs, self.reconciliation):
-            self.log.warning("[state] RECONCILE %s %s %s: %s", d.kind, d.venue, d.symbol or "-", d.detail)
-            self._journal("incidents", rec)
-        self.log.info("[state] reconciliation done: %d difference(s) across %d venue(s)", len(diffs),
-                      len(self.venues))
-        return diffs
-
-    def _resolve_unknown(self, venue: Venue, cid: str, flight: InFlight) -> None:
-        try:
-            order = venue.get_order(flight.request.symbol, cid)
-        except VenueError as exc:
-            self.log.error("[executor] ORDER_ERR code=%s query %s: %s", exc.code, cid, exc.message)
-            return
-        if order is None:
-            self.log.warning("[state] RECONCILE %s never reached %s: safe to decide again", cid, venue.name)
-            del self.in_flight[cid]
-        else:
-            flight.unknown = False
-            self.log.info("[state] RECONCILE %s found on %s: status=%s filled=%s", cid, venue.name,
-                          order.status.value, order.filled_qty)
-            if order.status.is_final and order.filled_qty == 0:
-                del self.in_flight[cid]
-
     def end_cycle(self) -> None:
         ts = self.cycle_ts
         if ts <= self.warming_until_ts:
@@ -700,172 +536,3 @@ class Engine:
         if now - self._last_account_wall >= self.s.account_log_interval_s * 1000:
             self.account_line()
             self._last_account_wall = now
-
-    # ------------------------------------------------------------------------------------------
-    # state out
-    def _journal(self, collection: str, record: dict) -> None:
-        if record.get("id") in self.already_journaled:
-            return
-        self.seq += 1
-        record["seq"] = self.seq
-        self.sink.append(collection, record)
-
-    def account_line(self) -> None:
-        bal = self.ledger.wallet
-        testnet = self.s.profile == "testnet"
-        self.log.info("[executor] account OK — futures=True testnet=%s dry_run=%s balances: [USDT wallet=%.2f "
-                      "upnl=%.2f nav=%.2f] positions: %d", testnet, self.s.dry_run or self.s.profile == "paper",
-                      bal, self.ledger.unrealized(), self.ledger.nav(), len(self.ledger.positions))
-
-    def nav_doc(self, now: int) -> dict:
-        led, perf = self.ledger, self.perf
-        nav = led.nav()
-        d_abs, d_pct, ref = perf.change_24h()
-        return {
-            "env": self.s.hedge_env, "profile": self.s.profile, "safe_mode": self.s.safe_mode, "dry_run": self.s.dry_run,
-            "mode": self.control.mode, "nav": nav, "wallet_balance": led.wallet, "unrealized_pnl": led.unrealized(),
-            "initial_capital": led.initial_wallet, "realized_pnl_total": led.realized_total,
-            "fees_total": led.fees_total, "funding_total": led.funding_total, "peak_nav": perf.peak_nav,
-            "drawdown_pct": round(perf.drawdown_pct(nav), 6), "max_drawdown_pct": round(perf.max_dd_pct, 6),
-            "day": perf.day, "day_start_nav": perf.day_start_nav,
-            "daily_pnl_pct": round(float((nav - perf.day_start_nav) / perf.day_start_nav * 100), 6)
-            if perf.day_start_nav else 0.0,
-            "nav_24h_ago": ref, "change_24h_abs": d_abs, "change_24h_pct": round(d_pct, 6),
-            "reserve_btc": self.s.reserve_btc, "reserve_included_in_nav": False,
-            "open_positions": len(led.positions), "bars": self.bars, "fills": self.fills,
-            "orders_sent": self.orders_sent, "orders_rejected": self.orders_rejected,
-            "market_ts": self.cycle_ts, "updated_at_ms": now, "started_at_ms": self.started_wall_ms,
-            "run": self.run_label,
-        }
-
-    def positions_doc(self, now: int) -> dict:
-        led = self.ledger
-        per_venue = {}
-        for v in sorted({p.venue for p in led.positions.values()}):
-            per_venue[v] = {"gross_notional": led.gross_notional(v), "net_notional": led.net_notional(v)}
-        rows = []
-        for p in sorted(led.positions.values(), key=lambda p: (p.symbol, p.position_side.value, p.venue)):
-            row = position_record(p)
-            trade = self.trades.get((p.venue, p.symbol))
-            if trade is not None and trade.position_side is p.position_side:
-                row.update(stop_loss=trade.levels.stop_loss if trade.levels else None,
-                           take_profit=trade.levels.take_profit if trade.levels else None,
-                           bars_held=trade.bars_held, intent_id=trade.intent_id)
-            rows.append(row)
-        return {"positions": rows, "gross_notional": led.gross_notional(), "net_notional": led.net_notional(),
-                "per_venue": per_venue, "market": [dict(v, age_ms=now - v.get("recv_ts", v.get("mark_ts", now)))
-                                                   for _, v in sorted(self.market.items())],
-                "market_ts": self.cycle_ts, "updated_at_ms": now}
-
-    def control_doc(self, now: int) -> dict:
-        doc = self.control.to_doc()
-        doc.update(safe_mode=self.s.safe_mode, dry_run=self.s.dry_run, profile=self.s.profile,
-                   limits={"KILL_DD_PCT": self.s.risk.kill_dd_pct, "KILL_DAILY_LOSS_PCT": self.s.risk.kill_daily_loss_pct,
-                           "MAX_POSITIONS": self.s.risk.max_positions, "MAX_LEVERAGE": self.s.risk.max_leverage,
-                           "MAX_ORDERS_PER_MIN": self.s.risk.max_orders_per_min,
-                           "MAX_CANCELS_PER_MIN": self.s.risk.max_cancels_per_min},
-                   counters={"orders_last_min": self.order_rate.count(self.cycle_ts),
-                             "cancels_last_min": self.cancel_rate.count(self.cycle_ts),
-                             "orders_sent": self.orders_sent, "orders_rejected": self.orders_rejected},
-                   stale_symbols=sorted(f"{v}:{s}" for v, s in self.stale),
-                   reconciliation=self.reconciliation[-50:],
-                   market_ts=self.cycle_ts, updated_at_ms=now)
-        return doc
-
-    def publish(self, now: int | None = None, force: bool = False) -> None:
-        now = self.wall_ms() if now is None else now
-        self._last_publish_wall = now
-        sink = self.sink
-        nav_doc = self.nav_doc(now)
-        sink.put("nav", nav_doc)
-        sink.put("positions", self.positions_doc(now))
-        sink.put("control", self.control_doc(now))
-        sink.put("screener", {"tail": [_reading_doc(*x) for x in self.screener_tail[-SCREENER_TAIL:]],
-                              "last_cycle": self.last_cycle, "updated_at_ms": now})
-        sink.put("signals", {"latest": self.signals_tail[-SIGNALS_KEPT:], "updated_at_ms": now})
-        sink.put("leaderboard", {"symbols": sorted(self.leaderboard.values(), key=lambda r: -r["pnl_usdt"]),
-                                 "updated_at_ms": now})
-        if self.arb is not None:
-            self.arb.publish(sink, now)
-        sink.put_file("peak_state", {
-            "peak_nav": self.perf.peak_nav, "peak_ts": self.perf.peak_ts, "nav": nav_doc["nav"],
-            "drawdown_pct": nav_doc["drawdown_pct"], "max_drawdown_pct": nav_doc["max_drawdown_pct"],
-            "day": self.perf.day, "day_start_nav": self.perf.day_start_nav, "market_ts": self.cycle_ts,
-            "updated_at_ms": now})
-        sink.put_file("synced_state", self.snapshot(now))
-        sink.flush(force=force)
-
-    # ------------------------------------------------------------------------------------------
-    # restart
-    def snapshot(self, now: int) -> dict:
-        venues = {}
-        for name, v in self.venues.items():
-            if isinstance(v, PaperVenue):
-                venues[name] = v.snapshot()
-        return {
-            "version": 1, "run": self.run_label, "market_ts": self.cycle_ts, "seq": self.seq,
-            "ledger": self.ledger.snapshot(), "perf": self.perf.snapshot(), "control": self.control.to_doc(),
-            "trades": [t.to_doc() for t in self.trades.values()],
-            "in_flight": [{"cid": cid, "purpose": f.purpose, "sent_ts": f.sent_ts, "meta": f.meta,
-                           "unknown": f.unknown, "request": _request_doc(f.request)}
-                          for cid, f in self.in_flight.items()],
-            "cooldown": [[v, s, n] for (v, s), n in self.cooldown.items() if n],
-            "bad_data": [[v, s, n] for (v, s), n in self.bad_data.items() if n],
-            "leaderboard": self.leaderboard, "signals_tail": self.signals_tail[-SIGNALS_KEPT:],
-            "counters": {"bars": self.bars, "fills": self.fills, "orders_sent": self.orders_sent,
-                         "orders_rejected": self.orders_rejected},
-            "last_nav_point_ts": self._last_nav_point_ts, "paper_venues": venues, "updated_at_ms": now,
-            "control_offset": self.commands.offset if self.commands is not None else 0,
-            "arbitrage": self.arb.snapshot() if self.arb is not None else None,
-        }
-
-    def restore(self, snap: dict, journaled_ids: set[str]) -> None:
-        """Resume from a snapshot: events up to its market time only warm the indicators."""
-        self.ledger = Ledger.restore(snap["ledger"])
-        self.perf.restore(snap["perf"])
-        self.control = ControlState.from_doc(snap["control"])
-        self.trades = {(t["venue"], t["symbol"]): OpenTrade.from_doc(t) for t in snap.get("trades", [])}
-        self.in_flight = {
-            f["cid"]: InFlight(_request_from_doc(f["request"]), f["purpose"], f["sent_ts"], f.get("meta", {}),
-                               f.get("unknown", False)) for f in snap.get("in_flight", [])}
-        self.cooldown = {(v, s): n for v, s, n in snap.get("cooldown", [])}
-        self.bad_data = {(v, s): n for v, s, n in snap.get("bad_data", [])}
-        self.leaderboard = snap.get("leaderboard", {})
-        self.signals_tail = snap.get("signals_tail", [])
-        c = snap.get("counters", {})
-        self.bars, self.fills = c.get("bars", 0), c.get("fills", 0)
-        self.orders_sent, self.orders_rejected = c.get("orders_sent", 0), c.get("orders_rejected", 0)
-        self.seq = snap.get("seq", 0)
-        self._last_nav_point_ts = snap.get("last_nav_point_ts", 0)
-        self.warming_until_ts = snap["market_ts"]
-        self.already_journaled = journaled_ids
-        self.restored_control_offset = int(snap.get("control_offset", 0))
-        for name, vs in snap.get("paper_venues", {}).items():
-            venue = self.venues.get(name)
-            if isinstance(venue, PaperVenue):
-                venue.restore(vs)
-        if self.arb is not None and snap.get("arbitrage"):
-            self.arb.restore(snap["arbitrage"])
-
-
-def _reading_doc(r: Reading, in_trade: bool, side: str) -> dict:
-    return {
-        "ts": r.ts, "venue": r.venue, "symbol": r.symbol, "timeframe": r.timeframe, "close": r.close,
-        "z": round(r.z, 4), "rsi": round(r.rsi, 2), "atr": r.atr, "atr_pct": round(r.atr_pct, 6),
-        "cross_up": r.cross_up, "cross_down": r.cross_down, "in_trade": in_trade, "side": side,
-    }
-
-
-def _request_doc(r: OrderRequest) -> dict:
-    return {"venue": r.venue, "symbol": r.symbol, "side": r.side.value, "position_side": r.position_side.value,
-            "order_type": r.order_type.value, "quantity": str(r.quantity), "client_order_id": r.client_order_id,
-            "intent_id": r.intent_id, "price": str(r.price) if r.price is not None else None,
-            "reduce_only": r.reduce_only}
-
-
-def _request_from_doc(d: dict) -> OrderRequest:
-    return OrderRequest(
-        venue=d["venue"], symbol=d["symbol"], side=Side(d["side"]), position_side=PositionSide(d["position_side"]),
-        order_type=OrderType(d["order_type"]), quantity=Decimal(d["quantity"]), client_order_id=d["client_order_id"],
-        intent_id=d["intent_id"], price=Decimal(d["price"]) if d.get("price") else None,
-        reduce_only=d.get("reduce_only", False))

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 import requests
-import urllib3
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 

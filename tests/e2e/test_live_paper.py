@@ -4,7 +4,6 @@ fresh book tops in state, and survives a forced disconnect."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -149,7 +149,7 @@ class FakeOkx(LoopbackVenue):
     def _inst(self, inst_id: str) -> Instrument:
         inst = self.engine.instruments.get(inst_id)
         if inst is None:
-            raise _Err("51001", f"Instrument ID, Instrument ID code, or Spread ID doesn't exist.")
+            raise _Err("51001", "Instrument ID, Instrument ID code, or Spread ID doesn't exist.")
         return inst
 
     # -- public ------------------------------------------------------------------------------------

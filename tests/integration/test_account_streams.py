@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from decimal import Decimal as D
 
-import pytest
 
 from execution.exchanges.binance_um import BinanceUM
 from execution.exchanges.okx_perp import OkxPerp

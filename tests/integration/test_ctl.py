@@ -3,7 +3,6 @@ refusal, exit codes, the token never stored, export with secrets redacted, and n
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -3,7 +3,6 @@ streaming, a 90-second (simulated) drop with one stale line, one recovery line a
 backfilled, OKX's subscribe protocol and funding settlement, and dead-man switch re-arming."""
 from __future__ import annotations
 
-import queue
 import threading
 import time
 
@@ -32,8 +31,8 @@ T = (int(time.time() * 1000) // BAR_MS) * BAR_MS  # a 15-minute boundary near no
 
 
 def drain(it, until, timeout=20.0, keep_ticks=False):
-    """Events from the feed until `until(events)` is true (in a helper thread: the feed blocks)."""
-    out, q = [], queue.Queue()
+    """Events from the feed until `until(events)` is true; raises after `timeout`."""
+    out = []
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         ev = next(it)

@@ -1,7 +1,7 @@
 """The generated market: deterministic, in the recorded format, with the features it promises."""
 import statistics
 
-from execution.feeds.events import CandleClosed, FundingSettled
+from execution.feeds.events import CandleClosed
 from execution.feeds.replay import ReplayFeed
 from execution.feeds.synthetic import GeneratedFeed, SyntheticMarket, write_market
 
