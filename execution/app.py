@@ -171,7 +171,8 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
                 f"{state_dir} holds the state of another run ({snap.get('run')!r}, this one is {run_label!r}); "
                 "use another STATE_DIR (or --state-dir), or move the old one away")
     if sink is None:
-        sink = open_sink(state_dir, s.env)
+        # a replay re-creates its state from the data: fsync at close only (files stay whole anyway)
+        sink = open_sink(state_dir, s.env, durable=s.feed != "replay")
     universe = screener_universe(s, available)
     control = ControlState()
     engine = Engine(s, venues, sink, universe=universe, control_state=control, run_label=run_label)

@@ -54,8 +54,12 @@ class FallbackReader:
     does not pay a timeout on every read while it is down."""
 
     def __init__(self, primary: FirestoreReader, fallback: LocalReader, retry_after_ms: int = 30_000,
-                 wall_ms=clock.wall_ms):
+                 wall_ms=clock.wall_ms, reconnect=None):
+        """`reconnect()` builds a fresh FirestoreReader after an outage (a gRPC channel that saw the
+        outage can stay in its own back-off for minutes)."""
         self.primary, self.fallback = primary, fallback
+        self._reconnect = reconnect
+        self._stale_client = False
         self.retry_after_ms = retry_after_ms
         self._wall = wall_ms
         self._down_until = 0
@@ -65,6 +69,12 @@ class FallbackReader:
     def _try(self, name: str, *args):
         if self._wall() < self._down_until:
             return getattr(self.fallback, name)(*args), self.last_problem
+        if self._stale_client and self._reconnect is not None:
+            try:
+                self.primary = self._reconnect()
+                self._stale_client = False
+            except Exception:  # noqa: BLE001 - a client that cannot be built is just another outage
+                pass
         try:
             result = getattr(self.primary, name)(*args)
             self.last_problem = ""
@@ -75,6 +85,7 @@ class FallbackReader:
                 self.log.warning("[state] %s", problem)
             self.last_problem = problem
             self._down_until = self._wall() + self.retry_after_ms
+            self._stale_client = True
             return getattr(self.fallback, name)(*args), problem
 
     def snapshot(self) -> Snapshot:

@@ -28,7 +28,11 @@ def _empty_series(**key) -> dict:
 class LocalStore(StateSink):
     """Documents are coalesced (at most one write per `min_interval_ms` each, on the wall
     clock); journal records are appended immediately; NAV points go to day buckets plus an
-    hourly (per month) and a daily (all time) summary, so any time range is a few reads."""
+    hourly (per month) and a daily (all time) summary, so any time range is a few reads.
+
+    `durable=False` skips the fsyncs while running (a replay: atomic renames already keep every
+    file whole across a killed process; fsync only guards against power loss) and makes the
+    final flush at close durable."""
 
     def __init__(self, root: Path, min_interval_ms: int = 1000, durable: bool = True,
                  wall_ms: Callable[[], int] = clock.wall_ms, sync_interval_ms: int = 1000,
@@ -129,6 +133,8 @@ class LocalStore(StateSink):
             self._last_sync = now
 
     def close(self) -> None:
+        """Always durable, whatever `durable` was: the last state survives even a power cut."""
+        self.durable = True
         self.flush(force=True)
         for journal in self._journals.values():
             journal.close()

@@ -28,19 +28,22 @@ def open_reader(env: dict[str, str] | None = None):
         return local
     from execution.state.firestore_reader import FallbackReader, FirestoreReader
 
+    timeout = float(env.get("FIRESTORE_READ_TIMEOUT_S") or 3.0)
     try:
-        target = FirestoreTarget(cfg, timeout_s=float(env.get("FIRESTORE_READ_TIMEOUT_S") or 3.0))
+        target = FirestoreTarget(cfg, timeout_s=timeout)
     except Exception as exc:  # noqa: BLE001 - bad credentials etc.: local files still answer
         logs.get().warning("[state] firestore client not created (%s): reading local files", exc.__class__.__name__)
         return local
-    return FallbackReader(FirestoreReader(target), local)
+    return FallbackReader(FirestoreReader(target), local,
+                          reconnect=lambda: FirestoreReader(FirestoreTarget(cfg, timeout_s=timeout)))
 
 
-def open_sink(state_dir: Path, env: dict[str, str] | None = None) -> StateSink:
-    """The executor's sink, with one start-up line saying which store is primary and whether it answered."""
+def open_sink(state_dir: Path, env: dict[str, str] | None = None, durable: bool = True) -> StateSink:
+    """The executor's sink, with one start-up line saying which store is primary and whether it answered.
+    `durable=False` (replays) fsyncs only at close."""
     env = dict(os.environ if env is None else env)
     log = logs.get()
-    local = LocalStore(state_dir)
+    local = LocalStore(state_dir, durable=durable)
     cfg = FirestoreConfig.from_env(env)
     if cfg is None:
         log.info("[state] primary store: local %s (FIRESTORE_PROJECT not set)", Path(state_dir).resolve())
