@@ -214,7 +214,7 @@ class FirestoreMirror:
             if out and size > BATCH_BYTES:
                 break
             out.append(r)
-            if len(out) == BATCH:
+            if len(out) == (1 if self.down else BATCH):  # while down, probe with one row: cheap to encode
                 break
         return out, max(wait_ms, 10.0)
 
@@ -319,15 +319,18 @@ class FirestoreMirror:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout_s)
-        deadline = time.monotonic() + timeout_s
+        # still down: one more try, then leave the rest queued on disk (a shutdown must not hang)
+        deadline = time.monotonic() + (0.0 if self.down else timeout_s)
         if self.state_dir is not None:
             for collection in EXTERNAL:
                 self.tail(collection)
-        while time.monotonic() < deadline and self.outbox.count():
+        first = True
+        while (first or time.monotonic() < deadline) and self.outbox.count():
+            first = False
             try:
                 progressed, wait_ms = self._send_once(final=True)
             except _Down:
-                progressed, wait_ms = False, 500.0  # still down: retry until the deadline
+                break
             if not progressed:
                 time.sleep(min(wait_ms, 1000) / 1000.0)
         left = self.outbox.count()
