@@ -81,12 +81,14 @@ class AppendOnlyFile:
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         self._dirty = False
 
-    def append(self, record: dict) -> None:
+    def append(self, record: dict) -> int:
+        """Returns the file's length after this record (a resumable position for tailers)."""
         data = (dumps(record) + "\n").encode("utf-8")
         n = os.write(self._fd, data)
         if n != len(data):  # regular files do not short-write short of ENOSPC; never leave half a line
             raise OSError(f"short write to {self.path}: {n} of {len(data)} bytes")
         self._dirty = True
+        return os.lseek(self._fd, 0, os.SEEK_CUR)  # O_APPEND leaves the offset at the end of our write
 
     def sync(self) -> None:
         if self._dirty:

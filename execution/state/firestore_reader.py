@@ -7,6 +7,8 @@ documents for any range (see layout.history_plan).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from execution import clock, logs
 from execution.state.firestore_store import FirestoreTarget
 from execution.state.layout import DOCS, history_plan
@@ -14,14 +16,37 @@ from execution.state.reader import LocalReader, Snapshot
 
 
 class FirestoreReader:
+    """Reads `hedge/{env}/...`. Each document (and each collection's tail) is kept `cache_ms`: the
+    executor writes a document at most once a minute by default, so a dashboard refreshing every
+    few seconds costs at most one read per document per `cache_ms`, whoever is watching."""
+
     source = "firestore"
 
-    def __init__(self, target: FirestoreTarget):
+    def __init__(self, target: FirestoreTarget, cache_ms: int = 0, wall_ms: Callable[[], int] = clock.wall_ms):
         self.target = target
+        self.cache_ms = cache_ms
+        self._wall = wall_ms
+        self._docs: dict[str, tuple[int, dict | None]] = {}
+        self._tails: dict[str, tuple[int, int, list[dict]]] = {}
+
+    def _get(self, paths: list[str]) -> dict[str, dict]:
+        now = self._wall()
+        missing = [p for p in paths if p not in self._docs or now - self._docs[p][0] >= self.cache_ms]
+        if missing:
+            got = self.target.get_docs(missing)
+            if self.cache_ms > 0:
+                for p in list(self._docs):
+                    if now - self._docs[p][0] >= self.cache_ms:
+                        del self._docs[p]
+                for p in missing:
+                    self._docs[p] = (now, got.get(p))
+            else:
+                return got
+        return {p: self._docs[p][1] for p in paths if self._docs.get(p, (0, None))[1] is not None}
 
     def snapshot(self) -> Snapshot:
-        snap = Snapshot(self.source, read_at_ms=clock.wall_ms())
-        docs = self.target.get_docs([f"state/{d}" for d in DOCS])
+        snap = Snapshot(self.source, read_at_ms=self._wall())
+        docs = self._get([f"state/{d}" for d in DOCS])
         for path, doc in docs.items():
             name = path.split("/", 1)[1]
             snap.docs[name] = doc
@@ -29,15 +54,25 @@ class FirestoreReader:
         return snap
 
     def recent(self, collection: str, n: int) -> list[dict]:
-        return self.target.recent(collection, n)
+        now = self._wall()
+        hit = self._tails.get(collection)
+        if hit is not None and now - hit[0] < self.cache_ms and hit[1] >= n:
+            return hit[2][-n:] if n > 0 else []
+        rows = self.target.recent(collection, n)
+        if self.cache_ms > 0:
+            self._tails[collection] = (now, n, rows)
+        return rows
 
     def recent_trades(self, n: int = 5) -> list[dict]:
         return self.recent("trades", n)
 
     def nav_history(self, start_ms: int, end_ms: int) -> list[tuple[int, float, float]]:
+        """Every point for ranges up to two days, hourly up to two months, daily beyond: at most
+        three document reads (layout.history_plan), however long the fund has run."""
         out: list[tuple[int, float, float]] = []
-        docs = self.target.get_docs(history_plan(max(start_ms, 0), end_ms))
-        for path in history_plan(max(start_ms, 0), end_ms):
+        plan = history_plan(max(start_ms, 0), end_ms)
+        docs = self._get(plan)
+        for path in plan:
             b = docs.get(path) or {}
             out.extend((t, n, d) for t, n, d in zip(b.get("ts", []), b.get("nav", []), b.get("dd", []))
                        if start_ms <= t <= end_ms)

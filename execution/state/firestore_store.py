@@ -110,6 +110,23 @@ class FirestoreTarget:
             pass
 
 
+def record_doc_id(record: dict) -> str:
+    """The record's own `id` as a Firestore document id (idempotent: the same record always lands on
+    the same document). '/' is escaped; an id Firestore cannot take becomes a hash of itself, and a
+    record without an id a hash of its content."""
+    import hashlib
+
+    from execution.state.atomic import dumps
+
+    rid = record.get("id")
+    if rid is None or rid == "":
+        return "sha-" + hashlib.sha256(dumps(record).encode()).hexdigest()[:40]
+    safe = str(rid).replace("%", "%25").replace("/", "%2F")
+    if safe in (".", "..") or (safe.startswith("__") and safe.endswith("__")) or len(safe.encode()) > 1500:
+        return "sha-" + hashlib.sha256(str(rid).encode()).hexdigest()[:40]
+    return safe
+
+
 def jsonable(doc: dict) -> dict[str, Any]:
     """Decimals and enums as the local JSON has them: Firestore stores exactly what the file says."""
     import json

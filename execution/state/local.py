@@ -2,8 +2,8 @@
 
 Every document has a logical path (`state/nav`, `history/nav/2025-01-01`, ...) that is both its
 file under STATE_DIR (plus `.json`) and, below `hedge/{env}/`, its Firestore path. After each
-successful write the store tells `on_written(path, doc)` and `on_appended(collection, record)`,
-which is how the Firestore mirror follows the local state without ever getting ahead of it.
+successful write the store tells `on_written(path, doc)` and `on_appended(collection, record,
+journal_end_offset)`, which is how the Firestore mirror follows the local state without ever getting ahead of it.
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class LocalStore(StateSink):
     def __init__(self, root: Path, min_interval_ms: int = 1000, durable: bool = True,
                  wall_ms: Callable[[], int] = clock.wall_ms, sync_interval_ms: int = 1000,
                  on_written: Callable[[str, dict], None] | None = None,
-                 on_appended: Callable[[str, dict], None] | None = None):
+                 on_appended: Callable[[str, dict, int], None] | None = None):
         self.root = Path(root)
         self.min_interval_ms = min_interval_ms
         self.durable = durable
@@ -84,9 +84,9 @@ class LocalStore(StateSink):
             except KeyError:
                 raise ValueError(f"unknown collection {collection!r} (known: {sorted(COLLECTION_FILES)})") from None
             journal = self._journals[collection] = AppendOnlyFile(self.root / name)
-        journal.append(record)
+        end = journal.append(record)
         if self.on_appended is not None:
-            self.on_appended(collection, record)
+            self.on_appended(collection, record, end)
 
     def nav_point(self, ts_ms: int, nav: float, drawdown_pct: float) -> None:
         if self._day_start <= ts_ms < self._day_start + DAY_MS:

@@ -34,8 +34,25 @@ def open_reader(env: dict[str, str] | None = None):
     except Exception as exc:  # noqa: BLE001 - bad credentials etc.: local files still answer
         logs.get().warning("[state] firestore client not created (%s): reading local files", exc.__class__.__name__)
         return local
-    return FallbackReader(FirestoreReader(target), local,
-                          reconnect=lambda: FirestoreReader(FirestoreTarget(cfg, timeout_s=timeout)))
+    cache_ms = read_cache_ms(env)
+    retry_ms = int(float(env.get("FIRESTORE_READ_RETRY_S") or 30) * 1000)
+    return FallbackReader(FirestoreReader(target, cache_ms=cache_ms), local, retry_after_ms=retry_ms,
+                          reconnect=lambda: FirestoreReader(FirestoreTarget(cfg, timeout_s=timeout), cache_ms=cache_ms))
+
+
+def read_cache_ms(env: dict[str, str]) -> int:
+    """FIRESTORE_READ_CACHE_S (default 60, like the executor's document interval): how long a
+    reader reuses what it read. 0 reads Firestore on every call."""
+    raw = (env.get("FIRESTORE_READ_CACHE_S") or "").strip()
+    try:
+        value = float(raw) if raw else 60.0
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        from execution.settings import ConfigError
+
+        raise ConfigError(".env", "FIRESTORE_READ_CACHE_S", "seconds (a number >= 0)", raw)
+    return int(value * 1000)
 
 
 def open_sink(state_dir: Path, env: dict[str, str] | None = None, durable: bool = True) -> StateSink:
@@ -53,7 +70,8 @@ def open_sink(state_dir: Path, env: dict[str, str] | None = None, durable: bool 
 
     intervals = DocIntervals.from_env(env)
     outbox = Outbox(outbox_path(state_dir))
-    mirror = FirestoreMirror(lambda: FirestoreTarget(cfg, CALL_TIMEOUT_S), outbox, intervals)
+    mirror = FirestoreMirror(lambda: FirestoreTarget(cfg, CALL_TIMEOUT_S), outbox, intervals, state_dir=state_dir)
+    mirror.catch_up()  # before trading: what a killed run wrote locally but never queued
     queued = outbox.count()
     try:
         mirror.target = FirestoreTarget(cfg, CALL_TIMEOUT_S)
@@ -61,6 +79,9 @@ def open_sink(state_dir: Path, env: dict[str, str] | None = None, durable: bool 
         log.info("[state] primary store: %s (answered in %.0f ms); local mirror %s; outbox %d queued", cfg.describe(),
                  ms, Path(state_dir).resolve(), queued)
     except Exception as exc:  # noqa: BLE001
+        if mirror.target is not None:
+            mirror.target.close()
+            mirror.target = None
         log.warning("[state] primary store: %s NOT answering (%s): trading on local state %s, writes queued "
                     "(%d already) until it answers", cfg.describe(), exc.__class__.__name__,
                     Path(state_dir).resolve(), queued)

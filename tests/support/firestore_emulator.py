@@ -42,28 +42,43 @@ def free_port() -> int:
 
 
 class Emulator:
+    """One emulator process on a fixed loopback port. `kill_keeping_data` exports what it holds
+    (its own REST export, what Firestore's durable storage would keep) and kills the process;
+    `start` again brings it back on the same port with that data imported."""
+
     def __init__(self, jar: Path, port: int | None = None, log_path: Path | None = None):
         self.jar, self.port = jar, port or free_port()
         self.log_path = log_path or Path(f"/tmp/firestore-emulator-{self.port}.log")
         self.proc: subprocess.Popen | None = None
+        self.export_meta: Path | None = None  # imported by the next start
+        self.starts = 0
 
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def start(self, timeout_s: float = 60.0) -> None:
-        log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            ["java", "-Duser.language=en", "-Xmx512m", "-cp", str(self.jar), MAIN_CLASS, "start", "--host=127.0.0.1",
-             f"--port={self.port}", f"--project_id={PROJECT}"], stdout=log, stderr=subprocess.STDOUT)
+        self.starts += 1
+        log_path = self.log_path.with_name(f"{self.log_path.stem}.{self.starts}{self.log_path.suffix}")
+        args = ["java", "-Duser.language=en", "-Xmx512m", "-cp", str(self.jar), MAIN_CLASS, "start",
+                "--host=127.0.0.1", f"--port={self.port}", f"--project_id={PROJECT}"]
+        if self.export_meta is not None:
+            args.append(f"--import-data={self.export_meta}")
+        with open(log_path, "w") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if "Dev App Server is now running." in self.log_path.read_text(errors="replace"):
+            if "Dev App Server is now running." in log_path.read_text(errors="replace"):
                 return
             if self.proc.poll() is not None:
                 break
-            time.sleep(0.1)
-        raise RuntimeError(f"Firestore emulator did not start: {self.log_path.read_text(errors='replace')[-500:]}")
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"Firestore emulator did not start: {log_path.read_text(errors='replace')[-500:]}")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -71,8 +86,42 @@ class Emulator:
             self.proc.wait(30)
         self.proc = None
 
+    def kill_keeping_data(self, export_dir: Path) -> None:
+        export_dir.mkdir(parents=True, exist_ok=True)
+        r = requests.post(f"http://{self.host}/emulator/v1/projects/{PROJECT}:export", timeout=60,
+                          json={"database": f"projects/{PROJECT}/databases/(default)",
+                                "export_directory": str(export_dir)})
+        r.raise_for_status()
+        metas = sorted(export_dir.glob("*/*.overall_export_metadata"), key=lambda p: p.stat().st_mtime)
+        if not metas:
+            raise RuntimeError(f"emulator export wrote no metadata under {export_dir}")
+        self.export_meta = metas[-1]
+        self.stop()
+
     def reset(self) -> None:
-        requests.delete(f"http://{self.host}/emulator/v1/projects/{PROJECT}/databases/(default)/documents", timeout=10)
+        r = requests.delete(f"http://{self.host}/emulator/v1/projects/{PROJECT}/databases/(default)/documents",
+                            timeout=10)
+        r.raise_for_status()
+
+
+class Outage:
+    """Firestore going away for real and coming back: the clients' address (a proxy) stops
+    answering, the emulator process is killed (its data exported first, as Firestore's storage
+    would keep it), then restarted on the same port with that data, and the address answers again."""
+
+    def __init__(self, emulator: Emulator, proxy: "TcpProxy", export_dir: Path):
+        self.emulator, self.proxy, self.export_dir = emulator, proxy, export_dir
+        self.kills = 0
+
+    def begin(self) -> None:
+        self.proxy.down()  # first, so that no write is acknowledged after the export
+        self.kills += 1
+        self.emulator.kill_keeping_data(self.export_dir / f"kill{self.kills}")
+
+    def end(self) -> None:
+        if not self.emulator.running:
+            self.emulator.start()
+        self.proxy.up()
 
 
 class TcpProxy:
