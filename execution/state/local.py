@@ -13,7 +13,7 @@ from pathlib import Path
 from execution import clock
 from execution.state.atomic import AppendOnlyFile, read_json, write_json
 from execution.state.layout import (
-    COLLECTION_FILES, DOCS, NAMED_FILES, bucket_path, daily_path, day_of, hourly_path, month_of,
+    COLLECTION_FILES, DOCS, NAMED_FILES, bucket_path, daily_path, day_of, hourly_path,
 )
 from execution.state.store import StateSink
 
@@ -104,7 +104,8 @@ class LocalStore(StateSink):
             return  # already have a point at or after this time (restart replays are idempotent)
         _append(bucket, ts_ms, nav, dd)
         self._dirty.add(path)
-        for path, unit, key in ((hourly_path(month_of(ts_ms)), HOUR_MS, {"month": month_of(ts_ms)}),
+        month = day[:7]  # day is cached per UTC day: no date formatting per point
+        for path, unit, key in ((hourly_path(month), HOUR_MS, {"month": month}),
                                 (daily_path(), DAY_MS, {"resolution": "1d"})):
             series = self._series(path, **key)
             if series["ts"] and series["ts"][-1] // unit == ts_ms // unit:
