@@ -216,3 +216,14 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
 def fail_config(exc: Exception) -> int:
     print(str(exc), file=sys.stderr)
     return EXIT_CONFIG
+
+
+def open_runtime_or_exit_code(s: Settings) -> Runtime | int:
+    """The runtime, or the exit code (2) after one line on stderr saying what is wrong."""
+    try:
+        return open_runtime(s)
+    except ConfigError as exc:
+        return fail_config(exc)
+    except StateConflict as exc:
+        print(f"state error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG

@@ -14,7 +14,7 @@ import sys
 import threading
 
 from execution import logs
-from execution.app import StateConflict, fail_config, open_runtime
+from execution.app import fail_config, open_runtime_or_exit_code
 from execution.feeds.base import paced
 from execution.settings import ConfigError, load_dotenv_file, load_settings
 
@@ -28,13 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         return fail_config(exc)
     log = logs.setup(settings.log_level, stream=sys.stdout, secrets=logs.secrets_from_env(settings.env))
-    try:
-        rt = open_runtime(settings)
-    except ConfigError as exc:
-        return fail_config(exc)
-    except StateConflict as exc:
-        print(f"state error: {exc}", file=sys.stderr)
-        return 2
+    rt = open_runtime_or_exit_code(settings)
+    if isinstance(rt, int):
+        return rt
     stop = threading.Event()
 
     def _stop(signum, _frame):

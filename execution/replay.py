@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from execution import logs
-from execution.app import StateConflict, fail_config, open_runtime
+from execution.app import fail_config, open_runtime_or_exit_code
 from execution.settings import ConfigError, load_dotenv_file, load_settings
 
 
@@ -40,13 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     args.state_dir.mkdir(parents=True, exist_ok=True)
     log_path = None if str(args.log) == "-" else str(args.log or args.state_dir / "replay.log")
     logs.setup(settings.log_level, stream=sys.stderr, path=log_path)
-    try:
-        rt = open_runtime(settings)
-    except ConfigError as exc:
-        return fail_config(exc)
-    except StateConflict as exc:
-        print(f"state error: {exc}", file=sys.stderr)
-        return 2
+    rt = open_runtime_or_exit_code(settings)
+    if isinstance(rt, int):
+        return rt
     t0 = time.perf_counter()
     engine = rt.engine
     bars_before = engine.bars

@@ -11,7 +11,13 @@ import threading
 import time
 
 from tests.conftest import PROJECT_ROOT
-from tests.support.fake_streams import BAR_MS, FakeBinanceStream, FakeHistory, FakeOkxStream
+from tests.support.fake_streams import (
+    BAR_MS,
+    FakeBinanceStream,
+    FakeHistory,
+    FakeOkxStream,
+)
+from tests.support.waiting import wait_for
 
 BINANCE = {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0, "SOLUSDT": 150.0, "BNBUSDT": 600.0}
 OKX = {"BTC-USDT-SWAP": 60_003.0}
@@ -24,15 +30,6 @@ def market(state):
         return {}
     return {(m["venue"], m["symbol"]): m for m in doc.get("market", []) if "bid" in m}
 
-
-def wait_for(pred, timeout=60.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_live_paper_run_against_loopback_venues(tmp_path):

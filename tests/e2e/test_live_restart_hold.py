@@ -12,7 +12,13 @@ import time
 from tests.conftest import PROJECT_ROOT
 from tests.fakes.fake_binance import FakeBinance
 from tests.fakes.fake_okx import FakeOkx
-from tests.support.fake_streams import BAR_MS, FakeBinanceStream, FakeOkxPrivateStream, FakeOkxStream
+from tests.support.fake_streams import (
+    BAR_MS,
+    FakeBinanceStream,
+    FakeOkxPrivateStream,
+    FakeOkxStream,
+)
+from tests.support.waiting import wait_for
 
 
 def config(tmp_path):
@@ -24,15 +30,6 @@ def config(tmp_path):
     (cfg / "strategy_config.json").write_text(json.dumps(strat))
     return cfg
 
-
-def wait_for(pred, timeout=60.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def control(state):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from decimal import Decimal as D
 
-
 from execution.exchanges.binance_um import BinanceUM
 from execution.exchanges.okx_perp import OkxPerp
 from execution.feeds.account_stream import BinanceUserStream, OkxPrivateStream
@@ -13,16 +12,7 @@ from execution.models import OrderRequest, OrderType, PositionSide, Side, TimeIn
 from tests.fakes.fake_binance import FakeBinance
 from tests.fakes.fake_okx import FakeOkx
 from tests.support.fake_streams import FakeBinanceUserStream, FakeOkxPrivateStream
-
-
-def wait_for(pred, timeout=15.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+from tests.support.waiting import wait_for
 
 
 def resting(symbol: str, qty: str, price: str, cid: str) -> OrderRequest:

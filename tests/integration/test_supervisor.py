@@ -5,25 +5,16 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PROJECT_ROOT
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("supervisord") is None,
                                 reason="supervisord not installed (Debian package 'supervisor'; scripts/bootstrap.sh)")
 
-
-def wait_for(pred, timeout=60.0, step=0.2):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = pred()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
 
 
 def read_nav(state: Path):

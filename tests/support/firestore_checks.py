@@ -2,16 +2,26 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from execution import clock
-from execution.state.firestore_store import FirestoreConfig, FirestoreTarget, jsonable, record_doc_id
+from execution.state.firestore_store import (
+    FirestoreConfig,
+    FirestoreTarget,
+    jsonable,
+    record_doc_id,
+)
 from execution.state.layout import COLLECTION_FILES
-from execution.state.mirror import DocIntervals, FirestoreMirror, MirrorSink, outbox_path
 from execution.state.local import LocalStore
+from execution.state.mirror import (
+    DocIntervals,
+    FirestoreMirror,
+    MirrorSink,
+    outbox_path,
+)
 from execution.state.outbox import Outbox
 from tests.support.firestore_emulator import PROJECT
+from tests.support.waiting import wait_for  # noqa: F401 - the Firestore tests import it from here
 
 
 class RecordingTarget(FirestoreTarget):
@@ -30,14 +40,6 @@ class RecordingTarget(FirestoreTarget):
 def target(env: str = "t") -> FirestoreTarget:
     return FirestoreTarget(FirestoreConfig(PROJECT, "(default)", env), timeout_s=3.0)
 
-
-def wait_for(pred, timeout: float = 60.0, what: str = "condition") -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not met within {timeout:.0f} s")
 
 
 def make_sink(state_dir: Path, env: str = "t", intervals: DocIntervals | None = None, sent: list | None = None,
