@@ -49,6 +49,7 @@ CONTROL_POLL_MS = 200
 SymbolKey = tuple[str, str]
 RECOVERY_BARS = 2  # good candles needed after bad data before a symbol may open risk again
 NAV_POINT_MIN_MS = 60_000
+UNKNOWN_RECHECK_MS = 5_000  # how often an order whose outcome is unknown is looked up again
 
 
 def _dec(x: float) -> Decimal:
@@ -107,6 +108,7 @@ class Engine(OperatorCommands, StatePublisher):
         self._last_nav_point_ts = 0
         self._last_publish_wall = 0
         self._last_account_wall = 0
+        self._last_unknown_check = 0
         self.started_wall_ms = wall_ms()
         self.stale: set[SymbolKey] = set()
         self.commands: control_log.CommandReader | None = None
@@ -531,6 +533,13 @@ class Engine(OperatorCommands, StatePublisher):
             self.last_cycle = {"ts": ts, "attempted": self.cycle_attempted, "emitted": self.cycle_emitted}
         self.cycle_attempted = self.cycle_emitted = 0
         now = self.wall_ms()
+        if now - self._last_unknown_check >= UNKNOWN_RECHECK_MS and any(f.unknown for f in self.in_flight.values()):
+            self._last_unknown_check = now  # outcome unknown: ask the venue again; nothing new on that symbol meanwhile
+            for cid, flight in list(self.in_flight.items()):
+                if flight.unknown:
+                    venue = self.venues[flight.request.venue]
+                    self._resolve_unknown(venue, cid, flight)
+                    self._drain(venue)  # a fill the lookup found is booked now
         if now - self._last_publish_wall >= self.publish_interval_ms:
             self.publish(now)
         if now - self._last_account_wall >= self.s.account_log_interval_s * 1000:

@@ -113,3 +113,45 @@ def test_reconciliation_reports_unknown_orders_and_leaves_them_alone(tmp_path):
     assert [d.kind for d in diffs] == ["unknown_order"]
     assert h.venue.get_order("BTCUSDT", "manual1").status.value == "NEW"  # not cancelled
     assert "unknown_order" in (h.state_dir / "incidents.jsonl").read_text()
+
+
+def test_unknown_outcome_stays_in_flight_until_the_venue_answers_and_nothing_is_sent_twice(tmp_path):
+    from tests.support.faulty_venue import FaultyVenue
+
+    from decimal import Decimal
+
+    h = harness(tmp_path)
+    paper = h.engine.venues["binance_um"]
+    warm(h)  # the paper venue sees the market while it is still plugged in directly
+    faulty = FaultyVenue(paper)  # from here the engine talks to the venue through the fault injector
+    h.engine.venues["binance_um"] = faulty
+    faulty.fail_next("timeout_placed")  # the order reaches the venue, the answer is lost
+    paper.on_mark("BTCUSDT", h.t + 900_000, Decimal("61200"))
+    h.candle("BTCUSDT", 61_200.0)  # breakout: entry sent, outcome unknown
+    [flight] = h.engine.in_flight.values()
+    assert flight.unknown and len(faulty.placed) == 1
+    h.finish_cycle()  # the engine asks the venue by client order id: found, no longer unknown
+    assert not flight.unknown and len(faulty.requests) == 1  # asked, never re-sent
+    h.t += 900_000
+    paper.on_price("BTCUSDT", h.t, Decimal("61300"))  # the next price fills the one order
+    h.step({"BTCUSDT": 61_300.0})
+    assert h.engine.ledger.position_qty("binance_um", "BTCUSDT", PositionSide.LONG) > 0
+    assert len(faulty.requests) == 1
+
+
+def test_an_order_that_never_arrived_is_released_and_may_be_decided_again(tmp_path):
+    from tests.support.faulty_venue import FaultyVenue
+
+    from decimal import Decimal
+
+    h = harness(tmp_path)
+    paper = h.engine.venues["binance_um"]
+    warm(h)
+    faulty = FaultyVenue(paper)
+    h.engine.venues["binance_um"] = faulty
+    faulty.fail_next("timeout_lost")
+    paper.on_mark("BTCUSDT", h.t + 900_000, Decimal("61200"))
+    h.candle("BTCUSDT", 61_200.0)
+    assert [f.unknown for f in h.engine.in_flight.values()] == [True] and faulty.placed == []
+    h.finish_cycle()
+    assert h.engine.in_flight == {}  # the venue does not know it: nothing is in flight any more
