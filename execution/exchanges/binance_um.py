@@ -37,7 +37,7 @@ from binance.client import Client
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
 from execution import clock, logs
-from execution.exchanges.base import Venue
+from execution.exchanges.rest_venue import RestVenue
 from execution.exchanges.clock_sync import ClockOffset
 from execution.exchanges.errors import (
     AuthError, BadRequest, ClockSkew, FilterFailure, InsufficientMargin, OrderNotFound, PositionSideMismatch,
@@ -46,7 +46,7 @@ from execution.exchanges.errors import (
 from execution.exchanges.fill_tracker import FillTracker
 from execution.exchanges.throttle import Throttler, binance_um_throttler
 from execution.models import (
-    Balance, BookTop, FeeSchedule, Fill, FundingInfo, MarginType, Order, OrderRequest, OrderStatus, OrderType,
+    Balance, BookTop, FeeSchedule, FundingInfo, MarginType, Order, OrderRequest, OrderStatus, OrderType,
     Position, PositionSide, Side, SymbolFilters, TimeInForce,
 )
 
@@ -278,7 +278,7 @@ def _not_sent(exc: requests.exceptions.RequestException) -> bool:
     return False
 
 
-class BinanceUM(Venue):
+class BinanceUM(RestVenue):
     name = VENUE
     is_exchange = True
     HEADER_LIMITS = {"x-mbx-used-weight-1m": "REQUEST_WEIGHT_1M", "x-mbx-order-count-10s": "ORDERS_10S",
@@ -404,29 +404,11 @@ class BinanceUM(Venue):
         self._filters_ms = clock.wall_ms()
         return self._filters
 
-    def filters(self, symbol: str) -> SymbolFilters:
-        stale = clock.wall_ms() - self._filters_ms > self._filters_ttl_ms
-        if not self._filters or stale or (symbol not in self._filters and clock.wall_ms() - self._filters_ms > 60_000):
-            self.refresh_filters()  # also once a minute at most for a symbol listed since
-        try:
-            return self._filters[symbol]
-        except KeyError:
-            raise BadRequest(self.name, -1121, f"Invalid symbol {symbol}.") from None
+    def _unknown_symbol(self, symbol: str) -> BadRequest:
+        return BadRequest(self.name, -1121, f"Invalid symbol {symbol}.")
 
-    def fees(self, symbol: str) -> FeeSchedule:
-        cached = self._fees.get(symbol)
-        if cached is not None:
-            return cached
-        try:
-            fees = parse_fees(self._call("commissionRate", self.client.futures_commission_rate, symbol=symbol))
-        except (AuthError, VenueUnavailable, RateLimited, BadRequest) as exc:
-            if self.config_fees is None:
-                raise
-            self.log.warning("[executor] %s %s commission rate unavailable (%s); using config fees", self.name,
-                             symbol, exc.code)
-            return self.config_fees
-        self._fees[symbol] = fees
-        return fees
+    def _fetch_fees(self, symbol: str) -> FeeSchedule:
+        return parse_fees(self._call("commissionRate", self.client.futures_commission_rate, symbol=symbol))
 
     def funding(self, symbol: str) -> FundingInfo:
         return parse_funding(self._call("premiumIndex", self.client.futures_mark_price, signed=False, symbol=symbol),
@@ -537,26 +519,6 @@ class BinanceUM(Venue):
             self._tracker.set_liquidity(order.client_order_id, "maker")  # what rests on the book now is maker
         return order
 
-    def _reconcile(self, request: OrderRequest, cause: UnknownOutcome) -> Order:
-        """After an unknown outcome: ask the venue by client order id; never resend."""
-        cid = request.client_order_id
-        self.log.error("[executor] ORDER_ERR code=%s %s %s cid=%s outcome unknown (%s); querying by client order id",
-                       cause.code, self.name, request.symbol, cid, cause.message)
-        for delay in self.reconcile_delays_s:
-            if delay:
-                self._sleep(delay)
-            try:
-                order = self.get_order(request.symbol, cid)
-            except (VenueUnavailable, UnknownOutcome, RateLimited):
-                continue
-            if order is not None:
-                self.log.info("[executor] RECONCILED %s %s cid=%s status=%s filled=%s", self.name, request.symbol,
-                              cid, order.status.value, order.filled_qty)
-                return order
-        raise UnknownOutcome(self.name, cause.code,
-                             f"{cause.message}; not found by client order id after {len(self.reconcile_delays_s)} "
-                             "queries: keep in flight and reconcile before any resend")
-
     def on_stream_order(self, o: Mapping[str, Any]) -> Order:
         """An ORDER_TRADE_UPDATE from the user data stream (execution/feeds/account_stream.py)."""
         return self._seen(parse_stream_order(o, self.name))
@@ -600,9 +562,6 @@ class BinanceUM(Venue):
 
     def balance(self) -> Balance:
         return parse_balance(self._call("balance", self.client.futures_account_balance))
-
-    def drain_fills(self) -> list[Fill]:
-        return self._tracker.drain()
 
     def arm_cancel_all_after(self, symbol: str, timeout_ms: int) -> bool:
         """POST /fapi/v1/countdownCancelAll: cancel the symbol's orders unless re-armed in time (0 disarms)."""

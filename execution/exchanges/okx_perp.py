@@ -35,7 +35,7 @@ import httpx
 from okx import Account, MarketData, PublicData, Trade
 
 from execution import clock, logs
-from execution.exchanges.base import Venue
+from execution.exchanges.rest_venue import RestVenue
 from execution.exchanges.clock_sync import ClockOffset
 from execution.exchanges.errors import (
     AuthError, BadRequest, ClockSkew, FilterFailure, InsufficientMargin, OrderNotFound, PositionSideMismatch,
@@ -44,7 +44,7 @@ from execution.exchanges.errors import (
 from execution.exchanges.fill_tracker import FillTracker
 from execution.exchanges.throttle import Throttler, okx_perp_throttler
 from execution.models import (
-    Balance, BookTop, FeeSchedule, Fill, FundingInfo, MarginType, Order, OrderRequest, OrderStatus, OrderType,
+    Balance, BookTop, FeeSchedule, FundingInfo, MarginType, Order, OrderRequest, OrderStatus, OrderType,
     Position, PositionSide, Side, SymbolFilters, TimeInForce,
 )
 
@@ -329,7 +329,7 @@ _ORD_TYPE = {None: "limit", TimeInForce.GTC: "limit", TimeInForce.IOC: "ioc", Ti
 _TD_MODE = {MarginType.ISOLATED: "isolated", MarginType.CROSS: "cross"}
 
 
-class OkxPerp(Venue):
+class OkxPerp(RestVenue):
     name = VENUE
     is_exchange = True
 
@@ -461,31 +461,13 @@ class OkxPerp(Venue):
         self._filters_ms = clock.wall_ms()
         return self._filters
 
-    def filters(self, symbol: str) -> SymbolFilters:
-        stale = clock.wall_ms() - self._filters_ms > self._filters_ttl_ms
-        if not self._filters or stale or (symbol not in self._filters and clock.wall_ms() - self._filters_ms > 60_000):
-            self.refresh_filters()  # also once a minute at most for an instrument listed since
-        try:
-            return self._filters[symbol]
-        except KeyError:
-            raise BadRequest(self.name, "51001", f"Instrument ID {symbol} does not exist (or is not a linear swap)") from None
+    def _unknown_symbol(self, symbol: str) -> BadRequest:
+        return BadRequest(self.name, "51001", f"Instrument ID {symbol} does not exist (or is not a linear swap)")
 
-    def fees(self, symbol: str) -> FeeSchedule:
-        cached = self._fees.get(symbol)
-        if cached is not None:
-            return cached
+    def _fetch_fees(self, symbol: str) -> FeeSchedule:
         family = symbol.rsplit("-", 1)[0] if symbol.endswith("-SWAP") else symbol
-        try:
-            data = self._call("account/trade-fee", self.account.get_fee_rates, instType="SWAP", instFamily=family)
-            fees = parse_fees(data)
-        except (AuthError, VenueUnavailable, RateLimited, BadRequest, ValueError) as exc:
-            if self.config_fees is None:
-                raise
-            self.log.warning("[executor] %s %s fee rates unavailable (%s); using config fees", self.name, symbol,
-                             getattr(exc, "code", exc))
-            return self.config_fees
-        self._fees[symbol] = fees
-        return fees
+        return parse_fees(self._call("account/trade-fee", self.account.get_fee_rates, instType="SWAP",
+                                     instFamily=family))
 
     def funding(self, symbol: str) -> FundingInfo:
         rate = self._call("public/funding-rate", self.public.get_funding_rate, signed=False, instId=symbol)
@@ -610,25 +592,6 @@ class OkxPerp(Venue):
             self._tracker.set_liquidity(order.client_order_id, "maker")  # what rests on the book now is maker
         return order
 
-    def _reconcile(self, request: OrderRequest, cause: UnknownOutcome) -> Order:
-        cid = request.client_order_id
-        self.log.error("[executor] ORDER_ERR code=%s %s %s cid=%s outcome unknown (%s); querying by client order id",
-                       cause.code, self.name, request.symbol, cid, cause.message)
-        for delay in self.reconcile_delays_s:
-            if delay:
-                self._sleep(delay)
-            try:
-                order = self.get_order(request.symbol, cid)
-            except (VenueUnavailable, UnknownOutcome, RateLimited):
-                continue
-            if order is not None:
-                self.log.info("[executor] RECONCILED %s %s cid=%s status=%s filled=%s", self.name, request.symbol,
-                              cid, order.status.value, order.filled_qty)
-                return order
-        raise UnknownOutcome(self.name, cause.code,
-                             f"{cause.message}; not found by client order id after {len(self.reconcile_delays_s)} "
-                             "queries: keep in flight and reconcile before any resend")
-
     def on_stream_order(self, row: Mapping[str, Any]) -> Order:
         """A row of the private `orders` channel (same fields as the REST order): sizes in contracts."""
         return self._seen(row)
@@ -679,9 +642,6 @@ class OkxPerp(Venue):
 
     def balance(self) -> Balance:
         return parse_balance(self._call("account/balance", self.account.get_account_balance, ccy="USDT"))
-
-    def drain_fills(self) -> list[Fill]:
-        return self._tracker.drain()
 
     def arm_cancel_all_after(self, symbol: str, timeout_ms: int) -> bool:
         """POST /api/v5/trade/cancel-all-after. OKX's timer is account-wide (every instrument, not only
