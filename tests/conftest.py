@@ -1,6 +1,7 @@
 """Shared test fixtures. Tests that read ../shared/data skip with a clear reason where it is absent."""
 from __future__ import annotations
 
+import io
 import os
 import sys
 from pathlib import Path
@@ -20,6 +21,17 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"recorded data not available: {path} (../shared/data is absent on this machine)")
     return path
+
+
+@pytest.fixture
+def log_lines():
+    """The project's log lines written during the test, as text (then logging goes back to stdout)."""
+    from execution import logs
+
+    buf = io.StringIO()
+    logs.setup("INFO", stream=buf)
+    yield buf
+    logs.setup("INFO")
 
 
 @pytest.fixture

@@ -1,13 +1,11 @@
 """The Binance USD-M adapter (real python-binance client) against the loopback Binance fake."""
 from __future__ import annotations
 
-import io
 import json
 from decimal import Decimal as D
 
 import pytest
 
-from execution import logs
 from execution.exchanges.binance_um import BinanceUM
 from execution.exchanges.errors import (
     AuthError, BadRequest, ClockSkew, FilterFailure, InsufficientMargin, PositionSideMismatch, RateLimited,
@@ -37,14 +35,6 @@ def _close_venues():
     yield
     while _OPEN:
         _OPEN.pop().close()
-
-
-@pytest.fixture
-def log_lines():
-    buf = io.StringIO()
-    logs.setup("INFO", stream=buf)
-    yield buf
-    logs.setup("INFO")
 
 
 def venue(fake: FakeBinance, **kw) -> BinanceUM:

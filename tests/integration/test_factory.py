@@ -1,12 +1,11 @@
 """Venues for PROFILE=testnet|live from settings, SAFE_MODE, and the operators' _is_dual_side check."""
 from __future__ import annotations
 
-import io
 from decimal import Decimal as D
 
 import pytest
 
-from execution import app, logs
+from execution import app
 from execution.exchanges.binance_um import BinanceUM
 from execution.exchanges.errors import SafeModeRefused
 from execution.exchanges.factory import build_exchange_venues, build_venue
@@ -16,14 +15,6 @@ from execution.settings import ConfigError, load_settings
 from tests.conftest import PROJECT_ROOT
 from tests.fakes.fake_binance import FakeBinance
 from tests.fakes.fake_okx import FakeOkx
-
-
-@pytest.fixture
-def log_lines():
-    buf = io.StringIO()
-    logs.setup("INFO", stream=buf)
-    yield buf
-    logs.setup("INFO")
 
 
 def _env(fb: FakeBinance | None, fo: FakeOkx | None, **extra: str) -> dict[str, str]:

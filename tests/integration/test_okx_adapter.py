@@ -1,13 +1,11 @@
 """The OKX perp adapter (real python-okx clients, `domain` pointed at loopback) against the OKX fake."""
 from __future__ import annotations
 
-import io
 import json
 from decimal import Decimal as D
 
 import pytest
 
-from execution import logs
 from execution.exchanges.errors import (
     AuthError, FilterFailure, InsufficientMargin, PositionSideMismatch, RateLimited, ReduceOnlyRejected,
     SafeModeRefused, UnknownOutcome,
@@ -44,14 +42,6 @@ def _close_venues():
     yield
     while _OPEN:
         _OPEN.pop().close()
-
-
-@pytest.fixture
-def log_lines():
-    buf = io.StringIO()
-    logs.setup("INFO", stream=buf)
-    yield buf
-    logs.setup("INFO")
 
 
 def venue(fake: FakeOkx, **kw) -> OkxPerp:
