@@ -9,6 +9,7 @@ the figure is the system's own time: from a book update entering `ArbitrageLoop`
 handed to the venue clients (`place_order` called), for entries and exits. Prints events/s and
 p50/p99 of that time. Figures, not a pass/fail test.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,9 @@ def read_ticks(path: Path) -> list[tuple[int, float, float, float, float]]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", newline="") as fh:
         for row in csv.DictReader(fh):
-            out.append((int(row["T"]), float(row["bid"]), float(row["bid_qty"]), float(row["ask"]),
-                        float(row["ask_qty"])))
+            out.append(
+                (int(row["T"]), float(row["bid"]), float(row["bid_qty"]), float(row["ask"]), float(row["ask_qty"]))
+            )
     return out
 
 
@@ -71,17 +73,27 @@ def run(ticks, mode: str, basis_bps: float, period: int, rtt_ms: float = 0.0) ->
     for v in paper.values():
         v.account = type(v.account)(Decimal(10_000_000))
     raw = json.loads((ROOT / "config" / "arbitrage.json").read_text())
-    raw.update({
-        "leg_mode": mode, "max_latency_ms": 2000, "leg_timeout_ms": 2000,
-        "basis": {"window": 600, "min_samples": 30, "sample_ms": 1000},
-        "caps": {"per_symbol_usdt": 2500, "per_venue_usdt": 5000, "total_usdt": 5000},  # one pair open at a time
-        "pairs": [{"pair": "BTC-USDT", "target_notional_usdt": 2000, "max_notional_usdt": 2500, "leverage": 2}],
-        "cross_venue_delta_abs_max_usd": 1e6, "risk": {"max_rescues_per_min": 1000, "max_fill_mismatch_ratio": 1},
-    })
+    raw.update(
+        {
+            "leg_mode": mode,
+            "max_latency_ms": 2000,
+            "leg_timeout_ms": 2000,
+            "basis": {"window": 600, "min_samples": 30, "sample_ms": 1000},
+            "caps": {"per_symbol_usdt": 2500, "per_venue_usdt": 5000, "total_usdt": 5000},  # one pair open at a time
+            "pairs": [{"pair": "BTC-USDT", "target_notional_usdt": 2000, "max_notional_usdt": 2500, "leverage": 2}],
+            "cross_venue_delta_abs_max_usd": 1e6,
+            "risk": {"max_rescues_per_min": 1000, "max_fill_mismatch_ratio": 1},
+        }
+    )
     cfg = parse("bench", raw)
     clients = {n: RttVenue(v, rtt_ms / 1000) for n, v in paper.items()} if rtt_ms else paper
-    loop = ArbitrageLoop(cfg, clients, journal=lambda c, r: None, max_orders_per_min=10**9,
-                         half_spread_bps={n: vc.half_spread_bps for n, vc in settings.venues.items()})
+    loop = ArbitrageLoop(
+        cfg,
+        clients,
+        journal=lambda c, r: None,
+        max_orders_per_min=10**9,
+        half_spread_bps={n: vc.half_spread_bps for n, vc in settings.venues.items()},
+    )
     lat_ns: list[int] = []
     orig_start = loop.runner.start
 
@@ -109,8 +121,10 @@ def run(ticks, mode: str, basis_bps: float, period: int, rtt_ms: float = 0.0) ->
             loop.on_book_top(BookTop(OKX, "BTC-USDT-SWAP", ob, Decimal(3), oa, Decimal(3), ts))
             events += 1
         t0 = perf()
-        loop.on_book_top(BookTop(BIN, "BTCUSDT", Decimal(repr(bid)), Decimal(repr(bq)), Decimal(repr(ask)),
-                                 Decimal(repr(aq)), ts), t0_ns=t0)
+        loop.on_book_top(
+            BookTop(BIN, "BTCUSDT", Decimal(repr(bid)), Decimal(repr(bq)), Decimal(repr(ask)), Decimal(repr(aq)), ts),
+            t0_ns=t0,
+        )
         events += 1
         if i % 50 == 0:
             loop.on_cycle_end(ts)
@@ -120,10 +134,20 @@ def run(ticks, mode: str, basis_bps: float, period: int, rtt_ms: float = 0.0) ->
     loop.close()
     us = [x / 1000 for x in lat_ns if x > 0]
     m = loop.metrics.doc(last_ts)
-    return {"mode": mode, "rtt_ms": rtt_ms, "events": events, "wall_s": round(wall, 3), "events_per_s": round(events / wall),
-            "attempts_sent": len(us), "entries": m["attempts"], "exits": m["exits"], "rescues": m["rescues"],
-            "p50_us": round(percentile(us, 0.5) or 0, 1), "p99_us": round(percentile(us, 0.99) or 0, 1),
-            "max_us": round(max(us), 1) if us else None}
+    return {
+        "mode": mode,
+        "rtt_ms": rtt_ms,
+        "events": events,
+        "wall_s": round(wall, 3),
+        "events_per_s": round(events / wall),
+        "attempts_sent": len(us),
+        "entries": m["attempts"],
+        "exits": m["exits"],
+        "rescues": m["rescues"],
+        "p50_us": round(percentile(us, 0.5) or 0, 1),
+        "p99_us": round(percentile(us, 0.99) or 0, 1),
+        "max_us": round(max(us), 1) if us else None,
+    }
 
 
 def main(argv=None) -> int:
@@ -132,22 +156,30 @@ def main(argv=None) -> int:
     ap.add_argument("--mode", choices=("concurrent", "sequential", "both"), default="both")
     ap.add_argument("--basis-bps", type=float, default=40.0, help="amplitude of the synthetic OKX basis swing")
     ap.add_argument("--period", type=int, default=300, help="ticks per basis swing")
-    ap.add_argument("--rtt-ms", type=float, default=0.0,
-                    help="also run with venue clients that wait this round trip in place_order (default: off)")
+    ap.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=0.0,
+        help="also run with venue clients that wait this round trip in place_order (default: off)",
+    )
     args = ap.parse_args(argv)
     if not args.tick_file.exists():
         print(f"tick file not found: {args.tick_file}", file=sys.stderr)
         return 2
     ticks = read_ticks(args.tick_file)
-    print(f"arb_latency: {len(ticks)} Binance bookTicker ticks from {args.tick_file.name}; OKX book = mid shifted "
-          f"by +-{args.basis_bps:g} bps every {args.period} ticks; paper venue clients in-process")
+    print(
+        f"arb_latency: {len(ticks)} Binance bookTicker ticks from {args.tick_file.name}; OKX book = mid shifted "
+        f"by +-{args.basis_bps:g} bps every {args.period} ticks; paper venue clients in-process"
+    )
     modes = ("concurrent", "sequential") if args.mode == "both" else (args.mode,)
     runs = [(m, 0.0) for m in modes] + ([(m, args.rtt_ms) for m in modes] if args.rtt_ms else [])
     for mode, rtt in runs:
         r = run(ticks, mode, args.basis_bps, args.period, rtt)
-        print(f"  {r['mode']:<10} rtt={r['rtt_ms']:g}ms events/s={r['events_per_s']:>7} events={r['events']} entries={r['entries']} "
-              f"exits={r['exits']} rescues={r['rescues']}  book update -> both legs handed: "
-              f"p50={r['p50_us']} us p99={r['p99_us']} us max={r['max_us']} us (n={r['attempts_sent']})")
+        print(
+            f"  {r['mode']:<10} rtt={r['rtt_ms']:g}ms events/s={r['events_per_s']:>7} events={r['events']} entries={r['entries']} "
+            f"exits={r['exits']} rescues={r['rescues']}  book update -> both legs handed: "
+            f"p50={r['p50_us']} us p99={r['p99_us']} us max={r['max_us']} us (n={r['attempts_sent']})"
+        )
     return 0
 
 

@@ -3,6 +3,7 @@ each venue against its fake, and the throttler's cost per call. Figures, not pas
 
     python bench/bench_venue_adapters.py [n_orders]
 """
+
 from __future__ import annotations
 
 import statistics
@@ -13,12 +14,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from execution.exchanges.binance_um import BinanceUM  # noqa: E402
-from execution.exchanges.okx_perp import OkxPerp  # noqa: E402
-from execution.exchanges.throttle import binance_um_throttler  # noqa: E402
-from execution.models import OrderRequest, OrderType, PositionSide, Side  # noqa: E402
-from tests.fakes.fake_binance import FakeBinance  # noqa: E402
-from tests.fakes.fake_okx import FakeOkx  # noqa: E402
+from execution.exchanges.binance_um import BinanceUM
+from execution.exchanges.okx_perp import OkxPerp
+from execution.exchanges.throttle import binance_um_throttler
+from execution.models import OrderRequest, OrderType, PositionSide, Side
+from tests.fakes.fake_binance import FakeBinance
+from tests.fakes.fake_okx import FakeOkx
 
 
 def _pct(xs: list[float], p: float) -> float:
@@ -50,9 +51,11 @@ def main() -> None:
             round_trips(venue, sym, qty, 5)  # warm up: clock sync, filters, fees
             ms = round_trips(venue, sym, qty, n)
             waited = venue.throttle.waited_s
-            print(f"{name:10s} MARKET order round trip on loopback (n={n}): p50 {statistics.median(ms):.2f} ms  "
-                  f"p99 {_pct(ms, 0.99):.2f} ms  max {max(ms):.2f} ms  (throttler held back {waited:.2f} s in total "
-                  "to stay under the venue's published limits)")
+            print(
+                f"{name:10s} MARKET order round trip on loopback (n={n}): p50 {statistics.median(ms):.2f} ms  "
+                f"p99 {_pct(ms, 0.99):.2f} ms  max {max(ms):.2f} ms  (throttler held back {waited:.2f} s in total "
+                "to stay under the venue's published limits)"
+            )
             venue.close()
     clock = [0.0]
     t = binance_um_throttler(clock=lambda: clock[0], sleep=lambda s: clock.__setitem__(0, clock[0] + s))
@@ -61,8 +64,10 @@ def main() -> None:
     for _ in range(k):
         clock[0] += 0.035  # ~1700 calls/min: a full window just under the 1920 weight cap
         t.acquire("order:get")
-    print(f"throttler acquire: {(time.perf_counter() - t0) / k * 1e6:.2f} us per call "
-          f"(window of ~{t.usage('REQUEST_WEIGHT_1M')} entries)")
+    print(
+        f"throttler acquire: {(time.perf_counter() - t0) / k * 1e6:.2f} us per call "
+        f"(window of ~{t.usage('REQUEST_WEIGHT_1M')} entries)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ them: one per current-value document, per journal record returned, per NAV day b
 + dashboard.history.NavHistory). The browser figure is a real headless Chromium, through the
 project's nginx config (TLS + Basic Auth) when nginx is installed, else straight to Streamlit.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,27 +53,96 @@ def generate(root: Path, days: int) -> None:
         store.nav_point(start + i * 60_000, nav, (peak - nav) / peak * 100)
     now = clock.wall_ms()
     market = END_MS - 60_000
-    store.put("nav", {"env": "prod", "profile": "live", "safe_mode": False, "dry_run": False, "mode": "RUN",
-                      "nav": nav, "peak_nav": peak, "drawdown_pct": (peak - nav) / peak * 100,
-                      "max_drawdown_pct": 12.0, "change_24h_abs": 120.5, "change_24h_pct": 0.12,
-                      "unrealized_pnl": 3.0, "reserve_btc": 0.013, "open_positions": 4, "market_ts": market,
-                      "updated_at_ms": now})
+    store.put(
+        "nav",
+        {
+            "env": "prod",
+            "profile": "live",
+            "safe_mode": False,
+            "dry_run": False,
+            "mode": "RUN",
+            "nav": nav,
+            "peak_nav": peak,
+            "drawdown_pct": (peak - nav) / peak * 100,
+            "max_drawdown_pct": 12.0,
+            "change_24h_abs": 120.5,
+            "change_24h_pct": 0.12,
+            "unrealized_pnl": 3.0,
+            "reserve_btc": 0.013,
+            "open_positions": 4,
+            "market_ts": market,
+            "updated_at_ms": now,
+        },
+    )
     store.put("positions", hedged_positions(now, market))
-    store.put("control", {"mode": "RUN", "reason": "", "kill": False, "safe_mode": False, "profile": "live",
-                          "updated_at_ms": now})
-    store.put("screener", {"tail": [{"ts": market, "venue": "binance_um", "symbol": s, "close": 100.0, "z": 0.5,
-                                     "rsi": 50.0, "atr": 1.0, "atr_pct": 0.01, "cross_up": False, "cross_down": False,
-                                     "in_trade": False, "side": "-"} for s in ("BTCUSDT", "ETHUSDT") * 5],
-                           "last_cycle": {"ts": market, "attempted": 4, "emitted": 0}, "updated_at_ms": now})
-    store.put("signals", {"latest": [{"ts": market - i * 900_000, "venue": "binance_um", "symbol": "BTCUSDT",
-                                      "signal": "BUY", "position_side": "LONG", "price": 100_000.0, "qty": "0.01",
-                                      "notional_usdt": 1000.0, "z": 2.1, "rsi": 60.0} for i in range(20)],
-                          "updated_at_ms": now})
+    store.put(
+        "control",
+        {"mode": "RUN", "reason": "", "kill": False, "safe_mode": False, "profile": "live", "updated_at_ms": now},
+    )
+    store.put(
+        "screener",
+        {
+            "tail": [
+                {
+                    "ts": market,
+                    "venue": "binance_um",
+                    "symbol": s,
+                    "close": 100.0,
+                    "z": 0.5,
+                    "rsi": 50.0,
+                    "atr": 1.0,
+                    "atr_pct": 0.01,
+                    "cross_up": False,
+                    "cross_down": False,
+                    "in_trade": False,
+                    "side": "-",
+                }
+                for s in ("BTCUSDT", "ETHUSDT") * 5
+            ],
+            "last_cycle": {"ts": market, "attempted": 4, "emitted": 0},
+            "updated_at_ms": now,
+        },
+    )
+    store.put(
+        "signals",
+        {
+            "latest": [
+                {
+                    "ts": market - i * 900_000,
+                    "venue": "binance_um",
+                    "symbol": "BTCUSDT",
+                    "signal": "BUY",
+                    "position_side": "LONG",
+                    "price": 100_000.0,
+                    "qty": "0.01",
+                    "notional_usdt": 1000.0,
+                    "z": 2.1,
+                    "rsi": 60.0,
+                }
+                for i in range(20)
+            ],
+            "updated_at_ms": now,
+        },
+    )
     store.put("arbitrage", arbitrage_doc(now, market))
     for i in range(days * 20):  # ~20 fills a day
-        store.append("trades", {"kind": "fill", "id": f"t{i}", "ts": start + i * 4_320_000, "venue": "binance_um",
-                                "symbol": "BTCUSDT", "side": "BUY", "position_side": "LONG", "qty": 0.01,
-                                "price": 100_000.0, "fee_usdt": 0.5, "realized_pnl_usdt": 0.0, "seq": i})
+        store.append(
+            "trades",
+            {
+                "kind": "fill",
+                "id": f"t{i}",
+                "ts": start + i * 4_320_000,
+                "venue": "binance_um",
+                "symbol": "BTCUSDT",
+                "side": "BUY",
+                "position_side": "LONG",
+                "qty": 0.01,
+                "price": 100_000.0,
+                "fee_usdt": 0.5,
+                "realized_pnl_usdt": 0.0,
+                "seq": i,
+            },
+        )
     store.close()
 
 
@@ -96,10 +166,14 @@ def reads_per_load(root: Path) -> None:
         cold = one(rng)
         fake_now[0] += 5_000  # a viewer after the cache period
         warm = one(rng)
-        print(f"  range {rng:>3}: first load after start {cold[0]:4d} reads ({cold[1]:7d} points, {cold[2]:7.1f} ms)   "
-              f"later loads {warm[0]:3d} reads ({warm[2]:6.1f} ms)")
-    print("  (current docs: 1 read each; trade log: 5; closed days are kept in the process, the two newest "
-          "re-read at most once per cache period and shared by every viewer)")
+        print(
+            f"  range {rng:>3}: first load after start {cold[0]:4d} reads ({cold[1]:7d} points, {cold[2]:7.1f} ms)   "
+            f"later loads {warm[0]:3d} reads ({warm[2]:6.1f} ms)"
+        )
+    print(
+        "  (current docs: 1 read each; trade log: 5; closed days are kept in the process, the two newest "
+        "re-read at most once per cache period and shared by every viewer)"
+    )
 
 
 def page_time(root: Path, loads: int) -> None:
@@ -109,10 +183,28 @@ def page_time(root: Path, loads: int) -> None:
         return
     port = ng.free_port()
     work = Path(tempfile.mkdtemp(prefix="dash-bench-"))
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "STATE_DIR": str(root),
-           "ENV_FILE": "/nonexistent", "DASHBOARD_STALE_MINUTES": "600"}
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(work),
+        "STATE_DIR": str(root),
+        "ENV_FILE": "/nonexistent",
+        "DASHBOARD_STALE_MINUTES": "600",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboard/app.py",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     log = open(work / "streamlit.log", "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     site = None
@@ -126,8 +218,11 @@ def page_time(root: Path, loads: int) -> None:
             site = ng.render(work / "nginx", port, work / "htpasswd", tls=False).start()
             url, auth = f"http://127.0.0.1:{site.http_port}/", ("bench", "bench-password-123")
         via = "nginx (Basic Auth, the project's site config)" if site else "Streamlit directly (nginx not installed)"
-        done = ("document.body && document.body.innerText.includes('Page refreshed') && "
-                "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0")
+        done = (
+            "document.body && document.body.innerText.includes('Page refreshed') && "
+            "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0"
+        )
+
         def timed_load(b: Browser) -> float:
             b.navigate("about:blank")
             t0 = time.monotonic()
@@ -145,18 +240,26 @@ def page_time(root: Path, loads: int) -> None:
                 if i == 0:
                     returning = [timed_load(b) for _ in range(loads)]  # same browser: assets cached
                     t1 = time.monotonic()  # the heaviest view: the chart switched to All (a year of minutes)
-                    b.evaluate("[...document.querySelectorAll('button')].find(x => x.innerText.trim() == 'All')"
-                               ".click()")
-                    b.wait_for("[...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
-                               ".some(c => c.innerText.includes('→') && c.innerText.startsWith('2025-01-01'))",
-                               timeout=120, step=0.02)
+                    b.evaluate(
+                        "[...document.querySelectorAll('button')].find(x => x.innerText.trim() == 'All').click()"
+                    )
+                    b.wait_for(
+                        "[...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
+                        ".some(c => c.innerText.includes('→') && c.innerText.startsWith('2025-01-01'))",
+                        timeout=120,
+                        step=0.02,
+                    )
                     all_s = time.monotonic() - t1
         print(f"request -> fully rendered page (every section drawn, chart included), via {via}:")
-        print(f"  first visit (empty browser cache, ~5 MB of Streamlit/Plotly JS): median "
-              f"{statistics.median(first):.2f} s, max {max(first):.2f} s over {len(first)} "
-              f"(the very first includes the server's cold start)")
-        print(f"  returning visit (browser cache warm, new session): median {statistics.median(returning):.2f} s, "
-              f"max {max(returning):.2f} s over {len(returning)}")
+        print(
+            f"  first visit (empty browser cache, ~5 MB of Streamlit/Plotly JS): median "
+            f"{statistics.median(first):.2f} s, max {max(first):.2f} s over {len(first)} "
+            f"(the very first includes the server's cold start)"
+        )
+        print(
+            f"  returning visit (browser cache warm, new session): median {statistics.median(returning):.2f} s, "
+            f"max {max(returning):.2f} s over {len(returning)}"
+        )
         print(f"  switching the chart to 'All' (a year of minute points, first time in this process): {all_s:.2f} s")
     finally:
         if site is not None:
@@ -179,8 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         generate(root, args.days)
         buckets = len(list((root / "history" / "nav").glob("*.json")))
         size = sum(p.stat().st_size for p in (root / "history" / "nav").glob("*.json")) / 1e6
-        print(f"state: {args.days} days x 1440 NAV points = {args.days * 1440:,} points in {buckets} day buckets "
-              f"({size:.0f} MB), generated in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"state: {args.days} days x 1440 NAV points = {args.days * 1440:,} points in {buckets} day buckets "
+            f"({size:.0f} MB), generated in {time.perf_counter() - t0:.1f} s"
+        )
         reads_per_load(root)
         if not args.no_browser:
             page_time(root, args.loads)

@@ -16,6 +16,7 @@ for each range; then the dashboard is left open (it refreshes every DASHBOARD_RE
 default 5) on the reader `open_reader` builds (FIRESTORE_READ_CACHE_S, default 60) for
 --viewed-hours of simulated time, and the reads are scaled to a day.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,8 +86,7 @@ def simulate_day(root: Path, day: int, trades: int, signals: int) -> CountingTar
     target = CountingTarget(clock)
     outbox = Outbox(root / f"outbox-{day}.sqlite")
     mirror = FirestoreMirror(lambda: target, outbox, DocIntervals(), wall_ms=clock)
-    local = LocalStore(root, durable=False, wall_ms=clock, on_written=mirror.on_written,
-                       on_appended=mirror.on_appended)
+    local = LocalStore(root, durable=False, wall_ms=clock, on_written=mirror.on_written, on_appended=mirror.on_appended)
     trade_every, signal_every = DAY_S // max(trades, 1), DAY_S // max(signals, 1)
     for second in range(DAY_S):
         for name in DOCS:
@@ -103,11 +103,11 @@ def simulate_day(root: Path, day: int, trades: int, signals: int) -> CountingTar
         local.flush(force=force)
         if force:
             mirror.expedite()
-        while mirror._send_once()[0]:  # noqa: SLF001 - drive the drain step in simulated time
+        while mirror._send_once()[0]:
             pass
         clock.ms += 1000
     local.close()
-    while mirror._send_once(final=True)[0]:  # noqa: SLF001
+    while mirror._send_once(final=True)[0]:
         pass
     return target
 
@@ -115,7 +115,7 @@ def simulate_day(root: Path, day: int, trades: int, signals: int) -> CountingTar
 def day_figures(target: CountingTarget) -> tuple[int, dict[str, int], float, tuple[str, int]]:
     max_rate = 0.0
     for times in target.times.values():
-        gaps = [b - a for a, b in zip(times, times[1:])]
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
         if gaps:
             max_rate = max(max_rate, 1000.0 / max(min(gaps), 1))
     kinds: collections.Counter[str] = collections.Counter()
@@ -146,7 +146,7 @@ def measure_reads(root: Path, viewed_hours: float) -> dict | str:
         writer = FirestoreTarget(cfg, timeout_s=60)
         files = sorted(p for p in (root / "history").rglob("*.json")) + sorted((root / "state").glob("*.json"))
         for i in range(0, len(files), 20):  # a day bucket of minute points is ~50 kB
-            writer.commit([(f.relative_to(root).with_suffix("").as_posix(), read_json(f)) for f in files[i:i + 20]])
+            writer.commit([(f.relative_to(root).with_suffix("").as_posix(), read_json(f)) for f in files[i : i + 20]])
         writer.commit([(f"trades/t{i}", {"id": f"t{i}", "ts": YEAR_START_MS + i}) for i in range(50)])
         end = YEAR_START_MS + 365 * DAY_MS - 60_000
         ranges = {"24h": DAY_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS, "all": 365 * DAY_MS}
@@ -169,8 +169,14 @@ def measure_reads(root: Path, viewed_hours: float) -> dict | str:
             reader.nav_history(clock.ms - ranges["30d"], clock.ms)
             clock.ms += int(refresh_s * 1000)
         per_day = target.reads * 24 / viewed_hours
-        return {"cold": cold, "refresh_s": refresh_s, "cache_s": cache_ms / 1000, "loads": loads,
-                "reads": target.reads, "per_day": per_day}
+        return {
+            "cold": cold,
+            "refresh_s": refresh_s,
+            "cache_s": cache_ms / 1000,
+            "loads": loads,
+            "reads": target.reads,
+            "per_day": per_day,
+        }
     finally:
         emu.stop()
 
@@ -188,11 +194,13 @@ def main() -> int:
         first = simulate_day(root, 0, args.trades_per_day, args.signals_per_day)
         fill_history(root, 1, 363)
         last = simulate_day(root, 364, args.trades_per_day, args.signals_per_day)
-        print(f"one simulated year ({time.perf_counter() - t0:.0f} s to simulate); defaults: state documents every "
-              f"{DocIntervals().state_ms // 1000} s, NAV day bucket every {DocIntervals().day_ms // 1000} s, "
-              f"summaries every {DocIntervals().summary_ms // 1000} s; executor publishes every 1 s, NAV point every "
-              f"60 s; {args.trades_per_day} trades + {args.signals_per_day} signals + 3 funding/day; "
-              f"3 operator commands/day")
+        print(
+            f"one simulated year ({time.perf_counter() - t0:.0f} s to simulate); defaults: state documents every "
+            f"{DocIntervals().state_ms // 1000} s, NAV day bucket every {DocIntervals().day_ms // 1000} s, "
+            f"summaries every {DocIntervals().summary_ms // 1000} s; executor publishes every 1 s, NAV point every "
+            f"60 s; {args.trades_per_day} trades + {args.signals_per_day} signals + 3 funding/day; "
+            f"3 operator commands/day"
+        )
         worst_rate, worst_writes = 0.0, 0
         for label, target in (("day 1", first), ("day 365", last)):
             total, kinds, rate, (big_path, big_bytes) = day_figures(target)
@@ -200,22 +208,30 @@ def main() -> int:
             print(f"{label}: {total:,} document writes (free quota {WRITES_QUOTA:,}/day, {total / WRITES_QUOTA:.0%})")
             for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
                 print(f"    {kind:<22} {n:>7,}")
-            print(f"    largest write rate to any one document: {rate:.3f}/s (limit 1/s); "
-                  f"largest document {big_path} {big_bytes / 1024:.0f} KiB (limit 1 MiB)")
+            print(
+                f"    largest write rate to any one document: {rate:.3f}/s (limit 1/s); "
+                f"largest document {big_path} {big_bytes / 1024:.0f} KiB (limit 1 MiB)"
+            )
         print(f"year: {worst_writes * 365:,} writes at most ({worst_writes:,}/day)")
         reads = measure_reads(root, args.viewed_hours)
     if isinstance(reads, str):
         print(reads)
         return 0
     for label, (n, points, ms) in reads["cold"].items():
-        print(f"dashboard load, range {label:>3}, cold: {n} document reads ({points} NAV points, {ms:.0f} ms on the "
-              f"emulator)")
-    print(f"dashboard open all day: refresh every {reads['refresh_s']:g} s, reader cache {reads['cache_s']:g} s -> "
-          f"{reads['reads']} reads in {args.viewed_hours:g} h ({reads['loads']} loads) -> {reads['per_day']:,.0f} "
-          f"reads/day (free quota {READS_QUOTA:,}, {reads['per_day'] / READS_QUOTA:.0%})")
-    print(f"verdict: writes {'fit' if worst_writes <= WRITES_QUOTA else 'DO NOT fit'}, reads "
-          f"{'fit' if reads['per_day'] <= READS_QUOTA else 'DO NOT fit'} the free daily quota; "
-          f"max write rate per document {worst_rate:.3f}/s")
+        print(
+            f"dashboard load, range {label:>3}, cold: {n} document reads ({points} NAV points, {ms:.0f} ms on the "
+            f"emulator)"
+        )
+    print(
+        f"dashboard open all day: refresh every {reads['refresh_s']:g} s, reader cache {reads['cache_s']:g} s -> "
+        f"{reads['reads']} reads in {args.viewed_hours:g} h ({reads['loads']} loads) -> {reads['per_day']:,.0f} "
+        f"reads/day (free quota {READS_QUOTA:,}, {reads['per_day'] / READS_QUOTA:.0%})"
+    )
+    print(
+        f"verdict: writes {'fit' if worst_writes <= WRITES_QUOTA else 'DO NOT fit'}, reads "
+        f"{'fit' if reads['per_day'] <= READS_QUOTA else 'DO NOT fit'} the free daily quota; "
+        f"max write rate per document {worst_rate:.3f}/s"
+    )
     return 0
 
 

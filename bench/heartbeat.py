@@ -8,6 +8,7 @@ Default market: ../shared/data/market/2025H1 when present, else a generated 60-d
 Figures: wall time per run (process start to exit, imports included), the message's size in
 Telegram's units (UTF-16, limit 4096), the payload line's size, and the runs' exit statuses.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,19 +38,35 @@ def main() -> int:
             market = ROOT.parent / "shared" / "data" / "market" / "2025H1"
             if not market.exists():
                 market = Path(tmp) / "generated"
-                subprocess.run([sys.executable, "-m", "execution.feeds.synthetic", "--out", str(market), "--days", "60"],
-                               cwd=ROOT, check=True, capture_output=True)
+                subprocess.run(
+                    [sys.executable, "-m", "execution.feeds.synthetic", "--out", str(market), "--days", "60"],
+                    cwd=ROOT,
+                    check=True,
+                    capture_output=True,
+                )
         state = Path(tmp) / "state"
-        subprocess.run([sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state)], cwd=ROOT,
-                       check=True, capture_output=True, env={"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent"})
+        subprocess.run(
+            [sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            env={"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent"},
+        )
         walls, codes, payload_bytes = [], set(), 0
         with FakeTelegram(TOKEN, chat_id="42") as tg:
-            env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state),
-                   "TELEGRAM_API_BASE": tg.url, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHAT_ID": "42"}
+            env = {
+                "PATH": "/usr/bin:/bin",
+                "ENV_FILE": "/nonexistent",
+                "STATE_DIR": str(state),
+                "TELEGRAM_API_BASE": tg.url,
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_CHAT_ID": "42",
+            }
             for _ in range(args.runs):
                 started = time.perf_counter()
-                proc = subprocess.run([sys.executable, "-m", "telegram.heartbeat"], cwd=ROOT, env=env,
-                                      capture_output=True, text=True)
+                proc = subprocess.run(
+                    [sys.executable, "-m", "telegram.heartbeat"], cwd=ROOT, env=env, capture_output=True, text=True
+                )
                 walls.append(time.perf_counter() - started)
                 codes.add(proc.returncode)
                 line = next(ln for ln in proc.stderr.splitlines() if "[heartbeat] payload " in ln)

@@ -8,6 +8,7 @@ Default market: ../shared/data/market/2025H1 when present, else a generated 181-
 Each run is a separate `python -m execution.replay` process into a fresh state directory (with
 its normal INFO log to a file), so peak RSS is that process's own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,15 +35,23 @@ def main() -> int:
             market = ROOT.parent / "shared" / "data" / "market" / "2025H1"
             if not market.exists():
                 market = Path(tmp) / "generated"
-                subprocess.run([sys.executable, "-m", "execution.feeds.synthetic", "--out", str(market), "--days",
-                                "181"], cwd=ROOT, check=True, capture_output=True)
+                subprocess.run(
+                    [sys.executable, "-m", "execution.feeds.synthetic", "--out", str(market), "--days", "181"],
+                    cwd=ROOT,
+                    check=True,
+                    capture_output=True,
+                )
         rates, walls, rss = [], [], []
         line = ""
         for i in range(args.runs):
             state = Path(tmp) / f"state{i}"
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            proc = subprocess.run([sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state)],
-                                  cwd=ROOT, capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
             if proc.returncode != 0:
                 print(proc.stderr, file=sys.stderr)
                 return 1
@@ -53,8 +62,10 @@ def main() -> int:
             rss.append(max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024)
     print(f"market: {market}")
     print(f"last run: {line}")
-    print(f"runs={args.runs} median bars_per_s={statistics.median(rates):.0f} (min {min(rates)}, max {max(rates)}) "
-          f"median wall_s={statistics.median(walls):.2f} peak_rss_mb={max(rss):.0f}")
+    print(
+        f"runs={args.runs} median bars_per_s={statistics.median(rates):.0f} (min {min(rates)}, max {max(rates)}) "
+        f"median wall_s={statistics.median(walls):.2f} peak_rss_mb={max(rss):.0f}"
+    )
     print("goal: >= 50000 bars/s, < 300 MB")
     return 0
 

@@ -7,6 +7,7 @@ fragment every DASHBOARD_REFRESH_SECONDS; reads are cached for DASHBOARD_CACHE_S
 shared by every viewer of this process. The only widget is the chart's range selector, which
 changes nothing but the view.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,20 +17,24 @@ from pathlib import Path
 if __package__ in (None, ""):  # `streamlit run dashboard/app.py` runs this file as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pandas as pd  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-import streamlit as st  # noqa: E402
-from plotly.subplots import make_subplots  # noqa: E402
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
 
-from dashboard import settings as dsettings  # noqa: E402
-from dashboard import view_model as vm  # noqa: E402
-from dashboard.data import Loaded, load  # noqa: E402
-from dashboard.history import NavHistory  # noqa: E402
-from execution import clock  # noqa: E402
-from execution.state.open import open_reader  # noqa: E402
+from dashboard import settings as dsettings
+from dashboard import view_model as vm
+from dashboard.data import Loaded, load
+from dashboard.history import NavHistory
+from execution import clock
+from execution.state.open import open_reader
 
-st.set_page_config(page_title="Fund overview", layout="wide", initial_sidebar_state="collapsed",
-                   menu_items={"Get help": None, "Report a bug": None, "About": "Read-only investor overview."})
+st.set_page_config(
+    page_title="Fund overview",
+    layout="wide",
+    initial_sidebar_state="collapsed",
+    menu_items={"Get help": None, "Report a bug": None, "About": "Read-only investor overview."},
+)
 
 dsettings.load_env_file()
 try:
@@ -99,46 +104,86 @@ def _header(data: Loaded, now: int) -> None:
 def _kpis(data: Loaded) -> vm.Kpis:
     k = vm.kpis(data.doc("nav"), data.doc("positions"), CFG.reserve_btc)
     c = st.columns(6)
-    c[0].metric("NAV (USDT)", vm.fmt_money(k.nav), help="Account equity: wallet balance plus unrealized PnL at "
-                "mark, in USDT. Excludes the BTC reserve.")
-    c[1].metric("24h PnL (USDT)", vm.fmt_money(k.change_24h_abs, signed=True),
-                delta=vm.fmt_pct(k.change_24h_pct, signed=True) if k.change_24h_pct is not None else None,
-                help="NAV change against the NAV 24 hours earlier (or the oldest point, for a younger fund).")
-    c[2].metric("Drawdown from peak", vm.fmt_pct(k.drawdown_pct),
-                help=f"How far NAV is below its peak of {vm.fmt_money(k.peak_nav)} USDT. "
-                     f"Largest so far: {vm.fmt_pct(k.max_drawdown_pct)}.")
-    c[3].metric("Open positions", str(k.open_positions), help="Open legs (a LONG and a SHORT on the same "
-                "symbol count as two: the accounts run in hedge mode).")
-    c[4].metric("Gross exposure (USDT)", vm.fmt_money(k.gross_exposure),
-                help="Sum of all legs' notional at mark." + (f" {k.gross_leverage}x NAV." if k.gross_leverage else ""))
-    c[5].metric("Net exposure (USDT)", vm.fmt_money(k.net_exposure, signed=True),
-                help="LONG notional minus SHORT notional at mark.")
-    st.caption(f"Peak NAV {vm.fmt_money(k.peak_nav)} USDT · max drawdown {vm.fmt_pct(k.max_drawdown_pct)} · "
-               f"unrealized PnL {vm.fmt_money(k.unrealized_pnl, signed=True)} USDT · gross exposure "
-               f"{k.gross_leverage if k.gross_leverage is not None else vm.DASH}x NAV")
+    c[0].metric(
+        "NAV (USDT)",
+        vm.fmt_money(k.nav),
+        help="Account equity: wallet balance plus unrealized PnL at mark, in USDT. Excludes the BTC reserve.",
+    )
+    c[1].metric(
+        "24h PnL (USDT)",
+        vm.fmt_money(k.change_24h_abs, signed=True),
+        delta=vm.fmt_pct(k.change_24h_pct, signed=True) if k.change_24h_pct is not None else None,
+        help="NAV change against the NAV 24 hours earlier (or the oldest point, for a younger fund).",
+    )
+    c[2].metric(
+        "Drawdown from peak",
+        vm.fmt_pct(k.drawdown_pct),
+        help=f"How far NAV is below its peak of {vm.fmt_money(k.peak_nav)} USDT. "
+        f"Largest so far: {vm.fmt_pct(k.max_drawdown_pct)}.",
+    )
+    c[3].metric(
+        "Open positions",
+        str(k.open_positions),
+        help="Open legs (a LONG and a SHORT on the same symbol count as two: the accounts run in hedge mode).",
+    )
+    c[4].metric(
+        "Gross exposure (USDT)",
+        vm.fmt_money(k.gross_exposure),
+        help="Sum of all legs' notional at mark." + (f" {k.gross_leverage}x NAV." if k.gross_leverage else ""),
+    )
+    c[5].metric(
+        "Net exposure (USDT)",
+        vm.fmt_money(k.net_exposure, signed=True),
+        help="LONG notional minus SHORT notional at mark.",
+    )
+    st.caption(
+        f"Peak NAV {vm.fmt_money(k.peak_nav)} USDT · max drawdown {vm.fmt_pct(k.max_drawdown_pct)} · "
+        f"unrealized PnL {vm.fmt_money(k.unrealized_pnl, signed=True)} USDT · gross exposure "
+        f"{k.gross_leverage if k.gross_leverage is not None else vm.DASH}x NAV"
+    )
     return k
 
 
 def _reserve(k: vm.Kpis) -> None:
     st.subheader("BTC reserve")
-    st.metric("BTC reserve", f"{vm.fmt_num(k.reserve_btc)} BTC" if k.reserve_btc is not None else vm.DASH,
-              label_visibility="collapsed")
+    st.metric(
+        "BTC reserve",
+        f"{vm.fmt_num(k.reserve_btc)} BTC" if k.reserve_btc is not None else vm.DASH,
+        label_visibility="collapsed",
+    )
     st.caption("Held in BTC outside the trading accounts. Not part of NAV and never added to it.")
 
 
 def _exposure(data: Loaded) -> None:
-    rows = [{"Venue": e.venue, "Legs": str(e.legs), "Long (USDT)": vm.fmt_money(e.long_notional),
-             "Short (USDT)": vm.fmt_money(e.short_notional), "Gross (USDT)": vm.fmt_money(e.gross),
-             "Net (USDT)": vm.fmt_money(e.net, signed=True), "uPnL (USDT)": vm.fmt_money(e.unrealized_pnl, signed=True)}
-            for e in vm.exposure_by_venue(data.doc("positions"))]
+    rows = [
+        {
+            "Venue": e.venue,
+            "Legs": str(e.legs),
+            "Long (USDT)": vm.fmt_money(e.long_notional),
+            "Short (USDT)": vm.fmt_money(e.short_notional),
+            "Gross (USDT)": vm.fmt_money(e.gross),
+            "Net (USDT)": vm.fmt_money(e.net, signed=True),
+            "uPnL (USDT)": vm.fmt_money(e.unrealized_pnl, signed=True),
+        }
+        for e in vm.exposure_by_venue(data.doc("positions"))
+    ]
     st.markdown("**Exposure per venue**")
     _table(rows, "No exposure: no open positions.")
 
 
 def _chart(data: Loaded) -> None:
     st.subheader("NAV")
-    rng = st.segmented_control("Range", list(vm.RANGES), default=CFG.default_range, key="nav_range",
-                               required=True, label_visibility="collapsed") or CFG.default_range
+    rng = (
+        st.segmented_control(
+            "Range",
+            list(vm.RANGES),
+            default=CFG.default_range,
+            key="nav_range",
+            required=True,
+            label_visibility="collapsed",
+        )
+        or CFG.default_range
+    )
     nav_doc = data.doc("nav")
     end = int(vm.dec(nav_doc.get("market_ts")) or 0) or data.updated_at_ms or clock.wall_ms()
     start, end = vm.range_window(rng, end)
@@ -150,25 +195,34 @@ def _chart(data: Loaded) -> None:
         series = vm.NavSeries(*(pd.Series(dtype=float).to_numpy() for _ in range(3)))
     if series.empty:
         peak = data.peak_state or nav_doc
-        extra = (f" Peak NAV {vm.fmt_money(peak.get('peak_nav'))} USDT, drawdown "
-                 f"{vm.fmt_pct(peak.get('drawdown_pct'))}." if peak.get("peak_nav") is not None else "")
+        extra = (
+            f" Peak NAV {vm.fmt_money(peak.get('peak_nav'))} USDT, drawdown {vm.fmt_pct(peak.get('drawdown_pct'))}."
+            if peak.get("peak_nav") is not None
+            else ""
+        )
         st.info(f"No NAV history in this range yet.{extra}")
         return
     ts, nav, dd = vm.downsample(series.ts, series.nav, series.dd, CFG.chart_points)
     x = pd.to_datetime(ts, unit="ms", utc=True)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.04)
     fig.add_trace(go.Scatter(x=x, y=nav, name="NAV (USDT)", mode="lines", line={"width": 1.6}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=-dd, name="Drawdown (%)", mode="lines", fill="tozeroy",
-                             line={"width": 1, "color": "#d62728"}), row=2, col=1)
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=-dd, name="Drawdown (%)", mode="lines", fill="tozeroy", line={"width": 1, "color": "#d62728"}
+        ),
+        row=2,
+        col=1,
+    )
     fig.update_yaxes(title_text="NAV (USDT)", row=1, col=1, tickformat=",.0f")
     fig.update_yaxes(title_text="Drawdown %", row=2, col=1, ticksuffix="%")
-    fig.update_layout(height=460, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False,
-                      hovermode="x unified")
+    fig.update_layout(height=460, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False, hovermode="x unified")
     st.plotly_chart(fig, config={"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]})
     s = vm.history_summary(series)
     shown = f"{len(ts)} of {s['points']} points" if len(ts) != len(series.ts) else f"{s['points']} points"
-    st.caption(f"{s['from']} → {s['to']} · {shown} · low {s['low']} / high {s['high']} USDT · "
-               f"deepest drawdown in range {s['max_dd']}")
+    st.caption(
+        f"{s['from']} → {s['to']} · {shown} · low {s['low']} / high {s['high']} USDT · "
+        f"deepest drawdown in range {s['max_dd']}"
+    )
 
 
 def _positions(data: Loaded) -> None:
@@ -177,8 +231,9 @@ def _positions(data: Loaded) -> None:
     _table(vm.leg_rows(groups), "No open positions.")
     pairs = vm.pair_rows(groups)
     if pairs:
-        st.markdown("**Cross-venue pairs** (LONG on one venue, SHORT on another; net delta is what the pair "
-                    "leaves exposed)")
+        st.markdown(
+            "**Cross-venue pairs** (LONG on one venue, SHORT on another; net delta is what the pair leaves exposed)"
+        )
         _table(pairs, "")
     _exposure(data)
 
@@ -193,9 +248,15 @@ def _activity(data: Loaded) -> None:
     st.subheader("Screener")
     screener = data.doc("screener")
     last = screener.get("last_cycle") if isinstance(screener.get("last_cycle"), dict) else {}
-    st.caption("Last 10 readings, newest first: z-score of close, RSI, ATR and cross flags."
-               + (f" Last cycle {vm.fmt_ts(last.get('ts'))}: {last.get('attempted', 0)} read, "
-                  f"{last.get('emitted', 0)} signalled." if last.get("ts") else ""))
+    st.caption(
+        "Last 10 readings, newest first: z-score of close, RSI, ATR and cross flags."
+        + (
+            f" Last cycle {vm.fmt_ts(last.get('ts'))}: {last.get('attempted', 0)} read, "
+            f"{last.get('emitted', 0)} signalled."
+            if last.get("ts")
+            else ""
+        )
+    )
     _table(vm.screener_rows(screener.get("tail") or []), "No screener readings yet.")
 
 
@@ -217,13 +278,17 @@ def overview() -> None:
     data = _live(CFG.store_key)
     _header(data, now)
     if data.empty:
-        st.info("No figures to show yet: the executor has not published a NAV document"
-                + (" (showing the last peak/drawdown it saved)." if data.peak_state else "."))
+        st.info(
+            "No figures to show yet: the executor has not published a NAV document"
+            + (" (showing the last peak/drawdown it saved)." if data.peak_state else ".")
+        )
         if data.peak_state:
             st.metric("Last known NAV (USDT)", vm.fmt_money(data.peak_state.get("nav")))
-            st.caption(f"Peak NAV {vm.fmt_money(data.peak_state.get('peak_nav'))} USDT · drawdown "
-                       f"{vm.fmt_pct(data.peak_state.get('drawdown_pct'))} · as of "
-                       f"{vm.fmt_ts(data.peak_state.get('updated_at_ms'))}")
+            st.caption(
+                f"Peak NAV {vm.fmt_money(data.peak_state.get('peak_nav'))} USDT · drawdown "
+                f"{vm.fmt_pct(data.peak_state.get('drawdown_pct'))} · as of "
+                f"{vm.fmt_ts(data.peak_state.get('updated_at_ms'))}"
+            )
         k = vm.kpis({}, {}, CFG.reserve_btc)
         _reserve(k)
     else:
@@ -233,8 +298,7 @@ def overview() -> None:
         _reserve(k)
         _activity(data)
         _arbitrage(data, now)
-    st.caption(f"Read-only view. Page refreshed {vm.fmt_ts(now, seconds=True)} "
-               f"every {CFG.refresh_s:g} s.")
+    st.caption(f"Read-only view. Page refreshed {vm.fmt_ts(now, seconds=True)} every {CFG.refresh_s:g} s.")
 
 
 st.title("Fund overview")

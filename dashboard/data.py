@@ -4,6 +4,7 @@ Every call is guarded: a store that is down or a file that cannot be read become
 message on the page, never an exception. The result is plain data so Streamlit can cache it
 and share it between viewers (one read per cache period, however many people watch).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -6,6 +6,7 @@ history_plan), so a page load costs a bounded number of reads however long the f
 This cache only makes many viewers, and the self-refreshing fragment, share one read per range
 per `ttl_ms`. A change of source (Firestore <-> local fallback) drops it.
 """
+
 from __future__ import annotations
 
 import threading

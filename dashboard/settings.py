@@ -1,4 +1,5 @@
 """The dashboard's own settings, from the environment. A bad value names the variable and what it wanted."""
+
 from __future__ import annotations
 
 import os
@@ -10,16 +11,33 @@ from dashboard.view_model import RANGES
 
 # Variables that decide which state store the dashboard reads: they key the shared caches, so two
 # apps in one process (tests) never see each other's data.
-STORE_KEYS = ("STATE_DIR", "HEDGE_ENV", "FIRESTORE_PROJECT", "FIRESTORE_EMULATOR_HOST", "GOOGLE_CLOUD_PROJECT",
-              "GOOGLE_APPLICATION_CREDENTIALS", "FIRESTORE_DATABASE")
+STORE_KEYS = (
+    "STATE_DIR",
+    "HEDGE_ENV",
+    "FIRESTORE_PROJECT",
+    "FIRESTORE_EMULATOR_HOST",
+    "GOOGLE_CLOUD_PROJECT",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "FIRESTORE_DATABASE",
+)
 
 
 # What the dashboard takes from the project's .env: where state is and how to show it. Never the
 # executor's venue keys or its Firestore writer credentials; a read-only service account is given
 # as DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS.
-ENV_FILE_KEYS = ("STATE_DIR", "HEDGE_ENV", "FIRESTORE_PROJECT", "FIRESTORE_DATABASE", "FIRESTORE_EMULATOR_HOST",
-                 "RESERVE_BTC", "DASHBOARD_STALE_MINUTES", "DASHBOARD_REFRESH_SECONDS", "DASHBOARD_CACHE_SECONDS",
-                 "DASHBOARD_CHART_POINTS", "DASHBOARD_DEFAULT_RANGE")
+ENV_FILE_KEYS = (
+    "STATE_DIR",
+    "HEDGE_ENV",
+    "FIRESTORE_PROJECT",
+    "FIRESTORE_DATABASE",
+    "FIRESTORE_EMULATOR_HOST",
+    "RESERVE_BTC",
+    "DASHBOARD_STALE_MINUTES",
+    "DASHBOARD_REFRESH_SECONDS",
+    "DASHBOARD_CACHE_SECONDS",
+    "DASHBOARD_CHART_POINTS",
+    "DASHBOARD_DEFAULT_RANGE",
+)
 READ_ONLY_CREDENTIALS = "DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS"
 
 
@@ -77,7 +95,9 @@ def load(env: dict[str, str] | None = None) -> DashboardSettings:
     refresh = _number(env, "DASHBOARD_REFRESH_SECONDS", 5, 1, 3600)
     # Firestore documents change at most once a minute (execution/state/mirror.py) and every read is
     # billed: cache them that long by default, so a page open all day stays inside the free quota.
-    ttl = _number(env, "DASHBOARD_CACHE_SECONDS", max(refresh, 60) if env.get("FIRESTORE_PROJECT") else refresh, 0, 3600)
+    ttl = _number(
+        env, "DASHBOARD_CACHE_SECONDS", max(refresh, 60) if env.get("FIRESTORE_PROJECT") else refresh, 0, 3600
+    )
     points = int(_number(env, "DASHBOARD_CHART_POINTS", 1500, 50, 20000))
     raw_reserve = (env.get("RESERVE_BTC") or "0.013").strip()
     try:
@@ -91,7 +111,12 @@ def load(env: dict[str, str] | None = None) -> DashboardSettings:
     if match is None:
         raise DashboardConfigError(f"DASHBOARD_DEFAULT_RANGE={rng!r} must be one of {', '.join(RANGES)}")
     return DashboardSettings(
-        stale_after_ms=int(stale_min * 60_000), refresh_s=refresh, cache_ttl_s=ttl, reserve_btc=reserve,
-        default_range=match, chart_points=points, firestore_configured=bool(env.get("FIRESTORE_PROJECT")),
+        stale_after_ms=int(stale_min * 60_000),
+        refresh_s=refresh,
+        cache_ttl_s=ttl,
+        reserve_btc=reserve,
+        default_range=match,
+        chart_points=points,
+        firestore_configured=bool(env.get("FIRESTORE_PROJECT")),
         store_key=tuple((k, env[k]) for k in STORE_KEYS if env.get(k)),
     )

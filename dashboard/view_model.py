@@ -5,10 +5,11 @@ the document it came from. Inputs are the executor's documents as read (floats, 
 missing keys); anything missing or malformed becomes "—" rather than an exception, because a
 half-written deployment must still render a readable page.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
@@ -65,8 +66,9 @@ def fmt_ts(ms: object, seconds: bool = False) -> str:
     d = dec(ms)
     if d is None or d <= 0:
         return DASH
-    return datetime.fromtimestamp(int(d) / 1000, tz=timezone.utc).strftime(
-        "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(int(d) / 1000, tz=UTC).strftime(
+        "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
+    )
 
 
 def fmt_age(ms: int | float | None) -> str:
@@ -104,11 +106,18 @@ def freshness(source: str, updated_at_ms: int, now_ms: int, stale_after_ms: int)
     age = max(0, now_ms - updated_at_ms)  # an executor clock slightly ahead reads as "just now"
     when = fmt_ts(updated_at_ms)
     if age > stale_after_ms:
-        return Freshness("stale", source, updated_at_ms, age, stale_after_ms,
-                         f"Data is stale: no executor update for {fmt_age(age)} (last {when}, from {src}); "
-                         f"figures below are as of that time.")
-    return Freshness("ok", source, updated_at_ms, age, stale_after_ms,
-                     f"Updated {fmt_age(age)} ago ({when}) from {src}.")
+        return Freshness(
+            "stale",
+            source,
+            updated_at_ms,
+            age,
+            stale_after_ms,
+            f"Data is stale: no executor update for {fmt_age(age)} (last {when}, from {src}); "
+            f"figures below are as of that time.",
+        )
+    return Freshness(
+        "ok", source, updated_at_ms, age, stale_after_ms, f"Updated {fmt_age(age)} ago ({when}) from {src}."
+    )
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,7 @@ class ModeBadge:
 
 def mode_badge(control: dict, nav: dict) -> ModeBadge:
     """The control document is authoritative; the NAV document carries the same fields as a fallback."""
+
     def pick(key: str, default=None):
         for doc in (control, nav):
             if isinstance(doc, dict) and doc.get(key) is not None:
@@ -144,9 +154,14 @@ def mode_badge(control: dict, nav: dict) -> ModeBadge:
     if control.get("kill"):
         mode = "KILL"
     safe = pick("safe_mode")
-    return ModeBadge(mode=mode, reason=str(pick("reason", "") or ""),
-                     safe_mode=None if safe is None else bool(safe), dry_run=bool(pick("dry_run", False)),
-                     profile=str(pick("profile", "") or ""), env=str(pick("env", "") or ""))
+    return ModeBadge(
+        mode=mode,
+        reason=str(pick("reason", "") or ""),
+        safe_mode=None if safe is None else bool(safe),
+        dry_run=bool(pick("dry_run", False)),
+        profile=str(pick("profile", "") or ""),
+        env=str(pick("env", "") or ""),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,19 +185,31 @@ class Kpis:
 def kpis(nav: dict, positions: dict, reserve_default: Decimal | None) -> Kpis:
     rows = _rows(positions)
     nav_v = dec(nav.get("nav"))
-    gross = dec(positions.get("gross_notional")) if "gross_notional" in positions else _sum(r.get("notional") for r in rows)
-    net = dec(positions.get("net_notional")) if "net_notional" in positions else _sum(
-        _signed(r, r.get("notional")) for r in rows)
+    gross = (
+        dec(positions.get("gross_notional")) if "gross_notional" in positions else _sum(r.get("notional") for r in rows)
+    )
+    net = (
+        dec(positions.get("net_notional"))
+        if "net_notional" in positions
+        else _sum(_signed(r, r.get("notional")) for r in rows)
+    )
     if not positions:
         gross = net = None
     lev = (gross / nav_v).quantize(Decimal("0.01")) if gross is not None and nav_v else None
     reserve = dec(nav.get("reserve_btc"))
     n_open = len(rows) if positions else int(dec(nav.get("open_positions")) or 0)
     return Kpis(
-        nav=nav_v, change_24h_abs=dec(nav.get("change_24h_abs")), change_24h_pct=dec(nav.get("change_24h_pct")),
-        drawdown_pct=dec(nav.get("drawdown_pct")), peak_nav=dec(nav.get("peak_nav")),
-        max_drawdown_pct=dec(nav.get("max_drawdown_pct")), open_positions=n_open, gross_exposure=gross,
-        net_exposure=net, gross_leverage=lev, unrealized_pnl=dec(nav.get("unrealized_pnl")),
+        nav=nav_v,
+        change_24h_abs=dec(nav.get("change_24h_abs")),
+        change_24h_pct=dec(nav.get("change_24h_pct")),
+        drawdown_pct=dec(nav.get("drawdown_pct")),
+        peak_nav=dec(nav.get("peak_nav")),
+        max_drawdown_pct=dec(nav.get("max_drawdown_pct")),
+        open_positions=n_open,
+        gross_exposure=gross,
+        net_exposure=net,
+        gross_leverage=lev,
+        unrealized_pnl=dec(nav.get("unrealized_pnl")),
         reserve_btc=reserve if reserve is not None else reserve_default,
     )
 
@@ -211,11 +238,17 @@ def exposure_by_venue(positions: dict) -> list[VenueExposure]:
         pv = per_venue.get(v) if isinstance(per_venue.get(v), dict) else {}
         gross = dec(pv.get("gross_notional"))
         net = dec(pv.get("net_notional"))
-        out.append(VenueExposure(
-            venue=v, legs=len(rows), long_notional=long_n, short_notional=short_n,
-            gross=gross if gross is not None else long_n + short_n,
-            net=net if net is not None else long_n - short_n,
-            unrealized_pnl=_sum(r.get("unrealized_pnl") for r in rows) or Decimal(0)))
+        out.append(
+            VenueExposure(
+                venue=v,
+                legs=len(rows),
+                long_notional=long_n,
+                short_notional=short_n,
+                gross=gross if gross is not None else long_n + short_n,
+                net=net if net is not None else long_n - short_n,
+                unrealized_pnl=_sum(r.get("unrealized_pnl") for r in rows) or Decimal(0),
+            )
+        )
     return out
 
 
@@ -292,20 +325,36 @@ def position_groups(positions: dict, arb: dict | None = None) -> list[AssetGroup
     for r in _rows(positions):
         venue, symbol = str(r.get("venue", "?")), str(r.get("symbol", "?"))
         asset = base_asset(venue, symbol, aliases)
-        groups.setdefault(asset, []).append(Leg(
-            asset=asset, venue=venue, symbol=symbol, side=_side(r), qty=dec(r.get("qty")),
-            entry=dec(r.get("entry_price")), mark=dec(r.get("mark_price")), unrealized_pnl=dec(r.get("unrealized_pnl")),
-            notional=dec(r.get("notional")), leverage=dec(r.get("leverage")), stop_loss=dec(r.get("stop_loss")),
-            take_profit=dec(r.get("take_profit")), opened_ts=int(dec(r.get("opened_ts")) or 0)))
+        groups.setdefault(asset, []).append(
+            Leg(
+                asset=asset,
+                venue=venue,
+                symbol=symbol,
+                side=_side(r),
+                qty=dec(r.get("qty")),
+                entry=dec(r.get("entry_price")),
+                mark=dec(r.get("mark_price")),
+                unrealized_pnl=dec(r.get("unrealized_pnl")),
+                notional=dec(r.get("notional")),
+                leverage=dec(r.get("leverage")),
+                stop_loss=dec(r.get("stop_loss")),
+                take_profit=dec(r.get("take_profit")),
+                opened_ts=int(dec(r.get("opened_ts")) or 0),
+            )
+        )
     out = []
     for asset in sorted(groups):
         legs = sorted(groups[asset], key=lambda g: (g.side != "LONG", g.venue, g.symbol))
         sign = {leg: (1 if leg.side == "LONG" else -1) for leg in legs}
-        out.append(AssetGroup(
-            asset=asset, legs=legs,
-            net_qty=sum((sign[leg] * (leg.qty or 0) for leg in legs), Decimal(0)),
-            net_notional=sum((sign[leg] * (leg.notional or 0) for leg in legs), Decimal(0)),
-            unrealized_pnl=sum((leg.unrealized_pnl or 0 for leg in legs), Decimal(0))))
+        out.append(
+            AssetGroup(
+                asset=asset,
+                legs=legs,
+                net_qty=sum((sign[leg] * (leg.qty or 0) for leg in legs), Decimal(0)),
+                net_notional=sum((sign[leg] * (leg.notional or 0) for leg in legs), Decimal(0)),
+                unrealized_pnl=sum((leg.unrealized_pnl or 0 for leg in legs), Decimal(0)),
+            )
+        )
     return out
 
 
@@ -313,16 +362,24 @@ def leg_rows(groups: list[AssetGroup]) -> list[dict[str, str]]:
     rows = []
     for g in groups:
         for leg in g.legs:
-            rows.append({
-                "Asset": g.asset, "Side": leg.side, "Venue": leg.venue, "Symbol": leg.symbol,
-                "Qty": fmt_num(leg.qty), "Entry": fmt_num(leg.entry), "Mark": fmt_num(leg.mark),
-                "uPnL (USDT)": fmt_money(leg.unrealized_pnl, signed=True),
-                "Notional (USDT)": fmt_money(leg.notional),
-                "Leverage": f"{fmt_num(leg.leverage)}x" if leg.leverage is not None else DASH,
-                "Stop / Take": f"{fmt_num(leg.stop_loss, 4)} / {fmt_num(leg.take_profit, 4)}"
-                if leg.stop_loss is not None or leg.take_profit is not None else DASH,
-                "Opened": fmt_ts(leg.opened_ts),
-            })
+            rows.append(
+                {
+                    "Asset": g.asset,
+                    "Side": leg.side,
+                    "Venue": leg.venue,
+                    "Symbol": leg.symbol,
+                    "Qty": fmt_num(leg.qty),
+                    "Entry": fmt_num(leg.entry),
+                    "Mark": fmt_num(leg.mark),
+                    "uPnL (USDT)": fmt_money(leg.unrealized_pnl, signed=True),
+                    "Notional (USDT)": fmt_money(leg.notional),
+                    "Leverage": f"{fmt_num(leg.leverage)}x" if leg.leverage is not None else DASH,
+                    "Stop / Take": f"{fmt_num(leg.stop_loss, 4)} / {fmt_num(leg.take_profit, 4)}"
+                    if leg.stop_loss is not None or leg.take_profit is not None
+                    else DASH,
+                    "Opened": fmt_ts(leg.opened_ts),
+                }
+            )
     return rows
 
 
@@ -332,9 +389,15 @@ def pair_rows(groups: list[AssetGroup]) -> list[dict[str, str]]:
         if not g.cross_venue_pair:
             continue
         legs = " + ".join(f"{leg.side} {fmt_num(leg.qty)} {leg.venue}" for leg in g.legs)
-        rows.append({"Asset": g.asset, "Legs": legs, "Net delta (base)": fmt_num(g.net_qty),
-                     "Net delta (USDT)": fmt_money(g.net_notional, signed=True),
-                     "uPnL (USDT)": fmt_money(g.unrealized_pnl, signed=True)})
+        rows.append(
+            {
+                "Asset": g.asset,
+                "Legs": legs,
+                "Net delta (base)": fmt_num(g.net_qty),
+                "Net delta (USDT)": fmt_money(g.net_notional, signed=True),
+                "uPnL (USDT)": fmt_money(g.unrealized_pnl, signed=True),
+            }
+        )
     return rows
 
 
@@ -343,29 +406,42 @@ def pair_rows(groups: list[AssetGroup]) -> list[dict[str, str]]:
 def signal_rows(signals: list[dict], n: int = 10) -> list[dict[str, str]]:
     rows = []
     for s in sorted(_list(signals), key=lambda s: int(dec(s.get("ts")) or 0), reverse=True)[:n]:
-        rows.append({
-            "Time": fmt_ts(s.get("ts")), "Venue": str(s.get("venue", DASH)), "Symbol": str(s.get("symbol", DASH)),
-            "Signal": f"{s.get('signal', DASH)} {s.get('position_side', '')}".strip(),
-            "Price": fmt_num(s.get("price")), "Qty": fmt_num(s.get("qty")),
-            "Notional (USDT)": fmt_money(s.get("notional_usdt")), "z": fmt_num(s.get("z"), 4),
-            "RSI": fmt_num(s.get("rsi"), 2), "Stop": fmt_num(s.get("stop_loss"), 4),
-            "Take": fmt_num(s.get("take_profit"), 4),
-        })
+        rows.append(
+            {
+                "Time": fmt_ts(s.get("ts")),
+                "Venue": str(s.get("venue", DASH)),
+                "Symbol": str(s.get("symbol", DASH)),
+                "Signal": f"{s.get('signal', DASH)} {s.get('position_side', '')}".strip(),
+                "Price": fmt_num(s.get("price")),
+                "Qty": fmt_num(s.get("qty")),
+                "Notional (USDT)": fmt_money(s.get("notional_usdt")),
+                "z": fmt_num(s.get("z"), 4),
+                "RSI": fmt_num(s.get("rsi"), 2),
+                "Stop": fmt_num(s.get("stop_loss"), 4),
+                "Take": fmt_num(s.get("take_profit"), 4),
+            }
+        )
     return rows
 
 
 def trade_rows(trades: list[dict], n: int = 5) -> list[dict[str, str]]:
     rows = []
-    for t in sorted(_list(trades), key=lambda t: (int(dec(t.get("ts")) or 0), int(dec(t.get("seq")) or 0)),
-                    reverse=True)[:n]:
-        rows.append({
-            "Time": fmt_ts(t.get("ts")), "Venue": str(t.get("venue", DASH)), "Symbol": str(t.get("symbol", DASH)),
-            "Side": f"{t.get('side', DASH)} {t.get('position_side', '')}".strip(),
-            "Qty": fmt_num(t.get("qty")), "Price": fmt_num(t.get("price")),
-            "Fee (USDT)": fmt_money(t.get("fee_usdt"), places=4),
-            "Realized (USDT)": fmt_money(t.get("realized_pnl_usdt"), signed=True),
-            "Reason": str(t.get("reason") or t.get("kind") or DASH),
-        })
+    for t in sorted(
+        _list(trades), key=lambda t: (int(dec(t.get("ts")) or 0), int(dec(t.get("seq")) or 0)), reverse=True
+    )[:n]:
+        rows.append(
+            {
+                "Time": fmt_ts(t.get("ts")),
+                "Venue": str(t.get("venue", DASH)),
+                "Symbol": str(t.get("symbol", DASH)),
+                "Side": f"{t.get('side', DASH)} {t.get('position_side', '')}".strip(),
+                "Qty": fmt_num(t.get("qty")),
+                "Price": fmt_num(t.get("price")),
+                "Fee (USDT)": fmt_money(t.get("fee_usdt"), places=4),
+                "Realized (USDT)": fmt_money(t.get("realized_pnl_usdt"), signed=True),
+                "Reason": str(t.get("reason") or t.get("kind") or DASH),
+            }
+        )
     return rows
 
 
@@ -373,13 +449,22 @@ def screener_rows(tail: list[dict], n: int = 10) -> list[dict[str, str]]:
     rows = []
     for r in list(_list(tail))[-n:][::-1]:
         cross = "up" if r.get("cross_up") else "down" if r.get("cross_down") else DASH
-        rows.append({
-            "Time": fmt_ts(r.get("ts")), "Venue": str(r.get("venue", DASH)), "Symbol": str(r.get("symbol", DASH)),
-            "Close": fmt_num(r.get("close")), "z": fmt_num(r.get("z"), 4), "RSI": fmt_num(r.get("rsi"), 2),
-            "ATR": fmt_num(r.get("atr"), 4), "ATR %": fmt_pct((dec(r.get("atr_pct")) or 0) * 100, places=3)
-            if dec(r.get("atr_pct")) is not None else DASH,
-            "Cross": cross, "In trade": str(r.get("side")) if r.get("in_trade") else DASH,
-        })
+        rows.append(
+            {
+                "Time": fmt_ts(r.get("ts")),
+                "Venue": str(r.get("venue", DASH)),
+                "Symbol": str(r.get("symbol", DASH)),
+                "Close": fmt_num(r.get("close")),
+                "z": fmt_num(r.get("z"), 4),
+                "RSI": fmt_num(r.get("rsi"), 2),
+                "ATR": fmt_num(r.get("atr"), 4),
+                "ATR %": fmt_pct((dec(r.get("atr_pct")) or 0) * 100, places=3)
+                if dec(r.get("atr_pct")) is not None
+                else DASH,
+                "Cross": cross,
+                "In trade": str(r.get("side")) if r.get("in_trade") else DASH,
+            }
+        )
     return rows
 
 
@@ -407,25 +492,33 @@ def arbitrage_view(doc: dict | None, now_ms: int, stale_after_ms: int) -> Arbitr
     pairs = []
     for p in _list(doc.get("pairs")):
         reasons = p.get("reasons")
-        pairs.append({
-            "Pair": str(p.get("pair", DASH)), "Direction": str(p.get("direction") or DASH),
-            "Net edge (bps)": fmt_money(p.get("net_edge_bps"), signed=True),
-            "Gross edge (bps)": fmt_money(p.get("gross_edge_bps"), signed=True),
-            "Basis (bps)": fmt_money(p.get("basis_bps"), signed=True),
-            "Funding (bps)": fmt_money(p.get("funding_bps"), signed=True),
-            "Why not trading": "; ".join(str(x) for x in reasons) if isinstance(reasons, list) and reasons else DASH,
-            "As of": fmt_ts(p.get("ts")),
-        })
+        pairs.append(
+            {
+                "Pair": str(p.get("pair", DASH)),
+                "Direction": str(p.get("direction") or DASH),
+                "Net edge (bps)": fmt_money(p.get("net_edge_bps"), signed=True),
+                "Gross edge (bps)": fmt_money(p.get("gross_edge_bps"), signed=True),
+                "Basis (bps)": fmt_money(p.get("basis_bps"), signed=True),
+                "Funding (bps)": fmt_money(p.get("funding_bps"), signed=True),
+                "Why not trading": "; ".join(str(x) for x in reasons)
+                if isinstance(reasons, list) and reasons
+                else DASH,
+                "As of": fmt_ts(p.get("ts")),
+            }
+        )
     funding = []
     for f in _list(doc.get("funding")):
         nxt = int(dec(f.get("next_funding_time_ms")) or 0)
         rate = dec(f.get("rate"))
-        funding.append({
-            "Venue": str(f.get("venue", DASH)), "Symbol": str(f.get("symbol", DASH)),
-            "Rate": f"{fmt_num(rate * 100, 8)}%" if rate is not None else DASH,
-            "Next funding": fmt_ts(nxt),
-            "In": fmt_age(nxt - ref_ms) if nxt and nxt >= ref_ms else (DASH if not nxt else "settled"),
-        })
+        funding.append(
+            {
+                "Venue": str(f.get("venue", DASH)),
+                "Symbol": str(f.get("symbol", DASH)),
+                "Rate": f"{fmt_num(rate * 100, 8)}%" if rate is not None else DASH,
+                "Next funding": fmt_ts(nxt),
+                "In": fmt_age(nxt - ref_ms) if nxt and nxt >= ref_ms else (DASH if not nxt else "settled"),
+            }
+        )
     msg = "Arbitrage engine running" + (f" ({'; '.join(notes)})" if notes else "") + "."
     if not pairs:
         msg += " No pairs configured."
@@ -442,8 +535,9 @@ def range_window(key: str, end_ms: int) -> tuple[int, int]:
     return (0 if span is None else max(0, end_ms - span)), end_ms
 
 
-def downsample(ts: np.ndarray, nav: np.ndarray, dd: np.ndarray, max_points: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def downsample(
+    ts: np.ndarray, nav: np.ndarray, dd: np.ndarray, max_points: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """At most `max_points` points: per bucket the last NAV (a real value the fund had) and the deepest
     drawdown (so a drawdown spike is never smoothed away). The newest point is always kept as is."""
     n = len(ts)
@@ -472,15 +566,21 @@ def history_summary(series: NavSeries) -> dict[str, str]:
     """What the chart spans, for its caption."""
     if series.empty:
         return {"points": "0", "from": DASH, "to": DASH, "low": DASH, "high": DASH, "max_dd": DASH}
-    return {"points": str(len(series.ts)), "from": fmt_ts(int(series.ts[0])), "to": fmt_ts(int(series.ts[-1])),
-            "low": fmt_money(float(series.nav.min())), "high": fmt_money(float(series.nav.max())),
-            "max_dd": fmt_pct(float(series.dd.max()))}
+    return {
+        "points": str(len(series.ts)),
+        "from": fmt_ts(int(series.ts[0])),
+        "to": fmt_ts(int(series.ts[-1])),
+        "low": fmt_money(float(series.nav.min())),
+        "high": fmt_money(float(series.nav.max())),
+        "max_dd": fmt_pct(float(series.dd.max())),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 def _rows(positions: dict) -> list[dict]:
-    return [r for r in _list(positions.get("positions") if isinstance(positions, dict) else None)
-            if isinstance(r, dict)]
+    return [
+        r for r in _list(positions.get("positions") if isinstance(positions, dict) else None) if isinstance(r, dict)
+    ]
 
 
 def _list(value: object) -> list[dict]:
@@ -506,4 +606,3 @@ def _sum(values) -> Decimal | None:
             total += d
             seen = True
     return total if seen else None
-

@@ -1,5 +1,6 @@
 """Composition root: settings -> venues, feed, state sink, engine. The only place that wires edges
 to the core; `execution.executor` and `execution.replay` are thin entry points over it."""
+
 from __future__ import annotations
 
 import sys
@@ -38,7 +39,7 @@ class Runtime:
     sink: StateSink
     venues: dict[str, Venue]
     resumed_from_ts: int
-    deadman: "DeadManSwitch | None" = None
+    deadman: DeadManSwitch | None = None
     account_streams: list = None  # private order streams of real exchange venues
 
 
@@ -51,8 +52,14 @@ def paper_venues(s: Settings) -> dict[str, PaperVenue]:
         filters = {sym: f for (v, sym), f in s.filters.items() if v == name}
         leverage = {sym: cfg.target_leverage for sym, cfg in s.symbols.items() if cfg.venue == name}
         out[name] = PaperVenue(
-            name, s.initial_capital_usdt, filters, vc.fees, slippage_bps=vc.slippage_bps,
-            half_spread_bps=vc.half_spread_bps, default_leverage=s.default_strategy.leverage, leverage=leverage,
+            name,
+            s.initial_capital_usdt,
+            filters,
+            vc.fees,
+            slippage_bps=vc.slippage_bps,
+            half_spread_bps=vc.half_spread_bps,
+            default_leverage=s.default_strategy.leverage,
+            leverage=leverage,
         )
     return out
 
@@ -96,8 +103,9 @@ def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[Sym
             raise ConfigError(".env", "MARKET_DIR", "an existing market directory", str(s.market_dir))
         series = discover(s.market_dir)
         if not any(x.kind == "15m" for x in series):
-            raise ConfigError(".env", "MARKET_DIR", "a market directory with <venue>/<SYMBOL>_15m.csv[.gz] files",
-                              str(s.market_dir))
+            raise ConfigError(
+                ".env", "MARKET_DIR", "a market directory with <venue>/<SYMBOL>_15m.csv[.gz] files", str(s.market_dir)
+            )
         feed = ReplayFeed(s.market_dir, series)
         return feed, feed.symbols("15m"), f"replay:{s.market_dir.resolve()}"
     from execution.feeds.live import LiveConfig, LiveFeed
@@ -138,10 +146,15 @@ def build_arbitrage(s: Settings, venues: dict[str, Venue], engine: Engine):
         return None
     dry_run = s.dry_run or (s.safe_mode and any(venues[v].is_exchange for v in cfg.venues))
     return ArbitrageLoop(
-        cfg, venues, journal=engine._journal, dry_run=dry_run,
+        cfg,
+        venues,
+        journal=engine._journal,
+        dry_run=dry_run,
         half_spread_bps={name: vc.half_spread_bps for name, vc in s.venues.items()},
         holding=lambda: engine.control.reason if engine.control.holding else "",
-        trip=engine.trip, max_orders_per_min=s.risk.max_orders_per_min)
+        trip=engine.trip,
+        max_orders_per_min=s.risk.max_orders_per_min,
+    )
 
 
 def journaled_ids_after(state_dir: Path, seq: int) -> set[str]:
@@ -169,7 +182,8 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
         if snap.get("run") != run_label:
             raise StateConflict(
                 f"{state_dir} holds the state of another run ({snap.get('run')!r}, this one is {run_label!r}); "
-                "use another STATE_DIR (or --state-dir), or move the old one away")
+                "use another STATE_DIR (or --state-dir), or move the old one away"
+            )
     if sink is None:
         # a replay re-creates its state from the data: fsync at close only (files stay whole anyway)
         sink = open_sink(state_dir, s.env, durable=s.feed != "replay")
@@ -182,8 +196,12 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
     if snap is not None:
         engine.restore(snap, journaled_ids_after(state_dir, snap.get("seq", 0)))
         resumed = snap["market_ts"]
-        log.info("[state] resuming run %s from market_ts=%d (seq=%d); earlier events only warm indicators",
-                 run_label, resumed, snap.get("seq", 0))
+        log.info(
+            "[state] resuming run %s from market_ts=%d (seq=%d); earlier events only warm indicators",
+            run_label,
+            resumed,
+            snap.get("seq", 0),
+        )
     from telegram.alerts import from_env as telegram_alerts
 
     alerts = telegram_alerts(s.env)
@@ -192,8 +210,11 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
         engine.alert_sender = alerts
         log.info("[control] ops alerts go to Telegram chat %s", s.env.get("TELEGRAM_CHAT_ID"))
     commands_file = control_log.commands_path(state_dir)
-    start_offset = engine.restored_control_offset if snap is not None else (
-        commands_file.stat().st_size if commands_file.exists() else 0)  # a fresh run ignores old commands
+    start_offset = (
+        engine.restored_control_offset
+        if snap is not None
+        else (commands_file.stat().st_size if commands_file.exists() else 0)
+    )  # a fresh run ignores old commands
     engine.commands = control_log.CommandReader(state_dir, start_offset)
     now = clock.wall_ms()
     if s.profile == "live":
@@ -208,8 +229,14 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
         from execution.feeds.account_stream import start_account_streams
 
         streams = start_account_streams(venues, s.env, s.profile)
-    log.info("[executor] profile=%s safe_mode=%s dry_run=%s feed=%s universe=%s", s.profile, s.safe_mode, s.dry_run,
-             run_label, ",".join(f"{v}:{sym}" for v, sym in sorted(universe)))
+    log.info(
+        "[executor] profile=%s safe_mode=%s dry_run=%s feed=%s universe=%s",
+        s.profile,
+        s.safe_mode,
+        s.dry_run,
+        run_label,
+        ",".join(f"{v}:{sym}" for v, sym in sorted(universe)),
+    )
     return Runtime(s, engine, feed, sink, venues, resumed, deadman, streams)
 
 

@@ -3,6 +3,7 @@
 Edges (live feeds, the state sink's coalescing, heartbeats, the CLI) ask here, so tests can
 swap the clock in one place.
 """
+
 from __future__ import annotations
 
 import time

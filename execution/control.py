@@ -5,6 +5,7 @@ Leaving HOLD takes two different people: `resume-request` (operator A, reason), 
 `resume-confirm` (operator B != A, with APPROVE_TOKEN, within the request's lifetime), then
 `resume` sets RUN. Every refusal says why.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -31,7 +32,7 @@ class ControlState:
         return asdict(self)
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "ControlState":
+    def from_doc(cls, doc: dict) -> ControlState:
         known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
@@ -81,11 +82,18 @@ def request_resume(state: ControlState, operator: str, reason: str, now: int) ->
         return Answer(False, "not in HOLD: nothing to resume")
     if not operator.strip() or not reason.strip():
         return Answer(False, "resume-request needs --operator and --reason")
-    state.resume_request = {"operator": operator, "reason": reason, "ts": now,
-                            "expires_ms": now + RESUME_REQUEST_TTL_MS}
+    state.resume_request = {
+        "operator": operator,
+        "reason": reason,
+        "ts": now,
+        "expires_ms": now + RESUME_REQUEST_TTL_MS,
+    }
     state.resume_approved = None
-    return Answer(True, f"resume requested by {operator}; a different operator must resume-confirm within "
-                        f"{RESUME_REQUEST_TTL_MS // 60_000} min")
+    return Answer(
+        True,
+        f"resume requested by {operator}; a different operator must resume-confirm within "
+        f"{RESUME_REQUEST_TTL_MS // 60_000} min",
+    )
 
 
 def confirm_resume(state: ControlState, operator: str, proof: str, expected_proof: str, now: int) -> Answer:

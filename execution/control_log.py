@@ -9,6 +9,7 @@ The two-man approval token never travels: `resume-confirm` carries
 HMAC-SHA256(APPROVE_TOKEN, command id), which the executor recomputes and compares in
 constant time. A proof is worthless for any other command.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -70,8 +71,13 @@ def validate(cmd: str, operator: str, args: dict) -> None:
 
 def parse(record: dict) -> Command:
     try:
-        cmd = Command(id=str(record["id"]), ts=int(record["ts"]), cmd=str(record["cmd"]),
-                      operator=str(record.get("operator", "")), args=dict(record.get("args") or {}))
+        cmd = Command(
+            id=str(record["id"]),
+            ts=int(record["ts"]),
+            cmd=str(record["cmd"]),
+            operator=str(record.get("operator", "")),
+            args=dict(record.get("args") or {}),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise BadCommand(f"malformed command record ({exc.__class__.__name__}: {exc})") from None
     validate(cmd.cmd, cmd.operator, cmd.args)

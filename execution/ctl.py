@@ -21,6 +21,7 @@ The approval token for resume-confirm comes from --token, else APPROVE_TOKEN in 
 environment (never from .env, so the operator who runs the executor does not hold it by
 default), else a prompt. It never leaves this process: only an HMAC bound to the command does.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,7 @@ import json
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from execution import clock, control_log
@@ -68,7 +69,7 @@ def _age(ms: int | None) -> str:
 def _utc(ts: int | None) -> str:
     if not ts:
         return "-"
-    return datetime.fromtimestamp(ts / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 # -- read commands --------------------------------------------------------------------------------
@@ -79,21 +80,38 @@ def status_data(state_dir: Path) -> dict:
     snap = open_reader(env).snapshot()
     nav, ctl, pos = snap.doc("nav"), snap.doc("control"), snap.doc("positions")
     arb = snap.doc("arbitrage")
-    exposure = {v: {"gross_notional": x.get("gross_notional"), "net_notional": x.get("net_notional")}
-                for v, x in (pos.get("per_venue") or {}).items()}
+    exposure = {
+        v: {"gross_notional": x.get("gross_notional"), "net_notional": x.get("net_notional")}
+        for v, x in (pos.get("per_venue") or {}).items()
+    }
     return {
-        "source": snap.source, "state_dir": str(state_dir), "heartbeat_age_ms": snap.age_ms,
-        "mode": ctl.get("mode", nav.get("mode", "unknown")), "reason": ctl.get("reason", ""),
-        "since_ms": ctl.get("since_ms", 0), "by": ctl.get("by", ""), "kill": ctl.get("kill", False),
-        "flatten_pending": ctl.get("flatten_pending", False), "breakers": ctl.get("breakers", []),
-        "resume_request": ctl.get("resume_request"), "resume_approved": ctl.get("resume_approved"),
-        "profile": ctl.get("profile", nav.get("profile")), "safe_mode": ctl.get("safe_mode", nav.get("safe_mode")),
-        "dry_run": ctl.get("dry_run", nav.get("dry_run")), "limits": ctl.get("limits", {}),
-        "counters": ctl.get("counters", {}), "stale_symbols": ctl.get("stale_symbols", []),
-        "clock_skew_ms": ctl.get("clock_skew_ms"), "reconciliation": ctl.get("reconciliation", []),
-        "nav": nav.get("nav"), "drawdown_pct": nav.get("drawdown_pct"), "market_ts": nav.get("market_ts"),
-        "positions": pos.get("positions", []), "exposure_per_venue": exposure,
-        "open_arbitrage_pairs": arb.get("open_pairs", []), "problems": snap.problems,
+        "source": snap.source,
+        "state_dir": str(state_dir),
+        "heartbeat_age_ms": snap.age_ms,
+        "mode": ctl.get("mode", nav.get("mode", "unknown")),
+        "reason": ctl.get("reason", ""),
+        "since_ms": ctl.get("since_ms", 0),
+        "by": ctl.get("by", ""),
+        "kill": ctl.get("kill", False),
+        "flatten_pending": ctl.get("flatten_pending", False),
+        "breakers": ctl.get("breakers", []),
+        "resume_request": ctl.get("resume_request"),
+        "resume_approved": ctl.get("resume_approved"),
+        "profile": ctl.get("profile", nav.get("profile")),
+        "safe_mode": ctl.get("safe_mode", nav.get("safe_mode")),
+        "dry_run": ctl.get("dry_run", nav.get("dry_run")),
+        "limits": ctl.get("limits", {}),
+        "counters": ctl.get("counters", {}),
+        "stale_symbols": ctl.get("stale_symbols", []),
+        "clock_skew_ms": ctl.get("clock_skew_ms"),
+        "reconciliation": ctl.get("reconciliation", []),
+        "nav": nav.get("nav"),
+        "drawdown_pct": nav.get("drawdown_pct"),
+        "market_ts": nav.get("market_ts"),
+        "positions": pos.get("positions", []),
+        "exposure_per_venue": exposure,
+        "open_arbitrage_pairs": arb.get("open_pairs", []),
+        "problems": snap.problems,
     }
 
 
@@ -102,19 +120,27 @@ def print_status(d: dict) -> None:
         print(f"no executor state in {d['state_dir']} (source {d['source']}): has the executor run?")
         return
     mode = d["mode"] + (" (KILL)" if d["kill"] else "")
-    print(f"mode      : {mode}" + (f"  reason: {d['reason']}  since {_utc(d['since_ms'])} by {d['by']}"
-                                     if d["mode"] == "HOLD" else ""))
-    print(f"flags     : profile={d['profile']} SAFE_MODE={d['safe_mode']} DRY_RUN={d['dry_run']}"
-          f" flatten_pending={d['flatten_pending']}")
-    print(f"heartbeat : last state write {_age(d['heartbeat_age_ms'])} (source {d['source']}); "
-          f"market time {_utc(d['market_ts'])}")
+    print(
+        f"mode      : {mode}"
+        + (f"  reason: {d['reason']}  since {_utc(d['since_ms'])} by {d['by']}" if d["mode"] == "HOLD" else "")
+    )
+    print(
+        f"flags     : profile={d['profile']} SAFE_MODE={d['safe_mode']} DRY_RUN={d['dry_run']}"
+        f" flatten_pending={d['flatten_pending']}"
+    )
+    print(
+        f"heartbeat : last state write {_age(d['heartbeat_age_ms'])} (source {d['source']}); "
+        f"market time {_utc(d['market_ts'])}"
+    )
     skew = d["clock_skew_ms"]
     print(f"clock skew: {'n/a (no venue clock in this profile)' if skew is None else f'{skew} ms'}")
     print(f"NAV       : {d['nav']:,.2f} USDT  drawdown {d['drawdown_pct']:.2f}%")
     c, lim = d["counters"], d["limits"]
-    print(f"counters  : orders/min {c.get('orders_last_min', '-')}/{lim.get('MAX_ORDERS_PER_MIN', '-')}  "
-          f"cancels/min {c.get('cancels_last_min', '-')}/{lim.get('MAX_CANCELS_PER_MIN', '-')}  "
-          f"sent {c.get('orders_sent', '-')} rejected {c.get('orders_rejected', '-')}")
+    print(
+        f"counters  : orders/min {c.get('orders_last_min', '-')}/{lim.get('MAX_ORDERS_PER_MIN', '-')}  "
+        f"cancels/min {c.get('cancels_last_min', '-')}/{lim.get('MAX_CANCELS_PER_MIN', '-')}  "
+        f"sent {c.get('orders_sent', '-')} rejected {c.get('orders_rejected', '-')}"
+    )
     print("limits    : " + "  ".join(f"{k}={v}" for k, v in lim.items()))
     for b in d["breakers"]:
         print(f"breaker   : {b['name']} at {_utc(b.get('ts'))}: {b['detail']}")
@@ -127,8 +153,10 @@ def print_status(d: dict) -> None:
         print(f"stale     : {s}")
     print(f"positions : {len(d['positions'])}")
     for p in d["positions"]:
-        print(f"  {p['venue']:<11} {p['symbol']:<15} {p['position_side']:<5} qty={p['qty']:<10g} "
-              f"entry={p['entry_price']:<12g} mark={p['mark_price']:<12g} uPnL={p['unrealized_pnl']:+.2f}")
+        print(
+            f"  {p['venue']:<11} {p['symbol']:<15} {p['position_side']:<5} qty={p['qty']:<10g} "
+            f"entry={p['entry_price']:<12g} mark={p['mark_price']:<12g} uPnL={p['unrealized_pnl']:+.2f}"
+        )
     for v, x in d["exposure_per_venue"].items():
         print(f"exposure  : {v}: gross {x['gross_notional']:,.2f}  net {x['net_notional']:+,.2f} USDT")
     print(f"arb pairs : {len(d['open_arbitrage_pairs'])} open")
@@ -157,8 +185,9 @@ def export_log(state_dir: Path, out: Path, secrets: tuple[str, ...]) -> int:
                 rec["args"] = {**rec["args"], "proof": "***"}
             records.append((rec.get("ts", 0), collection, rec))
     records.sort(key=lambda x: (x[0], x[1]))
-    lines = [redact(json.dumps({"journal": c, **r}, default=str, separators=(",", ":")), secrets)
-             for _, c, r in records]
+    lines = [
+        redact(json.dumps({"journal": c, **r}, default=str, separators=(",", ":")), secrets) for _, c, r in records
+    ]
     write_text(out, "".join(line + "\n" for line in lines))
     return len(lines)
 
@@ -169,14 +198,20 @@ def send(state_dir: Path, cmd: str, operator: str, timeout_s: float, **args: str
     return code, message
 
 
-def send_with_result(state_dir: Path, cmd: str, operator: str, timeout_s: float,
-                     **args: str) -> tuple[int, str, dict | None]:
+def send_with_result(
+    state_dir: Path, cmd: str, operator: str, timeout_s: float, **args: str
+) -> tuple[int, str, dict | None]:
     if not (state_dir / "state").is_dir():
         raise UsageError(f"no executor state in {state_dir}: is STATE_DIR right and has the executor run?")
     command = control_log.new_command(cmd, operator, clock.wall_ms(), **args)
     if cmd == "resume-confirm":  # bind the token to this very command; the token itself stays here
-        command = control_log.Command(command.id, command.ts, cmd, command.operator,
-                                      {"proof": control_log.approval_proof(args["proof"], command.id)})
+        command = control_log.Command(
+            command.id,
+            command.ts,
+            cmd,
+            command.operator,
+            {"proof": control_log.approval_proof(args["proof"], command.id)},
+        )
     control_log.append_command(state_dir, command)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -184,8 +219,14 @@ def send_with_result(state_dir: Path, cmd: str, operator: str, timeout_s: float,
         if ack is not None:
             return (EXIT_OK if ack["ok"] else EXIT_REFUSED), ack["message"], ack.get("result")
         time.sleep(0.1)
-    return EXIT_NO_ACK, (f"the executor did not acknowledge {cmd} ({command.id}) within {timeout_s:g}s: "
-                         "is it running (supervisorctl status hedge-executor)? The command stays queued."), None
+    return (
+        EXIT_NO_ACK,
+        (
+            f"the executor did not acknowledge {cmd} ({command.id}) within {timeout_s:g}s: "
+            "is it running (supervisorctl status hedge-executor)? The command stays queued."
+        ),
+        None,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -201,8 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path)
     p = sub.add_parser("edge", help="arbitrage: current net edges per configured pair (from the state)")
     p.add_argument("--json", action="store_true")
-    for name, helptext in (("preview", "arbitrage: projected PnL after all costs + rescue plan, nothing sent"),
-                           ("execute", "arbitrage: enter a pair through the same gates as the automatic loop")):
+    for name, helptext in (
+        ("preview", "arbitrage: projected PnL after all costs + rescue plan, nothing sent"),
+        ("execute", "arbitrage: enter a pair through the same gates as the automatic loop"),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("pair", help="e.g. BTC-USDT")
         p.add_argument("size", nargs="?", help="base units (default: the configured size)")
@@ -213,8 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--operator", default=os.environ.get("HEDGE_OPERATOR") or getpass.getuser())
     p.add_argument("--timeout", type=float, default=15.0)
     p.add_argument("--json", action="store_true")
-    for name, needs_reason in (("hold", True), ("resume-request", True), ("resume-confirm", False),
-                               ("resume", False), ("kill", True), ("flatten", False)):
+    for name, needs_reason in (
+        ("hold", True),
+        ("resume-request", True),
+        ("resume-confirm", False),
+        ("resume", False),
+        ("kill", True),
+        ("flatten", False),
+    ):
         p = sub.add_parser(name)
         p.add_argument("--operator", default=os.environ.get("HEDGE_OPERATOR") or getpass.getuser())
         if needs_reason:
@@ -226,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch over the subcommands
     ap = build_parser()
     try:
         args = ap.parse_args(argv)
@@ -249,9 +298,21 @@ def main(argv: list[str] | None = None) -> int:
                     print("no alerts")
             return EXIT_OK
         if args.command == "export-log":
-            secrets = tuple(v for k, v in {**_env_file_values(), **os.environ}.items()
-                            if k in ("BINANCE_API_KEY", "BINANCE_API_SECRET", "OKX_API_KEY", "OKX_API_SECRET",
-                                     "OKX_PASSPHRASE", "TELEGRAM_BOT_TOKEN", "APPROVE_TOKEN") and v)
+            secrets = tuple(
+                v
+                for k, v in {**_env_file_values(), **os.environ}.items()
+                if k
+                in (
+                    "BINANCE_API_KEY",
+                    "BINANCE_API_SECRET",
+                    "OKX_API_KEY",
+                    "OKX_API_SECRET",
+                    "OKX_PASSPHRASE",
+                    "TELEGRAM_BOT_TOKEN",
+                    "APPROVE_TOKEN",
+                )
+                and v
+            )
             n = export_log(state_dir, args.out, secrets)
             print(f"exported {n} journal records to {args.out}")
             return EXIT_OK
@@ -264,8 +325,10 @@ def main(argv: list[str] | None = None) -> int:
                 print("arbitrage engine not running (no state/arbitrage.json)")
             else:
                 for p in doc.get("pairs", []):
-                    print(f"{p.get('pair')}: net {p.get('net_edge_bps')} bps (gross {p.get('gross_edge_bps')}, basis mean "
-                          f"{p.get('basis_mean_bps')}) {p.get('direction', '')}; " + "; ".join(p.get("reasons", [])))
+                    print(
+                        f"{p.get('pair')}: net {p.get('net_edge_bps')} bps (gross {p.get('gross_edge_bps')}, basis mean "
+                        f"{p.get('basis_mean_bps')}) {p.get('direction', '')}; " + "; ".join(p.get("reasons", []))
+                    )
                 print(f"open pairs: {len(arb['open_arbitrage_pairs'])}")
             return EXIT_OK
         extra = {}
@@ -276,16 +339,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("hold", "resume-request", "kill"):
             extra["reason"] = args.reason
         if args.command == "resume-confirm":
-            token = args.token or os.environ.get("APPROVE_TOKEN") or (
-                getpass.getpass("approval token: ") if sys.stdin.isatty() else "")
+            token = (
+                args.token
+                or os.environ.get("APPROVE_TOKEN")
+                or (getpass.getpass("approval token: ") if sys.stdin.isatty() else "")
+            )
             if not token:
                 raise UsageError("resume-confirm needs the approval token (--token, $APPROVE_TOKEN or the prompt)")
             extra["proof"] = token
         wire = {"preview": "arb-preview", "execute": "arb-execute"}.get(args.command, args.command)
         code, message, result = send_with_result(state_dir, wire, args.operator, args.timeout, **extra)
         if args.json:
-            print(json.dumps({"command": args.command, "exit_code": code, "message": message, "result": result},
-                             default=str))
+            print(
+                json.dumps(
+                    {"command": args.command, "exit_code": code, "message": message, "result": result}, default=str
+                )
+            )
         else:
             print(("OK: " if code == EXIT_OK else "REFUSED: " if code == EXIT_REFUSED else "NO ACK: ") + message)
             if result is not None:

@@ -2,6 +2,7 @@
 
 Pure. The result is logged as one `[decision] {...}` JSON line whenever there is a candidate.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,8 +44,15 @@ class Decision:
 
 
 def decide(
-    r: Reading, p: StrategyParams, *, in_trade: bool, open_positions: int, max_positions: int,
-    cooldown_left: int, symbol_ok: bool, hold_reason: str | None,
+    r: Reading,
+    p: StrategyParams,
+    *,
+    in_trade: bool,
+    open_positions: int,
+    max_positions: int,
+    cooldown_left: int,
+    symbol_ok: bool,
+    hold_reason: str | None,
 ) -> Decision:
     d = Decision(r.ts, r.venue, r.symbol, candidate_signal(r, p))
     if d.candidate is None:

@@ -10,6 +10,7 @@ only to pace document publication (`publish_interval_ms`) and the periodic accou
 Idempotent on restart: every journal record has an id derived from what it records, and
 records already journaled (found on resume) are not written again.
 """
+
 from __future__ import annotations
 
 import json
@@ -83,7 +84,9 @@ class Engine(OperatorCommands, StatePublisher):
         self.universe: set[SymbolKey] = set(universe)
         self.screeners: dict[SymbolKey, SymbolScreener] = {}
         for venue, symbol in self.universe:
-            self.screeners[(venue, symbol)] = SymbolScreener(venue, symbol, settings.symbol_config(symbol, venue).strategy)
+            self.screeners[(venue, symbol)] = SymbolScreener(
+                venue, symbol, settings.symbol_config(symbol, venue).strategy
+            )
         self.trades: dict[SymbolKey, OpenTrade] = {}
         self.in_flight: dict[str, InFlight] = {}
         self.cooldown: dict[SymbolKey, int] = {}
@@ -186,8 +189,9 @@ class Engine(OperatorCommands, StatePublisher):
         if bad_left:
             self.bad_data[key] = bad_left - 1
             if bad_left == 1:
-                self.log.info("[feed] %s %s recovered: %d good candle(s) since bad data", c.venue, c.symbol,
-                              RECOVERY_BARS)
+                self.log.info(
+                    "[feed] %s %s recovered: %d good candle(s) since bad data", c.venue, c.symbol, RECOVERY_BARS
+                )
         reading = screener.update(c)
         if warming:
             return
@@ -202,8 +206,10 @@ class Engine(OperatorCommands, StatePublisher):
 
     def _on_reading(self, r: Reading, screener: SymbolScreener, trade: OpenTrade | None) -> None:
         key = (r.venue, r.symbol)
-        in_trade = trade is not None or (bool(self.in_flight) and any(
-            f.request.symbol == r.symbol and f.request.venue == r.venue for f in self.in_flight.values()))
+        in_trade = trade is not None or (
+            bool(self.in_flight)
+            and any(f.request.symbol == r.symbol and f.request.venue == r.venue for f in self.in_flight.values())
+        )
         side = trade.position_side.value if trade else "-"
         self.cycle_attempted += 1
         self.log.info(screener_line(r, in_trade, side))
@@ -215,8 +221,12 @@ class Engine(OperatorCommands, StatePublisher):
         if candidate_signal(r, params) is None:
             return
         d = decide(
-            r, params, in_trade=in_trade, open_positions=len(self.ledger.positions),
-            max_positions=self.s.risk.max_positions, cooldown_left=self.cooldown.get(key, 0),
+            r,
+            params,
+            in_trade=in_trade,
+            open_positions=len(self.ledger.positions),
+            max_positions=self.s.risk.max_positions,
+            cooldown_left=self.cooldown.get(key, 0),
             symbol_ok=not self.bad_data.get(key, 0) and key not in self.stale,
             hold_reason=self.control.reason if self.control.holding else None,
         )
@@ -233,9 +243,11 @@ class Engine(OperatorCommands, StatePublisher):
             d.veto.append(f"below_config_min_notional({notional:.2f}<{cfg.min_notional})")
         if not d.veto:
             view = ExposureView(
-                nav=self.ledger.nav(), gross_notional=self.ledger.gross_notional(),
-                symbol_notional=sum((p.notional for p in self.ledger.positions.values() if p.symbol == r.symbol),
-                                    Decimal(0)),
+                nav=self.ledger.nav(),
+                gross_notional=self.ledger.gross_notional(),
+                symbol_notional=sum(
+                    (p.notional for p in self.ledger.positions.values() if p.symbol == r.symbol), Decimal(0)
+                ),
                 open_positions=len(self.ledger.positions),
             )
             d.veto.extend(f"risk:{x}" for x in entry_rejections(self.s.risk, view, notional))
@@ -245,15 +257,34 @@ class Engine(OperatorCommands, StatePublisher):
         pside = d.position_side
         lv = levels(pside, r.close, r.atr, params.sl_atr, params.tp_atr)
         intent = Intent(
-            intent_id=ids.intent_id(r.venue, r.symbol, r.ts, "entry"), ts=r.ts, venue=r.venue, symbol=r.symbol,
-            side=d.candidate, position_side=pside, reason="entry", quantity=qty, ref_price=price,
+            intent_id=ids.intent_id(r.venue, r.symbol, r.ts, "entry"),
+            ts=r.ts,
+            venue=r.venue,
+            symbol=r.symbol,
+            side=d.candidate,
+            position_side=pside,
+            reason="entry",
+            quantity=qty,
+            ref_price=price,
             meta={"stop_loss": lv.stop_loss, "take_profit": lv.take_profit, "z": r.z, "rsi": r.rsi, "atr": r.atr},
         )
         signal = {
-            "id": intent.intent_id, "ts": r.ts, "venue": r.venue, "symbol": r.symbol, "signal": d.candidate.value,
-            "position_side": pside.value, "intent_id": intent.intent_id, "price": r.close, "qty": str(qty),
-            "notional_usdt": round(float(notional), 2), "z": round(r.z, 4), "rsi": round(r.rsi, 2),
-            "atr": r.atr, "stop_loss": lv.stop_loss, "take_profit": lv.take_profit, "leverage": params.leverage,
+            "id": intent.intent_id,
+            "ts": r.ts,
+            "venue": r.venue,
+            "symbol": r.symbol,
+            "signal": d.candidate.value,
+            "position_side": pside.value,
+            "intent_id": intent.intent_id,
+            "price": r.close,
+            "qty": str(qty),
+            "notional_usdt": round(float(notional), 2),
+            "z": round(r.z, 4),
+            "rsi": round(r.rsi, 2),
+            "atr": r.atr,
+            "stop_loss": lv.stop_loss,
+            "take_profit": lv.take_profit,
+            "leverage": params.leverage,
         }
         self.log.info("[screener->executor] %s", json.dumps(signal, separators=(",", ":")))
         self.cycle_emitted += 1
@@ -264,9 +295,17 @@ class Engine(OperatorCommands, StatePublisher):
 
     def _decision_doc(self, d: Decision, r: Reading, qty: Decimal, notional: Decimal) -> dict:
         return {
-            "ts": d.ts, "venue": d.venue, "symbol": d.symbol, "candidate": d.candidate.value if d.candidate else None,
-            "z": round(r.z, 4), "rsi": round(r.rsi, 2), "cross_up": r.cross_up, "cross_down": r.cross_down,
-            "qty": str(qty), "notional_usdt": round(float(notional), 2), "veto": d.veto,
+            "ts": d.ts,
+            "venue": d.venue,
+            "symbol": d.symbol,
+            "candidate": d.candidate.value if d.candidate else None,
+            "z": round(r.z, 4),
+            "rsi": round(r.rsi, 2),
+            "cross_up": r.cross_up,
+            "cross_down": r.cross_down,
+            "qty": str(qty),
+            "notional_usdt": round(float(notional), 2),
+            "veto": d.veto,
             "action": "send" if d.go else "skip",
         }
 
@@ -288,16 +327,24 @@ class Engine(OperatorCommands, StatePublisher):
             qty = max(qty - self.arb.owned_qty(venue, symbol, pside), Decimal(0))
         return qty
 
-    def close_position(self, venue: str, symbol: str, pside: PositionSide, reason: str, ts: int,
-                       note: str = "") -> None:
+    def close_position(
+        self, venue: str, symbol: str, pside: PositionSide, reason: str, ts: int, note: str = ""
+    ) -> None:
         """Close what the screener holds on one side (arbitrage legs are the arbitrage loop's)."""
         qty = self._own_qty(venue, symbol, pside)
         if qty <= 0:
             return
         mark = self.ledger.marks.get((venue, symbol), Decimal(0))
         intent = Intent(
-            intent_id=ids.intent_id(venue, symbol, ts, f"{reason}-{pside.value}"), ts=ts, venue=venue, symbol=symbol,
-            side=pside.closing_side, position_side=pside, reason=reason, quantity=qty, ref_price=mark,
+            intent_id=ids.intent_id(venue, symbol, ts, f"{reason}-{pside.value}"),
+            ts=ts,
+            venue=venue,
+            symbol=symbol,
+            side=pside.closing_side,
+            position_side=pside,
+            reason=reason,
+            quantity=qty,
+            ref_price=mark,
             reduce_only=True,
         )
         cid = self.submit(intent, purpose=reason)
@@ -310,10 +357,23 @@ class Engine(OperatorCommands, StatePublisher):
     def submit(self, intent: Intent, purpose: str, leverage: int | None = None) -> str | None:
         """Send one order for an intent; returns its client order id, or None if nothing was sent."""
         venue = self.venues[intent.venue]
-        self.log.info("[executor] INTENT %s", json.dumps({
-            "intent_id": intent.intent_id, "venue": intent.venue, "symbol": intent.symbol, "side": intent.side.value,
-            "position_side": intent.position_side.value, "reason": intent.reason, "qty": str(intent.quantity),
-            "ref_price": str(intent.ref_price), "reduce_only": intent.reduce_only}, separators=(",", ":")))
+        self.log.info(
+            "[executor] INTENT %s",
+            json.dumps(
+                {
+                    "intent_id": intent.intent_id,
+                    "venue": intent.venue,
+                    "symbol": intent.symbol,
+                    "side": intent.side.value,
+                    "position_side": intent.position_side.value,
+                    "reason": intent.reason,
+                    "qty": str(intent.quantity),
+                    "ref_price": str(intent.ref_price),
+                    "reduce_only": intent.reduce_only,
+                },
+                separators=(",", ":"),
+            ),
+        )
         if not intent.reduce_only and self.control.holding:
             self.log.info("[risk] refused %s: HOLD (%s)", intent.intent_id, self.control.reason)
             return None
@@ -324,37 +384,90 @@ class Engine(OperatorCommands, StatePublisher):
             return None
         cid = ids.client_order_id(intent.intent_id)
         req = OrderRequest(
-            venue=intent.venue, symbol=intent.symbol, side=intent.side, position_side=intent.position_side,
-            order_type=OrderType.MARKET, quantity=intent.quantity, client_order_id=cid, intent_id=intent.intent_id,
+            venue=intent.venue,
+            symbol=intent.symbol,
+            side=intent.side,
+            position_side=intent.position_side,
+            order_type=OrderType.MARKET,
+            quantity=intent.quantity,
+            client_order_id=cid,
+            intent_id=intent.intent_id,
             reduce_only=intent.reduce_only,
         )
-        self.log.info("[executor] SEND_ORDER %s %s %s positionSide=%s qty=%s type=%s reduceOnly=%s cid=%s",
-                      req.venue, req.symbol, req.side.value, req.position_side.value, req.quantity,
-                      req.order_type.value, req.reduce_only, cid)
-        self.log.info("[executor] ORDER_REQ %s", json.dumps({
-            "venue": req.venue, "symbol": req.symbol, "side": req.side.value, "positionSide": req.position_side.value,
-            "type": req.order_type.value, "quantity": str(req.quantity), "newClientOrderId": cid,
-            "intent_id": req.intent_id}, separators=(",", ":")))
+        self.log.info(
+            "[executor] SEND_ORDER %s %s %s positionSide=%s qty=%s type=%s reduceOnly=%s cid=%s",
+            req.venue,
+            req.symbol,
+            req.side.value,
+            req.position_side.value,
+            req.quantity,
+            req.order_type.value,
+            req.reduce_only,
+            cid,
+        )
+        self.log.info(
+            "[executor] ORDER_REQ %s",
+            json.dumps(
+                {
+                    "venue": req.venue,
+                    "symbol": req.symbol,
+                    "side": req.side.value,
+                    "positionSide": req.position_side.value,
+                    "type": req.order_type.value,
+                    "quantity": str(req.quantity),
+                    "newClientOrderId": cid,
+                    "intent_id": req.intent_id,
+                },
+                separators=(",", ":"),
+            ),
+        )
         self.orders_sent += 1
         try:
             order = venue.place_order(req)
         except UnknownOutcome as exc:
-            self.log.error("[executor] ORDER_ERR code=%s %s %s cid=%s outcome unknown: %s", exc.code, req.venue,
-                           req.symbol, cid, exc.message)
+            self.log.error(
+                "[executor] ORDER_ERR code=%s %s %s cid=%s outcome unknown: %s",
+                exc.code,
+                req.venue,
+                req.symbol,
+                cid,
+                exc.message,
+            )
             self.in_flight[cid] = InFlight(req, purpose, intent.ts, dict(intent.meta), unknown=True)
             return cid
         except VenueError as exc:
             self.orders_rejected += 1
-            self.log.error("[executor] ORDER_ERR code=%s %s %s %s positionSide=%s qty=%s cid=%s: %s", exc.code,
-                           req.venue, req.symbol, req.side.value, req.position_side.value, req.quantity, cid,
-                           exc.message)
+            self.log.error(
+                "[executor] ORDER_ERR code=%s %s %s %s positionSide=%s qty=%s cid=%s: %s",
+                exc.code,
+                req.venue,
+                req.symbol,
+                req.side.value,
+                req.position_side.value,
+                req.quantity,
+                cid,
+                exc.message,
+            )
             return None
-        self.log.info("[executor] ORDER_ACK %s %s cid=%s status=%s orderId=%s", req.venue, req.symbol, cid,
-                      order.status.value, order.venue_order_id)
+        self.log.info(
+            "[executor] ORDER_ACK %s %s cid=%s status=%s orderId=%s",
+            req.venue,
+            req.symbol,
+            cid,
+            order.status.value,
+            order.venue_order_id,
+        )
         if order.status in (OrderStatus.REJECTED, OrderStatus.EXPIRED, OrderStatus.CANCELED):
             self.orders_rejected += 1
-            self.log.error("[executor] ORDER_ERR code=%s %s %s cid=%s status=%s: %s", order.reject_code or "-",
-                           req.venue, req.symbol, cid, order.status.value, order.reject_reason)
+            self.log.error(
+                "[executor] ORDER_ERR code=%s %s %s cid=%s status=%s: %s",
+                order.reject_code or "-",
+                req.venue,
+                req.symbol,
+                cid,
+                order.status.value,
+                order.reject_reason,
+            )
             return None
         meta = dict(intent.meta)
         if leverage:
@@ -383,13 +496,30 @@ class Engine(OperatorCommands, StatePublisher):
         record = booked.record()
         record["reason"] = flight.purpose if flight else (arb_purpose or "unknown")
         self._journal("trades", record)
-        self.log.info("[executor] FILL %s %s %s positionSide=%s qty=%s price=%s fee=%s realized=%s cid=%s",
-                      fill.venue, fill.symbol, fill.side.value, fill.position_side.value, fill.qty, fill.price,
-                      booked.fee_usdt, booked.realized_pnl_usdt, fill.client_order_id)
+        self.log.info(
+            "[executor] FILL %s %s %s positionSide=%s qty=%s price=%s fee=%s realized=%s cid=%s",
+            fill.venue,
+            fill.symbol,
+            fill.side.value,
+            fill.position_side.value,
+            fill.qty,
+            fill.price,
+            booked.fee_usdt,
+            booked.realized_pnl_usdt,
+            fill.client_order_id,
+        )
         if arb_purpose:
-            self.log.info("[arb] FILL %s %s %s positionSide=%s qty=%s price=%s cid=%s (%s)", fill.venue, fill.symbol,
-                          fill.side.value, fill.position_side.value, fill.qty, fill.price, fill.client_order_id,
-                          arb_purpose)
+            self.log.info(
+                "[arb] FILL %s %s %s positionSide=%s qty=%s price=%s cid=%s (%s)",
+                fill.venue,
+                fill.symbol,
+                fill.side.value,
+                fill.position_side.value,
+                fill.qty,
+                fill.price,
+                fill.client_order_id,
+                arb_purpose,
+            )
             return  # the arbitrage book keeps its own pairs; nothing below is about them
         key = (fill.venue, fill.symbol)
         if flight is not None:
@@ -428,14 +558,21 @@ class Engine(OperatorCommands, StatePublisher):
     def _on_funding_payment(self, p: FundingPayment) -> None:
         self.ledger.apply_funding_payment(p)
         self._journal("funding", p.record())
-        self.log.info("[executor] FUNDING %s %s positionSide=%s rate=%s amount_usdt=%s", p.venue, p.symbol,
-                      p.position_side.value, p.rate, p.amount_usdt)
+        self.log.info(
+            "[executor] FUNDING %s %s positionSide=%s rate=%s amount_usdt=%s",
+            p.venue,
+            p.symbol,
+            p.position_side.value,
+            p.rate,
+            p.amount_usdt,
+        )
 
     def on_issue(self, i: FeedIssue) -> None:
         key = (i.venue, i.symbol)
         if i.kind == "stale":
-            self.log.warning("[feed] %s %s stale: %s (no new risk on it; exits still allowed)", i.venue, i.symbol,
-                             i.detail)
+            self.log.warning(
+                "[feed] %s %s stale: %s (no new risk on it; exits still allowed)", i.venue, i.symbol, i.detail
+            )
             self.stale.add(key)
             screened = {k for k in self.screeners}
             if screened and screened <= self.stale:
@@ -451,8 +588,9 @@ class Engine(OperatorCommands, StatePublisher):
         if i.kind == "unit":
             self.log.warning("[feed] %s %s %s: %s", i.venue, i.symbol, i.kind, i.detail)
             return
-        self.log.warning("[feed] %s %s %s: %s%s", i.venue, i.symbol, i.kind, i.detail,
-                         " (indicators re-warm)" if i.reset else "")
+        self.log.warning(
+            "[feed] %s %s %s: %s%s", i.venue, i.symbol, i.kind, i.detail, " (indicators re-warm)" if i.reset else ""
+        )
         if key in self.screeners and i.kind != "duplicate":
             self.bad_data[key] = RECOVERY_BARS
             if i.reset:
@@ -488,8 +626,14 @@ class Engine(OperatorCommands, StatePublisher):
     def _add_derived_filters(self, venue: PaperVenue, c: CandleClosed) -> None:
         f = derive_filters(c.venue, c.symbol, c.close)
         venue.add_filters(f)
-        self.log.warning("[feed] %s %s no configured filters; derived tick=%s step=%s min_notional=%s", c.venue,
-                         c.symbol, f.tick_size, f.step_size, f.min_notional)
+        self.log.warning(
+            "[feed] %s %s no configured filters; derived tick=%s step=%s min_notional=%s",
+            c.venue,
+            c.symbol,
+            f.tick_size,
+            f.step_size,
+            f.min_notional,
+        )
 
     # ------------------------------------------------------------------------------------------
     def trip(self, breaker: str, detail: str, ts: int) -> None:
@@ -518,9 +662,9 @@ class Engine(OperatorCommands, StatePublisher):
         self.perf.update(ts, nav)
         dd = self.perf.drawdown_pct(nav)
         led = self.ledger
-        for name, detail in breaker_trips(self.s.risk, nav=nav, peak_nav=self.perf.peak_nav,
-                                          day_start_nav=self.perf.day_start_nav) + (
-                account_trips(self.s.risk, nav=nav, positions=led.positions.values()) if led.positions else []):
+        for name, detail in breaker_trips(
+            self.s.risk, nav=nav, peak_nav=self.perf.peak_nav, day_start_nav=self.perf.day_start_nav
+        ) + (account_trips(self.s.risk, nav=nav, positions=led.positions.values()) if led.positions else []):
             self.trip(name, detail, ts)
         if self.control.flatten_pending and not led.positions and not self.in_flight:
             self.control.flatten_pending = False

@@ -3,6 +3,7 @@
 A mixin of `execution.engine.Engine` (it works on the engine's state): kept apart so the trading
 loop reads as a loop and the operator surface as an operator surface.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,9 @@ class OperatorCommands:
             answer = control.kill(st, cmd.args["reason"], cmd.operator, now)
             self.flatten_all(f"kill by {cmd.operator}")
         elif cmd.cmd == "flatten":
-            answer = control.Answer(True, f"flatten by {cmd.operator}: closing {len(self.ledger.positions)} position(s)")
+            answer = control.Answer(
+                True, f"flatten by {cmd.operator}: closing {len(self.ledger.positions)} position(s)"
+            )
             self.flatten_all(f"flatten by {cmd.operator}")
         else:
             answer, result = self._arb_command(cmd)
@@ -65,7 +68,8 @@ class OperatorCommands:
                 return control.Answer(True, "current edges"), ops.edge(self.arb)
             if cmd.cmd == "arb-preview":
                 return control.Answer(True, f"preview {cmd.args['pair']}"), ops.preview(
-                    self.arb, cmd.args["pair"], cmd.args.get("size"))
+                    self.arb, cmd.args["pair"], cmd.args.get("size")
+                )
             if cmd.cmd == "arb-execute":
                 if self.control.holding:
                     return control.Answer(False, f"HOLD ({self.control.reason}): no new risk"), None
@@ -78,18 +82,34 @@ class OperatorCommands:
         except ops.OpsError as exc:
             return control.Answer(False, str(exc)), None
 
-    def _ack(self, command_id: str, name: str, operator: str, ok: bool, message: str,
-             result: dict | None = None) -> None:
+    def _ack(
+        self, command_id: str, name: str, operator: str, ok: bool, message: str, result: dict | None = None
+    ) -> None:
         now = self.wall_ms()
         self.log.info("[control] %s %s by %s: %s", name, "OK" if ok else "REFUSED", operator or "?", message)
         self.publish(now, force=True)  # state first: a CLI that sees the ack then reads the new mode
-        ack = {"id": f"ack:{command_id}", "command_id": command_id, "cmd": name, "operator": operator, "ok": ok,
-               "message": message, "ts": now, "market_ts": self.cycle_ts, "mode": self.control.mode}
+        ack = {
+            "id": f"ack:{command_id}",
+            "command_id": command_id,
+            "cmd": name,
+            "operator": operator,
+            "ok": ok,
+            "message": message,
+            "ts": now,
+            "market_ts": self.cycle_ts,
+            "mode": self.control.mode,
+        }
         if result is not None:
             ack["result"] = json.loads(json.dumps(result, default=str))
         self._journal("acks", ack)
-        self.alert(f"op:{command_id}", now, "operator", f"{name} by {operator or '?'}: "
-                   f"{'done' if ok else 'REFUSED'} - {message}", command=name, ok=ok)
+        self.alert(
+            f"op:{command_id}",
+            now,
+            "operator",
+            f"{name} by {operator or '?'}: {'done' if ok else 'REFUSED'} - {message}",
+            command=name,
+            ok=ok,
+        )
 
     def flatten_all(self, reason: str) -> None:
         """Close every position with the right position side; cancel resting entries."""
@@ -106,13 +126,14 @@ class OperatorCommands:
                     self.log.error("[executor] ORDER_ERR code=%s cancel %s: %s", exc.code, cid, exc.message)
         if self.arb is not None:
             self.arb.flatten(self.cycle_ts, reason=reason)
-        for (venue, symbol, pside) in list(self.ledger.positions):
+        for venue, symbol, pside in list(self.ledger.positions):
             trade = self.trades.get((venue, symbol))
             if trade is not None and trade.exit_pending:
                 continue
             self.close_position(venue, symbol, pside, "flatten", self.cycle_ts, note=reason)
         self.control.flatten_pending = bool(self.ledger.positions) or any(
-            f.request.reduce_only for f in self.in_flight.values())
+            f.request.reduce_only for f in self.in_flight.values()
+        )
 
     def reconcile(self, ts: int) -> list[Difference]:
         """Compare books with every venue; journal and show differences; change nothing."""
@@ -122,15 +143,18 @@ class OperatorCommands:
             for cid, flight in list(self.in_flight.items()):
                 if flight.unknown and flight.request.venue == name:
                     self._resolve_unknown(venue, cid, flight)
-            diffs.extend(reconcile_venue(venue, self.ledger.positions,
-                                         {c for c in ours_open if self.in_flight.get(c) and
-                                          self.in_flight[c].request.venue == name}))
+            diffs.extend(
+                reconcile_venue(
+                    venue,
+                    self.ledger.positions,
+                    {c for c in ours_open if self.in_flight.get(c) and self.in_flight[c].request.venue == name},
+                )
+            )
         self.reconciliation = [d.record(ts) for d in diffs]
-        for d, rec in zip(diffs, self.reconciliation):
+        for d, rec in zip(diffs, self.reconciliation, strict=False):
             self.log.warning("[state] RECONCILE %s %s %s: %s", d.kind, d.venue, d.symbol or "-", d.detail)
             self._journal("incidents", rec)
-        self.log.info("[state] reconciliation done: %d difference(s) across %d venue(s)", len(diffs),
-                      len(self.venues))
+        self.log.info("[state] reconciliation done: %d difference(s) across %d venue(s)", len(diffs), len(self.venues))
         return diffs
 
     def _resolve_unknown(self, venue: Venue, cid: str, flight: InFlight) -> None:
@@ -144,7 +168,12 @@ class OperatorCommands:
             del self.in_flight[cid]
         else:
             flight.unknown = False
-            self.log.info("[state] RECONCILE %s found on %s: status=%s filled=%s", cid, venue.name,
-                          order.status.value, order.filled_qty)
+            self.log.info(
+                "[state] RECONCILE %s found on %s: status=%s filled=%s",
+                cid,
+                venue.name,
+                order.status.value,
+                order.filled_qty,
+            )
             if order.status.is_final and order.filled_qty == 0:
                 del self.in_flight[cid]

@@ -5,6 +5,7 @@
 reads the keys from the environment / `.env` (PROFILE=testnet talks to the Binance futures testnet,
 anything else to production) and asks Binance GET /fapi/v1/positionSide/dual.
 """
+
 from __future__ import annotations
 
 import os

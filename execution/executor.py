@@ -7,6 +7,7 @@ candle per second), state in STATE_DIR (data/). SIGTERM/SIGINT stop it cleanly: 
 cycle finishes, state is flushed, exit 0. A restart resumes from `synced_state.json`.
 Exit code 2: bad configuration (one line on stderr naming the file and field).
 """
+
 from __future__ import annotations
 
 import signal
@@ -32,17 +33,22 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(rt, int):
         return rt
     stop = threading.Event()
+    received: list[str] = []
 
     def _stop(signum, _frame):
-        log.info("[executor] signal %s: stopping after this cycle", signal.Signals(signum).name)
+        # no logging here: the handler may interrupt a write to the same stream (reentrant flush)
+        received.append(signal.Signals(signum).name)
         stop.set()
         rt.feed.close()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     engine = rt.engine
-    log.info("[executor] started: state in %s; pacing %s", settings.state_dir.resolve(),
-             "none (SPEED=max)" if settings.speed is None else f"{settings.speed:g}x real time")
+    log.info(
+        "[executor] started: state in %s; pacing %s",
+        settings.state_dir.resolve(),
+        "none (SPEED=max)" if settings.speed is None else f"{settings.speed:g}x real time",
+    )
     events = rt.feed.events()
     if settings.feed != "live":
         events = _warm_then_pace(events, settings.speed, rt.resumed_from_ts, stop.is_set)
@@ -51,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         engine.run(events, should_stop=stop.is_set)
     finally:
+        if received:
+            log.info("[executor] signal %s: stopping after this cycle", received[0])
         engine.publish()
         engine.account_line()
         for stream in rt.account_streams or []:

@@ -4,6 +4,7 @@ Quantities round *down* to the step (never buy more than was sized), prices roun
 in the direction that does not make the order more aggressive than asked. `check_order` answers
 what the venue would say about an order, so the paper venue rejects exactly like the real one.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,11 @@ class FilterViolation(Exception):
 
 
 def check_order(
-    filters: SymbolFilters, order_type: OrderType, qty: Decimal, price: Decimal | None, ref_price: Decimal,
+    filters: SymbolFilters,
+    order_type: OrderType,
+    qty: Decimal,
+    price: Decimal | None,
+    ref_price: Decimal,
     reduce_only: bool = False,
 ) -> None:
     """Raise FilterViolation with the code Binance USD-M would return for this order."""
@@ -70,7 +75,8 @@ def check_order(
     notional = qty * (price if price is not None else ref_price)
     if not reduce_only and notional < filters.min_notional:
         raise FilterViolation(
-            -4164, "MIN_NOTIONAL",
+            -4164,
+            "MIN_NOTIONAL",
             f"Order's notional must be no smaller than {filters.min_notional} (unless you choose reduce only).",
         )
 
@@ -89,6 +95,12 @@ def derive_filters(venue: str, symbol: str, price: float) -> SymbolFilters:
     if step > 1:
         step = Decimal(1)
     return SymbolFilters(
-        venue=venue, symbol=symbol, tick_size=tick, step_size=step, min_qty=step,
-        max_qty=Decimal(10) ** 9, min_notional=Decimal(5), source="derived",
+        venue=venue,
+        symbol=symbol,
+        tick_size=tick,
+        step_size=step,
+        min_qty=step,
+        max_qty=Decimal(10) ** 9,
+        min_notional=Decimal(5),
+        source="derived",
     )

@@ -4,6 +4,7 @@ An intent id names a decision (what, where, when, why). A client order id is a h
 intent id, the leg and the attempt: 2 + 26 alphanumerics, legal on both Binance
 (`^[.A-Z:/a-z0-9_-]{1,36}$`) and OKX (alphanumeric, <= 32). The venue deduplicates by it.
 """
+
 from __future__ import annotations
 
 import hashlib

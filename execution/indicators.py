@@ -4,6 +4,7 @@ Each class takes one value (or candle) at a time and answers None until it is wa
 Definitions: population z-score of close over `window`; RSI and ATR with Wilder smoothing
 (seeded by the simple mean of the first `period` values), as on most charting venues.
 """
+
 from __future__ import annotations
 
 import math

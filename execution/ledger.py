@@ -8,6 +8,7 @@ Identity kept exactly (to the 1e-8 quantum every booked amount is rounded to):
     wallet = initial + sum(realized_pnl) - sum(fees) + sum(funding)
     NAV    = wallet + sum(unrealized_pnl at the last mark)
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -91,9 +92,14 @@ class Ledger:
         if fill.side is fill.position_side.opening_side:
             if pos is None:
                 pos = Position(
-                    venue=fill.venue, symbol=fill.symbol, position_side=fill.position_side, qty=fill.qty,
-                    entry_price=fill.price, mark_price=self.marks.get((fill.venue, fill.symbol), fill.price),
-                    leverage=leverage, opened_ts=fill.ts,
+                    venue=fill.venue,
+                    symbol=fill.symbol,
+                    position_side=fill.position_side,
+                    qty=fill.qty,
+                    entry_price=fill.price,
+                    mark_price=self.marks.get((fill.venue, fill.symbol), fill.price),
+                    leverage=leverage,
+                    opened_ts=fill.ts,
                 )
                 self.positions[key] = pos
             else:
@@ -121,10 +127,18 @@ class Ledger:
                 continue
             amount = quantize_usdt(-side.sign * pos.qty * mark_price * rate)
             self.funding_total += amount
-            payments.append(FundingPayment(
-                ts=ts, venue=venue, symbol=symbol, position_side=side, qty=pos.qty, mark_price=mark_price,
-                rate=rate, amount_usdt=amount,
-            ))
+            payments.append(
+                FundingPayment(
+                    ts=ts,
+                    venue=venue,
+                    symbol=symbol,
+                    position_side=side,
+                    qty=pos.qty,
+                    mark_price=mark_price,
+                    rate=rate,
+                    amount_usdt=amount,
+                )
+            )
         return payments
 
     def apply_funding_payment(self, payment: FundingPayment) -> None:
@@ -146,17 +160,21 @@ class Ledger:
         }
 
     @classmethod
-    def restore(cls, snap: dict) -> "Ledger":
+    def restore(cls, snap: dict) -> Ledger:
         led = cls(Decimal(str(snap["initial_wallet"])))
         led.realized_total = Decimal(str(snap["realized_total"]))
         led.fees_total = Decimal(str(snap["fees_total"]))
         led.funding_total = Decimal(str(snap["funding_total"]))
         for rec in snap.get("positions", []):
             pos = Position(
-                venue=rec["venue"], symbol=rec["symbol"], position_side=PositionSide(rec["position_side"]),
-                qty=Decimal(str(rec["qty"])), entry_price=Decimal(str(rec["entry_price"])),
+                venue=rec["venue"],
+                symbol=rec["symbol"],
+                position_side=PositionSide(rec["position_side"]),
+                qty=Decimal(str(rec["qty"])),
+                entry_price=Decimal(str(rec["entry_price"])),
                 mark_price=Decimal(str(rec.get("mark_price") or rec["entry_price"])),
-                leverage=int(rec.get("leverage", 1)), opened_ts=int(rec.get("opened_ts", 0)),
+                leverage=int(rec.get("leverage", 1)),
+                opened_ts=int(rec.get("opened_ts", 0)),
             )
             led.positions[(pos.venue, pos.symbol, pos.position_side)] = pos
             led.marks[(pos.venue, pos.symbol)] = pos.mark_price

@@ -8,6 +8,7 @@ A replay writes ~100k lines per six months of four symbols, so the path is kept 
 caller lookup, a timestamp prefix cached per second, redaction regexes only run when a line
 contains a word that could introduce a secret, and file output flushed in blocks.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,7 +20,8 @@ LOGGER_NAME = "hedge"
 
 _SECRET_ASSIGN = re.compile(
     r"(?i)((?:api[_-]?key|apikey|secret|passphrase|signature|token|password|X-MBX-APIKEY|OK-ACCESS-[A-Z]+)"
-    r"[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)")
+    r"[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)"
+)
 _BOT_TOKEN = re.compile(r"\bbot\d{5,}:[A-Za-z0-9_-]{20,}")
 
 # no caller lookup, thread or process names: one log call costs a few microseconds
@@ -34,8 +36,15 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
         if s and len(s) >= 6 and s in text:
             text = text.replace(s, "***")
     low = text.lower()
-    if "key" in low or "secret" in low or "pass" in low or "sign" in low or "token" in low or "bot" in low \
-            or "access" in low:
+    if (
+        "key" in low
+        or "secret" in low
+        or "pass" in low
+        or "sign" in low
+        or "token" in low
+        or "bot" in low
+        or "access" in low
+    ):
         text = _SECRET_ASSIGN.sub(lambda m: m.group(1) + "***", text)
         text = _BOT_TOKEN.sub("bot***", text)
     return text
@@ -95,8 +104,11 @@ class _LineHandler(logging.StreamHandler):
         with self.lock:
             self.stream.write(line + "\n")
             self._count += 1
-            if levelno >= logging.WARNING or self._count >= self.every or \
-                    time.monotonic() - self._last >= self.max_delay_s:
+            if (
+                levelno >= logging.WARNING
+                or self._count >= self.every
+                or time.monotonic() - self._last >= self.max_delay_s
+            ):
                 self.stream.flush()
                 self._count = 0
                 self._last = time.monotonic()
@@ -146,9 +158,9 @@ class EventLog:
         self._write(level, logging.getLevelName(level), msg, args)
 
     def exception(self, msg: str, *args) -> None:
-        self._logger.exception(msg, *args)
+        self._logger.exception(msg, *args)  # noqa: LOG004 - called from the caller's except block
 
-    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - logging.Logger's name
+    def isEnabledFor(self, level: int) -> bool:
         return self._logger.isEnabledFor(level)
 
     @property
@@ -184,6 +196,13 @@ def get() -> EventLog:
 
 def secrets_from_env(env: dict[str, str]) -> tuple[str, ...]:
     """Values that must never be printed, wherever they would appear."""
-    names = ("BINANCE_API_KEY", "BINANCE_API_SECRET", "OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE",
-             "TELEGRAM_BOT_TOKEN", "APPROVE_TOKEN")
+    names = (
+        "BINANCE_API_KEY",
+        "BINANCE_API_SECRET",
+        "OKX_API_KEY",
+        "OKX_API_SECRET",
+        "OKX_PASSPHRASE",
+        "TELEGRAM_BOT_TOKEN",
+        "APPROVE_TOKEN",
+    )
     return tuple(env[n] for n in names if env.get(n))

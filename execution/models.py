@@ -4,6 +4,7 @@ Quantities are always in base units (BTC, ETH, ...) whatever the venue: OKX cont
 converted with ctVal inside the OKX adapter only. Prices and quantities that reach a venue are
 `Decimal`; indicator maths elsewhere stays in float. Times are UTC epoch milliseconds.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ class Side(str, Enum):
     SELL = "SELL"
 
     @property
-    def opposite(self) -> "Side":
+    def opposite(self) -> Side:
         return Side.SELL if self is Side.BUY else Side.BUY
 
 

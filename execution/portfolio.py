@@ -3,10 +3,11 @@
 Pure: it is told (ts, nav) and never reads a clock. The day boundary for the daily-loss
 breaker is midnight in a configured time zone.
 """
+
 from __future__ import annotations
 
 from collections import deque
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -43,7 +44,7 @@ class Performance:
         self.last_ts, self.last_nav = ts, nav
 
     def _roll_day(self, ts: int, nav: Decimal) -> None:
-        local = datetime.fromtimestamp(ts / 1000, tz=timezone.utc).astimezone(self.tz)
+        local = datetime.fromtimestamp(ts / 1000, tz=UTC).astimezone(self.tz)
         self.day = local.strftime("%Y-%m-%d")
         self.day_start_nav = self.last_nav if self.last_ts else nav
         midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -63,9 +64,14 @@ class Performance:
 
     def snapshot(self) -> dict:
         return {
-            "peak_nav": str(self.peak_nav), "peak_ts": self.peak_ts, "max_drawdown_pct": self.max_dd_pct,
-            "day": self.day, "day_start_nav": str(self.day_start_nav), "next_day_ms": self._next_day_ms,
-            "last_ts": self.last_ts, "last_nav": str(self.last_nav),
+            "peak_nav": str(self.peak_nav),
+            "peak_ts": self.peak_ts,
+            "max_drawdown_pct": self.max_dd_pct,
+            "day": self.day,
+            "day_start_nav": str(self.day_start_nav),
+            "next_day_ms": self._next_day_ms,
+            "last_ts": self.last_ts,
+            "last_nav": str(self.last_nav),
             "window": [[t, str(n)] for t, n in self._window],
             "ref": [self._ref[0], str(self._ref[1])] if self._ref else None,
         }

@@ -4,6 +4,7 @@ Pure comparison functions plus one runner. Differences are reported, never "fixe
 guessing: orders we do not know are left alone (a human may have placed them), positions that
 differ are shown, and an order whose outcome was unknown is resolved by its client order id.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,13 +25,20 @@ class Difference:
 
     def record(self, ts: int) -> dict:
         digest = hashlib.sha256(self.detail.encode()).hexdigest()[:10]
-        return {"id": f"reconcile:{ts}:{self.kind}:{self.venue}:{self.symbol}:{digest}",
-                "ts": ts, "kind": "reconcile", "difference": self.kind, "venue": self.venue, "symbol": self.symbol,
-                "detail": self.detail}
+        return {
+            "id": f"reconcile:{ts}:{self.kind}:{self.venue}:{self.symbol}:{digest}",
+            "ts": ts,
+            "kind": "reconcile",
+            "difference": self.kind,
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "detail": self.detail,
+        }
 
 
-def diff_positions(venue: str, ours: dict[tuple, Position], theirs: list[Position],
-                   tolerance: Decimal = Decimal("1e-9")) -> list[Difference]:
+def diff_positions(
+    venue: str, ours: dict[tuple, Position], theirs: list[Position], tolerance: Decimal = Decimal("1e-9")
+) -> list[Difference]:
     out = []
     mine = {(p.symbol, p.position_side): p for (v, _, _), p in ours.items() if v == venue and p.qty > 0}
     seen = set()
@@ -39,15 +47,30 @@ def diff_positions(venue: str, ours: dict[tuple, Position], theirs: list[Positio
         seen.add(key)
         own = mine.get(key)
         if own is None:
-            out.append(Difference("unknown_position", venue, p.symbol,
-                                  f"venue holds {p.position_side.value} {p.qty} @ {p.entry_price}; our books have none"))
+            out.append(
+                Difference(
+                    "unknown_position",
+                    venue,
+                    p.symbol,
+                    f"venue holds {p.position_side.value} {p.qty} @ {p.entry_price}; our books have none",
+                )
+            )
         elif abs(own.qty - p.qty) > tolerance:
-            out.append(Difference("position_mismatch", venue, p.symbol,
-                                  f"{p.position_side.value}: ours {own.qty}, venue {p.qty}"))
+            out.append(
+                Difference(
+                    "position_mismatch", venue, p.symbol, f"{p.position_side.value}: ours {own.qty}, venue {p.qty}"
+                )
+            )
     for key, own in mine.items():
         if key not in seen:
-            out.append(Difference("missing_position", venue, own.symbol,
-                                  f"our books hold {own.position_side.value} {own.qty}; venue has none"))
+            out.append(
+                Difference(
+                    "missing_position",
+                    venue,
+                    own.symbol,
+                    f"our books hold {own.position_side.value} {own.qty}; venue has none",
+                )
+            )
     return out
 
 
@@ -56,9 +79,15 @@ def diff_orders(venue: str, ours: set[str], theirs: list[Order]) -> list[Differe
     open_ids = {o.client_order_id for o in theirs}
     for o in theirs:
         if o.client_order_id not in ours:
-            out.append(Difference("unknown_order", venue, o.symbol,
-                                  f"open order {o.client_order_id} {o.side.value} {o.position_side.value} "
-                                  f"{o.quantity} not placed by us: left alone"))
+            out.append(
+                Difference(
+                    "unknown_order",
+                    venue,
+                    o.symbol,
+                    f"open order {o.client_order_id} {o.side.value} {o.position_side.value} "
+                    f"{o.quantity} not placed by us: left alone",
+                )
+            )
     for cid in sorted(ours - open_ids):
         out.append(Difference("missing_order", venue, "", f"in-flight {cid} is not open on the venue"))
     return out
@@ -70,5 +99,6 @@ def reconcile_venue(venue: Venue, ours_positions: dict, ours_open: set[str]) -> 
         theirs_orders = venue.open_orders()
     except VenueError as exc:
         return [Difference("venue_error", venue.name, "", f"could not read the venue: code={exc.code} {exc.message}")]
-    return diff_positions(venue.name, ours_positions, theirs_positions) + diff_orders(venue.name, ours_open,
-                                                                                      theirs_orders)
+    return diff_positions(venue.name, ours_positions, theirs_positions) + diff_orders(
+        venue.name, ours_open, theirs_orders
+    )

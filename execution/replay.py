@@ -8,6 +8,7 @@ data; the last line printed is
 Re-running into the same state directory resumes where a killed run stopped (nothing is
 journaled twice); `--fresh` clears the directory first.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh and args.state_dir.exists():
         shutil.rmtree(args.state_dir)
     try:
-        settings = load_settings(FEED="replay", MARKET_DIR=str(args.market_dir), SPEED="max",
-                                 STATE_DIR=str(args.state_dir), PROFILE="paper")
+        settings = load_settings(
+            FEED="replay", MARKET_DIR=str(args.market_dir), SPEED="max", STATE_DIR=str(args.state_dir), PROFILE="paper"
+        )
     except ConfigError as exc:
         return fail_config(exc)
     args.state_dir.mkdir(parents=True, exist_ok=True)
@@ -50,8 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, venue in rt.venues.items():
         for order in venue.open_orders():
             venue.cancel_order(order.symbol, order.client_order_id)
-            logs.get().info("[executor] end of data: cancelled unfilled %s %s cid=%s", name, order.symbol,
-                            order.client_order_id)
+            logs.get().info(
+                "[executor] end of data: cancelled unfilled %s %s cid=%s", name, order.symbol, order.client_order_id
+            )
     engine.in_flight.clear()
     engine.publish()
     engine.account_line()
@@ -59,8 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - t0
     bars = engine.bars - bars_before
     nav = engine.ledger.nav()
-    print(f"replay: bars={engine.bars} trades={engine.fills} nav={nav:.2f} max_dd_pct={engine.perf.max_dd_pct:.2f} "
-          f"wall_s={wall:.2f} bars_per_s={bars / wall if wall > 0 else 0:.0f}", flush=True)
+    print(
+        f"replay: bars={engine.bars} trades={engine.fills} nav={nav:.2f} max_dd_pct={engine.perf.max_dd_pct:.2f} "
+        f"wall_s={wall:.2f} bars_per_s={bars / wall if wall > 0 else 0:.0f}",
+        flush=True,
+    )
     return 0
 
 

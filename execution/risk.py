@@ -3,6 +3,7 @@
 `entry_rejections` answers whether one new-risk order may go (closing orders never ask);
 `breaker_trips` answers whether the account as a whole must stop taking risk (HOLD).
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -25,8 +26,10 @@ def entry_rejections(limits: RiskLimits, view: ExposureView, order_notional: Dec
     if view.open_positions >= limits.max_positions:
         out.append(f"MAX_POSITIONS: {view.open_positions} open, limit {limits.max_positions}")
     if view.symbol_notional + order_notional > limits.max_notional_per_symbol_usdt:
-        out.append(f"MAX_NOTIONAL_PER_SYMBOL_USDT: {view.symbol_notional + order_notional:.2f} > "
-                   f"{limits.max_notional_per_symbol_usdt}")
+        out.append(
+            f"MAX_NOTIONAL_PER_SYMBOL_USDT: {view.symbol_notional + order_notional:.2f} > "
+            f"{limits.max_notional_per_symbol_usdt}"
+        )
     gross_after = view.gross_notional + order_notional
     if gross_after > limits.max_gross_notional_usdt:
         out.append(f"MAX_GROSS_NOTIONAL_USDT: {gross_after:.2f} > {limits.max_gross_notional_usdt}")
@@ -41,8 +44,9 @@ def drawdown_pct(nav: Decimal, peak: Decimal) -> float:
     return float((peak - nav) / peak * 100) if peak > 0 and nav < peak else 0.0
 
 
-def breaker_trips(limits: RiskLimits, *, nav: Decimal, peak_nav: Decimal, day_start_nav: Decimal,
-                  margin_ratio: float | None = None) -> list[tuple[str, str]]:
+def breaker_trips(
+    limits: RiskLimits, *, nav: Decimal, peak_nav: Decimal, day_start_nav: Decimal, margin_ratio: float | None = None
+) -> list[tuple[str, str]]:
     """Breakers that trip HOLD from account numbers: (name, detail)."""
     out = []
     dd = drawdown_pct(nav, peak_nav)
@@ -51,10 +55,16 @@ def breaker_trips(limits: RiskLimits, *, nav: Decimal, peak_nav: Decimal, day_st
     if day_start_nav > 0:
         day_loss = float((day_start_nav - nav) / day_start_nav * 100)
         if day_loss >= limits.kill_daily_loss_pct:
-            out.append(("daily_loss", f"daily loss {day_loss:.2f}% >= KILL_DAILY_LOSS_PCT {limits.kill_daily_loss_pct:g}"))
+            out.append(
+                ("daily_loss", f"daily loss {day_loss:.2f}% >= KILL_DAILY_LOSS_PCT {limits.kill_daily_loss_pct:g}")
+            )
     if margin_ratio is not None and margin_ratio < limits.min_margin_ratio:
-        out.append(("margin_stress", f"equity/maintenance margin {margin_ratio:.2f} < MIN_MARGIN_RATIO "
-                                     f"{limits.min_margin_ratio:g}"))
+        out.append(
+            (
+                "margin_stress",
+                f"equity/maintenance margin {margin_ratio:.2f} < MIN_MARGIN_RATIO {limits.min_margin_ratio:g}",
+            )
+        )
     return out
 
 
@@ -88,8 +98,13 @@ class RateWindow:
 CAP_TOLERANCE = Decimal("1.1")  # the gate keeps orders inside a cap; prices may move a position 10% past it
 
 
-def account_trips(limits: RiskLimits, *, nav: Decimal, positions, maint_margin_rate: Decimal = Decimal("0.005"),
-                  ) -> list[tuple[str, str]]:
+def account_trips(
+    limits: RiskLimits,
+    *,
+    nav: Decimal,
+    positions,
+    maint_margin_rate: Decimal = Decimal("0.005"),
+) -> list[tuple[str, str]]:
     """Breakers on the account as it stands (prices move, a reconciliation finds more positions):
     the order gate keeps new orders inside the limits, these catch the account drifting out."""
     out = []
@@ -104,12 +119,23 @@ def account_trips(limits: RiskLimits, *, nav: Decimal, positions, maint_margin_r
     if count > limits.max_positions:
         out.append(("max_positions", f"{count} open positions > MAX_POSITIONS {limits.max_positions}"))
     if gross > limits.max_gross_notional_usdt * CAP_TOLERANCE:
-        out.append(("notional_cap", f"gross notional {gross:.2f} > 110% of MAX_GROSS_NOTIONAL_USDT "
-                                    f"{limits.max_gross_notional_usdt}"))
+        out.append(
+            (
+                "notional_cap",
+                f"gross notional {gross:.2f} > 110% of MAX_GROSS_NOTIONAL_USDT {limits.max_gross_notional_usdt}",
+            )
+        )
     for symbol, notional in per_symbol.items():
         if notional > limits.max_notional_per_symbol_usdt * CAP_TOLERANCE:
-            out.append(("notional_cap", f"{symbol} notional {notional:.2f} > 110% of MAX_NOTIONAL_PER_SYMBOL_USDT "
-                                        f"{limits.max_notional_per_symbol_usdt}"))
+            out.append(
+                (
+                    "notional_cap",
+                    (
+                        f"{symbol} notional {notional:.2f} > 110% of MAX_NOTIONAL_PER_SYMBOL_USDT "
+                        f"{limits.max_notional_per_symbol_usdt}"
+                    ),
+                )
+            )
             break
     if nav > 0 and gross / nav > Decimal(str(limits.max_leverage)) * CAP_TOLERANCE:
         out.append(("max_leverage", f"gross/NAV {gross / nav:.2f} > 110% of MAX_LEVERAGE {limits.max_leverage:g}"))
@@ -117,6 +143,10 @@ def account_trips(limits: RiskLimits, *, nav: Decimal, positions, maint_margin_r
     if maint > 0:
         ratio = float(nav / maint)
         if ratio < limits.min_margin_ratio:
-            out.append(("margin_stress", f"equity/maintenance margin {ratio:.2f} < MIN_MARGIN_RATIO "
-                                         f"{limits.min_margin_ratio:g}"))
+            out.append(
+                (
+                    "margin_stress",
+                    f"equity/maintenance margin {ratio:.2f} < MIN_MARGIN_RATIO {limits.min_margin_ratio:g}",
+                )
+            )
     return out

@@ -5,6 +5,7 @@ entry - sl_atr * ATR and takes profit at entry + tp_atr * ATR (mirrored for SHOR
 older than max_hold_bars candles is closed (0 disables). Checks use the candle's close, so an
 exit fills at the next price, like every other market order.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ def levels(position_side: PositionSide, entry: float, atr: float, sl_atr: float,
     return Levels(stop_loss=entry - s * sl_atr * atr, take_profit=entry + s * tp_atr * atr)
 
 
-def exit_reason(position_side: PositionSide, lv: Levels, close: float, bars_held: int,
-                max_hold_bars: int) -> str | None:
+def exit_reason(
+    position_side: PositionSide, lv: Levels, close: float, bars_held: int, max_hold_bars: int
+) -> str | None:
     if position_side is PositionSide.LONG:
         if close <= lv.stop_loss:
             return "stop_loss"

@@ -2,6 +2,7 @@
 
 Pure: no I/O, no clock. `screener_line` renders the exact line operators grep.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,5 +65,7 @@ def screener_line(r: Reading, in_trade: bool, side: str) -> str:
 
     atr is printed relative to the close (ATR / close), so it reads the same on every symbol.
     """
-    return (f"[screener] {r.symbol} {r.timeframe} z={r.z:+.2f} rsi={r.rsi:.1f} atr={r.atr / r.close:.3f} "
-            f"cross_up={r.cross_up} cross_down={r.cross_down} in_trade={in_trade} side={side}")
+    return (
+        f"[screener] {r.symbol} {r.timeframe} z={r.z:+.2f} rsi={r.rsi:.1f} atr={r.atr / r.close:.3f} "
+        f"cross_up={r.cross_up} cross_down={r.cross_down} in_trade={in_trade} side={side}"
+    )

@@ -4,6 +4,7 @@ Any missing, unknown or wrong field raises `ConfigError` naming the file, the fi
 was expected; entry points turn it into one line on stderr and exit code 2, before any market
 data is read or any order is sent.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,9 @@ class _Fields:
             return default
         return value
 
-    def number(self, key: str, default: Any = _MISSING, lo: float | None = None, hi: float | None = None,
-               lo_open: bool = False) -> float:
+    def number(
+        self, key: str, default: Any = _MISSING, lo: float | None = None, hi: float | None = None, lo_open: bool = False
+    ) -> float:
         value = self._get(key, default)
         bounds = _bounds_text(lo, hi, lo_open)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -83,11 +85,11 @@ class _Fields:
             if not dec.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            raise ConfigError(self.source, self._path(key), f"a decimal number{_bounds_text(lo, None, lo_open)}",
-                              value) from None
+            raise ConfigError(
+                self.source, self._path(key), f"a decimal number{_bounds_text(lo, None, lo_open)}", value
+            ) from None
         if lo is not None and (dec <= Decimal(str(lo)) if lo_open else dec < Decimal(str(lo))):
-            raise ConfigError(self.source, self._path(key), f"a decimal number{_bounds_text(lo, None, lo_open)}",
-                              value)
+            raise ConfigError(self.source, self._path(key), f"a decimal number{_bounds_text(lo, None, lo_open)}", value)
         return dec
 
     def string(self, key: str, default: Any = _MISSING, choices: tuple[str, ...] | None = None) -> str:
@@ -102,7 +104,7 @@ class _Fields:
             raise ConfigError(self.source, self._path(key), "true or false", value)
         return value
 
-    def obj(self, key: str, default: Any = _MISSING) -> "_Fields":
+    def obj(self, key: str, default: Any = _MISSING) -> _Fields:
         return _Fields(self.source, self._get(key, default), self._path(key))
 
     def raw(self, key: str, default: Any = _MISSING) -> Any:
@@ -216,8 +218,9 @@ class Settings:
         cfg = self.symbols.get(symbol)
         if cfg is not None:
             return cfg
-        return SymbolConfig(symbol, venue or self.screener_venue, self.default_strategy,
-                            self.default_strategy.leverage, None)
+        return SymbolConfig(
+            symbol, venue or self.screener_venue, self.default_strategy, self.default_strategy.leverage, None
+        )
 
     def secret(self, name: str) -> str:
         return self.env.get(name, "")
@@ -236,8 +239,20 @@ def _load_json(path: Path) -> Any:
 
 
 STRATEGY_FIELDS = {
-    "timeframe", "mode", "z_window", "z_threshold", "rsi_period", "rsi_buy_max", "rsi_sell_min", "atr_period",
-    "capital_per_trade", "leverage", "sl_atr", "tp_atr", "max_hold_bars", "cooldown_bars",
+    "timeframe",
+    "mode",
+    "z_window",
+    "z_threshold",
+    "rsi_period",
+    "rsi_buy_max",
+    "rsi_sell_min",
+    "atr_period",
+    "capital_per_trade",
+    "leverage",
+    "sl_atr",
+    "tp_atr",
+    "max_hold_bars",
+    "cooldown_bars",
 }
 
 
@@ -254,8 +269,9 @@ def _strategy(f: _Fields, base: StrategyParams | None) -> StrategyParams:
         rsi_buy_max=f.number("rsi_buy_max", d("rsi_buy_max"), lo=0, hi=100),
         rsi_sell_min=f.number("rsi_sell_min", d("rsi_sell_min"), lo=0, hi=100),
         atr_period=f.integer("atr_period", d("atr_period"), lo=1, hi=1000),
-        capital_per_trade=f.decimal("capital_per_trade",
-                                    str(base.capital_per_trade) if base else _MISSING, lo=0, lo_open=True),
+        capital_per_trade=f.decimal(
+            "capital_per_trade", str(base.capital_per_trade) if base else _MISSING, lo=0, lo_open=True
+        ),
         leverage=f.integer("leverage", d("leverage"), lo=1, hi=125),
         sl_atr=f.number("sl_atr", d("sl_atr"), lo=0, hi=100, lo_open=True),
         tp_atr=f.number("tp_atr", d("tp_atr"), lo=0, hi=100, lo_open=True),
@@ -286,8 +302,9 @@ def _risk(path: Path) -> RiskLimits:
     try:
         ZoneInfo(limits.day_boundary_tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(str(path), "DAY_BOUNDARY_TZ", "an IANA time zone such as UTC or Europe/Zurich",
-                          limits.day_boundary_tz) from None
+        raise ConfigError(
+            str(path), "DAY_BOUNDARY_TZ", "an IANA time zone such as UTC or Europe/Zurich", limits.day_boundary_tz
+        ) from None
     return limits
 
 
@@ -317,21 +334,28 @@ def _filters(path: Path) -> dict[tuple[str, str], SymbolFilters]:
             ct_val = s.decimal("contract_value", "1", lo=0, lo_open=True)
             step = s.decimal("step_size", lo=0, lo_open=True)
             out[(venue, symbol)] = SymbolFilters(
-                venue=venue, symbol=symbol,
-                tick_size=s.decimal("tick_size", lo=0, lo_open=True), step_size=step,
-                min_qty=s.decimal("min_qty", lo=0), max_qty=s.decimal("max_qty", lo=0),
+                venue=venue,
+                symbol=symbol,
+                tick_size=s.decimal("tick_size", lo=0, lo_open=True),
+                step_size=step,
+                min_qty=s.decimal("min_qty", lo=0),
+                max_qty=s.decimal("max_qty", lo=0),
                 min_notional=s.decimal("min_notional", "0", lo=0),
                 market_step_size=s.decimal("market_step_size", str(step), lo=0, lo_open=True),
                 market_max_qty=s.decimal("market_max_qty", "0", lo=0) or None,
-                contract_value=ct_val, min_price=s.decimal("min_price", "0", lo=0),
-                max_price=s.decimal("max_price", "0", lo=0), source="config",
+                contract_value=ct_val,
+                min_price=s.decimal("min_price", "0", lo=0),
+                max_price=s.decimal("max_price", "0", lo=0),
+                source="config",
             )
             s.no_unknown()
     f.no_unknown({"_comment", "_source"})
     return out
 
 
-def _universe(path: Path, defaults: StrategyParams, per_symbol: dict[str, _Fields]) -> tuple[str, dict[str, SymbolConfig]]:
+def _universe(
+    path: Path, defaults: StrategyParams, per_symbol: dict[str, _Fields]
+) -> tuple[str, dict[str, SymbolConfig]]:
     f = _Fields(str(path), _load_json(path))
     venue = f.string("screener_venue", "binance_um", VENUES)
     symbols = f.string_list("symbols")
@@ -341,7 +365,9 @@ def _universe(path: Path, defaults: StrategyParams, per_symbol: dict[str, _Field
         strat = _strategy(per_symbol[sym], defaults) if sym in per_symbol else defaults
         o = overrides.obj(sym, {})
         out[sym] = SymbolConfig(
-            symbol=sym, venue=o.string("venue", venue, VENUES), strategy=strat,
+            symbol=sym,
+            venue=o.string("venue", venue, VENUES),
+            strategy=strat,
             target_leverage=o.integer("target_leverage", strat.leverage, lo=1, hi=125),
             min_notional=o.decimal("min_notional", lo=0) if "min_notional" in o.data else None,
         )
@@ -351,8 +377,9 @@ def _universe(path: Path, defaults: StrategyParams, per_symbol: dict[str, _Field
             raise ConfigError(str(path), f"overrides.{sym}", f"a symbol listed in 'symbols' {symbols}", sym)
     for sym in per_symbol:
         if sym not in out:
-            raise ConfigError(per_symbol[sym].source, f"symbols.{sym}",
-                              f"a symbol listed in {path.name} 'symbols' {symbols}", sym)
+            raise ConfigError(
+                per_symbol[sym].source, f"symbols.{sym}", f"a symbol listed in {path.name} 'symbols' {symbols}", sym
+            )
     f.no_unknown({"_comment"})
     return venue, out
 
@@ -468,8 +495,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
 
 def _check_cross_field(s: Settings) -> None:
     if s.profile != "paper" and s.feed != "live":
-        raise ConfigError(".env", "FEED", f"'live' for PROFILE={s.profile} (only paper trades on recorded data)",
-                          s.feed)
+        raise ConfigError(
+            ".env", "FEED", f"'live' for PROFILE={s.profile} (only paper trades on recorded data)", s.feed
+        )
     universe = str(s.config_dir / "pairs_universe.json")
     strategy = str(s.config_dir / "strategy_config.json")
     limit = f"<= MAX_LEVERAGE {s.risk.max_leverage:g} of risk_limits.json"

@@ -1,4 +1,5 @@
 """What the executor keeps about its own trades and orders in flight (persisted in synced_state)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,17 +21,30 @@ class OpenTrade:
 
     def to_doc(self) -> dict:
         return {
-            "venue": self.venue, "symbol": self.symbol, "position_side": self.position_side.value,
-            "intent_id": self.intent_id, "entry_ts": self.entry_ts, "bars_held": self.bars_held,
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "position_side": self.position_side.value,
+            "intent_id": self.intent_id,
+            "entry_ts": self.entry_ts,
+            "bars_held": self.bars_held,
             "stop_loss": self.levels.stop_loss if self.levels else None,
-            "take_profit": self.levels.take_profit if self.levels else None, "exit_pending": self.exit_pending,
+            "take_profit": self.levels.take_profit if self.levels else None,
+            "exit_pending": self.exit_pending,
         }
 
     @classmethod
-    def from_doc(cls, d: dict) -> "OpenTrade":
+    def from_doc(cls, d: dict) -> OpenTrade:
         lv = Levels(d["stop_loss"], d["take_profit"]) if d.get("stop_loss") is not None else None
-        return cls(d["venue"], d["symbol"], PositionSide(d["position_side"]), d["intent_id"], d["entry_ts"], lv,
-                   d.get("bars_held", 0), d.get("exit_pending", ""))
+        return cls(
+            d["venue"],
+            d["symbol"],
+            PositionSide(d["position_side"]),
+            d["intent_id"],
+            d["entry_ts"],
+            lv,
+            d.get("bars_held", 0),
+            d.get("exit_pending", ""),
+        )
 
 
 @dataclass(slots=True)

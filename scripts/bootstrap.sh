@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare this machine for the project (idempotent): Debian packages the tests and the run need,
-# a virtualenv in .venv with requirements.txt. Called by scripts/run.sh and scripts/test.sh.
+# a virtualenv in .venv with a requirements file (default requirements.txt; scripts/test.sh passes
+# requirements-dev.txt, which includes it). Called by scripts/run.sh and scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,10 +33,11 @@ if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv with $($PY --version)"
   "$PY" -m venv .venv
 fi
-stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
+REQUIREMENTS=${1:-requirements.txt}
+stamp=.venv/.${REQUIREMENTS%.txt}.sha256
+want=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "bootstrap: installing requirements.txt into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+  echo "bootstrap: installing $REQUIREMENTS into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS"
   echo "$want" > "$stamp"
 fi

@@ -11,12 +11,13 @@ with BINANCE_FAPI_URL / OKX_BASE_URL):
   OKX            GET /api/v5/market/history-candles (bar=15m, limit<=100, paginated backwards with `after`),
                  GET /api/v5/public/funding-rate-history (limit<=100, paginated with `after`)
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -27,12 +28,20 @@ if str(ROOT) not in sys.path:
 
 from execution.feeds.market_files import write_candles, write_funding  # noqa: E402
 from execution.feeds.rest_history import (  # noqa: E402
-    BINANCE_URL, OKX_URL, DownloadError, binance_candles, binance_host, binance_funding, okx_candles, okx_funding,
+    BINANCE_URL,
+    OKX_URL,
+    DownloadError,
+    binance_candles,
+    binance_funding,
+    binance_host,
+    okx_candles,
+    okx_funding,
 )
+
 
 def _date_ms(text: str, name: str) -> int:
     try:
-        return int(datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp() * 1000)
+        return int(datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() * 1000)
     except ValueError:
         raise DownloadError(f"--{name}: expected YYYY-MM-DD, got {text!r}") from None
 

@@ -15,6 +15,7 @@ SAFE_MODE=false to close for real.
 Exit 0: every venue checked is flat with no open orders. Exit 1: something is left open, or
 a venue could not be read (each is listed). Exit 2: configuration error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,12 +30,12 @@ from typing import TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from execution import clock, ids, logs  # noqa: E402
-from execution.exchanges.base import Venue  # noqa: E402
-from execution.exchanges.errors import SafeModeRefused, UnknownOutcome, VenueError  # noqa: E402
-from execution.exchanges.factory import KEYS, build_venue, has_keys  # noqa: E402
-from execution.models import OrderRequest, OrderType, Position  # noqa: E402
-from execution.settings import VENUES, ConfigError, _env_bool, load_dotenv_file  # noqa: E402
+from execution import clock, ids, logs
+from execution.exchanges.base import Venue
+from execution.exchanges.errors import SafeModeRefused, UnknownOutcome, VenueError
+from execution.exchanges.factory import KEYS, build_venue, has_keys
+from execution.models import OrderRequest, OrderType, Position
+from execution.settings import VENUES, ConfigError, _env_bool, load_dotenv_file
 
 EXIT_OK, EXIT_LEFT_OPEN, EXIT_CONFIG = 0, 1, 2
 
@@ -71,8 +72,15 @@ def _describe(p: Position) -> str:
     return f"{p.venue} {p.symbol} {p.position_side.value} qty={_q(p.qty)} entry={_q(p.entry_price)}"
 
 
-def close_venue(venue: Venue, run_ts: int, dry_run: bool, rounds: int, wait_s: float,
-                say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> VenueResult:
+def close_venue(  # noqa: C901 - one emergency sequence read top to bottom
+    venue: Venue,
+    run_ts: int,
+    dry_run: bool,
+    rounds: int,
+    wait_s: float,
+    say: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> VenueResult:
     res = VenueResult(venue.name)
     try:
         dual = venue.is_dual_side()
@@ -116,8 +124,10 @@ def close_venue(venue: Venue, run_ts: int, dry_run: bool, rounds: int, wait_s: f
             break
         if dry_run:
             for p in positions:
-                say(f"[panic] {venue.name} {p.symbol}: WOULD {p.position_side.closing_side.value} MARKET "
-                    f"positionSide={p.position_side.value} qty={_q(p.qty)} (holding {_describe(p)})")
+                say(
+                    f"[panic] {venue.name} {p.symbol}: WOULD {p.position_side.closing_side.value} MARKET "
+                    f"positionSide={p.position_side.value} qty={_q(p.qty)} (holding {_describe(p)})"
+                )
             break
         refused = False
         for p in positions:
@@ -129,17 +139,27 @@ def close_venue(venue: Venue, run_ts: int, dry_run: bool, rounds: int, wait_s: f
             intent = ids.intent_id(venue.name, p.symbol, run_ts, f"panic-{p.position_side.value}")
             for leg, qty in enumerate(_chunks(p.qty, max_qty)):
                 req = OrderRequest(
-                    venue=venue.name, symbol=p.symbol, side=p.position_side.closing_side,
-                    position_side=p.position_side, order_type=OrderType.MARKET, quantity=qty,
-                    client_order_id=ids.client_order_id(intent, leg=str(leg), attempt=attempt), intent_id=intent,
-                    reduce_only=True)
-                line = (f"{venue.name} {p.symbol} {req.side.value} MARKET positionSide={p.position_side.value} "
-                        f"qty={_q(qty)} cid={req.client_order_id}")
+                    venue=venue.name,
+                    symbol=p.symbol,
+                    side=p.position_side.closing_side,
+                    position_side=p.position_side,
+                    order_type=OrderType.MARKET,
+                    quantity=qty,
+                    client_order_id=ids.client_order_id(intent, leg=str(leg), attempt=attempt),
+                    intent_id=intent,
+                    reduce_only=True,
+                )
+                line = (
+                    f"{venue.name} {p.symbol} {req.side.value} MARKET positionSide={p.position_side.value} "
+                    f"qty={_q(qty)} cid={req.client_order_id}"
+                )
                 try:
                     order = venue.place_order(req)
                     res.orders_sent += 1
-                    say(f"[panic] SENT {line}: status={order.status.value} filled={_q(order.filled_qty)}"
-                        + (f" avg={_q(order.avg_price)}" if order.filled_qty else ""))
+                    say(
+                        f"[panic] SENT {line}: status={order.status.value} filled={_q(order.filled_qty)}"
+                        + (f" avg={_q(order.avg_price)}" if order.filled_qty else "")
+                    )
                 except SafeModeRefused:
                     say(f"[panic] NOT SENT {line}: SAFE_MODE=true (set SAFE_MODE=false to close for real)")
                     refused = True
@@ -172,8 +192,14 @@ def close_venue(venue: Venue, run_ts: int, dry_run: bool, rounds: int, wait_s: f
     return res
 
 
-def run(venues: dict[str, Venue], dry_run: bool = False, rounds: int = 5, wait_s: float = 1.0,
-        out: TextIO = sys.stdout, sleep: Callable[[float], None] = time.sleep) -> int:
+def run(
+    venues: dict[str, Venue],
+    dry_run: bool = False,
+    rounds: int = 5,
+    wait_s: float = 1.0,
+    out: TextIO = sys.stdout,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
     def say(line: str) -> None:
         print(line, file=out, flush=True)
 
@@ -182,7 +208,7 @@ def run(venues: dict[str, Venue], dry_run: bool = False, rounds: int = 5, wait_s
     for name, venue in venues.items():
         try:
             results.append(close_venue(venue, run_ts, dry_run, rounds, wait_s, say, sleep))
-        except Exception as exc:  # one broken venue must not stop the others
+        except Exception as exc:  # noqa: BLE001 - one broken venue must not stop the others
             say(f"[panic] {name}: UNEXPECTED {type(exc).__name__}: {exc}")
             results.append(VenueResult(name, unreadable=f"unexpected {type(exc).__name__}"))
     if dry_run:
@@ -208,19 +234,26 @@ def run(venues: dict[str, Venue], dry_run: bool = False, rounds: int = 5, wait_s
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dry-run", action="store_true", help="show the plan; send nothing")
-    ap.add_argument("--venues", default="", help=f"comma-separated subset of {','.join(VENUES)} (default: all with keys)")
+    ap.add_argument(
+        "--venues", default="", help=f"comma-separated subset of {','.join(VENUES)} (default: all with keys)"
+    )
     ap.add_argument("--rounds", type=int, default=5, help="close/re-read rounds before giving up (default 5)")
     ap.add_argument("--wait-s", type=float, default=1.0, help="seconds between rounds (default 1)")
     args = ap.parse_args(argv)
     load_dotenv_file()
-    logs.setup("INFO", stream=sys.stderr, secrets=tuple(v for k, v in os.environ.items()
-                                                           if k.endswith(("_SECRET", "_PASSPHRASE", "_API_KEY"))))
+    logs.setup(
+        "INFO",
+        stream=sys.stderr,
+        secrets=tuple(v for k, v in os.environ.items() if k.endswith(("_SECRET", "_PASSPHRASE", "_API_KEY"))),
+    )
     env = dict(os.environ)
     try:
         profile = env.get("PROFILE") or "paper"
         if profile == "paper":
-            print("[panic] PROFILE=paper: the paper account lives inside the executor, not on a venue; "
-                  "use the operator CLI 'flatten'. Nothing to do here.")
+            print(
+                "[panic] PROFILE=paper: the paper account lives inside the executor, not on a venue; "
+                "use the operator CLI 'flatten'. Nothing to do here."
+            )
             return EXIT_OK
         safe_mode = _env_bool(env, "SAFE_MODE", True)
         asked = [v for v in args.venues.split(",") if v]
@@ -239,8 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     if not venues:
         print("[panic] no venue has keys: nothing checked", file=sys.stderr)
         return EXIT_CONFIG
-    print(f"[panic] PROFILE={profile} SAFE_MODE={safe_mode} venues={','.join(venues)}"
-          + (" DRY RUN" if args.dry_run else ""))
+    print(
+        f"[panic] PROFILE={profile} SAFE_MODE={safe_mode} venues={','.join(venues)}"
+        + (" DRY RUN" if args.dry_run else "")
+    )
     try:
         return run(venues, dry_run=args.dry_run, rounds=max(1, args.rounds), wait_s=max(0.0, args.wait_s))
     finally:

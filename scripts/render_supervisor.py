@@ -6,6 +6,7 @@
 The shipped files in deploy/supervisor/ use production paths (/opt/hedge, /var/log); this
 replaces them and writes RUN_DIR/supervisord.conf (unix socket, pid file and logs in RUN_DIR).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,11 @@ PROGRAMS = ("hedge-executor", "hedge-dashboard")
 
 
 def render(text: str, home: Path, python: Path, log_dir: Path) -> str:
-    return (text.replace("/opt/hedge/.venv/bin/python", str(python))
-                .replace("/opt/hedge", str(home))
-                .replace("/var/log/", f"{log_dir}/"))
+    return (
+        text.replace("/opt/hedge/.venv/bin/python", str(python))
+        .replace("/opt/hedge", str(home))
+        .replace("/var/log/", f"{log_dir}/")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,8 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--log-dir", type=Path, required=True)
     ap.add_argument("--run-dir", type=Path, required=True)
     ap.add_argument("--programs", default=",".join(PROGRAMS))
-    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                    help="extra environment for every program (e.g. STATE_DIR=/x)")
+    ap.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for every program (e.g. STATE_DIR=/x)",
+    )
     args = ap.parse_args(argv)
     run_dir, log_dir = args.run_dir.resolve(), args.log_dir.resolve()
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ Idempotent: it reads before it writes, and a venue's "no need to change" answer 
 success. Never places an order. Exit 0: everything is (or, dry run, could be made) as
 configured; 1: something failed (listed); 2: configuration error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,12 +27,12 @@ from typing import TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from execution import logs  # noqa: E402
-from execution.exchanges.base import Venue  # noqa: E402
-from execution.exchanges.errors import VenueError  # noqa: E402
-from execution.exchanges.factory import build_venue, margin_type_from  # noqa: E402
-from execution.models import MarginType  # noqa: E402
-from execution.settings import VENUES, ConfigError, load_dotenv_file, load_settings  # noqa: E402
+from execution import logs
+from execution.exchanges.base import Venue
+from execution.exchanges.errors import VenueError
+from execution.exchanges.factory import build_venue, margin_type_from
+from execution.models import MarginType
+from execution.settings import VENUES, ConfigError, load_dotenv_file, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -43,8 +44,15 @@ class Target:
     leverage: int
 
 
-def _step(what: str, current: object, wanted: object, apply: bool, change: Callable[[], bool],
-          say: Callable[[str], None], fmt: Callable[[object], str] = str) -> bool:
+def _step(
+    what: str,
+    current: object,
+    wanted: object,
+    apply: bool,
+    change: Callable[[], bool],
+    say: Callable[[str], None],
+    fmt: Callable[[object], str] = str,
+) -> bool:
     """Read-compare-write one setting; True when it is (or would be) as wanted."""
     if current == wanted:
         say(f"[setup] {what}: {fmt(wanted)} OK (no change needed)")
@@ -61,15 +69,23 @@ def _step(what: str, current: object, wanted: object, apply: bool, change: Calla
     return True
 
 
-def setup_venue(venue: Venue, targets: list[Target], margin_type: MarginType, apply: bool,
-                say: Callable[[str], None]) -> list[str]:
+def setup_venue(
+    venue: Venue, targets: list[Target], margin_type: MarginType, apply: bool, say: Callable[[str], None]
+) -> list[str]:
     """Returns the failures (empty = all good)."""
     failures: list[str] = []
     mode = {True: "hedge (dual-side)", False: "one-way"}
     try:
         dual = venue.is_dual_side()
-        if not _step(f"{venue.name} position mode", dual, True, apply, lambda: venue.set_dual_side(True), say,
-                     lambda v: mode[bool(v)]):
+        if not _step(
+            f"{venue.name} position mode",
+            dual,
+            True,
+            apply,
+            lambda: venue.set_dual_side(True),
+            say,
+            lambda v: mode[bool(v)],
+        ):
             failures.append(f"{venue.name} position mode")
     except VenueError as exc:
         say(f"[setup] {venue.name} position mode: FAILED to read: code={exc.code} {exc.message}")
@@ -77,16 +93,30 @@ def setup_venue(venue: Venue, targets: list[Target], margin_type: MarginType, ap
     for t in targets:
         try:
             current_mt = venue.margin_type(t.symbol)
-            if not _step(f"{venue.name} {t.symbol} margin type", current_mt, margin_type, apply,
-                         lambda: venue.set_margin_type(t.symbol, margin_type), say, lambda v: v.value):
+            if not _step(
+                f"{venue.name} {t.symbol} margin type",
+                current_mt,
+                margin_type,
+                apply,
+                lambda t=t: venue.set_margin_type(t.symbol, margin_type),
+                say,
+                lambda v: v.value,
+            ):
                 failures.append(f"{venue.name} {t.symbol} margin type")
         except VenueError as exc:
             say(f"[setup] {venue.name} {t.symbol} margin type: FAILED to read: code={exc.code} {exc.message}")
             failures.append(f"{venue.name} {t.symbol} margin type")
         try:
             current_lev = venue.leverage(t.symbol)
-            if not _step(f"{venue.name} {t.symbol} leverage", current_lev, t.leverage, apply,
-                         lambda: venue.set_leverage(t.symbol, t.leverage), say, lambda v: f"{v}x"):
+            if not _step(
+                f"{venue.name} {t.symbol} leverage",
+                current_lev,
+                t.leverage,
+                apply,
+                lambda t=t: venue.set_leverage(t.symbol, t.leverage),
+                say,
+                lambda v: f"{v}x",
+            ):
                 failures.append(f"{venue.name} {t.symbol} leverage")
         except VenueError as exc:
             say(f"[setup] {venue.name} {t.symbol} leverage: FAILED to read: code={exc.code} {exc.message}")
@@ -94,8 +124,9 @@ def setup_venue(venue: Venue, targets: list[Target], margin_type: MarginType, ap
     return failures
 
 
-def run(venues: dict[str, Venue], targets: list[Target], margin_type: MarginType, apply: bool,
-        out: TextIO = sys.stdout) -> int:
+def run(
+    venues: dict[str, Venue], targets: list[Target], margin_type: MarginType, apply: bool, out: TextIO = sys.stdout
+) -> int:
     def say(line: str) -> None:
         print(line, file=out, flush=True)
 
@@ -104,7 +135,7 @@ def run(venues: dict[str, Venue], targets: list[Target], margin_type: MarginType
         mine = [t for t in targets if t.venue == name]
         try:
             failures += setup_venue(venue, mine, margin_type, apply, say)
-        except Exception as exc:  # one broken venue must not stop the others
+        except Exception as exc:  # noqa: BLE001 - one broken venue must not stop the others
             say(f"[setup] {name}: UNEXPECTED {type(exc).__name__}: {exc}")
             failures.append(name)
     if failures:
@@ -134,8 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--venues", default="", help="comma-separated subset of venues")
     args = ap.parse_args(argv)
     load_dotenv_file()
-    logs.setup("WARNING", stream=sys.stderr, secrets=tuple(v for k, v in os.environ.items()
-                                                           if k.endswith(("_SECRET", "_PASSPHRASE", "_API_KEY"))))
+    logs.setup(
+        "WARNING",
+        stream=sys.stderr,
+        secrets=tuple(v for k, v in os.environ.items() if k.endswith(("_SECRET", "_PASSPHRASE", "_API_KEY"))),
+    )
     venues: dict[str, Venue] = {}
     try:
         s = load_settings(FEED="live")  # the feed plays no part in symbol setup
@@ -156,8 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
-    print(f"[setup] PROFILE={s.profile} margin_type={margin_type.value} "
-          f"{'APPLY' if args.apply else 'DRY RUN'} symbols={','.join(f'{t.venue}:{t.symbol}' for t in targets)}")
+    print(
+        f"[setup] PROFILE={s.profile} margin_type={margin_type.value} "
+        f"{'APPLY' if args.apply else 'DRY RUN'} symbols={','.join(f'{t.venue}:{t.symbol}' for t in targets)}"
+    )
     try:
         return run(venues, targets, margin_type, args.apply)
     finally:

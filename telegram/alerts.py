@@ -6,6 +6,7 @@ errors are logged and dropped (the alert is journaled by the executor anyway, se
 `ops_alerts.jsonl`). Alerts go as plain text (no parse mode: nothing to escape, nothing that
 can be rejected), one message each, truncated to Telegram's limit.
 """
+
 from __future__ import annotations
 
 import queue
@@ -79,5 +80,12 @@ def from_env(env: Mapping[str, str]) -> AlertSender | None:
     if not BotApi.token_looks_valid(token):
         logs.get().warning("[telegram] TELEGRAM_BOT_TOKEN is malformed: ops alerts are not sent to Telegram")
         return None
-    return AlertSender(BotApi(token, env.get("TELEGRAM_API_BASE") or API_BASE, timeout_s=ALERT_TIMEOUT_S,
-                              max_retry_after_s=ALERT_MAX_RETRY_AFTER_S), chat)
+    return AlertSender(
+        BotApi(
+            token,
+            env.get("TELEGRAM_API_BASE") or API_BASE,
+            timeout_s=ALERT_TIMEOUT_S,
+            max_retry_after_s=ALERT_MAX_RETRY_AFTER_S,
+        ),
+        chat,
+    )

@@ -16,6 +16,7 @@ What it handles, because the Bot API answers it:
 The token is part of the URL, so no URL, response or exception text is logged or returned
 without `execution.logs.redact`; exceptions are reported by class name only.
 """
+
 from __future__ import annotations
 
 import html
@@ -51,7 +52,7 @@ def _prefix_fitting(text: str, limit: int) -> int:
     """Largest index i with tg_len(text[:i]) <= limit whose cut is not inside an HTML tag or an
     entity (an index into a Python str never splits a surrogate pair)."""
     units, i = 0, 0
-    for i, ch in enumerate(text):
+    for i, ch in enumerate(text):  # noqa: B007 - `i` is the cut point after the loop
         units += 2 if ord(ch) > 0xFFFF else 1
         if units > limit:
             break
@@ -102,7 +103,7 @@ def truncate_message(text: str, limit: int = MAX_MESSAGE_CHARS, mark: str = TRUN
         extra = tg_len(line) + (1 if kept else 0)
         if used + extra > room:
             if not kept:  # the first line alone is too long: cut it safely
-                kept.append(line[:_prefix_fitting(line, room)])
+                kept.append(line[: _prefix_fitting(line, room)])
             break
         kept.append(line)
         used += extra
@@ -122,8 +123,14 @@ class SendResult:
 class BotApi:
     """One bot. `sleep` is injectable so a test can record the 429 wait instead of sleeping it."""
 
-    def __init__(self, token: str, api_base: str = API_BASE, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 max_retry_after_s: float = MAX_RETRY_AFTER_S, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        token: str,
+        api_base: str = API_BASE,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_retry_after_s: float = MAX_RETRY_AFTER_S,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self._token = token
         self.api_base = (api_base or API_BASE).rstrip("/")
         self.timeout_s = timeout_s
@@ -143,8 +150,9 @@ class BotApi:
     def close(self) -> None:
         self._session.close()
 
-    def send_message(self, chat_id: str, text: str, parse_mode: str | None = "HTML",
-                     overflow: str = "split") -> SendResult:
+    def send_message(
+        self, chat_id: str, text: str, parse_mode: str | None = "HTML", overflow: str = "split"
+    ) -> SendResult:
         """Send `text`; over the limit it is split into several messages (`overflow="split"`) or
         truncated to one (`"truncate"`). Stops at the first part that fails."""
         if overflow not in ("split", "truncate"):
@@ -168,7 +176,9 @@ class BotApi:
             break
         return result
 
-    def _send_part(self, chat_id: str, text: str, parse_mode: str | None) -> tuple[bool | None, str, int | None, int | None]:
+    def _send_part(
+        self, chat_id: str, text: str, parse_mode: str | None
+    ) -> tuple[bool | None, str, int | None, int | None]:
         """(ok, error, error_code, message_id); ok is None when Telegram could not parse the markup."""
         url = f"{self.api_base}/bot{self._token}/sendMessage"
         payload: dict[str, object] = {"chat_id": chat_id, "text": text, "disable_web_page_preview": True}
@@ -194,8 +204,15 @@ class BotApi:
             if code == 429 and attempt == 1:
                 retry_after = _retry_after(body)
                 if retry_after > self.max_retry_after_s:
-                    return (False, f"HTTP 429 rate limited: retry_after {retry_after:g}s is over the "
-                            f"{self.max_retry_after_s:g}s this sender waits", code, None)
+                    return (
+                        False,
+                        (
+                            f"HTTP 429 rate limited: retry_after {retry_after:g}s is over the "
+                            f"{self.max_retry_after_s:g}s this sender waits"
+                        ),
+                        code,
+                        None,
+                    )
                 self.log.warning("[telegram] rate limited (429): waiting %gs before one retry", retry_after)
                 self._sleep(retry_after)
                 continue

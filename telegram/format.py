@@ -22,12 +22,13 @@ most 5 position lines, 5 trade lines and `MAX_NOTES` notes, the text stays far b
 Money is Decimal from the state's JSON text (`Decimal(str(x))`), rounded half-even for display;
 the payload carries the same rounded values as JSON numbers.
 """
+
 from __future__ import annotations
 
 import html
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from execution.arb.symbols import pair_of
@@ -123,8 +124,15 @@ def normalize_positions(raw: object) -> tuple[list[dict], int]:
             continue
         venue, symbol, side = p.get("venue"), p.get("symbol"), p.get("position_side")
         qty = dec(p.get("qty"))
-        if not (isinstance(venue, str) and venue and isinstance(symbol, str) and symbol
-                and side in ("LONG", "SHORT") and qty is not None and qty != 0):
+        if not (
+            isinstance(venue, str)
+            and venue
+            and isinstance(symbol, str)
+            and symbol
+            and side in ("LONG", "SHORT")
+            and qty is not None
+            and qty != 0
+        ):
             skipped += 1
             continue
         upnl = dec(p.get("unrealized_pnl")) or Decimal(0)
@@ -132,8 +140,16 @@ def normalize_positions(raw: object) -> tuple[list[dict], int]:
         if notional is None:
             mark = dec(p.get("mark_price")) or dec(p.get("entry_price")) or Decimal(0)
             notional = abs(qty) * mark
-        rows.append({"venue": venue, "symbol": symbol, "position_side": side, "qty": abs(qty), "upnl": upnl,
-                     "notional": abs(notional)})
+        rows.append(
+            {
+                "venue": venue,
+                "symbol": symbol,
+                "position_side": side,
+                "qty": abs(qty),
+                "upnl": upnl,
+                "notional": abs(notional),
+            }
+        )
     return rows, skipped
 
 
@@ -144,8 +160,9 @@ def group_positions(rows: list[dict]) -> list[dict]:
     for p in rows:
         g = groups.get((p["symbol"], p["position_side"]))
         if g is None:
-            g = groups[(p["symbol"], p["position_side"])] = Group(p["symbol"], p["position_side"], [], Decimal(0),
-                                                                  Decimal(0), Decimal(0))
+            g = groups[(p["symbol"], p["position_side"])] = Group(
+                p["symbol"], p["position_side"], [], Decimal(0), Decimal(0), Decimal(0)
+            )
         if p["venue"] not in g.venues:
             g.venues.append(p["venue"])
         g.qty += p["qty"]
@@ -164,8 +181,17 @@ def group_positions(rows: list[dict]) -> list[dict]:
             if sg is None:
                 continue
             used.update((id(lg), id(sg)))
-            out.append({"kind": "hedged", "pair": pair, "base": pair.split("-")[0], "long": lg, "short": sg,
-                        "upnl": lg.upnl + sg.upnl, "net_notional": lg.notional - sg.notional})
+            out.append(
+                {
+                    "kind": "hedged",
+                    "pair": pair,
+                    "base": pair.split("-")[0],
+                    "long": lg,
+                    "short": sg,
+                    "upnl": lg.upnl + sg.upnl,
+                    "net_notional": lg.notional - sg.notional,
+                }
+            )
     for g in groups.values():
         if id(g) not in used:
             out.append({"kind": "single", "group": g, "upnl": g.upnl})
@@ -175,13 +201,34 @@ def group_positions(rows: list[dict]) -> list[dict]:
 
 def _position_payload(r: dict) -> dict:
     if r["kind"] == "hedged":
-        legs = [{"symbol": g.symbol, "venue": g.venue, "position_side": g.position_side, "qty": float(g.qty),
-                 "unrealized_pnl": _num(g.upnl, 2)} for g in (r["long"], r["short"])]
-        return {"kind": "hedged", "pair": r["pair"], "base": r["base"], "unrealized_pnl": _num(r["upnl"], 2),
-                "net_notional_usdt": _num(r["net_notional"], 2), "legs": legs}
+        legs = [
+            {
+                "symbol": g.symbol,
+                "venue": g.venue,
+                "position_side": g.position_side,
+                "qty": float(g.qty),
+                "unrealized_pnl": _num(g.upnl, 2),
+            }
+            for g in (r["long"], r["short"])
+        ]
+        return {
+            "kind": "hedged",
+            "pair": r["pair"],
+            "base": r["base"],
+            "unrealized_pnl": _num(r["upnl"], 2),
+            "net_notional_usdt": _num(r["net_notional"], 2),
+            "legs": legs,
+        }
     g: Group = r["group"]
-    return {"kind": "single", "symbol": g.symbol, "venue": g.venue, "position_side": g.position_side,
-            "qty": float(g.qty), "unrealized_pnl": _num(g.upnl, 2), "notional_usdt": _num(g.notional, 2)}
+    return {
+        "kind": "single",
+        "symbol": g.symbol,
+        "venue": g.venue,
+        "position_side": g.position_side,
+        "qty": float(g.qty),
+        "unrealized_pnl": _num(g.upnl, 2),
+        "notional_usdt": _num(g.notional, 2),
+    }
 
 
 # -- trades ------------------------------------------------------------------------------------------
@@ -205,10 +252,20 @@ def closing_trades(trades: object, n: int = LAST_TRADES) -> list[dict]:
     closes.sort(key=lambda c: (c[0], c[1]))
     out = []
     for ts, _seq, t, realized, fee in reversed(closes[-n:]):
-        out.append({"ts": ts, "venue": str(t.get("venue") or ""), "symbol": t["symbol"], "side": t["side"],
-                    "position_side": t["position_side"], "qty": _num(dec(t.get("qty")), 8),
-                    "price": _num(dec(t.get("price")), 8), "realized_pnl_usdt": _num(realized, 2),
-                    "fee_usdt": _num(fee, 4), "pnl_usdt": _num(realized - fee, 2)})
+        out.append(
+            {
+                "ts": ts,
+                "venue": str(t.get("venue") or ""),
+                "symbol": t["symbol"],
+                "side": t["side"],
+                "position_side": t["position_side"],
+                "qty": _num(dec(t.get("qty")), 8),
+                "price": _num(dec(t.get("price")), 8),
+                "realized_pnl_usdt": _num(realized, 2),
+                "fee_usdt": _num(fee, 4),
+                "pnl_usdt": _num(realized - fee, 2),
+            }
+        )
     return out
 
 
@@ -283,10 +340,22 @@ def _span(ms: int) -> str:
     return f"{hours:.1f}h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
-def build_payload(*, env: str, now_ms: int, nav_doc: dict, positions: object = None, trades: object = None,
-                  history: object = None, daily_history: object = None, screener: dict | None = None,
-                  control: dict | None = None, source: str = "local", reserve_btc: Decimal | float | str = "0",
-                  updated_at_ms: int = 0, notes: list[str] | tuple[str, ...] = ()) -> dict:
+def build_payload(
+    *,
+    env: str,
+    now_ms: int,
+    nav_doc: dict,
+    positions: object = None,
+    trades: object = None,
+    history: object = None,
+    daily_history: object = None,
+    screener: dict | None = None,
+    control: dict | None = None,
+    source: str = "local",
+    reserve_btc: Decimal | float | str = "0",
+    updated_at_ms: int = 0,
+    notes: list[str] | tuple[str, ...] = (),
+) -> dict:
     """Everything the message says, as JSON-ready data (the `[heartbeat] payload` line).
 
     `history`: the last two days at full resolution (for Δ24h); `daily_history`: a longer range at
@@ -333,8 +402,12 @@ def build_payload(*, env: str, now_ms: int, nav_doc: dict, positions: object = N
     if updated_at_ms and now_ms - updated_at_ms > STALE_AFTER_MS:
         notes.insert(0, f"⚠ State last written {_span(now_ms - updated_at_ms)} ago: is the executor running?")
     elif nav is not None and abs(now_ms - as_of) > STALE_AFTER_MS:  # a replay, or a feed that lags
-        notes.insert(0, "Figures as of " + datetime.fromtimestamp(as_of / 1000, tz=timezone.utc)
-                     .strftime("%Y-%m-%d %H:%M UTC") + " (market time of the state)")
+        notes.insert(
+            0,
+            "Figures as of "
+            + datetime.fromtimestamp(as_of / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+            + " (market time of the state)",
+        )
 
     limits = control.get("limits") if isinstance(control.get("limits"), dict) else {}
     worst_daily = worst_daily_loss_pct(history if daily_history is None else daily_history)
@@ -355,12 +428,18 @@ def build_payload(*, env: str, now_ms: int, nav_doc: dict, positions: object = N
         "positions": [_position_payload(r) for r in grouped[:TOP_POSITIONS]],
         "open_positions": len(rows),
         "recent_trades": closing_trades(trades),
-        "screener": {"attempted": int(attempted) if attempted is not None else None,
-                     "emitted": int(emitted) if emitted is not None else None},
-        "kpis": {"max_dd_pct": _num(dec(nav_doc.get("max_drawdown_pct")), 4),
-                 "max_daily_loss_pct": _num(worst_daily, 4)},
-        "limits": {"kill_dd_pct": _num(dec(limits.get("KILL_DD_PCT")), 4),
-                   "kill_daily_loss_pct": _num(dec(limits.get("KILL_DAILY_LOSS_PCT")), 4)},
+        "screener": {
+            "attempted": int(attempted) if attempted is not None else None,
+            "emitted": int(emitted) if emitted is not None else None,
+        },
+        "kpis": {
+            "max_dd_pct": _num(dec(nav_doc.get("max_drawdown_pct")), 4),
+            "max_daily_loss_pct": _num(worst_daily, 4),
+        },
+        "limits": {
+            "kill_dd_pct": _num(dec(limits.get("KILL_DD_PCT")), 4),
+            "kill_daily_loss_pct": _num(dec(limits.get("KILL_DAILY_LOSS_PCT")), 4),
+        },
         "notes": [_clip(n, MAX_NOTE_CHARS) for n in notes[:MAX_NOTES]],
     }
 
@@ -387,10 +466,10 @@ def _e(value: object) -> str:
 
 
 def _local(ts_ms: int, tz: tzinfo) -> datetime:
-    return datetime.fromtimestamp(ts_ms / 1000, tz=timezone.utc).astimezone(tz)
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).astimezone(tz)
 
 
-def render_text(p: dict, tz: tzinfo = timezone.utc) -> str:
+def render_text(p: dict, tz: tzinfo = UTC) -> str:
     """The message (Telegram HTML) for a payload from `build_payload`."""
     lines = [f"<b>HEDGE — 8h Update ({_e(p['env'])})</b>", _local(p["timestamp"], tz).strftime("%Y-%m-%d %H:%M %Z")]
     if p["nav"] is None:
@@ -412,17 +491,23 @@ def render_text(p: dict, tz: tzinfo = timezone.utc) -> str:
         for g in p["positions"]:
             if g["kind"] == "hedged":
                 lo, sh = g["legs"]
-                lines.append(f"• {_e(g['base'])} hedged: LONG {_e(lo['venue'])} {_plain(dec(lo['qty']))} / SHORT "
-                             f"{_e(sh['venue'])} {_plain(dec(sh['qty']))}  uPnL {_signed(dec(g['unrealized_pnl']))}  "
-                             f"net {_signed(dec(g['net_notional_usdt']))} USDT")
+                lines.append(
+                    f"• {_e(g['base'])} hedged: LONG {_e(lo['venue'])} {_plain(dec(lo['qty']))} / SHORT "
+                    f"{_e(sh['venue'])} {_plain(dec(sh['qty']))}  uPnL {_signed(dec(g['unrealized_pnl']))}  "
+                    f"net {_signed(dec(g['net_notional_usdt']))} USDT"
+                )
             else:
-                lines.append(f"• {_e(g['symbol'])} {g['position_side']} {_plain(dec(g['qty']))}  "
-                             f"uPnL {_signed(dec(g['unrealized_pnl']))}")
+                lines.append(
+                    f"• {_e(g['symbol'])} {g['position_side']} {_plain(dec(g['qty']))}  "
+                    f"uPnL {_signed(dec(g['unrealized_pnl']))}"
+                )
     if p["nav"] is not None or p["recent_trades"]:
         lines.append(f"Last {LAST_TRADES} trades:" if p["recent_trades"] else f"Last {LAST_TRADES} trades: none")
         for t in p["recent_trades"]:
             when = _local(t["ts"], tz).strftime("%m-%d %H:%M")
-            lines.append(f"• {when} {_e(t['symbol'])} {t['side']}/{t['position_side']}  PnL {_signed(dec(t['pnl_usdt']))}")
+            lines.append(
+                f"• {when} {_e(t['symbol'])} {t['side']}/{t['position_side']}  PnL {_signed(dec(t['pnl_usdt']))}"
+            )
     lines.append("Notes:")
     lines.append(f"Reserve: {_plain(dec(p['reserve_btc']) or Decimal(0))} BTC (not included in NAV)")
     s = p["screener"]

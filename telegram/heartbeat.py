@@ -18,13 +18,14 @@ message's time, default UTC), TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID, TELEGRAM_API
 https://api.telegram.org), TELEGRAM_TIMEOUT_S (default 10), LOG_LEVEL; .env (or ENV_FILE) is read
 first without overriding the environment.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
-from datetime import timezone, tzinfo
+from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from execution import clock, logs
@@ -49,12 +50,12 @@ def load_env(log) -> dict[str, str]:
 
 def resolve_tz(name: str, log) -> tzinfo:
     if not name or name.upper() == "UTC":
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         log.warning("[heartbeat] HEARTBEAT_TZ=%r is not an IANA time zone: using UTC", name[:64])
-        return timezone.utc
+        return UTC
 
 
 def choose_source(reader, snap, log):
@@ -76,17 +77,34 @@ def choose_source(reader, snap, log):
         return local, local_snap, "Firestore has no NAV for this env: figures from the local state files"
     lag = local_snap.updated_at_ms - snap.updated_at_ms
     if lag > STALE_AFTER_MS:
-        log.warning("[heartbeat] Firestore is %.1f h behind the local state files (mirror backlog?): reading them",
-                    lag / 3_600_000)
-        return local, local_snap, f"Firestore lags the local state by {lag / 3_600_000:.1f}h: figures from the local files"
+        log.warning(
+            "[heartbeat] Firestore is %.1f h behind the local state files (mirror backlog?): reading them",
+            lag / 3_600_000,
+        )
+        return (
+            local,
+            local_snap,
+            f"Firestore lags the local state by {lag / 3_600_000:.1f}h: figures from the local files",
+        )
     return reader, snap, ""
 
 
 def read_state(env: dict[str, str], log) -> dict:
     """Everything the update needs from the state store; each part that cannot be read becomes a
     note (and a log line), never an exception."""
-    out: dict = {"nav_doc": {}, "positions": [], "trades": [], "history": [], "daily_history": [], "screener": {},
-                 "control": {}, "peak_state": {}, "source": "none", "updated_at_ms": 0, "notes": []}
+    out: dict = {
+        "nav_doc": {},
+        "positions": [],
+        "trades": [],
+        "history": [],
+        "daily_history": [],
+        "screener": {},
+        "control": {},
+        "peak_state": {},
+        "source": "none",
+        "updated_at_ms": 0,
+        "notes": [],
+    }
     notes = out["notes"]
     try:
         from execution.state.open import open_reader
@@ -111,10 +129,11 @@ def read_state(env: dict[str, str], log) -> dict:
     out["positions"] = positions_doc.get("positions", []) if isinstance(positions_doc, dict) else []
     as_of = int(dec(out["nav_doc"].get("market_ts")) or clock.wall_ms()) if isinstance(out["nav_doc"], dict) else 0
     for key, call, what in (
-            ("history", lambda: reader.nav_history(as_of - FULL_HISTORY_MS, as_of), "NAV history"),
-            ("daily_history", lambda: reader.nav_history(as_of - KPI_HISTORY_MS, as_of), "NAV history (30 days)"),
-            ("trades", lambda: reader.recent("trades", RECENT_FILLS), "trade log"),
-            ("peak_state", lambda: reader.named("peak_state"), "peak_state")):
+        ("history", lambda: reader.nav_history(as_of - FULL_HISTORY_MS, as_of), "NAV history"),
+        ("daily_history", lambda: reader.nav_history(as_of - KPI_HISTORY_MS, as_of), "NAV history (30 days)"),
+        ("trades", lambda: reader.recent("trades", RECENT_FILLS), "trade log"),
+        ("peak_state", lambda: reader.named("peak_state"), "peak_state"),
+    ):
         try:
             out[key] = call()
         except Exception as exc:  # noqa: BLE001
@@ -131,8 +150,10 @@ def venue_nav(env: dict[str, str], peak_state: dict, log) -> dict | None:
     balance() and positions() are called."""
     profile = (env.get("PROFILE") or "paper").strip().lower()
     if profile not in ("testnet", "live"):
-        log.warning("[heartbeat] no NAV in state and PROFILE=%s has no venue to ask (paper venues live inside "
-                    "the executor)", profile[:16])
+        log.warning(
+            "[heartbeat] no NAV in state and PROFILE=%s has no venue to ask (paper venues live inside the executor)",
+            profile[:16],
+        )
         return None
     try:
         from execution.exchanges.factory import build_venue, has_keys
@@ -151,14 +172,26 @@ def venue_nav(env: dict[str, str], peak_state: dict, log) -> dict | None:
             balance = venue.balance()
             rows = venue.positions()
             nav += balance.wallet_balance + balance.unrealized_pnl
-            positions.extend({"venue": p.venue, "symbol": p.symbol, "position_side": p.position_side.value,
-                              "qty": str(p.qty), "unrealized_pnl": str(p.unrealized_pnl),
-                              "notional": str(p.notional)} for p in rows)
+            positions.extend(
+                {
+                    "venue": p.venue,
+                    "symbol": p.symbol,
+                    "position_side": p.position_side.value,
+                    "qty": str(p.qty),
+                    "unrealized_pnl": str(p.unrealized_pnl),
+                    "notional": str(p.notional),
+                }
+                for p in rows
+            )
             answered.append(name)
         except Exception as exc:  # noqa: BLE001 - one venue down must not hide the other
             failed.append(name)
-            log.warning("[heartbeat] venue %s did not answer for NAV: %s: %s", name, exc.__class__.__name__,
-                        logs.redact(str(exc), logs.secrets_from_env(env))[:200])
+            log.warning(
+                "[heartbeat] venue %s did not answer for NAV: %s: %s",
+                name,
+                exc.__class__.__name__,
+                logs.redact(str(exc), logs.secrets_from_env(env))[:200],
+            )
         finally:
             if venue is not None:
                 try:
@@ -174,8 +207,12 @@ def venue_nav(env: dict[str, str], peak_state: dict, log) -> dict | None:
     peak = dec(peak_state.get("peak_nav")) if isinstance(peak_state, dict) else None
     if peak is not None and peak > 0 and not failed:
         nav_doc.update(peak_nav=str(peak), max_drawdown_pct=peak_state.get("max_drawdown_pct"))
-    log.info("[heartbeat] NAV from venues %s: %s USDT%s", ",".join(answered), nav,
-             f" (partial: {','.join(failed)} down)" if failed else "")
+    log.info(
+        "[heartbeat] NAV from venues %s: %s USDT%s",
+        ",".join(answered),
+        nav,
+        f" (partial: {','.join(failed)} down)" if failed else "",
+    )
     return {"nav_doc": nav_doc, "positions": positions, "notes": notes}
 
 
@@ -189,8 +226,10 @@ def collect(env: dict[str, str], now_ms: int, log) -> dict:
             log.warning("[heartbeat] nav document has no usable 'nav' (%r)", str(nav_doc.get("nav"))[:40])
         fallback = venue_nav(env, st["peak_state"], log)
         if fallback is None:
-            log.warning("[heartbeat] no NAV available (no readable NAV in state, no venue answered): sending "
-                        "'NAV: unavailable' with what is readable")
+            log.warning(
+                "[heartbeat] no NAV available (no readable NAV in state, no venue answered): sending "
+                "'NAV: unavailable' with what is readable"
+            )
         else:
             nav_doc, positions, source = fallback["nav_doc"], fallback["positions"], "venues"
             notes = fallback["notes"] + notes
@@ -198,10 +237,20 @@ def collect(env: dict[str, str], now_ms: int, log) -> dict:
     if dec(reserve) is None:
         reserve = env.get("RESERVE_BTC") or "0.013"
     return build_payload(
-        env=env.get("HEDGE_ENV") or nav_doc.get("env") or "prod", now_ms=now_ms, nav_doc=nav_doc,
-        positions=positions, trades=st["trades"] if source != "venues" else [], history=st["history"],
-        daily_history=st["daily_history"], screener=st["screener"], control=st["control"], source=source,
-        reserve_btc=reserve, updated_at_ms=st["updated_at_ms"] if source != "venues" else 0, notes=notes)
+        env=env.get("HEDGE_ENV") or nav_doc.get("env") or "prod",
+        now_ms=now_ms,
+        nav_doc=nav_doc,
+        positions=positions,
+        trades=st["trades"] if source != "venues" else [],
+        history=st["history"],
+        daily_history=st["daily_history"],
+        screener=st["screener"],
+        control=st["control"],
+        source=source,
+        reserve_btc=reserve,
+        updated_at_ms=st["updated_at_ms"] if source != "venues" else 0,
+        notes=notes,
+    )
 
 
 def send(env: dict[str, str], text: str, log) -> None:
@@ -212,16 +261,21 @@ def send(env: dict[str, str], text: str, log) -> None:
         log.warning("[heartbeat] %s not set: message not sent (set it in .env)", " and ".join(missing))
         return
     if not BotApi.token_looks_valid(token):
-        log.warning("[heartbeat] TELEGRAM_BOT_TOKEN is malformed (expected <bot id>:<secret> as BotFather gives "
-                    "it): message not sent")
+        log.warning(
+            "[heartbeat] TELEGRAM_BOT_TOKEN is malformed (expected <bot id>:<secret> as BotFather gives "
+            "it): message not sent"
+        )
         return
     try:
         timeout = float(env.get("TELEGRAM_TIMEOUT_S") or DEFAULT_TIMEOUT_S)
         if not 0 < timeout <= 120:
             raise ValueError
     except ValueError:
-        log.warning("[heartbeat] TELEGRAM_TIMEOUT_S=%r is not seconds in (0, 120]: using %g",
-                    str(env.get("TELEGRAM_TIMEOUT_S"))[:16], DEFAULT_TIMEOUT_S)
+        log.warning(
+            "[heartbeat] TELEGRAM_TIMEOUT_S=%r is not seconds in (0, 120]: using %g",
+            str(env.get("TELEGRAM_TIMEOUT_S"))[:16],
+            DEFAULT_TIMEOUT_S,
+        )
         timeout = DEFAULT_TIMEOUT_S
     api = BotApi(token, env.get("TELEGRAM_API_BASE") or API_BASE, timeout_s=timeout)
     try:
@@ -229,8 +283,12 @@ def send(env: dict[str, str], text: str, log) -> None:
     finally:
         api.close()
     if result.ok:
-        log.info("[heartbeat] sent to Telegram chat %s (message_id %s%s)", chat,
-                 ",".join(map(str, result.message_ids)) or "?", ", as plain text" if result.plain_fallback else "")
+        log.info(
+            "[heartbeat] sent to Telegram chat %s (message_id %s%s)",
+            chat,
+            ",".join(map(str, result.message_ids)) or "?",
+            ", as plain text" if result.plain_fallback else "",
+        )
     else:
         log.warning("[heartbeat] not sent: %s", "; ".join(result.errors))
 
@@ -243,8 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = load_env(log)
         level = (env.get("LOG_LEVEL") or "INFO").upper()
-        log = logs.setup(level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO", stream=sys.stderr,
-                         secrets=logs.secrets_from_env(env))
+        log = logs.setup(
+            level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",
+            stream=sys.stderr,
+            secrets=logs.secrets_from_env(env),
+        )
         payload = collect(env, clock.wall_ms(), log)
         text = render_text(payload, resolve_tz(env.get("HEARTBEAT_TZ") or "UTC", log))
         log.info("[heartbeat] payload %s", json.dumps(payload, separators=(",", ":"), ensure_ascii=False))

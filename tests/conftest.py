@@ -1,4 +1,5 @@
 """Shared test fixtures. Tests that read ../shared/data skip with a clear reason where it is absent."""
+
 from __future__ import annotations
 
 import io

@@ -4,6 +4,7 @@ The basis is (mid on venue B - mid on venue A) / reference price, in bps, sample
 update. O(1) per update: a running sum over a fixed window, re-summed exactly every `window`
 updates so float error cannot accumulate over a long run.
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -48,7 +49,7 @@ class RollingBasis:
         return {"window": self.window, "values": list(self._values), "last_ts": self.last_ts}
 
     @classmethod
-    def restore(cls, snap: dict, window: int) -> "RollingBasis":
+    def restore(cls, snap: dict, window: int) -> RollingBasis:
         rb = cls(window)
         for v in snap.get("values", [])[-window:]:
             rb.update(float(v))

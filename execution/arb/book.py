@@ -4,6 +4,7 @@ A pair is one long leg and one short leg of the same asset on two venues. Quanti
 what the venues actually filled (not what was asked), so the delta computed here is the
 delta the fund really carries. Pure bookkeeping: no I/O.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,14 +40,27 @@ class PairLeg:
         self.qty -= qty
 
     def doc(self) -> dict:
-        return {"venue": self.venue, "symbol": self.symbol, "position_side": self.position_side.value,
-                "qty": str(self.qty), "avg_price": str(self.avg_price), "cost_closed": str(self.cost_closed),
-                "fees_usdt": str(self.fees_usdt)}
+        return {
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "position_side": self.position_side.value,
+            "qty": str(self.qty),
+            "avg_price": str(self.avg_price),
+            "cost_closed": str(self.cost_closed),
+            "fees_usdt": str(self.fees_usdt),
+        }
 
     @classmethod
-    def from_doc(cls, d: dict) -> "PairLeg":
-        return cls(d["venue"], d["symbol"], PositionSide(d["position_side"]), Decimal(d["qty"]),
-                   Decimal(d["avg_price"]), Decimal(d.get("cost_closed", "0")), Decimal(d.get("fees_usdt", "0")))
+    def from_doc(cls, d: dict) -> PairLeg:
+        return cls(
+            d["venue"],
+            d["symbol"],
+            PositionSide(d["position_side"]),
+            Decimal(d["qty"]),
+            Decimal(d["avg_price"]),
+            Decimal(d.get("cost_closed", "0")),
+            Decimal(d.get("fees_usdt", "0")),
+        )
 
 
 @dataclass(slots=True)
@@ -85,20 +99,39 @@ class OpenPair:
         return self.long.cost_closed + self.short.cost_closed - self.long.fees_usdt - self.short.fees_usdt
 
     def doc(self, marks: dict[tuple[str, str], Decimal] | None = None) -> dict:
-        d = {"pair_id": self.pair_id, "pair": self.pair, "long": self.long.doc(), "short": self.short.doc(),
-             "opened_ts": self.opened_ts, "planned_qty": str(self.planned_qty),
-             "expected_net_bps": str(self.expected_net_bps), "expected_gross_bps": str(self.expected_gross_bps),
-             "realised_gross_bps": None if self.realised_gross_bps is None else str(self.realised_gross_bps),
-             "entry_ref_price": str(self.entry_ref_price), "exit_reason": self.exit_reason, "hedged": self.hedged,
-             "meta": self.meta}
+        d = {
+            "pair_id": self.pair_id,
+            "pair": self.pair,
+            "long": self.long.doc(),
+            "short": self.short.doc(),
+            "opened_ts": self.opened_ts,
+            "planned_qty": str(self.planned_qty),
+            "expected_net_bps": str(self.expected_net_bps),
+            "expected_gross_bps": str(self.expected_gross_bps),
+            "realised_gross_bps": None if self.realised_gross_bps is None else str(self.realised_gross_bps),
+            "entry_ref_price": str(self.entry_ref_price),
+            "exit_reason": self.exit_reason,
+            "hedged": self.hedged,
+            "meta": self.meta,
+        }
         if marks is not None:
             d["delta_usd"] = str(self.delta_usd(marks).quantize(Decimal("0.01")))
         return d
 
     @classmethod
-    def from_doc(cls, d: dict) -> "OpenPair":
+    def from_doc(cls, d: dict) -> OpenPair:
         rg = d.get("realised_gross_bps")
-        return cls(d["pair_id"], d["pair"], PairLeg.from_doc(d["long"]), PairLeg.from_doc(d["short"]), d["opened_ts"],
-                   Decimal(d["planned_qty"]), Decimal(d["expected_net_bps"]), Decimal(d["expected_gross_bps"]),
-                   None if rg is None else Decimal(rg), Decimal(d.get("entry_ref_price", "0")),
-                   d.get("exit_reason", ""), d.get("meta", {}))
+        return cls(
+            d["pair_id"],
+            d["pair"],
+            PairLeg.from_doc(d["long"]),
+            PairLeg.from_doc(d["short"]),
+            d["opened_ts"],
+            Decimal(d["planned_qty"]),
+            Decimal(d["expected_net_bps"]),
+            Decimal(d["expected_gross_bps"]),
+            None if rg is None else Decimal(rg),
+            Decimal(d.get("entry_ref_price", "0")),
+            d.get("exit_reason", ""),
+            d.get("meta", {}),
+        )

@@ -5,6 +5,7 @@ naming the file, the field and what was expected (the entry point prints one lin
 Defaults are the conservative ones: taker on both legs, legs sent concurrently, and
 `reject_if_unhedged` (whatever one leg filled beyond the other is closed at once).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -117,7 +118,9 @@ def parse(source: str, data: object) -> ArbConfig:
         symbols = {v: venue_symbol(name, v) for v in venues}
         target = p.decimal("target_notional_usdt", lo=0, lo_open=True)
         pairs[name] = PairConfig(
-            pair=name, symbols=symbols, target_notional_usdt=target,
+            pair=name,
+            symbols=symbols,
+            target_notional_usdt=target,
             max_notional_usdt=p.decimal("max_notional_usdt", str(target), lo=0),
             leverage=p.integer("leverage", 1, lo=1, hi=125),
             margin_type=MarginType(p.string("margin_type", MarginType.CROSS.value, tuple(m.value for m in MarginType))),
@@ -146,8 +149,11 @@ def parse(source: str, data: object) -> ArbConfig:
     fu.no_unknown()
 
     cf = f.obj("caps")
-    caps = Caps(per_symbol_usdt=cf.decimal("per_symbol_usdt", lo=0), per_venue_usdt=cf.decimal("per_venue_usdt", lo=0),
-                total_usdt=cf.decimal("total_usdt", lo=0))
+    caps = Caps(
+        per_symbol_usdt=cf.decimal("per_symbol_usdt", lo=0),
+        per_venue_usdt=cf.decimal("per_venue_usdt", lo=0),
+        total_usdt=cf.decimal("total_usdt", lo=0),
+    )
     cf.no_unknown()
 
     sf = f.obj("expected_slippage_bps", {})
@@ -201,12 +207,16 @@ def parse(source: str, data: object) -> ArbConfig:
     )
     f.no_unknown({"_comment"})
     if cfg.prefer_maker:
-        raise ConfigError(source, "prefer_maker", "false (the post-only maker leg is not built yet; taker/taker only)",
-                          True)
+        raise ConfigError(
+            source, "prefer_maker", "false (the post-only maker leg is not built yet; taker/taker only)", True
+        )
     if cfg.expected_slippage_bps and max(cfg.expected_slippage_bps.values()) > cfg.max_leg_slippage_bps:
-        raise ConfigError(source, "expected_slippage_bps",
-                          f"<= max_leg_slippage_bps {cfg.max_leg_slippage_bps} on every venue",
-                          {k: str(v) for k, v in cfg.expected_slippage_bps.items()})
+        raise ConfigError(
+            source,
+            "expected_slippage_bps",
+            f"<= max_leg_slippage_bps {cfg.max_leg_slippage_bps} on every venue",
+            {k: str(v) for k, v in cfg.expected_slippage_bps.items()},
+        )
     return cfg
 
 

@@ -5,6 +5,7 @@ slippage), so the whole pipeline — legs, rescue, exits, metrics — runs exact
 and the loop journals each fill with `status="simulated"`. Reference data (filters, fees,
 funding, account settings) still comes from the wrapped venue: it is read-only.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -18,8 +19,13 @@ BPS = Decimal(10_000)
 
 
 class DryRunVenue(Venue):
-    def __init__(self, inner: Venue, quote: Callable[[str, str, Side], Decimal | None], slippage_bps: Decimal,
-                 now_ms: Callable[[], int]):
+    def __init__(
+        self,
+        inner: Venue,
+        quote: Callable[[str, str, Side], Decimal | None],
+        slippage_bps: Decimal,
+        now_ms: Callable[[], int],
+    ):
         self.inner = inner
         self.name = inner.name
         self.is_exchange = False
@@ -36,17 +42,39 @@ class DryRunVenue(Venue):
         if px is None:
             raise BadRequest(self.name, "dry_run", f"no book for {request.symbol}: cannot simulate a fill")
         px = px * (1 + self._slip) if request.side is Side.BUY else px * (1 - self._slip)
-        order = Order(venue=self.name, symbol=request.symbol, client_order_id=request.client_order_id,
-                      status=OrderStatus.FILLED, side=request.side, position_side=request.position_side,
-                      order_type=request.order_type, quantity=request.quantity, filled_qty=request.quantity,
-                      avg_price=px, price=request.price, venue_order_id=f"dry-{len(self._orders) + 1}",
-                      update_ms=self._now())
+        order = Order(
+            venue=self.name,
+            symbol=request.symbol,
+            client_order_id=request.client_order_id,
+            status=OrderStatus.FILLED,
+            side=request.side,
+            position_side=request.position_side,
+            order_type=request.order_type,
+            quantity=request.quantity,
+            filled_qty=request.quantity,
+            avg_price=px,
+            price=request.price,
+            venue_order_id=f"dry-{len(self._orders) + 1}",
+            update_ms=self._now(),
+        )
         self._orders[request.client_order_id] = order
-        self._fills.append(Fill(ts=self._now(), venue=self.name, symbol=request.symbol, side=request.side,
-                                position_side=request.position_side, qty=request.quantity, price=px,
-                                fee_usdt=Decimal(0), realized_pnl_usdt=Decimal(0),
-                                client_order_id=request.client_order_id, intent_id=request.intent_id,
-                                liquidity="taker", simulated=True))
+        self._fills.append(
+            Fill(
+                ts=self._now(),
+                venue=self.name,
+                symbol=request.symbol,
+                side=request.side,
+                position_side=request.position_side,
+                qty=request.quantity,
+                price=px,
+                fee_usdt=Decimal(0),
+                realized_pnl_usdt=Decimal(0),
+                client_order_id=request.client_order_id,
+                intent_id=request.intent_id,
+                liquidity="taker",
+                simulated=True,
+            )
+        )
         return order
 
     def get_order(self, symbol: str, client_order_id: str) -> Order | None:

@@ -20,6 +20,7 @@ depth within `max_leg_slippage_bps` when levels are given), both venues' max qua
 rounded down to a quantity legal on *both* venues (`filters.round_qty`, the one rounding
 place) and checked against both venues' min quantity and min notional.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -92,14 +93,27 @@ class Edge:
 
     def to_doc(self) -> dict:
         return {
-            "pair": self.pair, "direction": self.direction, "long_venue": self.long_venue,
-            "long_symbol": self.long_symbol, "short_venue": self.short_venue, "short_symbol": self.short_symbol,
-            "ts": self.ts, "ref_price": self.ref_price, "long_price": self.long_price, "short_price": self.short_price,
-            "gross_edge_bps": _r(self.gross_edge_bps), "basis_bps": _r(self.basis_bps),
-            "basis_mean_bps": _r(self.basis_mean_bps), "entry_fees_bps": _r(self.entry_fees_bps),
-            "entry_slippage_bps": _r(self.entry_slippage_bps), "close_cost_bps": _r(self.close_cost_bps),
-            "funding_bps": _r(self.funding_bps), "funding_included": list(self.funding_included),
-            "net_edge_bps": _r(self.net_edge_bps), "size": self.size, "size_limited_by": self.size_limited_by,
+            "pair": self.pair,
+            "direction": self.direction,
+            "long_venue": self.long_venue,
+            "long_symbol": self.long_symbol,
+            "short_venue": self.short_venue,
+            "short_symbol": self.short_symbol,
+            "ts": self.ts,
+            "ref_price": self.ref_price,
+            "long_price": self.long_price,
+            "short_price": self.short_price,
+            "gross_edge_bps": _r(self.gross_edge_bps),
+            "basis_bps": _r(self.basis_bps),
+            "basis_mean_bps": _r(self.basis_mean_bps),
+            "entry_fees_bps": _r(self.entry_fees_bps),
+            "entry_slippage_bps": _r(self.entry_slippage_bps),
+            "close_cost_bps": _r(self.close_cost_bps),
+            "funding_bps": _r(self.funding_bps),
+            "funding_included": list(self.funding_included),
+            "net_edge_bps": _r(self.net_edge_bps),
+            "size": self.size,
+            "size_limited_by": self.size_limited_by,
             "notional_usdt": self.notional_usdt.quantize(Decimal("0.01")),
             "expected_pnl_usdt": self.expected_pnl_usdt.quantize(Decimal("0.0001")),
         }
@@ -150,15 +164,18 @@ def _max_qty(f: SymbolFilters) -> Decimal:
     return f.market_max_qty or f.max_qty
 
 
-def compute_edge(pair: str, long: LegMarket, short: LegMarket, basis_mean_bps: Decimal, params: EdgeParams,
-                 now_ms: int) -> Edge:
+def compute_edge(  # noqa: C901 - one pass of exact edge maths; splitting it would recompute shared terms
+    pair: str, long: LegMarket, short: LegMarket, basis_mean_bps: Decimal, params: EdgeParams, now_ms: int
+) -> Edge:
     lb, sb = long.book, short.book
     mid_l, mid_s = (lb.bid + lb.ask) / TWO, (sb.bid + sb.ask) / TWO
     ref = (mid_l + mid_s) / TWO
 
     # -- size --------------------------------------------------------------------------------
-    limits: list[tuple[Decimal, str]] = [(params.target_notional_usdt / ref, "target"),
-                                         (max(params.cap_headroom_usdt, ZERO) / ref, "caps")]
+    limits: list[tuple[Decimal, str]] = [
+        (params.target_notional_usdt / ref, "target"),
+        (max(params.cap_headroom_usdt, ZERO) / ref, "caps"),
+    ]
     if long.asks:
         limits.append((depth_within(long.asks, params.max_leg_slippage_bps, True), f"depth:{long.venue}"))
     elif lb.ask_qty > 0:
@@ -209,17 +226,34 @@ def compute_edge(pair: str, long: LegMarket, short: LegMarket, basis_mean_bps: D
     net = gross - basis_mean_bps - entry_fees - slippage - close_cost + funding
     notional = size * ref
     return Edge(
-        pair=pair, long_venue=long.venue, long_symbol=long.symbol, short_venue=short.venue,
-        short_symbol=short.symbol, ts=max(lb.ts, sb.ts), ref_price=ref, long_price=long_px, short_price=short_px,
-        gross_edge_bps=gross, basis_bps=basis, basis_mean_bps=basis_mean_bps, entry_fees_bps=entry_fees,
-        entry_slippage_bps=slippage, close_cost_bps=close_cost, funding_bps=funding,
-        funding_included=tuple(included), net_edge_bps=net, size=size, size_limited_by=limited_by,
-        notional_usdt=notional, expected_pnl_usdt=net / BPS * notional,
+        pair=pair,
+        long_venue=long.venue,
+        long_symbol=long.symbol,
+        short_venue=short.venue,
+        short_symbol=short.symbol,
+        ts=max(lb.ts, sb.ts),
+        ref_price=ref,
+        long_price=long_px,
+        short_price=short_px,
+        gross_edge_bps=gross,
+        basis_bps=basis,
+        basis_mean_bps=basis_mean_bps,
+        entry_fees_bps=entry_fees,
+        entry_slippage_bps=slippage,
+        close_cost_bps=close_cost,
+        funding_bps=funding,
+        funding_included=tuple(included),
+        net_edge_bps=net,
+        size=size,
+        size_limited_by=limited_by,
+        notional_usdt=notional,
+        expected_pnl_usdt=net / BPS * notional,
     )
 
 
-def best_edge(pair: str, a: LegMarket, b: LegMarket, basis_mean_ab_bps: Decimal, params: EdgeParams,
-              now_ms: int) -> tuple[Edge, Edge]:
+def best_edge(
+    pair: str, a: LegMarket, b: LegMarket, basis_mean_ab_bps: Decimal, params: EdgeParams, now_ms: int
+) -> tuple[Edge, Edge]:
     """Both directions, the better (higher net edge) first. `basis_mean_ab_bps` is the mean of
     (mid b - mid a): the long-a/short-b direction expects it back, the other its negation."""
     e1 = compute_edge(pair, a, b, basis_mean_ab_bps, params, now_ms)
@@ -235,8 +269,15 @@ class QuickCosts:
     slippage_bps: float  # entry + exit, both legs
 
 
-def quick_net_bps(long_bid: float, long_ask: float, short_bid: float, short_ask: float, basis_mean_bps: float,
-                  costs: QuickCosts, funding_bps: float = 0.0) -> float:
+def quick_net_bps(
+    long_bid: float,
+    long_ask: float,
+    short_bid: float,
+    short_ask: float,
+    basis_mean_bps: float,
+    costs: QuickCosts,
+    funding_bps: float = 0.0,
+) -> float:
     """Top-of-book net edge in float: the same formula as `compute_edge` without sizing.
 
     Used to skip the exact computation when no direction can come near `min_edge_bps`. With

@@ -1,5 +1,6 @@
 """When to close an open pair (pure): the spread has converged, the pair is too old, or the
 next funding settlement would cost it more than `funding.exit_against_bps`."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -8,8 +9,14 @@ from execution.arb.book import OpenPair
 from execution.arb.config import ArbConfig
 
 
-def exit_reason(cfg: ArbConfig, pair: OpenPair, now: int, basis_bps: Decimal, basis_mean_bps: Decimal,
-                funding_next_bps: Decimal | None) -> str | None:
+def exit_reason(
+    cfg: ArbConfig,
+    pair: OpenPair,
+    now: int,
+    basis_bps: Decimal,
+    basis_mean_bps: Decimal,
+    funding_next_bps: Decimal | None,
+) -> str | None:
     """`basis_bps`/`basis_mean_bps`: (mid short venue - mid long venue) in bps, now and usual.
     `funding_next_bps`: what the pair receives (+) or pays (-) at the next settlement, if known."""
     if basis_bps - basis_mean_bps <= cfg.exit_edge_bps:

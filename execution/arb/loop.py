@@ -17,6 +17,7 @@ Hook API (all times are event times, epoch ms; nothing here reads a clock for de
 neither starts nor steps attempts. Incidents go to the `incidents` journal through `journal`,
 breakers trip HOLD through `trip`. Log lines are tagged `[arb]`.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,14 +35,29 @@ from execution.arb.book import OpenPair, PairLeg
 from execution.arb.config import ArbConfig, PairConfig
 from execution.arb.dry_run import DryRunVenue
 from execution.arb.edge import (
-    BPS, Edge, EdgeParams, LegMarket, QuickCosts, best_edge, compute_edge, quick_net_bps,
+    BPS,
+    Edge,
+    EdgeParams,
+    LegMarket,
+    QuickCosts,
+    best_edge,
+    compute_edge,
+    quick_net_bps,
 )
 from execution.arb.exits import exit_reason
 from execution.arb.metrics import ArbMetrics
 from execution.arb.rescue import plan_rescue
 from execution.arb.symbols import BINANCE, OKX
 from execution.arb.two_leg import (
-    Attempt, LegOrder, LegSender, LegState, Phase, TwoLegRunner, entry_attempt, exit_attempt, request_doc,
+    Attempt,
+    LegOrder,
+    LegSender,
+    LegState,
+    Phase,
+    TwoLegRunner,
+    entry_attempt,
+    exit_attempt,
+    request_doc,
     request_from_doc,
 )
 from execution.control import ControlState
@@ -74,13 +90,22 @@ class Books:
         self.raw: dict[str, tuple] = {}  # venue -> (ts, bid, ask, symbol, spec)
         self._exact: dict[str, BookTop] = {}
 
-    def set_candle(self, venue: str, symbol: str, ts: int, close: float, half: float, half_d: Decimal,
-                   tick: Decimal | None) -> None:
+    def set_candle(
+        self, venue: str, symbol: str, ts: int, close: float, half: float, half_d: Decimal, tick: Decimal | None
+    ) -> None:
         self.raw[venue] = (ts, close * (1 - half), close * (1 + half), symbol, (close, half_d, tick))
         self._exact.pop(venue, None)
 
-    def set_book(self, venue: str, book: BookTop | None, ts: int, bid: float, ask: float, symbol: str,
-                 qty: tuple[float, float] = (0.0, 0.0)) -> None:
+    def set_book(
+        self,
+        venue: str,
+        book: BookTop | None,
+        ts: int,
+        bid: float,
+        ask: float,
+        symbol: str,
+        qty: tuple[float, float] = (0.0, 0.0),
+    ) -> None:
         self.raw[venue] = (ts, bid, ask, symbol, qty)
         if book is None:
             self._exact.pop(venue, None)
@@ -166,13 +191,21 @@ class ArbitrageLoop:
         if dry_run:
             self.order_venues = {
                 name: DryRunVenue(v, self._quote, cfg.expected_slippage_bps.get(name, ZERO), lambda: self.now)
-                for name, v in venues.items()}
-        self.sender = sender or LegSender(concurrent=cfg.leg_mode == "concurrent",
-                                          timeout_s=cfg.leg_timeout_ms / 1000, perf_ns=perf_ns)
+                for name, v in venues.items()
+            }
+        self.sender = sender or LegSender(
+            concurrent=cfg.leg_mode == "concurrent", timeout_s=cfg.leg_timeout_ms / 1000, perf_ns=perf_ns
+        )
         self.runner = TwoLegRunner(
-            self.order_venues, self.sender, leg_timeout_ms=cfg.leg_timeout_ms, not_found_limit=cfg.not_found_limit,
-            partial_fill_policy=cfg.partial_fill_policy, filters=self.filters, sequential=cfg.leg_mode == "sequential",
-            on_order=self._on_order)
+            self.order_venues,
+            self.sender,
+            leg_timeout_ms=cfg.leg_timeout_ms,
+            not_found_limit=cfg.not_found_limit,
+            partial_fill_policy=cfg.partial_fill_policy,
+            filters=self.filters,
+            sequential=cfg.leg_mode == "sequential",
+            on_order=self._on_order,
+        )
         self.pairs: dict[str, PairState] = {}
         self._by_symbol: dict[tuple[str, str], PairState] = {}
         a, b = cfg.venues
@@ -237,8 +270,9 @@ class ArbitrageLoop:
         t0 = self.perf_ns()
         hs = self.half_spread.get(c.venue, ZERO)
         f = self._filters_or_none(c.venue, c.symbol)
-        ps.books.set_candle(c.venue, c.symbol, c.ts, c.close, self._half_f[c.venue], hs,
-                            f.tick_size if f is not None else None)
+        ps.books.set_candle(
+            c.venue, c.symbol, c.ts, c.close, self._half_f[c.venue], hs, f.tick_size if f is not None else None
+        )
         self._on_book(ps, c.venue, c.ts, trade, t0)
 
     def on_book(self, b: BookUpdate, trade: bool = True) -> None:
@@ -388,8 +422,9 @@ class ArbitrageLoop:
             ps.reasons = [f"reference_data: {venue} {symbol}: {exc}"]
             return None
         rate, nxt = self.funding.get((venue, symbol), (ZERO, 0))
-        return LegMarket(venue, symbol, ps.books[venue], fees, filters,
-                         self.cfg.expected_slippage_bps.get(venue, ZERO), rate, nxt)
+        return LegMarket(
+            venue, symbol, ps.books[venue], fees, filters, self.cfg.expected_slippage_bps.get(venue, ZERO), rate, nxt
+        )
 
     def exposure(self) -> pf.Exposure:
         ex = pf.Exposure()
@@ -407,9 +442,15 @@ class ArbitrageLoop:
             ex.delta_usd += p.delta_usd(marks)
         return ex
 
-    def evaluate(self, ps: PairState, now: int, size_notional: Decimal | None = None,
-                 exposure: pf.Exposure | None = None, keep_reasons: bool = False,
-                 only_best: bool = False) -> tuple[Edge, Edge | None] | None:
+    def evaluate(
+        self,
+        ps: PairState,
+        now: int,
+        size_notional: Decimal | None = None,
+        exposure: pf.Exposure | None = None,
+        keep_reasons: bool = False,
+        only_best: bool = False,
+    ) -> tuple[Edge, Edge | None] | None:
         """Both directions of the pair's edge at the current books, better first (no I/O but cached
         reference data). `only_best`: just the direction the pre-screen found better (hot path)."""
         a, b = self._leg_market(ps, ps.venue_a), self._leg_market(ps, ps.venue_b)
@@ -422,11 +463,15 @@ class ArbitrageLoop:
             cap_headroom_usdt=pf.cap_headroom(self.cfg, ps.cfg, ex, legs),
             max_leg_slippage_bps=self.cfg.max_leg_slippage_bps,
             include_next_window=self.cfg.funding.include_next_window,
-            expected_holding_ms=int(self.cfg.funding.expected_holding_minutes * 60_000))
+            expected_holding_ms=int(self.cfg.funding.expected_holding_minutes * 60_000),
+        )
         mean = _dec(ps.basis.mean)
         if only_best:
-            one = compute_edge(ps.cfg.pair, a, b, mean, params, now) if ps.quick_long_a else \
-                compute_edge(ps.cfg.pair, b, a, -mean, params, now)
+            one = (
+                compute_edge(ps.cfg.pair, a, b, mean, params, now)
+                if ps.quick_long_a
+                else compute_edge(ps.cfg.pair, b, a, -mean, params, now)
+            )
             edges = (one, None)
         else:
             edges = best_edge(ps.cfg.pair, a, b, mean, params, now)
@@ -455,10 +500,18 @@ class ArbitrageLoop:
         self._health_if_stale(now)
         ex = exposure or self.exposure()
         x = pf.PreflightInput(
-            edge=edge, pair=ps.cfg, now_ms=now, book_ts={v: ps.books.ts(v) for v in ps.books.venues()},
-            health=self.health, accounts=self.accounts,
+            edge=edge,
+            pair=ps.cfg,
+            now_ms=now,
+            book_ts={v: ps.books.ts(v) for v in ps.books.venues()},
+            health=self.health,
+            accounts=self.accounts,
             next_funding_ms={v: self.funding.get((v, ps.cfg.symbols[v]), (ZERO, 0))[1] for v in ps.books.venues()},
-            exposure=ex, basis_samples=ps.basis.samples, holding=self._holding(), busy=self._busy(ps))
+            exposure=ex,
+            basis_samples=ps.basis.samples,
+            holding=self._holding(),
+            busy=self._busy(ps),
+        )
         reasons = pf.check(self.cfg, x)
         sent = self.orders_last_min(now)
         if sent + 2 > self.max_orders_per_min:
@@ -467,8 +520,9 @@ class ArbitrageLoop:
 
     # ------------------------------------------------------------------------------------------
     # entries
-    def try_entry(self, ps: PairState, edge: Edge, now: int, t0: int, source: str = "auto",
-                  exposure: pf.Exposure | None = None) -> dict:
+    def try_entry(
+        self, ps: PairState, edge: Edge, now: int, t0: int, source: str = "auto", exposure: pf.Exposure | None = None
+    ) -> dict:
         """IDLE -> PREFLIGHT -> LEGS, or refused with the named reasons (nothing is created then)."""
         reasons = self.preflight(ps, edge, now, exposure)
         ps.reasons = reasons
@@ -476,31 +530,58 @@ class ArbitrageLoop:
             self.metrics.refused += 1
             if source != "auto":
                 self.log.info("[arb] REFUSED %s %s: %s", ps.cfg.pair, edge.direction, "; ".join(reasons))
-            return {"accepted": False, "attempt_id": None, "reasons": reasons,
-                    "plan": self.plan(edge) if source != "auto" else None}
+            return {
+                "accepted": False,
+                "attempt_id": None,
+                "reasons": reasons,
+                "plan": self.plan(edge) if source != "auto" else None,
+            }
         self.seq += 1
         attempt_id = f"arb:{ps.cfg.pair}:{now}:entry{self.seq}"
         pair = OpenPair(
-            attempt_id, ps.cfg.pair, PairLeg(edge.long_venue, edge.long_symbol, PositionSide.LONG),
-            PairLeg(edge.short_venue, edge.short_symbol, PositionSide.SHORT), now, edge.size,
-            expected_net_bps=edge.net_edge_bps, expected_gross_bps=edge.gross_edge_bps,
-            entry_ref_price=edge.ref_price, meta={"source": source})
+            attempt_id,
+            ps.cfg.pair,
+            PairLeg(edge.long_venue, edge.long_symbol, PositionSide.LONG),
+            PairLeg(edge.short_venue, edge.short_symbol, PositionSide.SHORT),
+            now,
+            edge.size,
+            expected_net_bps=edge.net_edge_bps,
+            expected_gross_bps=edge.gross_edge_bps,
+            entry_ref_price=edge.ref_price,
+            meta={"source": source},
+        )
         a = entry_attempt(attempt_id, pair, edge.size, now, t0, self.cfg.venues[0])
         a.to(Phase.PREFLIGHT, now)
         self.attempts[attempt_id] = a
         self.runner.start(a, now)
         a.expected = edge.to_doc()  # bookkeeping after the legs are out
-        a.fees = {"long": self.fees(edge.long_venue, edge.long_symbol).taker_rate,
-                  "short": self.fees(edge.short_venue, edge.short_symbol).taker_rate}
+        a.fees = {
+            "long": self.fees(edge.long_venue, edge.long_symbol).taker_rate,
+            "short": self.fees(edge.short_venue, edge.short_symbol).taker_rate,
+        }
         self.metrics.sent(a.legs_sent_ns)
-        self._log_later(logging.INFO, "[arb] ENTRY %s %s size=%s gross=%.2f net=%.2f bps expected_pnl=%.4f "
-                        "legs_sent_us=%.1f %s", attempt_id, edge.direction, edge.size, edge.gross_edge_bps, edge.net_edge_bps,
-                      edge.expected_pnl_usdt, a.legs_sent_ns / 1000, "DRY_RUN" if self.dry_run else "")
+        self._log_later(
+            logging.INFO,
+            "[arb] ENTRY %s %s size=%s gross=%.2f net=%.2f bps expected_pnl=%.4f legs_sent_us=%.1f %s",
+            attempt_id,
+            edge.direction,
+            edge.size,
+            edge.gross_edge_bps,
+            edge.net_edge_bps,
+            edge.expected_pnl_usdt,
+            a.legs_sent_ns / 1000,
+            "DRY_RUN" if self.dry_run else "",
+        )
         self._after_step(a)
         if source != "auto":
             self._flush_logs()
-        return {"accepted": True, "attempt_id": attempt_id, "reasons": [], "phase": a.phase.value,
-                "plan": self.plan(edge) if source != "auto" else None}
+        return {
+            "accepted": True,
+            "attempt_id": attempt_id,
+            "reasons": [],
+            "phase": a.phase.value,
+            "plan": self.plan(edge) if source != "auto" else None,
+        }
 
     def plan(self, edge: Edge) -> dict:
         """What an entry would send and what the rescue would do if the second leg failed."""
@@ -508,14 +589,24 @@ class ArbitrageLoop:
         short_leg = PairLeg(edge.short_venue, edge.short_symbol, PositionSide.SHORT, edge.size, edge.short_price)
         rescue = {}
         for failed, kept in (("short", long_leg), ("long", short_leg)):
-            empty = PairLeg(edge.short_venue if failed == "short" else edge.long_venue,
-                            edge.short_symbol if failed == "short" else edge.long_symbol,
-                            PositionSide.SHORT if failed == "short" else PositionSide.LONG)
-            pair = OpenPair("plan", edge.pair, kept if failed == "short" else empty,
-                            empty if failed == "short" else kept, edge.ts, edge.size)
+            empty = PairLeg(
+                edge.short_venue if failed == "short" else edge.long_venue,
+                edge.short_symbol if failed == "short" else edge.long_symbol,
+                PositionSide.SHORT if failed == "short" else PositionSide.LONG,
+            )
+            pair = OpenPair(
+                "plan",
+                edge.pair,
+                kept if failed == "short" else empty,
+                empty if failed == "short" else kept,
+                edge.ts,
+                edge.size,
+            )
             try:
-                filters = {"long": self.filters(edge.long_venue, edge.long_symbol),
-                           "short": self.filters(edge.short_venue, edge.short_symbol)}
+                filters = {
+                    "long": self.filters(edge.long_venue, edge.long_symbol),
+                    "short": self.filters(edge.short_venue, edge.short_symbol),
+                }
                 rp = plan_rescue(pair, filters, self.cfg.partial_fill_policy)
                 fee = self.fees(kept.venue, kept.symbol).taker_rate
             except Exception as exc:  # noqa: BLE001
@@ -525,17 +616,37 @@ class ArbitrageLoop:
             slip = self.cfg.expected_slippage_bps.get(kept.venue, ZERO)
             cost_bps = fee * BPS * 2 + slip * 2 + half * 2
             rescue[f"if_{failed}_leg_fails"] = {
-                "orders": [o.doc(pair) for o in rp.orders], "residual": list(rp.residual),
+                "orders": [o.doc(pair) for o in rp.orders],
+                "residual": list(rp.residual),
                 "estimated_cost_bps": float(round(cost_bps, 4)),
-                "estimated_cost_usdt": float((cost_bps / BPS * edge.notional_usdt).quantize(Decimal("0.0001")))}
+                "estimated_cost_usdt": float((cost_bps / BPS * edge.notional_usdt).quantize(Decimal("0.0001"))),
+            }
         return {
-            "pair": edge.pair, "direction": edge.direction, "dry_run": self.dry_run,
+            "pair": edge.pair,
+            "direction": edge.direction,
+            "dry_run": self.dry_run,
             "legs": [
-                {"venue": edge.long_venue, "symbol": edge.long_symbol, "side": "BUY", "position_side": "LONG",
-                 "type": "MARKET", "qty": str(edge.size), "expected_price": str(edge.long_price)},
-                {"venue": edge.short_venue, "symbol": edge.short_symbol, "side": "SELL", "position_side": "SHORT",
-                 "type": "MARKET", "qty": str(edge.size), "expected_price": str(edge.short_price)}],
-            "leg_mode": self.cfg.leg_mode, "edge": edge.to_doc(),
+                {
+                    "venue": edge.long_venue,
+                    "symbol": edge.long_symbol,
+                    "side": "BUY",
+                    "position_side": "LONG",
+                    "type": "MARKET",
+                    "qty": str(edge.size),
+                    "expected_price": str(edge.long_price),
+                },
+                {
+                    "venue": edge.short_venue,
+                    "symbol": edge.short_symbol,
+                    "side": "SELL",
+                    "position_side": "SHORT",
+                    "type": "MARKET",
+                    "qty": str(edge.size),
+                    "expected_price": str(edge.short_price),
+                },
+            ],
+            "leg_mode": self.cfg.leg_mode,
+            "edge": edge.to_doc(),
             "expected_pnl_usdt": float(edge.expected_pnl_usdt.quantize(Decimal("0.0001"))),
             "rescue_plan": rescue,
         }
@@ -573,15 +684,24 @@ class ArbitrageLoop:
         self.seq += 1
         attempt_id = f"arb:{p.pair}:{now}:exit{self.seq}"
         a = exit_attempt(attempt_id, p, reason, now, self.perf_ns() if t0 is None else t0, self.cfg.venues[0])
-        a.fees = {"long": self.fees(p.long.venue, p.long.symbol).taker_rate,
-                  "short": self.fees(p.short.venue, p.short.symbol).taker_rate}
+        a.fees = {
+            "long": self.fees(p.long.venue, p.long.symbol).taker_rate,
+            "short": self.fees(p.short.venue, p.short.symbol).taker_rate,
+        }
         p.exit_reason = reason
         a.to(Phase.PREFLIGHT, now)  # closes are reduce-only: allowed in HOLD, no entry gates
         self.attempts[attempt_id] = a
         self.runner.start(a, now)
         self.metrics.exits += 1
-        self._log_later(logging.INFO, "[arb] EXIT %s pair=%s reason=%s long=%s short=%s", attempt_id, p.pair_id,
-                        reason, p.long.qty, p.short.qty)
+        self._log_later(
+            logging.INFO,
+            "[arb] EXIT %s pair=%s reason=%s long=%s short=%s",
+            attempt_id,
+            p.pair_id,
+            reason,
+            p.long.qty,
+            p.short.qty,
+        )
         self._after_step(a)
         return a
 
@@ -609,16 +729,30 @@ class ArbitrageLoop:
     # after every step of an attempt
     def _on_order(self, leg: LegOrder, ts: int) -> None:
         self._order_ts.append(ts)
-        purpose = "arb_rescue" if leg.name.startswith("rescue") else ("arb_" + ("entry" if not leg.request.reduce_only
-                                                                               else "exit"))
+        purpose = (
+            "arb_rescue"
+            if leg.name.startswith("rescue")
+            else ("arb_" + ("entry" if not leg.request.reduce_only else "exit"))
+        )
         self._purpose[leg.request.client_order_id] = purpose
         while len(self._purpose) > PURPOSES_KEPT:
             self._purpose.popitem(last=False)
         r = leg.request
-        self._log_later(logging.INFO, "[arb] SEND_ORDER %s %s %s positionSide=%s qty=%s type=%s reduceOnly=%s "
-                        "cid=%s intent=%s -> %s%s", r.venue, r.symbol, r.side.value, r.position_side.value, r.quantity,
-                      r.order_type.value, r.reduce_only, r.client_order_id, r.intent_id, leg.state.value,
-                        f" ({leg.error})" if leg.error else "")
+        self._log_later(
+            logging.INFO,
+            "[arb] SEND_ORDER %s %s %s positionSide=%s qty=%s type=%s reduceOnly=%s cid=%s intent=%s -> %s%s",
+            r.venue,
+            r.symbol,
+            r.side.value,
+            r.position_side.value,
+            r.quantity,
+            r.order_type.value,
+            r.reduce_only,
+            r.client_order_id,
+            r.intent_id,
+            leg.state.value,
+            f" ({leg.error})" if leg.error else "",
+        )
 
     def orders_last_min(self, now: int) -> int:
         while self._order_ts and self._order_ts[0] <= now - 60_000:
@@ -645,8 +779,13 @@ class ArbitrageLoop:
                         total += leg.qty
             for order in a.legs + a.rescues:  # filled on the venue, not yet in the pair book
                 r = order.request
-                if not order.applied and order.filled > 0 and r.venue == venue and r.symbol == symbol \
-                        and r.position_side is position_side:
+                if (
+                    not order.applied
+                    and order.filled > 0
+                    and r.venue == venue
+                    and r.symbol == symbol
+                    and r.position_side is position_side
+                ):
                     total += order.filled if r.side is position_side.opening_side else -order.filled
         return max(total, ZERO)
 
@@ -666,8 +805,14 @@ class ArbitrageLoop:
             if legs["long"].filled > 0 and legs["short"].filled > 0 and pair.entry_ref_price:
                 realised = (legs["short"].avg_price - legs["long"].avg_price) / pair.entry_ref_price * BPS
                 pair.realised_gross_bps = realised
-            self.metrics.entry_done(pair.planned_qty, legs["long"].filled, legs["short"].filled, rescued,
-                                    float(pair.expected_gross_bps), None if realised is None else float(realised))
+            self.metrics.entry_done(
+                pair.planned_qty,
+                legs["long"].filled,
+                legs["short"].filled,
+                rescued,
+                float(pair.expected_gross_bps),
+                None if realised is None else float(realised),
+            )
             if rescued:
                 self.metrics.rescued(a.history[-1][1])
             if not pair.flat:
@@ -679,18 +824,33 @@ class ArbitrageLoop:
                 pnl = pair.realised_pnl_usdt()
                 realised_net = pnl / notional * BPS if notional else ZERO
                 self.metrics.pair_closed(float(pair.expected_net_bps), float(realised_net), pnl)
-                self._log_later(logging.INFO, "[arb] CLOSED %s reason=%s pnl_usdt=%.4f realised_net_bps=%.2f "
-                                "expected_net_bps=%.2f (funding not included)", pair.pair_id, pair.exit_reason, pnl,
-                                realised_net, pair.expected_net_bps)
+                self._log_later(
+                    logging.INFO,
+                    "[arb] CLOSED %s reason=%s pnl_usdt=%.4f realised_net_bps=%.2f "
+                    "expected_net_bps=%.2f (funding not included)",
+                    pair.pair_id,
+                    pair.exit_reason,
+                    pnl,
+                    realised_net,
+                    pair.expected_net_bps,
+                )
             if a.rescue_round:
                 self.metrics.rescued(a.history[-1][1])
         doc = a.doc()
         doc["final_delta_usd"] = str(pair.delta_usd(self.marks).quantize(Decimal("0.01")))
         self.recent.append(doc)
         level = "ERROR" if a.severity == "ERROR" else ("WARN" if a.severity else "OK")
-        self._log_later(logging.INFO, "[arb] DONE %s kind=%s %s long=%s short=%s delta_usd=%s rescue_rounds=%d",
-                        a.attempt_id, a.kind, level, pair.long.qty, pair.short.qty, doc["final_delta_usd"],
-                        a.rescue_round)
+        self._log_later(
+            logging.INFO,
+            "[arb] DONE %s kind=%s %s long=%s short=%s delta_usd=%s rescue_rounds=%d",
+            a.attempt_id,
+            a.kind,
+            level,
+            pair.long.qty,
+            pair.short.qty,
+            doc["final_delta_usd"],
+            a.rescue_round,
+        )
         if a.severity:
             self._incident(a, doc)
 
@@ -699,25 +859,53 @@ class ArbitrageLoop:
         kinds = {leg.status for leg in a.legs if leg.filled < leg.request.quantity}
         kind = "arb_rescue" if a.rescue_round else "arb_leg_failed"
         record = {
-            "id": f"{a.attempt_id}:incident", "ts": a.history[-1][1], "kind": kind, "severity": a.severity,
-            "pair": a.pair.pair, "attempt_id": a.attempt_id, "attempt_kind": a.kind,
-            "summary": "; ".join(a.events[-6:]), "leg_statuses": sorted(kinds), "legs": doc["legs"],
-            "rescues": doc["rescues"], "rescue_plans": doc["rescue_plans"],
-            "final_long_qty": str(a.pair.long.qty), "final_short_qty": str(a.pair.short.qty),
-            "final_delta_usd": doc["final_delta_usd"], "dry_run": self.dry_run,
+            "id": f"{a.attempt_id}:incident",
+            "ts": a.history[-1][1],
+            "kind": kind,
+            "severity": a.severity,
+            "pair": a.pair.pair,
+            "attempt_id": a.attempt_id,
+            "attempt_kind": a.kind,
+            "summary": "; ".join(a.events[-6:]),
+            "leg_statuses": sorted(kinds),
+            "legs": doc["legs"],
+            "rescues": doc["rescues"],
+            "rescue_plans": doc["rescue_plans"],
+            "final_long_qty": str(a.pair.long.qty),
+            "final_short_qty": str(a.pair.short.qty),
+            "final_delta_usd": doc["final_delta_usd"],
+            "dry_run": self.dry_run,
         }
         self.journal("incidents", record)
-        self._log_later(logging.ERROR if a.severity == "ERROR" else logging.WARNING, "[arb] INCIDENT %s %s %s: %s",
-                        a.severity, kind, a.attempt_id, record["summary"])
+        self._log_later(
+            logging.ERROR if a.severity == "ERROR" else logging.WARNING,
+            "[arb] INCIDENT %s %s %s: %s",
+            a.severity,
+            kind,
+            a.attempt_id,
+            record["summary"],
+        )
 
     def _alert(self, name: str, detail: str, a: Attempt | None = None) -> None:
         self.log.error("[arb] BREAKER %s: %s", name, detail)
         self._trip(name, detail, self.now)
         if a is not None and name in ("arb_unresolved", "arb_rescue_failed", "arb_residual"):
-            self.journal("incidents", {"id": f"{a.attempt_id}:{name}", "ts": self.now, "kind": name,
-                                       "severity": "ERROR", "pair": a.pair.pair, "attempt_id": a.attempt_id,
-                                       "summary": detail, "phase": a.phase.value, "legs": [x.doc() for x in a.legs],
-                                       "rescues": [x.doc() for x in a.rescues], "dry_run": self.dry_run})
+            self.journal(
+                "incidents",
+                {
+                    "id": f"{a.attempt_id}:{name}",
+                    "ts": self.now,
+                    "kind": name,
+                    "severity": "ERROR",
+                    "pair": a.pair.pair,
+                    "attempt_id": a.attempt_id,
+                    "summary": detail,
+                    "phase": a.phase.value,
+                    "legs": [x.doc() for x in a.legs],
+                    "rescues": [x.doc() for x in a.rescues],
+                    "dry_run": self.dry_run,
+                },
+            )
             self.metrics.incidents += 1
 
     def _drain_dry_run(self) -> None:
@@ -737,16 +925,21 @@ class ArbitrageLoop:
         marks = self.marks
         delta = sum((p.delta_usd(marks) for p in settled), ZERO)
         if abs(delta) > self.cfg.cross_venue_delta_abs_max_usd:
-            self._alert("arb_delta", f"cross-venue delta {delta:.2f} USD beyond "
-                                     f"{self.cfg.cross_venue_delta_abs_max_usd}")
+            self._alert(
+                "arb_delta", f"cross-venue delta {delta:.2f} USD beyond {self.cfg.cross_venue_delta_abs_max_usd}"
+            )
         n = self.metrics.rescues_last_min(now)
         if n > self.cfg.max_rescues_per_min:
-            self._alert("arb_rescues", f"{n} rescues in the last minute > max_rescues_per_min "
-                                       f"{self.cfg.max_rescues_per_min}")
+            self._alert(
+                "arb_rescues", f"{n} rescues in the last minute > max_rescues_per_min {self.cfg.max_rescues_per_min}"
+            )
         ratio = self.metrics.mismatch_ratio()
         if len(self.metrics.mismatch) >= 3 and ratio > self.cfg.max_fill_mismatch_ratio:
-            self._alert("arb_fill_mismatch", f"fill mismatch ratio {ratio:.3f} over the last "
-                                             f"{len(self.metrics.mismatch)} entries > {self.cfg.max_fill_mismatch_ratio}")
+            self._alert(
+                "arb_fill_mismatch",
+                f"fill mismatch ratio {ratio:.3f} over the last "
+                f"{len(self.metrics.mismatch)} entries > {self.cfg.max_fill_mismatch_ratio}",
+            )
 
     # ------------------------------------------------------------------------------------------
     # venue health (I/O at a bounded rate, never on the hot path after the first evaluation)
@@ -792,35 +985,68 @@ class ArbitrageLoop:
         for ps in self.pairs.values():
             if (ps.edges is None or ps.edges[1] is None) and ps.evaluated_ts and len(ps.books) == 2:
                 self.evaluate(ps, ps.evaluated_ts, keep_reasons=True)  # the exact numbers, for the document
-            row = {"pair": ps.cfg.pair, "binance_symbol": ps.cfg.symbols.get(BINANCE),
-                   "okx_symbol": ps.cfg.symbols.get(OKX), "basis_mean_bps": round(ps.basis.mean, 4),
-                   "basis_samples": ps.basis.samples, "reasons": ps.reasons, "ts": ps.evaluated_ts}
+            row = {
+                "pair": ps.cfg.pair,
+                "binance_symbol": ps.cfg.symbols.get(BINANCE),
+                "okx_symbol": ps.cfg.symbols.get(OKX),
+                "basis_mean_bps": round(ps.basis.mean, 4),
+                "basis_samples": ps.basis.samples,
+                "reasons": ps.reasons,
+                "ts": ps.evaluated_ts,
+            }
             if ps.edges:
                 best, other = ps.edges
                 d = best.to_doc()
-                row.update({k: d[k] for k in (
-                    "direction", "long_venue", "short_venue", "gross_edge_bps", "net_edge_bps", "basis_bps",
-                    "entry_fees_bps", "entry_slippage_bps", "close_cost_bps", "funding_bps", "size",
-                    "size_limited_by", "notional_usdt", "expected_pnl_usdt")})
+                row.update(
+                    {
+                        k: d[k]
+                        for k in (
+                            "direction",
+                            "long_venue",
+                            "short_venue",
+                            "gross_edge_bps",
+                            "net_edge_bps",
+                            "basis_bps",
+                            "entry_fees_bps",
+                            "entry_slippage_bps",
+                            "close_cost_bps",
+                            "funding_bps",
+                            "size",
+                            "size_limited_by",
+                            "notional_usdt",
+                            "expected_pnl_usdt",
+                        )
+                    }
+                )
                 row["other_direction_net_edge_bps"] = round(float(other.net_edge_bps), 4)
             row["quick_net_edge_bps"] = None if ps.quick_net_bps is None else round(ps.quick_net_bps, 4)
             rows.append(row)
         ex = self.exposure()
         return {
-            "enabled": self.cfg.enabled, "auto": self.cfg.auto, "dry_run": self.dry_run,
-            "leg_mode": self.cfg.leg_mode, "min_edge_bps": self.cfg.min_edge_bps,
+            "enabled": self.cfg.enabled,
+            "auto": self.cfg.auto,
+            "dry_run": self.dry_run,
+            "leg_mode": self.cfg.leg_mode,
+            "min_edge_bps": self.cfg.min_edge_bps,
             "pairs": rows,
-            "funding": [{"venue": v, "symbol": s, "rate": r, "next_funding_time_ms": n}
-                        for (v, s), (r, n) in sorted(self.funding.items())],
+            "funding": [
+                {"venue": v, "symbol": s, "rate": r, "next_funding_time_ms": n}
+                for (v, s), (r, n) in sorted(self.funding.items())
+            ],
             "metrics": self.metrics.doc(self.now),
             "open_pairs": [p.doc(self.marks) for p in self.open_pairs.values()],
             "active_attempts": [a.doc() for a in self.attempts.values()],
             "recent_attempts": list(self.recent)[-10:],
-            "exposure": {"total_usdt": ex.total, "per_venue_usdt": ex.per_venue,
-                         "delta_usd": ex.delta_usd.quantize(Decimal("0.01"))},
-            "health": {v: {"connected": h.connected, "skew_ms": h.skew_ms, "error": h.error}
-                       for v, h in self.health.items()},
-            "market_ts": self.now, "updated_at_ms": now_wall,
+            "exposure": {
+                "total_usdt": ex.total,
+                "per_venue_usdt": ex.per_venue,
+                "delta_usd": ex.delta_usd.quantize(Decimal("0.01")),
+            },
+            "health": {
+                v: {"connected": h.connected, "skew_ms": h.skew_ms, "error": h.error} for v, h in self.health.items()
+            },
+            "market_ts": self.now,
+            "updated_at_ms": now_wall,
         }
 
     def publish(self, sink, now_wall: int) -> None:
@@ -839,7 +1065,8 @@ class ArbitrageLoop:
     # restart
     def snapshot(self) -> dict:
         return {
-            "seq": self.seq, "now": self.now,
+            "seq": self.seq,
+            "now": self.now,
             "open_pairs": [p.doc() for p in self.open_pairs.values()],
             "attempts": [_attempt_snapshot(a) for a in self.attempts.values()],
             "basis": {name: ps.basis.snapshot() for name, ps in self.pairs.items()},
@@ -858,8 +1085,12 @@ class ArbitrageLoop:
             self.attempts[a.attempt_id] = a
             for leg in a.legs + a.rescues:
                 self._purpose[leg.request.client_order_id] = (
-                    "arb_rescue" if leg.name.startswith("rescue") else
-                    "arb_exit" if leg.request.reduce_only else "arb_entry")
+                    "arb_rescue"
+                    if leg.name.startswith("rescue")
+                    else "arb_exit"
+                    if leg.request.reduce_only
+                    else "arb_entry"
+                )
         for name, b in snap.get("basis", {}).items():
             if name in self.pairs:
                 self.pairs[name].basis = RollingBasis.restore(b, self.cfg.basis_window)
@@ -872,14 +1103,34 @@ class ArbitrageLoop:
 
 def _attempt_snapshot(a: Attempt) -> dict:
     def leg(x: LegOrder) -> dict:
-        return {"name": x.name, "role": x.role, "request": request_doc(x.request), "state": x.state.value,
-                "status": x.status, "filled": str(x.filled), "avg_price": str(x.avg_price), "error": x.error,
-                "sent_ts": x.sent_ts, "applied": x.applied}
+        return {
+            "name": x.name,
+            "role": x.role,
+            "request": request_doc(x.request),
+            "state": x.state.value,
+            "status": x.status,
+            "filled": str(x.filled),
+            "avg_price": str(x.avg_price),
+            "error": x.error,
+            "sent_ts": x.sent_ts,
+            "applied": x.applied,
+        }
 
-    return {"attempt_id": a.attempt_id, "kind": a.kind, "pair": a.pair.doc(), "started_ts": a.started_ts,
-            "reason": a.reason, "phase": a.phase.value, "legs": [leg(x) for x in a.legs],
-            "rescues": [leg(x) for x in a.rescues], "rescue_round": a.rescue_round, "severity": a.severity,
-            "events": a.events[-20:], "fees": {k: str(v) for k, v in a.fees.items()}, "expected": a.expected}
+    return {
+        "attempt_id": a.attempt_id,
+        "kind": a.kind,
+        "pair": a.pair.doc(),
+        "started_ts": a.started_ts,
+        "reason": a.reason,
+        "phase": a.phase.value,
+        "legs": [leg(x) for x in a.legs],
+        "rescues": [leg(x) for x in a.rescues],
+        "rescue_round": a.rescue_round,
+        "severity": a.severity,
+        "events": a.events[-20:],
+        "fees": {k: str(v) for k, v in a.fees.items()},
+        "expected": a.expected,
+    }
 
 
 def _attempt_restore(d: dict) -> Attempt:
@@ -887,14 +1138,34 @@ def _attempt_restore(d: dict) -> Attempt:
         state = LegState(x["state"])
         if state in (LegState.WORKING, LegState.UNKNOWN):
             state = LegState.UNKNOWN
-        return LegOrder(x["name"], x["role"], request_from_doc(x["request"]), state, x["status"],
-                        Decimal(x["filled"]), Decimal(x["avg_price"]), x["error"], sent_ts=x["sent_ts"],
-                        applied=x["applied"])
+        return LegOrder(
+            x["name"],
+            x["role"],
+            request_from_doc(x["request"]),
+            state,
+            x["status"],
+            Decimal(x["filled"]),
+            Decimal(x["avg_price"]),
+            x["error"],
+            sent_ts=x["sent_ts"],
+            applied=x["applied"],
+        )
 
-    a = Attempt(d["attempt_id"], d["kind"], OpenPair.from_doc(d["pair"]), d["started_ts"], 0,
-                [leg(x) for x in d["legs"]], reason=d["reason"], phase=Phase(d["phase"]),
-                rescues=[leg(x) for x in d["rescues"]], rescue_round=d["rescue_round"], severity=d["severity"],
-                events=list(d["events"]), expected=d.get("expected", {}),
-                fees={k: Decimal(v) for k, v in d.get("fees", {}).items()})
+    a = Attempt(
+        d["attempt_id"],
+        d["kind"],
+        OpenPair.from_doc(d["pair"]),
+        d["started_ts"],
+        0,
+        [leg(x) for x in d["legs"]],
+        reason=d["reason"],
+        phase=Phase(d["phase"]),
+        rescues=[leg(x) for x in d["rescues"]],
+        rescue_round=d["rescue_round"],
+        severity=d["severity"],
+        events=list(d["events"]),
+        expected=d.get("expected", {}),
+        fees={k: Decimal(v) for k, v in d.get("fees", {}).items()},
+    )
     a.note("restored after a restart: orders in flight are reconciled by client order id")
     return a

@@ -1,5 +1,6 @@
 """Arbitrage metrics: attempts, success rate, expected vs realised edge, decision-to-both-legs-sent
 latency (p50/p95), rescues. Counters and bounded windows only, so memory stays flat."""
+
 from __future__ import annotations
 
 from collections import deque
@@ -44,8 +45,15 @@ class ArbMetrics:
         if legs_sent_ns > 0:
             self.latency_us.append(legs_sent_ns / 1000.0)
 
-    def entry_done(self, planned: Decimal, long_filled: Decimal, short_filled: Decimal, rescued: bool,
-                   expected_gross_bps: float | None, realised_gross_bps: float | None) -> None:
+    def entry_done(
+        self,
+        planned: Decimal,
+        long_filled: Decimal,
+        short_filled: Decimal,
+        rescued: bool,
+        expected_gross_bps: float | None,
+        realised_gross_bps: float | None,
+    ) -> None:
         self.finished += 1
         if not rescued and long_filled == short_filled == planned:
             self.hedged_first_time += 1
@@ -84,10 +92,15 @@ class ArbMetrics:
             return None if x is None else round(x, nd)
 
         return {
-            "attempts": self.attempts, "finished": self.finished, "hedged_first_time": self.hedged_first_time,
+            "attempts": self.attempts,
+            "finished": self.finished,
+            "hedged_first_time": self.hedged_first_time,
             "success_rate": r(self.hedged_first_time / self.finished, 4) if self.finished else None,
-            "refused": self.refused, "rescues": self.rescues, "rescues_last_min": self.rescues_last_min(now),
-            "exits": self.exits, "incidents": self.incidents,
+            "refused": self.refused,
+            "rescues": self.rescues,
+            "rescues_last_min": self.rescues_last_min(now),
+            "exits": self.exits,
+            "incidents": self.incidents,
             "expected_gross_edge_bps_avg": r(self.expected_gross_bps_sum / n) if n else None,
             "realised_gross_edge_bps_avg": r(self.realised_gross_bps_sum / n) if n else None,
             "closed_pairs": c,
@@ -96,7 +109,8 @@ class ArbMetrics:
             "realised_pnl_usdt": float(self.realised_pnl_usdt.quantize(Decimal("0.0001"))),
             "decision_to_legs_sent_us_p50": r(percentile(lat, 0.50), 1),
             "decision_to_legs_sent_us_p95": r(percentile(lat, 0.95), 1),
-            "latency_samples": len(lat), "fill_mismatch_ratio": round(self.mismatch_ratio(), 4),
+            "latency_samples": len(lat),
+            "fill_mismatch_ratio": round(self.mismatch_ratio(), 4),
         }
 
     def snapshot(self) -> dict:

@@ -8,6 +8,7 @@
 They run inside the executor (the one writer of trading state): the CLI appends a command to
 the control log and the executor calls these; `edge` and `preview` change nothing.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -52,11 +53,17 @@ def edge(loop: ArbitrageLoop) -> dict:
             out.append({"pair": name, "error": "; ".join(ps.reasons)})
             continue
         best, other = edges
-        out.append({"pair": name, "best": best.to_doc(), "other": other.to_doc(),
-                    "preflight": loop.preflight(ps, best, loop.now),
-                    "basis_mean_bps": round(ps.basis.mean, 4), "basis_samples": ps.basis.samples})
-    return {"market_ts": loop.now, "dry_run": loop.dry_run, "min_edge_bps": str(loop.cfg.min_edge_bps),
-            "pairs": out}
+        out.append(
+            {
+                "pair": name,
+                "best": best.to_doc(),
+                "other": other.to_doc(),
+                "preflight": loop.preflight(ps, best, loop.now),
+                "basis_mean_bps": round(ps.basis.mean, 4),
+                "basis_samples": ps.basis.samples,
+            }
+        )
+    return {"market_ts": loop.now, "dry_run": loop.dry_run, "min_edge_bps": str(loop.cfg.min_edge_bps), "pairs": out}
 
 
 def _edge_for_size(loop: ArbitrageLoop, ps: PairState, size: Decimal | None):
@@ -91,6 +98,9 @@ def execute(loop: ArbitrageLoop, pair: str, size: str | Decimal | float | None =
 def flatten(loop: ArbitrageLoop) -> dict:
     before = [p.doc(loop.marks) for p in loop.open_pairs.values()]
     started = loop.flatten(loop.now, reason="flatten")
-    return {"open_pairs_before": before, "exit_attempts": started,
-            "open_pairs_after": [p.doc(loop.marks) for p in loop.open_pairs.values()],
-            "delta_usd": str(loop.exposure().delta_usd.quantize(Decimal("0.01")))}
+    return {
+        "open_pairs_before": before,
+        "exit_attempts": started,
+        "open_pairs_after": [p.doc(loop.marks) for p in loop.open_pairs.values()],
+        "delta_usd": str(loop.exposure().delta_usd.quantize(Decimal("0.01"))),
+    }

@@ -7,6 +7,7 @@ A reason is `name` or `name: detail`; the names are stable so logs and tests can
     hold, busy, disconnected, stale_book, clock_skew, position_mode, margin_type, leverage,
     basis_warmup, edge_below_min, funding_window, size, cap_symbol, cap_venue, cap_total, delta
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ def cap_headroom(cfg: ArbConfig, pair: PairConfig, exposure: Exposure, legs: lis
     return min(room)
 
 
-def check(cfg: ArbConfig, x: PreflightInput) -> list[str]:
+def check(cfg: ArbConfig, x: PreflightInput) -> list[str]:  # noqa: C901 - a flat list of independent, named checks
     e, out = x.edge, []
     legs = ((e.long_venue, e.long_symbol), (e.short_venue, e.short_symbol))
     if x.holding:
@@ -110,8 +111,10 @@ def check(cfg: ArbConfig, x: PreflightInput) -> list[str]:
     for venue, _ in legs:
         nxt = x.next_funding_ms.get(venue, 0)
         if nxt and 0 <= nxt - x.now_ms < avoid_ms:
-            out.append(f"funding_window: {venue} settles in {(nxt - x.now_ms) / 1000:.0f} s "
-                       f"< {cfg.funding.avoid_window_minutes:g} min")
+            out.append(
+                f"funding_window: {venue} settles in {(nxt - x.now_ms) / 1000:.0f} s "
+                f"< {cfg.funding.avoid_window_minutes:g} min"
+            )
     if e.size <= 0:
         out.append(f"size: {e.size_limited_by}")
     notional = e.notional_usdt
@@ -126,8 +129,10 @@ def check(cfg: ArbConfig, x: PreflightInput) -> list[str]:
     if e.size > 0 and x.exposure.total + 2 * notional > cfg.caps.total_usdt:
         out.append(f"cap_total: {x.exposure.total + 2 * notional:.2f} > {cfg.caps.total_usdt}")
     if abs(x.exposure.delta_usd) > cfg.cross_venue_delta_abs_max_usd:
-        out.append(f"delta: |{x.exposure.delta_usd:.2f}| USD > cross_venue_delta_abs_max_usd "
-                   f"{cfg.cross_venue_delta_abs_max_usd}")
+        out.append(
+            f"delta: |{x.exposure.delta_usd:.2f}| USD > cross_venue_delta_abs_max_usd "
+            f"{cfg.cross_venue_delta_abs_max_usd}"
+        )
     return out
 
 

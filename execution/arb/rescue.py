@@ -12,6 +12,7 @@ a Binance hedge-mode adapter sends positionSide and no reduceOnly flag):
 A quantity a venue cannot trade (below its minimum after rounding) is reported as residual,
 never rounded up into a bigger position.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,9 +35,16 @@ class RescueOrder:
 
     def doc(self, pair: OpenPair) -> dict:
         leg = pair.long if self.leg == "long" else pair.short
-        return {"leg": self.leg, "venue": self.venue, "symbol": self.symbol,
-                "side": leg.position_side.closing_side.value, "position_side": leg.position_side.value,
-                "qty": str(self.qty), "type": "MARKET", "reduce_only": True}
+        return {
+            "leg": self.leg,
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "side": leg.position_side.closing_side.value,
+            "position_side": leg.position_side.value,
+            "qty": str(self.qty),
+            "type": "MARKET",
+            "reduce_only": True,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 A pair is named `BASE-QUOTE` (e.g. `BTC-USDT`). Binance USD-M lists it as `BTCUSDT`, OKX as the
 perpetual swap `BTC-USDT-SWAP`.
 """
+
 from __future__ import annotations
 
 BINANCE = "binance_um"

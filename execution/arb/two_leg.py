@@ -20,6 +20,7 @@ The transitions are checked against `TRANSITIONS`; the runner never sends an ord
 that has one in flight or unknown, and every client order id is derived from the attempt id,
 the leg and the round, so nothing is ever sent twice under the same or another id by mistake.
 """
+
 from __future__ import annotations
 
 import time
@@ -36,7 +37,14 @@ from execution.arb.rescue import RescuePlan, plan_rescue
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import OrderNotFound, UnknownOutcome, VenueError
 from execution.models import (
-    Order, OrderRequest, OrderStatus, OrderType, PositionSide, Side, SymbolFilters, TimeInForce,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    Side,
+    SymbolFilters,
+    TimeInForce,
 )
 
 ZERO = Decimal(0)
@@ -91,16 +99,32 @@ class LegOrder:
     @property
     def accepted(self) -> bool:
         """The venue took the order (it may still fill nothing)."""
-        return self.state in (LegState.WORKING, LegState.UNKNOWN) or self.filled > 0 or self.status in (
-            OrderStatus.FILLED.value, OrderStatus.PARTIALLY_FILLED.value, OrderStatus.NEW.value)
+        return (
+            self.state in (LegState.WORKING, LegState.UNKNOWN)
+            or self.filled > 0
+            or self.status in (OrderStatus.FILLED.value, OrderStatus.PARTIALLY_FILLED.value, OrderStatus.NEW.value)
+        )
 
     def doc(self) -> dict:
         r = self.request
-        return {"name": self.name, "role": self.role, "venue": r.venue, "symbol": r.symbol, "side": r.side.value,
-                "position_side": r.position_side.value, "qty": str(r.quantity), "type": r.order_type.value,
-                "reduce_only": r.reduce_only, "client_order_id": r.client_order_id, "state": self.state.value,
-                "status": self.status, "filled": str(self.filled), "avg_price": str(self.avg_price),
-                "error": self.error, "sent_ts": self.sent_ts}
+        return {
+            "name": self.name,
+            "role": self.role,
+            "venue": r.venue,
+            "symbol": r.symbol,
+            "side": r.side.value,
+            "position_side": r.position_side.value,
+            "qty": str(r.quantity),
+            "type": r.order_type.value,
+            "reduce_only": r.reduce_only,
+            "client_order_id": r.client_order_id,
+            "state": self.state.value,
+            "status": self.status,
+            "filled": str(self.filled),
+            "avg_price": str(self.avg_price),
+            "error": self.error,
+            "sent_ts": self.sent_ts,
+        }
 
 
 @dataclass(slots=True)
@@ -145,28 +169,54 @@ class Attempt:
         return self.phase is Phase.DONE
 
     def doc(self) -> dict:
-        return {"attempt_id": self.attempt_id, "kind": self.kind, "pair": self.pair.pair, "reason": self.reason,
-                "phase": self.phase.value, "severity": self.severity, "started_ts": self.started_ts,
-                "legs": [leg.doc() for leg in self.legs], "rescues": [leg.doc() for leg in self.rescues],
-                "rescue_plans": self.rescue_plans, "events": self.events[-20:], "history": self.history,
-                "legs_sent_us": round(self.legs_sent_ns / 1000, 1) if self.legs_sent_ns else None,
-                "expected": self.expected}
+        return {
+            "attempt_id": self.attempt_id,
+            "kind": self.kind,
+            "pair": self.pair.pair,
+            "reason": self.reason,
+            "phase": self.phase.value,
+            "severity": self.severity,
+            "started_ts": self.started_ts,
+            "legs": [leg.doc() for leg in self.legs],
+            "rescues": [leg.doc() for leg in self.rescues],
+            "rescue_plans": self.rescue_plans,
+            "events": self.events[-20:],
+            "history": self.history,
+            "legs_sent_us": round(self.legs_sent_ns / 1000, 1) if self.legs_sent_ns else None,
+            "expected": self.expected,
+        }
 
 
 def request_doc(r: OrderRequest) -> dict:
-    return {"venue": r.venue, "symbol": r.symbol, "side": r.side.value, "position_side": r.position_side.value,
-            "order_type": r.order_type.value, "quantity": str(r.quantity), "client_order_id": r.client_order_id,
-            "intent_id": r.intent_id, "price": str(r.price) if r.price is not None else None,
-            "time_in_force": r.time_in_force.value if r.time_in_force else None, "reduce_only": r.reduce_only}
+    return {
+        "venue": r.venue,
+        "symbol": r.symbol,
+        "side": r.side.value,
+        "position_side": r.position_side.value,
+        "order_type": r.order_type.value,
+        "quantity": str(r.quantity),
+        "client_order_id": r.client_order_id,
+        "intent_id": r.intent_id,
+        "price": str(r.price) if r.price is not None else None,
+        "time_in_force": r.time_in_force.value if r.time_in_force else None,
+        "reduce_only": r.reduce_only,
+    }
 
 
 def request_from_doc(d: dict) -> OrderRequest:
     return OrderRequest(
-        venue=d["venue"], symbol=d["symbol"], side=Side(d["side"]), position_side=PositionSide(d["position_side"]),
-        order_type=OrderType(d["order_type"]), quantity=Decimal(d["quantity"]), client_order_id=d["client_order_id"],
-        intent_id=d["intent_id"], price=Decimal(d["price"]) if d.get("price") else None,
+        venue=d["venue"],
+        symbol=d["symbol"],
+        side=Side(d["side"]),
+        position_side=PositionSide(d["position_side"]),
+        order_type=OrderType(d["order_type"]),
+        quantity=Decimal(d["quantity"]),
+        client_order_id=d["client_order_id"],
+        intent_id=d["intent_id"],
+        price=Decimal(d["price"]) if d.get("price") else None,
         time_in_force=TimeInForce(d["time_in_force"]) if d.get("time_in_force") else None,
-        reduce_only=d.get("reduce_only", False))
+        reduce_only=d.get("reduce_only", False),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,10 +224,22 @@ def entry_attempt(attempt_id: str, pair: OpenPair, qty: Decimal, ts: int, t0_ns:
     legs = []
     for leg in (pair.long, pair.short):
         role = "long" if leg is pair.long else "short"
-        legs.append(LegOrder(role, role, OrderRequest(
-            venue=leg.venue, symbol=leg.symbol, side=leg.position_side.opening_side, position_side=leg.position_side,
-            order_type=OrderType.MARKET, quantity=qty, client_order_id=ids.client_order_id(attempt_id, role),
-            intent_id=attempt_id)))
+        legs.append(
+            LegOrder(
+                role,
+                role,
+                OrderRequest(
+                    venue=leg.venue,
+                    symbol=leg.symbol,
+                    side=leg.position_side.opening_side,
+                    position_side=leg.position_side,
+                    order_type=OrderType.MARKET,
+                    quantity=qty,
+                    client_order_id=ids.client_order_id(attempt_id, role),
+                    intent_id=attempt_id,
+                ),
+            )
+        )
     legs.sort(key=lambda x: x.request.venue != first_venue)
     return Attempt(attempt_id, "entry", pair, ts, t0_ns, legs)
 
@@ -194,9 +256,16 @@ def exit_attempt(attempt_id: str, pair: OpenPair, reason: str, ts: int, t0_ns: i
 def _close_request(attempt_id: str, name: str, leg: PairLeg, qty: Decimal, round_: int = 0) -> OrderRequest:
     """Reduce-only market close on the leg's own position side (hedge mode)."""
     return OrderRequest(
-        venue=leg.venue, symbol=leg.symbol, side=leg.position_side.closing_side, position_side=leg.position_side,
-        order_type=OrderType.MARKET, quantity=qty, client_order_id=ids.client_order_id(attempt_id, name, round_),
-        intent_id=attempt_id, reduce_only=True)
+        venue=leg.venue,
+        symbol=leg.symbol,
+        side=leg.position_side.closing_side,
+        position_side=leg.position_side,
+        order_type=OrderType.MARKET,
+        quantity=qty,
+        client_order_id=ids.client_order_id(attempt_id, name, round_),
+        intent_id=attempt_id,
+        reduce_only=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,7 +273,9 @@ class LegSender:
     """Hands orders to venue clients: the first on the calling thread, the others on a small
     pool at the same time (`concurrent`), or one after the other."""
 
-    def __init__(self, concurrent: bool = True, timeout_s: float = 10.0, perf_ns: Callable[[], int] = time.perf_counter_ns):
+    def __init__(
+        self, concurrent: bool = True, timeout_s: float = 10.0, perf_ns: Callable[[], int] = time.perf_counter_ns
+    ):
         self.concurrent = concurrent
         self.timeout_s = timeout_s
         self.perf_ns = perf_ns
@@ -224,7 +295,7 @@ class LegSender:
             return [self._send(v, r) for v, r in jobs]
         futures = [self._pool.submit(self._send, v, r) for v, r in jobs[1:]]
         out = [self._send(*jobs[0])]
-        for fut, (_, req) in zip(futures, jobs[1:]):
+        for fut, (_, req) in zip(futures, jobs[1:], strict=False):
             try:
                 out.append(fut.result(timeout=self.timeout_s))
             except FutureTimeout:
@@ -241,10 +312,19 @@ class TwoLegRunner:
     """Drives attempts: sends, reconciles, cancels on timeout, rescues. The only I/O it does is
     through the `Venue` interface; time comes from the caller (event time)."""
 
-    def __init__(self, venues: dict[str, Venue], sender: LegSender, *, leg_timeout_ms: int, not_found_limit: int,
-                 partial_fill_policy: str, filters: Callable[[str, str], SymbolFilters],
-                 sequential: bool = False, on_order: Callable[[LegOrder, int], None] | None = None,
-                 log=None):
+    def __init__(
+        self,
+        venues: dict[str, Venue],
+        sender: LegSender,
+        *,
+        leg_timeout_ms: int,
+        not_found_limit: int,
+        partial_fill_policy: str,
+        filters: Callable[[str, str], SymbolFilters],
+        sequential: bool = False,
+        on_order: Callable[[LegOrder, int], None] | None = None,
+        log=None,
+    ):
         self.venues = venues
         self.sender = sender
         self.leg_timeout_ms = leg_timeout_ms
@@ -269,7 +349,7 @@ class TwoLegRunner:
 
     def _send(self, a: Attempt, legs: list[LegOrder], now: int) -> None:
         jobs = [(self.venues[leg.request.venue], leg.request) for leg in legs]
-        for leg, (result, sent_ns) in zip(legs, self.sender.send(jobs)):
+        for leg, (result, sent_ns) in zip(legs, self.sender.send(jobs), strict=False):
             leg.sent_ns, leg.sent_ts = sent_ns or self.sender.perf_ns(), now
             self._classify_send(a, leg, result)
         for leg in legs:  # bookkeeping and log lines after the orders are out, not before
@@ -280,15 +360,20 @@ class TwoLegRunner:
         if isinstance(result, Order):
             self._adopt(leg, result)
             if leg.state is LegState.FINAL and leg.filled < r.quantity:
-                a.note(f"{leg.name} {r.venue} {r.symbol} {result.status.value} filled {leg.filled}/{r.quantity}"
-                       f"{' code=' + result.reject_code if result.reject_code else ''} {result.reject_reason}".rstrip(),
-                       "WARN" if leg.filled > 0 else "ERROR")
+                a.note(
+                    f"{leg.name} {r.venue} {r.symbol} {result.status.value} filled {leg.filled}/{r.quantity}"
+                    f"{' code=' + result.reject_code if result.reject_code else ''} {result.reject_reason}".rstrip(),
+                    "WARN" if leg.filled > 0 else "ERROR",
+                )
             return
         if isinstance(result, UnknownOutcome) or not isinstance(result, VenueError):
             leg.state, leg.status = LegState.UNKNOWN, OrderStatus.UNKNOWN.value
             leg.error = f"{type(result).__name__}: {result}"
-            a.note(f"{leg.name} {r.venue} {r.symbol} outcome unknown ({leg.error}); reconciling by "
-                   f"client order id {r.client_order_id}", "WARN")
+            a.note(
+                f"{leg.name} {r.venue} {r.symbol} outcome unknown ({leg.error}); reconciling by "
+                f"client order id {r.client_order_id}",
+                "WARN",
+            )
             return
         leg.state, leg.status, leg.error = LegState.FINAL, "REFUSED", f"{type(result).__name__}: {result}"
         a.note(f"{leg.name} {r.venue} {r.symbol} refused: {leg.error}", "ERROR")
@@ -338,19 +423,26 @@ class TwoLegRunner:
                 if leg.not_found >= self.not_found_limit:
                     was = leg.state
                     leg.state, leg.status, leg.filled = LegState.FINAL, "LOST", ZERO
-                    a.note(f"{leg.name} {r.venue} {r.symbol} cid={r.client_order_id} not found "
-                           f"{leg.not_found}x after {was.value}: taken as never placed", "ERROR")
+                    a.note(
+                        f"{leg.name} {r.venue} {r.symbol} cid={r.client_order_id} not found "
+                        f"{leg.not_found}x after {was.value}: taken as never placed",
+                        "ERROR",
+                    )
                 else:
                     leg.state = LegState.UNKNOWN
                 continue
             was_unknown = leg.state is LegState.UNKNOWN
             self._adopt(leg, order)
             if was_unknown and leg.state is not LegState.UNKNOWN:
-                a.note(f"{leg.name} reconciled: {r.venue} knows cid={r.client_order_id} as {order.status.value} "
-                       f"filled {order.filled_qty}")
+                a.note(
+                    f"{leg.name} reconciled: {r.venue} knows cid={r.client_order_id} as {order.status.value} "
+                    f"filled {order.filled_qty}"
+                )
             if leg.state is LegState.FINAL and leg.filled < r.quantity and leg.status != OrderStatus.CANCELED.value:
-                a.note(f"{leg.name} {r.venue} {r.symbol} {leg.status} filled {leg.filled}/{r.quantity}",
-                       "WARN" if leg.filled > 0 else "ERROR")
+                a.note(
+                    f"{leg.name} {r.venue} {r.symbol} {leg.status} filled {leg.filled}/{r.quantity}",
+                    "WARN" if leg.filled > 0 else "ERROR",
+                )
 
     def _cancel_stale(self, a: Attempt, legs: list[LegOrder], now: int) -> None:
         for leg in legs:
@@ -383,8 +475,11 @@ class TwoLegRunner:
                 return
         if cycle_end:
             self._cancel_stale(a, a.legs + a.rescues, now)
-            stuck = [leg for leg in a.legs + a.rescues if leg.state is LegState.WORKING and leg.cancel_tries
-                     and "cancel failed" in leg.error]
+            stuck = [
+                leg
+                for leg in a.legs + a.rescues
+                if leg.state is LegState.WORKING and leg.cancel_tries and "cancel failed" in leg.error
+            ]
             if stuck:
                 self._unresolved(a, now, stuck)
         self._settle(a, now, cycle_end)
@@ -394,10 +489,13 @@ class TwoLegRunner:
         if a.unresolved_since or now - a.started_ts < self.leg_timeout_ms:
             return
         a.unresolved_since = now
-        detail = ", ".join(f"{leg.name} {leg.request.venue} cid={leg.request.client_order_id} {leg.state.value} "
-                           f"({leg.error})" for leg in legs)
-        a.note(f"unresolved after {now - a.started_ts} ms: {detail}; nothing more is sent until the venue answers",
-               "ERROR")
+        detail = ", ".join(
+            f"{leg.name} {leg.request.venue} cid={leg.request.client_order_id} {leg.state.value} ({leg.error})"
+            for leg in legs
+        )
+        a.note(
+            f"unresolved after {now - a.started_ts} ms: {detail}; nothing more is sent until the venue answers", "ERROR"
+        )
         a.alerts.append(("arb_unresolved", f"{a.attempt_id}: {detail}"))
 
     def _settle(self, a: Attempt, now: int, cycle_end: bool) -> None:
@@ -440,15 +538,27 @@ class TwoLegRunner:
 
     def _rescue(self, a: Attempt, now: int) -> None:
         pair = a.pair
-        filters = {"long": self.filters(pair.long.venue, pair.long.symbol),
-                   "short": self.filters(pair.short.venue, pair.short.symbol)}
+        filters = {
+            "long": self.filters(pair.long.venue, pair.long.symbol),
+            "short": self.filters(pair.short.venue, pair.short.symbol),
+        }
         plan: RescuePlan = plan_rescue(pair, filters, self.policy, close_all=a.kind == "exit")
         a.rescue_round += 1
-        a.rescue_plans.append({"round": a.rescue_round, "ts": now, "target_qty": str(plan.target_qty),
-                               "orders": [o.doc(pair) for o in plan.orders], "residual": list(plan.residual)})
+        a.rescue_plans.append(
+            {
+                "round": a.rescue_round,
+                "ts": now,
+                "target_qty": str(plan.target_qty),
+                "orders": [o.doc(pair) for o in plan.orders],
+                "residual": list(plan.residual),
+            }
+        )
         if a.rescue_round > 1:
-            a.note(f"rescue round {a.rescue_round - 1} left the pair unbalanced "
-                   f"(long {pair.long.qty}, short {pair.short.qty})", "ERROR")
+            a.note(
+                f"rescue round {a.rescue_round - 1} left the pair unbalanced "
+                f"(long {pair.long.qty}, short {pair.short.qty})",
+                "ERROR",
+            )
             if a.rescue_round == 2:
                 a.alerts.append(("arb_rescue_failed", f"{a.attempt_id}: long {pair.long.qty} short {pair.short.qty}"))
         if plan.residual:
@@ -458,8 +568,11 @@ class TwoLegRunner:
             a.to(Phase.HEDGED, now)
             a.to(Phase.DONE, now)
             return
-        a.note(f"rescue round {a.rescue_round}: close {[(o.venue, o.symbol, str(o.qty)) for o in plan.orders]} "
-               f"-> target {plan.target_qty} per leg", "WARN")
+        a.note(
+            f"rescue round {a.rescue_round}: close {[(o.venue, o.symbol, str(o.qty)) for o in plan.orders]} "
+            f"-> target {plan.target_qty} per leg",
+            "WARN",
+        )
         new = []
         for o in plan.orders:
             leg = pair.long if o.leg == "long" else pair.short

@@ -7,12 +7,23 @@ exceptions of `execution.exchanges.errors`.
 Fills and funding payments are *pulled* (`drain_fills`, `drain_funding`): the paper venue
 produces them as market data arrives, a live adapter from order responses and its user stream.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+
 from execution.models import (
-    Balance, BookTop, FeeSchedule, Fill, FundingInfo, FundingPayment, MarginType, Order, OrderRequest,
-    Position, SymbolFilters,
+    Balance,
+    BookTop,
+    FeeSchedule,
+    Fill,
+    FundingInfo,
+    FundingPayment,
+    MarginType,
+    Order,
+    OrderRequest,
+    Position,
+    SymbolFilters,
 )
 
 
@@ -103,6 +114,5 @@ class Venue(ABC):
         `timeout_ms` (0 disarms). Returns False where the venue has no such feature."""
         return False
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: most venues hold nothing to release
         """Release connections; the venue object is not used afterwards."""
-

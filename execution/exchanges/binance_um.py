@@ -23,6 +23,7 @@ after sending is reconciled by querying that id, never by sending again. -1021 r
 offset from several /fapi/v1/time samples and retries once. SAFE_MODE sends every order to
 POST /fapi/v1/order/test (validated by the venue, never placed) and raises SafeModeRefused.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,17 +38,40 @@ from binance.client import Client
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
 from execution import clock, logs
-from execution.exchanges.rest_venue import RestVenue
 from execution.exchanges.clock_sync import ClockOffset
 from execution.exchanges.errors import (
-    AuthError, BadRequest, ClockSkew, FilterFailure, InsufficientMargin, OrderNotFound, PositionSideMismatch,
-    RateLimited, ReduceOnlyRejected, SafeModeRefused, UnknownOutcome, VenueError, VenueUnavailable,
+    AuthError,
+    BadRequest,
+    ClockSkew,
+    FilterFailure,
+    InsufficientMargin,
+    OrderNotFound,
+    PositionSideMismatch,
+    RateLimited,
+    ReduceOnlyRejected,
+    SafeModeRefused,
+    UnknownOutcome,
+    VenueError,
+    VenueUnavailable,
 )
 from execution.exchanges.fill_tracker import FillTracker
+from execution.exchanges.rest_venue import RestVenue
 from execution.exchanges.throttle import Throttler, binance_um_throttler
 from execution.models import (
-    Balance, BookTop, FeeSchedule, FundingInfo, MarginType, Order, OrderRequest, OrderStatus, OrderType,
-    Position, PositionSide, Side, SymbolFilters, TimeInForce,
+    Balance,
+    BookTop,
+    FeeSchedule,
+    FundingInfo,
+    MarginType,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    PositionSide,
+    Side,
+    SymbolFilters,
+    TimeInForce,
 )
 
 VENUE = "binance_um"
@@ -78,12 +102,18 @@ def parse_filters(info: Mapping[str, Any], venue: str = VENUE) -> SymbolFilters:
     market = by_type.get("MARKET_LOT_SIZE", {})
     notional = by_type.get("MIN_NOTIONAL", {})
     return SymbolFilters(
-        venue=venue, symbol=info["symbol"], tick_size=_d(price["tickSize"]), step_size=_d(lot["stepSize"]),
-        min_qty=_d(lot["minQty"]), max_qty=_d(lot["maxQty"]),
+        venue=venue,
+        symbol=info["symbol"],
+        tick_size=_d(price["tickSize"]),
+        step_size=_d(lot["stepSize"]),
+        min_qty=_d(lot["minQty"]),
+        max_qty=_d(lot["maxQty"]),
         min_notional=_d(notional.get("notional", notional.get("minNotional"))),
         market_step_size=_d(market["stepSize"]) if market.get("stepSize") else None,
         market_max_qty=_d(market["maxQty"]) if market.get("maxQty") else None,
-        min_price=_d(price.get("minPrice")), max_price=_d(price.get("maxPrice")), source="venue",
+        min_price=_d(price.get("minPrice")),
+        max_price=_d(price.get("maxPrice")),
+        source="venue",
     )
 
 
@@ -97,15 +127,23 @@ def parse_fees(payload: Mapping[str, Any]) -> FeeSchedule:
 
 def parse_funding(payload: Mapping[str, Any], venue: str = VENUE) -> FundingInfo:
     return FundingInfo(
-        venue=venue, symbol=payload["symbol"], mark_price=_d(payload["markPrice"]),
-        funding_rate=_d(payload.get("lastFundingRate")), next_funding_time_ms=int(payload.get("nextFundingTime") or 0),
+        venue=venue,
+        symbol=payload["symbol"],
+        mark_price=_d(payload["markPrice"]),
+        funding_rate=_d(payload.get("lastFundingRate")),
+        next_funding_time_ms=int(payload.get("nextFundingTime") or 0),
     )
 
 
 def parse_book_top(payload: Mapping[str, Any], venue: str = VENUE) -> BookTop:
     return BookTop(
-        venue=venue, symbol=payload["symbol"], bid=_d(payload["bidPrice"]), bid_qty=_d(payload["bidQty"]),
-        ask=_d(payload["askPrice"]), ask_qty=_d(payload["askQty"]), ts=int(payload.get("time") or 0),
+        venue=venue,
+        symbol=payload["symbol"],
+        bid=_d(payload["bidPrice"]),
+        bid_qty=_d(payload["bidQty"]),
+        ask=_d(payload["askPrice"]),
+        ask_qty=_d(payload["askQty"]),
+        ts=int(payload.get("time") or 0),
     )
 
 
@@ -130,8 +168,13 @@ def parse_position(row: Mapping[str, Any], venue: str = VENUE) -> Position | Non
         pside = PositionSide(side)
     leverage = row.get("leverage")
     return Position(
-        venue=venue, symbol=row["symbol"], position_side=pside, qty=abs(amt), entry_price=_d(row.get("entryPrice")),
-        mark_price=_d(row.get("markPrice")), leverage=int(leverage) if leverage not in (None, "") else 1,
+        venue=venue,
+        symbol=row["symbol"],
+        position_side=pside,
+        qty=abs(amt),
+        entry_price=_d(row.get("entryPrice")),
+        mark_price=_d(row.get("markPrice")),
+        leverage=int(leverage) if leverage not in (None, "") else 1,
         opened_ts=int(row.get("updateTime") or 0),
     )
 
@@ -141,9 +184,15 @@ def parse_positions(rows: list[Mapping[str, Any]], venue: str = VENUE) -> list[P
 
 
 _STATUS = {
-    "NEW": OrderStatus.NEW, "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED, "FILLED": OrderStatus.FILLED,
-    "CANCELED": OrderStatus.CANCELED, "REJECTED": OrderStatus.REJECTED, "EXPIRED": OrderStatus.EXPIRED,
-    "EXPIRED_IN_MATCH": OrderStatus.EXPIRED, "NEW_INSURANCE": OrderStatus.NEW, "NEW_ADL": OrderStatus.NEW,
+    "NEW": OrderStatus.NEW,
+    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
+    "FILLED": OrderStatus.FILLED,
+    "CANCELED": OrderStatus.CANCELED,
+    "REJECTED": OrderStatus.REJECTED,
+    "EXPIRED": OrderStatus.EXPIRED,
+    "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
+    "NEW_INSURANCE": OrderStatus.NEW,
+    "NEW_ADL": OrderStatus.NEW,
 }
 
 
@@ -159,11 +208,17 @@ def parse_order(payload: Mapping[str, Any], venue: str = VENUE) -> Order:
     otype = payload.get("type") or payload.get("origType") or "LIMIT"
     price = _d(payload.get("price"))
     return Order(
-        venue=venue, symbol=payload["symbol"], client_order_id=payload.get("clientOrderId", ""),
-        status=_STATUS.get(payload.get("status", ""), OrderStatus.UNKNOWN), side=side, position_side=pside,
+        venue=venue,
+        symbol=payload["symbol"],
+        client_order_id=payload.get("clientOrderId", ""),
+        status=_STATUS.get(payload.get("status", ""), OrderStatus.UNKNOWN),
+        side=side,
+        position_side=pside,
         order_type=OrderType.MARKET if otype.endswith("MARKET") else OrderType.LIMIT,
-        quantity=_d(payload.get("origQty")), filled_qty=_d(payload.get("executedQty")),
-        avg_price=_d(payload.get("avgPrice")), price=price if price > 0 else None,
+        quantity=_d(payload.get("origQty")),
+        filled_qty=_d(payload.get("executedQty")),
+        avg_price=_d(payload.get("avgPrice")),
+        price=price if price > 0 else None,
         venue_order_id=str(payload.get("orderId", "")),
         update_ms=int(payload.get("updateTime") or payload.get("time") or 0),
     )
@@ -171,18 +226,32 @@ def parse_order(payload: Mapping[str, Any], venue: str = VENUE) -> Order:
 
 def parse_stream_order(o: Mapping[str, Any], venue: str = VENUE) -> Order:
     """The `o` object of a user-data-stream ORDER_TRADE_UPDATE event, in the REST order's terms."""
-    return parse_order({
-        "symbol": o["s"], "clientOrderId": o.get("c", ""), "side": o["S"], "positionSide": o.get("ps", "BOTH"),
-        "type": o.get("o", "LIMIT"), "status": o.get("X", ""), "origQty": o.get("q"), "executedQty": o.get("z"),
-        "avgPrice": o.get("ap"), "price": o.get("p"), "orderId": o.get("i", ""), "updateTime": o.get("T", 0),
-        "reduceOnly": o.get("R", False)}, venue)
+    return parse_order(
+        {
+            "symbol": o["s"],
+            "clientOrderId": o.get("c", ""),
+            "side": o["S"],
+            "positionSide": o.get("ps", "BOTH"),
+            "type": o.get("o", "LIMIT"),
+            "status": o.get("X", ""),
+            "origQty": o.get("q"),
+            "executedQty": o.get("z"),
+            "avgPrice": o.get("ap"),
+            "price": o.get("p"),
+            "orderId": o.get("i", ""),
+            "updateTime": o.get("T", 0),
+            "reduceOnly": o.get("R", False),
+        },
+        venue,
+    )
 
 
 def parse_balance(rows: list[Mapping[str, Any]], asset: str = "USDT") -> Balance:
     for row in rows:
         if row.get("asset") == asset:
             return Balance(
-                asset=asset, wallet_balance=_d(row.get("balance", row.get("walletBalance"))),
+                asset=asset,
+                wallet_balance=_d(row.get("balance", row.get("walletBalance"))),
                 available_balance=_d(row.get("availableBalance")),
                 unrealized_pnl=_d(row.get("crossUnPnl", row.get("unrealizedProfit"))),
             )
@@ -209,8 +278,13 @@ def retry_after_s(headers: Mapping[str, str] | None) -> float | None:
         return None
 
 
-def parse_error(status: int | str | Mapping[str, Any], body: str | Mapping[str, Any] = "",
-                headers: Mapping[str, str] | None = None, venue: str = VENUE, now_ms: int | None = None) -> VenueError:
+def parse_error(  # noqa: C901 - one table of documented error codes
+    status: int | str | Mapping[str, Any],
+    body: str | Mapping[str, Any] = "",
+    headers: Mapping[str, str] | None = None,
+    venue: str = VENUE,
+    now_ms: int | None = None,
+) -> VenueError:
     """Map an error answer (HTTP status, body, headers) to the typed error the core reacts to.
     `parse_error(body)` alone reads the body as a 400 answer."""
     if not isinstance(status, int):
@@ -236,8 +310,9 @@ def parse_error(status: int | str | Mapping[str, Any], body: str | Mapping[str, 
             m = _BANNED_UNTIL.search(msg)
             if m:
                 wait = max(1.0, (int(m.group(1)) - (now_ms if now_ms is not None else clock.wall_ms())) / 1000)
-        return RateLimited(venue, code if code is not None else f"HTTP {status}", msg,
-                           retry_after_s=wait if wait is not None else 1.0)
+        return RateLimited(
+            venue, code if code is not None else f"HTTP {status}", msg, retry_after_s=wait if wait is not None else 1.0
+        )
     if code is None:
         if status >= 500:
             if "Service Unavailable" in msg or "Internal error; unable to process" in msg:
@@ -281,8 +356,11 @@ def _not_sent(exc: requests.exceptions.RequestException) -> bool:
 class BinanceUM(RestVenue):
     name = VENUE
     is_exchange = True
-    HEADER_LIMITS = {"x-mbx-used-weight-1m": "REQUEST_WEIGHT_1M", "x-mbx-order-count-10s": "ORDERS_10S",
-                     "x-mbx-order-count-1m": "ORDERS_1M"}
+    HEADER_LIMITS = {
+        "x-mbx-used-weight-1m": "REQUEST_WEIGHT_1M",
+        "x-mbx-order-count-10s": "ORDERS_10S",
+        "x-mbx-order-count-1m": "ORDERS_1M",
+    }
 
     def __init__(
         self,
@@ -329,8 +407,9 @@ class BinanceUM(RestVenue):
             if value is not None and value.isdigit():
                 self.throttle.observe_usage(limit_id, int(value))
 
-    def _call(self, endpoint: str, fn: Callable[..., Any], *, mutating: bool = False, signed: bool = True,
-              **params: Any) -> Any:
+    def _call(
+        self, endpoint: str, fn: Callable[..., Any], *, mutating: bool = False, signed: bool = True, **params: Any
+    ) -> Any:
         if signed and not self._clock_synced:
             self.sync_clock()
         for attempt in (0, 1):
@@ -347,12 +426,17 @@ class BinanceUM(RestVenue):
                     # the venue's Retry-After, else a ban's end parsed from the message, else our back-off
                     hint = retry_after_s(headers) or (err.retry_after_s if "banned until" in err.message else None)
                     err.retry_after_s = max(err.retry_after_s, self.throttle.on_rate_limited(hint))
-                    self.log.warning("[executor] RATE_LIMIT %s code=%s: backing off %.1fs", self.name, err.code,
-                                     err.retry_after_s)
+                    self.log.warning(
+                        "[executor] RATE_LIMIT %s code=%s: backing off %.1fs", self.name, err.code, err.retry_after_s
+                    )
                 elif isinstance(err, ClockSkew) and attempt == 0:
                     offset = self.sync_clock()
-                    self.log.warning("[executor] CLOCK %s code=-1021 on %s: resynced offset %.0fms, retrying once",
-                                     self.name, endpoint, offset)
+                    self.log.warning(
+                        "[executor] CLOCK %s code=-1021 on %s: resynced offset %.0fms, retrying once",
+                        self.name,
+                        endpoint,
+                        offset,
+                    )
                     continue
                 if isinstance(err, UnknownOutcome) and not mutating:
                     err = VenueUnavailable(self.name, err.code, err.message)  # a read changes nothing
@@ -373,14 +457,16 @@ class BinanceUM(RestVenue):
 
     def sync_clock(self, samples: int = 5) -> float:
         """Resync the offset to the venue's clock from `samples` round trips; returns it in ms."""
+
         def sample() -> tuple[float, float, float]:
             self.throttle.acquire("time")
             sent = clock.wall_ms()
             try:
                 server = self.client.futures_time()["serverTime"]
             except BinanceAPIException as exc:
-                raise parse_error(exc.status_code, exc.response.text if exc.response is not None else "", None,
-                                  self.name) from None
+                raise parse_error(
+                    exc.status_code, exc.response.text if exc.response is not None else "", None, self.name
+                ) from None
             except requests.exceptions.RequestException as exc:
                 raise VenueUnavailable(self.name, "TIMEOUT", f"time: {type(exc).__name__}") from None
             return sent, float(server), clock.wall_ms()
@@ -411,12 +497,14 @@ class BinanceUM(RestVenue):
         return parse_fees(self._call("commissionRate", self.client.futures_commission_rate, symbol=symbol))
 
     def funding(self, symbol: str) -> FundingInfo:
-        return parse_funding(self._call("premiumIndex", self.client.futures_mark_price, signed=False, symbol=symbol),
-                             self.name)
+        return parse_funding(
+            self._call("premiumIndex", self.client.futures_mark_price, signed=False, symbol=symbol), self.name
+        )
 
     def book_top(self, symbol: str) -> BookTop:
         return parse_book_top(
-            self._call("bookTicker", self.client.futures_orderbook_ticker, signed=False, symbol=symbol), self.name)
+            self._call("bookTicker", self.client.futures_orderbook_ticker, signed=False, symbol=symbol), self.name
+        )
 
     # -- account configuration -----------------------------------------------------------------
     def is_dual_side(self) -> bool:
@@ -426,8 +514,11 @@ class BinanceUM(RestVenue):
 
     def set_dual_side(self, enabled: bool) -> bool:
         try:
-            self._call("positionSide/dual:post", self.client.futures_change_position_mode,
-                       dualSidePosition="true" if enabled else "false")
+            self._call(
+                "positionSide/dual:post",
+                self.client.futures_change_position_mode,
+                dualSidePosition="true" if enabled else "false",
+            )
         except BadRequest as exc:
             if exc.code != "-4059":  # "No need to change position side."
                 raise
@@ -448,8 +539,9 @@ class BinanceUM(RestVenue):
 
     def set_margin_type(self, symbol: str, margin_type: MarginType) -> bool:
         try:
-            self._call("marginType", self.client.futures_change_margin_type, symbol=symbol,
-                       marginType=margin_type.value)
+            self._call(
+                "marginType", self.client.futures_change_margin_type, symbol=symbol, marginType=margin_type.value
+            )
         except BadRequest as exc:
             if exc.code != "-4046":  # "No need to change margin type."
                 raise
@@ -464,15 +556,20 @@ class BinanceUM(RestVenue):
             return False
         answer = self._call("leverage", self.client.futures_change_leverage, symbol=symbol, leverage=leverage)
         if int(answer.get("leverage", leverage)) != leverage:
-            raise BadRequest(self.name, "LEVERAGE", f"asked {leverage}x on {symbol}, venue set {answer.get('leverage')}x")
+            raise BadRequest(
+                self.name, "LEVERAGE", f"asked {leverage}x on {symbol}, venue set {answer.get('leverage')}x"
+            )
         return True
 
     # -- orders --------------------------------------------------------------------------------
     def order_params(self, request: OrderRequest) -> dict[str, Any]:
         """The exact /fapi/v1/order parameters for a request (hedge mode unless known one-way)."""
         params: dict[str, Any] = {
-            "symbol": request.symbol, "side": request.side.value, "type": request.order_type.value,
-            "quantity": fmt(request.quantity), "newClientOrderId": request.client_order_id,
+            "symbol": request.symbol,
+            "side": request.side.value,
+            "type": request.order_type.value,
+            "quantity": fmt(request.quantity),
+            "newClientOrderId": request.client_order_id,
             "newOrderRespType": "RESULT",
         }
         if self._dual_side is False:
@@ -494,9 +591,16 @@ class BinanceUM(RestVenue):
         params = self.order_params(request)
         if self.safe_mode:
             self._call("order/test", self.client.futures_create_test_order, mutating=False, **params)
-            self.log.warning("[executor] SAFE_MODE %s %s %s positionSide=%s qty=%s cid=%s: validated by "
-                             "POST /fapi/v1/order/test, not sent", self.name, request.symbol, request.side.value,
-                             params["positionSide"], params["quantity"], request.client_order_id)
+            self.log.warning(
+                "[executor] SAFE_MODE %s %s %s positionSide=%s qty=%s cid=%s: validated by "
+                "POST /fapi/v1/order/test, not sent",
+                self.name,
+                request.symbol,
+                request.side.value,
+                params["positionSide"],
+                params["quantity"],
+                request.client_order_id,
+            )
             raise SafeModeRefused(self.name, "SAFE_MODE", "SAFE_MODE=true: validated by the test endpoint, not sent")
         post_only = request.time_in_force is TimeInForce.POST_ONLY
         self._tracker.track(request.client_order_id, request.intent_id, "maker" if post_only else "taker")
@@ -506,9 +610,19 @@ class BinanceUM(RestVenue):
             return self._reconcile(request, exc)
         except BadRequest as exc:
             if exc.code == "-5022":  # post-only would have matched: expired, like the paper venue
-                return Order(self.name, request.symbol, request.client_order_id, OrderStatus.EXPIRED, request.side,
-                             request.position_side, request.order_type, request.quantity, price=request.price,
-                             reject_code=exc.code, reject_reason=exc.message)
+                return Order(
+                    self.name,
+                    request.symbol,
+                    request.client_order_id,
+                    OrderStatus.EXPIRED,
+                    request.side,
+                    request.position_side,
+                    request.order_type,
+                    request.quantity,
+                    price=request.price,
+                    reject_code=exc.code,
+                    reject_reason=exc.message,
+                )
             if exc.code == "-4116":  # duplicated client id: the order exists, report it instead
                 found = self.get_order(request.symbol, request.client_order_id)
                 if found is not None:
@@ -531,8 +645,13 @@ class BinanceUM(RestVenue):
         return order
 
     def cancel_order(self, symbol: str, client_order_id: str) -> Order:
-        payload = self._call("order:delete", self.client.futures_cancel_order, mutating=True, symbol=symbol,
-                             origClientOrderId=client_order_id)
+        payload = self._call(
+            "order:delete",
+            self.client.futures_cancel_order,
+            mutating=True,
+            symbol=symbol,
+            origClientOrderId=client_order_id,
+        )
         return self._seen(parse_order(payload, self.name))
 
     def cancel_all(self, symbol: str) -> int:
@@ -543,8 +662,9 @@ class BinanceUM(RestVenue):
 
     def get_order(self, symbol: str, client_order_id: str) -> Order | None:
         try:
-            payload = self._call("order:get", self.client.futures_get_order, symbol=symbol,
-                                 origClientOrderId=client_order_id)
+            payload = self._call(
+                "order:get", self.client.futures_get_order, symbol=symbol, origClientOrderId=client_order_id
+            )
         except OrderNotFound:
             return None
         return self._seen(parse_order(payload, self.name))
@@ -567,8 +687,13 @@ class BinanceUM(RestVenue):
         """POST /fapi/v1/countdownCancelAll: cancel the symbol's orders unless re-armed in time (0 disarms)."""
         if timeout_ms < 0:
             raise ValueError(f"timeout_ms must be >= 0, got {timeout_ms}")
-        self._call("countdownCancelAll", self.client.futures_countdown_cancel_all, mutating=True, symbol=symbol,
-                   countdownTime=int(timeout_ms))
+        self._call(
+            "countdownCancelAll",
+            self.client.futures_countdown_cancel_all,
+            mutating=True,
+            symbol=symbol,
+            countdownTime=int(timeout_ms),
+        )
         return True
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ A sample is (local send time, venue server time, local receive time). The venue 
 time somewhere inside the round trip, so the best estimate comes from the samples with the
 shortest round trips: offset = server - (send + recv) / 2. Pure: the caller does the I/O.
 """
+
 from __future__ import annotations
 
 from collections import deque

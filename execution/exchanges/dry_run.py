@@ -4,6 +4,7 @@ Reads (filters, fees, funding, book top, time, account mode) go to the real venu
 paper account that fills at the real venue's current book top (taker, with the configured
 slippage). Every fill is marked simulated, so it is journaled with `status="simulated"`.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -11,7 +12,16 @@ from decimal import Decimal
 from execution.exchanges.base import Venue
 from execution.exchanges.paper import PaperVenue
 from execution.models import (
-    Balance, BookTop, FeeSchedule, Fill, FundingInfo, FundingPayment, MarginType, Order, OrderRequest, Position,
+    Balance,
+    BookTop,
+    FeeSchedule,
+    Fill,
+    FundingInfo,
+    FundingPayment,
+    MarginType,
+    Order,
+    OrderRequest,
+    Position,
     SymbolFilters,
 )
 
@@ -22,13 +32,19 @@ class DryRunVenue(Venue):
     def __init__(self, real: Venue, initial_balance: Decimal, slippage_bps: Decimal = Decimal(2)):
         self.real = real
         self.name = real.name
-        self.paper = PaperVenue(real.name, initial_balance, {}, FeeSchedule(Decimal(0), Decimal(0)),
-                                slippage_bps=slippage_bps, half_spread_bps=Decimal(0))
+        self.paper = PaperVenue(
+            real.name,
+            initial_balance,
+            {},
+            FeeSchedule(Decimal(0), Decimal(0)),
+            slippage_bps=slippage_bps,
+            half_spread_bps=Decimal(0),
+        )
 
     def _prepare(self, symbol: str) -> None:
         if not self.paper.has_filters(symbol):
             self.paper.add_filters(self.real.filters(symbol))
-        self.paper._fees = self.real.fees(symbol)  # noqa: SLF001 - same package, fees are per venue here
+        self.paper._fees = self.real.fees(symbol)
         top = self.real.book_top(symbol)
         self.paper.on_mark(symbol, top.ts, top.mid)
 

@@ -1,5 +1,6 @@
 """Typed venue errors: every adapter maps its venue's codes to these, so the core reacts to the
 meaning (retry, resync clock, back off, reconcile) and never to a venue's numbers."""
+
 from __future__ import annotations
 
 

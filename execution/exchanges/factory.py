@@ -12,6 +12,7 @@ VENUE_TIMEOUT_S (default 10) bounds every REST call.
 SAFE_MODE=true (the default) on either profile: Binance orders go to POST /fapi/v1/order/test
 (validated by the venue, never placed), OKX orders are refused locally; both raise SafeModeRefused.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -51,8 +52,9 @@ def _timeout(env: Mapping[str, str]) -> float:
     return value
 
 
-def build_venue(name: str, profile: str, env: Mapping[str, str], *, safe_mode: bool,
-                fees: FeeSchedule | None = None) -> Venue:
+def build_venue(
+    name: str, profile: str, env: Mapping[str, str], *, safe_mode: bool, fees: FeeSchedule | None = None
+) -> Venue:
     """One exchange venue; a missing key or a URL of the wrong environment is a ConfigError."""
     if profile not in ("testnet", "live"):
         raise ConfigError(".env", "PROFILE", "testnet or live for an exchange venue", profile)
@@ -69,23 +71,41 @@ def build_venue(name: str, profile: str, env: Mapping[str, str], *, safe_mode: b
             raise ConfigError(".env", "BINANCE_FAPI_URL", "a testnet URL for PROFILE=testnet", url)
         if profile == "live" and "testnet" in url:
             raise ConfigError(".env", "BINANCE_FAPI_URL", "the production URL for PROFILE=live", url)
-        venue: Venue = BinanceUM(env["BINANCE_API_KEY"], env["BINANCE_API_SECRET"], url, safe_mode=safe_mode,
-                                 config_fees=fees, timeout_s=timeout)
+        venue: Venue = BinanceUM(
+            env["BINANCE_API_KEY"],
+            env["BINANCE_API_SECRET"],
+            url,
+            safe_mode=safe_mode,
+            config_fees=fees,
+            timeout_s=timeout,
+        )
     elif name == "okx_perp":
-        from execution.exchanges.okx_perp import LIVE_URL as OKX_URL, OkxPerp
+        from execution.exchanges.okx_perp import LIVE_URL as OKX_URL
+        from execution.exchanges.okx_perp import OkxPerp
 
         url = url or OKX_URL
-        venue = OkxPerp(env["OKX_API_KEY"], env["OKX_API_SECRET"], env["OKX_PASSPHRASE"], demo=profile == "testnet",
-                        domain=url, safe_mode=safe_mode, margin_type=margin_type_from(env), config_fees=fees,
-                        timeout_s=timeout)
+        venue = OkxPerp(
+            env["OKX_API_KEY"],
+            env["OKX_API_SECRET"],
+            env["OKX_PASSPHRASE"],
+            demo=profile == "testnet",
+            domain=url,
+            safe_mode=safe_mode,
+            margin_type=margin_type_from(env),
+            config_fees=fees,
+            timeout_s=timeout,
+        )
     else:
         raise ConfigError(".env", "venue", f"one of {list(KEYS)}", name)
     log = logs.get()
     mode = "demo (x-simulated-trading=1)" if name == "okx_perp" and profile == "testnet" else profile
     log.info("[executor] venue %s: %s %s", name, mode, url)
     if safe_mode:
-        how = ("orders are validated by POST /fapi/v1/order/test and not sent" if name == "binance_um"
-               else "orders are refused (OKX has no test-order endpoint)")
+        how = (
+            "orders are validated by POST /fapi/v1/order/test and not sent"
+            if name == "binance_um"
+            else "orders are refused (OKX has no test-order endpoint)"
+        )
         log.warning("[executor] venue %s: SAFE_MODE=true: %s", name, how)
     return venue
 
@@ -100,6 +120,7 @@ def build_exchange_venues(settings: Settings) -> dict[str, Venue]:
         if not has_keys(name, env) and name not in needed:
             logs.get().warning("[executor] venue %s: no %s set; not connected", name, KEYS[name][0])
             continue
-        out[name] = build_venue(name, settings.profile, env, safe_mode=settings.safe_mode,
-                                fees=settings.venues[name].fees)
+        out[name] = build_venue(
+            name, settings.profile, env, safe_mode=settings.safe_mode, fees=settings.venues[name].fees
+        )
     return out

@@ -6,6 +6,7 @@ reported is a new fill, priced so that the reported fills add up to the venue's 
 Only orders this process placed (`track`) produce fills: an order seen for the first time after
 a restart belongs to the reconciliation, which must not book it twice.
 """
+
 from __future__ import annotations
 
 import threading
@@ -73,9 +74,18 @@ class FillTracker:
             fee = qty * price * (fees.maker_rate if seen.liquidity == "maker" else fees.taker_rate)
         seen.filled, seen.notional = order.filled_qty, total_notional
         fill = Fill(
-            ts=order.update_ms, venue=self.venue, symbol=order.symbol, side=order.side,
-            position_side=order.position_side, qty=qty, price=price, fee_usdt=fee, realized_pnl_usdt=Decimal(0),
-            client_order_id=order.client_order_id, intent_id=seen.intent_id, liquidity=seen.liquidity,
+            ts=order.update_ms,
+            venue=self.venue,
+            symbol=order.symbol,
+            side=order.side,
+            position_side=order.position_side,
+            qty=qty,
+            price=price,
+            fee_usdt=fee,
+            realized_pnl_usdt=Decimal(0),
+            client_order_id=order.client_order_id,
+            intent_id=seen.intent_id,
+            liquidity=seen.liquidity,
             simulated=False,
         )
         self._fills.append(fill)

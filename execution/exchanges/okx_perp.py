@@ -21,13 +21,14 @@ which checks `code` and every `sCode`. python-okx defaults to demo trading (flag
 adapter always passes the flag explicitly: "0" live, "1" demo (x-simulated-trading).
 SAFE_MODE: OKX has no test-order endpoint, so orders are refused locally with a log line.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import time as _time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -35,17 +36,40 @@ import httpx
 from okx import Account, MarketData, PublicData, Trade
 
 from execution import clock, logs
-from execution.exchanges.rest_venue import RestVenue
 from execution.exchanges.clock_sync import ClockOffset
 from execution.exchanges.errors import (
-    AuthError, BadRequest, ClockSkew, FilterFailure, InsufficientMargin, OrderNotFound, PositionSideMismatch,
-    RateLimited, ReduceOnlyRejected, SafeModeRefused, UnknownOutcome, VenueError, VenueUnavailable,
+    AuthError,
+    BadRequest,
+    ClockSkew,
+    FilterFailure,
+    InsufficientMargin,
+    OrderNotFound,
+    PositionSideMismatch,
+    RateLimited,
+    ReduceOnlyRejected,
+    SafeModeRefused,
+    UnknownOutcome,
+    VenueError,
+    VenueUnavailable,
 )
 from execution.exchanges.fill_tracker import FillTracker
+from execution.exchanges.rest_venue import RestVenue
 from execution.exchanges.throttle import Throttler, okx_perp_throttler
 from execution.models import (
-    Balance, BookTop, FeeSchedule, FundingInfo, MarginType, Order, OrderRequest, OrderStatus, OrderType,
-    Position, PositionSide, Side, SymbolFilters, TimeInForce,
+    Balance,
+    BookTop,
+    FeeSchedule,
+    FundingInfo,
+    MarginType,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    PositionSide,
+    Side,
+    SymbolFilters,
+    TimeInForce,
 )
 
 VENUE = "okx_perp"
@@ -97,8 +121,10 @@ class Contracts:
         """Exact contracts for a base quantity; refuses a quantity that is not a whole number of lots."""
         contracts = qty / self.ct_val
         if self.lot_size and contracts % self.lot_size != 0:
-            raise ValueError(f"{qty} is {contracts} contracts (ctVal {self.ct_val}): not a multiple of lotSz "
-                             f"{self.lot_size}; round with execution.filters first")
+            raise ValueError(
+                f"{qty} is {contracts} contracts (ctVal {self.ct_val}): not a multiple of lotSz "
+                f"{self.lot_size}; round with execution.filters first"
+            )
         return contracts
 
 
@@ -109,17 +135,26 @@ def parse_filters(inst: Mapping[str, Any], venue: str = VENUE) -> SymbolFilters:
     if inst.get("instType") not in (None, "SWAP", "FUTURES"):
         raise ValueError(f"{inst.get('instId')}: instType {inst.get('instType')} is not a swap")
     if inst.get("ctType") == "inverse":
-        raise ValueError(f"{inst.get('instId')}: inverse contract (ctVal {inst.get('ctVal')} "
-                         f"{inst.get('ctValCcy')}) is not supported: sizes would not be in base units")
+        raise ValueError(
+            f"{inst.get('instId')}: inverse contract (ctVal {inst.get('ctVal')} "
+            f"{inst.get('ctValCcy')}) is not supported: sizes would not be in base units"
+        )
     c = Contracts(_d(inst["ctVal"]) * _d(inst.get("ctMult"), "1"))
     lot, min_sz = _d(inst["lotSz"]), _d(inst["minSz"])
     max_lmt = _d(inst.get("maxLmtSz"))
     max_mkt = _d(inst.get("maxMktSz"))
     return SymbolFilters(
-        venue=venue, symbol=inst["instId"], tick_size=_d(inst["tickSz"]), step_size=c.to_base(lot),
-        min_qty=c.to_base(min_sz), max_qty=c.to_base(max_lmt), min_notional=Decimal(0),
-        market_step_size=c.to_base(lot), market_max_qty=c.to_base(max_mkt) if max_mkt else None,
-        contract_value=c.ct_val, source="venue",
+        venue=venue,
+        symbol=inst["instId"],
+        tick_size=_d(inst["tickSz"]),
+        step_size=c.to_base(lot),
+        min_qty=c.to_base(min_sz),
+        max_qty=c.to_base(max_lmt),
+        min_notional=Decimal(0),
+        market_step_size=c.to_base(lot),
+        market_max_qty=c.to_base(max_mkt) if max_mkt else None,
+        contract_value=c.ct_val,
+        source="venue",
     )
 
 
@@ -143,15 +178,27 @@ def parse_fees(row: Any) -> FeeSchedule:
 def parse_funding(funding_row: Any, mark_row: Any | None = None, venue: str = VENUE) -> FundingInfo:
     f = _row(funding_row)
     mark = _d(_row(mark_row).get("markPx")) if mark_row is not None else _d(f.get("markPx"))
-    return FundingInfo(venue=venue, symbol=f["instId"], mark_price=mark, funding_rate=_d(f.get("fundingRate")),
-                       next_funding_time_ms=int(f.get("fundingTime") or 0))
+    return FundingInfo(
+        venue=venue,
+        symbol=f["instId"],
+        mark_price=mark,
+        funding_rate=_d(f.get("fundingRate")),
+        next_funding_time_ms=int(f.get("fundingTime") or 0),
+    )
 
 
 def parse_book_top(row: Any, ct_val: Decimal, venue: str = VENUE) -> BookTop:
     t = _row(row)
     c = Contracts(ct_val)
-    return BookTop(venue=venue, symbol=t["instId"], bid=_d(t["bidPx"]), bid_qty=c.to_base(t.get("bidSz")),
-                   ask=_d(t["askPx"]), ask_qty=c.to_base(t.get("askSz")), ts=int(t.get("ts") or 0))
+    return BookTop(
+        venue=venue,
+        symbol=t["instId"],
+        bid=_d(t["bidPx"]),
+        bid_qty=c.to_base(t.get("bidSz")),
+        ask=_d(t["askPx"]),
+        ask_qty=c.to_base(t.get("askSz")),
+        ts=int(t.get("ts") or 0),
+    )
 
 
 def parse_position(row: Any, ct_val: Decimal, venue: str = VENUE) -> Position | None:
@@ -166,9 +213,14 @@ def parse_position(row: Any, ct_val: Decimal, venue: str = VENUE) -> Position | 
         pside = PositionSide.LONG if pos > 0 else PositionSide.SHORT
     lever = p.get("lever")
     return Position(
-        venue=venue, symbol=p["instId"], position_side=pside, qty=Contracts(ct_val).to_base(abs(pos)),
-        entry_price=_d(p.get("avgPx")), mark_price=_d(p.get("markPx")),
-        leverage=int(Decimal(lever)) if lever not in (None, "") else 1, opened_ts=int(p.get("cTime") or 0),
+        venue=venue,
+        symbol=p["instId"],
+        position_side=pside,
+        qty=Contracts(ct_val).to_base(abs(pos)),
+        entry_price=_d(p.get("avgPx")),
+        mark_price=_d(p.get("markPx")),
+        leverage=int(Decimal(lever)) if lever not in (None, "") else 1,
+        opened_ts=int(p.get("cTime") or 0),
     )
 
 
@@ -183,8 +235,13 @@ def parse_positions(payload: Any, ct_vals: Mapping[str, Decimal], venue: str = V
     return out
 
 
-_STATE = {"live": OrderStatus.NEW, "partially_filled": OrderStatus.PARTIALLY_FILLED, "filled": OrderStatus.FILLED,
-          "canceled": OrderStatus.CANCELED, "mmp_canceled": OrderStatus.CANCELED}
+_STATE = {
+    "live": OrderStatus.NEW,
+    "partially_filled": OrderStatus.PARTIALLY_FILLED,
+    "filled": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "mmp_canceled": OrderStatus.CANCELED,
+}
 
 
 def parse_order(row: Any, ct_val: Decimal, venue: str = VENUE) -> Order:
@@ -199,11 +256,18 @@ def parse_order(row: Any, ct_val: Decimal, venue: str = VENUE) -> Order:
         pside = PositionSide.SHORT if (side is Side.BUY) == reduce else PositionSide.LONG
     px = _d(o.get("px"))
     return Order(
-        venue=venue, symbol=o["instId"], client_order_id=o.get("clOrdId", ""),
-        status=_STATE.get(o.get("state", ""), OrderStatus.UNKNOWN), side=side, position_side=pside,
+        venue=venue,
+        symbol=o["instId"],
+        client_order_id=o.get("clOrdId", ""),
+        status=_STATE.get(o.get("state", ""), OrderStatus.UNKNOWN),
+        side=side,
+        position_side=pside,
         order_type=OrderType.MARKET if o.get("ordType") in ("market", "optimal_limit_ioc") else OrderType.LIMIT,
-        quantity=c.to_base(o.get("sz")), filled_qty=c.to_base(o.get("accFillSz")), avg_price=_d(o.get("avgPx")),
-        price=px if px > 0 else None, venue_order_id=str(o.get("ordId", "")),
+        quantity=c.to_base(o.get("sz")),
+        filled_qty=c.to_base(o.get("accFillSz")),
+        avg_price=_d(o.get("avgPx")),
+        price=px if px > 0 else None,
+        venue_order_id=str(o.get("ordId", "")),
         update_ms=int(o.get("uTime") or o.get("cTime") or 0),
     )
 
@@ -221,14 +285,33 @@ def parse_balance(row: Any, ccy: str = "USDT") -> Balance:
     for d in acct.get("details", []):
         if d.get("ccy") == ccy:
             avail = d.get("availEq") or d.get("availBal")
-            return Balance(asset=ccy, wallet_balance=_d(d.get("cashBal")), available_balance=_d(avail),
-                           unrealized_pnl=_d(d.get("upl")))
+            return Balance(
+                asset=ccy,
+                wallet_balance=_d(d.get("cashBal")),
+                available_balance=_d(avail),
+                unrealized_pnl=_d(d.get("upl")),
+            )
     return Balance(ccy, Decimal(0), Decimal(0))
 
 
 _RATE = {"50011", "50040", "50061"}
-_AUTH = {"50100", "50101", "50103", "50104", "50105", "50106", "50107", "50110", "50111", "50112", "50113", "50114",
-         "50119", "50120", "50030"}
+_AUTH = {
+    "50100",
+    "50101",
+    "50103",
+    "50104",
+    "50105",
+    "50106",
+    "50107",
+    "50110",
+    "50111",
+    "50112",
+    "50113",
+    "50114",
+    "50119",
+    "50120",
+    "50030",
+}
 _MARGIN = {"51008", "51119", "51127", "51131"}
 _FILTER = {"51020", "51121", "51201", "51202", "51004", "51005", "51006", "51120", "51204"}
 _REDUCE = {"51169", "51170", "51112", "51205", "51178"}
@@ -237,8 +320,9 @@ _UNKNOWN = {"50004", "50026"}
 _UNAVAILABLE = {"50001", "50005", "50013", "50156"}
 
 
-def parse_error(status: Any, body: Any = None, headers: Mapping[str, str] | None = None,
-                venue: str = VENUE) -> VenueError | None:
+def parse_error(  # noqa: C901 - one table of documented error codes
+    status: Any, body: Any = None, headers: Mapping[str, str] | None = None, venue: str = VENUE
+) -> VenueError | None:
     """The typed error of an answer, or None when it is a success: checks `code` and every `sCode`.
     `parse_error(body)` alone reads the body as an HTTP 200 answer (python-okx hands back only bodies)."""
     if not isinstance(status, int):
@@ -260,7 +344,9 @@ def parse_error(status: Any, body: Any = None, headers: Mapping[str, str] | None
         return None
     if not code:
         if status == 429:
-            return RateLimited(venue, "HTTP 429", msg or "Too Many Requests", retry_after_s=_retry_after(headers) or 1.0)
+            return RateLimited(
+                venue, "HTTP 429", msg or "Too Many Requests", retry_after_s=_retry_after(headers) or 1.0
+            )
         text = msg or (body if isinstance(body, str) else "") or f"HTTP {status}"
         if status == 503:
             return VenueUnavailable(venue, f"HTTP {status}", text[:300])
@@ -314,18 +400,29 @@ class _VenueClock:
 
     def _get_timestamp(self) -> str:
         ms = clock.wall_ms() + self.offset_ms
-        t = datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc)
+        t = datetime.fromtimestamp(ms / 1000.0, tz=UTC)
         return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class _Trade(_VenueClock, Trade.TradeAPI): ...
+
+
 class _Account(_VenueClock, Account.AccountAPI): ...
+
+
 class _Public(_VenueClock, PublicData.PublicAPI): ...
+
+
 class _Market(_VenueClock, MarketData.MarketAPI): ...
 
 
-_ORD_TYPE = {None: "limit", TimeInForce.GTC: "limit", TimeInForce.IOC: "ioc", TimeInForce.FOK: "fok",
-             TimeInForce.POST_ONLY: "post_only"}
+_ORD_TYPE = {
+    None: "limit",
+    TimeInForce.GTC: "limit",
+    TimeInForce.IOC: "ioc",
+    TimeInForce.FOK: "fok",
+    TimeInForce.POST_ONLY: "post_only",
+}
 _TD_MODE = {MarginType.ISOLATED: "isolated", MarginType.CROSS: "cross"}
 
 
@@ -364,8 +461,14 @@ class OkxPerp(RestVenue):
         self._sleep = sleep or _time.sleep
         self._secrets = tuple(s for s in (api_key, api_secret, passphrase) if s)
         self.log = logs.get()
-        args = dict(api_key=api_key or "-1", api_secret_key=api_secret or "-1", passphrase=passphrase or "-1",
-                    flag=self.flag, domain=self.domain, debug=False)
+        args = dict(
+            api_key=api_key or "-1",
+            api_secret_key=api_secret or "-1",
+            passphrase=passphrase or "-1",
+            flag=self.flag,
+            domain=self.domain,
+            debug=False,
+        )
         self.trade = _Trade(**args)
         self.account = _Account(**args)
         self.public = _Public(**args)
@@ -394,8 +497,15 @@ class OkxPerp(RestVenue):
             response.read()
             self._last["text"] = response.text[:500]
 
-    def _call(self, endpoint: str, fn: Callable[..., Any], *args: Any, mutating: bool = False, signed: bool = True,
-              **kwargs: Any) -> list[Mapping[str, Any]]:
+    def _call(
+        self,
+        endpoint: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        mutating: bool = False,
+        signed: bool = True,
+        **kwargs: Any,
+    ) -> list[Mapping[str, Any]]:
         """One request; returns `data` or raises the typed error (code and every sCode checked)."""
         if signed and not self._clock_synced:
             self.sync_clock()
@@ -427,12 +537,17 @@ class OkxPerp(RestVenue):
             if isinstance(err, RateLimited):
                 waited = self.throttle.on_rate_limited(_retry_after(headers))
                 err.retry_after_s = max(err.retry_after_s, waited)
-                self.log.warning("[executor] RATE_LIMIT %s code=%s: backing off %.1fs", self.name, err.code,
-                                 err.retry_after_s)
+                self.log.warning(
+                    "[executor] RATE_LIMIT %s code=%s: backing off %.1fs", self.name, err.code, err.retry_after_s
+                )
             elif isinstance(err, ClockSkew) and attempt == 0:
                 offset = self.sync_clock()
-                self.log.warning("[executor] CLOCK %s code=50102 on %s: resynced offset %.0fms, retrying once",
-                                 self.name, endpoint, offset)
+                self.log.warning(
+                    "[executor] CLOCK %s code=50102 on %s: resynced offset %.0fms, retrying once",
+                    self.name,
+                    endpoint,
+                    offset,
+                )
                 continue
             elif isinstance(err, UnknownOutcome) and not mutating:
                 err = VenueUnavailable(self.name, err.code, err.message)
@@ -466,13 +581,13 @@ class OkxPerp(RestVenue):
 
     def _fetch_fees(self, symbol: str) -> FeeSchedule:
         family = symbol.rsplit("-", 1)[0] if symbol.endswith("-SWAP") else symbol
-        return parse_fees(self._call("account/trade-fee", self.account.get_fee_rates, instType="SWAP",
-                                     instFamily=family))
+        return parse_fees(
+            self._call("account/trade-fee", self.account.get_fee_rates, instType="SWAP", instFamily=family)
+        )
 
     def funding(self, symbol: str) -> FundingInfo:
         rate = self._call("public/funding-rate", self.public.get_funding_rate, signed=False, instId=symbol)
-        mark = self._call("public/mark-price", self.public.get_mark_price, signed=False, instType="SWAP",
-                          instId=symbol)
+        mark = self._call("public/mark-price", self.public.get_mark_price, signed=False, instType="SWAP", instId=symbol)
         return parse_funding(rate, mark, self.name)
 
     def book_top(self, symbol: str) -> BookTop:
@@ -488,8 +603,12 @@ class OkxPerp(RestVenue):
     def set_dual_side(self, enabled: bool) -> bool:
         if self.is_dual_side() == enabled:
             return False
-        self._call("account/set-position-mode", self.account.set_position_mode, mutating=True,
-                   posMode="long_short_mode" if enabled else "net_mode")
+        self._call(
+            "account/set-position-mode",
+            self.account.set_position_mode,
+            mutating=True,
+            posMode="long_short_mode" if enabled else "net_mode",
+        )
         self._long_short = enabled
         return True
 
@@ -503,8 +622,9 @@ class OkxPerp(RestVenue):
         return changed
 
     def _leverage_rows(self, symbol: str) -> list[Mapping[str, Any]]:
-        return self._call("account/leverage-info", self.account.get_leverage, mgnMode=_TD_MODE[self.margin],
-                          instId=symbol)
+        return self._call(
+            "account/leverage-info", self.account.get_leverage, mgnMode=_TD_MODE[self.margin], instId=symbol
+        )
 
     def leverage(self, symbol: str) -> int:
         rows = self._leverage_rows(symbol)
@@ -520,8 +640,15 @@ class OkxPerp(RestVenue):
         long_short = self._long_short if self._long_short is not None else self.is_dual_side()
         sides = ("long", "short") if mode == "isolated" and long_short else ("",)
         for pos_side in sides:  # isolated long/short mode keeps one leverage per side
-            self._call("account/set-leverage", self.account.set_leverage, mutating=True, lever=str(leverage),
-                       mgnMode=mode, instId=symbol, posSide=pos_side)
+            self._call(
+                "account/set-leverage",
+                self.account.set_leverage,
+                mutating=True,
+                lever=str(leverage),
+                mgnMode=mode,
+                instId=symbol,
+                posSide=pos_side,
+            )
         return True
 
     # -- orders --------------------------------------------------------------------------------
@@ -533,8 +660,11 @@ class OkxPerp(RestVenue):
         except ValueError as exc:
             raise FilterFailure(self.name, "51121", str(exc)) from None
         body: dict[str, Any] = {
-            "instId": request.symbol, "tdMode": _TD_MODE[self.margin], "side": request.side.value.lower(),
-            "sz": fmt(sz), "clOrdId": request.client_order_id,
+            "instId": request.symbol,
+            "tdMode": _TD_MODE[self.margin],
+            "side": request.side.value.lower(),
+            "sz": fmt(sz),
+            "clOrdId": request.client_order_id,
         }
         if self._long_short is False:
             if request.is_closing or request.reduce_only:
@@ -555,9 +685,16 @@ class OkxPerp(RestVenue):
     def place_order(self, request: OrderRequest) -> Order:
         body = self.order_body(request)
         if self.safe_mode:
-            self.log.warning("[executor] SAFE_MODE %s %s %s posSide=%s sz=%s cid=%s: refused, OKX has no test-order "
-                             "endpoint; nothing sent", self.name, request.symbol, body["side"],
-                             body.get("posSide", "net"), body["sz"], request.client_order_id)
+            self.log.warning(
+                "[executor] SAFE_MODE %s %s %s posSide=%s sz=%s cid=%s: refused, OKX has no test-order "
+                "endpoint; nothing sent",
+                self.name,
+                request.symbol,
+                body["side"],
+                body.get("posSide", "net"),
+                body["sz"],
+                request.client_order_id,
+            )
             raise SafeModeRefused(self.name, "SAFE_MODE", "SAFE_MODE=true: OKX orders are refused (no test endpoint)")
         post_only = body["ordType"] == "post_only"
         self._tracker.track(request.client_order_id, request.intent_id, "maker" if post_only else "taker")
@@ -585,9 +722,19 @@ class OkxPerp(RestVenue):
                 break
         if order is None:  # accepted; its state will come with the next query
             ack_row = _row(ack)
-            order = Order(self.name, request.symbol, request.client_order_id, OrderStatus.NEW, request.side,
-                          request.position_side, request.order_type, request.quantity, price=request.price,
-                          venue_order_id=str(ack_row.get("ordId", "")), update_ms=int(ack_row.get("ts") or 0))
+            order = Order(
+                self.name,
+                request.symbol,
+                request.client_order_id,
+                OrderStatus.NEW,
+                request.side,
+                request.position_side,
+                request.order_type,
+                request.quantity,
+                price=request.price,
+                venue_order_id=str(ack_row.get("ordId", "")),
+                update_ms=int(ack_row.get("ts") or 0),
+            )
         if not order.status.is_final and not immediate:
             self._tracker.set_liquidity(order.client_order_id, "maker")  # what rests on the book now is maker
         return order
@@ -604,8 +751,7 @@ class OkxPerp(RestVenue):
         return order
 
     def cancel_order(self, symbol: str, client_order_id: str) -> Order:
-        self._call("trade/cancel-order", self.trade.cancel_order, mutating=True, instId=symbol,
-                   clOrdId=client_order_id)
+        self._call("trade/cancel-order", self.trade.cancel_order, mutating=True, instId=symbol, clOrdId=client_order_id)
         order = self.get_order(symbol, client_order_id)
         if order is None:
             raise OrderNotFound(self.name, "51603", f"order {client_order_id} not found after cancel")
@@ -616,7 +762,7 @@ class OkxPerp(RestVenue):
         pending = self._call("trade/orders-pending", self.trade.get_order_list, instType="SWAP", instId=symbol)
         ids = [{"instId": symbol, "ordId": r["ordId"]} for r in pending]
         for i in range(0, len(ids), 20):
-            self._call("trade/cancel-batch-orders", self.trade.cancel_multiple_orders, ids[i:i + 20], mutating=True)
+            self._call("trade/cancel-batch-orders", self.trade.cancel_multiple_orders, ids[i : i + 20], mutating=True)
         return len(ids)
 
     def get_order(self, symbol: str, client_order_id: str) -> Order | None:
@@ -649,8 +795,14 @@ class OkxPerp(RestVenue):
         if timeout_ms < 0:
             raise ValueError(f"timeout_ms must be >= 0, got {timeout_ms}")
         seconds = 0 if timeout_ms == 0 else min(120, max(10, math.ceil(timeout_ms / 1000)))
-        self._call("trade/cancel-all-after", self.trade._request_with_params, "POST", "/api/v5/trade/cancel-all-after",
-                   {"timeOut": str(seconds)}, mutating=True)
+        self._call(
+            "trade/cancel-all-after",
+            self.trade._request_with_params,
+            "POST",
+            "/api/v5/trade/cancel-all-after",
+            {"timeOut": str(seconds)},
+            mutating=True,
+        )
         return True
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ duplicate client id), market orders fill at the *next* price the venue sees (nev
 price the decision was made on) with adverse slippage, resting limits fill when crossed as
 maker, and funding is exchanged on open positions at each settlement.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,13 +15,32 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import (
-    BadRequest, FilterFailure, InsufficientMargin, OrderNotFound, PositionSideMismatch, ReduceOnlyRejected,
+    BadRequest,
+    FilterFailure,
+    InsufficientMargin,
+    OrderNotFound,
+    PositionSideMismatch,
+    ReduceOnlyRejected,
 )
 from execution.filters import FilterViolation, check_order
 from execution.ledger import Ledger, OverClose
 from execution.models import (
-    Balance, BookTop, FeeSchedule, Fill, FundingInfo, FundingPayment, MarginType, Order, OrderRequest, OrderStatus,
-    OrderType, Position, PositionSide, Side, SymbolFilters, TimeInForce,
+    Balance,
+    BookTop,
+    FeeSchedule,
+    Fill,
+    FundingInfo,
+    FundingPayment,
+    MarginType,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    PositionSide,
+    Side,
+    SymbolFilters,
+    TimeInForce,
 )
 
 BPS = Decimal("0.0001")
@@ -152,7 +172,9 @@ class PaperVenue(Venue):
 
     def funding(self, symbol: str) -> FundingInfo:
         return FundingInfo(
-            venue=self.name, symbol=symbol, mark_price=self._last_price.get(symbol, Decimal(0)),
+            venue=self.name,
+            symbol=symbol,
+            mark_price=self._last_price.get(symbol, Decimal(0)),
             funding_rate=self._funding_rate.get(symbol, Decimal(0)),
             next_funding_time_ms=self._next_funding.get(symbol, 0),
         )
@@ -204,18 +226,26 @@ class PaperVenue(Venue):
         if ref is None:
             raise BadRequest(self.name, -1121, f"no market for {request.symbol} yet")
         try:
-            check_order(filters, request.order_type, request.quantity, request.price, ref,
-                        reduce_only=request.is_closing)
+            check_order(
+                filters, request.order_type, request.quantity, request.price, ref, reduce_only=request.is_closing
+            )
         except FilterViolation as exc:
             raise FilterFailure(self.name, exc.code, str(exc)) from None
         if request.is_closing:
             pending_close = sum(
-                (r.request.quantity - r.order.filled_qty for r in self._pending + self._resting
-                 if r.request.symbol == request.symbol and r.request.position_side is request.position_side
-                 and r.request.is_closing), Decimal(0))
+                (
+                    r.request.quantity - r.order.filled_qty
+                    for r in self._pending + self._resting
+                    if r.request.symbol == request.symbol
+                    and r.request.position_side is request.position_side
+                    and r.request.is_closing
+                ),
+                Decimal(0),
+            )
             try:
-                self.account.check_close(self.name, request.symbol, request.position_side,
-                                         request.quantity + pending_close)
+                self.account.check_close(
+                    self.name, request.symbol, request.position_side, request.quantity + pending_close
+                )
             except OverClose:
                 raise ReduceOnlyRejected(self.name, -2022, "ReduceOnly Order is rejected.") from None
         else:
@@ -223,9 +253,17 @@ class PaperVenue(Venue):
             if needed > self._available_margin():
                 raise InsufficientMargin(self.name, -2019, "Margin is insufficient.")
         order = Order(
-            venue=self.name, symbol=request.symbol, client_order_id=request.client_order_id, status=OrderStatus.NEW,
-            side=request.side, position_side=request.position_side, order_type=request.order_type,
-            quantity=request.quantity, price=request.price, venue_order_id=str(self._next_id), update_ms=self._now,
+            venue=self.name,
+            symbol=request.symbol,
+            client_order_id=request.client_order_id,
+            status=OrderStatus.NEW,
+            side=request.side,
+            position_side=request.position_side,
+            order_type=request.order_type,
+            quantity=request.quantity,
+            price=request.price,
+            venue_order_id=str(self._next_id),
+            update_ms=self._now,
         )
         self._next_id += 1
         self._forget_old_orders()
@@ -254,7 +292,7 @@ class PaperVenue(Venue):
     def _forget_old_orders(self) -> None:
         if len(self._orders) > 4 * self.FINAL_ORDERS_KEPT:
             live = {id(r.order) for r in self._pending + self._resting}
-            keep = [o for o in self._orders.values() if id(o) not in live][-self.FINAL_ORDERS_KEPT:]
+            keep = [o for o in self._orders.values() if id(o) not in live][-self.FINAL_ORDERS_KEPT :]
             keep += [r.order for r in self._pending + self._resting]
             self._orders = {o.client_order_id: o for o in keep}
 
@@ -302,14 +340,19 @@ class PaperVenue(Venue):
 
     def snapshot(self) -> dict:
         live = {id(r.order) for r in self._pending + self._resting}
-        final = [o for o in self._orders.values() if id(o) not in live][-self.FINAL_ORDERS_KEPT:]
+        final = [o for o in self._orders.values() if id(o) not in live][-self.FINAL_ORDERS_KEPT :]
         return {
-            "account": self.account.snapshot(), "now": self._now, "dual_side": self._dual_side,
+            "account": self.account.snapshot(),
+            "now": self._now,
+            "dual_side": self._dual_side,
             "last_price": {k: str(v) for k, v in self._last_price.items()},
             "funding_rate": {k: str(v) for k, v in self._funding_rate.items()},
-            "leverage": self._leverage, "margin_type": {k: v.value for k, v in self._margin_type.items()},
-            "pending": [_rest_doc(r) for r in self._pending], "resting": [_rest_doc(r) for r in self._resting],
-            "final_orders": [_order_doc(o) for o in final], "next_id": self._next_id,
+            "leverage": self._leverage,
+            "margin_type": {k: v.value for k, v in self._margin_type.items()},
+            "pending": [_rest_doc(r) for r in self._pending],
+            "resting": [_rest_doc(r) for r in self._resting],
+            "final_orders": [_order_doc(o) for o in final],
+            "next_id": self._next_id,
         }
 
     def restore(self, snap: dict) -> None:
@@ -330,21 +373,33 @@ class PaperVenue(Venue):
         self._orders[order.client_order_id] = order
         req = d["request"]
         request = OrderRequest(
-            venue=self.name, symbol=req["symbol"], side=Side(req["side"]), position_side=PositionSide(req["position_side"]),
-            order_type=OrderType(req["order_type"]), quantity=Decimal(req["quantity"]),
-            client_order_id=req["client_order_id"], intent_id=req["intent_id"],
+            venue=self.name,
+            symbol=req["symbol"],
+            side=Side(req["side"]),
+            position_side=PositionSide(req["position_side"]),
+            order_type=OrderType(req["order_type"]),
+            quantity=Decimal(req["quantity"]),
+            client_order_id=req["client_order_id"],
+            intent_id=req["intent_id"],
             price=Decimal(req["price"]) if req.get("price") else None,
             time_in_force=TimeInForce(req["time_in_force"]) if req.get("time_in_force") else None,
-            reduce_only=req.get("reduce_only", False))
+            reduce_only=req.get("reduce_only", False),
+        )
         return _Resting(request, order, d["placed_ts"])
 
     # -- internals ---------------------------------------------------------------------------
     def _available_margin(self) -> Decimal:
         used = sum((p.notional / p.leverage for p in self.account.positions.values()), Decimal(0))
         reserved = sum(
-            (r.request.quantity * (r.request.price or self._last_price.get(r.request.symbol, Decimal(0)))
-             / self.leverage(r.request.symbol) for r in self._pending + self._resting if not r.request.is_closing),
-            Decimal(0))
+            (
+                r.request.quantity
+                * (r.request.price or self._last_price.get(r.request.symbol, Decimal(0)))
+                / self.leverage(r.request.symbol)
+                for r in self._pending + self._resting
+                if not r.request.is_closing
+            ),
+            Decimal(0),
+        )
         return self.account.nav() - used - reserved
 
     def _fill_market(self, rest: _Resting, ts: int, price: Decimal, cross_spread: bool = True) -> None:
@@ -363,8 +418,7 @@ class PaperVenue(Venue):
         still = []
         for rest in self._resting:
             req = rest.request
-            crossed = req.symbol == symbol and (
-                price < req.price if req.side is Side.BUY else price > req.price)
+            crossed = req.symbol == symbol and (price < req.price if req.side is Side.BUY else price > req.price)
             if crossed:
                 self._book_fill(rest, ts, req.price, req.quantity - rest.order.filled_qty, "maker")
             else:
@@ -375,9 +429,19 @@ class PaperVenue(Venue):
         req, order = rest.request, rest.order
         rate = self._fees.maker_rate if liquidity == "maker" else self._fees.taker_rate
         fill = Fill(
-            ts=ts, venue=self.name, symbol=req.symbol, side=req.side, position_side=req.position_side, qty=qty,
-            price=price, fee_usdt=qty * price * rate, realized_pnl_usdt=Decimal(0),
-            client_order_id=req.client_order_id, intent_id=req.intent_id, liquidity=liquidity, simulated=True,
+            ts=ts,
+            venue=self.name,
+            symbol=req.symbol,
+            side=req.side,
+            position_side=req.position_side,
+            qty=qty,
+            price=price,
+            fee_usdt=qty * price * rate,
+            realized_pnl_usdt=Decimal(0),
+            client_order_id=req.client_order_id,
+            intent_id=req.intent_id,
+            liquidity=liquidity,
+            simulated=True,
         )
         booked = self.account.apply_fill(fill, leverage=self.leverage(req.symbol))
         total = order.filled_qty + qty
@@ -389,26 +453,60 @@ class PaperVenue(Venue):
 
 
 def _order_doc(o: Order) -> dict:
-    return {"symbol": o.symbol, "client_order_id": o.client_order_id, "status": o.status.value, "side": o.side.value,
-            "position_side": o.position_side.value, "order_type": o.order_type.value, "quantity": str(o.quantity),
-            "filled_qty": str(o.filled_qty), "avg_price": str(o.avg_price),
-            "price": str(o.price) if o.price is not None else None, "venue_order_id": o.venue_order_id,
-            "update_ms": o.update_ms, "reject_code": o.reject_code, "reject_reason": o.reject_reason, "venue": o.venue}
+    return {
+        "symbol": o.symbol,
+        "client_order_id": o.client_order_id,
+        "status": o.status.value,
+        "side": o.side.value,
+        "position_side": o.position_side.value,
+        "order_type": o.order_type.value,
+        "quantity": str(o.quantity),
+        "filled_qty": str(o.filled_qty),
+        "avg_price": str(o.avg_price),
+        "price": str(o.price) if o.price is not None else None,
+        "venue_order_id": o.venue_order_id,
+        "update_ms": o.update_ms,
+        "reject_code": o.reject_code,
+        "reject_reason": o.reject_reason,
+        "venue": o.venue,
+    }
 
 
 def _order_from_doc(d: dict) -> Order:
     return Order(
-        venue=d["venue"], symbol=d["symbol"], client_order_id=d["client_order_id"], status=OrderStatus(d["status"]),
-        side=Side(d["side"]), position_side=PositionSide(d["position_side"]), order_type=OrderType(d["order_type"]),
-        quantity=Decimal(d["quantity"]), filled_qty=Decimal(d["filled_qty"]), avg_price=Decimal(d["avg_price"]),
-        price=Decimal(d["price"]) if d.get("price") else None, venue_order_id=d["venue_order_id"],
-        update_ms=d["update_ms"], reject_code=d["reject_code"], reject_reason=d["reject_reason"])
+        venue=d["venue"],
+        symbol=d["symbol"],
+        client_order_id=d["client_order_id"],
+        status=OrderStatus(d["status"]),
+        side=Side(d["side"]),
+        position_side=PositionSide(d["position_side"]),
+        order_type=OrderType(d["order_type"]),
+        quantity=Decimal(d["quantity"]),
+        filled_qty=Decimal(d["filled_qty"]),
+        avg_price=Decimal(d["avg_price"]),
+        price=Decimal(d["price"]) if d.get("price") else None,
+        venue_order_id=d["venue_order_id"],
+        update_ms=d["update_ms"],
+        reject_code=d["reject_code"],
+        reject_reason=d["reject_reason"],
+    )
 
 
 def _rest_doc(r: _Resting) -> dict:
     q = r.request
-    return {"placed_ts": r.placed_ts, "order": _order_doc(r.order), "request": {
-        "symbol": q.symbol, "side": q.side.value, "position_side": q.position_side.value,
-        "order_type": q.order_type.value, "quantity": str(q.quantity), "client_order_id": q.client_order_id,
-        "intent_id": q.intent_id, "price": str(q.price) if q.price is not None else None,
-        "time_in_force": q.time_in_force.value if q.time_in_force else None, "reduce_only": q.reduce_only}}
+    return {
+        "placed_ts": r.placed_ts,
+        "order": _order_doc(r.order),
+        "request": {
+            "symbol": q.symbol,
+            "side": q.side.value,
+            "position_side": q.position_side.value,
+            "order_type": q.order_type.value,
+            "quantity": str(q.quantity),
+            "client_order_id": q.client_order_id,
+            "intent_id": q.intent_id,
+            "price": str(q.price) if q.price is not None else None,
+            "time_in_force": q.time_in_force.value if q.time_in_force else None,
+            "reduce_only": q.reduce_only,
+        },
+    }

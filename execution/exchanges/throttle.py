@@ -12,6 +12,7 @@ venue gave none), so a burst never turns into an IP ban. Usage the venue reports
 
 The clock and the sleep are injectable so tests run on a fake clock without waiting.
 """
+
 from __future__ import annotations
 
 import math
@@ -134,8 +135,9 @@ class Throttler:
                         self._sum[limit_id] += weight
                     return
             if wait > self.max_wait_s:
-                raise RateLimited(self.venue, "LOCAL", f"throttled ({reason}); {endpoint} would wait {wait:.2f}s",
-                                  retry_after_s=wait)
+                raise RateLimited(
+                    self.venue, "LOCAL", f"throttled ({reason}); {endpoint} would wait {wait:.2f}s", retry_after_s=wait
+                )
             self.waited_s += wait
             self._sleep(wait)
 
@@ -172,12 +174,28 @@ def binance_um_throttler(**kw) -> Throttler:
 
     order = ((w, 1), ("ORDERS_10S", 1), ("ORDERS_1M", 1))
     costs = {
-        "ping": weight(1), "time": weight(1), "exchangeInfo": weight(1), "premiumIndex": weight(1),
-        "bookTicker": weight(2), "commissionRate": weight(20), "positionSide/dual:get": weight(30),
-        "positionSide/dual:post": weight(1), "symbolConfig": weight(5), "marginType": weight(1),
-        "leverage": weight(1), "order:post": order, "order/test": weight(1), "order:get": weight(1),
-        "order:delete": weight(1), "allOpenOrders": weight(1), "openOrders": weight(1), "openOrders:all": weight(40),
-        "positionRisk": weight(5), "balance": weight(5), "countdownCancelAll": weight(10), "income": weight(30),
+        "ping": weight(1),
+        "time": weight(1),
+        "exchangeInfo": weight(1),
+        "premiumIndex": weight(1),
+        "bookTicker": weight(2),
+        "commissionRate": weight(20),
+        "positionSide/dual:get": weight(30),
+        "positionSide/dual:post": weight(1),
+        "symbolConfig": weight(5),
+        "marginType": weight(1),
+        "leverage": weight(1),
+        "order:post": order,
+        "order/test": weight(1),
+        "order:get": weight(1),
+        "order:delete": weight(1),
+        "allOpenOrders": weight(1),
+        "openOrders": weight(1),
+        "openOrders:all": weight(40),
+        "positionRisk": weight(5),
+        "balance": weight(5),
+        "countdownCancelAll": weight(10),
+        "income": weight(30),
     }
     limits = [RateLimit(w, 2400, 60.0), RateLimit("ORDERS_10S", 300, 10.0), RateLimit("ORDERS_1M", 1200, 60.0)]
     return Throttler("binance_um", limits, costs, default_cost=weight(5), **kw)
@@ -186,11 +204,24 @@ def binance_um_throttler(**kw) -> Throttler:
 def okx_perp_throttler(**kw) -> Throttler:
     """OKX v5: each endpoint has its own count per 2 s (per user id or IP); values from the docs."""
     per_2s = {
-        "public/time": 10, "public/instruments": 20, "public/funding-rate": 20, "public/mark-price": 10,
-        "market/ticker": 20, "account/config": 5, "account/set-position-mode": 5, "account/leverage-info": 20,
-        "account/set-leverage": 20, "account/trade-fee": 5, "trade/order:post": 60, "trade/order:get": 60,
-        "trade/cancel-order": 60, "trade/cancel-batch-orders": 300, "trade/orders-pending": 60,
-        "account/positions": 10, "account/balance": 10, "trade/fills": 60,
+        "public/time": 10,
+        "public/instruments": 20,
+        "public/funding-rate": 20,
+        "public/mark-price": 10,
+        "market/ticker": 20,
+        "account/config": 5,
+        "account/set-position-mode": 5,
+        "account/leverage-info": 20,
+        "account/set-leverage": 20,
+        "account/trade-fee": 5,
+        "trade/order:post": 60,
+        "trade/order:get": 60,
+        "trade/cancel-order": 60,
+        "trade/cancel-batch-orders": 300,
+        "trade/orders-pending": 60,
+        "account/positions": 10,
+        "account/balance": 10,
+        "trade/fills": 60,
     }
     limits = [RateLimit(k, v, 2.0) for k, v in per_2s.items()]
     limits.append(RateLimit("trade/cancel-all-after", 1, 1.0))

@@ -11,6 +11,7 @@ Both feed the adapters' fill trackers, which book a fill once whether the stream
 answer saw it first; REST stays the source of truth at reconciliation. A dropped stream is
 reconnected with back-off and jitter; nothing here ever places or cancels an order.
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,8 +50,12 @@ class _Stream(threading.Thread):
                 if self._stop_event.is_set():
                     return
                 wait = min(backoff, self.backoff_max_s) * (0.5 + random.random())
-                self.log.warning("[feed] %s account stream down (%s); reconnecting in %.1fs", self.name,
-                                 logs.redact(f"{exc.__class__.__name__}: {exc}")[:160], wait)
+                self.log.warning(
+                    "[feed] %s account stream down (%s); reconnecting in %.1fs",
+                    self.name,
+                    logs.redact(f"{exc.__class__.__name__}: {exc}")[:160],
+                    wait,
+                )
                 self._stop_event.wait(wait)
                 backoff = min(backoff * 2, self.backoff_max_s)
 
@@ -59,8 +64,15 @@ class _Stream(threading.Thread):
 
 
 class BinanceUserStream(_Stream):
-    def __init__(self, venue: Venue, api_key: str, rest_host: str, ws_base: str, keepalive_s: float = 1800.0,
-                 backoff_max_s: float = 30.0):
+    def __init__(
+        self,
+        venue: Venue,
+        api_key: str,
+        rest_host: str,
+        ws_base: str,
+        keepalive_s: float = 1800.0,
+        backoff_max_s: float = 30.0,
+    ):
         super().__init__("binance-account", backoff_max_s)
         self.venue, self._key = venue, api_key
         self.rest_host, self.ws_base = rest_host.rstrip("/"), ws_base.rstrip("/")
@@ -68,8 +80,9 @@ class BinanceUserStream(_Stream):
         self.http = requests.Session()
 
     def _listen_key(self, method: str) -> str:
-        resp = self.http.request(method, f"{self.rest_host}/fapi/v1/listenKey", headers={"X-MBX-APIKEY": self._key},
-                                 timeout=10)
+        resp = self.http.request(
+            method, f"{self.rest_host}/fapi/v1/listenKey", headers={"X-MBX-APIKEY": self._key}, timeout=10
+        )
         if resp.status_code != 200:
             raise RuntimeError(f"listenKey {method}: HTTP {resp.status_code} {resp.text[:120]}")
         return resp.json().get("listenKey", "")
@@ -80,8 +93,9 @@ class BinanceUserStream(_Stream):
         key = self._listen_key("POST")
         with connect(f"{self.ws_base}/ws/{key}", open_timeout=10, close_timeout=2, proxy=None) as ws:
             self.connects += 1
-            self.log.info("[feed] binance account stream connected (listen key kept alive every %.0fs)",
-                          self.keepalive_s)
+            self.log.info(
+                "[feed] binance account stream connected (listen key kept alive every %.0fs)", self.keepalive_s
+            )
             last_keepalive = time.monotonic()
             while not self._stop_event.is_set():
                 if time.monotonic() - last_keepalive >= self.keepalive_s:
@@ -102,8 +116,16 @@ class BinanceUserStream(_Stream):
 
 
 class OkxPrivateStream(_Stream):
-    def __init__(self, venue: Venue, api_key: str, secret: str, passphrase: str, ws_url: str,
-                 demo: bool = False, backoff_max_s: float = 30.0):
+    def __init__(
+        self,
+        venue: Venue,
+        api_key: str,
+        secret: str,
+        passphrase: str,
+        ws_url: str,
+        demo: bool = False,
+        backoff_max_s: float = 30.0,
+    ):
         super().__init__("okx-account", backoff_max_s)
         self.venue = venue
         self._key, self._secret, self._passphrase = api_key, secret, passphrase
@@ -111,8 +133,9 @@ class OkxPrivateStream(_Stream):
 
     def _login_args(self) -> dict:
         ts = str(int(time.time()))
-        sign = base64.b64encode(hmac.new(self._secret.encode(), f"{ts}GET/users/self/verify".encode(),
-                                         hashlib.sha256).digest()).decode()
+        sign = base64.b64encode(
+            hmac.new(self._secret.encode(), f"{ts}GET/users/self/verify".encode(), hashlib.sha256).digest()
+        ).decode()
         return {"apiKey": self._key, "passphrase": self._passphrase, "timestamp": ts, "sign": sign}
 
     def session(self) -> None:
@@ -157,15 +180,31 @@ def start_account_streams(venues: dict[str, Venue], env: dict[str, str], profile
     if binance is not None and binance.is_exchange and hasattr(binance, "on_stream_order"):
         default_rest = "https://testnet.binancefuture.com" if profile == "testnet" else BINANCE_URL
         default_ws = "wss://stream.binancefuture.com" if profile == "testnet" else BINANCE_WS
-        streams.append(BinanceUserStream(
-            binance, env["BINANCE_API_KEY"], binance_host(env.get("BINANCE_FAPI_URL") or default_rest),
-            env.get("BINANCE_WS_URL") or default_ws))
+        streams.append(
+            BinanceUserStream(
+                binance,
+                env["BINANCE_API_KEY"],
+                binance_host(env.get("BINANCE_FAPI_URL") or default_rest),
+                env.get("BINANCE_WS_URL") or default_ws,
+            )
+        )
     okx = venues.get("okx_perp")
     if okx is not None and okx.is_exchange and hasattr(okx, "on_stream_order"):
-        streams.append(OkxPrivateStream(
-            okx, env["OKX_API_KEY"], env["OKX_API_SECRET"], env["OKX_PASSPHRASE"],
-            env.get("OKX_WS_PRIVATE_URL") or ("wss://wspap.okx.com:8443/ws/v5/private" if profile == "testnet"
-                                              else "wss://ws.okx.com:8443/ws/v5/private"), demo=profile == "testnet"))
+        streams.append(
+            OkxPrivateStream(
+                okx,
+                env["OKX_API_KEY"],
+                env["OKX_API_SECRET"],
+                env["OKX_PASSPHRASE"],
+                env.get("OKX_WS_PRIVATE_URL")
+                or (
+                    "wss://wspap.okx.com:8443/ws/v5/private"
+                    if profile == "testnet"
+                    else "wss://ws.okx.com:8443/ws/v5/private"
+                ),
+                demo=profile == "testnet",
+            )
+        )
     for s in streams:
         s.start()
     return streams

@@ -1,4 +1,5 @@
 """The feed interface: anything that yields time-ordered market events (recorded, generated, live)."""
+
 from __future__ import annotations
 
 import time
@@ -13,12 +14,13 @@ class Feed(ABC):
     def events(self) -> Iterator[Event]:
         """Time-ordered events; a finite feed ends, a live one blocks for the next event."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: a generated feed holds nothing
         """Stop producing events and release files or connections."""
 
 
-def paced(events: Iterator[Event], speed: float | None, sleep=time.sleep, monotonic=time.monotonic,
-          should_stop=lambda: False) -> Iterator[Event]:
+def paced(
+    events: Iterator[Event], speed: float | None, sleep=time.sleep, monotonic=time.monotonic, should_stop=lambda: False
+) -> Iterator[Event]:
     """Let market time advance `speed` times faster than wall time (None: no pacing).
 
     Sleeps in short slices so a stop request is honoured within ~0.2 s.

@@ -1,5 +1,6 @@
 """Events that enter the core. Every event carries its own time (`ts`, epoch ms): the core never
 reads a clock, so a replay runs as fast as the CPU allows and tests are deterministic."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

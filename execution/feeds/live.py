@@ -16,6 +16,7 @@ Clock: every venue's offset is measured from several REST samples; a skew beyond
 
 Not built yet: private (account) streams; REST stays the source of truth for orders and positions.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,12 @@ from execution.feeds import rest_history
 from execution.feeds.base import Feed
 from execution.feeds.events import CandleClosed, Event, FeedIssue, FundingSettled, MarkUpdate, Tick
 from execution.feeds.stream_parsers import (
-    BAR_MS, binance_streams, okx_business_args, okx_public_args, parse_binance, parse_okx,
+    BAR_MS,
+    binance_streams,
+    okx_business_args,
+    okx_public_args,
+    parse_binance,
+    parse_okx,
 )
 
 BINANCE_WS = "wss://fstream.binance.com"
@@ -61,8 +67,9 @@ class LiveConfig:
     ping_s: float = 20.0
 
     @classmethod
-    def from_env(cls, env: dict[str, str], symbols: dict[str, list[str]], backfill_bars: int,
-                 max_clock_skew_ms: int) -> "LiveConfig":
+    def from_env(
+        cls, env: dict[str, str], symbols: dict[str, list[str]], backfill_bars: int, max_clock_skew_ms: int
+    ) -> LiveConfig:
         from execution.settings import ConfigError
 
         def num(name: str, default: float) -> float:
@@ -84,7 +91,8 @@ class LiveConfig:
             okx_ws_business=env.get("OKX_WS_BUSINESS_URL") or OKX_WS_BUSINESS,
             stale_after_ms=int(num("LIVE_STALE_S", 30) * 1000),
             backoff_max_s=num("LIVE_BACKOFF_MAX_S", 30),
-            backfill_bars=backfill_bars, max_clock_skew_ms=max_clock_skew_ms,
+            backfill_bars=backfill_bars,
+            max_clock_skew_ms=max_clock_skew_ms,
         )
 
 
@@ -135,8 +143,9 @@ class _Conn:
 
 
 class LiveFeed(Feed):
-    def __init__(self, cfg: LiveConfig, wall_ms: Callable[[], int] = clock.wall_ms,
-                 session: requests.Session | None = None):
+    def __init__(
+        self, cfg: LiveConfig, wall_ms: Callable[[], int] = clock.wall_ms, session: requests.Session | None = None
+    ):
         self.cfg = cfg
         self.wall = wall_ms
         self.session = session or requests.Session()
@@ -161,17 +170,39 @@ class LiveFeed(Feed):
             out.append(_Conn("binance", "binance_um", url, lambda ws: None, parse_binance, binance, True))
         okx = self.cfg.symbols.get("okx_perp") or []
         if okx:
+
             def subscriber(args):
                 def sub(ws):
                     for i in range(0, len(args), OKX_MAX_ARGS_PER_SUBSCRIBE):
-                        ws.send(json.dumps({"op": "subscribe", "args": args[i:i + OKX_MAX_ARGS_PER_SUBSCRIBE]}))
+                        ws.send(json.dumps({"op": "subscribe", "args": args[i : i + OKX_MAX_ARGS_PER_SUBSCRIBE]}))
+
                 return sub
 
             ping = lambda ws: ws.send("ping")  # noqa: E731 - OKX closes a connection silent for 30 s
-            out.append(_Conn("okx-public", "okx_perp", self.cfg.okx_ws_public, subscriber(okx_public_args(okx)),
-                             parse_okx, okx, False, ping))
-            out.append(_Conn("okx-business", "okx_perp", self.cfg.okx_ws_business,
-                             subscriber(okx_business_args(okx)), parse_okx, okx, True, ping))
+            out.append(
+                _Conn(
+                    "okx-public",
+                    "okx_perp",
+                    self.cfg.okx_ws_public,
+                    subscriber(okx_public_args(okx)),
+                    parse_okx,
+                    okx,
+                    False,
+                    ping,
+                )
+            )
+            out.append(
+                _Conn(
+                    "okx-business",
+                    "okx_perp",
+                    self.cfg.okx_ws_business,
+                    subscriber(okx_business_args(okx)),
+                    parse_okx,
+                    okx,
+                    True,
+                    ping,
+                )
+            )
         return out
 
     def start(self) -> None:
@@ -207,8 +238,14 @@ class LiveFeed(Feed):
             try:
                 if conn.candles:
                     self._backfill(conn)
-                with connect(conn.url, open_timeout=10, close_timeout=2, ping_interval=self.cfg.ping_s,
-                             max_size=2 ** 22, proxy=None) as ws:
+                with connect(
+                    conn.url,
+                    open_timeout=10,
+                    close_timeout=2,
+                    ping_interval=self.cfg.ping_s,
+                    max_size=2**22,
+                    proxy=None,
+                ) as ws:
                     conn.subscribe(ws)
                     if conn.reconnects:
                         self.log.info("[feed] %s reconnected (attempt %d)", conn.name, conn.reconnects)
@@ -231,8 +268,12 @@ class LiveFeed(Feed):
                 conn.connected = False
                 conn.reconnects += 1
                 wait = min(backoff, self.cfg.backoff_max_s) * (0.5 + random.random())
-                self.log.warning("[feed] %s disconnected (%s); reconnecting in %.1fs", conn.name,
-                                 logs.redact(f"{exc.__class__.__name__}: {exc}")[:160], wait)
+                self.log.warning(
+                    "[feed] %s disconnected (%s); reconnecting in %.1fs",
+                    conn.name,
+                    logs.redact(f"{exc.__class__.__name__}: {exc}")[:160],
+                    wait,
+                )
                 self._stop.wait(wait)
                 backoff = min(backoff * 2, self.cfg.backoff_max_s)
 
@@ -290,8 +331,9 @@ class LiveFeed(Feed):
                     if t <= self.last_candle.get(key, -1):
                         continue
                     self.last_candle[key] = t
-                self.q.put(CandleClosed(t + BAR_MS, conn.venue, symbol, t, float(o), float(h), float(low), float(c),
-                                        float(v)))
+                self.q.put(
+                    CandleClosed(t + BAR_MS, conn.venue, symbol, t, float(o), float(h), float(low), float(c), float(v))
+                )
                 emitted += 1
             if last is not None and emitted:
                 self.log.info("[feed] %s %s gap backfilled over REST: %d candle(s)", conn.venue, symbol, emitted)
@@ -314,10 +356,13 @@ class LiveFeed(Feed):
         def sample() -> tuple[float, float, float]:
             t0 = time.time() * 1000
             if venue == "binance_um":
-                server = float(self.session.get(f"{self.cfg.binance_rest}/fapi/v1/time", timeout=5).json()["serverTime"])
+                server = float(
+                    self.session.get(f"{self.cfg.binance_rest}/fapi/v1/time", timeout=5).json()["serverTime"]
+                )
             else:
-                server = float(self.session.get(f"{self.cfg.okx_rest}/api/v5/public/time", timeout=5)
-                               .json()["data"][0]["ts"])
+                server = float(
+                    self.session.get(f"{self.cfg.okx_rest}/api/v5/public/time", timeout=5).json()["data"][0]["ts"]
+                )
             return t0, server, time.time() * 1000
 
         try:
@@ -327,5 +372,8 @@ class LiveFeed(Feed):
             return
         self.log.info("[feed] %s clock offset %+.0f ms (rtt %.0f ms)", venue, offset, self.offsets[venue].rtt_ms)
         if abs(offset) > self.cfg.max_clock_skew_ms:
-            self.q.put(FeedIssue(self.wall(), venue, "", "clock_skew",
-                                 f"offset {offset:+.0f} ms > {self.cfg.max_clock_skew_ms} ms"))
+            self.q.put(
+                FeedIssue(
+                    self.wall(), venue, "", "clock_skew", f"offset {offset:+.0f} ms > {self.cfg.max_clock_skew_ms} ms"
+                )
+            )

@@ -7,6 +7,7 @@ Readers validate every row and turn problems into `FeedIssue` events instead of 
 gaps, duplicate or non-monotonic timestamps, NaN/zero/negative prices, high/low that do not
 contain open/close, unparsable rows, and times written in seconds instead of milliseconds.
 """
+
 from __future__ import annotations
 
 import csv
@@ -60,8 +61,9 @@ def _to_ms(raw: float) -> int:
     return int(raw * 1000) if raw < SECONDS_CUTOFF else int(raw)
 
 
-def read_candles(path: Path, venue: str, symbol: str, timeframe_ms: int = 900_000,
-                 max_gap_bars: int = 4) -> Iterator[CandleClosed | FeedIssue]:
+def read_candles(  # noqa: C901 - the replay hot path, inlined on purpose
+    path: Path, venue: str, symbol: str, timeframe_ms: int = 900_000, max_gap_bars: int = 4
+) -> Iterator[CandleClosed | FeedIssue]:
     """Validated candles in time order; every problem becomes a FeedIssue, never an exception."""
     try:
         fh = _open_text(path)
@@ -89,47 +91,76 @@ def read_candles(path: Path, venue: str, symbol: str, timeframe_ms: int = 900_00
                 pos_ts = (prev_open + timeframe_ms) if prev_open is not None else -1
                 if len(row) < width:
                     if row:
-                        yield FeedIssue(max(pos_ts, 0), venue, symbol, "parse_error", f"line {lineno}: {len(row)} columns")
+                        yield FeedIssue(
+                            max(pos_ts, 0), venue, symbol, "parse_error", f"line {lineno}: {len(row)} columns"
+                        )
                     continue
                 try:
                     raw_t = float(row[i_t])
-                    o, h, l, c, v = float(row[i_o]), float(row[i_h]), float(row[i_l]), float(row[i_c]), float(row[i_v])
+                    o, h, lo, c, v = float(row[i_o]), float(row[i_h]), float(row[i_l]), float(row[i_c]), float(row[i_v])
                 except ValueError:
                     yield FeedIssue(max(pos_ts, 0), venue, symbol, "parse_error", f"line {lineno}: not a number: {row}")
                     continue
                 if not isfinite(raw_t) or raw_t <= 0:
-                    yield FeedIssue(max(pos_ts, 0), venue, symbol, "parse_error", f"line {lineno}: bad time {row[i_t]!r}")
+                    yield FeedIssue(
+                        max(pos_ts, 0), venue, symbol, "parse_error", f"line {lineno}: bad time {row[i_t]!r}"
+                    )
                     continue
                 t = _to_ms(raw_t)
-                if t == pos_ts and 0.0 < l <= o <= h and l <= c <= h < INF and 0.0 <= v < INF:
+                if t == pos_ts and 0.0 < lo <= o <= h and lo <= c <= h < INF and 0.0 <= v < INF:
                     prev_open = t  # the common case: the next contiguous, well-formed bar
-                    yield CandleClosed(t + timeframe_ms, venue, symbol, t, o, h, l, c, v)
+                    yield CandleClosed(t + timeframe_ms, venue, symbol, t, o, h, lo, c, v)
                     continue
                 if t != raw_t and not warned_seconds:
                     warned_seconds = True
-                    yield FeedIssue(t + timeframe_ms, venue, symbol, "unit",
-                                    f"{path.name}: open times are in seconds; converted to ms")
+                    yield FeedIssue(
+                        t + timeframe_ms,
+                        venue,
+                        symbol,
+                        "unit",
+                        f"{path.name}: open times are in seconds; converted to ms",
+                    )
                 if prev_open is not None:
                     if t == prev_open:
                         yield FeedIssue(pos_ts, venue, symbol, "duplicate", f"line {lineno}: open_time {t} repeated")
                         continue
                     if t < prev_open:
-                        yield FeedIssue(pos_ts, venue, symbol, "non_monotonic",
-                                        f"line {lineno}: open_time {t} before {prev_open}; row dropped")
+                        yield FeedIssue(
+                            pos_ts,
+                            venue,
+                            symbol,
+                            "non_monotonic",
+                            f"line {lineno}: open_time {t} before {prev_open}; row dropped",
+                        )
                         continue
                 if t % timeframe_ms:
-                    yield FeedIssue(t + timeframe_ms, venue, symbol, "bad_value",
-                                    f"line {lineno}: open_time {t} not on a {timeframe_ms // 60000}m boundary")
+                    yield FeedIssue(
+                        t + timeframe_ms,
+                        venue,
+                        symbol,
+                        "bad_value",
+                        f"line {lineno}: open_time {t} not on a {timeframe_ms // 60000}m boundary",
+                    )
                     continue
-                if not (isfinite(o) and isfinite(h) and isfinite(l) and isfinite(c)) or min(o, h, l, c) <= 0:
-                    yield FeedIssue(t + timeframe_ms, venue, symbol, "bad_value",
-                                    f"line {lineno}: price not a positive number o={row[i_o]} h={row[i_h]} "
-                                    f"l={row[i_l]} c={row[i_c]}")
+                if not (isfinite(o) and isfinite(h) and isfinite(lo) and isfinite(c)) or min(o, h, lo, c) <= 0:
+                    yield FeedIssue(
+                        t + timeframe_ms,
+                        venue,
+                        symbol,
+                        "bad_value",
+                        f"line {lineno}: price not a positive number o={row[i_o]} h={row[i_h]} "
+                        f"l={row[i_l]} c={row[i_c]}",
+                    )
                     prev_open = t
                     continue
-                if h < max(o, c, l) or l > min(o, c):
-                    yield FeedIssue(t + timeframe_ms, venue, symbol, "bad_value",
-                                    f"line {lineno}: high/low do not contain open/close o={o} h={h} l={l} c={c}")
+                if h < max(o, c, lo) or lo > min(o, c):
+                    yield FeedIssue(
+                        t + timeframe_ms,
+                        venue,
+                        symbol,
+                        "bad_value",
+                        f"line {lineno}: high/low do not contain open/close o={o} h={h} l={lo} c={c}",
+                    )
                     prev_open = t
                     continue
                 if not isfinite(v) or v < 0:
@@ -138,14 +169,24 @@ def read_candles(path: Path, venue: str, symbol: str, timeframe_ms: int = 900_00
                     continue
                 if prev_open is not None and t > prev_open + timeframe_ms:
                     missing_bars = (t - prev_open) // timeframe_ms - 1
-                    yield FeedIssue(t + timeframe_ms, venue, symbol, "gap",
-                                    f"{missing_bars} bar(s) missing before open_time {t}",
-                                    reset=missing_bars > max_gap_bars)
+                    yield FeedIssue(
+                        t + timeframe_ms,
+                        venue,
+                        symbol,
+                        "gap",
+                        f"{missing_bars} bar(s) missing before open_time {t}",
+                        reset=missing_bars > max_gap_bars,
+                    )
                 prev_open = t
-                yield CandleClosed(t + timeframe_ms, venue, symbol, t, o, h, l, c, v)
+                yield CandleClosed(t + timeframe_ms, venue, symbol, t, o, h, lo, c, v)
         except (OSError, EOFError, gzip.BadGzipFile, csv.Error) as exc:
-            yield FeedIssue((prev_open or 0) + timeframe_ms, venue, symbol, "parse_error",
-                            f"{path.name}: read failed mid-file: {exc}")
+            yield FeedIssue(
+                (prev_open or 0) + timeframe_ms,
+                venue,
+                symbol,
+                "parse_error",
+                f"{path.name}: read failed mid-file: {exc}",
+            )
 
 
 def read_funding(path: Path, venue: str, symbol: str) -> Iterator[FundingSettled | FeedIssue]:
@@ -179,13 +220,17 @@ def read_funding(path: Path, venue: str, symbol: str) -> Iterator[FundingSettled
                 t = _to_ms(raw_t)
                 if t != raw_t and not warned_seconds:
                     warned_seconds = True
-                    yield FeedIssue(t, venue, symbol, "unit", f"{path.name}: funding times are in seconds; converted to ms")
+                    yield FeedIssue(
+                        t, venue, symbol, "unit", f"{path.name}: funding times are in seconds; converted to ms"
+                    )
                 if prev is not None and t <= prev:
                     kind = "duplicate" if t == prev else "non_monotonic"
                     yield FeedIssue(prev, venue, symbol, kind, f"{path.name} line {lineno}: funding time {t}")
                     continue
                 if not math.isfinite(rate) or abs(rate) > MAX_ABS_FUNDING_RATE:
-                    yield FeedIssue(t, venue, symbol, "bad_value", f"{path.name} line {lineno}: funding rate {row[i_r]}")
+                    yield FeedIssue(
+                        t, venue, symbol, "bad_value", f"{path.name} line {lineno}: funding rate {row[i_r]}"
+                    )
                     prev = t
                     continue
                 prev = t

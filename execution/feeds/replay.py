@@ -1,4 +1,5 @@
 """Replay of a recorded (or generated) market directory as one time-ordered event stream."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -10,8 +11,9 @@ from execution.feeds.market_files import SeriesFile, discover, read_candles, rea
 
 
 class ReplayFeed(Feed):
-    def __init__(self, market_dir: Path, series: list[SeriesFile] | None = None, start_ms: int = 0,
-                 max_gap_bars: int = 4):
+    def __init__(
+        self, market_dir: Path, series: list[SeriesFile] | None = None, start_ms: int = 0, max_gap_bars: int = 4
+    ):
         self.market_dir = Path(market_dir)
         self.series = series if series is not None else discover(self.market_dir)
         self.start_ms = start_ms

@@ -8,6 +8,7 @@ point them at loopback servers).
                    GET /api/v5/public/funding-rate-history (limit<=100, paginated with `after`)
 Rows are tuples in the recorded format: (open_time_ms, open, high, low, close, volume) as strings.
 """
+
 from __future__ import annotations
 
 import time
@@ -35,10 +36,10 @@ def _get(session: requests.Session, url: str, params: dict, retries: int = 4) ->
         except requests.RequestException as exc:
             if attempt == retries - 1:
                 raise DownloadError(f"GET {url}: {exc.__class__.__name__}") from None
-            time.sleep(1.0 * 2 ** attempt)
+            time.sleep(1.0 * 2**attempt)
             continue
         if resp.status_code in (418, 429) or resp.status_code >= 500:
-            wait = float(resp.headers.get("Retry-After", 1.0 * 2 ** attempt))
+            wait = float(resp.headers.get("Retry-After", 1.0 * 2**attempt))
             if attempt == retries - 1:
                 raise DownloadError(f"GET {url}: HTTP {resp.status_code} after {retries} attempts")
             time.sleep(min(wait, 60.0))
@@ -55,8 +56,11 @@ def _get(session: requests.Session, url: str, params: dict, retries: int = 4) ->
 def binance_candles(session, base: str, symbol: str, start: int, end: int) -> list[tuple]:
     rows, cursor = [], start
     while cursor < end:
-        batch = _get(session, f"{base}/fapi/v1/klines",
-                     {"symbol": symbol, "interval": "15m", "startTime": cursor, "endTime": end - 1, "limit": 1500})
+        batch = _get(
+            session,
+            f"{base}/fapi/v1/klines",
+            {"symbol": symbol, "interval": "15m", "startTime": cursor, "endTime": end - 1, "limit": 1500},
+        )
         if not batch:
             break
         for k in batch:
@@ -73,8 +77,11 @@ def binance_candles(session, base: str, symbol: str, start: int, end: int) -> li
 def binance_funding(session, base: str, symbol: str, start: int, end: int) -> list[tuple]:
     rows, cursor = [], start
     while cursor < end:
-        batch = _get(session, f"{base}/fapi/v1/fundingRate",
-                     {"symbol": symbol, "startTime": cursor, "endTime": end - 1, "limit": 1000})
+        batch = _get(
+            session,
+            f"{base}/fapi/v1/fundingRate",
+            {"symbol": symbol, "startTime": cursor, "endTime": end - 1, "limit": 1000},
+        )
         if not batch:
             break
         rows.extend((int(f["fundingTime"]), f["fundingRate"]) for f in batch if int(f["fundingTime"]) < end)
@@ -90,8 +97,11 @@ def okx_candles(session, base: str, inst: str, start: int, end: int) -> list[tup
     out: dict[int, tuple] = {}
     after = end
     while after > start:
-        data = _get(session, f"{base}/api/v5/market/history-candles",
-                    {"instId": inst, "bar": "15m", "after": after, "limit": 100})["data"]
+        data = _get(
+            session,
+            f"{base}/api/v5/market/history-candles",
+            {"instId": inst, "bar": "15m", "after": after, "limit": 100},
+        )["data"]
         if not data:
             break
         for c in data:  # [ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]
@@ -109,8 +119,9 @@ def okx_funding(session, base: str, inst: str, start: int, end: int) -> list[tup
     out: dict[int, tuple] = {}
     after = end
     while after > start:
-        data = _get(session, f"{base}/api/v5/public/funding-rate-history",
-                    {"instId": inst, "after": after, "limit": 100})["data"]
+        data = _get(
+            session, f"{base}/api/v5/public/funding-rate-history", {"instId": inst, "after": after, "limit": 100}
+        )["data"]
         if not data:
             break
         for f in data:
@@ -122,5 +133,3 @@ def okx_funding(session, base: str, inst: str, start: int, end: int) -> list[tup
             break
         after = oldest
     return [out[t] for t in sorted(out)]
-
-

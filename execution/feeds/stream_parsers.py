@@ -11,6 +11,7 @@ OKX v5 (`{"arg": {"channel", "instId"}, "data": [...]}`):
     candle15m     ["ts","o","h","l","c","vol","volCcy","volCcyQuote","confirm"]    confirm "1": closed
 A malformed message raises ValueError naming what is wrong; the stream turns it into a [feed] line.
 """
+
 from __future__ import annotations
 
 from execution.feeds.events import BookUpdate, CandleClosed, Event, MarkUpdate
@@ -47,11 +48,21 @@ def parse_binance(message: dict, recv_ms: int) -> list[Event]:
     kind = data.get("e")
     if kind == "bookTicker":
         ts = _i(data, "E") if "E" in data else _i(data, "T")
-        return [BookUpdate(ts, "binance_um", data["s"], _f(data, "b"), _f(data, "B"), _f(data, "a"), _f(data, "A"),
-                           recv_ms)]
+        return [
+            BookUpdate(ts, "binance_um", data["s"], _f(data, "b"), _f(data, "B"), _f(data, "a"), _f(data, "A"), recv_ms)
+        ]
     if kind == "markPriceUpdate":
-        return [MarkUpdate(_i(data, "E"), "binance_um", data["s"], mark=_f(data, "p"), funding_rate=_f(data, "r"),
-                           next_funding_ms=_i(data, "T") or None, recv_ts=recv_ms)]
+        return [
+            MarkUpdate(
+                _i(data, "E"),
+                "binance_um",
+                data["s"],
+                mark=_f(data, "p"),
+                funding_rate=_f(data, "r"),
+                next_funding_ms=_i(data, "T") or None,
+                recv_ts=recv_ms,
+            )
+        ]
     if kind == "kline":
         k = data.get("k")
         if not isinstance(k, dict):
@@ -59,8 +70,19 @@ def parse_binance(message: dict, recv_ms: int) -> list[Event]:
         if not k.get("x"):
             return []  # not closed yet
         open_time = _i(k, "t")
-        return [CandleClosed(open_time + BAR_MS, "binance_um", data["s"], open_time, _f(k, "o"), _f(k, "h"),
-                             _f(k, "l"), _f(k, "c"), _f(k, "v"))]
+        return [
+            CandleClosed(
+                open_time + BAR_MS,
+                "binance_um",
+                data["s"],
+                open_time,
+                _f(k, "o"),
+                _f(k, "h"),
+                _f(k, "l"),
+                _f(k, "c"),
+                _f(k, "v"),
+            )
+        ]
     return []  # subscription acks, other events
 
 
@@ -84,14 +106,32 @@ def parse_okx(message: dict, recv_ms: int) -> list[Event]:
     out: list[Event] = []
     for row in rows:
         if channel == "tickers":
-            out.append(BookUpdate(_i(row, "ts"), "okx_perp", row["instId"], _f(row, "bidPx"), _f(row, "bidSz"),
-                                  _f(row, "askPx"), _f(row, "askSz"), recv_ms))
+            out.append(
+                BookUpdate(
+                    _i(row, "ts"),
+                    "okx_perp",
+                    row["instId"],
+                    _f(row, "bidPx"),
+                    _f(row, "bidSz"),
+                    _f(row, "askPx"),
+                    _f(row, "askSz"),
+                    recv_ms,
+                )
+            )
         elif channel == "mark-price":
             out.append(MarkUpdate(_i(row, "ts"), "okx_perp", row["instId"], mark=_f(row, "markPx"), recv_ts=recv_ms))
         elif channel == "funding-rate":
             ts = _i(row, "ts") if row.get("ts") else recv_ms
-            out.append(MarkUpdate(ts, "okx_perp", row["instId"], funding_rate=_f(row, "fundingRate"),
-                                  next_funding_ms=_i(row, "fundingTime"), recv_ts=recv_ms))
+            out.append(
+                MarkUpdate(
+                    ts,
+                    "okx_perp",
+                    row["instId"],
+                    funding_rate=_f(row, "fundingRate"),
+                    next_funding_ms=_i(row, "fundingTime"),
+                    recv_ts=recv_ms,
+                )
+            )
         elif channel == "candle15m":
             if not isinstance(row, list) or len(row) < 9:
                 raise ValueError(f"okx candle row malformed: {row!r}")
@@ -99,6 +139,17 @@ def parse_okx(message: dict, recv_ms: int) -> list[Event]:
                 continue
             c = {"t": row[0], "o": row[1], "h": row[2], "l": row[3], "c": row[4], "v": row[5]}
             open_time = _i(c, "t")
-            out.append(CandleClosed(open_time + BAR_MS, "okx_perp", inst, open_time, _f(c, "o"), _f(c, "h"),
-                                    _f(c, "l"), _f(c, "c"), _f(c, "v")))
+            out.append(
+                CandleClosed(
+                    open_time + BAR_MS,
+                    "okx_perp",
+                    inst,
+                    open_time,
+                    _f(c, "o"),
+                    _f(c, "h"),
+                    _f(c, "l"),
+                    _f(c, "c"),
+                    _f(c, "v"),
+                )
+            )
     return out

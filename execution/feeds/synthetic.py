@@ -9,6 +9,7 @@ then. Funding settles every 8 hours on both venues from the premium plus noise.
 
 Usage: python -m execution.feeds.synthetic --out DIR [--days 30] [--seed 7] [--start 2026-01-01]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,7 @@ import random
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
@@ -75,9 +76,7 @@ class SyntheticMarket:
             raise ValueError("start must be on a 15-minute boundary")
         self.rng = random.Random(seed)
         self.t = start_ms
-        self.assets = [
-            _AssetState(a, math.log(a.price), (a.minute_vol ** 2), math.log(a.price)) for a in assets
-        ]
+        self.assets = [_AssetState(a, math.log(a.price), (a.minute_vol**2), math.log(a.price)) for a in assets]
 
     @staticmethod
     def venue_symbols(spec: AssetSpec) -> list[tuple[str, str, str]]:
@@ -110,14 +109,14 @@ class SyntheticMarket:
                     r += rng.choice((-1, 1)) * 12 * sigma
                 st.log_price += r
                 # GARCH(1,1): long-run variance = base variance
-                base = spec.minute_vol ** 2
+                base = spec.minute_vol**2
                 st.var = 0.02 * base + 0.10 * r * r + 0.88 * st.var
                 st.var = min(max(st.var, 0.1 * base), 25 * base)
                 path.append(st.log_price)
             st.anchor += 0.01 * (st.log_price - st.anchor)
             prices = [math.exp(x) for x in path]
             o, c = prices[0], prices[-1]
-            h, l = max(prices), min(prices)
+            h, lo = max(prices), min(prices)
             vol = spec.minute_vol * 1e4 * rng.lognormvariate(0.0, 0.5) * 1000 / spec.price * 100
             # cross-venue basis: OU with rare jumps, in fractions of price
             st.basis += -0.05 * (st.basis - 0.0001) + 0.00004 * rng.gauss(0.0, 1.0)
@@ -125,10 +124,13 @@ class SyntheticMarket:
                 st.basis += rng.choice((-1, 1)) * rng.uniform(0.0008, 0.002)
             for vi, (venue, symbol, tick) in enumerate(self.venue_symbols(spec)):
                 f = 1.0 + (st.basis if venue == "okx_perp" else 0.0)
-                oo, hh, ll, cc = (_round(p * f, tick) for p in (o, h, l, c))
+                oo, hh, ll, cc = (_round(p * f, tick) for p in (o, h, lo, c))
                 hh, ll = max(hh, oo, cc), min(ll, oo, cc)
-                events.append(CandleClosed(close_time, venue, symbol, open_time, oo, hh, ll, cc,
-                                           round(vol * (0.6 if vi else 1.0), 3)))
+                events.append(
+                    CandleClosed(
+                        close_time, venue, symbol, open_time, oo, hh, ll, cc, round(vol * (0.6 if vi else 1.0), 3)
+                    )
+                )
                 # perp premium: positive in up-moves (longs crowd in), plus the venue's basis
                 st.premium_acc[vi] += math.tanh((path[-1] - path[0]) / (spec.minute_vol * 4)) * 0.0003 + (f - 1.0)
             st.premium_n += 1
@@ -175,7 +177,8 @@ def write_market(out_dir: Path, days: int, seed: int = 7, start_ms: int = 1_767_
             key = (ev.venue, ev.symbol)
             if isinstance(ev, CandleClosed):
                 candles.setdefault(key, []).append(
-                    (ev.open_time, repr(ev.open), repr(ev.high), repr(ev.low), repr(ev.close), repr(ev.volume)))
+                    (ev.open_time, repr(ev.open), repr(ev.high), repr(ev.low), repr(ev.close), repr(ev.volume))
+                )
             else:
                 funding.setdefault(key, []).append((ev.ts, repr(ev.rate)))
     for (venue, symbol), rows in candles.items():
@@ -184,7 +187,9 @@ def write_market(out_dir: Path, days: int, seed: int = 7, start_ms: int = 1_767_
         write_funding(out_dir, venue, symbol, rows)
     (out_dir / "SYNTHETIC.md").write_text(
         f"Generated market (synthetic, not real prices): seed={seed}, start_ms={start_ms}, days={days}.\n"
-        "Made by `python -m execution.feeds.synthetic`; see that module for the model.\n", encoding="utf-8")
+        "Made by `python -m execution.feeds.synthetic`; see that module for the model.\n",
+        encoding="utf-8",
+    )
     return {f"{v}/{s}": len(r) for (v, s), r in candles.items()}
 
 
@@ -196,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", default="2026-01-01", help="UTC start date YYYY-MM-DD")
     args = ap.parse_args(argv)
     try:
-        start = datetime.strptime(args.start, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        start = datetime.strptime(args.start, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         print(f"error: --start: expected YYYY-MM-DD, got {args.start!r}", file=sys.stderr)
         return 2

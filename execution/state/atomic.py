@@ -6,6 +6,7 @@ document or the new one, never a mix. `append_line` hands the kernel one complet
 write(2) on an O_APPEND descriptor, so a killed process never leaves a partial line; readers
 still skip (and report) a torn last line that only a power cut could leave.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ from typing import Any
 def _default(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return float(obj)
-    if hasattr(obj, "value") and isinstance(getattr(obj, "value"), str):  # Enum
+    if hasattr(obj, "value") and isinstance(obj.value, str):  # Enum
         return obj.value
     if isinstance(obj, (set, tuple)):
         return list(obj)
@@ -26,8 +27,14 @@ def _default(obj: Any) -> Any:
 
 
 def dumps(obj: Any, indent: int | None = None) -> str:
-    return json.dumps(obj, default=_default, separators=(",", ":") if indent is None else None, indent=indent,
-                      ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        obj,
+        default=_default,
+        separators=(",", ":") if indent is None else None,
+        indent=indent,
+        ensure_ascii=False,
+        allow_nan=False,
+    )
 
 
 def fsync_dir(path: Path) -> None:

@@ -5,6 +5,7 @@ Both readers answer the same calls as `LocalReader` and say where the answer cam
 current-value documents in one batched read, the last N trades, and at most three NAV-history
 documents for any range (see layout.history_plan).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -74,8 +75,11 @@ class FirestoreReader:
         docs = self._get(plan)
         for path in plan:
             b = docs.get(path) or {}
-            out.extend((t, n, d) for t, n, d in zip(b.get("ts", []), b.get("nav", []), b.get("dd", []))
-                       if start_ms <= t <= end_ms)
+            out.extend(
+                (t, n, d)
+                for t, n, d in zip(b.get("ts", []), b.get("nav", []), b.get("dd", []), strict=False)
+                if start_ms <= t <= end_ms
+            )
         return out
 
     def named(self, name: str) -> dict:
@@ -88,8 +92,14 @@ class FallbackReader:
     After a failure Firestore is not asked again for `retry_after_ms`, so a page or a heartbeat
     does not pay a timeout on every read while it is down."""
 
-    def __init__(self, primary: FirestoreReader, fallback: LocalReader, retry_after_ms: int = 30_000,
-                 wall_ms=clock.wall_ms, reconnect=None):
+    def __init__(
+        self,
+        primary: FirestoreReader,
+        fallback: LocalReader,
+        retry_after_ms: int = 30_000,
+        wall_ms=clock.wall_ms,
+        reconnect=None,
+    ):
         """`reconnect()` builds a fresh FirestoreReader after an outage (a gRPC channel that saw the
         outage can stay in its own back-off for minutes)."""
         self.primary, self.fallback = primary, fallback

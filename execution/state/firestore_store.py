@@ -9,6 +9,7 @@
 Every call has a timeout and no library-level retry: the mirror thread decides when to retry,
 so nothing here can hold a caller for long.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,7 @@ class FirestoreConfig:
     env: str = "prod"
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> "FirestoreConfig | None":
+    def from_env(cls, env: dict[str, str]) -> FirestoreConfig | None:
         project = (env.get("FIRESTORE_PROJECT") or "").strip()
         if not project:
             return None
@@ -42,7 +43,7 @@ class FirestoreConfig:
 def firestore_path(env: str, logical: str) -> str:
     for prefix, target in _HISTORY.items():
         if logical.startswith(prefix):
-            logical = target + logical[len(prefix):]
+            logical = target + logical[len(prefix) :]
             break
     if logical.count("/") != 1 or not all(logical.split("/")):
         raise ValueError(f"not a document path: {logical!r}")
@@ -82,7 +83,7 @@ class FirestoreTarget:
     def get_docs(self, logicals: list[str]) -> dict[str, dict]:
         refs = [self.doc(p) for p in logicals]
         out = {}
-        by_path = {r.path: p for r, p in zip(refs, logicals)}
+        by_path = {r.path: p for r, p in zip(refs, logicals, strict=False)}
         for snap in self.client.get_all(refs, retry=None, timeout=self.timeout_s):
             self.reads += 1
             if snap.exists:

@@ -12,9 +12,10 @@ Append-only records, one per line locally and one document per record in Firesto
 Files operators already know: peak_state.json, synced_state.json (the executor's restart
 snapshot), trade_log.json (the most recent trades; the complete log is trade_log.jsonl).
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 DOCS = ("nav", "positions", "control", "screener", "leaderboard", "signals", "arbitrage")
 
@@ -34,7 +35,7 @@ RECENT_TRADES_KEPT = 50
 
 
 def day_of(ts_ms: int) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
 def month_of(ts_ms: int) -> str:

@@ -5,6 +5,7 @@ file under STATE_DIR (plus `.json`) and, below `hedge/{env}/`, its Firestore pat
 successful write the store tells `on_written(path, doc)` and `on_appended(collection, record,
 journal_end_offset)`, which is how the Firestore mirror follows the local state without ever getting ahead of it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,7 +14,13 @@ from pathlib import Path
 from execution import clock
 from execution.state.atomic import AppendOnlyFile, read_json, write_json
 from execution.state.layout import (
-    COLLECTION_FILES, DOCS, NAMED_FILES, bucket_path, daily_path, day_of, hourly_path,
+    COLLECTION_FILES,
+    DOCS,
+    NAMED_FILES,
+    bucket_path,
+    daily_path,
+    day_of,
+    hourly_path,
 )
 from execution.state.store import StateSink
 
@@ -34,10 +41,16 @@ class LocalStore(StateSink):
     file whole across a killed process; fsync only guards against power loss) and makes the
     final flush at close durable."""
 
-    def __init__(self, root: Path, min_interval_ms: int = 1000, durable: bool = True,
-                 wall_ms: Callable[[], int] = clock.wall_ms, sync_interval_ms: int = 1000,
-                 on_written: Callable[[str, dict], None] | None = None,
-                 on_appended: Callable[[str, dict, int], None] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        min_interval_ms: int = 1000,
+        durable: bool = True,
+        wall_ms: Callable[[], int] = clock.wall_ms,
+        sync_interval_ms: int = 1000,
+        on_written: Callable[[str, dict], None] | None = None,
+        on_appended: Callable[[str, dict, int], None] | None = None,
+    ):
         self.root = Path(root)
         self.min_interval_ms = min_interval_ms
         self.durable = durable
@@ -105,8 +118,10 @@ class LocalStore(StateSink):
         _append(bucket, ts_ms, nav, dd)
         self._dirty.add(path)
         month = day[:7]  # day is cached per UTC day: no date formatting per point
-        for path, unit, key in ((hourly_path(month), HOUR_MS, {"month": month}),
-                                (daily_path(), DAY_MS, {"resolution": "1d"})):
+        for path, unit, key in (
+            (hourly_path(month), HOUR_MS, {"month": month}),
+            (daily_path(), DAY_MS, {"resolution": "1d"}),
+        ):
             series = self._series(path, **key)
             if series["ts"] and series["ts"][-1] // unit == ts_ms // unit:
                 series["ts"][-1], series["nav"][-1], series["dd"][-1] = ts_ms, nav, dd  # last point of the period

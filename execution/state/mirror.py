@@ -12,6 +12,7 @@ Crash safety: each queued record carries the offset of its local journal (one tr
 same tailing mirrors the operator commands the CLI appends to control_log.jsonl. A row Firestore
 refuses for good is set aside (outbox `dead` table, an error line) instead of blocking the rest.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,7 @@ class DocIntervals:
         self.summary_ms = max(summary_ms, MIN_INTERVAL_MS)
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> "DocIntervals":
+    def from_env(cls, env: dict[str, str]) -> DocIntervals:
         def seconds(name: str, default: float) -> int:
             raw = (env.get(name) or "").strip()
             try:
@@ -60,8 +61,11 @@ class DocIntervals:
                 raise ConfigError(".env", name, "seconds (a number >= 1)", raw)
             return int(value * 1000)
 
-        return cls(seconds("FIRESTORE_DOC_INTERVAL_S", 60), seconds("FIRESTORE_NAV_DAY_INTERVAL_S", 60),
-                   seconds("FIRESTORE_SUMMARY_INTERVAL_S", 600))
+        return cls(
+            seconds("FIRESTORE_DOC_INTERVAL_S", 60),
+            seconds("FIRESTORE_NAV_DAY_INTERVAL_S", 60),
+            seconds("FIRESTORE_SUMMARY_INTERVAL_S", 600),
+        )
 
     def __call__(self, path: str) -> int:
         if path.startswith("history/nav/"):
@@ -72,9 +76,15 @@ class DocIntervals:
 
 
 class FirestoreMirror:
-    def __init__(self, target_factory: Callable[[], FirestoreTarget], outbox: Outbox, intervals: DocIntervals,
-                 wall_ms: Callable[[], int] = clock.wall_ms, max_backoff_s: float = 30.0,
-                 state_dir: Path | None = None):
+    def __init__(
+        self,
+        target_factory: Callable[[], FirestoreTarget],
+        outbox: Outbox,
+        intervals: DocIntervals,
+        wall_ms: Callable[[], int] = clock.wall_ms,
+        max_backoff_s: float = 30.0,
+        state_dir: Path | None = None,
+    ):
         self._factory = target_factory
         self.target: FirestoreTarget | None = None
         self.outbox = outbox
@@ -125,8 +135,11 @@ class FirestoreMirror:
         """The outbox could not take a write (disk full, database locked): stop queueing from the
         trading thread; the drain thread catches up from the local files (cursors) once it can."""
         self._behind = True
-        self.log.error("[state] firestore outbox write failed (%s): trading goes on; the mirror will catch up "
-                       "from the local files", _why(exc))
+        self.log.error(
+            "[state] firestore outbox write failed (%s): trading goes on; the mirror will catch up "
+            "from the local files",
+            _why(exc),
+        )
         self._wake.set()
 
     def expedite(self) -> None:
@@ -161,8 +174,9 @@ class FirestoreMirror:
                     docs += 1
         self.outbox.set_cursor(DOCS_CURSOR, self._wall())
         if records or docs:
-            self.log.info("[state] firestore catch-up: %d record(s) and %d document(s) from local state queued",
-                          records, docs)
+            self.log.info(
+                "[state] firestore catch-up: %d record(s) and %d document(s) from local state queued", records, docs
+            )
         return records, docs
 
     def tail(self, collection: str) -> int:
@@ -231,13 +245,13 @@ class FirestoreMirror:
         if self.target is None:
             try:
                 self.target = self._factory()
-            except Exception as exc:  # noqa: BLE001 - no client (credentials, network): retried like an outage
+            except Exception as exc:
                 self._went_down(exc)
                 raise _Down() from exc
         try:
             self._commit(rows)
             done = rows
-        except Exception as exc:  # noqa: BLE001 - classified below; the rows stay queued unless refused
+        except Exception as exc:
             if not refused(exc):
                 self._went_down(exc)
                 raise _Down() from exc
@@ -250,8 +264,9 @@ class FirestoreMirror:
         self.sent += len(done)
         if self.down:
             self.down = False
-            self.log.info("[state] firestore answering again: backfilled, %d write(s) still queued",
-                          self.outbox.count())
+            self.log.info(
+                "[state] firestore answering again: backfilled, %d write(s) still queued", self.outbox.count()
+            )
         return True, 0.0
 
     def _isolate(self, rows: list[Pending], exc: Exception) -> list[Pending]:
@@ -264,7 +279,7 @@ class FirestoreMirror:
             try:
                 self._commit([r])
                 done.append(r)
-            except Exception as one:  # noqa: BLE001
+            except Exception as one:
                 if not refused(one):
                     self.outbox.ack(done)  # keep what went through; the rest stays queued, in order
                     self._went_down(one)
@@ -274,8 +289,12 @@ class FirestoreMirror:
 
     def _bury(self, row: Pending, exc: Exception) -> None:
         self.outbox.bury(row, _why(exc))
-        self.log.error("[state] firestore refused %s for good (%s): set aside in %s (table dead), the rest goes on",
-                       row.path, _why(exc), self.outbox.path)
+        self.log.error(
+            "[state] firestore refused %s for good (%s): set aside in %s (table dead), the rest goes on",
+            row.path,
+            _why(exc),
+            self.outbox.path,
+        )
 
     def _went_down(self, exc: Exception) -> None:
         if self.target is not None:  # a fresh client next time: gRPC's own reconnect back-off reaches minutes
@@ -283,8 +302,12 @@ class FirestoreMirror:
             self.target = None
         now = self._wall()
         if not self.down or now - self._down_logged_at >= DOWN_REMINDER_MS:
-            self.log.warning("[state] firestore not answering (%s): %d write(s) queued in %s; trading "
-                             "continues on local state", _why(exc), self.outbox.count(), self.outbox.path)
+            self.log.warning(
+                "[state] firestore not answering (%s): %d write(s) queued in %s; trading continues on local state",
+                _why(exc),
+                self.outbox.count(),
+                self.outbox.path,
+            )
             self._down_logged_at = now
         self.down = True
 
@@ -335,8 +358,9 @@ class FirestoreMirror:
                 time.sleep(min(wait_ms, 1000) / 1000.0)
         left = self.outbox.count()
         if left:
-            self.log.warning("[state] %d firestore write(s) still queued in %s: sent on the next start", left,
-                             self.outbox.path)
+            self.log.warning(
+                "[state] %d firestore write(s) still queued in %s: sent on the next start", left, self.outbox.path
+            )
         if self.target is not None:
             self.target.close()
             self.target = None
@@ -417,4 +441,3 @@ class MirrorSink(StateSink):
 
 def outbox_path(state_dir: Path) -> Path:
     return Path(state_dir) / "firestore_outbox.sqlite"
-

@@ -3,6 +3,7 @@
 FIRESTORE_PROJECT unset: local files only. Set: the executor writes local first and mirrors to
 Firestore through the on-disk outbox; readers read Firestore and fall back to local files.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,12 @@ def open_reader(env: dict[str, str] | None = None):
         return local
     cache_ms = read_cache_ms(env)
     retry_ms = int(float(env.get("FIRESTORE_READ_RETRY_S") or 30) * 1000)
-    return FallbackReader(FirestoreReader(target, cache_ms=cache_ms), local, retry_after_ms=retry_ms,
-                          reconnect=lambda: FirestoreReader(FirestoreTarget(cfg, timeout_s=timeout), cache_ms=cache_ms))
+    return FallbackReader(
+        FirestoreReader(target, cache_ms=cache_ms),
+        local,
+        retry_after_ms=retry_ms,
+        reconnect=lambda: FirestoreReader(FirestoreTarget(cfg, timeout_s=timeout), cache_ms=cache_ms),
+    )
 
 
 def read_cache_ms(env: dict[str, str]) -> int:
@@ -76,14 +81,24 @@ def open_sink(state_dir: Path, env: dict[str, str] | None = None, durable: bool 
     try:
         mirror.target = FirestoreTarget(cfg, CALL_TIMEOUT_S)
         ms = mirror.target.ping()
-        log.info("[state] primary store: %s (answered in %.0f ms); local mirror %s; outbox %d queued", cfg.describe(),
-                 ms, Path(state_dir).resolve(), queued)
+        log.info(
+            "[state] primary store: %s (answered in %.0f ms); local mirror %s; outbox %d queued",
+            cfg.describe(),
+            ms,
+            Path(state_dir).resolve(),
+            queued,
+        )
     except Exception as exc:  # noqa: BLE001
         if mirror.target is not None:
             mirror.target.close()
             mirror.target = None
-        log.warning("[state] primary store: %s NOT answering (%s): trading on local state %s, writes queued "
-                    "(%d already) until it answers", cfg.describe(), exc.__class__.__name__,
-                    Path(state_dir).resolve(), queued)
+        log.warning(
+            "[state] primary store: %s NOT answering (%s): trading on local state %s, writes queued "
+            "(%d already) until it answers",
+            cfg.describe(),
+            exc.__class__.__name__,
+            Path(state_dir).resolve(),
+            queued,
+        )
     mirror.start()
     return MirrorSink(local, mirror)

@@ -11,6 +11,7 @@ SIGKILL between the local append and the outbox insert the next start finds the 
 longer than its cursor) and queues what is missing. Rows Firestore refuses for good (a document
 too large, a value it cannot store) go to `dead` with the reason, instead of blocking the queue.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,10 @@ CREATE TABLE IF NOT EXISTS dead (
 );
 """
 
-_UPSERT_DOC = ("INSERT INTO outbox(path, data, coalesce_doc) VALUES (?, ?, 1) "
-               "ON CONFLICT(path) WHERE coalesce_doc = 1 DO UPDATE SET data = excluded.data, version = version + 1")
+_UPSERT_DOC = (
+    "INSERT INTO outbox(path, data, coalesce_doc) VALUES (?, ?, 1) "
+    "ON CONFLICT(path) WHERE coalesce_doc = 1 DO UPDATE SET data = excluded.data, version = version + 1"
+)
 _SET_CURSOR = "INSERT INTO cursor(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value"
 
 
@@ -90,8 +93,9 @@ class Outbox:
         """Queue records, and move the cursor of their journal, in one transaction."""
         conn = self._conn()
         with _transaction(conn):
-            conn.executemany("INSERT INTO outbox(path, data, coalesce_doc) VALUES (?, ?, 0)",
-                             ((p, _json(d)) for p, d in rows))
+            conn.executemany(
+                "INSERT INTO outbox(path, data, coalesce_doc) VALUES (?, ?, 0)", ((p, _json(d)) for p, d in rows)
+            )
             if cursor is not None:
                 conn.execute(_SET_CURSOR, cursor)
 
@@ -104,8 +108,11 @@ class Outbox:
 
     # -- the drain thread ---------------------------------------------------------------------------
     def peek(self, limit: int = 500) -> list[Pending]:
-        rows = self._conn().execute("SELECT seq, path, data, coalesce_doc, version FROM outbox ORDER BY seq LIMIT ?",
-                                    (limit,)).fetchall()
+        rows = (
+            self._conn()
+            .execute("SELECT seq, path, data, coalesce_doc, version FROM outbox ORDER BY seq LIMIT ?", (limit,))
+            .fetchall()
+        )
         return [Pending(s, p, json.loads(d), bool(c), v, len(d)) for s, p, d, c, v in rows]
 
     def ack(self, sent: list[Pending]) -> None:
@@ -117,8 +124,10 @@ class Outbox:
         """Firestore refused this row for good: keep it (with why) out of the queue."""
         conn = self._conn()
         with _transaction(conn):
-            conn.execute("INSERT OR REPLACE INTO dead(seq, path, data, error) VALUES (?, ?, ?, ?)",
-                         (row.seq, row.path, _json(row.data), error[:500]))
+            conn.execute(
+                "INSERT OR REPLACE INTO dead(seq, path, data, error) VALUES (?, ?, ?, ?)",
+                (row.seq, row.path, _json(row.data), error[:500]),
+            )
             conn.execute("DELETE FROM outbox WHERE seq = ? AND version = ?", (row.seq, row.version))
 
     def count(self) -> int:

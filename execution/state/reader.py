@@ -3,6 +3,7 @@
 `LocalReader` reads STATE_DIR. Every answer says where it came from and how old it is, so a
 reader can show "local, 42 s ago" or warn that the executor has gone quiet.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -72,8 +73,11 @@ class LocalReader:
             except (OSError, ValueError):
                 continue
             self.history_reads += 1
-            out.extend((t, n, d) for t, n, d in zip(b.get("ts", []), b.get("nav", []), b.get("dd", []))
-                       if start_ms <= t <= end_ms)
+            out.extend(
+                (t, n, d)
+                for t, n, d in zip(b.get("ts", []), b.get("nav", []), b.get("dd", []), strict=False)
+                if start_ms <= t <= end_ms
+            )
         return out
 
     def named(self, name: str) -> dict:

@@ -1,4 +1,5 @@
 """The state-sink interface the executor writes through (local JSON first; Firestore mirror later)."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

@@ -5,6 +5,7 @@ short replay's state). In every other bash block, each `python -m MODULE`, `pyth
 `bash scripts/X.sh` must exist and each `--flag` given to it must appear in its --help; files
 the docs name under config/, deploy/, docs/, scripts/ must exist.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,8 +22,15 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 
 DOCS = sorted((PROJECT_ROOT / "docs").glob("*.md")) + [PROJECT_ROOT / "README.md"]
-REQUIRED_DOCS = ("Runbook.md", "Investors_Access.md", "Mainnet_Cutover_Checklist.md", "Telemetry_Format.md",
-                 "ARBITRAGE_README.md", "RISK_AND_GUARDS.md", "DERIV_SETUP_GUIDE.md")
+REQUIRED_DOCS = (
+    "Runbook.md",
+    "Investors_Access.md",
+    "Mainnet_Cutover_Checklist.md",
+    "Telemetry_Format.md",
+    "ARBITRAGE_README.md",
+    "RISK_AND_GUARDS.md",
+    "DERIV_SETUP_GUIDE.md",
+)
 BLOCK = re.compile(r"(<!-- runnable -->\s*\n)?```(bash|sh|shell)\n(.*?)```", re.S)
 PATH_REF = re.compile(r"(?<![\w/.-])((?:config|deploy|docs|scripts|bench|execution|dashboard|telegram)/[\w./-]+\w)")
 
@@ -45,18 +53,30 @@ def commands(block: str) -> list[list[str]]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def help_text(kind: str, target: str) -> str:
     cmd = [sys.executable, "-m", target, "--help"] if kind == "module" else [sys.executable, target, "--help"]
-    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "ENV_FILE": "/nonexistent"})
+    proc = subprocess.run(
+        cmd,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "ENV_FILE": "/nonexistent"},
+    )
     return proc.stdout + proc.stderr
 
 
 def subcommand_help(kind: str, target: str, sub: str) -> str:
     cmd = [sys.executable, "-m", target, sub, "--help"] if kind == "module" else [sys.executable, target, sub, "--help"]
-    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "ENV_FILE": "/nonexistent"})
+    proc = subprocess.run(
+        cmd,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "ENV_FILE": "/nonexistent"},
+    )
     return proc.stdout + proc.stderr
 
 
@@ -84,9 +104,10 @@ def check_command(argv: list[str]) -> list[str]:
             if sub and re.search(rf"\b{re.escape(sub)}\b", text):
                 text += subcommand_help(kind, target, sub)
             problems += [f"{target}: flag {f} not in its --help" for f in flags if f not in text]
-    elif argv[0] == "bash" and len(argv) > 1 and argv[1].startswith("scripts/"):
-        if not (PROJECT_ROOT / argv[1]).exists():
-            problems.append(f"no script {argv[1]}")
+    elif (
+        argv[0] == "bash" and len(argv) > 1 and argv[1].startswith("scripts/") and not (PROJECT_ROOT / argv[1]).exists()
+    ):
+        problems.append(f"no script {argv[1]}")
     return problems
 
 
@@ -115,10 +136,19 @@ def test_commands_and_files_named_in_docs_exist(doc):
 def replayed_state(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("docs")
     market, state = root / "market", root / "state"
-    subprocess.run([sys.executable, "-m", "execution.feeds.synthetic", "--out", str(market), "--days", "10"],
-                   cwd=PROJECT_ROOT, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state)],
-                   cwd=PROJECT_ROOT, check=True, capture_output=True, env={**os.environ, "ENV_FILE": "/nonexistent"})
+    subprocess.run(
+        [sys.executable, "-m", "execution.feeds.synthetic", "--out", str(market), "--days", "10"],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state)],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "ENV_FILE": "/nonexistent"},
+    )
     return state
 
 
@@ -127,8 +157,19 @@ RUNNABLE = [(doc, i, b) for doc in DOCS for i, (runnable, b) in enumerate(blocks
 
 @pytest.mark.parametrize("doc,index,block", RUNNABLE, ids=[f"{d.name}#{i}" for d, i, _ in RUNNABLE])
 def test_runnable_blocks_run(doc, index, block, replayed_state, tmp_path):
-    env = {**os.environ, "STATE_DIR": str(replayed_state), "ENV_FILE": "/nonexistent", "HOME": str(tmp_path),
-           "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
-    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = {
+        **os.environ,
+        "STATE_DIR": str(replayed_state),
+        "ENV_FILE": "/nonexistent",
+        "HOME": str(tmp_path),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+    }
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", block],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, f"{doc.name} block {index} failed:\n{block}\n--- stderr:\n{proc.stderr[-2000:]}"

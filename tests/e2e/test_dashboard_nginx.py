@@ -4,6 +4,7 @@ real headless Chromium reading the page with credentials.
 
 Skips with the reason when nginx, htpasswd, openssl or chromium is not installed.
 """
+
 from __future__ import annotations
 
 import base64
@@ -42,7 +43,7 @@ def supervisor_command(port: int) -> list[str]:
     """The `command=` of deploy/supervisor/hedge-dashboard.conf, with this interpreter and a free port."""
     conf = (PROJECT_ROOT / "deploy" / "supervisor" / "hedge-dashboard.conf").read_text()
     line = next(x for x in conf.splitlines() if x.startswith("command="))
-    argv = shlex.split(line[len("command="):])
+    argv = shlex.split(line[len("command=") :])
     assert argv[0] == "/opt/hedge/.venv/bin/python" and argv[1:4] == ["-m", "streamlit", "run"]
     assert "--server.address" in argv and argv[argv.index("--server.address") + 1] == "127.0.0.1"
     argv[0] = sys.executable
@@ -62,11 +63,23 @@ def state(tmp_path_factory) -> Path:
 def streamlit_server(state, tmp_path_factory):
     port = ng.free_port()
     home = tmp_path_factory.mktemp("st-home")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "STATE_DIR": str(state),
-           "ENV_FILE": "/nonexistent", "PYTHONUNBUFFERED": "1", "DASHBOARD_STALE_MINUTES": "60"}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "STATE_DIR": str(state),
+        "ENV_FILE": "/nonexistent",
+        "PYTHONUNBUFFERED": "1",
+        "DASHBOARD_STALE_MINUTES": "60",
+    }
     log = open(home / "streamlit.log", "wb")
-    proc = subprocess.Popen(supervisor_command(port), cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        supervisor_command(port),
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         ng.wait_port(port, timeout=60, proc=proc)
         deadline = time.monotonic() + 30
@@ -115,8 +128,9 @@ def test_streamlit_itself_listens_on_loopback_only(streamlit_server):
 def test_basic_auth(site):
     attempts = (None, (USER, "guess"), ("nobody", PASSWORD), (USER, PASSWORD.upper()))
     with ThreadPoolExecutor(len(attempts)) as pool:  # each refusal takes auth_delay (1 s)
-        codes = list(pool.map(lambda a: requests.get(https(site), auth=a, verify=False, timeout=10).status_code,
-                              attempts))
+        codes = list(
+            pool.map(lambda a: requests.get(https(site), auth=a, verify=False, timeout=10).status_code, attempts)
+        )
     assert codes == [401] * len(attempts)
     ok = requests.get(https(site), auth=(USER, PASSWORD), verify=False, timeout=10)
     assert ok.status_code == 200 and "<title>Streamlit</title>" in ok.text or "streamlit" in ok.text.lower()
@@ -156,8 +170,13 @@ def test_static_bundle_is_public_but_carries_no_data(site):
     assert r.headers["X-Frame-Options"] == "DENY"
     paths = ("/", "/_stcore/health", "/_stcore/host-config", "/favicon.png")
     with ThreadPoolExecutor(len(paths)) as pool:  # each refusal takes auth_delay (1 s)
-        codes = dict(zip(paths, pool.map(lambda p: requests.get(https(site, p), verify=False, timeout=10).status_code,
-                                         paths)))
+        codes = dict(
+            zip(
+                paths,
+                pool.map(lambda p: requests.get(https(site, p), verify=False, timeout=10).status_code, paths),
+                strict=False,
+            )
+        )
     assert codes == {p: 401 for p in paths}
 
 
@@ -178,8 +197,14 @@ def test_websocket_upgrade_is_proxied(site):
     with pytest.raises(InvalidStatus) as denied:
         connect(_ws_url(site), ssl=_tls(), origin=origin, open_timeout=10).close()
     assert denied.value.response.status_code == 401
-    with connect(_ws_url(site), ssl=_tls(), origin=origin, open_timeout=10, subprotocols=["streamlit"],
-                 additional_headers={"Authorization": f"Basic {token}"}) as ws:
+    with connect(
+        _ws_url(site),
+        ssl=_tls(),
+        origin=origin,
+        open_timeout=10,
+        subprotocols=["streamlit"],
+        additional_headers={"Authorization": f"Basic {token}"},
+    ) as ws:
         assert ws.response.status_code == 101
         assert ws.response.headers["Upgrade"].lower() == "websocket"
         ws.ping().wait(10)  # the tunnel to Streamlit carries frames both ways
@@ -195,8 +220,11 @@ def test_investor_sees_the_page_in_chromium(site, state):
         b.call("Security.setIgnoreCertificateErrors", ignore=True)
         b.set_basic_auth(USER, PASSWORD)
         b.navigate(https(site))
-        b.wait_for("document.body && document.body.innerText.includes('Page refreshed') && "
-                   "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0", timeout=60)
+        b.wait_for(
+            "document.body && document.body.innerText.includes('Page refreshed') && "
+            "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
+            timeout=60,
+        )
         text = b.text()
         ARTIFACTS.mkdir(exist_ok=True)
         b.screenshot(ARTIFACTS / "dashboard-overview.png")

@@ -1,6 +1,7 @@
 """A new user's first run: `FEED=live python -m execution.executor` (paper profile, no API keys),
 pointed by configuration at loopback venues. It backfills, trades paper on live books, shows
 fresh book tops in state, and survives a forced disconnect."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,6 @@ def market(state):
     return {(m["venue"], m["symbol"]): m for m in doc.get("market", []) if "bid" in m}
 
 
-
 def test_live_paper_run_against_loopback_venues(tmp_path):
     now = int(time.time() * 1000)
     last_closed = now - now % BAR_MS - BAR_MS
@@ -54,12 +54,26 @@ def test_live_paper_run_against_loopback_venues(tmp_path):
 
         threading.Thread(target=pusher, daemon=True).start()
         state = tmp_path / "state"
-        env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state), "FEED": "live",
-               "BINANCE_FAPI_URL": hist.url + "/fapi", "BINANCE_WS_URL": bws.url, "OKX_BASE_URL": hist.url,
-               "OKX_WS_PUBLIC_URL": ows.url, "OKX_WS_BUSINESS_URL": ows.url, "LIVE_BACKOFF_MAX_S": "1"}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "ENV_FILE": "/nonexistent",
+            "STATE_DIR": str(state),
+            "FEED": "live",
+            "BINANCE_FAPI_URL": hist.url + "/fapi",
+            "BINANCE_WS_URL": bws.url,
+            "OKX_BASE_URL": hist.url,
+            "OKX_WS_PUBLIC_URL": ows.url,
+            "OKX_WS_BUSINESS_URL": ows.url,
+            "LIVE_BACKOFF_MAX_S": "1",
+        }
         log_path = tmp_path / "executor.log"
-        proc = subprocess.Popen([sys.executable, "-m", "execution.executor"], cwd=PROJECT_ROOT, env=env,
-                                stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "execution.executor"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=open(log_path, "w"),
+            stderr=subprocess.STDOUT,
+        )
         try:
             fresh = wait_for(lambda: (m := market(state)) and len(m) == 5 and m)
             assert set(fresh) == {("binance_um", s) for s in BINANCE} | {("okx_perp", s) for s in OKX}

@@ -8,6 +8,7 @@ post-only would match; -4116 duplicate client id among open orders; -2013/-2011 
 request weight per minute with 429 + Retry-After, then 418 ban (-1003) for a client that keeps
 sending. Answers carry X-MBX-USED-WEIGHT-1M. Faults come from `LoopbackVenue.inject`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,23 +23,64 @@ from urllib.parse import parse_qsl
 from tests.fakes.loopback import LoopbackVenue, Reply, Request
 from tests.fakes.matching import Account, D, Engine, FakeOrder, Instrument, Reject
 
-PUBLIC = {"/fapi/v1/ping", "/fapi/v1/time", "/fapi/v1/exchangeInfo", "/fapi/v1/premiumIndex",
-          "/fapi/v1/ticker/bookTicker", "/fapi/v1/klines"}
-WEIGHTS = {"/fapi/v1/exchangeInfo": 1, "/fapi/v1/ticker/bookTicker": 2, "/fapi/v1/commissionRate": 20,
-           "/fapi/v1/positionSide/dual": 30, "/fapi/v3/positionRisk": 5, "/fapi/v3/balance": 5,
-           "/fapi/v1/symbolConfig": 5, "/fapi/v1/countdownCancelAll": 10}
+PUBLIC = {
+    "/fapi/v1/ping",
+    "/fapi/v1/time",
+    "/fapi/v1/exchangeInfo",
+    "/fapi/v1/premiumIndex",
+    "/fapi/v1/ticker/bookTicker",
+    "/fapi/v1/klines",
+}
+WEIGHTS = {
+    "/fapi/v1/exchangeInfo": 1,
+    "/fapi/v1/ticker/bookTicker": 2,
+    "/fapi/v1/commissionRate": 20,
+    "/fapi/v1/positionSide/dual": 30,
+    "/fapi/v3/positionRisk": 5,
+    "/fapi/v3/balance": 5,
+    "/fapi/v1/symbolConfig": 5,
+    "/fapi/v1/countdownCancelAll": 10,
+}
 
 
 def default_instruments() -> list[Instrument]:
     return [
-        Instrument("BTCUSDT", D("0.10"), D("0.001"), D("0.001"), D("1000"), D("120"), D("100"), price_precision=2,
-                   qty_precision=3),
-        Instrument("ETHUSDT", D("0.01"), D("0.001"), D("0.001"), D("10000"), D("2000"), D("20"), price_precision=2,
-                   qty_precision=3),
-        Instrument("BNBUSDT", D("0.010"), D("0.01"), D("0.01"), D("100000"), D("2000"), D("5"), price_precision=3,
-                   qty_precision=2),
-        Instrument("SOLUSDT", D("0.0100"), D("1"), D("1"), D("1000000"), D("5000"), D("5"), price_precision=4,
-                   qty_precision=0),
+        Instrument(
+            "BTCUSDT",
+            D("0.10"),
+            D("0.001"),
+            D("0.001"),
+            D("1000"),
+            D("120"),
+            D("100"),
+            price_precision=2,
+            qty_precision=3,
+        ),
+        Instrument(
+            "ETHUSDT",
+            D("0.01"),
+            D("0.001"),
+            D("0.001"),
+            D("10000"),
+            D("2000"),
+            D("20"),
+            price_precision=2,
+            qty_precision=3,
+        ),
+        Instrument(
+            "BNBUSDT",
+            D("0.010"),
+            D("0.01"),
+            D("0.01"),
+            D("100000"),
+            D("2000"),
+            D("5"),
+            price_precision=3,
+            qty_precision=2,
+        ),
+        Instrument(
+            "SOLUSDT", D("0.0100"), D("1"), D("1"), D("1000000"), D("5000"), D("5"), price_precision=4, qty_precision=0
+        ),
     ]
 
 
@@ -47,9 +89,15 @@ def _s(x: Decimal) -> str:
 
 
 class FakeBinance(LoopbackVenue):
-    def __init__(self, api_key: str = "test-key-binance", api_secret: str = "test-secret-binance",
-                 wallet: str = "10000", instruments: list[Instrument] | None = None, weight_limit: int = 2400,
-                 ban_after: int = 3):
+    def __init__(
+        self,
+        api_key: str = "test-key-binance",
+        api_secret: str = "test-secret-binance",
+        wallet: str = "10000",
+        instruments: list[Instrument] | None = None,
+        weight_limit: int = 2400,
+        ban_after: int = 3,
+    ):
         super().__init__()
         self.api_key, self.api_secret = api_key, api_secret
         self.engine = Engine(instruments or default_instruments(), Account(D(wallet)))
@@ -112,15 +160,24 @@ class FakeBinance(LoopbackVenue):
     def route(self, req: Request) -> Reply:
         now_mono = time.monotonic()
         if now_mono < self.banned_until:
-            return self._err(418, -1003, f"Way too many requests; IP banned until {int(time.time() * 1000 + (self.banned_until - now_mono) * 1000)}. Please use the websocket for live updates to avoid bans.",
-                             {"Retry-After": str(max(1, int(self.banned_until - now_mono)))})
+            return self._err(
+                418,
+                -1003,
+                f"Way too many requests; IP banned until {int(time.time() * 1000 + (self.banned_until - now_mono) * 1000)}. Please use the websocket for live updates to avoid bans.",
+                {"Retry-After": str(max(1, int(self.banned_until - now_mono)))},
+            )
         if now_mono < self.limited_until:
             self.sent_while_limited += 1
             if self.sent_while_limited >= self.ban_after:
                 self.banned_until = now_mono + 120
-            return self._err(429, -1003, "Too many requests; current limit of IP(127.0.0.1) is "
-                             f"{self.weight_limit} requests per minute. Please use the websocket for live updates to "
-                             "avoid polling the API.", {"Retry-After": str(max(1, round(self.limited_until - now_mono)))})
+            return self._err(
+                429,
+                -1003,
+                "Too many requests; current limit of IP(127.0.0.1) is "
+                f"{self.weight_limit} requests per minute. Please use the websocket for live updates to "
+                "avoid polling the API.",
+                {"Retry-After": str(max(1, round(self.limited_until - now_mono)))},
+            )
         self._weights = [(t, w) for t, w in self._weights if t > now_mono - 60]
         params = dict(parse_qsl(req.query, keep_blank_values=True))
         params.update(parse_qsl(req.body.decode(), keep_blank_values=True))
@@ -133,8 +190,12 @@ class FakeBinance(LoopbackVenue):
         if used + weight > self.weight_limit:
             self.limited_until = now_mono + 2
             self.sent_while_limited = 0
-            return self._err(429, -1003, "Too many requests; current limit of IP(127.0.0.1) is "
-                             f"{self.weight_limit} requests per minute.", {"Retry-After": "2"})
+            return self._err(
+                429,
+                -1003,
+                f"Too many requests; current limit of IP(127.0.0.1) is {self.weight_limit} requests per minute.",
+                {"Retry-After": "2"},
+            )
         self._weights.append((now_mono, weight))
         if req.path == "/fapi/v1/listenKey":  # user data stream keys: API key header only, no signature
             if req.header("X-MBX-APIKEY") != self.api_key:
@@ -181,7 +242,7 @@ class FakeBinance(LoopbackVenue):
             m = re.search(r"(^|&)signature=([0-9a-fA-F]+)", text)
             if m:
                 sig = m.group(2)
-                text = text[:m.start()] + text[m.end():]
+                text = text[: m.start()] + text[m.end() :]
                 if part == "query":
                     query = text
                 else:
@@ -201,32 +262,83 @@ class FakeBinance(LoopbackVenue):
     def _get_v1_exchangeInfo(self, p: dict) -> dict:
         symbols = []
         for i in self.engine.instruments.values():
-            symbols.append({
-                "symbol": i.symbol, "pair": i.symbol, "contractType": "PERPETUAL", "deliveryDate": 4133404800000,
-                "onboardDate": 1569398400000, "status": "TRADING", "maintMarginPercent": "2.5000",
-                "requiredMarginPercent": "5.0000", "baseAsset": i.symbol[:-4], "quoteAsset": "USDT",
-                "marginAsset": "USDT", "pricePrecision": i.price_precision, "quantityPrecision": i.qty_precision,
-                "baseAssetPrecision": 8, "quotePrecision": 8, "underlyingType": "COIN", "underlyingSubType": [],
-                "settlePlan": 0, "triggerProtect": "0.0500", "liquidationFee": "0.012500", "marketTakeBound": "0.05",
-                "filters": [
-                    {"minPrice": "0.10", "maxPrice": "4529764", "filterType": "PRICE_FILTER", "tickSize": _s(i.tick)},
-                    {"stepSize": _s(i.step), "filterType": "LOT_SIZE", "maxQty": _s(i.max_qty), "minQty": _s(i.min_qty)},
-                    {"stepSize": _s(i.step), "filterType": "MARKET_LOT_SIZE", "maxQty": _s(i.market_max_qty),
-                     "minQty": _s(i.min_qty)},
-                    {"limit": 200, "filterType": "MAX_NUM_ORDERS"}, {"limit": 10, "filterType": "MAX_NUM_ALGO_ORDERS"},
-                    {"notional": _s(i.min_notional), "filterType": "MIN_NOTIONAL"},
-                    {"multiplierDown": "0.9500", "multiplierUp": "1.0500", "multiplierDecimal": "4",
-                     "filterType": "PERCENT_PRICE"}],
-                "orderTypes": ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET",
-                               "TRAILING_STOP_MARKET"],
-                "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"]})
-        return {"timezone": "UTC", "serverTime": self.now(), "futuresType": "U_MARGINED",
-                "rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
-                                "limit": self.weight_limit},
-                               {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
-                               {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300}],
-                "exchangeFilters": [], "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
-                "symbols": symbols}
+            symbols.append(
+                {
+                    "symbol": i.symbol,
+                    "pair": i.symbol,
+                    "contractType": "PERPETUAL",
+                    "deliveryDate": 4133404800000,
+                    "onboardDate": 1569398400000,
+                    "status": "TRADING",
+                    "maintMarginPercent": "2.5000",
+                    "requiredMarginPercent": "5.0000",
+                    "baseAsset": i.symbol[:-4],
+                    "quoteAsset": "USDT",
+                    "marginAsset": "USDT",
+                    "pricePrecision": i.price_precision,
+                    "quantityPrecision": i.qty_precision,
+                    "baseAssetPrecision": 8,
+                    "quotePrecision": 8,
+                    "underlyingType": "COIN",
+                    "underlyingSubType": [],
+                    "settlePlan": 0,
+                    "triggerProtect": "0.0500",
+                    "liquidationFee": "0.012500",
+                    "marketTakeBound": "0.05",
+                    "filters": [
+                        {
+                            "minPrice": "0.10",
+                            "maxPrice": "4529764",
+                            "filterType": "PRICE_FILTER",
+                            "tickSize": _s(i.tick),
+                        },
+                        {
+                            "stepSize": _s(i.step),
+                            "filterType": "LOT_SIZE",
+                            "maxQty": _s(i.max_qty),
+                            "minQty": _s(i.min_qty),
+                        },
+                        {
+                            "stepSize": _s(i.step),
+                            "filterType": "MARKET_LOT_SIZE",
+                            "maxQty": _s(i.market_max_qty),
+                            "minQty": _s(i.min_qty),
+                        },
+                        {"limit": 200, "filterType": "MAX_NUM_ORDERS"},
+                        {"limit": 10, "filterType": "MAX_NUM_ALGO_ORDERS"},
+                        {"notional": _s(i.min_notional), "filterType": "MIN_NOTIONAL"},
+                        {
+                            "multiplierDown": "0.9500",
+                            "multiplierUp": "1.0500",
+                            "multiplierDecimal": "4",
+                            "filterType": "PERCENT_PRICE",
+                        },
+                    ],
+                    "orderTypes": [
+                        "LIMIT",
+                        "MARKET",
+                        "STOP",
+                        "STOP_MARKET",
+                        "TAKE_PROFIT",
+                        "TAKE_PROFIT_MARKET",
+                        "TRAILING_STOP_MARKET",
+                    ],
+                    "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"],
+                }
+            )
+        return {
+            "timezone": "UTC",
+            "serverTime": self.now(),
+            "futuresType": "U_MARGINED",
+            "rateLimits": [
+                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": self.weight_limit},
+                {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
+                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300},
+            ],
+            "exchangeFilters": [],
+            "assets": [{"asset": "USDT", "marginAvailable": True, "autoAssetExchange": "-10000"}],
+            "symbols": symbols,
+        }
 
     def _inst(self, p: dict) -> Instrument:
         sym = p.get("symbol", "")
@@ -239,21 +351,38 @@ class FakeBinance(LoopbackVenue):
         inst = self._inst(p)
         mark = self.engine.mark.get(inst.symbol, D(0))
         now = self.now()
-        return {"symbol": inst.symbol, "markPrice": f"{mark:.8f}", "indexPrice": f"{mark:.8f}",
-                "estimatedSettlePrice": f"{mark:.8f}", "lastFundingRate": f"{self.funding_rate:.8f}",
-                "interestRate": "0.00010000", "nextFundingTime": (now // 28_800_000 + 1) * 28_800_000, "time": now}
+        return {
+            "symbol": inst.symbol,
+            "markPrice": f"{mark:.8f}",
+            "indexPrice": f"{mark:.8f}",
+            "estimatedSettlePrice": f"{mark:.8f}",
+            "lastFundingRate": f"{self.funding_rate:.8f}",
+            "interestRate": "0.00010000",
+            "nextFundingTime": (now // 28_800_000 + 1) * 28_800_000,
+            "time": now,
+        }
 
     def _get_v1_ticker_bookTicker(self, p: dict) -> dict:
         inst = self._inst(p)
         (bp, bq), (ap, aq) = self.engine.bids[inst.symbol][0], self.engine.asks[inst.symbol][0]
-        return {"symbol": inst.symbol, "bidPrice": _s(bp), "bidQty": _s(bq), "askPrice": _s(ap), "askQty": _s(aq),
-                "time": self.now(), "lastUpdateId": 1027024}
+        return {
+            "symbol": inst.symbol,
+            "bidPrice": _s(bp),
+            "bidQty": _s(bq),
+            "askPrice": _s(ap),
+            "askQty": _s(aq),
+            "time": self.now(),
+            "lastUpdateId": 1027024,
+        }
 
     # -- account configuration -----------------------------------------------------------------------
     def _get_v1_commissionRate(self, p: dict) -> dict:
         inst = self._inst(p)
-        return {"symbol": inst.symbol, "makerCommissionRate": _s(self.commission[0]),
-                "takerCommissionRate": _s(self.commission[1])}
+        return {
+            "symbol": inst.symbol,
+            "makerCommissionRate": _s(self.commission[0]),
+            "takerCommissionRate": _s(self.commission[1]),
+        }
 
     def _get_v1_positionSide_dual(self, p: dict) -> dict:
         return {"dualSidePosition": self.engine.acct.dual_side}
@@ -271,8 +400,15 @@ class FakeBinance(LoopbackVenue):
 
     def _get_v1_symbolConfig(self, p: dict) -> list:
         inst = self._inst(p)
-        return [{"symbol": inst.symbol, "marginType": self.engine.acct.margin_type.get(inst.symbol, "CROSSED"),
-                 "isAutoAddMargin": "false", "leverage": self.engine.lev(inst.symbol), "maxNotionalValue": "1000000"}]
+        return [
+            {
+                "symbol": inst.symbol,
+                "marginType": self.engine.acct.margin_type.get(inst.symbol, "CROSSED"),
+                "isAutoAddMargin": "false",
+                "leverage": self.engine.lev(inst.symbol),
+                "maxNotionalValue": "1000000",
+            }
+        ]
 
     def _post_v1_marginType(self, p: dict) -> dict:
         inst = self._inst(p)
@@ -315,7 +451,9 @@ class FakeBinance(LoopbackVenue):
             raise _Err(400, -1116, "Invalid orderType.")
         tif = p.get("timeInForce", "GTC").upper()
         if otype == "LIMIT" and ("price" not in p or "timeInForce" not in p):
-            raise _Err(400, -1102, "Mandatory parameter 'price' or 'timeInForce' was not sent, was empty/null, or malformed.")
+            raise _Err(
+                400, -1102, "Mandatory parameter 'price' or 'timeInForce' was not sent, was empty/null, or malformed."
+            )
         qty_text = p["quantity"]
         qty = D(qty_text)
         if "." in qty_text and len(qty_text.split(".")[1].rstrip("0")) > inst.qty_precision:
@@ -325,7 +463,9 @@ class FakeBinance(LoopbackVenue):
         if qty % inst.step != 0 or qty < inst.min_qty:
             raise _Err(400, -1013, "Filter failure: LOT_SIZE")
         if qty > (inst.market_max_qty if otype == "MARKET" else inst.max_qty):
-            raise _Err(400, -1013, "Filter failure: MARKET_LOT_SIZE" if otype == "MARKET" else "Filter failure: LOT_SIZE")
+            raise _Err(
+                400, -1013, "Filter failure: MARKET_LOT_SIZE" if otype == "MARKET" else "Filter failure: LOT_SIZE"
+            )
         price = None
         if otype == "LIMIT":
             ptext = p["price"]
@@ -336,19 +476,41 @@ class FakeBinance(LoopbackVenue):
                 raise _Err(400, -4014, "Price not increased by tick size.")
         cid = p.get("newClientOrderId", "")
         if not re.fullmatch(r"[.A-Z:/a-z0-9_-]{1,36}", cid or "x"):
-            raise _Err(400, -1100, "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.")
+            raise _Err(
+                400,
+                -1100,
+                "Illegal characters found in parameter 'newClientOrderId'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.",
+            )
         if cid and any(o.cid == cid for o in self.engine.open_orders()):
             raise _Err(400, -4116, "ClientOrderId is duplicated.")
-        order = FakeOrder(0, cid, inst.symbol, p["side"].upper(), pside, otype, tif, qty, price,
-                          p.get("reduceOnly", "false").lower() == "true", self.now())
+        order = FakeOrder(
+            0,
+            cid,
+            inst.symbol,
+            p["side"].upper(),
+            pside,
+            otype,
+            tif,
+            qty,
+            price,
+            p.get("reduceOnly", "false").lower() == "true",
+            self.now(),
+        )
         closing = self.engine.is_closing(order)
         ref = price if price is not None else self.engine.mark.get(inst.symbol, D(0))
         if not closing and qty * ref < inst.min_notional:
-            raise _Err(400, -4164, f"Order's notional must be no smaller than {_s(inst.min_notional)} (unless you "
-                                   "choose reduce only).")
+            raise _Err(
+                400,
+                -4164,
+                f"Order's notional must be no smaller than {_s(inst.min_notional)} (unless you choose reduce only).",
+            )
         if otype == "LIMIT" and tif == "GTX" and self.engine.crosses(order):
-            raise _Err(400, -5022, "Due to the order could not be executed as maker, the Post Only order will be "
-                                   "rejected. The order will not be recorded in the order history")
+            raise _Err(
+                400,
+                -5022,
+                "Due to the order could not be executed as maker, the Post Only order will be "
+                "rejected. The order will not be recorded in the order history",
+            )
         try:
             self.engine.check(order)
         except Reject as r:
@@ -360,13 +522,30 @@ class FakeBinance(LoopbackVenue):
     def _order_json(self, o: FakeOrder, with_time: bool = False) -> dict[str, Any]:
         inst = self.engine.instruments[o.symbol]
         out = {
-            "orderId": o.oid, "symbol": o.symbol, "status": o.status, "clientOrderId": o.cid,
-            "price": _s(o.price) if o.price is not None else "0", "avgPrice": f"{o.avg:.{inst.price_precision + 3}f}",
-            "origQty": _s(o.qty), "executedQty": _s(o.filled), "cumQty": _s(o.filled), "cumQuote": _s(o.notional),
-            "timeInForce": o.tif, "type": o.otype, "reduceOnly": o.reduce_only, "closePosition": False,
-            "side": o.side, "positionSide": o.pside, "stopPrice": "0", "workingType": "CONTRACT_PRICE",
-            "priceProtect": False, "origType": o.otype, "priceMatch": "NONE", "selfTradePreventionMode": "NONE",
-            "goodTillDate": 0, "updateTime": o.updated,
+            "orderId": o.oid,
+            "symbol": o.symbol,
+            "status": o.status,
+            "clientOrderId": o.cid,
+            "price": _s(o.price) if o.price is not None else "0",
+            "avgPrice": f"{o.avg:.{inst.price_precision + 3}f}",
+            "origQty": _s(o.qty),
+            "executedQty": _s(o.filled),
+            "cumQty": _s(o.filled),
+            "cumQuote": _s(o.notional),
+            "timeInForce": o.tif,
+            "type": o.otype,
+            "reduceOnly": o.reduce_only,
+            "closePosition": False,
+            "side": o.side,
+            "positionSide": o.pside,
+            "stopPrice": "0",
+            "workingType": "CONTRACT_PRICE",
+            "priceProtect": False,
+            "origType": o.otype,
+            "priceMatch": "NONE",
+            "selfTradePreventionMode": "NONE",
+            "goodTillDate": 0,
+            "updateTime": o.updated,
         }
         if with_time:
             out["time"] = o.created
@@ -421,9 +600,12 @@ class FakeBinance(LoopbackVenue):
         return [self._order_json(o, with_time=True) for o in self.engine.open_orders(sym)]
 
     def _get_v1_klines(self, p: dict) -> list:
-        lo, hi, limit = int(p.get("startTime", 0)), int(p.get("endTime", 2 ** 62)), int(p.get("limit", 500))
-        return [[t, str(o), str(h), str(low), str(c), str(v), t + 900_000 - 1, "0", 1, "0", "0", "0"]
-                for t, o, h, low, c, v in self.candles.get(p["symbol"], []) if lo <= t <= hi][:limit]
+        lo, hi, limit = int(p.get("startTime", 0)), int(p.get("endTime", 2**62)), int(p.get("limit", 500))
+        return [
+            [t, str(o), str(h), str(low), str(c), str(v), t + 900_000 - 1, "0", 1, "0", "0", "0"]
+            for t, o, h, low, c, v in self.candles.get(p["symbol"], [])
+            if lo <= t <= hi
+        ][:limit]
 
     def _post_v1_countdownCancelAll(self, p: dict) -> dict:
         inst = self._inst(p)
@@ -442,23 +624,47 @@ class FakeBinance(LoopbackVenue):
             mark = self.engine.mark.get(sym, pos.entry)
             signed = pos.qty if pside == "LONG" else -pos.qty
             upl = (mark - pos.entry) * signed
-            rows.append({
-                "symbol": sym, "positionSide": pside if self.engine.acct.dual_side else "BOTH",
-                "positionAmt": _s(signed), "entryPrice": _s(pos.entry), "breakEvenPrice": _s(pos.entry),
-                "markPrice": f"{mark:.8f}", "unRealizedProfit": f"{upl:.8f}", "liquidationPrice": "0",
-                "isolatedMargin": "0", "notional": f"{mark * signed:.8f}", "marginAsset": "USDT",
-                "isolatedWallet": "0", "initialMargin": f"{abs(mark * signed) / self.engine.lev(sym):.8f}",
-                "maintMargin": "0", "positionInitialMargin": "0", "openOrderInitialMargin": "0", "adl": 1,
-                "bidNotional": "0", "askNotional": "0", "updateTime": pos.opened})
+            rows.append(
+                {
+                    "symbol": sym,
+                    "positionSide": pside if self.engine.acct.dual_side else "BOTH",
+                    "positionAmt": _s(signed),
+                    "entryPrice": _s(pos.entry),
+                    "breakEvenPrice": _s(pos.entry),
+                    "markPrice": f"{mark:.8f}",
+                    "unRealizedProfit": f"{upl:.8f}",
+                    "liquidationPrice": "0",
+                    "isolatedMargin": "0",
+                    "notional": f"{mark * signed:.8f}",
+                    "marginAsset": "USDT",
+                    "isolatedWallet": "0",
+                    "initialMargin": f"{abs(mark * signed) / self.engine.lev(sym):.8f}",
+                    "maintMargin": "0",
+                    "positionInitialMargin": "0",
+                    "openOrderInitialMargin": "0",
+                    "adl": 1,
+                    "bidNotional": "0",
+                    "askNotional": "0",
+                    "updateTime": pos.opened,
+                }
+            )
         return rows
 
     def _get_v3_balance(self, p: dict) -> list:
         acct = self.engine.acct
-        return [{"accountAlias": "SgsR", "asset": "USDT", "balance": f"{acct.wallet:.8f}",
-                 "crossWalletBalance": f"{acct.wallet:.8f}", "crossUnPnl": f"{self.engine.upl():.8f}",
-                 "availableBalance": f"{self.engine.available():.8f}",
-                 "maxWithdrawAmount": f"{self.engine.available():.8f}", "marginAvailable": True,
-                 "updateTime": self.now()}]
+        return [
+            {
+                "accountAlias": "SgsR",
+                "asset": "USDT",
+                "balance": f"{acct.wallet:.8f}",
+                "crossWalletBalance": f"{acct.wallet:.8f}",
+                "crossUnPnl": f"{self.engine.upl():.8f}",
+                "availableBalance": f"{self.engine.available():.8f}",
+                "maxWithdrawAmount": f"{self.engine.available():.8f}",
+                "marginAvailable": True,
+                "updateTime": self.now(),
+            }
+        ]
 
 
 class _Err(Exception):

@@ -10,6 +10,7 @@ clOrdId (51016), unknown order (51603), cancel of a final order (51400); per-end
 2 s answered with HTTP 429 + code 50011. Errors come back as data with `code` and `sCode`, as
 python-okx expects. Faults come from `LoopbackVenue.inject`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -43,9 +44,16 @@ def _s(x: Decimal) -> str:
 
 
 class FakeOkx(LoopbackVenue):
-    def __init__(self, api_key: str = "test-key-okx", api_secret: str = "test-secret-okx",
-                 passphrase: str = "test-pass-okx", demo: bool = True, wallet: str = "10000",
-                 instruments: list[Instrument] | None = None, limits_per_2s: dict[str, int] | None = None):
+    def __init__(
+        self,
+        api_key: str = "test-key-okx",
+        api_secret: str = "test-secret-okx",
+        passphrase: str = "test-pass-okx",
+        demo: bool = True,
+        wallet: str = "10000",
+        instruments: list[Instrument] | None = None,
+        limits_per_2s: dict[str, int] | None = None,
+    ):
         super().__init__()
         self.api_key, self.api_secret, self.passphrase = api_key, api_secret, passphrase
         self.demo = demo
@@ -111,8 +119,14 @@ class FakeOkx(LoopbackVenue):
                 return Reply(400, self._env("50002", "Json data format error"))
         if not public and self.refuse_all is not None:
             code, msg = self.refuse_all
-            return Reply(200, self._env("1", "Operation failed.", [{"sCode": code, "sMsg": msg, "clOrdId": "",
-                                                                    "ordId": "", "tag": "", "ts": str(self.now())}]))
+            return Reply(
+                200,
+                self._env(
+                    "1",
+                    "Operation failed.",
+                    [{"sCode": code, "sMsg": msg, "clOrdId": "", "ordId": "", "tag": "", "ts": str(self.now())}],
+                ),
+            )
         name = "_" + req.method.lower() + "_" + req.path.replace("/api/v5/", "").replace("/", "_").replace("-", "_")
         handler = getattr(self, name, None)
         if handler is None:
@@ -154,10 +168,16 @@ class FakeOkx(LoopbackVenue):
 
     # -- public ------------------------------------------------------------------------------------
     def _get_market_history_candles(self, p: dict, b: Any) -> dict:
-        after, limit = int(p.get("after", 2 ** 62)), int(p.get("limit", 100))
+        after, limit = int(p.get("after", 2**62)), int(p.get("limit", 100))
         rows = [r for r in self.candles.get(p["instId"], []) if r[0] < after][-limit:]
-        return {"code": "0", "msg": "", "data": [[str(t), str(o), str(h), str(low), str(c), str(v), "1", "1", "1"]
-                                                 for t, o, h, low, c, v in reversed(rows)]}
+        return {
+            "code": "0",
+            "msg": "",
+            "data": [
+                [str(t), str(o), str(h), str(low), str(c), str(v), "1", "1", "1"]
+                for t, o, h, low, c, v in reversed(rows)
+            ],
+        }
 
     def _get_public_time(self, p: dict, b: Any) -> dict:
         return self._env("0", "", [{"ts": str(self.now())}])
@@ -170,54 +190,165 @@ class FakeOkx(LoopbackVenue):
             if p.get("instId") and p["instId"] != i.symbol:
                 continue
             base = i.symbol.split("-")[0]
-            rows.append({
-                "alias": "", "auctionEndTime": "", "baseCcy": "", "category": "1", "ctMult": "1", "ctType": "linear",
-                "ctVal": _s(i.ct_val), "ctValCcy": base, "expTime": "", "instFamily": f"{base}-USDT",
-                "instId": i.symbol, "instType": "SWAP", "lever": "100", "listTime": "1611916828000",
-                "lotSz": _s(i.step), "maxIcebergSz": "100000000", "maxLmtAmt": "20000000",
-                "maxLmtSz": _s(i.max_qty), "maxMktAmt": "", "maxMktSz": _s(i.market_max_qty),
-                "maxStopSz": _s(i.market_max_qty), "maxTriggerSz": _s(i.max_qty), "maxTwapSz": _s(i.max_qty),
-                "minSz": _s(i.min_qty), "optType": "", "quoteCcy": "", "settleCcy": "USDT", "state": "live",
-                "stk": "", "tickSz": _s(i.tick), "uly": f"{base}-USDT", "ruleType": "normal"})
-        rows.append({  # an inverse swap, as the real listing has: ctVal is in USD, not in base units
-            "alias": "", "baseCcy": "", "category": "1", "ctMult": "1", "ctType": "inverse", "ctVal": "100",
-            "ctValCcy": "USD", "expTime": "", "instFamily": "BTC-USD", "instId": "BTC-USD-SWAP", "instType": "SWAP",
-            "lever": "125", "listTime": "1611916828000", "lotSz": "1", "maxLmtSz": "100000000", "maxMktSz": "4000",
-            "minSz": "1", "optType": "", "quoteCcy": "", "settleCcy": "BTC", "state": "live", "stk": "",
-            "tickSz": "0.1", "uly": "BTC-USD"})
+            rows.append(
+                {
+                    "alias": "",
+                    "auctionEndTime": "",
+                    "baseCcy": "",
+                    "category": "1",
+                    "ctMult": "1",
+                    "ctType": "linear",
+                    "ctVal": _s(i.ct_val),
+                    "ctValCcy": base,
+                    "expTime": "",
+                    "instFamily": f"{base}-USDT",
+                    "instId": i.symbol,
+                    "instType": "SWAP",
+                    "lever": "100",
+                    "listTime": "1611916828000",
+                    "lotSz": _s(i.step),
+                    "maxIcebergSz": "100000000",
+                    "maxLmtAmt": "20000000",
+                    "maxLmtSz": _s(i.max_qty),
+                    "maxMktAmt": "",
+                    "maxMktSz": _s(i.market_max_qty),
+                    "maxStopSz": _s(i.market_max_qty),
+                    "maxTriggerSz": _s(i.max_qty),
+                    "maxTwapSz": _s(i.max_qty),
+                    "minSz": _s(i.min_qty),
+                    "optType": "",
+                    "quoteCcy": "",
+                    "settleCcy": "USDT",
+                    "state": "live",
+                    "stk": "",
+                    "tickSz": _s(i.tick),
+                    "uly": f"{base}-USDT",
+                    "ruleType": "normal",
+                }
+            )
+        rows.append(
+            {  # an inverse swap, as the real listing has: ctVal is in USD, not in base units
+                "alias": "",
+                "baseCcy": "",
+                "category": "1",
+                "ctMult": "1",
+                "ctType": "inverse",
+                "ctVal": "100",
+                "ctValCcy": "USD",
+                "expTime": "",
+                "instFamily": "BTC-USD",
+                "instId": "BTC-USD-SWAP",
+                "instType": "SWAP",
+                "lever": "125",
+                "listTime": "1611916828000",
+                "lotSz": "1",
+                "maxLmtSz": "100000000",
+                "maxMktSz": "4000",
+                "minSz": "1",
+                "optType": "",
+                "quoteCcy": "",
+                "settleCcy": "BTC",
+                "state": "live",
+                "stk": "",
+                "tickSz": "0.1",
+                "uly": "BTC-USD",
+            }
+        )
         return self._env("0", "", rows)
 
     def _get_public_funding_rate(self, p: dict, b: Any) -> dict:
         inst = self._inst(p.get("instId", ""))
         now = self.now()
         nxt = (now // 28_800_000 + 1) * 28_800_000
-        return self._env("0", "", [{
-            "formulaType": "noRate", "fundingRate": _s(self.funding_rate), "fundingTime": str(nxt),
-            "impactValue": "", "instId": inst.symbol, "instType": "SWAP", "interestRate": "", "maxFundingRate": "0.00375",
-            "method": "current_period", "minFundingRate": "-0.00375", "nextFundingRate": "",
-            "nextFundingTime": str(nxt + 28_800_000), "premium": "0.0001", "settFundingRate": "0.0001",
-            "settState": "settled", "ts": str(now)}])
+        return self._env(
+            "0",
+            "",
+            [
+                {
+                    "formulaType": "noRate",
+                    "fundingRate": _s(self.funding_rate),
+                    "fundingTime": str(nxt),
+                    "impactValue": "",
+                    "instId": inst.symbol,
+                    "instType": "SWAP",
+                    "interestRate": "",
+                    "maxFundingRate": "0.00375",
+                    "method": "current_period",
+                    "minFundingRate": "-0.00375",
+                    "nextFundingRate": "",
+                    "nextFundingTime": str(nxt + 28_800_000),
+                    "premium": "0.0001",
+                    "settFundingRate": "0.0001",
+                    "settState": "settled",
+                    "ts": str(now),
+                }
+            ],
+        )
 
     def _get_public_mark_price(self, p: dict, b: Any) -> dict:
         inst = self._inst(p.get("instId", ""))
-        return self._env("0", "", [{"instId": inst.symbol, "instType": "SWAP",
-                                    "markPx": _s(self.engine.mark.get(inst.symbol, D(0))), "ts": str(self.now())}])
+        return self._env(
+            "0",
+            "",
+            [
+                {
+                    "instId": inst.symbol,
+                    "instType": "SWAP",
+                    "markPx": _s(self.engine.mark.get(inst.symbol, D(0))),
+                    "ts": str(self.now()),
+                }
+            ],
+        )
 
     def _get_market_ticker(self, p: dict, b: Any) -> dict:
         inst = self._inst(p.get("instId", ""))
         (bp, bq), (ap, aq) = self.engine.bids[inst.symbol][0], self.engine.asks[inst.symbol][0]
-        return self._env("0", "", [{
-            "instType": "SWAP", "instId": inst.symbol, "last": _s(bp), "lastSz": "1", "askPx": _s(ap),
-            "askSz": _s(aq), "bidPx": _s(bp), "bidSz": _s(bq), "open24h": _s(bp), "high24h": _s(ap),
-            "low24h": _s(bp), "volCcy24h": "0", "vol24h": "0", "sodUtc0": _s(bp), "sodUtc8": _s(bp),
-            "ts": str(self.now())}])
+        return self._env(
+            "0",
+            "",
+            [
+                {
+                    "instType": "SWAP",
+                    "instId": inst.symbol,
+                    "last": _s(bp),
+                    "lastSz": "1",
+                    "askPx": _s(ap),
+                    "askSz": _s(aq),
+                    "bidPx": _s(bp),
+                    "bidSz": _s(bq),
+                    "open24h": _s(bp),
+                    "high24h": _s(ap),
+                    "low24h": _s(bp),
+                    "volCcy24h": "0",
+                    "vol24h": "0",
+                    "sodUtc0": _s(bp),
+                    "sodUtc8": _s(bp),
+                    "ts": str(self.now()),
+                }
+            ],
+        )
 
     # -- account -------------------------------------------------------------------------------------
     def _get_account_config(self, p: dict, b: Any) -> dict:
-        return self._env("0", "", [{"acctLv": "2", "autoLoan": False, "ctIsoMode": "automatic", "greeksType": "PA",
-                                    "level": "Lv1", "levelTmp": "", "mgnIsoMode": "automatic",
-                                    "posMode": "long_short_mode" if self.long_short else "net_mode",
-                                    "uid": "44705892343619584", "label": "hedge-fund-bot", "perm": "read_only,trade"}])
+        return self._env(
+            "0",
+            "",
+            [
+                {
+                    "acctLv": "2",
+                    "autoLoan": False,
+                    "ctIsoMode": "automatic",
+                    "greeksType": "PA",
+                    "level": "Lv1",
+                    "levelTmp": "",
+                    "mgnIsoMode": "automatic",
+                    "posMode": "long_short_mode" if self.long_short else "net_mode",
+                    "uid": "44705892343619584",
+                    "label": "hedge-fund-bot",
+                    "perm": "read_only,trade",
+                }
+            ],
+        )
 
     def _post_account_set_position_mode(self, p: dict, b: dict) -> dict:
         mode = b.get("posMode")
@@ -235,9 +366,15 @@ class FakeOkx(LoopbackVenue):
         if mode not in ("cross", "isolated"):
             raise _Err("51000", "Parameter mgnMode error")
         sides = ("long", "short") if mode == "isolated" and self.long_short else ("",)
-        rows = [{"instId": inst.symbol, "mgnMode": mode, "posSide": s or "net",
-                 "lever": str(self.leverage.get((inst.symbol, mode, s), self.engine.acct.default_leverage))}
-                for s in sides]
+        rows = [
+            {
+                "instId": inst.symbol,
+                "mgnMode": mode,
+                "posSide": s or "net",
+                "lever": str(self.leverage.get((inst.symbol, mode, s), self.engine.acct.default_leverage)),
+            }
+            for s in sides
+        ]
         return self._env("0", "", rows)
 
     def _post_account_set_leverage(self, p: dict, b: dict) -> dict:
@@ -252,17 +389,36 @@ class FakeOkx(LoopbackVenue):
             side = ""
         self.leverage[(inst.symbol, mode, side)] = lever
         self.engine.acct.leverage[inst.symbol] = lever
-        return self._env("0", "", [{"lever": str(lever), "mgnMode": mode, "instId": inst.symbol,
-                                    "posSide": side or "net"}])
+        return self._env(
+            "0", "", [{"lever": str(lever), "mgnMode": mode, "instId": inst.symbol, "posSide": side or "net"}]
+        )
 
     def _get_account_trade_fee(self, p: dict, b: Any) -> dict:
         if p.get("instType") != "SWAP":
             raise _Err("51000", "Parameter instType error")
         maker, taker = self.fee_rates
-        return self._env("0", "", [{"category": "1", "delivery": "", "exercise": "", "instType": "SWAP",
-                                    "level": "Lv1", "maker": "", "makerU": maker, "makerUSDC": maker, "taker": "",
-                                    "takerU": taker, "takerUSDC": taker, "ruleType": "normal", "ts": str(self.now()),
-                                    "fiat": []}])
+        return self._env(
+            "0",
+            "",
+            [
+                {
+                    "category": "1",
+                    "delivery": "",
+                    "exercise": "",
+                    "instType": "SWAP",
+                    "level": "Lv1",
+                    "maker": "",
+                    "makerU": maker,
+                    "makerUSDC": maker,
+                    "taker": "",
+                    "takerU": taker,
+                    "takerUSDC": taker,
+                    "ruleType": "normal",
+                    "ts": str(self.now()),
+                    "fiat": [],
+                }
+            ],
+        )
 
     def _get_account_positions(self, p: dict, b: Any) -> dict:
         rows = []
@@ -273,37 +429,127 @@ class FakeOkx(LoopbackVenue):
             mark = self.engine.mark.get(sym, pos.entry)
             sign = 1 if pside == "LONG" else -1
             upl = (mark - pos.entry) * pos.qty * inst.ct_val * sign
-            rows.append({
-                "adl": "1", "availPos": _s(pos.qty), "avgPx": _s(pos.entry), "baseBal": "", "bePx": _s(pos.entry),
-                "cTime": str(pos.opened), "ccy": "USDT", "deltaBS": "", "deltaPA": "", "fee": "0", "fundingFee": "0",
-                "gammaBS": "", "gammaPA": "", "idxPx": _s(mark), "imr": "", "instId": sym, "instType": "SWAP",
-                "interest": "", "last": _s(mark), "lever": str(self.engine.lev(sym)), "liab": "", "liabCcy": "",
-                "liqPenalty": "0", "liqPx": "", "margin": "", "markPx": _s(mark), "mgnMode": "isolated",
-                "mgnRatio": "", "mmr": "", "notionalUsd": _s(pos.qty * inst.ct_val * mark), "optVal": "",
-                "pendingCloseOrdLiabVal": "", "pnl": "0", "pos": _s(pos.qty * (1 if self.long_short else sign)),
-                "posCcy": "", "posId": "1", "posSide": pside.lower() if self.long_short else "net",
-                "quoteBal": "", "realizedPnl": "0", "spotInUseAmt": "", "spotInUseCcy": "", "thetaBS": "",
-                "thetaPA": "", "tradeId": "1", "uTime": str(pos.opened), "upl": _s(upl), "uplLastPx": _s(upl),
-                "uplRatio": "0", "uplRatioLastPx": "0", "usdPx": "", "vegaBS": "", "vegaPA": "", "closeOrderAlgo": []})
+            rows.append(
+                {
+                    "adl": "1",
+                    "availPos": _s(pos.qty),
+                    "avgPx": _s(pos.entry),
+                    "baseBal": "",
+                    "bePx": _s(pos.entry),
+                    "cTime": str(pos.opened),
+                    "ccy": "USDT",
+                    "deltaBS": "",
+                    "deltaPA": "",
+                    "fee": "0",
+                    "fundingFee": "0",
+                    "gammaBS": "",
+                    "gammaPA": "",
+                    "idxPx": _s(mark),
+                    "imr": "",
+                    "instId": sym,
+                    "instType": "SWAP",
+                    "interest": "",
+                    "last": _s(mark),
+                    "lever": str(self.engine.lev(sym)),
+                    "liab": "",
+                    "liabCcy": "",
+                    "liqPenalty": "0",
+                    "liqPx": "",
+                    "margin": "",
+                    "markPx": _s(mark),
+                    "mgnMode": "isolated",
+                    "mgnRatio": "",
+                    "mmr": "",
+                    "notionalUsd": _s(pos.qty * inst.ct_val * mark),
+                    "optVal": "",
+                    "pendingCloseOrdLiabVal": "",
+                    "pnl": "0",
+                    "pos": _s(pos.qty * (1 if self.long_short else sign)),
+                    "posCcy": "",
+                    "posId": "1",
+                    "posSide": pside.lower() if self.long_short else "net",
+                    "quoteBal": "",
+                    "realizedPnl": "0",
+                    "spotInUseAmt": "",
+                    "spotInUseCcy": "",
+                    "thetaBS": "",
+                    "thetaPA": "",
+                    "tradeId": "1",
+                    "uTime": str(pos.opened),
+                    "upl": _s(upl),
+                    "uplLastPx": _s(upl),
+                    "uplRatio": "0",
+                    "uplRatioLastPx": "0",
+                    "usdPx": "",
+                    "vegaBS": "",
+                    "vegaPA": "",
+                    "closeOrderAlgo": [],
+                }
+            )
         return self._env("0", "", rows)
 
     def _get_account_balance(self, p: dict, b: Any) -> dict:
         e = self.engine
         wallet, upl, avail = e.acct.wallet, e.upl(), e.available()
-        return self._env("0", "", [{
-            "adjEq": "", "borrowFroz": "", "imr": "", "isoEq": "0", "mgnRatio": "", "mmr": "", "notionalUsd": "",
-            "ordFroz": "", "totalEq": _s(wallet + upl), "uTime": str(self.now()), "upl": _s(upl),
-            "details": [{"availBal": _s(avail), "availEq": _s(avail), "borrowFroz": "", "cashBal": _s(wallet),
-                         "ccy": "USDT", "crossLiab": "", "disEq": _s(wallet + upl), "eq": _s(wallet + upl),
-                         "eqUsd": _s(wallet + upl), "fixedBal": "0", "frozenBal": "0", "imr": "", "interest": "",
-                         "isoEq": "0", "isoLiab": "", "isoUpl": "0", "liab": "", "maxLoan": "", "mgnRatio": "",
-                         "mmr": "", "notionalLever": "", "ordFrozen": "0", "spotInUseAmt": "", "stgyEq": "0",
-                         "twap": "0", "uTime": str(self.now()), "upl": _s(upl), "uplLiab": ""}]}])
+        return self._env(
+            "0",
+            "",
+            [
+                {
+                    "adjEq": "",
+                    "borrowFroz": "",
+                    "imr": "",
+                    "isoEq": "0",
+                    "mgnRatio": "",
+                    "mmr": "",
+                    "notionalUsd": "",
+                    "ordFroz": "",
+                    "totalEq": _s(wallet + upl),
+                    "uTime": str(self.now()),
+                    "upl": _s(upl),
+                    "details": [
+                        {
+                            "availBal": _s(avail),
+                            "availEq": _s(avail),
+                            "borrowFroz": "",
+                            "cashBal": _s(wallet),
+                            "ccy": "USDT",
+                            "crossLiab": "",
+                            "disEq": _s(wallet + upl),
+                            "eq": _s(wallet + upl),
+                            "eqUsd": _s(wallet + upl),
+                            "fixedBal": "0",
+                            "frozenBal": "0",
+                            "imr": "",
+                            "interest": "",
+                            "isoEq": "0",
+                            "isoLiab": "",
+                            "isoUpl": "0",
+                            "liab": "",
+                            "maxLoan": "",
+                            "mgnRatio": "",
+                            "mmr": "",
+                            "notionalLever": "",
+                            "ordFrozen": "0",
+                            "spotInUseAmt": "",
+                            "stgyEq": "0",
+                            "twap": "0",
+                            "uTime": str(self.now()),
+                            "upl": _s(upl),
+                            "uplLiab": "",
+                        }
+                    ],
+                }
+            ],
+        )
 
     # -- trade ---------------------------------------------------------------------------------------
-    def _s_err(self, code: str, msg: str, cid: str = "") -> "_Err":
-        return _Err("1", "All operations failed", [{"clOrdId": cid, "ordId": "", "sCode": code, "sMsg": msg,
-                                                    "tag": "", "ts": str(self.now())}])
+    def _s_err(self, code: str, msg: str, cid: str = "") -> _Err:
+        return _Err(
+            "1",
+            "All operations failed",
+            [{"clOrdId": cid, "ordId": "", "sCode": code, "sMsg": msg, "tag": "", "ts": str(self.now())}],
+        )
 
     def _post_trade_order(self, p: dict, b: dict) -> dict:
         inst_id = b.get("instId", "")
@@ -333,7 +579,7 @@ class FakeOkx(LoopbackVenue):
             raise self._s_err("51000", "Parameter ordType error", cid)
         try:
             sz = D(b.get("sz") or "0")
-        except Exception:
+        except ArithmeticError:
             raise self._s_err("51000", "Parameter sz error", cid) from None
         if sz <= 0:
             raise self._s_err("51000", "Parameter sz error", cid)
@@ -347,23 +593,38 @@ class FakeOkx(LoopbackVenue):
         if ord_type != "market":
             try:
                 price = D(b.get("px") or "0")
-            except Exception:
+            except ArithmeticError:
                 price = D(0)
             if price <= 0 or price % inst.tick != 0:
                 raise self._s_err("51000", "Parameter px error", cid)
         if cid and any(o.cid == cid for o in self.engine.acct.orders.values() if o.symbol == inst.symbol):
             raise self._s_err("51016", "Duplicated clOrdId", cid)
         pside = pos_side.upper() if pos_side in ("long", "short") else "BOTH"
-        order = FakeOrder(0, cid, inst.symbol, side.upper(), pside, "MARKET" if ord_type == "market" else "LIMIT",
-                          tif, sz, price, reduce_only, self.now())
+        order = FakeOrder(
+            0,
+            cid,
+            inst.symbol,
+            side.upper(),
+            pside,
+            "MARKET" if ord_type == "market" else "LIMIT",
+            tif,
+            sz,
+            price,
+            reduce_only,
+            self.now(),
+        )
         try:
             self.engine.check(order)
         except Reject as r:
             if r.kind == "margin":
                 raise self._s_err("51008", "Order failed. Insufficient USDT margin in account", cid) from None
             if r.kind == "no_position":
-                raise self._s_err("51169", "Order failed because you don't have any positions in this direction "
-                                           "for this contract to reduce or close.", cid) from None
+                raise self._s_err(
+                    "51169",
+                    "Order failed because you don't have any positions in this direction "
+                    "for this contract to reduce or close.",
+                    cid,
+                ) from None
             raise self._s_err("51112", "Close order size exceeds your available size.", cid) from None
         order.td_mode = td_mode  # type: ignore[attr-defined]
         if tif == "GTX" and self.engine.crosses(order):
@@ -374,29 +635,86 @@ class FakeOkx(LoopbackVenue):
             self.engine.submit(order, self.now())
             if order.status == "EXPIRED":
                 order.status = "CANCELED"  # IOC / market remainder: OKX says canceled
-        return self._env("0", "", [{"clOrdId": cid, "ordId": str(order.oid), "sCode": "0", "sMsg": "Order placed",
-                                    "tag": "", "ts": str(self.now())}])
+        return self._env(
+            "0",
+            "",
+            [
+                {
+                    "clOrdId": cid,
+                    "ordId": str(order.oid),
+                    "sCode": "0",
+                    "sMsg": "Order placed",
+                    "tag": "",
+                    "ts": str(self.now()),
+                }
+            ],
+        )
 
-    _STATE = {"NEW": "live", "PARTIALLY_FILLED": "partially_filled", "FILLED": "filled", "CANCELED": "canceled",
-              "EXPIRED": "canceled"}
+    _STATE = {
+        "NEW": "live",
+        "PARTIALLY_FILLED": "partially_filled",
+        "FILLED": "filled",
+        "CANCELED": "canceled",
+        "EXPIRED": "canceled",
+    }
 
     def _order_row(self, o: FakeOrder) -> dict:
-        ord_type = "market" if o.otype == "MARKET" else {"GTX": "post_only", "IOC": "ioc", "FOK": "fok"}.get(o.tif, "limit")
+        ord_type = (
+            "market" if o.otype == "MARKET" else {"GTX": "post_only", "IOC": "ioc", "FOK": "fok"}.get(o.tif, "limit")
+        )
         return {
-            "accFillSz": _s(o.filled), "algoClOrdId": "", "algoId": "", "attachAlgoClOrdId": "",
-            "attachAlgoOrds": [], "avgPx": _s(o.avg) if o.filled else "", "cTime": str(o.created),
-            "cancelSource": "", "cancelSourceReason": "", "category": "normal", "ccy": "", "clOrdId": o.cid,
-            "fee": _s(-o.fee), "feeCcy": "USDT", "fillPx": _s(o.last_fill_px) if o.filled else "",
-            "fillSz": _s(o.last_fill_qty), "fillTime": str(o.updated) if o.filled else "", "instId": o.symbol,
-            "instType": "SWAP", "isTpLimit": "false", "lever": str(self.engine.lev(o.symbol)),
-            "linkedAlgoOrd": {"algoId": ""}, "ordId": str(o.oid), "ordType": ord_type, "pnl": "0",
-            "posSide": o.pside.lower() if o.pside != "BOTH" else "net", "px": _s(o.price) if o.price else "",
-            "pxType": "", "pxUsd": "", "pxVol": "", "quickMgnType": "", "rebate": "0", "rebateCcy": "USDT",
-            "reduceOnly": "true" if o.reduce_only else "false", "side": o.side.lower(), "slOrdPx": "",
-            "slTriggerPx": "", "slTriggerPxType": "", "source": "", "state": self._STATE[o.status], "stpId": "",
-            "stpMode": "cancel_maker", "sz": _s(o.qty), "tag": "", "tdMode": getattr(o, "td_mode", "isolated"),
-            "tgtCcy": "", "tpOrdPx": "", "tpTriggerPx": "", "tpTriggerPxType": "", "tradeId": "1",
-            "uTime": str(o.updated)}
+            "accFillSz": _s(o.filled),
+            "algoClOrdId": "",
+            "algoId": "",
+            "attachAlgoClOrdId": "",
+            "attachAlgoOrds": [],
+            "avgPx": _s(o.avg) if o.filled else "",
+            "cTime": str(o.created),
+            "cancelSource": "",
+            "cancelSourceReason": "",
+            "category": "normal",
+            "ccy": "",
+            "clOrdId": o.cid,
+            "fee": _s(-o.fee),
+            "feeCcy": "USDT",
+            "fillPx": _s(o.last_fill_px) if o.filled else "",
+            "fillSz": _s(o.last_fill_qty),
+            "fillTime": str(o.updated) if o.filled else "",
+            "instId": o.symbol,
+            "instType": "SWAP",
+            "isTpLimit": "false",
+            "lever": str(self.engine.lev(o.symbol)),
+            "linkedAlgoOrd": {"algoId": ""},
+            "ordId": str(o.oid),
+            "ordType": ord_type,
+            "pnl": "0",
+            "posSide": o.pside.lower() if o.pside != "BOTH" else "net",
+            "px": _s(o.price) if o.price else "",
+            "pxType": "",
+            "pxUsd": "",
+            "pxVol": "",
+            "quickMgnType": "",
+            "rebate": "0",
+            "rebateCcy": "USDT",
+            "reduceOnly": "true" if o.reduce_only else "false",
+            "side": o.side.lower(),
+            "slOrdPx": "",
+            "slTriggerPx": "",
+            "slTriggerPxType": "",
+            "source": "",
+            "state": self._STATE[o.status],
+            "stpId": "",
+            "stpMode": "cancel_maker",
+            "sz": _s(o.qty),
+            "tag": "",
+            "tdMode": getattr(o, "td_mode", "isolated"),
+            "tgtCcy": "",
+            "tpOrdPx": "",
+            "tpTriggerPx": "",
+            "tpTriggerPxType": "",
+            "tradeId": "1",
+            "uTime": str(o.updated),
+        }
 
     def _get_trade_order(self, p: dict, b: Any) -> dict:
         inst = self._inst(p.get("instId", ""))
@@ -417,9 +735,13 @@ class FakeOkx(LoopbackVenue):
         elif item.get("ordId"):
             o = self.engine.acct.orders.get(int(item["ordId"]))
         if o is None or not o.open:
-            return {"clOrdId": item.get("clOrdId", ""), "ordId": item.get("ordId", ""), "sCode": "51400",
-                    "sMsg": "Order cancellation failed as the order has been filled, canceled or does not exist",
-                    "ts": str(self.now())}
+            return {
+                "clOrdId": item.get("clOrdId", ""),
+                "ordId": item.get("ordId", ""),
+                "sCode": "51400",
+                "sMsg": "Order cancellation failed as the order has been filled, canceled or does not exist",
+                "ts": str(self.now()),
+            }
         self.engine.cancel(o, self.now())
         return {"clOrdId": o.cid, "ordId": str(o.oid), "sCode": "0", "sMsg": "", "ts": str(self.now())}
 
@@ -450,8 +772,7 @@ class FakeOkx(LoopbackVenue):
             raise _Err("51000", "Parameter timeOut error")
         self.cancel_all_after_s = sec
         now = self.now()
-        return self._env("0", "", [{"triggerTime": str(now + sec * 1000) if sec else "0", "tag": "",
-                                    "ts": str(now)}])
+        return self._env("0", "", [{"triggerTime": str(now + sec * 1000) if sec else "0", "tag": "", "ts": str(now)}])
 
 
 class _Err(Exception):

@@ -7,6 +7,7 @@ injected per method + path and fire `times` times:
     drop          close the connection without answering (a disconnect)
     status        answer `status` with `body` (e.g. a 503 page) instead of the real answer
 """
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body leave together: no 40 ms delayed-ACK stalls
     wbufsize = 1 << 16
-    server: "_Server"
+    server: _Server
 
     def log_message(self, fmt: str, *args: Any) -> None:  # quiet
         pass
@@ -63,8 +64,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
-        req = Request(self.command, self.path, parts.path, parts.query, body,
-                      {k.lower(): v for k, v in self.headers.items()})
+        req = Request(
+            self.command, self.path, parts.path, parts.query, body, {k.lower(): v for k, v in self.headers.items()}
+        )
         venue = self.server.venue
         venue._receive(req)
         fault = venue._take_fault(req.method, req.path, "before")
@@ -111,7 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    venue: "LoopbackVenue"
+    venue: LoopbackVenue
 
 
 class LoopbackVenue:
@@ -127,10 +129,12 @@ class LoopbackVenue:
         self.received: list[Request] = []  # every request that arrived, faulted or not
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> "LoopbackVenue":
+    def start(self) -> LoopbackVenue:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.venue = self
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=type(self).__name__, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name=type(self).__name__, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -142,7 +146,7 @@ class LoopbackVenue:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "LoopbackVenue":
+    def __enter__(self) -> LoopbackVenue:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -158,8 +162,17 @@ class LoopbackVenue:
         return f"http://127.0.0.1:{self.port}"
 
     # -- faults ----------------------------------------------------------------------------------
-    def inject(self, method: str, path: str, when: str = "before", action: str = "status", times: int = 1,
-               status: int = 503, body: Any = "", hang_s: float = 2.0) -> None:
+    def inject(
+        self,
+        method: str,
+        path: str,
+        when: str = "before",
+        action: str = "status",
+        times: int = 1,
+        status: int = 503,
+        body: Any = "",
+        hang_s: float = 2.0,
+    ) -> None:
         if when not in ("before", "after") or action not in ("hang", "drop", "status"):
             raise ValueError(f"bad fault when={when} action={action}")
         with self._lock:

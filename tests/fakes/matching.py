@@ -9,6 +9,7 @@ sets the depth it needs. MARKET and IOC orders take what the levels within their
 (IOC/MARKET remainder expires: partial fills), GTC limits that cross take then rest, resting
 orders fill as maker when `set_book` moves the market through them.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -153,8 +154,14 @@ class Engine:
         return "LONG" if o.side == "SELL" else "SHORT"
 
     def pending_close(self, symbol: str, pside: str) -> Decimal:
-        return sum((o.qty - o.filled for o in self.acct.orders.values()
-                    if o.open and o.symbol == symbol and self.is_closing(o) and self.close_target(o) == pside), D(0))
+        return sum(
+            (
+                o.qty - o.filled
+                for o in self.acct.orders.values()
+                if o.open and o.symbol == symbol and self.is_closing(o) and self.close_target(o) == pside
+            ),
+            D(0),
+        )
 
     def has_exposure(self) -> bool:
         return any(p.qty for p in self.acct.positions.values()) or any(o.open for o in self.acct.orders.values())

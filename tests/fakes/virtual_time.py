@@ -1,4 +1,5 @@
 """A monotonic clock whose sleeps take no real time, for throttlers under test."""
+
 from __future__ import annotations
 
 import time

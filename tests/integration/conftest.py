@@ -1,4 +1,5 @@
 """Integration fixtures: one Firestore emulator per test session, reset between tests."""
+
 from __future__ import annotations
 
 import pytest

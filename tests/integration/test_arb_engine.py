@@ -1,5 +1,6 @@
 """The arbitrage loop inside the real engine and replay (paper venues, local state), and the
 operator functions on a live loop."""
+
 from __future__ import annotations
 
 import json
@@ -37,6 +38,7 @@ def cheap_run(tmp_path_factory):
 
 def shared_config_dir():
     from tests.conftest import PROJECT_ROOT
+
     return PROJECT_ROOT / "config"
 
 
@@ -105,13 +107,29 @@ def test_screener_close_leaves_arbitrage_legs_alone(tmp_path):
     ts = 1_717_200_000_000
     venues[BIN].on_price("BTCUSDT", ts, Decimal(60000))
     for qty in ("0.05", "0.02"):  # arbitrage leg, then the screener's own entry
-        fill = Fill(ts, BIN, "BTCUSDT", Side.BUY, PositionSide.LONG, Decimal(qty), Decimal(60000), Decimal(0),
-                    Decimal(0), "x" + qty, "i" + qty)
+        fill = Fill(
+            ts,
+            BIN,
+            "BTCUSDT",
+            Side.BUY,
+            PositionSide.LONG,
+            Decimal(qty),
+            Decimal(60000),
+            Decimal(0),
+            Decimal(0),
+            "x" + qty,
+            "i" + qty,
+        )
         engine.ledger.apply_fill(fill)  # the executor's books
         venues[BIN].account.apply_fill(fill)  # and the paper venue's account
     engine.arb.open_pairs["p"] = OpenPair(
-        "p", "BTC-USDT", PairLeg(BIN, "BTCUSDT", PositionSide.LONG, Decimal("0.05"), Decimal(60000)),
-        PairLeg(OKX, "BTC-USDT-SWAP", PositionSide.SHORT, Decimal("0.05"), Decimal(60010)), ts, Decimal("0.05"))
+        "p",
+        "BTC-USDT",
+        PairLeg(BIN, "BTCUSDT", PositionSide.LONG, Decimal("0.05"), Decimal(60000)),
+        PairLeg(OKX, "BTC-USDT-SWAP", PositionSide.SHORT, Decimal("0.05"), Decimal(60010)),
+        ts,
+        Decimal("0.05"),
+    )
     engine.close_position(BIN, "BTCUSDT", PositionSide.LONG, "stop_loss", ts)
     [order] = venues[BIN].open_orders("BTCUSDT")
     assert (order.side, order.position_side, order.quantity) == (Side.SELL, PositionSide.LONG, Decimal("0.02"))
@@ -132,7 +150,12 @@ def test_ops_edge_preview_execute_flatten(tmp_path):
         assert p["would_execute"] and [leg["qty"] for leg in p["legs"]] == ["0.05", "0.05"]
         assert p["expected_pnl_usdt"] > 0
         [rescue] = p["rescue_plan"]["if_short_leg_fails"]["orders"]
-        assert (rescue["venue"], rescue["side"], rescue["position_side"], rescue["qty"]) == (BIN, "SELL", "LONG", "0.05")
+        assert (rescue["venue"], rescue["side"], rescue["position_side"], rescue["qty"]) == (
+            BIN,
+            "SELL",
+            "LONG",
+            "0.05",
+        )
         assert all(v.requests == [] for v in h.venues.values())  # preview sends nothing
         with pytest.raises(ops.OpsError, match="unknown pair"):
             ops.preview(h.loop, "DOGE-USDT", "1")

@@ -1,4 +1,5 @@
 """The Binance USD-M adapter (real python-binance client) against the loopback Binance fake."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,17 @@ import pytest
 
 from execution.exchanges.binance_um import BinanceUM
 from execution.exchanges.errors import (
-    AuthError, BadRequest, ClockSkew, FilterFailure, InsufficientMargin, PositionSideMismatch, RateLimited,
-    ReduceOnlyRejected, SafeModeRefused, UnknownOutcome, VenueUnavailable,
+    AuthError,
+    BadRequest,
+    ClockSkew,
+    FilterFailure,
+    InsufficientMargin,
+    PositionSideMismatch,
+    RateLimited,
+    ReduceOnlyRejected,
+    SafeModeRefused,
+    UnknownOutcome,
+    VenueUnavailable,
 )
 from execution.exchanges.throttle import binance_um_throttler
 from execution.models import MarginType, OrderRequest, OrderStatus, OrderType, PositionSide, Side, TimeInForce
@@ -46,10 +56,28 @@ def venue(fake: FakeBinance, **kw) -> BinanceUM:
     return v
 
 
-def req(side: Side, pside: PositionSide, qty: str, cid: str, symbol: str = BTC, otype: OrderType = OrderType.MARKET,
-        price: str | None = None, tif: TimeInForce | None = None) -> OrderRequest:
-    return OrderRequest("binance_um", symbol, side, pside, otype, D(qty), cid, f"intent-{cid}",
-                        price=D(price) if price else None, time_in_force=tif)
+def req(
+    side: Side,
+    pside: PositionSide,
+    qty: str,
+    cid: str,
+    symbol: str = BTC,
+    otype: OrderType = OrderType.MARKET,
+    price: str | None = None,
+    tif: TimeInForce | None = None,
+) -> OrderRequest:
+    return OrderRequest(
+        "binance_um",
+        symbol,
+        side,
+        pside,
+        otype,
+        D(qty),
+        cid,
+        f"intent-{cid}",
+        price=D(price) if price else None,
+        time_in_force=tif,
+    )
 
 
 def test_hedge_mode_open_and_close_both_sides(fake):
@@ -67,19 +95,34 @@ def test_hedge_mode_open_and_close_both_sides(fake):
     assert v.positions() == []
     fills = v.drain_fills()
     assert [(f.client_order_id, f.side, f.position_side, f.qty) for f in fills] == [
-        ("hfL1", Side.BUY, PositionSide.LONG, D("0.1")), ("hfS1", Side.SELL, PositionSide.SHORT, D("0.1")),
-        ("hfL2", Side.SELL, PositionSide.LONG, D("0.1")), ("hfS2", Side.BUY, PositionSide.SHORT, D("0.1"))]
+        ("hfL1", Side.BUY, PositionSide.LONG, D("0.1")),
+        ("hfS1", Side.SELL, PositionSide.SHORT, D("0.1")),
+        ("hfL2", Side.SELL, PositionSide.LONG, D("0.1")),
+        ("hfS2", Side.BUY, PositionSide.SHORT, D("0.1")),
+    ]
     assert all(not f.simulated and f.liquidity == "taker" for f in fills)
     assert fills[0].fee_usdt == fills[0].qty * fills[0].price * fake.commission[1]  # the venue's taker rate
     bodies = [r.body.decode() for r in fake.received if r.path == "/fapi/v1/order"]
-    assert len(bodies) == 4 and all("positionSide=" in b and "reduceOnly" not in b and "newOrderRespType=RESULT" in b for b in bodies)
+    assert len(bodies) == 4 and all(
+        "positionSide=" in b and "reduceOnly" not in b and "newOrderRespType=RESULT" in b for b in bodies
+    )
 
 
 def test_reduce_only_in_hedge_mode_maps_to_reduce_only_rejected(fake):
     v = venue(fake)
     with pytest.raises(ReduceOnlyRejected) as exc:  # what Binance says if anyone sends it in hedge mode
-        v._call("order:post", v.client.futures_create_order, mutating=True, symbol=BTC, side="SELL",
-                positionSide="LONG", type="MARKET", quantity="0.01", reduceOnly="true", newClientOrderId="x1")
+        v._call(
+            "order:post",
+            v.client.futures_create_order,
+            mutating=True,
+            symbol=BTC,
+            side="SELL",
+            positionSide="LONG",
+            type="MARKET",
+            quantity="0.01",
+            reduceOnly="true",
+            newClientOrderId="x1",
+        )
     assert exc.value.code == "-1106"
 
 
@@ -98,18 +141,31 @@ def test_over_close_and_one_way_account(fake):
     assert fake.position_qty(BTC, "LONG") == 0
 
 
-@pytest.mark.parametrize("symbol,qty,price,code", [
-    (BTC, "0.0001", None, "-1111"),  # more decimals than the asset allows
-    ("SOLUSDT", "1.5", None, "-1111"),
-    (BTC, "0.001", None, "-4164"),  # 60 USDT < 100 min notional
-    (BTC, "0.01", "60000.05", "-4014"),  # off the 0.10 tick
-])
+@pytest.mark.parametrize(
+    "symbol,qty,price,code",
+    [
+        (BTC, "0.0001", None, "-1111"),  # more decimals than the asset allows
+        ("SOLUSDT", "1.5", None, "-1111"),
+        (BTC, "0.001", None, "-4164"),  # 60 USDT < 100 min notional
+        (BTC, "0.01", "60000.05", "-4014"),  # off the 0.10 tick
+    ],
+)
 def test_filter_failures(fake, symbol, qty, price, code):
     v = venue(fake)
     otype = OrderType.LIMIT if price else OrderType.MARKET
     with pytest.raises(FilterFailure) as exc:
-        v.place_order(req(Side.BUY, PositionSide.LONG, qty, "hfF1", symbol=symbol, otype=otype, price=price,
-                          tif=TimeInForce.GTC if price else None))
+        v.place_order(
+            req(
+                Side.BUY,
+                PositionSide.LONG,
+                qty,
+                "hfF1",
+                symbol=symbol,
+                otype=otype,
+                price=price,
+                tif=TimeInForce.GTC if price else None,
+            )
+        )
     assert exc.value.code == code
 
 
@@ -122,8 +178,9 @@ def test_insufficient_margin(fake):
 
 def test_ioc_partial_fill(fake):
     v = venue(fake)
-    order = v.place_order(req(Side.BUY, PositionSide.LONG, "0.2", "hfI1", otype=OrderType.LIMIT, price="60005.0",
-                              tif=TimeInForce.IOC))
+    order = v.place_order(
+        req(Side.BUY, PositionSide.LONG, "0.2", "hfI1", otype=OrderType.LIMIT, price="60005.0", tif=TimeInForce.IOC)
+    )
     assert order.status is OrderStatus.EXPIRED and order.filled_qty == D("0.05")
     (fill,) = v.drain_fills()
     assert (fill.qty, fill.price, fill.liquidity) == (D("0.05"), D("60000.1"), "taker")
@@ -132,11 +189,29 @@ def test_ioc_partial_fill(fake):
 
 def test_post_only_crossing_expires_and_resting_fills_as_maker(fake):
     v = venue(fake)
-    crossing = v.place_order(req(Side.BUY, PositionSide.LONG, "0.01", "hfP1", otype=OrderType.LIMIT,
-                                 price="60000.1", tif=TimeInForce.POST_ONLY))
+    crossing = v.place_order(
+        req(
+            Side.BUY,
+            PositionSide.LONG,
+            "0.01",
+            "hfP1",
+            otype=OrderType.LIMIT,
+            price="60000.1",
+            tif=TimeInForce.POST_ONLY,
+        )
+    )
     assert crossing.status is OrderStatus.EXPIRED and crossing.reject_code == "-5022"
-    resting = v.place_order(req(Side.BUY, PositionSide.LONG, "0.01", "hfP2", otype=OrderType.LIMIT,
-                                price="59950.0", tif=TimeInForce.POST_ONLY))
+    resting = v.place_order(
+        req(
+            Side.BUY,
+            PositionSide.LONG,
+            "0.01",
+            "hfP2",
+            otype=OrderType.LIMIT,
+            price="59950.0",
+            tif=TimeInForce.POST_ONLY,
+        )
+    )
     assert resting.status is OrderStatus.NEW and [o.client_order_id for o in v.open_orders(BTC)] == ["hfP2"]
     fake.set_book(BTC, [("59900.0", "5")], [("59940.0", "5")])  # the market trades through the bid
     filled = v.get_order(BTC, "hfP2")
@@ -149,10 +224,29 @@ def test_post_only_crossing_expires_and_resting_fills_as_maker(fake):
 def test_cancel_and_cancel_all(fake):
     v = venue(fake)
     for i in range(3):
-        v.place_order(req(Side.BUY, PositionSide.LONG, "0.01", f"hfK{i}", otype=OrderType.LIMIT, price="59000.0",
-                          tif=TimeInForce.GTC))
-    v.place_order(req(Side.SELL, PositionSide.SHORT, "0.1", "hfK9", symbol="ETHUSDT", otype=OrderType.LIMIT,
-                      price="3100.00", tif=TimeInForce.GTC))
+        v.place_order(
+            req(
+                Side.BUY,
+                PositionSide.LONG,
+                "0.01",
+                f"hfK{i}",
+                otype=OrderType.LIMIT,
+                price="59000.0",
+                tif=TimeInForce.GTC,
+            )
+        )
+    v.place_order(
+        req(
+            Side.SELL,
+            PositionSide.SHORT,
+            "0.1",
+            "hfK9",
+            symbol="ETHUSDT",
+            otype=OrderType.LIMIT,
+            price="3100.00",
+            tif=TimeInForce.GTC,
+        )
+    )
     assert v.cancel_order(BTC, "hfK0").status is OrderStatus.CANCELED
     assert v.cancel_all(BTC) == 2
     assert [o.symbol for o in v.open_orders()] == ["ETHUSDT"]
@@ -175,8 +269,14 @@ def test_clock_skew_resyncs_and_retries_once(fake, log_lines):
     assert v.balance().asset == "USDT"
     assert abs(v.client.timestamp_offset - 7_000) < 500
     assert "CLOCK binance_um code=-1021" in log_lines.getvalue()
-    fake.inject("GET", "/fapi/v3/balance", action="status", status=400, times=2,
-                body=json.dumps({"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}))
+    fake.inject(
+        "GET",
+        "/fapi/v3/balance",
+        action="status",
+        status=400,
+        times=2,
+        body=json.dumps({"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}),
+    )
     before = fake.arrived("GET", "/fapi/v3/balance")
     with pytest.raises(ClockSkew):
         v.balance()
@@ -258,8 +358,9 @@ def test_safe_mode_validates_with_the_test_endpoint(fake, log_lines):
 
 def test_dead_man_switch(fake):
     v = venue(fake)
-    v.place_order(req(Side.BUY, PositionSide.LONG, "0.01", "hfW1", otype=OrderType.LIMIT, price="59000.0",
-                      tif=TimeInForce.GTC))
+    v.place_order(
+        req(Side.BUY, PositionSide.LONG, "0.01", "hfW1", otype=OrderType.LIMIT, price="59000.0", tif=TimeInForce.GTC)
+    )
     assert v.arm_cancel_all_after(BTC, 10_000) is True and fake.countdowns[BTC] == 10_000
     fake.expire_countdowns()
     assert v.open_orders(BTC) == []

@@ -1,5 +1,6 @@
 """The operator CLI as an operator uses it, against a running executor: the two-man flow with every
 refusal, exit codes, the token never stored, export with secrets redacted, and no-ack detection."""
+
 from __future__ import annotations
 
 import json
@@ -20,17 +21,33 @@ def ctl(state: Path, *args: str, token_env: str | None = None, timeout: float = 
     env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state), "HOME": str(state.parent)}
     if token_env:
         env["APPROVE_TOKEN"] = token_env
-    return subprocess.run([sys.executable, "scripts/hedgectl.py", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "scripts/hedgectl.py", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
 def executor(tmp_path):
     state = tmp_path / "state"
-    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state), "SPEED": "3000",
-           "APPROVE_TOKEN": TOKEN}
-    proc = subprocess.Popen([sys.executable, "-m", "execution.executor"], cwd=PROJECT_ROOT, env=env,
-                            stdout=open(tmp_path / "executor.log", "w"), stderr=subprocess.STDOUT)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ENV_FILE": "/nonexistent",
+        "STATE_DIR": str(state),
+        "SPEED": "3000",
+        "APPROVE_TOKEN": TOKEN,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "execution.executor"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=open(tmp_path / "executor.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while not (state / "state" / "control.json").exists():
         assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "executor.log").read_text()

@@ -3,6 +3,7 @@
 Expected figures are recomputed here from the state files with plain formatting, not taken from
 the view model, so a wrong derivation or a wrong document field fails the test.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,14 @@ from streamlit.testing.v1 import AppTest
 from execution import clock
 from tests.conftest import PROJECT_ROOT
 from tests.support.dashboard_state import (
-    arbitrage_doc, copy_state, hedged_positions, jsonl_tail, put_docs, read_doc, replay_state, stamp_state,
+    arbitrage_doc,
+    copy_state,
+    hedged_positions,
+    jsonl_tail,
+    put_docs,
+    read_doc,
+    replay_state,
+    stamp_state,
 )
 
 APP = str(PROJECT_ROOT / "dashboard" / "app.py")
@@ -35,8 +43,13 @@ def fresh(replayed, tmp_path) -> Path:
 
 
 def run_app(monkeypatch, state: Path, **env: str) -> AppTest:
-    for key in ("FIRESTORE_PROJECT", "FIRESTORE_EMULATOR_HOST", "DASHBOARD_STALE_MINUTES", "RESERVE_BTC",
-                "DASHBOARD_DEFAULT_RANGE"):
+    for key in (
+        "FIRESTORE_PROJECT",
+        "FIRESTORE_EMULATOR_HOST",
+        "DASHBOARD_STALE_MINUTES",
+        "RESERVE_BTC",
+        "DASHBOARD_DEFAULT_RANGE",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("STATE_DIR", str(state))
     monkeypatch.setenv("ENV_FILE", "/nonexistent")
@@ -58,8 +71,9 @@ def metrics(at: AppTest) -> dict[str, tuple[str, str]]:
 
 
 def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("warning", "info", "caption", "markdown", "subheader", "title")
-             for e in getattr(at, kind)]
+    parts = [
+        e.value for kind in ("warning", "info", "caption", "markdown", "subheader", "title") for e in getattr(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -137,9 +151,25 @@ def test_every_section_shows_the_state(monkeypatch, fresh):
 def test_range_selector_only_changes_the_view(monkeypatch, fresh):
     before = {p.name: p.read_bytes() for p in (fresh / "state").glob("*.json")}
     at = run_app(monkeypatch, fresh)
-    widgets = [w for kind in ("button", "text_input", "number_input", "checkbox", "toggle", "selectbox", "radio",
-                              "slider", "form", "file_uploader", "data_editor", "download_button", "chat_input")
-               for w in getattr(at, kind)]
+    widgets = [
+        w
+        for kind in (
+            "button",
+            "text_input",
+            "number_input",
+            "checkbox",
+            "toggle",
+            "selectbox",
+            "radio",
+            "slider",
+            "form",
+            "file_uploader",
+            "data_editor",
+            "download_button",
+            "chat_input",
+        )
+        for w in getattr(at, kind)
+    ]
     assert widgets == [] and len(at.segmented_control) == 1  # the range selector is the only widget
     control = at.segmented_control[0]
     assert list(control.options) == ["24h", "7d", "30d", "All"] and control.value == "30d"
@@ -204,6 +234,7 @@ def test_unreadable_nav_falls_back_to_peak_state(monkeypatch, fresh):
 
 def test_firestore_down_shows_local_with_a_warning(monkeypatch, fresh):
     import socket
+
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
@@ -217,15 +248,22 @@ def test_firestore_down_shows_local_with_a_warning(monkeypatch, fresh):
 def test_arbitrage_and_cross_venue_pairs(monkeypatch, fresh):
     nav = read_doc(fresh, "nav")
     now = read_doc(fresh, "nav")["updated_at_ms"]
-    put_docs(fresh, {"arbitrage": arbitrage_doc(now, nav["market_ts"]),
-                     "positions": hedged_positions(now, nav["market_ts"])})
+    put_docs(
+        fresh, {"arbitrage": arbitrage_doc(now, nav["market_ts"]), "positions": hedged_positions(now, nav["market_ts"])}
+    )
     at = run_app(monkeypatch, fresh)
     page = texts(at)
     assert "Arbitrage engine running" in page and "Cross-venue pairs" in page
     pairs = table_with(at, "Net delta (USDT)")
-    assert pairs.to_dict("records") == [{"Asset": "BTC", "Legs": "LONG 0.012 okx_perp + SHORT 0.01 binance_um",
-                                         "Net delta (base)": "0.002", "Net delta (USDT)": "+214.08",
-                                         "uPnL (USDT)": "+0.68"}]
+    assert pairs.to_dict("records") == [
+        {
+            "Asset": "BTC",
+            "Legs": "LONG 0.012 okx_perp + SHORT 0.01 binance_um",
+            "Net delta (base)": "0.002",
+            "Net delta (USDT)": "+214.08",
+            "uPnL (USDT)": "+0.68",
+        }
+    ]
     edges = table_with(at, "Net edge (bps)")
     assert list(edges["Net edge (bps)"]) == ["-28.48"] and list(edges["Gross edge (bps)"]) == ["-4.73"]
     funding = table_with(at, "Next funding")
@@ -242,23 +280,49 @@ def test_bad_configuration_is_a_message(monkeypatch, fresh):
 def test_app_source_never_writes():
     """Belt and braces beside the behaviour tests: the dashboard package calls no writer at all."""
     src = "\n".join(p.read_text() for p in (PROJECT_ROOT / "dashboard").glob("*.py"))
-    for forbidden in ("open_sink", "LocalStore", "StateSink", "write_json", "write_text", "sink.", ".submit(",
-                      "st.button", "st.form", "st.text_input", "st.query_params", "st.file_uploader"):
+    for forbidden in (
+        "open_sink",
+        "LocalStore",
+        "StateSink",
+        "write_json",
+        "write_text",
+        "sink.",
+        ".submit(",
+        "st.button",
+        "st.form",
+        "st.text_input",
+        "st.query_params",
+        "st.file_uploader",
+    ):
         assert forbidden not in src, forbidden
 
 
 def test_malformed_documents_render_without_exception(monkeypatch, tmp_path):
     now = clock.wall_ms()
     state = tmp_path / "state"
-    put_docs(state, {
-        "nav": {"nav": "n/a", "market_ts": "soon", "updated_at_ms": now, "reserve_btc": "lots", "mode": 5,
-                "change_24h_pct": None, "peak_nav": [1]},
-        "positions": {"positions": [1, {"qty": "a", "position_side": None}], "per_venue": [], "gross_notional": "x"},
-        "control": {"mode": None, "kill": "no"},
-        "screener": {"tail": "x", "last_cycle": 3},
-        "signals": {"latest": [None, {"ts": "x"}]},
-        "arbitrage": {"pairs": "x", "funding": [1, {"next_funding_time_ms": "x"}], "updated_at_ms": now},
-    })
+    put_docs(
+        state,
+        {
+            "nav": {
+                "nav": "n/a",
+                "market_ts": "soon",
+                "updated_at_ms": now,
+                "reserve_btc": "lots",
+                "mode": 5,
+                "change_24h_pct": None,
+                "peak_nav": [1],
+            },
+            "positions": {
+                "positions": [1, {"qty": "a", "position_side": None}],
+                "per_venue": [],
+                "gross_notional": "x",
+            },
+            "control": {"mode": None, "kill": "no"},
+            "screener": {"tail": "x", "last_cycle": 3},
+            "signals": {"latest": [None, {"ts": "x"}]},
+            "arbitrage": {"pairs": "x", "funding": [1, {"next_funding_time_ms": "x"}], "updated_at_ms": now},
+        },
+    )
     at = run_app(monkeypatch, state)
     m = metrics(at)
     assert m["NAV (USDT)"][0] == DASH and m["BTC reserve"][0] == "0.013 BTC"

@@ -3,6 +3,7 @@
 The production file (/opt/hedge, /var/log) is rewritten the way scripts/render_supervisor.py does
 for a non-root run (python, home and log directory), plus a free port instead of 8501.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -19,15 +20,22 @@ from tests.conftest import PROJECT_ROOT
 from tests.support.dashboard_state import replay_state, stamp_state
 from tests.support.nginx import free_port
 
-pytestmark = pytest.mark.skipif(shutil.which("supervisord") is None,
-                                reason="supervisord not installed (Debian package 'supervisor')")
+pytestmark = pytest.mark.skipif(
+    shutil.which("supervisord") is None, reason="supervisord not installed (Debian package 'supervisor')"
+)
 
 
 def render(text: str, log_dir: Path, port: int, state: Path) -> str:
-    out = (text.replace("/opt/hedge/.venv/bin/python", sys.executable).replace("/opt/hedge", str(PROJECT_ROOT))
-               .replace("/var/log/", f"{log_dir}/").replace("--server.port 8501", f"--server.port {port}")
-               .replace('environment=PYTHONUNBUFFERED="1"',
-                        f'environment=PYTHONUNBUFFERED="1",STATE_DIR="{state}",ENV_FILE="/nonexistent"'))
+    out = (
+        text.replace("/opt/hedge/.venv/bin/python", sys.executable)
+        .replace("/opt/hedge", str(PROJECT_ROOT))
+        .replace("/var/log/", f"{log_dir}/")
+        .replace("--server.port 8501", f"--server.port {port}")
+        .replace(
+            'environment=PYTHONUNBUFFERED="1"',
+            f'environment=PYTHONUNBUFFERED="1",STATE_DIR="{state}",ENV_FILE="/nonexistent"',
+        )
+    )
     settings = [line for line in out.splitlines() if not line.startswith(";")]
     assert not any("/opt/hedge" in line or "/var/log" in line for line in settings)
     assert f"stdout_logfile={log_dir}/hedge-dashboard.out.log" in settings
@@ -70,8 +78,9 @@ files = {run}/conf.d/*.conf
                 pass
             assert time.monotonic() < deadline, (logs / "hedge-dashboard.out.log").read_text()[-2000:]
             time.sleep(0.2)
-        while "RUNNING" not in subprocess.run(ctl + ["status", "hedge-dashboard"], capture_output=True,
-                                              text=True).stdout:  # after startsecs without exiting
+        while (
+            "RUNNING" not in subprocess.run(ctl + ["status", "hedge-dashboard"], capture_output=True, text=True).stdout
+        ):  # after startsecs without exiting
             assert time.monotonic() < deadline + 30, "hedge-dashboard never reached RUNNING"
             time.sleep(0.2)
         assert (logs / "hedge-dashboard.out.log").exists()  # the log lands where the rendered file says

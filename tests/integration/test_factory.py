@@ -1,4 +1,5 @@
 """Venues for PROFILE=testnet|live from settings, SAFE_MODE, and the operators' _is_dual_side check."""
+
 from __future__ import annotations
 
 from decimal import Decimal as D
@@ -22,8 +23,9 @@ def _env(fb: FakeBinance | None, fo: FakeOkx | None, **extra: str) -> dict[str, 
     if fb is not None:
         env.update(BINANCE_API_KEY=fb.api_key, BINANCE_API_SECRET=fb.api_secret, BINANCE_FAPI_URL=fb.url)
     if fo is not None:
-        env.update(OKX_API_KEY=fo.api_key, OKX_API_SECRET=fo.api_secret, OKX_PASSPHRASE=fo.passphrase,
-                   OKX_BASE_URL=fo.url)
+        env.update(
+            OKX_API_KEY=fo.api_key, OKX_API_SECRET=fo.api_secret, OKX_PASSPHRASE=fo.passphrase, OKX_BASE_URL=fo.url
+        )
     env.update(extra)
     return env
 
@@ -65,8 +67,14 @@ def test_live_without_safe_mode_trades_and_tells_okx_it_is_live():
         fo.set_book("BTC-USDT-SWAP", [("60000.0", "500")], [("60000.1", "500")])
         venues = build_exchange_venues(load_settings(_env(fb, fo, PROFILE="live", SAFE_MODE="false")))
         try:
-            assert venues["binance_um"].place_order(_buy("binance_um", "BTCUSDT", "0.01", "hfC")).status is OrderStatus.FILLED
-            assert venues["okx_perp"].place_order(_buy("okx_perp", "BTC-USDT-SWAP", "0.01", "hfD")).status is OrderStatus.FILLED
+            assert (
+                venues["binance_um"].place_order(_buy("binance_um", "BTCUSDT", "0.01", "hfC")).status
+                is OrderStatus.FILLED
+            )
+            assert (
+                venues["okx_perp"].place_order(_buy("okx_perp", "BTC-USDT-SWAP", "0.01", "hfD")).status
+                is OrderStatus.FILLED
+            )
         finally:
             _close(venues)
         assert {r.header("x-simulated-trading") for r in fo.received} == {"0"}
@@ -88,13 +96,27 @@ def test_keys_and_urls_are_checked():
     with pytest.raises(ConfigError, match="production URL"):
         build_venue("binance_um", "live", env, safe_mode=True)
     with pytest.raises(ConfigError, match="MARGIN_TYPE"):
-        build_exchange_venues(load_settings({"PROFILE": "testnet", "FEED": "live", "MARGIN_TYPE": "both",
-                                             "BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s"}))
+        build_exchange_venues(
+            load_settings(
+                {
+                    "PROFILE": "testnet",
+                    "FEED": "live",
+                    "MARGIN_TYPE": "both",
+                    "BINANCE_API_KEY": "k",
+                    "BINANCE_API_SECRET": "s",
+                }
+            )
+        )
 
 
 def test_default_urls():
-    env = {"BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s", "OKX_API_KEY": "k", "OKX_API_SECRET": "s",
-           "OKX_PASSPHRASE": "p"}
+    env = {
+        "BINANCE_API_KEY": "k",
+        "BINANCE_API_SECRET": "s",
+        "OKX_API_KEY": "k",
+        "OKX_API_SECRET": "s",
+        "OKX_PASSPHRASE": "p",
+    }
     testnet = build_venue("binance_um", "testnet", env, safe_mode=True)
     live = build_venue("binance_um", "live", env, safe_mode=True)
     okx_demo = build_venue("okx_perp", "testnet", env, safe_mode=True)

@@ -3,6 +3,7 @@ trips; bursts are coalesced to one write per document per second; the emulator k
 and restarted gets every queued write once, in order; a SIGKILLed writer drains its outbox on the
 next start; what a killed process wrote locally but never queued is found and sent; operator
 commands appended by the CLI are mirrored; a document Firestore refuses is set aside."""
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,14 @@ from execution.state.outbox import Outbox
 from execution.state.reader import LocalReader
 from tests.conftest import PROJECT_ROOT
 from tests.support.firestore_checks import (
-    local_history, local_records, make_sink, queued, remote_collection, remote_docs, target, wait_for,
+    local_history,
+    local_records,
+    make_sink,
+    queued,
+    remote_collection,
+    remote_docs,
+    target,
+    wait_for,
 )
 
 pytestmark = pytest.mark.emulator
@@ -83,7 +91,7 @@ def test_bursts_of_1000_updates_a_second_are_one_write_per_document_per_second(f
     for doc in ("state/nav", "state/positions"):
         times = [t for t, paths in sent for p in paths if p == doc]
         assert 2 <= len(times) <= elapsed + 2, (doc, len(times), elapsed)  # not 3,000
-        gaps = [b - a for a, b in zip(times, times[1:])]
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
         assert min(gaps) >= 1000, (doc, gaps)  # never two writes to one document within a second
     snap = FirestoreReader(target()).snapshot()
     assert snap.docs["nav"]["nav"] == n - 1 and snap.docs["positions"]["n"] == n - 1  # the last value wins
@@ -137,8 +145,9 @@ time.sleep(60)
 def test_sigkilled_writer_restarts_and_drains_its_outbox(firestore, outage, tmp_path):
     outage.begin()  # everything the writer appends stays queued
     env = {**os.environ, "HEDGE_ENV": "t", "STATE_DIR": str(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, env=env
+    )
     try:
         assert proc.stdout.readline().strip() == "appended"
     finally:

@@ -1,6 +1,7 @@
 """Readers over the real emulator: Firestore first, local files when it is unreachable or not
 configured (with the source and age said), and a dashboard load costs a bounded number of
 document reads that does not grow with how long the fund has run."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ from dashboard.data import load
 from execution.state.firestore_reader import FallbackReader, FirestoreReader
 from execution.state.open import open_reader
 from execution.state.reader import LocalReader
-from tests.support.firestore_checks import make_sink, target, wait_for, queued
+from tests.support.firestore_checks import make_sink, queued, target, wait_for
 
 pytestmark = pytest.mark.emulator
 D, H = 86_400_000, 3_600_000
@@ -35,8 +36,14 @@ def _write_state(state_dir, days: int, env: str = "t") -> int:
 
 def test_reader_falls_back_to_local_files_and_says_so(firestore, outage, tmp_path):
     _write_state(tmp_path, 3)
-    env = {**os.environ, "STATE_DIR": str(tmp_path), "HEDGE_ENV": "t", "FIRESTORE_READ_TIMEOUT_S": "1",
-           "FIRESTORE_READ_CACHE_S": "0", "FIRESTORE_READ_RETRY_S": "2"}
+    env = {
+        **os.environ,
+        "STATE_DIR": str(tmp_path),
+        "HEDGE_ENV": "t",
+        "FIRESTORE_READ_TIMEOUT_S": "1",
+        "FIRESTORE_READ_CACHE_S": "0",
+        "FIRESTORE_READ_RETRY_S": "2",
+    }
     reader = open_reader(env)
     assert isinstance(reader, FallbackReader)
     snap = reader.snapshot()

@@ -1,6 +1,7 @@
 """`python -m execution.replay` with Firestore configured, the emulator killed in the middle of the
 run and restarted: once it is back, Firestore holds exactly the local mirror (every NAV point of
 every day bucket and summary, every trade, signal, funding payment, alert; the current documents)."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,13 @@ from execution.state.outbox import Outbox
 from execution.state.reader import LocalReader
 from tests.conftest import PROJECT_ROOT
 from tests.support.firestore_checks import (
-    local_history, local_records, queued, remote_collection, remote_docs, target, wait_for,
+    local_history,
+    local_records,
+    queued,
+    remote_collection,
+    remote_docs,
+    target,
+    wait_for,
 )
 
 pytestmark = pytest.mark.emulator
@@ -34,12 +41,28 @@ def _lines(path) -> int:
 
 def test_replay_with_the_emulator_killed_mid_run_loses_nothing(firestore, outage, tmp_path):
     market, state = tmp_path / "m", tmp_path / "st"
-    subprocess.run([sys.executable, "-m", "execution.feeds.synthetic", "--out", str(market), "--days", "90"],
-                   cwd=PROJECT_ROOT, check=True, capture_output=True)
-    env = {**os.environ, "ENV_FILE": "/nonexistent", "HEDGE_ENV": "rp", "FIRESTORE_DOC_INTERVAL_S": "1",
-           "FIRESTORE_NAV_DAY_INTERVAL_S": "1", "FIRESTORE_SUMMARY_INTERVAL_S": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state)],
-                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "execution.feeds.synthetic", "--out", str(market), "--days", "90"],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    env = {
+        **os.environ,
+        "ENV_FILE": "/nonexistent",
+        "HEDGE_ENV": "rp",
+        "FIRESTORE_DOC_INTERVAL_S": "1",
+        "FIRESTORE_NAV_DAY_INTERVAL_S": "1",
+        "FIRESTORE_SUMMARY_INTERVAL_S": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     trades = state / "trade_log.jsonl"
     try:
         wait_for(lambda: _lines(trades) >= 20 or proc.poll() is not None, what="replay trading")

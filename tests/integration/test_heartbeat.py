@@ -2,6 +2,7 @@
 the environment only) against a loopback Bot API: one message whose numbers match the state the
 replay wrote (recomputed here from the files, not through telegram.format), and exit 0 in every
 failure case with one clear log line."""
+
 from __future__ import annotations
 
 import gzip
@@ -24,9 +25,14 @@ DAY_MS = 86_400_000
 
 
 def _replay(market: Path, state: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state), "--fresh"],
-                   cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=300,
-                   env={"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent"})
+    subprocess.run(
+        [sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state), "--fresh"],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent"},
+    )
     return state
 
 
@@ -41,21 +47,40 @@ def replayed(request, tmp_path_factory) -> Path:
 def synthetic(tmp_path_factory) -> Path:
     """State from a replay of the generated market: for the failure cases, which need any state."""
     root = tmp_path_factory.mktemp("hb-synthetic")
-    subprocess.run([sys.executable, "-m", "execution.feeds.synthetic", "--out", str(root / "m"), "--days", "5"],
-                   cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "execution.feeds.synthetic", "--out", str(root / "m"), "--days", "5"],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return _replay(root / "m", root / "state")
 
 
-def run(state_dir: Path, api_url: str, *args: str, token: str | None = TOKEN, chat: str | None = CHAT,
-        **extra: str) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state_dir),
-           "TELEGRAM_API_BASE": api_url, "HEDGE_ENV": "prod", "TELEGRAM_TIMEOUT_S": "5", **extra}
+def run(
+    state_dir: Path, api_url: str, *args: str, token: str | None = TOKEN, chat: str | None = CHAT, **extra: str
+) -> subprocess.CompletedProcess:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ENV_FILE": "/nonexistent",
+        "STATE_DIR": str(state_dir),
+        "TELEGRAM_API_BASE": api_url,
+        "HEDGE_ENV": "prod",
+        "TELEGRAM_TIMEOUT_S": "5",
+        **extra,
+    }
     if token is not None:
         env["TELEGRAM_BOT_TOKEN"] = token
     if chat is not None:
         env["TELEGRAM_CHAT_ID"] = chat
-    proc = subprocess.run([sys.executable, "-m", "telegram.heartbeat", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "telegram.heartbeat", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and TOKEN.split(":")[1] not in proc.stderr + proc.stdout
     return proc
@@ -88,7 +113,7 @@ def expected_from_files(state: Path) -> dict:
     points = []
     for bucket in sorted((state / "history" / "nav").glob("*.json")):
         b = json.loads(bucket.read_text())
-        points += list(zip(b["ts"], b["nav"]))
+        points += list(zip(b["ts"], b["nav"], strict=False))
     older = [(ts, v) for ts, v in points if ts <= as_of - DAY_MS]
     ref = max(older)[1] if older else min(points)[1]
     delta = d(nav["nav"]) - d(ref)
@@ -115,16 +140,27 @@ def expected_from_files(state: Path) -> dict:
     cycle = json.loads((state / "state" / "screener.json").read_text())["last_cycle"]
     return {
         "nav_line": f"NAV: {money(d(nav['nav']))} USDT  (Δ24h: {money(delta, True)}, "
-                    f"{pct.quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):+.2f}%)",
+        f"{pct.quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):+.2f}%)",
         "dd_line": f"Drawdown: {d(nav['drawdown_pct']).quantize(Decimal('0.1'), rounding=ROUND_HALF_EVEN)}%  |  "
-                   f"Trend: {arrow}",
-        "positions": [f"• {sym} {side} {qty.normalize():f}  uPnL {money(upnl, True)}"
-                      for (sym, side), (qty, upnl, venue) in top if not hedged(sym, side, venue)],
-        "trades": [f"{f['symbol']} {f['side']}/{f['position_side']}  PnL "
-                   f"{money(d(f['realized_pnl_usdt']) - d(f['fee_usdt']), True)}" for f in last],
+        f"Trend: {arrow}",
+        "positions": [
+            f"• {sym} {side} {qty.normalize():f}  uPnL {money(upnl, True)}"
+            for (sym, side), (qty, upnl, venue) in top
+            if not hedged(sym, side, venue)
+        ],
+        "trades": [
+            f"{f['symbol']} {f['side']}/{f['position_side']}  PnL "
+            f"{money(d(f['realized_pnl_usdt']) - d(f['fee_usdt']), True)}"
+            for f in last
+        ],
         "screener": f"Screener last cycle: attempted={cycle['attempted']}, emitted={cycle['emitted']}",
         "reserve": f"Reserve: {d(nav['reserve_btc']).normalize():f} BTC (not included in NAV)",
-        "nav": nav, "delta": delta, "pct": pct, "ref": ref, "n_positions": len(positions), "cycle": cycle,
+        "nav": nav,
+        "delta": delta,
+        "pct": pct,
+        "ref": ref,
+        "n_positions": len(positions),
+        "cycle": cycle,
     }
 
 
@@ -154,7 +190,9 @@ def test_one_message_whose_numbers_match_the_replayed_state(replayed):
     assert p["nav_24h_delta_abs"] == float(exp["delta"].quantize(Decimal("0.01")))
     assert abs(p["nav_24h_delta_pct"] - float(exp["pct"])) < 1e-4
     assert abs(p["nav_24h_delta_abs"] - nav["change_24h_abs"]) < 0.006  # the executor's own Δ24h agrees
-    assert p["drawdown_pct"] == round(nav["drawdown_pct"], 4) and p["kpis"]["max_dd_pct"] == round(nav["max_drawdown_pct"], 4)
+    assert p["drawdown_pct"] == round(nav["drawdown_pct"], 4) and p["kpis"]["max_dd_pct"] == round(
+        nav["max_drawdown_pct"], 4
+    )
     assert p["trend"] == {"↑": "up", "↓": "down", "→": "flat"}[exp["dd_line"][-1]]
     assert p["reserve_btc"] == nav["reserve_btc"] and p["open_positions"] == exp["n_positions"]
     assert p["screener"] == {"attempted": exp["cycle"]["attempted"], "emitted": exp["cycle"]["emitted"]}
@@ -166,7 +204,7 @@ def test_dry_run_prints_message_and_payload_and_sends_nothing(synthetic):
         proc = run(synthetic, tg.url, "--dry-run")
     assert tg.calls == []
     assert proc.stdout.startswith("<b>HEDGE — 8h Update (prod)</b>\n")
-    printed = json.loads(proc.stdout[proc.stdout.index("\n{") + 1:])
+    printed = json.loads(proc.stdout[proc.stdout.index("\n{") + 1 :])
     assert printed == payload_of(proc) and printed["trend"] in ("up", "down", "flat")
 
 
@@ -175,15 +213,29 @@ def test_a_cross_venue_hedge_is_one_line(synthetic, tmp_path):
     shutil.copytree(synthetic, state)
     doc = json.loads((state / "state" / "positions.json").read_text())
     doc["positions"] = [
-        {"venue": "binance_um", "symbol": "BTCUSDT", "position_side": "SHORT", "qty": 0.02, "unrealized_pnl": -41.5,
-         "notional": 1300.0},
-        {"venue": "okx_perp", "symbol": "BTC-USDT-SWAP", "position_side": "LONG", "qty": 0.02, "unrealized_pnl": 43.25,
-         "notional": 1301.2}]
+        {
+            "venue": "binance_um",
+            "symbol": "BTCUSDT",
+            "position_side": "SHORT",
+            "qty": 0.02,
+            "unrealized_pnl": -41.5,
+            "notional": 1300.0,
+        },
+        {
+            "venue": "okx_perp",
+            "symbol": "BTC-USDT-SWAP",
+            "position_side": "LONG",
+            "qty": 0.02,
+            "unrealized_pnl": 43.25,
+            "notional": 1301.2,
+        },
+    ]
     (state / "state" / "positions.json").write_text(json.dumps(doc))
     with FakeTelegram(TOKEN, chat_id=CHAT) as tg:
         run(state, tg.url)
-    assert "• BTC hedged: LONG okx_perp 0.02 / SHORT binance_um 0.02  uPnL +1.75  net +1.20 USDT" in \
-        tg.messages[0]["visible_text"].split("\n")
+    assert "• BTC hedged: LONG okx_perp 0.02 / SHORT binance_um 0.02  uPnL +1.75  net +1.20 USDT" in tg.messages[0][
+        "visible_text"
+    ].split("\n")
 
 
 # -- failure cases: always exit 0 (asserted in run()), always one clear line ---------------------------
@@ -242,7 +294,7 @@ def test_empty_or_missing_state_dir_still_reports(tmp_path):
         empty = run(tmp_path, tg.url)
         missing = run(tmp_path / "nope", tg.url)
     assert len(tg.messages) == 2
-    for msg, proc in zip(tg.messages, (empty, missing)):
+    for msg, proc in zip(tg.messages, (empty, missing), strict=False):
         text = msg["visible_text"]
         assert "NAV: unavailable (no readable NAV in state and no venue answered)" in text
         assert "Check the executor: supervisorctl status hedge-executor" in text
@@ -278,8 +330,17 @@ def test_message_over_the_limit_becomes_one_message_telegram_accepts(synthetic, 
     state = tmp_path / "st"
     shutil.copytree(synthetic, state)
     doc = json.loads((state / "state" / "positions.json").read_text())
-    doc["positions"] = [{"venue": "binance_um", "symbol": f"S{i:03d}<&>" + "Z" * 300 + "USDT", "position_side": "LONG",
-                         "qty": 1.0, "unrealized_pnl": float(i), "notional": 10.0} for i in range(500)]
+    doc["positions"] = [
+        {
+            "venue": "binance_um",
+            "symbol": f"S{i:03d}<&>" + "Z" * 300 + "USDT",
+            "position_side": "LONG",
+            "qty": 1.0,
+            "unrealized_pnl": float(i),
+            "notional": 10.0,
+        }
+        for i in range(500)
+    ]
     (state / "state" / "positions.json").write_text(json.dumps(doc))
     with FakeTelegram(TOKEN, chat_id=CHAT) as tg:
         proc = run(state, tg.url, HEDGE_ENV="&" * 5000)
@@ -292,8 +353,13 @@ def test_message_over_the_limit_becomes_one_message_telegram_accepts(synthetic, 
 def test_firestore_down_falls_back_to_local_state(synthetic):
     nav = json.loads((synthetic / "state" / "nav.json").read_text())
     with FakeTelegram(TOKEN, chat_id=CHAT) as tg:
-        proc = run(synthetic, tg.url, FIRESTORE_PROJECT="hedge-test", FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{free_port()}",
-                   FIRESTORE_READ_TIMEOUT_S="1")
+        proc = run(
+            synthetic,
+            tg.url,
+            FIRESTORE_PROJECT="hedge-test",
+            FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{free_port()}",
+            FIRESTORE_READ_TIMEOUT_S="1",
+        )
     (msg,) = tg.messages
     assert f"NAV: {money(d(nav['nav']))} USDT" in msg["visible_text"]
     assert "Firestore not answering: figures from the local state files" in msg["visible_text"]
@@ -312,8 +378,11 @@ def test_shipped_cron_line_runs_as_cron_would(synthetic, tmp_path):
     """The command of deploy/cron/hedge-heartbeat, with its paths moved under tmp_path, run by
     /bin/sh with nothing but the cron file's environment: settings come from the project's .env."""
     cron = (PROJECT_ROOT / "deploy" / "cron" / "hedge-heartbeat").read_text()
-    env_lines = dict(ln.split("=", 1) for ln in cron.splitlines() if ln and not ln.startswith("#") and "=" in ln
-                     and " " not in ln.split("=", 1)[0])
+    env_lines = dict(
+        ln.split("=", 1)
+        for ln in cron.splitlines()
+        if ln and not ln.startswith("#") and "=" in ln and " " not in ln.split("=", 1)[0]
+    )
     (job,) = [ln for ln in cron.splitlines() if ln and not ln.startswith("#") and ln[0].isdigit()]
     fields = job.split(None, 6)
     assert fields[:5] == ["0", "*/8", "*", "*", "*"] and fields[5] == "hedge"
@@ -328,11 +397,18 @@ def test_shipped_cron_line_runs_as_cron_would(synthetic, tmp_path):
     log = tmp_path / "hedge-heartbeat.log"
     command = command.replace("/opt/hedge", str(project)).replace("/var/log/hedge-heartbeat.log", str(log))
     with FakeTelegram(TOKEN, chat_id=CHAT) as tg:
-        (project / ".env").write_text(f"STATE_DIR={synthetic}\nHEDGE_ENV=cron\nTELEGRAM_BOT_TOKEN={TOKEN}\n"
-                                      f"TELEGRAM_CHAT_ID={CHAT}\nTELEGRAM_API_BASE={tg.url}\n")
+        (project / ".env").write_text(
+            f"STATE_DIR={synthetic}\nHEDGE_ENV=cron\nTELEGRAM_BOT_TOKEN={TOKEN}\n"
+            f"TELEGRAM_CHAT_ID={CHAT}\nTELEGRAM_API_BASE={tg.url}\n"
+        )
         for _ in range(2):  # two runs append to the same log
-            proc = subprocess.run(["/bin/sh", "-c", command], env={**env_lines, "HOME": str(tmp_path)},
-                                  capture_output=True, text=True, timeout=120)
+            proc = subprocess.run(
+                ["/bin/sh", "-c", command],
+                env={**env_lines, "HOME": str(tmp_path)},
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert proc.returncode == 0 and proc.stdout == proc.stderr == ""
     text = log.read_text()
     assert len(tg.messages) == 2 and tg.messages[0]["visible_text"].startswith("HEDGE — 8h Update (cron)")

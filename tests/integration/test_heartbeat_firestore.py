@@ -1,4 +1,5 @@
 """The heartbeat reads Firestore first (Google's emulator), and the local files when Firestore is cut."""
+
 from __future__ import annotations
 
 import os
@@ -23,32 +24,83 @@ T = 1_767_225_600_000  # 2026-01-01 00:00 UTC
 def write_state(state_dir, nav: float, env: str = "hb") -> None:
     """The executor's writes: local files first, mirrored to Firestore (drained before returning)."""
     cfg = FirestoreConfig("hedge-test", "(default)", env)
-    mirror = FirestoreMirror(lambda: FirestoreTarget(cfg, 3.0), Outbox(outbox_path(state_dir)), DocIntervals(0, 0, 0),
-                             max_backoff_s=0.5)
+    mirror = FirestoreMirror(
+        lambda: FirestoreTarget(cfg, 3.0), Outbox(outbox_path(state_dir)), DocIntervals(0, 0, 0), max_backoff_s=0.5
+    )
     mirror.start()
     sink = MirrorSink(LocalStore(state_dir, durable=False, min_interval_ms=0), mirror)
     sink.nav_point(T - DAY - 60_000, 9_990.0, 0.0)
     sink.nav_point(T - DAY, 10_000.0, 0.0)
     sink.nav_point(T, nav, 0.5)
-    sink.put("nav", {"nav": nav, "market_ts": T, "drawdown_pct": 0.5, "max_drawdown_pct": 2.0, "reserve_btc": 0.013,
-                     "updated_at_ms": T})
-    sink.put("positions", {"positions": [{"venue": "binance_um", "symbol": "ETHUSDT", "position_side": "SHORT",
-                                          "qty": 0.5, "unrealized_pnl": -12.5, "notional": 1500.0}]})
+    sink.put(
+        "nav",
+        {
+            "nav": nav,
+            "market_ts": T,
+            "drawdown_pct": 0.5,
+            "max_drawdown_pct": 2.0,
+            "reserve_btc": 0.013,
+            "updated_at_ms": T,
+        },
+    )
+    sink.put(
+        "positions",
+        {
+            "positions": [
+                {
+                    "venue": "binance_um",
+                    "symbol": "ETHUSDT",
+                    "position_side": "SHORT",
+                    "qty": 0.5,
+                    "unrealized_pnl": -12.5,
+                    "notional": 1500.0,
+                }
+            ]
+        },
+    )
     sink.put("screener", {"last_cycle": {"ts": T, "attempted": 3, "emitted": 2}})
-    sink.append("trades", {"id": "f1", "kind": "fill", "ts": T - 60_000, "seq": 1, "venue": "binance_um",
-                           "symbol": "SOLUSDT", "side": "SELL", "position_side": "LONG", "qty": 2, "price": 150,
-                           "realized_pnl_usdt": 7.25, "fee_usdt": 0.25})
+    sink.append(
+        "trades",
+        {
+            "id": "f1",
+            "kind": "fill",
+            "ts": T - 60_000,
+            "seq": 1,
+            "venue": "binance_um",
+            "symbol": "SOLUSDT",
+            "side": "SELL",
+            "position_side": "LONG",
+            "qty": 2,
+            "price": 150,
+            "realized_pnl_usdt": 7.25,
+            "fee_usdt": 0.25,
+        },
+    )
     sink.close()
     assert Outbox(outbox_path(state_dir)).count() == 0  # everything reached Firestore
 
 
 def heartbeat(state_dir, api_url: str, hedge_env: str = "hb") -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state_dir), "HEDGE_ENV": hedge_env,
-           "FIRESTORE_PROJECT": "hedge-test", "FIRESTORE_EMULATOR_HOST": os.environ["FIRESTORE_EMULATOR_HOST"],
-           "FIRESTORE_READ_TIMEOUT_S": "2", "TELEGRAM_API_BASE": api_url, "TELEGRAM_BOT_TOKEN": TOKEN,
-           "TELEGRAM_CHAT_ID": "42"}
-    proc = subprocess.run([sys.executable, "-m", "telegram.heartbeat"], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ENV_FILE": "/nonexistent",
+        "STATE_DIR": str(state_dir),
+        "HEDGE_ENV": hedge_env,
+        "FIRESTORE_PROJECT": "hedge-test",
+        "FIRESTORE_EMULATOR_HOST": os.environ["FIRESTORE_EMULATOR_HOST"],
+        "FIRESTORE_READ_TIMEOUT_S": "2",
+        "TELEGRAM_API_BASE": api_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_CHAT_ID": "42",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "telegram.heartbeat"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     return proc
 

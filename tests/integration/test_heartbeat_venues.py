@@ -1,5 +1,6 @@
 """No NAV in state: the heartbeat asks the venues (loopback Binance USD-M and OKX fakes) for wallet +
 unrealised PnL, says when one did not answer, and never places anything."""
+
 from __future__ import annotations
 
 import json
@@ -23,13 +24,31 @@ def closed_port_url() -> str:
 
 
 def heartbeat(state_dir, tg_url: str, fb_url: str, fo: FakeOkx) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state_dir), "PROFILE": "testnet",
-           "BINANCE_API_KEY": "test-key-binance", "BINANCE_API_SECRET": "test-secret-binance", "BINANCE_FAPI_URL": fb_url,
-           "OKX_API_KEY": fo.api_key, "OKX_API_SECRET": fo.api_secret, "OKX_PASSPHRASE": fo.passphrase,
-           "OKX_BASE_URL": fo.url, "VENUE_TIMEOUT_S": "3", "TELEGRAM_API_BASE": tg_url, "TELEGRAM_BOT_TOKEN": TOKEN,
-           "TELEGRAM_CHAT_ID": "42"}
-    proc = subprocess.run([sys.executable, "-m", "telegram.heartbeat"], cwd=PROJECT_ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ENV_FILE": "/nonexistent",
+        "STATE_DIR": str(state_dir),
+        "PROFILE": "testnet",
+        "BINANCE_API_KEY": "test-key-binance",
+        "BINANCE_API_SECRET": "test-secret-binance",
+        "BINANCE_FAPI_URL": fb_url,
+        "OKX_API_KEY": fo.api_key,
+        "OKX_API_SECRET": fo.api_secret,
+        "OKX_PASSPHRASE": fo.passphrase,
+        "OKX_BASE_URL": fo.url,
+        "VENUE_TIMEOUT_S": "3",
+        "TELEGRAM_API_BASE": tg_url,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_CHAT_ID": "42",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "telegram.heartbeat"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert "test-secret-binance" not in proc.stderr and fo.api_secret not in proc.stderr
     return proc

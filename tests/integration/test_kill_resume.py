@@ -1,5 +1,6 @@
 """SIGKILL during a replay at random points: the resumed run ends exactly where an uninterrupted one
 does, no journal record is lost or written twice, and no state file is ever half-written."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,12 @@ def assert_every_file_whole(state: Path) -> None:
 @pytest.fixture(scope="module")
 def market(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("market") / "gen"
-    subprocess.run([sys.executable, "-m", "execution.feeds.synthetic", "--out", str(out), "--days", "240"],
-                   cwd=PROJECT_ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "execution.feeds.synthetic", "--out", str(out), "--days", "240"],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -54,8 +59,9 @@ def test_kill_nine_at_random_points_then_resume_matches_uninterrupted_run(market
     state = tmp_path / "st"
     kills = 0
     for _ in range(KILLS):
-        proc = subprocess.Popen(replay_cmd(market, state), cwd=PROJECT_ROOT, env=ENV, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            replay_cmd(market, state), cwd=PROJECT_ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.1, 1.5))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -63,8 +69,9 @@ def test_kill_nine_at_random_points_then_resume_matches_uninterrupted_run(market
         proc.wait()
         if state.exists():
             assert_every_file_whole(state)
-    final = subprocess.run(replay_cmd(market, state), cwd=PROJECT_ROOT, env=ENV, capture_output=True, text=True,
-                           timeout=300)
+    final = subprocess.run(
+        replay_cmd(market, state), cwd=PROJECT_ROOT, env=ENV, capture_output=True, text=True, timeout=300
+    )
     assert final.returncode == 0, final.stderr
     assert kills >= KILLS // 2, f"only {kills} kills landed mid-run"
     assert_every_file_whole(state)

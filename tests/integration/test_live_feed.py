@@ -1,6 +1,7 @@
 """The live feed against loopback websocket and REST servers in the venues' formats: backfill,
 streaming, a 90-second (simulated) drop with one stale line, one recovery line and the candle gap
 backfilled, OKX's subscribe protocol and funding settlement, and dead-man switch re-arming."""
+
 from __future__ import annotations
 
 import threading
@@ -65,8 +66,16 @@ def binance():
 def test_backfill_then_stream_then_a_90s_drop_with_gap_backfill(binance):
     ws, hist = binance
     clock = FakeClock(T + 10_000)
-    cfg = LiveConfig({"binance_um": ["BTCUSDT"]}, binance_rest=hist.url, binance_ws=ws.url, stale_after_ms=30_000,
-                     backfill_bars=220, tick_ms=100, backoff_min_s=0.2, backoff_max_s=0.5)
+    cfg = LiveConfig(
+        {"binance_um": ["BTCUSDT"]},
+        binance_rest=hist.url,
+        binance_ws=ws.url,
+        stale_after_ms=30_000,
+        backfill_bars=220,
+        tick_ms=100,
+        backoff_min_s=0.2,
+        backoff_max_s=0.5,
+    )
     feed = LiveFeed(cfg, wall_ms=clock)
     it = feed.events()
     try:
@@ -115,8 +124,15 @@ def test_okx_subscribe_protocol_candles_and_funding_settlement():
     with FakeOkxStream() as okx, FakeHistory() as hist:
         for i in range(30, 0, -1):
             hist.add("BTC-USDT-SWAP", T - i * BAR_MS, 60_000 + i)
-        cfg = LiveConfig({"okx_perp": ["BTC-USDT-SWAP"]}, okx_rest=hist.url, okx_ws_public=okx.url,
-                         okx_ws_business=okx.url, backfill_bars=20, tick_ms=100, ping_s=0.3)
+        cfg = LiveConfig(
+            {"okx_perp": ["BTC-USDT-SWAP"]},
+            okx_rest=hist.url,
+            okx_ws_public=okx.url,
+            okx_ws_business=okx.url,
+            backfill_bars=20,
+            tick_ms=100,
+            ping_s=0.3,
+        )
         feed = LiveFeed(cfg)
         it = feed.events()
         try:
@@ -150,8 +166,14 @@ def test_okx_subscribe_protocol_candles_and_funding_settlement():
 def test_clock_skew_is_reported(binance):
     ws, hist = binance
     hist.server_time = lambda: int(time.time() * 1000) + 5_000  # the venue is 5 s ahead of us
-    cfg = LiveConfig({"binance_um": ["BTCUSDT"]}, binance_rest=hist.url, binance_ws=ws.url, backfill_bars=5,
-                     tick_ms=100, max_clock_skew_ms=1_000)
+    cfg = LiveConfig(
+        {"binance_um": ["BTCUSDT"]},
+        binance_rest=hist.url,
+        binance_ws=ws.url,
+        backfill_bars=5,
+        tick_ms=100,
+        max_clock_skew_ms=1_000,
+    )
     feed = LiveFeed(cfg)
     try:
         evs = drain(feed.events(), lambda e: len(issues(e, "clock_skew")) >= 1)

@@ -1,4 +1,5 @@
 """The OKX perp adapter (real python-okx clients, `domain` pointed at loopback) against the OKX fake."""
+
 from __future__ import annotations
 
 import json
@@ -7,14 +8,21 @@ from decimal import Decimal as D
 import pytest
 
 from execution.exchanges.errors import (
-    AuthError, FilterFailure, InsufficientMargin, PositionSideMismatch, RateLimited, ReduceOnlyRejected,
-    SafeModeRefused, UnknownOutcome,
+    AuthError,
+    FilterFailure,
+    InsufficientMargin,
+    PositionSideMismatch,
+    RateLimited,
+    ReduceOnlyRejected,
+    SafeModeRefused,
+    UnknownOutcome,
 )
 from execution.exchanges.okx_perp import OkxPerp
 from execution.exchanges.throttle import okx_perp_throttler
 from execution.models import MarginType, OrderRequest, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from tests.fakes.fake_okx import FakeOkx, default_instruments
-from tests.fakes.matching import D as FD, Instrument
+from tests.fakes.matching import D as FD
+from tests.fakes.matching import Instrument
 from tests.fakes.virtual_time import VirtualClock
 
 BTC = "BTC-USDT-SWAP"
@@ -49,16 +57,39 @@ def venue(fake: FakeOkx, **kw) -> OkxPerp:
     kw.setdefault("timeout_s", 1.0)
     kw.setdefault("reconcile_delays_s", (0.0, 0.05))
     kw.setdefault("demo", fake.demo)
-    v = OkxPerp(kw.pop("key", fake.api_key), kw.pop("secret", fake.api_secret),
-                kw.pop("passphrase", fake.passphrase), domain=fake.url, **kw)
+    v = OkxPerp(
+        kw.pop("key", fake.api_key),
+        kw.pop("secret", fake.api_secret),
+        kw.pop("passphrase", fake.passphrase),
+        domain=fake.url,
+        **kw,
+    )
     _OPEN.append(v)
     return v
 
 
-def req(side: Side, pside: PositionSide, qty: str, cid: str, symbol: str = BTC, otype: OrderType = OrderType.MARKET,
-        price: str | None = None, tif: TimeInForce | None = None) -> OrderRequest:
-    return OrderRequest("okx_perp", symbol, side, pside, otype, D(qty), cid, f"intent-{cid}",
-                        price=D(price) if price else None, time_in_force=tif)
+def req(
+    side: Side,
+    pside: PositionSide,
+    qty: str,
+    cid: str,
+    symbol: str = BTC,
+    otype: OrderType = OrderType.MARKET,
+    price: str | None = None,
+    tif: TimeInForce | None = None,
+) -> OrderRequest:
+    return OrderRequest(
+        "okx_perp",
+        symbol,
+        side,
+        pside,
+        otype,
+        D(qty),
+        cid,
+        f"intent-{cid}",
+        price=D(price) if price else None,
+        time_in_force=tif,
+    )
 
 
 def test_live_sends_flag_0_and_demo_flag_1():
@@ -87,15 +118,22 @@ def test_hedge_round_trip_in_base_units(fake):
     v.place_order(req(Side.BUY, PositionSide.SHORT, "0.5", "hfS2", symbol="ETH-USDT-SWAP"))
     assert v.positions() == []
     fills = v.drain_fills()
-    assert [(f.client_order_id, f.qty) for f in fills] == [("hfL1", D("0.1")), ("hfS1", D("0.5")),
-                                                           ("hfL2", D("0.1")), ("hfS2", D("0.5"))]
+    assert [(f.client_order_id, f.qty) for f in fills] == [
+        ("hfL1", D("0.1")),
+        ("hfS1", D("0.5")),
+        ("hfL2", D("0.1")),
+        ("hfS2", D("0.5")),
+    ]
     # 5 contracts at 60000.1 and 5 at 60010, fee as OKX charged it (0.05% taker)
     assert fills[0].price == (D("0.05") * D("60000.1") + D("0.05") * D("60010")) / D("0.1")
     assert fills[0].fee_usdt == fills[0].qty * fills[0].price * D("0.0005")
     bodies = [json.loads(r.body) for r in fake.received if r.path == ORDER and r.method == "POST"]
     assert [(b_["side"], b_["posSide"], b_["sz"], b_["tdMode"]) for b_ in bodies] == [
-        ("buy", "long", "10", "isolated"), ("sell", "short", "5", "isolated"),
-        ("sell", "long", "10", "isolated"), ("buy", "short", "5", "isolated")]
+        ("buy", "long", "10", "isolated"),
+        ("sell", "short", "5", "isolated"),
+        ("sell", "long", "10", "isolated"),
+        ("buy", "short", "5", "isolated"),
+    ]
     assert all(not b_.get("reduceOnly") for b_ in bodies)
 
 
@@ -124,8 +162,17 @@ def test_size_errors():
             v.place_order(req(Side.BUY, PositionSide.LONG, "0.00005", "hfZ2"))
         assert partial_lot.value.code == "51121" and fake.arrived("POST", ORDER) == posted  # refused before sending
         with pytest.raises(FilterFailure) as tick:
-            v.place_order(req(Side.BUY, PositionSide.LONG, "0.01", "hfZ3", otype=OrderType.LIMIT, price="60000.05",
-                              tif=TimeInForce.GTC))
+            v.place_order(
+                req(
+                    Side.BUY,
+                    PositionSide.LONG,
+                    "0.01",
+                    "hfZ3",
+                    otype=OrderType.LIMIT,
+                    price="60000.05",
+                    tif=TimeInForce.GTC,
+                )
+            )
         assert tick.value.code == "51000"
 
 
@@ -145,16 +192,35 @@ def test_margin_and_over_close(fake):
 
 def test_ioc_partial_and_post_only(fake):
     v = venue(fake)
-    ioc = v.place_order(req(Side.BUY, PositionSide.LONG, "0.2", "hfI1", otype=OrderType.LIMIT, price="60005.0",
-                            tif=TimeInForce.IOC))
+    ioc = v.place_order(
+        req(Side.BUY, PositionSide.LONG, "0.2", "hfI1", otype=OrderType.LIMIT, price="60005.0", tif=TimeInForce.IOC)
+    )
     assert ioc.status is OrderStatus.CANCELED and ioc.filled_qty == D("0.05")
     (fill,) = v.drain_fills()
     assert (fill.qty, fill.price) == (D("0.05"), D("60000.1"))
-    crossing = v.place_order(req(Side.BUY, PositionSide.LONG, "0.01", "hfP1", otype=OrderType.LIMIT,
-                                 price="60000.1", tif=TimeInForce.POST_ONLY))
+    crossing = v.place_order(
+        req(
+            Side.BUY,
+            PositionSide.LONG,
+            "0.01",
+            "hfP1",
+            otype=OrderType.LIMIT,
+            price="60000.1",
+            tif=TimeInForce.POST_ONLY,
+        )
+    )
     assert crossing.status is OrderStatus.CANCELED and crossing.filled_qty == 0
-    resting = v.place_order(req(Side.BUY, PositionSide.LONG, "0.01", "hfP2", otype=OrderType.LIMIT,
-                                price="59950.0", tif=TimeInForce.POST_ONLY))
+    resting = v.place_order(
+        req(
+            Side.BUY,
+            PositionSide.LONG,
+            "0.01",
+            "hfP2",
+            otype=OrderType.LIMIT,
+            price="59950.0",
+            tif=TimeInForce.POST_ONLY,
+        )
+    )
     assert resting.status is OrderStatus.NEW
     fake.set_book(BTC, [("59900.0", "500")], [("59940.0", "500")])
     assert v.get_order(BTC, "hfP2").status is OrderStatus.FILLED
@@ -230,8 +296,17 @@ def test_safe_mode_refuses_without_sending(fake, log_lines):
 def test_cancel_all_in_batches_and_cancel_one(fake):
     v = venue(fake)
     for i in range(23):
-        v.place_order(req(Side.BUY, PositionSide.LONG, "0.01", f"hfK{i}", otype=OrderType.LIMIT, price="59000.0",
-                          tif=TimeInForce.GTC))
+        v.place_order(
+            req(
+                Side.BUY,
+                PositionSide.LONG,
+                "0.01",
+                f"hfK{i}",
+                otype=OrderType.LIMIT,
+                price="59000.0",
+                tif=TimeInForce.GTC,
+            )
+        )
     assert v.cancel_order(BTC, "hfK0").status is OrderStatus.CANCELED
     assert v.cancel_all(BTC) == 22
     assert fake.arrived("POST", "/api/v5/trade/cancel-batch-orders") == 2

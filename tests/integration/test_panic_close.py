@@ -1,4 +1,5 @@
 """scripts/panic_close.py against both loopback venues: LONG and SHORT legs on several symbols."""
+
 from __future__ import annotations
 
 import io
@@ -11,18 +12,23 @@ import pytest
 
 from execution.exchanges.binance_um import BinanceUM
 from execution.exchanges.okx_perp import OkxPerp
+from scripts import panic_close as panic
 from tests.conftest import PROJECT_ROOT
 from tests.fakes.fake_binance import FakeBinance
 from tests.fakes.fake_okx import FakeOkx
 
-from scripts import panic_close as panic
-
 SCRIPT = PROJECT_ROOT / "scripts" / "panic_close.py"
 
-BINANCE_LEGS = [("BTCUSDT", "LONG", "0.050", "59000"), ("ETHUSDT", "SHORT", "2500", "3100"),
-                ("SOLUSDT", "LONG", "30", "140")]
-OKX_LEGS = [("BTC-USDT-SWAP", "SHORT", "7", "61000"), ("ETH-USDT-SWAP", "LONG", "12.5", "2900"),
-            ("SOL-USDT-SWAP", "SHORT", "3", "155")]
+BINANCE_LEGS = [
+    ("BTCUSDT", "LONG", "0.050", "59000"),
+    ("ETHUSDT", "SHORT", "2500", "3100"),
+    ("SOLUSDT", "LONG", "30", "140"),
+]
+OKX_LEGS = [
+    ("BTC-USDT-SWAP", "SHORT", "7", "61000"),
+    ("ETH-USDT-SWAP", "LONG", "12.5", "2900"),
+    ("SOL-USDT-SWAP", "SHORT", "3", "155"),
+]
 
 
 def _setup(fb: FakeBinance, fo: FakeOkx) -> None:
@@ -38,12 +44,17 @@ def _setup(fb: FakeBinance, fo: FakeOkx) -> None:
         fo.give_position(*leg)
     with fb._lock:  # resting orders that a panic close must cancel first
         from tests.fakes.matching import FakeOrder
+
         for i, (sym, px) in enumerate((("BTCUSDT", "55000"), ("ETHUSDT", "2500"))):
-            fb.engine.submit(FakeOrder(0, f"rest{i}", sym, "BUY", "LONG", "LIMIT", "GTC", D("0.01"), D(px), False, 1), 1)
+            fb.engine.submit(
+                FakeOrder(0, f"rest{i}", sym, "BUY", "LONG", "LIMIT", "GTC", D("0.01"), D(px), False, 1), 1
+            )
     with fo._lock:
         from tests.fakes.matching import FakeOrder
-        fo.engine.submit(FakeOrder(0, "rest9", "BTC-USDT-SWAP", "BUY", "LONG", "LIMIT", "GTC", D("1"), D("50000"),
-                                   False, 1), 1)
+
+        fo.engine.submit(
+            FakeOrder(0, "rest9", "BTC-USDT-SWAP", "BUY", "LONG", "LIMIT", "GTC", D("1"), D("50000"), False, 1), 1
+        )
 
 
 @pytest.fixture
@@ -56,8 +67,9 @@ def fakes():
 def _venues(fb: FakeBinance, fo: FakeOkx, safe_mode: bool = False) -> dict:
     return {
         "binance_um": BinanceUM(fb.api_key, fb.api_secret, fb.url, safe_mode=safe_mode, timeout_s=1.0),
-        "okx_perp": OkxPerp(fo.api_key, fo.api_secret, fo.passphrase, demo=True, domain=fo.url, safe_mode=safe_mode,
-                            timeout_s=1.0),
+        "okx_perp": OkxPerp(
+            fo.api_key, fo.api_secret, fo.passphrase, demo=True, domain=fo.url, safe_mode=safe_mode, timeout_s=1.0
+        ),
     }
 
 
@@ -130,13 +142,29 @@ def test_dry_run_only_reads(fakes):
 
 def _cli(fb: FakeBinance, fo: FakeOkx, tmp_path, *args: str, safe_mode: str = "false") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BINANCE_", "OKX_", "SAFE_MODE", "PROFILE"))}
-    env.update({
-        "PROFILE": "testnet", "SAFE_MODE": safe_mode, "ENV_FILE": str(tmp_path / "absent.env"),
-        "BINANCE_API_KEY": fb.api_key, "BINANCE_API_SECRET": fb.api_secret, "BINANCE_FAPI_URL": fb.url,
-        "OKX_API_KEY": fo.api_key, "OKX_API_SECRET": fo.api_secret, "OKX_PASSPHRASE": fo.passphrase,
-        "OKX_BASE_URL": fo.url, "PYTHONPATH": str(PROJECT_ROOT)})
-    return subprocess.run([sys.executable, str(SCRIPT), "--wait-s", "0", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    env.update(
+        {
+            "PROFILE": "testnet",
+            "SAFE_MODE": safe_mode,
+            "ENV_FILE": str(tmp_path / "absent.env"),
+            "BINANCE_API_KEY": fb.api_key,
+            "BINANCE_API_SECRET": fb.api_secret,
+            "BINANCE_FAPI_URL": fb.url,
+            "OKX_API_KEY": fo.api_key,
+            "OKX_API_SECRET": fo.api_secret,
+            "OKX_PASSPHRASE": fo.passphrase,
+            "OKX_BASE_URL": fo.url,
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+    )
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--wait-s", "0", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_command_line_closes_everything(fakes, tmp_path):
@@ -160,8 +188,15 @@ def test_command_line_in_safe_mode_sends_nothing(fakes, tmp_path):
 
 def test_command_line_config_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BINANCE_", "OKX_", "PROFILE"))}
-    env.update({"PROFILE": "live", "BINANCE_API_KEY": "k", "ENV_FILE": str(tmp_path / "absent.env"),
-                "PYTHONPATH": str(PROJECT_ROOT)})
-    done = subprocess.run([sys.executable, str(SCRIPT)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=60)
+    env.update(
+        {
+            "PROFILE": "live",
+            "BINANCE_API_KEY": "k",
+            "ENV_FILE": str(tmp_path / "absent.env"),
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+    )
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2 and "BINANCE_API_SECRET" in done.stderr

@@ -1,5 +1,6 @@
 """Breakers and HOLD driven through the real engine and paper venue: the order that crosses a limit
 is never sent, HOLD blocks new risk but not exits, kill flattens with the right position side."""
+
 from __future__ import annotations
 
 from execution import control, control_log
@@ -102,12 +103,22 @@ def test_kill_command_holds_and_flattens_with_the_right_position_side(tmp_path):
 
 def test_reconciliation_reports_unknown_orders_and_leaves_them_alone(tmp_path):
     from decimal import Decimal
+
     from execution.models import OrderRequest, OrderType, Side
 
     h = harness(tmp_path)
     warm(h, bars=3)
-    foreign = OrderRequest("binance_um", "BTCUSDT", Side.BUY, PositionSide.LONG, OrderType.LIMIT, Decimal("0.001"),
-                           "manual1", "human", price=Decimal("30000"))
+    foreign = OrderRequest(
+        "binance_um",
+        "BTCUSDT",
+        Side.BUY,
+        PositionSide.LONG,
+        OrderType.LIMIT,
+        Decimal("0.001"),
+        "manual1",
+        "human",
+        price=Decimal("30000"),
+    )
     h.venue.place_order(foreign)
     diffs = h.engine.reconcile(1)
     assert [d.kind for d in diffs] == ["unknown_order"]
@@ -116,9 +127,9 @@ def test_reconciliation_reports_unknown_orders_and_leaves_them_alone(tmp_path):
 
 
 def test_unknown_outcome_stays_in_flight_until_the_venue_answers_and_nothing_is_sent_twice(tmp_path):
-    from tests.support.faulty_venue import FaultyVenue
-
     from decimal import Decimal
+
+    from tests.support.faulty_venue import FaultyVenue
 
     h = harness(tmp_path)
     paper = h.engine.venues["binance_um"]
@@ -140,9 +151,9 @@ def test_unknown_outcome_stays_in_flight_until_the_venue_answers_and_nothing_is_
 
 
 def test_an_order_that_never_arrived_is_released_and_may_be_decided_again(tmp_path):
-    from tests.support.faulty_venue import FaultyVenue
-
     from decimal import Decimal
+
+    from tests.support.faulty_venue import FaultyVenue
 
     h = harness(tmp_path)
     paper = h.engine.venues["binance_um"]

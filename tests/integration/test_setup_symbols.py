@@ -1,4 +1,5 @@
 """scripts/setup_symbols.py against both loopback venues: dry run by default, idempotent apply."""
+
 from __future__ import annotations
 
 import io
@@ -14,14 +15,27 @@ from tests.conftest import PROJECT_ROOT
 from tests.fakes.fake_binance import FakeBinance
 from tests.fakes.fake_okx import FakeOkx
 
-TARGETS = [setup.Target("binance_um", "BTCUSDT", 2), setup.Target("binance_um", "ETHUSDT", 3),
-           setup.Target("okx_perp", "BTC-USDT-SWAP", 2)]
+TARGETS = [
+    setup.Target("binance_um", "BTCUSDT", 2),
+    setup.Target("binance_um", "ETHUSDT", 3),
+    setup.Target("okx_perp", "BTC-USDT-SWAP", 2),
+]
 
 
 def _run(fb: FakeBinance, fo: FakeOkx, apply: bool) -> tuple[int, str]:
-    venues = {"binance_um": BinanceUM(fb.api_key, fb.api_secret, fb.url, safe_mode=True, timeout_s=1.0),
-              "okx_perp": OkxPerp(fo.api_key, fo.api_secret, fo.passphrase, demo=True, domain=fo.url,
-                                  safe_mode=True, margin_type=MarginType.ISOLATED, timeout_s=1.0)}
+    venues = {
+        "binance_um": BinanceUM(fb.api_key, fb.api_secret, fb.url, safe_mode=True, timeout_s=1.0),
+        "okx_perp": OkxPerp(
+            fo.api_key,
+            fo.api_secret,
+            fo.passphrase,
+            demo=True,
+            domain=fo.url,
+            safe_mode=True,
+            margin_type=MarginType.ISOLATED,
+            timeout_s=1.0,
+        ),
+    }
     out = io.StringIO()
     try:
         return setup.run(venues, TARGETS, MarginType.ISOLATED, apply, out), out.getvalue()
@@ -71,11 +85,25 @@ def test_a_failure_is_listed_and_exits_one():
 def test_command_line_dry_run(tmp_path):
     with FakeBinance() as fb:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BINANCE_", "OKX_", "PROFILE", "FEED"))}
-        env.update({"PROFILE": "testnet", "ENV_FILE": str(tmp_path / "absent.env"), "BINANCE_API_KEY": fb.api_key,
-                    "BINANCE_API_SECRET": fb.api_secret, "BINANCE_FAPI_URL": fb.url,
-                    "CONFIG_DIR": str(PROJECT_ROOT / "config"), "PYTHONPATH": str(PROJECT_ROOT)})
-        done = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "setup_symbols.py")], cwd=tmp_path,
-                              env=env, capture_output=True, text=True, timeout=60)
+        env.update(
+            {
+                "PROFILE": "testnet",
+                "ENV_FILE": str(tmp_path / "absent.env"),
+                "BINANCE_API_KEY": fb.api_key,
+                "BINANCE_API_SECRET": fb.api_secret,
+                "BINANCE_FAPI_URL": fb.url,
+                "CONFIG_DIR": str(PROJECT_ROOT / "config"),
+                "PYTHONPATH": str(PROJECT_ROOT),
+            }
+        )
+        done = subprocess.run(
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "setup_symbols.py")],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "DRY RUN" in done.stdout and "binance_um SOLUSDT leverage: WOULD SET 2x (now 20x)" in done.stdout
         assert not [r for r in fb.received if r.method == "POST"]

@@ -1,4 +1,5 @@
 """The executor under a real supervisord, as the README's run command starts it."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,10 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.skipif(shutil.which("supervisord") is None,
-                                reason="supervisord not installed (Debian package 'supervisor'; scripts/bootstrap.sh)")
-
+pytestmark = pytest.mark.skipif(
+    shutil.which("supervisord") is None,
+    reason="supervisord not installed (Debian package 'supervisor'; scripts/bootstrap.sh)",
+)
 
 
 def read_nav(state: Path):
@@ -27,10 +29,31 @@ def read_nav(state: Path):
 def test_executor_runs_under_supervisord_and_state_moves(tmp_path):
     run_dir, state = tmp_path / "run", tmp_path / "state"
     conf = subprocess.run(
-        [sys.executable, "scripts/render_supervisor.py", "--python", sys.executable, "--log-dir", str(run_dir / "log"),
-         "--run-dir", str(run_dir), "--programs", "hedge-executor", "--env", f"STATE_DIR={state}",
-         "--env", "SPEED=20000", "--env", "ENV_FILE=/nonexistent", "--env", "ACCOUNT_LOG_INTERVAL_S=1"],
-        cwd=PROJECT_ROOT, check=True, capture_output=True, text=True).stdout.strip()
+        [
+            sys.executable,
+            "scripts/render_supervisor.py",
+            "--python",
+            sys.executable,
+            "--log-dir",
+            str(run_dir / "log"),
+            "--run-dir",
+            str(run_dir),
+            "--programs",
+            "hedge-executor",
+            "--env",
+            f"STATE_DIR={state}",
+            "--env",
+            "SPEED=20000",
+            "--env",
+            "ENV_FILE=/nonexistent",
+            "--env",
+            "ACCOUNT_LOG_INTERVAL_S=1",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     text = (run_dir / "conf.d" / "hedge-executor.conf").read_text()
     settings = [line for line in text.splitlines() if not line.startswith(";")]
     assert f"stdout_logfile={run_dir / 'log' / 'hedge-executor.out.log'}" in settings

@@ -1,4 +1,5 @@
 """Ops alerts reach the loopback Bot API from a background thread; the caller never waits."""
+
 import threading
 
 from telegram.alerts import AlertSender, from_env

@@ -1,4 +1,5 @@
 """telegram/bot_api.py against the loopback Bot API: what Telegram answers and what the sender does."""
+
 from __future__ import annotations
 
 import io

@@ -1,5 +1,6 @@
 """A two-venue arbitrage test bench: real paper venues behind fault-injecting wrappers, the real
 ArbitrageLoop, and a market the test moves by hand (event time only, no sleeping)."""
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,24 @@ BIN_SYM, OKX_SYM = "BTCUSDT", "BTC-USDT-SWAP"
 T0 = 1_717_200_000_000  # 2024-06-01, not near a funding settlement in the tests' horizon
 
 TEST_OVERRIDES = {
-    "pairs": [{"pair": "BTC-USDT", "target_notional_usdt": 6000, "max_notional_usdt": 20000, "leverage": 2,
-               "margin_type": "CROSSED"}],
+    "pairs": [
+        {
+            "pair": "BTC-USDT",
+            "target_notional_usdt": 6000,
+            "max_notional_usdt": 20000,
+            "leverage": 2,
+            "margin_type": "CROSSED",
+        }
+    ],
     "caps": {"per_symbol_usdt": 20000, "per_venue_usdt": 40000, "total_usdt": 80000},
     "basis": {"window": 200, "min_samples": 5, "sample_ms": 1000},
-    "funding": {"include_next_window": True, "avoid_window_minutes": 5, "expected_holding_minutes": 480,
-                "exit_against_bps": 2, "interval_hours": 8},
+    "funding": {
+        "include_next_window": True,
+        "avoid_window_minutes": 5,
+        "expected_holding_minutes": 480,
+        "exit_against_bps": 2,
+        "interval_hours": 8,
+    },
 }
 
 
@@ -46,8 +59,13 @@ class Harness:
         self.records: list[tuple[str, dict]] = []
         half = {n: vc.half_spread_bps for n, vc in settings.venues.items()}
         self.half = {n: h / Decimal(10_000) for n, h in half.items()}
-        self.loop = ArbitrageLoop(self.cfg, self.venues, journal=lambda c, r: self.records.append((c, r)),
-                                  half_spread_bps=half, dry_run=dry_run)
+        self.loop = ArbitrageLoop(
+            self.cfg,
+            self.venues,
+            journal=lambda c, r: self.records.append((c, r)),
+            half_spread_bps=half,
+            dry_run=dry_run,
+        )
         self.ts = T0
         self.px = {BIN: Decimal(60000), OKX: Decimal(60000)}
 
@@ -62,8 +80,9 @@ class Harness:
         ask = (px * (1 + self.half[venue]) / tick).to_integral_value(ROUND_CEILING) * tick
         return BookTop(venue, symbol, bid, Decimal(5), ask, Decimal(5), self.ts)
 
-    def market(self, binance: float | None = None, okx: float | None = None, dt: int = 5000,
-               books: bool = True) -> None:
+    def market(
+        self, binance: float | None = None, okx: float | None = None, dt: int = 5000, books: bool = True
+    ) -> None:
         """Move time by `dt`, show both venues the prices (pending market orders fill), then the
         loop sees both books (the scanner runs; not with `books=False`) and the cycle ends.
 
@@ -126,7 +145,10 @@ class Harness:
     def assert_delta_within_bounds(self) -> None:
         delta = self.venue_delta_usd()
         assert abs(delta) <= self.cfg.cross_venue_delta_abs_max_usd, (
-            f"venue delta {delta} USD beyond {self.cfg.cross_venue_delta_abs_max_usd}; positions {self.positions()}")
+            f"venue delta {delta} USD beyond {self.cfg.cross_venue_delta_abs_max_usd}; positions {self.positions()}"
+        )
         book = sum((p.delta_usd(self.loop.marks) for p in self.loop.open_pairs.values()), Decimal(0))
-        assert abs(book - delta) < Decimal("0.01") + abs(delta) * Decimal("0.001") or abs(book) <= \
-            self.cfg.cross_venue_delta_abs_max_usd
+        assert (
+            abs(book - delta) < Decimal("0.01") + abs(delta) * Decimal("0.001")
+            or abs(book) <= self.cfg.cross_venue_delta_abs_max_usd
+        )

@@ -4,6 +4,7 @@ time until its text shows what we expect, read the rendered text, take a screens
 Streamlit draws the page after its websocket delivers the script's output, so `--dump-dom` with a
 virtual-time budget catches an empty shell; waiting on the rendered text is what a person sees.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,9 +19,20 @@ from pathlib import Path
 
 from websockets.sync.client import connect
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                  "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-extensions",
-                  "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--mute-audio",
+)
 
 
 def chromium_binary() -> str | None:
@@ -35,9 +47,19 @@ class Browser:
     def __init__(self, binary: str, width: int = 1400, height: int = 1000):
         self._dir = tempfile.mkdtemp(prefix="hedge-chromium-")
         self.proc = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self._dir}", "--remote-debugging-port=0",
-             "--remote-allow-origins=*", f"--window-size={width},{height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                binary,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={self._dir}",
+                "--remote-debugging-port=0",
+                "--remote-allow-origins=*",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         port_file = Path(self._dir) / "DevToolsActivePort"
         deadline = time.monotonic() + 30
         while not port_file.exists() or len(port_file.read_text().splitlines()) < 2:
@@ -86,8 +108,9 @@ class Browser:
         self.call("Page.navigate", url=url)
 
     def text(self) -> str:
-        res = self.call("Runtime.evaluate", expression="document.body ? document.body.innerText : ''",
-                        returnByValue=True)
+        res = self.call(
+            "Runtime.evaluate", expression="document.body ? document.body.innerText : ''", returnByValue=True
+        )
         return res.get("result", {}).get("value", "") or ""
 
     def evaluate(self, expression: str):
@@ -107,8 +130,10 @@ class Browser:
         if full_page:
             metrics = self.call("Page.getLayoutMetrics")
             size = metrics.get("cssContentSize") or metrics.get("contentSize")
-            params.update(captureBeyondViewport=True, clip={"x": 0, "y": 0, "width": size["width"],
-                                                            "height": min(size["height"], 8000), "scale": 1})
+            params.update(
+                captureBeyondViewport=True,
+                clip={"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1},
+            )
         data = self.call("Page.captureScreenshot", **params)["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
@@ -128,7 +153,7 @@ class Browser:
                     self.proc.wait(timeout=10)
             shutil.rmtree(self._dir, ignore_errors=True)
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -5,6 +5,7 @@ snapshot is one read per current-value document present, `recent(c, n)` one per 
 `named` one, and `nav_history` one per history document it read (at most three, see
 layout.history_plan; LocalReader reports it as `history_reads`).
 """
+
 from __future__ import annotations
 
 from collections import Counter

@@ -4,6 +4,7 @@ to turn that state into the situations a viewer can meet (stale, empty, unreadab
 The recorded window is cut into a temp directory at test time (never into the repo), then
 `python -m execution.replay` writes the state exactly as the executor does.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,9 +40,14 @@ def replay_state(workdir: Path) -> Path:
     """Replay ~3 weeks of the 2025H1 window; returns the state directory."""
     market = slice_market(shared_path("market", WINDOW), workdir / "market", SLICE_START_MS, SLICE_END_MS)
     state = workdir / "state"
-    proc = subprocess.run([sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state), "--fresh"],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-                          env={"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "HOME": str(workdir)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state), "--fresh"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "HOME": str(workdir)},
+    )
     if proc.returncode != 0:
         raise AssertionError(f"replay failed ({proc.returncode}): {proc.stderr[-2000:]}")
     return state
@@ -82,37 +88,116 @@ def jsonl_tail(path: Path, n: int) -> list[dict]:
 def arbitrage_doc(now_ms: int, market_ts: int) -> dict:
     """An arbitrage document in the shape the arbitrage engine publishes (state/arbitrage)."""
     return {
-        "enabled": True, "auto": True, "dry_run": False, "leg_mode": "concurrent", "min_edge_bps": 2.0,
-        "pairs": [{
-            "pair": "BTC-USDT", "binance_symbol": "BTCUSDT", "okx_symbol": "BTC-USDT-SWAP", "basis_mean_bps": 4.2903,
-            "basis_samples": 96, "reasons": ["edge_below_min: net -28.47 bps < min_edge_bps 2"], "ts": market_ts,
-            "direction": "long_okx_perp/short_binance_um", "long_venue": "okx_perp", "short_venue": "binance_um",
-            "gross_edge_bps": -4.7279, "net_edge_bps": -28.4768, "basis_bps": -3.7188, "entry_fees_bps": 10.0,
-            "entry_slippage_bps": 4.0, "close_cost_bps": 15.0092, "funding_bps": 0.97, "size": 0.01,
-            "size_limited_by": "target", "notional_usdt": 629.24, "expected_pnl_usdt": -1.7919,
-        }],
-        "funding": [
-            {"venue": "binance_um", "symbol": "BTCUSDT", "rate": 9.151e-05, "next_funding_time_ms": market_ts + 3_600_000},
-            {"venue": "okx_perp", "symbol": "BTC-USDT-SWAP", "rate": -5.4876876981e-06,
-             "next_funding_time_ms": market_ts + 3_600_000},
+        "enabled": True,
+        "auto": True,
+        "dry_run": False,
+        "leg_mode": "concurrent",
+        "min_edge_bps": 2.0,
+        "pairs": [
+            {
+                "pair": "BTC-USDT",
+                "binance_symbol": "BTCUSDT",
+                "okx_symbol": "BTC-USDT-SWAP",
+                "basis_mean_bps": 4.2903,
+                "basis_samples": 96,
+                "reasons": ["edge_below_min: net -28.47 bps < min_edge_bps 2"],
+                "ts": market_ts,
+                "direction": "long_okx_perp/short_binance_um",
+                "long_venue": "okx_perp",
+                "short_venue": "binance_um",
+                "gross_edge_bps": -4.7279,
+                "net_edge_bps": -28.4768,
+                "basis_bps": -3.7188,
+                "entry_fees_bps": 10.0,
+                "entry_slippage_bps": 4.0,
+                "close_cost_bps": 15.0092,
+                "funding_bps": 0.97,
+                "size": 0.01,
+                "size_limited_by": "target",
+                "notional_usdt": 629.24,
+                "expected_pnl_usdt": -1.7919,
+            }
         ],
-        "open_pairs": [], "market_ts": market_ts, "updated_at_ms": now_ms,
+        "funding": [
+            {
+                "venue": "binance_um",
+                "symbol": "BTCUSDT",
+                "rate": 9.151e-05,
+                "next_funding_time_ms": market_ts + 3_600_000,
+            },
+            {
+                "venue": "okx_perp",
+                "symbol": "BTC-USDT-SWAP",
+                "rate": -5.4876876981e-06,
+                "next_funding_time_ms": market_ts + 3_600_000,
+            },
+        ],
+        "open_pairs": [],
+        "market_ts": market_ts,
+        "updated_at_ms": now_ms,
     }
 
 
 def hedged_positions(now_ms: int, market_ts: int) -> dict:
     """A cross-venue pair (LONG OKX / SHORT Binance BTC) beside a hedge-mode LONG+SHORT on one venue."""
     rows = [
-        {"venue": "binance_um", "symbol": "BTCUSDT", "position_side": "SHORT", "qty": 0.01, "entry_price": 107000.0,
-         "mark_price": 107100.0, "unrealized_pnl": -1.0, "notional": 1071.0, "leverage": 2, "opened_ts": market_ts},
-        {"venue": "okx_perp", "symbol": "BTC-USDT-SWAP", "position_side": "LONG", "qty": 0.012, "entry_price": 106950.0,
-         "mark_price": 107090.0, "unrealized_pnl": 1.68, "notional": 1285.08, "leverage": 2, "opened_ts": market_ts},
-        {"venue": "binance_um", "symbol": "ETHUSDT", "position_side": "LONG", "qty": 0.4, "entry_price": 2480.0,
-         "mark_price": 2484.3, "unrealized_pnl": 1.72, "notional": 993.72, "leverage": 2, "opened_ts": market_ts},
-        {"venue": "binance_um", "symbol": "ETHUSDT", "position_side": "SHORT", "qty": 0.1, "entry_price": 2490.0,
-         "mark_price": 2484.3, "unrealized_pnl": 0.57, "notional": 248.43, "leverage": 2, "opened_ts": market_ts},
+        {
+            "venue": "binance_um",
+            "symbol": "BTCUSDT",
+            "position_side": "SHORT",
+            "qty": 0.01,
+            "entry_price": 107000.0,
+            "mark_price": 107100.0,
+            "unrealized_pnl": -1.0,
+            "notional": 1071.0,
+            "leverage": 2,
+            "opened_ts": market_ts,
+        },
+        {
+            "venue": "okx_perp",
+            "symbol": "BTC-USDT-SWAP",
+            "position_side": "LONG",
+            "qty": 0.012,
+            "entry_price": 106950.0,
+            "mark_price": 107090.0,
+            "unrealized_pnl": 1.68,
+            "notional": 1285.08,
+            "leverage": 2,
+            "opened_ts": market_ts,
+        },
+        {
+            "venue": "binance_um",
+            "symbol": "ETHUSDT",
+            "position_side": "LONG",
+            "qty": 0.4,
+            "entry_price": 2480.0,
+            "mark_price": 2484.3,
+            "unrealized_pnl": 1.72,
+            "notional": 993.72,
+            "leverage": 2,
+            "opened_ts": market_ts,
+        },
+        {
+            "venue": "binance_um",
+            "symbol": "ETHUSDT",
+            "position_side": "SHORT",
+            "qty": 0.1,
+            "entry_price": 2490.0,
+            "mark_price": 2484.3,
+            "unrealized_pnl": 0.57,
+            "notional": 248.43,
+            "leverage": 2,
+            "opened_ts": market_ts,
+        },
     ]
-    return {"positions": rows, "gross_notional": 3598.23, "net_notional": 959.37,
-            "per_venue": {"binance_um": {"gross_notional": 2313.15, "net_notional": -325.71},
-                          "okx_perp": {"gross_notional": 1285.08, "net_notional": 1285.08}},
-            "market_ts": market_ts, "updated_at_ms": now_ms}
+    return {
+        "positions": rows,
+        "gross_notional": 3598.23,
+        "net_notional": 959.37,
+        "per_venue": {
+            "binance_um": {"gross_notional": 2313.15, "net_notional": -325.71},
+            "okx_perp": {"gross_notional": 1285.08, "net_notional": 1285.08},
+        },
+        "market_ts": market_ts,
+        "updated_at_ms": now_ms,
+    }

@@ -1,4 +1,5 @@
 """Drive the real Engine with the paper venue and hand-made candles: scenario tests without I/O mocks."""
+
 from __future__ import annotations
 
 import json
@@ -17,12 +18,16 @@ BAR = 900_000
 T0 = 1_767_225_600_000
 
 
-def make_config(tmp: Path, risk: dict | None = None, strategy: dict | None = None,
-                universe: dict | None = None) -> Path:
+def make_config(
+    tmp: Path, risk: dict | None = None, strategy: dict | None = None, universe: dict | None = None
+) -> Path:
     cfg = tmp / "config"
     shutil.copytree(ROOT / "config", cfg)
-    for name, patch in (("risk_limits.json", risk), ("strategy_config.json", strategy),
-                        ("pairs_universe.json", universe)):
+    for name, patch in (
+        ("risk_limits.json", risk),
+        ("strategy_config.json", strategy),
+        ("pairs_universe.json", universe),
+    ):
         if patch:
             data = json.loads((cfg / name).read_text())
             for k, v in patch.items():
@@ -40,11 +45,21 @@ class Harness:
     state_dir: Path
     t: int = T0
 
-    def candle(self, symbol: str, close: float, venue: str = "binance_um", spread: float = 0.002,
-               open_: float | None = None) -> None:
+    def candle(
+        self, symbol: str, close: float, venue: str = "binance_um", spread: float = 0.002, open_: float | None = None
+    ) -> None:
         o = close if open_ is None else open_
-        ev = CandleClosed(self.t + BAR, venue, symbol, self.t, o, max(o, close) * (1 + spread),
-                          min(o, close) * (1 - spread), close, 100.0)
+        ev = CandleClosed(
+            self.t + BAR,
+            venue,
+            symbol,
+            self.t,
+            o,
+            max(o, close) * (1 + spread),
+            min(o, close) * (1 - spread),
+            close,
+            100.0,
+        )
         self.engine.on_event(ev)
 
     def step(self, closes: dict[str, float]) -> None:
@@ -73,8 +88,7 @@ def harness(tmp: Path, symbols=("BTCUSDT",), env: dict | None = None, **patches)
     s = load_settings({"CONFIG_DIR": str(cfg), "STATE_DIR": str(tmp / "state"), **(env or {})})
     venues = paper_venues(s)
     sink = LocalStore(tmp / "state", durable=False)
-    engine = Engine(s, dict(venues), sink, universe=[("binance_um", sym) for sym in symbols],
-                    publish_interval_ms=0)
+    engine = Engine(s, dict(venues), sink, universe=[("binance_um", sym) for sym in symbols], publish_interval_ms=0)
     return Harness(engine, tmp / "state")
 
 

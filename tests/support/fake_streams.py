@@ -6,6 +6,7 @@ OKX: clients send {"op":"subscribe","args":[{channel, instId}]}, get {"event":"s
 "connId":..} back, then {"arg": {...}, "data": [...]}; a text "ping" is answered with "pong".
 Tests push payloads, cut every connection (`drop`), or refuse new ones (`refuse`).
 """
+
 from __future__ import annotations
 
 import json
@@ -101,20 +102,64 @@ class FakeBinanceStream(_WsServer):
         return self._send(lambda st: stream in st["streams"], json.dumps({"stream": stream, "data": data}))
 
     def book(self, symbol: str, bid: float, ask: float, ts: int) -> int:
-        return self.push(f"{symbol.lower()}@bookTicker", {"e": "bookTicker", "u": ts, "s": symbol, "b": f"{bid}",
-                                                          "B": "3.5", "a": f"{ask}", "A": "2.1", "T": ts, "E": ts})
+        return self.push(
+            f"{symbol.lower()}@bookTicker",
+            {
+                "e": "bookTicker",
+                "u": ts,
+                "s": symbol,
+                "b": f"{bid}",
+                "B": "3.5",
+                "a": f"{ask}",
+                "A": "2.1",
+                "T": ts,
+                "E": ts,
+            },
+        )
 
     def mark(self, symbol: str, mark: float, rate: float, next_funding: int, ts: int) -> int:
-        return self.push(f"{symbol.lower()}@markPrice@1s", {"e": "markPriceUpdate", "E": ts, "s": symbol, "p": f"{mark}",
-                                                            "i": f"{mark}", "P": f"{mark}", "r": f"{rate}",
-                                                            "T": next_funding})
+        return self.push(
+            f"{symbol.lower()}@markPrice@1s",
+            {
+                "e": "markPriceUpdate",
+                "E": ts,
+                "s": symbol,
+                "p": f"{mark}",
+                "i": f"{mark}",
+                "P": f"{mark}",
+                "r": f"{rate}",
+                "T": next_funding,
+            },
+        )
 
     def kline(self, symbol: str, open_time: int, o, h, low, c, closed: bool, ts: int) -> int:
-        return self.push(f"{symbol.lower()}@kline_15m", {
-            "e": "kline", "E": ts, "s": symbol, "k": {
-                "t": open_time, "T": open_time + BAR_MS - 1, "s": symbol, "i": "15m", "f": 1, "L": 2, "o": f"{o}",
-                "c": f"{c}", "h": f"{h}", "l": f"{low}", "v": "12.5", "n": 10, "x": closed, "q": "1", "V": "1",
-                "Q": "1", "B": "0"}})
+        return self.push(
+            f"{symbol.lower()}@kline_15m",
+            {
+                "e": "kline",
+                "E": ts,
+                "s": symbol,
+                "k": {
+                    "t": open_time,
+                    "T": open_time + BAR_MS - 1,
+                    "s": symbol,
+                    "i": "15m",
+                    "f": 1,
+                    "L": 2,
+                    "o": f"{o}",
+                    "c": f"{c}",
+                    "h": f"{h}",
+                    "l": f"{low}",
+                    "v": "12.5",
+                    "n": 10,
+                    "x": closed,
+                    "q": "1",
+                    "V": "1",
+                    "Q": "1",
+                    "B": "0",
+                },
+            },
+        )
 
 
 class FakeOkxStream(_WsServer):
@@ -134,22 +179,51 @@ class FakeOkxStream(_WsServer):
             ws.send(json.dumps({"event": "subscribe", "arg": arg, "connId": "a4d3ae55"}))
 
     def push(self, channel: str, inst: str, rows: list) -> int:
-        return self._send(lambda st: (channel, inst) in st["subs"],
-                          json.dumps({"arg": {"channel": channel, "instId": inst}, "data": rows}))
+        return self._send(
+            lambda st: (channel, inst) in st["subs"],
+            json.dumps({"arg": {"channel": channel, "instId": inst}, "data": rows}),
+        )
 
     def ticker(self, inst: str, bid: float, ask: float, ts: int) -> int:
-        return self.push("tickers", inst, [{"instType": "SWAP", "instId": inst, "last": f"{bid}", "bidPx": f"{bid}",
-                                            "bidSz": "12", "askPx": f"{ask}", "askSz": "9", "ts": str(ts)}])
+        return self.push(
+            "tickers",
+            inst,
+            [
+                {
+                    "instType": "SWAP",
+                    "instId": inst,
+                    "last": f"{bid}",
+                    "bidPx": f"{bid}",
+                    "bidSz": "12",
+                    "askPx": f"{ask}",
+                    "askSz": "9",
+                    "ts": str(ts),
+                }
+            ],
+        )
 
     def funding(self, inst: str, rate: float, funding_time: int, ts: int) -> int:
-        return self.push("funding-rate", inst, [{"instType": "SWAP", "instId": inst, "fundingRate": f"{rate}",
-                                                 "fundingTime": str(funding_time),
-                                                 "nextFundingTime": str(funding_time + 8 * 3600_000),
-                                                 "ts": str(ts)}])
+        return self.push(
+            "funding-rate",
+            inst,
+            [
+                {
+                    "instType": "SWAP",
+                    "instId": inst,
+                    "fundingRate": f"{rate}",
+                    "fundingTime": str(funding_time),
+                    "nextFundingTime": str(funding_time + 8 * 3600_000),
+                    "ts": str(ts),
+                }
+            ],
+        )
 
     def candle(self, inst: str, open_time: int, o, h, low, c, closed: bool) -> int:
-        return self.push("candle15m", inst, [[str(open_time), f"{o}", f"{h}", f"{low}", f"{c}", "100", "1", "1",
-                                              "1" if closed else "0"]])
+        return self.push(
+            "candle15m",
+            inst,
+            [[str(open_time), f"{o}", f"{h}", f"{low}", f"{c}", "100", "1", "1", "1" if closed else "0"]],
+        )
 
 
 class FakeHistory:
@@ -160,10 +234,14 @@ class FakeHistory:
         self.candles: dict[str, list[tuple]] = {}  # symbol -> [(open_time, o, h, l, c, v)]
         self.server_time = server_time
         self.kline_requests = 0
-        self.server = LoopbackServer({
-            ("GET", "/fapi/v1/klines"): self._klines, ("GET", "/fapi/v1/time"): self._btime,
-            ("GET", "/api/v5/market/history-candles"): self._okx_candles, ("GET", "/api/v5/public/time"): self._otime,
-        })
+        self.server = LoopbackServer(
+            {
+                ("GET", "/fapi/v1/klines"): self._klines,
+                ("GET", "/fapi/v1/time"): self._btime,
+                ("GET", "/api/v5/market/history-candles"): self._okx_candles,
+                ("GET", "/api/v5/public/time"): self._otime,
+            }
+        )
 
     @property
     def url(self) -> str:
@@ -182,14 +260,19 @@ class FakeHistory:
     def _klines(self, q, body, headers):
         self.kline_requests += 1
         lo, hi, limit = int(q["startTime"]), int(q["endTime"]), int(q["limit"])
-        rows = [[t, f"{o}", f"{h}", f"{low}", f"{c}", f"{v}", t + BAR_MS - 1, "0", 1, "0", "0", "0"]
-                for t, o, h, low, c, v in self.candles.get(q["symbol"], []) if lo <= t <= hi][:limit]
+        rows = [
+            [t, f"{o}", f"{h}", f"{low}", f"{c}", f"{v}", t + BAR_MS - 1, "0", 1, "0", "0", "0"]
+            for t, o, h, low, c, v in self.candles.get(q["symbol"], [])
+            if lo <= t <= hi
+        ][:limit]
         return 200, rows, {}
 
     def _okx_candles(self, q, body, headers):
         after, limit = int(q["after"]), int(q["limit"])
         rows = [r for r in self.candles.get(q["instId"], []) if r[0] < after][-limit:]
-        data = [[str(t), f"{o}", f"{h}", f"{low}", f"{c}", f"{v}", "1", "1", "1"] for t, o, h, low, c, v in reversed(rows)]
+        data = [
+            [str(t), f"{o}", f"{h}", f"{low}", f"{c}", f"{v}", "1", "1", "1"] for t, o, h, low, c, v in reversed(rows)
+        ]
         return 200, {"code": "0", "msg": "", "data": data}, {}
 
     def _btime(self, q, body, headers):
@@ -234,8 +317,11 @@ class FakeOkxPrivateStream(_WsServer):
         msg = json.loads(raw)
         if msg.get("op") == "login":
             a = msg["args"][0]
-            want = base64.b64encode(hmac.new(self.secret.encode(), f"{a['timestamp']}GET/users/self/verify".encode(),
-                                             hashlib.sha256).digest()).decode()
+            want = base64.b64encode(
+                hmac.new(
+                    self.secret.encode(), f"{a['timestamp']}GET/users/self/verify".encode(), hashlib.sha256
+                ).digest()
+            ).decode()
             if a.get("apiKey") != self.api_key or a.get("passphrase") != self.passphrase or a.get("sign") != want:
                 ws.send(json.dumps({"event": "error", "code": "60009", "msg": "Login failed."}))
                 return
@@ -250,5 +336,7 @@ class FakeOkxPrivateStream(_WsServer):
                 ws.send(json.dumps({"event": "subscribe", "arg": arg, "connId": "a4d3ae55"}))
 
     def orders(self, rows: list[dict]) -> int:
-        return self._send(lambda st: "orders" in st["subs"],
-                          json.dumps({"arg": {"channel": "orders", "instType": "SWAP", "uid": "77"}, "data": rows}))
+        return self._send(
+            lambda st: "orders" in st["subs"],
+            json.dumps({"arg": {"channel": "orders", "instType": "SWAP", "uid": "77"}, "data": rows}),
+        )

@@ -8,6 +8,7 @@ long). Failures can be scripted for the next calls (`fail_next`: 429 with
 `parameters.retry_after`, 401, 500, ...) and the server can hang (`hang_s`) to make a client time
 out. Every call is recorded in `calls`, every accepted message in `messages`.
 """
+
 from __future__ import annotations
 
 import html
@@ -20,8 +21,24 @@ from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code", "pre",
-                "blockquote", "tg-emoji"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
 PATH = re.compile(r"^/bot(?P<token>[^/]*)/(?P<method>[A-Za-z]+)$")
 BAD_ENTITY = re.compile(r"&(?!(?:lt|gt|amp|quot|#[0-9]+|#x[0-9a-fA-F]+);)")
 
@@ -47,7 +64,7 @@ class _HtmlCheck(HTMLParser):
 
     def handle_endtag(self, tag):
         if (not self.stack or self.stack.pop() != tag) and not self.error:
-            self.error = f'Unexpected end tag at byte offset {self.getpos()[1]}'
+            self.error = f"Unexpected end tag at byte offset {self.getpos()[1]}"
 
     def handle_data(self, data):
         self.text.append(data)
@@ -56,7 +73,7 @@ class _HtmlCheck(HTMLParser):
 def parse_html(text: str) -> tuple[str, str]:
     """(visible text, error or '') the way Telegram's HTML mode reads `text`."""
     if BAD_ENTITY.search(text):
-        return "", "Can't find end of the entity starting at byte offset %d" % BAD_ENTITY.search(text).start()
+        return "", f"Can't find end of the entity starting at byte offset {BAD_ENTITY.search(text).start()}"
     if re.search(r"<(?![A-Za-z/])", text):
         return "", "Unexpected character '<'"
     check = _HtmlCheck()
@@ -161,7 +178,7 @@ class FakeTelegram:
             return _err(400, "Bad Request: message text is empty")
         mode = data.get("parse_mode")
         if mode not in (None, "", "HTML", "MarkdownV2", "Markdown"):
-            return _err(400, f"Bad Request: unsupported parse_mode \"{mode}\"")
+            return _err(400, f'Bad Request: unsupported parse_mode "{mode}"')
         visible = text
         if mode == "HTML":
             visible, error = parse_html(text)
@@ -175,10 +192,17 @@ class FakeTelegram:
         with self._lock:
             message = {**data, "visible_text": visible, "message_id": len(self.messages) + 1}
             self.messages.append(message)
-        return 200, {"ok": True, "result": {"message_id": message["message_id"], "date": int(time.time()),
-                                            "chat": {"id": data["chat_id"], "type": "group"}, "text": visible}}
+        return 200, {
+            "ok": True,
+            "result": {
+                "message_id": message["message_id"],
+                "date": int(time.time()),
+                "chat": {"id": data["chat_id"], "type": "group"},
+                "text": visible,
+            },
+        }
 
-    def __enter__(self) -> "FakeTelegram":
+    def __enter__(self) -> FakeTelegram:
         self._thread.start()
         return self
 

@@ -15,6 +15,7 @@ order is placed and the answer lost) until `reconnect()`, optionally only after 
 successful orders ("disconnect between legs"). Every order the wrapper was asked to send is
 kept in `requests`, every order that reached the venue in `placed`: tests assert on both.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -64,8 +65,9 @@ class FaultyVenue(Venue):
         self._lock = threading.Lock()
 
     # -- scripting -------------------------------------------------------------------------------
-    def fail_next(self, kind: str, match: Match = opening, times: int = 1, fraction: str = "0.5",
-                  error: VenueError | None = None) -> None:
+    def fail_next(
+        self, kind: str, match: Match = opening, times: int = 1, fraction: str = "0.5", error: VenueError | None = None
+    ) -> None:
         if kind not in ("reject", "partial", "timeout_placed", "timeout_lost"):
             raise ValueError(kind)
         self._faults.append(_Fault(kind, match, times, Decimal(fraction), error))

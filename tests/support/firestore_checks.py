@@ -1,4 +1,5 @@
 """Helpers for the Firestore tests: a recording target, waiting, and comparing Firestore with the local mirror."""
+
 from __future__ import annotations
 
 import json
@@ -41,13 +42,22 @@ def target(env: str = "t") -> FirestoreTarget:
     return FirestoreTarget(FirestoreConfig(PROJECT, "(default)", env), timeout_s=3.0)
 
 
-
-def make_sink(state_dir: Path, env: str = "t", intervals: DocIntervals | None = None, sent: list | None = None,
-              local_interval_ms: int = 0) -> MirrorSink:
+def make_sink(
+    state_dir: Path,
+    env: str = "t",
+    intervals: DocIntervals | None = None,
+    sent: list | None = None,
+    local_interval_ms: int = 0,
+) -> MirrorSink:
     cfg = FirestoreConfig(PROJECT, "(default)", env)
     log = sent if sent is not None else []
-    mirror = FirestoreMirror(lambda: RecordingTarget(cfg, log), Outbox(outbox_path(state_dir)),
-                             intervals or DocIntervals(1000, 1000, 1000), max_backoff_s=0.5, state_dir=state_dir)
+    mirror = FirestoreMirror(
+        lambda: RecordingTarget(cfg, log),
+        Outbox(outbox_path(state_dir)),
+        intervals or DocIntervals(1000, 1000, 1000),
+        max_backoff_s=0.5,
+        state_dir=state_dir,
+    )
     mirror.catch_up()
     mirror.start()
     return MirrorSink(LocalStore(state_dir, durable=False, min_interval_ms=local_interval_ms), mirror)
@@ -76,12 +86,15 @@ def local_records(state_dir: Path, collection: str) -> dict[str, dict]:
 def local_history(state_dir: Path) -> dict[str, dict]:
     """Every NAV-history document of the local mirror, by logical path."""
     root = state_dir / "history"
-    return {f.relative_to(state_dir).with_suffix("").as_posix(): json.loads(f.read_text())
-            for f in sorted(root.rglob("*.json")) if not f.name.startswith(".")}
+    return {
+        f.relative_to(state_dir).with_suffix("").as_posix(): json.loads(f.read_text())
+        for f in sorted(root.rglob("*.json"))
+        if not f.name.startswith(".")
+    }
 
 
 def remote_docs(fs: FirestoreTarget, paths: list[str]) -> dict[str, dict]:
     out = {}
     for i in range(0, len(paths), 100):
-        out.update(fs.get_docs(paths[i:i + 100]))
+        out.update(fs.get_docs(paths[i : i + 100]))
     return out

@@ -1,5 +1,6 @@
 """Google's Firestore emulator (Debian package google-cloud-cli-firestore-emulator) for tests,
 plus a TCP proxy in front of it so a test can cut the network without losing the emulator's data."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,9 @@ def find_jar() -> Path | None:
         if p.exists():
             return p
     try:
-        out = subprocess.run(["dpkg", "-L", "google-cloud-cli-firestore-emulator"], capture_output=True, text=True,
-                             timeout=10).stdout
+        out = subprocess.run(
+            ["dpkg", "-L", "google-cloud-cli-firestore-emulator"], capture_output=True, text=True, timeout=10
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     for line in out.splitlines():
@@ -64,8 +66,18 @@ class Emulator:
     def start(self, timeout_s: float = 60.0) -> None:
         self.starts += 1
         log_path = self.log_path.with_name(f"{self.log_path.stem}.{self.starts}{self.log_path.suffix}")
-        args = ["java", "-Duser.language=en", "-Xmx512m", "-cp", str(self.jar), MAIN_CLASS, "start",
-                "--host=127.0.0.1", f"--port={self.port}", f"--project_id={PROJECT}"]
+        args = [
+            "java",
+            "-Duser.language=en",
+            "-Xmx512m",
+            "-cp",
+            str(self.jar),
+            MAIN_CLASS,
+            "start",
+            "--host=127.0.0.1",
+            f"--port={self.port}",
+            f"--project_id={PROJECT}",
+        ]
         if self.export_meta is not None:
             args.append(f"--import-data={self.export_meta}")
         with open(log_path, "w") as log:
@@ -88,9 +100,11 @@ class Emulator:
 
     def kill_keeping_data(self, export_dir: Path) -> None:
         export_dir.mkdir(parents=True, exist_ok=True)
-        r = requests.post(f"http://{self.host}/emulator/v1/projects/{PROJECT}:export", timeout=60,
-                          json={"database": f"projects/{PROJECT}/databases/(default)",
-                                "export_directory": str(export_dir)})
+        r = requests.post(
+            f"http://{self.host}/emulator/v1/projects/{PROJECT}:export",
+            timeout=60,
+            json={"database": f"projects/{PROJECT}/databases/(default)", "export_directory": str(export_dir)},
+        )
         r.raise_for_status()
         metas = sorted(export_dir.glob("*/*.overall_export_metadata"), key=lambda p: p.stat().st_mtime)
         if not metas:
@@ -99,8 +113,9 @@ class Emulator:
         self.stop()
 
     def reset(self) -> None:
-        r = requests.delete(f"http://{self.host}/emulator/v1/projects/{PROJECT}/databases/(default)/documents",
-                            timeout=10)
+        r = requests.delete(
+            f"http://{self.host}/emulator/v1/projects/{PROJECT}/databases/(default)/documents", timeout=10
+        )
         r.raise_for_status()
 
 
@@ -109,7 +124,7 @@ class Outage:
     answering, the emulator process is killed (its data exported first, as Firestore's storage
     would keep it), then restarted on the same port with that data, and the address answers again."""
 
-    def __init__(self, emulator: Emulator, proxy: "TcpProxy", export_dir: Path):
+    def __init__(self, emulator: Emulator, proxy: TcpProxy, export_dir: Path):
         self.emulator, self.proxy, self.export_dir = emulator, proxy, export_dir
         self.kills = 0
 

@@ -1,4 +1,5 @@
 """A tiny threaded HTTP server on loopback for tests: route (method, path) -> handler(query, body, headers)."""
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,7 @@ class LoopbackServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> LoopbackServer:
         self._thread.start()
         return self
 

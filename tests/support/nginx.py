@@ -5,6 +5,7 @@ Only the deployment-specific values are replaced, and each replacement must hit 
 as expected: if the shipped config changes shape, these tests fail instead of silently testing
 something else.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,15 +48,36 @@ def _sub(text: str, old: str, new: str, count: int, where: str) -> str:
 def make_htpasswd(path: Path, users: dict[str, str]) -> None:
     first = True
     for user, password in users.items():
-        subprocess.run(["htpasswd", "-B", "-b", *(["-c"] if first else []), str(path), user, password],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["htpasswd", "-B", "-b", *(["-c"] if first else []), str(path), user, password],
+            check=True,
+            capture_output=True,
+        )
         first = False
 
 
 def make_cert(directory: Path) -> tuple[Path, Path]:
     cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                    "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -75,14 +97,20 @@ class NginxSite:
     def access_log(self) -> Path:
         return self.root / "access.log"
 
-    def start(self) -> "NginxSite":
+    def start(self) -> NginxSite:
         conf = self.root / "nginx.conf"
-        test = subprocess.run(["nginx", "-t", "-p", str(self.root), "-c", str(conf), "-e", str(self.error_log)],
-                              capture_output=True, text=True)
+        test = subprocess.run(
+            ["nginx", "-t", "-p", str(self.root), "-c", str(conf), "-e", str(self.error_log)],
+            capture_output=True,
+            text=True,
+        )
         if test.returncode != 0:
             raise AssertionError(f"nginx -t rejected the templated config:\n{test.stderr}")
-        self.proc = subprocess.Popen(["nginx", "-p", str(self.root), "-c", str(conf), "-e", str(self.error_log),
-                                      "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            ["nginx", "-p", str(self.root), "-c", str(conf), "-e", str(self.error_log), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         wait_port(self.http_port, proc=self.proc)
         if self.https_port:
             wait_port(self.https_port, proc=self.proc)
@@ -99,7 +127,7 @@ class NginxSite:
         if self.proc is not None and self.proc.stderr is not None:
             self.proc.stderr.close()
 
-    def __enter__(self) -> "NginxSite":
+    def __enter__(self) -> NginxSite:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -112,10 +140,20 @@ def render(root: Path, upstream_port: int, htpasswd: Path, tls: bool = True) -> 
     for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "acme"):
         (root / sub).mkdir(exist_ok=True)
     snippet = (NGINX_DIR / "hedge-dashboard-proxy.conf").read_text()
-    snippet = _sub(snippet, "auth_basic_user_file /etc/nginx/hedge-dashboard.htpasswd;",
-                   f"auth_basic_user_file {htpasswd};", 1, "proxy snippet")
-    snippet = _sub(snippet, "proxy_pass http://127.0.0.1:8501;", f"proxy_pass http://127.0.0.1:{upstream_port};", 3,
-                   "proxy snippet")
+    snippet = _sub(
+        snippet,
+        "auth_basic_user_file /etc/nginx/hedge-dashboard.htpasswd;",
+        f"auth_basic_user_file {htpasswd};",
+        1,
+        "proxy snippet",
+    )
+    snippet = _sub(
+        snippet,
+        "proxy_pass http://127.0.0.1:8501;",
+        f"proxy_pass http://127.0.0.1:{upstream_port};",
+        3,
+        "proxy snippet",
+    )
     (root / "snippet.conf").write_text(snippet)
     http_port = free_port()
     https_port = free_port() if tls else None
@@ -132,8 +170,9 @@ def render(root: Path, upstream_port: int, htpasswd: Path, tls: bool = True) -> 
     else:
         site = (NGINX_DIR / "hedge-dashboard-plain.conf").read_text()
         site = _sub(site, "listen 127.0.0.1:8080;", f"listen 127.0.0.1:{http_port};", 1, "plain site")
-    site = _sub(site, "include /etc/nginx/snippets/hedge-dashboard-proxy.conf;", f"include {root / 'snippet.conf'};",
-                1, "site")
+    site = _sub(
+        site, "include /etc/nginx/snippets/hedge-dashboard-proxy.conf;", f"include {root / 'snippet.conf'};", 1, "site"
+    )
     (root / "site.conf").write_text(site)
     # run as root (CI containers), workers would drop to "nobody" and could not read pytest's 0700 dirs
     user = "user root;" if os.geteuid() == 0 else ""

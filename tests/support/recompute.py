@@ -1,4 +1,5 @@
 """An independent recomputation of NAV from the journals alone (no project accounting code)."""
+
 from __future__ import annotations
 
 import json
@@ -41,6 +42,12 @@ def recompute(state_dir: Path, initial_capital: float) -> dict:
     fund = sum(p["amount_usdt"] for p in funding)
     return {
         "nav": initial_capital + realized - fees + fund + upnl,
-        "realized": realized, "realized_recomputed": realized_recomputed, "fees": fees, "funding": fund,
-        "upnl": upnl, "open_books": open_books, "fills": len(fills), "funding_records": len(funding),
+        "realized": realized,
+        "realized_recomputed": realized_recomputed,
+        "fees": fees,
+        "funding": fund,
+        "upnl": upnl,
+        "open_books": open_books,
+        "fills": len(fills),
+        "funding_records": len(funding),
     }

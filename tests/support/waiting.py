@@ -1,4 +1,5 @@
 """Waiting for something another process or thread does, without sleeping a fixed time."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Edge maths, checked against examples computed by hand (numbers chosen so each step is exact)."""
+
 from __future__ import annotations
 
 from decimal import Decimal as D
@@ -7,7 +8,15 @@ import pytest
 
 from execution.arb.basis import RollingBasis
 from execution.arb.edge import (
-    EdgeParams, LegMarket, QuickCosts, best_edge, common_qty, compute_edge, depth_within, quick_net_bps, vwap,
+    EdgeParams,
+    LegMarket,
+    QuickCosts,
+    best_edge,
+    common_qty,
+    compute_edge,
+    depth_within,
+    quick_net_bps,
+    vwap,
 )
 from execution.arb.symbols import pair_of, split_pair, venue_symbol
 from execution.models import BookTop, FeeSchedule, SymbolFilters
@@ -16,18 +25,38 @@ NOW = 1_000_000
 
 
 def filters(venue, step="0.1", min_qty="0.1", min_notional="5", tick="0.01", max_qty="1000"):
-    return SymbolFilters(venue=venue, symbol="X", tick_size=D(tick), step_size=D(step), min_qty=D(min_qty),
-                         max_qty=D(max_qty), min_notional=D(min_notional))
+    return SymbolFilters(
+        venue=venue,
+        symbol="X",
+        tick_size=D(tick),
+        step_size=D(step),
+        min_qty=D(min_qty),
+        max_qty=D(max_qty),
+        min_notional=D(min_notional),
+    )
 
 
 def leg(venue, bid, ask, taker, slip, rate="0", nxt=0, f=None, bid_qty="0", ask_qty="0", **kw):
-    return LegMarket(venue=venue, symbol="X", book=BookTop(venue, "X", D(bid), D(bid_qty), D(ask), D(ask_qty), NOW),
-                     fees=FeeSchedule(D("0.0002"), D(taker)), filters=f or filters(venue), slippage_bps=D(slip),
-                     funding_rate=D(rate), next_funding_ms=nxt, **kw)
+    return LegMarket(
+        venue=venue,
+        symbol="X",
+        book=BookTop(venue, "X", D(bid), D(bid_qty), D(ask), D(ask_qty), NOW),
+        fees=FeeSchedule(D("0.0002"), D(taker)),
+        filters=f or filters(venue),
+        slippage_bps=D(slip),
+        funding_rate=D(rate),
+        next_funding_ms=nxt,
+        **kw,
+    )
 
 
-PARAMS = EdgeParams(target_notional_usdt=D(1050), cap_headroom_usdt=D(100_000), max_leg_slippage_bps=D(5),
-                    include_next_window=True, expected_holding_ms=8 * 3_600_000)
+PARAMS = EdgeParams(
+    target_notional_usdt=D(1050),
+    cap_headroom_usdt=D(100_000),
+    max_leg_slippage_bps=D(5),
+    include_next_window=True,
+    expected_holding_ms=8 * 3_600_000,
+)
 
 
 def example():
@@ -57,8 +86,9 @@ def test_hand_computed_net_edge():
 
 def test_funding_only_counted_inside_the_holding_horizon():
     long, short = example()
-    later = EdgeParams(D(1050), D(100_000), D(5), include_next_window=True,
-                       expected_holding_ms=1_800_000)  # 30 min: the settlement in 1 h is not crossed
+    later = EdgeParams(
+        D(1050), D(100_000), D(5), include_next_window=True, expected_holding_ms=1_800_000
+    )  # 30 min: the settlement in 1 h is not crossed
     e = compute_edge("X-USDT", long, short, D(10), later, NOW)
     assert (e.funding_bps, e.funding_included, e.net_edge_bps) == (D(0), (), D(2))
     off = EdgeParams(D(1050), D(100_000), D(5), include_next_window=False)
@@ -102,8 +132,7 @@ def test_depth_vwap_and_slippage_limit():
     bids = [(D("100.19"), D(3)), (D("100.10"), D(100))]
     assert depth_within(bids, D(5), buying=False) == D(3)  # 100.10 < 100.139905
     long = leg("L", "99.79", "99.81", "0.0005", "1", f=filters("L", step="0.1"), asks=asks)
-    short = leg("S", "100.19", "100.21", "0.0004", "2", f=filters("S", step="1"),
-                bids=[(D("100.19"), D(20))])
+    short = leg("S", "100.19", "100.21", "0.0004", "2", f=filters("S", step="1"), bids=[(D("100.19"), D(20))])
     e = compute_edge("X-USDT", long, short, D(0), PARAMS, NOW)
     assert e.size == D(10) and e.long_price == D("99.822")
     assert e.gross_edge_bps == D("36.8")  # (100.19 - 99.822) / 100 * 1e4

@@ -1,5 +1,6 @@
 """Preflight: each failed check is a named reason; a clean input passes. Plus the rescue planner
 and the arbitrage config's error lines."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,15 +23,34 @@ BIN, OKX = "binance_um", "okx_perp"
 
 
 def _filters(venue, step):
-    return SymbolFilters(venue=venue, symbol="s", tick_size=D("0.1"), step_size=D(step), min_qty=D(step),
-                         max_qty=D(1000), min_notional=D(5))
+    return SymbolFilters(
+        venue=venue,
+        symbol="s",
+        tick_size=D("0.1"),
+        step_size=D(step),
+        min_qty=D(step),
+        max_qty=D(1000),
+        min_notional=D(5),
+    )
 
 
 def _edge(okx_bid="60300", size_target=D(1000)):
-    long = LegMarket(BIN, "BTCUSDT", BookTop(BIN, "BTCUSDT", D(59997), D(0), D(60003), D(0), NOW),
-                     FeeSchedule(D("0.0002"), D("0.0005")), _filters(BIN, "0.001"), D(2))
-    short = LegMarket(OKX, "BTC-USDT-SWAP", BookTop(OKX, "BTC-USDT-SWAP", D(okx_bid), D(0), D(60310), D(0), NOW),
-                      FeeSchedule(D("0.0002"), D("0.0005")), _filters(OKX, "0.01"), D(2))
+    long = LegMarket(
+        BIN,
+        "BTCUSDT",
+        BookTop(BIN, "BTCUSDT", D(59997), D(0), D(60003), D(0), NOW),
+        FeeSchedule(D("0.0002"), D("0.0005")),
+        _filters(BIN, "0.001"),
+        D(2),
+    )
+    short = LegMarket(
+        OKX,
+        "BTC-USDT-SWAP",
+        BookTop(OKX, "BTC-USDT-SWAP", D(okx_bid), D(0), D(60310), D(0), NOW),
+        FeeSchedule(D("0.0002"), D("0.0005")),
+        _filters(OKX, "0.01"),
+        D(2),
+    )
     return compute_edge("BTC-USDT", long, short, D(0), EdgeParams(size_target, D(10_000), D(5)), NOW)
 
 
@@ -38,9 +58,16 @@ def clean(cfg, **changes):
     pair = cfg.pairs["BTC-USDT"]
     acc = {(v, s): pf.AccountState(True, MarginType.CROSS, pair.leverage, NOW) for v, s in pair.symbols.items()}
     x = pf.PreflightInput(
-        edge=_edge(), pair=pair, now_ms=NOW, book_ts={BIN: NOW, OKX: NOW},
-        health={BIN: pf.VenueHealth(True, 5.0, NOW), OKX: pf.VenueHealth(True, -3.0, NOW)}, accounts=acc,
-        next_funding_ms={BIN: NOW + 3_600_000, OKX: NOW + 3_600_000}, exposure=pf.Exposure(), basis_samples=96)
+        edge=_edge(),
+        pair=pair,
+        now_ms=NOW,
+        book_ts={BIN: NOW, OKX: NOW},
+        health={BIN: pf.VenueHealth(True, 5.0, NOW), OKX: pf.VenueHealth(True, -3.0, NOW)},
+        accounts=acc,
+        next_funding_ms={BIN: NOW + 3_600_000, OKX: NOW + 3_600_000},
+        exposure=pf.Exposure(),
+        basis_samples=96,
+    )
     return dataclasses.replace(x, **changes)
 
 
@@ -98,8 +125,14 @@ def test_cap_headroom_limits_the_next_leg(cfg):
 
 # -- rescue plan ---------------------------------------------------------------------------------
 def _pair(long_qty, short_qty):
-    return OpenPair("p", "BTC-USDT", PairLeg(BIN, "BTCUSDT", PositionSide.LONG, D(long_qty), D(60000)),
-                    PairLeg(OKX, "BTC-USDT-SWAP", PositionSide.SHORT, D(short_qty), D(60300)), NOW, D("0.09"))
+    return OpenPair(
+        "p",
+        "BTC-USDT",
+        PairLeg(BIN, "BTCUSDT", PositionSide.LONG, D(long_qty), D(60000)),
+        PairLeg(OKX, "BTC-USDT-SWAP", PositionSide.SHORT, D(short_qty), D(60300)),
+        NOW,
+        D("0.09"),
+    )
 
 
 FILTERS = {"long": _filters(BIN, "0.001"), "short": _filters(OKX, "0.01")}
@@ -120,8 +153,10 @@ def test_rescue_keeps_the_hedged_part_or_flattens():
 def test_rescue_reports_what_no_order_can_close():
     odd = {"long": _filters(BIN, "0.001"), "short": _filters(OKX, "0.01")}
     plan = plan_rescue(_pair("0.005", "0.01"), odd, "reject_if_unhedged")  # 0.005 < OKX min: flatten instead
-    assert plan.target_qty == 0 and [(o.leg, o.qty) for o in plan.orders] == [("long", D("0.005")),
-                                                                                ("short", D("0.01"))]
+    assert plan.target_qty == 0 and [(o.leg, o.qty) for o in plan.orders] == [
+        ("long", D("0.005")),
+        ("short", D("0.01")),
+    ]
     plan = plan_rescue(_pair("0", "0.005"), odd, "flatten_all")  # below OKX's step: nothing legal
     assert not plan.orders and plan.residual == ("short:okx_perp:BTC-USDT-SWAP:0.005",)
 
@@ -136,26 +171,34 @@ def test_repo_config_loads_with_conservative_defaults():
     assert cfg.leg_mode == "concurrent" and cfg.partial_fill_policy == "reject_if_unhedged"
     assert not cfg.prefer_maker and cfg.fee_mode == "auto"
     assert cfg.pairs["BTC-USDT"].symbols == {BIN: "BTCUSDT", OKX: "BTC-USDT-SWAP"}
-    minimal = {"pairs": [{"pair": "ETH-USDT", "target_notional_usdt": 500}], "min_edge_bps": 3,
-               "max_latency_ms": 500, "max_leg_slippage_bps": 5, "cross_venue_delta_abs_max_usd": 25,
-               "caps": {"per_symbol_usdt": 1, "per_venue_usdt": 1, "total_usdt": 1}}
+    minimal = {
+        "pairs": [{"pair": "ETH-USDT", "target_notional_usdt": 500}],
+        "min_edge_bps": 3,
+        "max_latency_ms": 500,
+        "max_leg_slippage_bps": 5,
+        "cross_venue_delta_abs_max_usd": 25,
+        "caps": {"per_symbol_usdt": 1, "per_venue_usdt": 1, "total_usdt": 1},
+    }
     cfg = parse("m.json", minimal)
     assert (cfg.leg_mode, cfg.partial_fill_policy, cfg.prefer_maker) == ("concurrent", "reject_if_unhedged", False)
 
 
-@pytest.mark.parametrize("change, field, expected", [
-    ({"leg_mode": "parallel"}, "leg_mode", "one of ['concurrent', 'sequential']"),
-    ({"partial_fill_policy": "yolo"}, "partial_fill_policy", "one of"),
-    ({"pairs": [{"pair": "BTCUSDT", "target_notional_usdt": 1}]}, "pairs[0].pair", "BASE-QUOTE"),
-    ({"pairs": []}, "pairs", "a non-empty list"),
-    ({"venues": ["binance_um", "binance_um"]}, "venues", "two different venues"),
-    ({"caps": {"per_symbol_usdt": 1, "per_venue_usdt": 1}}, "caps.total_usdt", "a value"),
-    ({"fees": {"mode": "manual"}}, "fees.manual", "a value"),
-    ({"expected_slippage_bps": {"binance_um": 9, "okx_perp": 2}}, "expected_slippage_bps", "<= max_leg_slippage"),
-    ({"min_edge_bps": "lots"}, "min_edge_bps", "a decimal number"),
-    ({"surprise": 1}, "surprise", "no such field"),
-    ({"prefer_maker": True}, "prefer_maker", "not built yet"),
-])
+@pytest.mark.parametrize(
+    "change, field, expected",
+    [
+        ({"leg_mode": "parallel"}, "leg_mode", "one of ['concurrent', 'sequential']"),
+        ({"partial_fill_policy": "yolo"}, "partial_fill_policy", "one of"),
+        ({"pairs": [{"pair": "BTCUSDT", "target_notional_usdt": 1}]}, "pairs[0].pair", "BASE-QUOTE"),
+        ({"pairs": []}, "pairs", "a non-empty list"),
+        ({"venues": ["binance_um", "binance_um"]}, "venues", "two different venues"),
+        ({"caps": {"per_symbol_usdt": 1, "per_venue_usdt": 1}}, "caps.total_usdt", "a value"),
+        ({"fees": {"mode": "manual"}}, "fees.manual", "a value"),
+        ({"expected_slippage_bps": {"binance_um": 9, "okx_perp": 2}}, "expected_slippage_bps", "<= max_leg_slippage"),
+        ({"min_edge_bps": "lots"}, "min_edge_bps", "a decimal number"),
+        ({"surprise": 1}, "surprise", "no such field"),
+        ({"prefer_maker": True}, "prefer_maker", "not built yet"),
+    ],
+)
 def test_config_errors_name_the_field(change, field, expected):
     raw = _raw()
     raw.update(change)

@@ -2,6 +2,7 @@
 
 Every failure case must end with the net delta the venues hold within bounds, an incident
 record, and nothing sent twice (asserted on the venues' own order lists)."""
+
 from __future__ import annotations
 
 from decimal import Decimal

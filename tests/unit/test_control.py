@@ -1,4 +1,5 @@
 """The two-man resume as a state machine, including every refusal."""
+
 from execution import control
 from execution.control import ControlState
 

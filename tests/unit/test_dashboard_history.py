@@ -1,4 +1,5 @@
 """NAV history for the chart: what the real local reader returns, at a bounded number of bucket reads."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,7 +50,7 @@ def test_window_matches_the_reader(history):
     for start in (end - DAY_MS, end - 7 * DAY_MS, 0):
         s = h.window(reader, "local", start, end)
         direct = reader.nav_history(start, end)
-        assert list(zip(s.ts.tolist(), s.nav.tolist(), s.dd.tolist())) == [tuple(p) for p in direct]
+        assert list(zip(s.ts.tolist(), s.nav.tolist(), s.dd.tolist(), strict=False)) == [tuple(p) for p in direct]
     assert len(h.window(reader, "local", end - DAY_MS, end).ts) == 97  # a day at full resolution
     assert len(h.window(reader, "local", 0, end).ts) == 40  # "All": one point per day
 

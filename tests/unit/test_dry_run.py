@@ -1,4 +1,5 @@
 """DRY_RUN_MODE: reads from the real venue, fills simulated against its book, nothing sent to it."""
+
 from decimal import Decimal as D
 
 from execution.exchanges.dry_run import DryRunVenue
@@ -9,12 +10,21 @@ F = SymbolFilters("binance_um", "BTCUSDT", D("0.1"), D("0.001"), D("0.001"), D("
 
 
 def test_orders_never_reach_the_real_venue_and_fills_are_simulated_at_its_book():
-    real = PaperVenue("binance_um", D("500"), {"BTCUSDT": F}, FeeSchedule(D("0.0002"), D("0.0004")),
-                      slippage_bps=D(0), half_spread_bps=D("1"))
+    real = PaperVenue(
+        "binance_um",
+        D("500"),
+        {"BTCUSDT": F},
+        FeeSchedule(D("0.0002"), D("0.0004")),
+        slippage_bps=D(0),
+        half_spread_bps=D("1"),
+    )
     real.on_mark("BTCUSDT", 1_000, D("60000"))
     dry = DryRunVenue(real, D("10000"), slippage_bps=D(0))
-    order = dry.place_order(OrderRequest("binance_um", "BTCUSDT", Side.BUY, PositionSide.LONG, OrderType.MARKET,
-                                         D("0.05"), "cid1", "intent"))
+    order = dry.place_order(
+        OrderRequest(
+            "binance_um", "BTCUSDT", Side.BUY, PositionSide.LONG, OrderType.MARKET, D("0.05"), "cid1", "intent"
+        )
+    )
     [fill] = dry.drain_fills()
     assert fill.simulated and fill.record()["status"] == "simulated"
     assert fill.price == D("60006")  # the real book's ask (mid 60000 + 1 bp), no extra slippage configured

@@ -1,4 +1,5 @@
 """Fills from order snapshots: deltas, prices that add up to the venue's average, fees, idempotence."""
+
 from __future__ import annotations
 
 from decimal import Decimal as D
@@ -10,8 +11,21 @@ FEES = FeeSchedule(D("0.0002"), D("0.0005"))
 
 
 def snap(filled: str, avg: str, status: OrderStatus, cid: str = "c1", ts: int = 1) -> Order:
-    return Order("binance_um", "BTCUSDT", cid, status, Side.BUY, PositionSide.LONG, OrderType.LIMIT, D("1"),
-                 D(filled), D(avg), D("100"), "9", ts)
+    return Order(
+        "binance_um",
+        "BTCUSDT",
+        cid,
+        status,
+        Side.BUY,
+        PositionSide.LONG,
+        OrderType.LIMIT,
+        D("1"),
+        D(filled),
+        D(avg),
+        D("100"),
+        "9",
+        ts,
+    )
 
 
 def test_partial_fills_become_deltas_priced_to_the_average():

@@ -5,8 +5,17 @@ import pytest
 from execution.filters import FilterViolation, check_order, derive_filters, round_price, round_qty
 from execution.models import OrderType, Side, SymbolFilters
 
-BTC = SymbolFilters("binance_um", "BTCUSDT", tick_size=D("0.10"), step_size=D("0.001"), min_qty=D("0.001"),
-                    max_qty=D("1000"), min_notional=D("5"), market_step_size=D("0.001"), market_max_qty=D("120"))
+BTC = SymbolFilters(
+    "binance_um",
+    "BTCUSDT",
+    tick_size=D("0.10"),
+    step_size=D("0.001"),
+    min_qty=D("0.001"),
+    max_qty=D("1000"),
+    min_notional=D("5"),
+    market_step_size=D("0.001"),
+    market_max_qty=D("120"),
+)
 
 
 def test_quantity_rounds_down_to_the_step_never_up():
@@ -20,13 +29,16 @@ def test_price_rounds_away_from_aggression():
     assert round_price(D("60000.11"), BTC, Side.SELL) == D("60000.2")
 
 
-@pytest.mark.parametrize("qty,price,ref,code", [
-    (D("0"), None, D("60000"), -4003),
-    (D("0.0015"), None, D("60000"), -1111),
-    (D("0.001"), D("60000.05"), D("60000"), -4014),
-    (D("121"), None, D("60000"), -4005),  # market max qty
-    (D("0.001"), None, D("4000"), -4164),  # 4 USDT < 5 min notional
-])
+@pytest.mark.parametrize(
+    "qty,price,ref,code",
+    [
+        (D("0"), None, D("60000"), -4003),
+        (D("0.0015"), None, D("60000"), -1111),
+        (D("0.001"), D("60000.05"), D("60000"), -4014),
+        (D("121"), None, D("60000"), -4005),  # market max qty
+        (D("0.001"), None, D("4000"), -4164),  # 4 USDT < 5 min notional
+    ],
+)
 def test_check_order_answers_with_binance_codes(qty, price, ref, code):
     order_type = OrderType.LIMIT if price is not None else OrderType.MARKET
     with pytest.raises(FilterViolation) as exc:

@@ -1,4 +1,5 @@
 """Incremental indicators against direct definitions computed from scratch."""
+
 import math
 import random
 import statistics
@@ -15,8 +16,8 @@ def _series(n=600, seed=3):
         o = price
         c = o * math.exp(rng.gauss(0, 0.004))
         h = max(o, c) * (1 + abs(rng.gauss(0, 0.002)))
-        l = min(o, c) * (1 - abs(rng.gauss(0, 0.002)))
-        out.append((o, h, l, c))
+        lo = min(o, c) * (1 - abs(rng.gauss(0, 0.002)))
+        out.append((o, h, lo, c))
         price = c
     return out
 
@@ -29,7 +30,7 @@ def test_zscore_matches_population_definition_on_every_bar():
         if i < 95:
             assert got is None
             continue
-        window = closes[i - 95:i + 1]
+        window = closes[i - 95 : i + 1]
         want = (x - statistics.fmean(window)) / statistics.pstdev(window)
         assert got == pytest.approx(want, rel=1e-7, abs=1e-9)
 
@@ -41,13 +42,13 @@ def test_zscore_of_flat_series_is_zero_not_nan():
 
 
 def _rsi_reference(closes, p):
-    changes = [b - a for a, b in zip(closes, closes[1:])]
+    changes = [b - a for a, b in zip(closes, closes[1:], strict=False)]
     gains = [max(c, 0) for c in changes]
     losses = [max(-c, 0) for c in changes]
     ag, al = sum(gains[:p]) / p, sum(losses[:p]) / p
     out = [100 - 100 / (1 + ag / al)]
-    for g, l in zip(gains[p:], losses[p:]):
-        ag, al = (ag * (p - 1) + g) / p, (al * (p - 1) + l) / p
+    for g, lo in zip(gains[p:], losses[p:], strict=False):
+        ag, al = (ag * (p - 1) + g) / p, (al * (p - 1) + lo) / p
         out.append(100 - 100 / (1 + ag / al))
     return out
 
@@ -70,13 +71,13 @@ def test_atr_is_wilder_smoothed_true_range():
     bars = _series()
     atr = WilderATR(14)
     trs, prev = [], None
-    for o, h, l, c in bars:
-        trs.append(h - l if prev is None else max(h - l, abs(h - prev), abs(l - prev)))
+    for _o, h, lo, c in bars:
+        trs.append(h - lo if prev is None else max(h - lo, abs(h - prev), abs(lo - prev)))
         prev = c
     want = [sum(trs[:14]) / 14]
     for tr in trs[14:]:
         want.append((want[-1] * 13 + tr) / 14)
-    got = [v for v in (atr.update(h, l, c) for o, h, l, c in bars) if v is not None]
+    got = [v for v in (atr.update(h, lo, c) for o, h, lo, c in bars) if v is not None]
     assert got == pytest.approx(want, rel=1e-12)
 
 

@@ -54,7 +54,9 @@ def test_funding_longs_pay_shorts_when_rate_positive():
     led = Ledger(D("0"))
     led.apply_fill(fill(Side.BUY, L, "1", "100"))
     led.apply_fill(fill(Side.SELL, S, "3", "100"))
-    pays = {p.position_side: p.amount_usdt for p in led.apply_funding("binance_um", "BTCUSDT", 8, D("0.0001"), D("100"))}
+    pays = {
+        p.position_side: p.amount_usdt for p in led.apply_funding("binance_um", "BTCUSDT", 8, D("0.0001"), D("100"))
+    }
     assert pays == {L: D("-0.01"), S: D("0.03")}
     assert led.funding_total == D("0.02")
 

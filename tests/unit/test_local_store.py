@@ -1,4 +1,5 @@
 """Local store: coalesced documents, NAV history at three resolutions, bounded history reads."""
+
 import json
 
 from execution.state.local import LocalStore
@@ -42,7 +43,7 @@ def test_a_year_of_minute_points_is_read_with_at_most_three_documents(tmp_path):
     for span, resolution in ((D, 7 * 60_000), (7 * D, H), (30 * D, H), (365 * D, D)):
         points = reader.nav_history(end - span, end)
         assert reader.history_reads <= 3, span
-        gaps = {b[0] - a[0] for a, b in zip(points, points[1:])}
+        gaps = {b[0] - a[0] for a, b in zip(points, points[1:], strict=False)}
         assert max(gaps) <= resolution + 7 * 60_000 and len(points) >= span // resolution - 2
         assert all(end - span <= t <= end for t, _, _ in points)
     last = reader.nav_history(end - D, end)[-1]

@@ -1,4 +1,5 @@
 """Bad market data becomes [feed] issues, never an exception; good rows still flow."""
+
 import gzip
 from pathlib import Path
 
@@ -21,8 +22,8 @@ def write(path: Path, text: str, gz=True):
     return path
 
 
-def row(i, o=100.0, h=101.0, l=99.0, c=100.5, v=10.0, t=None):
-    return f"{T0 + i * BAR if t is None else t},{o},{h},{l},{c},{v}\n"
+def row(i, o=100.0, h=101.0, lo=99.0, c=100.5, v=10.0, t=None):
+    return f"{T0 + i * BAR if t is None else t},{o},{h},{lo},{c},{v}\n"
 
 
 def kinds(events):
@@ -38,13 +39,39 @@ def test_clean_file_gives_candles_closing_one_bar_after_open(tmp_path):
 
 
 def test_every_kind_of_bad_row_is_reported_and_skipped(tmp_path):
-    text = HEADER + row(0) + row(0) + row(1, c="nan") + row(2, o=0) + row(3, l=-1) + row(4, h=99.5) \
-        + "garbage,line\n" + row(5, c="abc") + row(6) + row(3) + row(12) + row(13)
+    text = (
+        HEADER
+        + row(0)
+        + row(0)
+        + row(1, c="nan")
+        + row(2, o=0)
+        + row(3, lo=-1)
+        + row(4, h=99.5)
+        + "garbage,line\n"
+        + row(5, c="abc")
+        + row(6)
+        + row(3)
+        + row(12)
+        + row(13)
+    )
     p = write(tmp_path / "BTCUSDT_15m.csv.gz", text)
     evs = list(read_candles(p, "binance_um", "BTCUSDT", max_gap_bars=4))
-    assert kinds(evs) == ["CandleClosed", "duplicate", "bad_value", "bad_value", "bad_value", "bad_value",
-                          "parse_error", "parse_error", "gap", "CandleClosed", "non_monotonic", "gap", "CandleClosed",
-                          "CandleClosed"]
+    assert kinds(evs) == [
+        "CandleClosed",
+        "duplicate",
+        "bad_value",
+        "bad_value",
+        "bad_value",
+        "bad_value",
+        "parse_error",
+        "parse_error",
+        "gap",
+        "CandleClosed",
+        "non_monotonic",
+        "gap",
+        "CandleClosed",
+        "CandleClosed",
+    ]
     short_gap, long_gap = [e for e in evs if isinstance(e, FeedIssue) and e.kind == "gap"]
     assert not short_gap.reset and "1 bar(s) missing" in short_gap.detail  # the unparsable row 5
     assert long_gap.reset and "5 bar(s) missing" in long_gap.detail
@@ -59,12 +86,21 @@ def test_short_gap_does_not_reset(tmp_path):
 
 
 def test_times_in_seconds_are_converted_and_reported_once(tmp_path):
-    text = "funding_time_ms,funding_rate\n1704067200,0.0001\n1704096000,0.0002\n1704096000,0.0003\n" \
-           "1704124800,nan\n1704153600,0.9\n1704182400,-0.0001\n"
+    text = (
+        "funding_time_ms,funding_rate\n1704067200,0.0001\n1704096000,0.0002\n1704096000,0.0003\n"
+        "1704124800,nan\n1704153600,0.9\n1704182400,-0.0001\n"
+    )
     p = write(tmp_path / "BTC-USDT-SWAP_funding.csv.gz", text)
     evs = list(read_funding(p, "okx_perp", "BTC-USDT-SWAP"))
-    assert kinds(evs) == ["unit", "FundingSettled", "FundingSettled", "duplicate", "bad_value", "bad_value",
-                          "FundingSettled"]
+    assert kinds(evs) == [
+        "unit",
+        "FundingSettled",
+        "FundingSettled",
+        "duplicate",
+        "bad_value",
+        "bad_value",
+        "FundingSettled",
+    ]
     assert [e.ts for e in evs if isinstance(e, FundingSettled)] == [1704067200000, 1704096000000, 1704182400000]
 
 
@@ -83,7 +119,10 @@ def test_replay_merges_series_in_time_order_candles_before_funding(tmp_path):
     write(m / "binance_um/BTCUSDT_funding.csv.gz", f"funding_time_ms,funding_rate\n{T0 + 32 * BAR},0.0001\n")
     (m / "binance_um" / "notes.txt").write_text("ignored")
     assert {(s.venue, s.symbol, s.kind) for s in discover(m)} == {
-        ("binance_um", "BTCUSDT", "15m"), ("okx_perp", "BTC-USDT-SWAP", "15m"), ("binance_um", "BTCUSDT", "funding")}
+        ("binance_um", "BTCUSDT", "15m"),
+        ("okx_perp", "BTC-USDT-SWAP", "15m"),
+        ("binance_um", "BTCUSDT", "funding"),
+    }
     evs = list(ReplayFeed(m).events())
     assert [e.ts for e in evs] == sorted(e.ts for e in evs)
     at_funding = [e for e in evs if e.ts == T0 + 32 * BAR]

@@ -1,5 +1,6 @@
 """OKX v5 parsers fed payloads shaped as the official docs show them, and the real instruments
 sample in ../shared/data (checked against config/venue_filters.json, derived from it)."""
+
 from __future__ import annotations
 
 import json
@@ -9,19 +10,54 @@ import pytest
 
 from execution.exchanges import okx_perp as o
 from execution.exchanges.errors import (
-    AuthError, BadRequest, ClockSkew, FilterFailure, InsufficientMargin, OrderNotFound, PositionSideMismatch,
-    RateLimited, ReduceOnlyRejected, UnknownOutcome, VenueUnavailable,
+    AuthError,
+    BadRequest,
+    ClockSkew,
+    FilterFailure,
+    InsufficientMargin,
+    OrderNotFound,
+    PositionSideMismatch,
+    RateLimited,
+    ReduceOnlyRejected,
+    UnknownOutcome,
+    VenueUnavailable,
 )
 from execution.models import OrderStatus, OrderType, PositionSide, Side
 from tests.conftest import PROJECT_ROOT, shared_path
 
-ETH_SWAP = {"alias": "", "baseCcy": "", "category": "1", "ctMult": "1", "ctType": "linear", "ctVal": "0.1",
-            "ctValCcy": "ETH", "expTime": "", "instFamily": "ETH-USDT", "instId": "ETH-USDT-SWAP", "instType": "SWAP",
-            "lever": "100", "listTime": "1611916828000", "lotSz": "0.01", "maxIcebergSz": "100000000",
-            "maxLmtAmt": "20000000", "maxLmtSz": "100000000", "maxMktAmt": "", "maxMktSz": "10000",
-            "maxStopSz": "10000", "maxTriggerSz": "100000000", "maxTwapSz": "100000000", "minSz": "0.01",
-            "optType": "", "quoteCcy": "", "settleCcy": "USDT", "state": "live", "stk": "", "tickSz": "0.01",
-            "uly": "ETH-USDT", "ruleType": "normal"}
+ETH_SWAP = {
+    "alias": "",
+    "baseCcy": "",
+    "category": "1",
+    "ctMult": "1",
+    "ctType": "linear",
+    "ctVal": "0.1",
+    "ctValCcy": "ETH",
+    "expTime": "",
+    "instFamily": "ETH-USDT",
+    "instId": "ETH-USDT-SWAP",
+    "instType": "SWAP",
+    "lever": "100",
+    "listTime": "1611916828000",
+    "lotSz": "0.01",
+    "maxIcebergSz": "100000000",
+    "maxLmtAmt": "20000000",
+    "maxLmtSz": "100000000",
+    "maxMktAmt": "",
+    "maxMktSz": "10000",
+    "maxStopSz": "10000",
+    "maxTriggerSz": "100000000",
+    "maxTwapSz": "100000000",
+    "minSz": "0.01",
+    "optType": "",
+    "quoteCcy": "",
+    "settleCcy": "USDT",
+    "state": "live",
+    "stk": "",
+    "tickSz": "0.01",
+    "uly": "ETH-USDT",
+    "ruleType": "normal",
+}
 
 
 def test_filters_are_in_base_units():
@@ -66,32 +102,88 @@ def test_contracts_conversion_is_exact_and_refuses_partial_lots():
 
 
 ORDER_ROW = {  # GET /api/v5/trade/order (docs shape) for a filled hedge-mode SWAP market close
-    "accFillSz": "30", "algoClOrdId": "", "algoId": "", "attachAlgoClOrdId": "", "attachAlgoOrds": [],
-    "avgPx": "60123.4", "cTime": "1708587373361", "cancelSource": "", "cancelSourceReason": "", "category": "normal",
-    "ccy": "", "clOrdId": "hf0123456789abcdef0123456789", "fee": "-9.01851", "feeCcy": "USDT", "fillPx": "60123.4",
-    "fillSz": "30", "fillTime": "1708587373361", "instId": "BTC-USDT-SWAP", "instType": "SWAP", "isTpLimit": "false",
-    "lever": "3", "linkedAlgoOrd": {"algoId": ""}, "ordId": "680800019749904384", "ordType": "market", "pnl": "12.3",
-    "posSide": "short", "px": "", "pxType": "", "pxUsd": "", "pxVol": "", "quickMgnType": "", "rebate": "0",
-    "rebateCcy": "USDT", "reduceOnly": "false", "side": "buy", "slOrdPx": "", "slTriggerPx": "",
-    "slTriggerPxType": "", "source": "", "state": "filled", "stpId": "", "stpMode": "cancel_maker", "sz": "30",
-    "tag": "", "tdMode": "isolated", "tgtCcy": "", "tpOrdPx": "", "tpTriggerPx": "", "tpTriggerPxType": "",
-    "tradeId": "12345", "uTime": "1708587373362"}
+    "accFillSz": "30",
+    "algoClOrdId": "",
+    "algoId": "",
+    "attachAlgoClOrdId": "",
+    "attachAlgoOrds": [],
+    "avgPx": "60123.4",
+    "cTime": "1708587373361",
+    "cancelSource": "",
+    "cancelSourceReason": "",
+    "category": "normal",
+    "ccy": "",
+    "clOrdId": "hf0123456789abcdef0123456789",
+    "fee": "-9.01851",
+    "feeCcy": "USDT",
+    "fillPx": "60123.4",
+    "fillSz": "30",
+    "fillTime": "1708587373361",
+    "instId": "BTC-USDT-SWAP",
+    "instType": "SWAP",
+    "isTpLimit": "false",
+    "lever": "3",
+    "linkedAlgoOrd": {"algoId": ""},
+    "ordId": "680800019749904384",
+    "ordType": "market",
+    "pnl": "12.3",
+    "posSide": "short",
+    "px": "",
+    "pxType": "",
+    "pxUsd": "",
+    "pxVol": "",
+    "quickMgnType": "",
+    "rebate": "0",
+    "rebateCcy": "USDT",
+    "reduceOnly": "false",
+    "side": "buy",
+    "slOrdPx": "",
+    "slTriggerPx": "",
+    "slTriggerPxType": "",
+    "source": "",
+    "state": "filled",
+    "stpId": "",
+    "stpMode": "cancel_maker",
+    "sz": "30",
+    "tag": "",
+    "tdMode": "isolated",
+    "tgtCcy": "",
+    "tpOrdPx": "",
+    "tpTriggerPx": "",
+    "tpTriggerPxType": "",
+    "tradeId": "12345",
+    "uTime": "1708587373362",
+}
 
 
 def test_order_sizes_are_converted_with_ct_val():
     order = o.parse_order({"code": "0", "msg": "", "data": [ORDER_ROW]}, D("0.01"))
     assert (order.symbol, order.client_order_id, order.venue_order_id) == (
-        "BTC-USDT-SWAP", "hf0123456789abcdef0123456789", "680800019749904384")
+        "BTC-USDT-SWAP",
+        "hf0123456789abcdef0123456789",
+        "680800019749904384",
+    )
     assert (order.status, order.side, order.position_side, order.order_type) == (
-        OrderStatus.FILLED, Side.BUY, PositionSide.SHORT, OrderType.MARKET)
+        OrderStatus.FILLED,
+        Side.BUY,
+        PositionSide.SHORT,
+        OrderType.MARKET,
+    )
     assert (order.quantity, order.filled_qty, order.avg_price, order.price) == (D("0.3"), D("0.3"), D("60123.4"), None)
     assert order.update_ms == 1708587373362
     assert o.parse_order_fee(ORDER_ROW) == D("9.01851")
     assert o.parse_order_fee(dict(ORDER_ROW, feeCcy="BTC")) is None
 
 
-@pytest.mark.parametrize("state,expected", [("live", OrderStatus.NEW), ("partially_filled", OrderStatus.PARTIALLY_FILLED),
-                                            ("canceled", OrderStatus.CANCELED), ("mmp_canceled", OrderStatus.CANCELED)])
+@pytest.mark.parametrize(
+    "state,expected",
+    [
+        ("live", OrderStatus.NEW),
+        ("partially_filled", OrderStatus.PARTIALLY_FILLED),
+        ("canceled", OrderStatus.CANCELED),
+        ("mmp_canceled", OrderStatus.CANCELED),
+    ],
+)
 def test_order_states(state, expected):
     row = dict(ORDER_ROW, state=state, ordType="post_only", px="60000.1", accFillSz="0", avgPx="")
     order = o.parse_order(row, D("0.01"))
@@ -101,98 +193,302 @@ def test_order_states(state, expected):
 def test_net_mode_order_and_position_sides():
     close_long = dict(ORDER_ROW, posSide="net", side="sell", reduceOnly="true")
     assert o.parse_order(close_long, D("0.01")).position_side is PositionSide.LONG
-    pos = {"instId": "ETH-USDT-SWAP", "instType": "SWAP", "mgnMode": "cross", "posSide": "net", "pos": "-12",
-           "avgPx": "3000.5", "markPx": "2990", "lever": "5", "cTime": "1", "uTime": "2"}
+    pos = {
+        "instId": "ETH-USDT-SWAP",
+        "instType": "SWAP",
+        "mgnMode": "cross",
+        "posSide": "net",
+        "pos": "-12",
+        "avgPx": "3000.5",
+        "markPx": "2990",
+        "lever": "5",
+        "cTime": "1",
+        "uTime": "2",
+    }
     p = o.parse_position(pos, D("0.1"))
     assert (p.position_side, p.qty, p.entry_price, p.leverage) == (PositionSide.SHORT, D("1.2"), D("3000.5"), 5)
 
 
 def test_position_docs_example():
     row = {  # GET /api/v5/account/positions (docs example; FUTURES ETH-USD, ctVal 10 USD: units are the caller's)
-        "adl": "1", "availPos": "1", "avgPx": "2566.31", "cTime": "1619507758793", "ccy": "ETH", "deltaBS": "",
-        "deltaPA": "", "gammaBS": "", "gammaPA": "", "imr": "", "instId": "ETH-USD-210430", "instType": "FUTURES",
-        "interest": "0", "idxPx": "2566.13", "last": "2566.22", "usdPx": "", "bePx": "2353.949", "lever": "10",
-        "liab": "", "liabCcy": "", "liqPx": "2352.8496681818233", "markPx": "2353.849",
-        "margin": "0.0003896645377994", "mgnMode": "isolated", "mgnRatio": "11.731726509588816",
-        "mmr": "0.0000311811092368", "notionalUsd": "2276.2546609009605", "optVal": "",
-        "pTime": "1619507761462", "pendingCloseOrdLiabVal": "0.1", "pos": "1", "baseBorrowed": "",
-        "baseInterest": "", "quoteBorrowed": "", "quoteInterest": "", "posCcy": "", "posId": "307173036051017730",
-        "posSide": "long", "spotInUseAmt": "", "spotInUseCcy": "", "thetaBS": "", "thetaPA": "", "tradeId": "109844",
-        "bizRefId": "", "bizRefType": "", "uTime": "1619507761462", "upl": "-0.0000009932766034",
-        "uplLastPx": "-0.0000009932766034", "uplRatio": "-0.0025490556801078",
-        "uplRatioLastPx": "-0.0025490556801078", "vegaBS": "", "vegaPA": "", "realizedPnl": "0.001", "pnl": "0.0011",
-        "fee": "-0.0001", "fundingFee": "0", "liqPenalty": "0", "closeOrderAlgo": []}
+        "adl": "1",
+        "availPos": "1",
+        "avgPx": "2566.31",
+        "cTime": "1619507758793",
+        "ccy": "ETH",
+        "deltaBS": "",
+        "deltaPA": "",
+        "gammaBS": "",
+        "gammaPA": "",
+        "imr": "",
+        "instId": "ETH-USD-210430",
+        "instType": "FUTURES",
+        "interest": "0",
+        "idxPx": "2566.13",
+        "last": "2566.22",
+        "usdPx": "",
+        "bePx": "2353.949",
+        "lever": "10",
+        "liab": "",
+        "liabCcy": "",
+        "liqPx": "2352.8496681818233",
+        "markPx": "2353.849",
+        "margin": "0.0003896645377994",
+        "mgnMode": "isolated",
+        "mgnRatio": "11.731726509588816",
+        "mmr": "0.0000311811092368",
+        "notionalUsd": "2276.2546609009605",
+        "optVal": "",
+        "pTime": "1619507761462",
+        "pendingCloseOrdLiabVal": "0.1",
+        "pos": "1",
+        "baseBorrowed": "",
+        "baseInterest": "",
+        "quoteBorrowed": "",
+        "quoteInterest": "",
+        "posCcy": "",
+        "posId": "307173036051017730",
+        "posSide": "long",
+        "spotInUseAmt": "",
+        "spotInUseCcy": "",
+        "thetaBS": "",
+        "thetaPA": "",
+        "tradeId": "109844",
+        "bizRefId": "",
+        "bizRefType": "",
+        "uTime": "1619507761462",
+        "upl": "-0.0000009932766034",
+        "uplLastPx": "-0.0000009932766034",
+        "uplRatio": "-0.0025490556801078",
+        "uplRatioLastPx": "-0.0025490556801078",
+        "vegaBS": "",
+        "vegaPA": "",
+        "realizedPnl": "0.001",
+        "pnl": "0.0011",
+        "fee": "-0.0001",
+        "fundingFee": "0",
+        "liqPenalty": "0",
+        "closeOrderAlgo": [],
+    }
     p = o.parse_position({"code": "0", "msg": "", "data": [row]}, D("0.01"))
     assert (p.symbol, p.position_side, p.qty, p.entry_price, p.mark_price, p.leverage) == (
-        "ETH-USD-210430", PositionSide.LONG, D("0.01"), D("2566.31"), D("2353.849"), 10)
+        "ETH-USD-210430",
+        PositionSide.LONG,
+        D("0.01"),
+        D("2566.31"),
+        D("2353.849"),
+        10,
+    )
     assert o.parse_position(dict(row, pos="0"), D(1)) is None
 
 
 def test_funding_ticker_balance_fees():
-    funding = {"code": "0", "msg": "", "data": [{
-        "formulaType": "noRate", "fundingRate": "0.0000792386885340", "fundingTime": "1703088000000",
-        "impactValue": "", "instId": "BTC-USDT-SWAP", "instType": "SWAP", "interestRate": "",
-        "maxFundingRate": "0.00375", "method": "current_period", "minFundingRate": "-0.00375",
-        "nextFundingRate": "", "nextFundingTime": "1703116800000", "premium": "0.0001",
-        "settFundingRate": "0.0000908769725132", "settState": "settled", "ts": "1703070685309"}]}
-    mark = {"code": "0", "msg": "", "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "markPx": "42310.6",
-                                              "ts": "1597026383085"}]}
+    funding = {
+        "code": "0",
+        "msg": "",
+        "data": [
+            {
+                "formulaType": "noRate",
+                "fundingRate": "0.0000792386885340",
+                "fundingTime": "1703088000000",
+                "impactValue": "",
+                "instId": "BTC-USDT-SWAP",
+                "instType": "SWAP",
+                "interestRate": "",
+                "maxFundingRate": "0.00375",
+                "method": "current_period",
+                "minFundingRate": "-0.00375",
+                "nextFundingRate": "",
+                "nextFundingTime": "1703116800000",
+                "premium": "0.0001",
+                "settFundingRate": "0.0000908769725132",
+                "settState": "settled",
+                "ts": "1703070685309",
+            }
+        ],
+    }
+    mark = {
+        "code": "0",
+        "msg": "",
+        "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "markPx": "42310.6", "ts": "1597026383085"}],
+    }
     f = o.parse_funding(funding, mark)
     assert (f.symbol, f.mark_price, f.funding_rate, f.next_funding_time_ms) == (
-        "BTC-USDT-SWAP", D("42310.6"), D("0.0000792386885340"), 1703088000000)
-    ticker = {"code": "0", "msg": "", "data": [{
-        "instType": "SWAP", "instId": "BTC-USDT-SWAP", "last": "9999.99", "lastSz": "1", "askPx": "9999.99",
-        "askSz": "11", "bidPx": "8888.88", "bidSz": "5", "open24h": "9000", "high24h": "10000", "low24h": "8888.88",
-        "volCcy24h": "2222", "vol24h": "2222", "sodUtc0": "2222", "sodUtc8": "2222", "ts": "1597026383085"}]}
+        "BTC-USDT-SWAP",
+        D("42310.6"),
+        D("0.0000792386885340"),
+        1703088000000,
+    )
+    ticker = {
+        "code": "0",
+        "msg": "",
+        "data": [
+            {
+                "instType": "SWAP",
+                "instId": "BTC-USDT-SWAP",
+                "last": "9999.99",
+                "lastSz": "1",
+                "askPx": "9999.99",
+                "askSz": "11",
+                "bidPx": "8888.88",
+                "bidSz": "5",
+                "open24h": "9000",
+                "high24h": "10000",
+                "low24h": "8888.88",
+                "volCcy24h": "2222",
+                "vol24h": "2222",
+                "sodUtc0": "2222",
+                "sodUtc8": "2222",
+                "ts": "1597026383085",
+            }
+        ],
+    }
     t = o.parse_book_top(ticker, D("0.01"))
-    assert (t.bid, t.bid_qty, t.ask, t.ask_qty, t.ts) == (D("8888.88"), D("0.05"), D("9999.99"), D("0.11"), 1597026383085)
-    balance = {"code": "0", "msg": "", "data": [{
-        "adjEq": "55415.624719833286", "borrowFroz": "0", "imr": "0", "isoEq": "0", "mgnRatio": "", "mmr": "0",
-        "notionalUsd": "0", "ordFroz": "0", "totalEq": "55837.43556134779", "uTime": "1705474164160", "upl": "0",
-        "details": [
-            {"availBal": "4734.371190691436", "availEq": "4734.371190691435", "cashBal": "4750.426970691436",
-             "ccy": "USDT", "eq": "4750.426970691436", "frozenBal": "16.0557800000008", "upl": "-12.5",
-             "uTime": "1705449605015"},
-            {"availBal": "1", "availEq": "1", "cashBal": "1", "ccy": "BTC", "eq": "1", "upl": "0"}]}]}
+    assert (t.bid, t.bid_qty, t.ask, t.ask_qty, t.ts) == (
+        D("8888.88"),
+        D("0.05"),
+        D("9999.99"),
+        D("0.11"),
+        1597026383085,
+    )
+    balance = {
+        "code": "0",
+        "msg": "",
+        "data": [
+            {
+                "adjEq": "55415.624719833286",
+                "borrowFroz": "0",
+                "imr": "0",
+                "isoEq": "0",
+                "mgnRatio": "",
+                "mmr": "0",
+                "notionalUsd": "0",
+                "ordFroz": "0",
+                "totalEq": "55837.43556134779",
+                "uTime": "1705474164160",
+                "upl": "0",
+                "details": [
+                    {
+                        "availBal": "4734.371190691436",
+                        "availEq": "4734.371190691435",
+                        "cashBal": "4750.426970691436",
+                        "ccy": "USDT",
+                        "eq": "4750.426970691436",
+                        "frozenBal": "16.0557800000008",
+                        "upl": "-12.5",
+                        "uTime": "1705449605015",
+                    },
+                    {"availBal": "1", "availEq": "1", "cashBal": "1", "ccy": "BTC", "eq": "1", "upl": "0"},
+                ],
+            }
+        ],
+    }
     bal = o.parse_balance(balance)
     assert (bal.asset, bal.wallet_balance, bal.available_balance, bal.unrealized_pnl) == (
-        "USDT", D("4750.426970691436"), D("4734.371190691435"), D("-12.5"))
-    fees = o.parse_fees({"code": "0", "msg": "", "data": [{
-        "category": "1", "delivery": "", "exercise": "", "instType": "SWAP", "level": "Lv1", "maker": "",
-        "makerU": "-0.0002", "makerUSDC": "-0.0002", "taker": "", "takerU": "-0.0005", "takerUSDC": "-0.0005",
-        "ruleType": "normal", "ts": "1608623351857", "fiat": []}]})
+        "USDT",
+        D("4750.426970691436"),
+        D("4734.371190691435"),
+        D("-12.5"),
+    )
+    fees = o.parse_fees(
+        {
+            "code": "0",
+            "msg": "",
+            "data": [
+                {
+                    "category": "1",
+                    "delivery": "",
+                    "exercise": "",
+                    "instType": "SWAP",
+                    "level": "Lv1",
+                    "maker": "",
+                    "makerU": "-0.0002",
+                    "makerUSDC": "-0.0002",
+                    "taker": "",
+                    "takerU": "-0.0005",
+                    "takerUSDC": "-0.0005",
+                    "ruleType": "normal",
+                    "ts": "1608623351857",
+                    "fiat": [],
+                }
+            ],
+        }
+    )
     assert (fees.maker_rate, fees.taker_rate) == (D("0.0002"), D("0.0005"))
 
 
 def test_success_is_not_an_error_and_every_scode_is_checked():
-    ok = {"code": "0", "msg": "", "data": [{"clOrdId": "oktswap6", "ordId": "312269865356374016", "tag": "",
-                                             "ts": "1695190491421", "sCode": "0", "sMsg": ""}],
-          "inTime": "1695190491421339", "outTime": "1695190491423240"}
+    ok = {
+        "code": "0",
+        "msg": "",
+        "data": [
+            {
+                "clOrdId": "oktswap6",
+                "ordId": "312269865356374016",
+                "tag": "",
+                "ts": "1695190491421",
+                "sCode": "0",
+                "sMsg": "",
+            }
+        ],
+        "inTime": "1695190491421339",
+        "outTime": "1695190491423240",
+    }
     assert o.parse_error(200, ok) is None
-    failed = {"code": "1", "msg": "", "data": [{"clOrdId": "", "ordId": "", "sCode": "51008",
-                                                 "sMsg": "Order failed. Insufficient USDT margin in account", "tag": ""}]}
+    failed = {
+        "code": "1",
+        "msg": "",
+        "data": [
+            {
+                "clOrdId": "",
+                "ordId": "",
+                "sCode": "51008",
+                "sMsg": "Order failed. Insufficient USDT margin in account",
+                "tag": "",
+            }
+        ],
+    }
     err = o.parse_error(200, failed)
     assert isinstance(err, InsufficientMargin) and err.code == "51008"
-    partial = {"code": "2", "msg": "Bulk operation partially succeeded.", "data": [
-        {"clOrdId": "a", "ordId": "1", "sCode": "0", "sMsg": ""},
-        {"clOrdId": "b", "ordId": "2", "sCode": "51400", "sMsg": "Cancellation failed"}]}
+    partial = {
+        "code": "2",
+        "msg": "Bulk operation partially succeeded.",
+        "data": [
+            {"clOrdId": "a", "ordId": "1", "sCode": "0", "sMsg": ""},
+            {"clOrdId": "b", "ordId": "2", "sCode": "51400", "sMsg": "Cancellation failed"},
+        ],
+    }
     assert isinstance(o.parse_error(200, partial), OrderNotFound)
-    hidden = {"code": "0", "msg": "", "data": [{"sCode": "51121", "sMsg": "Order quantity must be a multiple of the lot size."}]}
+    hidden = {
+        "code": "0",
+        "msg": "",
+        "data": [{"sCode": "51121", "sMsg": "Order quantity must be a multiple of the lot size."}],
+    }
     assert isinstance(o.parse_error(200, hidden), FilterFailure)
 
 
-@pytest.mark.parametrize("code,msg,cls", [
-    ("50011", "Rate limit reached.", RateLimited), ("50061", "Sub-account rate limit exceeded", RateLimited),
-    ("50102", "Timestamp request expired", ClockSkew), ("50113", "Invalid Sign", AuthError),
-    ("50111", "Invalid OK-ACCESS-KEY", AuthError), ("50101", "APIKey does not match current environment.", AuthError),
-    ("51020", "Your order should meet or exceed the minimum order amount.", FilterFailure),
-    ("51121", "Order quantity must be a multiple of the lot size.", FilterFailure),
-    ("51008", "Order failed. Insufficient USDT margin in account", InsufficientMargin),
-    ("51169", "Order failed because you don't have any positions in this direction", ReduceOnlyRejected),
-    ("51603", "Order does not exist", OrderNotFound), ("50004", "API endpoint request timeout", UnknownOutcome),
-    ("50001", "Service temporarily unavailable. Try again later", VenueUnavailable),
-    ("51000", "Parameter posSide error", PositionSideMismatch), ("51000", "Parameter px error", FilterFailure),
-    ("51000", "Parameter instId error", BadRequest), ("59000", "Settings failed.", BadRequest)])
+@pytest.mark.parametrize(
+    "code,msg,cls",
+    [
+        ("50011", "Rate limit reached.", RateLimited),
+        ("50061", "Sub-account rate limit exceeded", RateLimited),
+        ("50102", "Timestamp request expired", ClockSkew),
+        ("50113", "Invalid Sign", AuthError),
+        ("50111", "Invalid OK-ACCESS-KEY", AuthError),
+        ("50101", "APIKey does not match current environment.", AuthError),
+        ("51020", "Your order should meet or exceed the minimum order amount.", FilterFailure),
+        ("51121", "Order quantity must be a multiple of the lot size.", FilterFailure),
+        ("51008", "Order failed. Insufficient USDT margin in account", InsufficientMargin),
+        ("51169", "Order failed because you don't have any positions in this direction", ReduceOnlyRejected),
+        ("51603", "Order does not exist", OrderNotFound),
+        ("50004", "API endpoint request timeout", UnknownOutcome),
+        ("50001", "Service temporarily unavailable. Try again later", VenueUnavailable),
+        ("51000", "Parameter posSide error", PositionSideMismatch),
+        ("51000", "Parameter px error", FilterFailure),
+        ("51000", "Parameter instId error", BadRequest),
+        ("59000", "Settings failed.", BadRequest),
+    ],
+)
 def test_error_codes(code, msg, cls):
     err = o.parse_error(200, {"code": code, "msg": msg, "data": []})
     assert type(err) is cls and err.code == code and err.venue == "okx_perp"
@@ -208,9 +504,14 @@ def test_http_level_errors():
 
 
 def test_plural_and_body_only_forms():
-    rows = {"code": "0", "msg": "", "data": [
-        {"instId": "BTC-USDT-SWAP", "posSide": "long", "pos": "3", "avgPx": "60000", "lever": "2"},
-        {"instId": "ETH-USDT-SWAP", "posSide": "short", "pos": "0", "avgPx": "", "lever": "2"}]}
+    rows = {
+        "code": "0",
+        "msg": "",
+        "data": [
+            {"instId": "BTC-USDT-SWAP", "posSide": "long", "pos": "3", "avgPx": "60000", "lever": "2"},
+            {"instId": "ETH-USDT-SWAP", "posSide": "short", "pos": "0", "avgPx": "", "lever": "2"},
+        ],
+    }
     (p,) = o.parse_positions(rows, {"BTC-USDT-SWAP": D("0.01"), "ETH-USDT-SWAP": D("0.1")})
     assert (p.symbol, p.qty) == ("BTC-USDT-SWAP", D("0.03"))
     with pytest.raises(ValueError, match="ctVal"):

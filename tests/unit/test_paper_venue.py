@@ -1,14 +1,27 @@
 """The paper venue answers like Binance USD-M in hedge mode."""
+
 from decimal import Decimal as D
 
 import pytest
 
 from execution.exchanges.errors import (
-    BadRequest, FilterFailure, InsufficientMargin, OrderNotFound, PositionSideMismatch, ReduceOnlyRejected,
+    BadRequest,
+    FilterFailure,
+    InsufficientMargin,
+    OrderNotFound,
+    PositionSideMismatch,
+    ReduceOnlyRejected,
 )
 from execution.exchanges.paper import PaperVenue
 from execution.models import (
-    FeeSchedule, OrderRequest, OrderStatus, OrderType, PositionSide, Side, SymbolFilters, TimeInForce,
+    FeeSchedule,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    Side,
+    SymbolFilters,
+    TimeInForce,
 )
 
 F = SymbolFilters("binance_um", "BTCUSDT", D("0.1"), D("0.001"), D("0.001"), D("1000"), D("5"))
@@ -17,15 +30,33 @@ L, S = PositionSide.LONG, PositionSide.SHORT
 
 
 def venue(balance="1000", slippage="0", half_spread="0"):
-    v = PaperVenue("binance_um", D(balance), {"BTCUSDT": F}, FEES, slippage_bps=D(slippage),
-                   half_spread_bps=D(half_spread), default_leverage=5)
+    v = PaperVenue(
+        "binance_um",
+        D(balance),
+        {"BTCUSDT": F},
+        FEES,
+        slippage_bps=D(slippage),
+        half_spread_bps=D(half_spread),
+        default_leverage=5,
+    )
     v.on_mark("BTCUSDT", 1000, D("60000"))
     return v
 
 
 def req(side, pside, qty, cid="c1", order_type=OrderType.MARKET, price=None, tif=None, reduce=False):
-    return OrderRequest("binance_um", "BTCUSDT", side, pside, order_type, D(qty), cid, "intent", price=price,
-                        time_in_force=tif, reduce_only=reduce)
+    return OrderRequest(
+        "binance_um",
+        "BTCUSDT",
+        side,
+        pside,
+        order_type,
+        D(qty),
+        cid,
+        "intent",
+        price=price,
+        time_in_force=tif,
+        reduce_only=reduce,
+    )
 
 
 def test_market_order_fills_at_the_next_price_not_the_decision_price():
@@ -92,11 +123,13 @@ def test_duplicate_client_order_id_is_4116_and_one_way_mode_is_4061():
 
 def test_post_only_that_would_cross_expires_and_resting_limit_fills_as_maker():
     v = venue(half_spread="1")
-    crossing = v.place_order(req(Side.BUY, L, "0.001", cid="po", order_type=OrderType.LIMIT, price=D("60100"),
-                                 tif=TimeInForce.POST_ONLY))
+    crossing = v.place_order(
+        req(Side.BUY, L, "0.001", cid="po", order_type=OrderType.LIMIT, price=D("60100"), tif=TimeInForce.POST_ONLY)
+    )
     assert crossing.status is OrderStatus.EXPIRED
-    resting = v.place_order(req(Side.BUY, L, "0.001", cid="rest", order_type=OrderType.LIMIT, price=D("59900"),
-                                tif=TimeInForce.GTC))
+    resting = v.place_order(
+        req(Side.BUY, L, "0.001", cid="rest", order_type=OrderType.LIMIT, price=D("59900"), tif=TimeInForce.GTC)
+    )
     assert resting.status is OrderStatus.NEW
     v.on_price("BTCUSDT", 3000, D("59950"))
     assert v.drain_fills() == []

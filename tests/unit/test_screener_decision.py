@@ -8,11 +8,26 @@ from execution.rules_sl_tp import exit_reason, levels
 from execution.screener import Reading, SymbolScreener, screener_line
 from execution.settings import StrategyParams
 
-P = StrategyParams(timeframe="15m", mode="momentum", z_window=5, z_threshold=1.5, rsi_period=3, rsi_buy_max=80,
-                   rsi_sell_min=20, atr_period=3, capital_per_trade=100, leverage=2, sl_atr=2, tp_atr=3,
-                   max_hold_bars=10, cooldown_bars=2)
-LINE = re.compile(r"^\[screener\] (\S+) 15m z=[+-]\d+\.\d\d rsi=\d+\.\d atr=\d+\.\d{3} cross_up=(True|False) "
-                  r"cross_down=(True|False) in_trade=(True|False) side=(-|LONG|SHORT)$")
+P = StrategyParams(
+    timeframe="15m",
+    mode="momentum",
+    z_window=5,
+    z_threshold=1.5,
+    rsi_period=3,
+    rsi_buy_max=80,
+    rsi_sell_min=20,
+    atr_period=3,
+    capital_per_trade=100,
+    leverage=2,
+    sl_atr=2,
+    tp_atr=3,
+    max_hold_bars=10,
+    cooldown_bars=2,
+)
+LINE = re.compile(
+    r"^\[screener\] (\S+) 15m z=[+-]\d+\.\d\d rsi=\d+\.\d atr=\d+\.\d{3} cross_up=(True|False) "
+    r"cross_down=(True|False) in_trade=(True|False) side=(-|LONG|SHORT)$"
+)
 
 
 def candle(i, close, spread=1.0):
@@ -33,7 +48,9 @@ def test_breakout_above_threshold_is_a_cross_up_once():
 def test_screener_line_has_the_exact_shape_operators_grep():
     r = Reading(0, "binance_um", "SOLUSDT", "15m", 150.0, 2.5712, 53.31, 1.65, True, False)
     line = screener_line(r, False, "-")
-    assert line == "[screener] SOLUSDT 15m z=+2.57 rsi=53.3 atr=0.011 cross_up=True cross_down=False in_trade=False side=-"
+    assert (
+        line == "[screener] SOLUSDT 15m z=+2.57 rsi=53.3 atr=0.011 cross_up=True cross_down=False in_trade=False side=-"
+    )
     assert LINE.match(line)
 
 
@@ -50,14 +67,28 @@ def test_candidates_follow_mode_and_rsi_bounds():
 
 def test_vetoes_are_named():
     r = Reading(0, "v", "S", "15m", 100.0, 2.0, 50.0, 1.0, True, False)
-    ok = decide(r, P, in_trade=False, open_positions=0, max_positions=2, cooldown_left=0, symbol_ok=True,
-                hold_reason=None)
+    ok = decide(
+        r, P, in_trade=False, open_positions=0, max_positions=2, cooldown_left=0, symbol_ok=True, hold_reason=None
+    )
     assert ok.go and ok.position_side is PositionSide.LONG and ok.veto == []
-    bad = decide(r, P, in_trade=True, open_positions=2, max_positions=2, cooldown_left=1, symbol_ok=False,
-                 hold_reason="breaker drawdown")
+    bad = decide(
+        r,
+        P,
+        in_trade=True,
+        open_positions=2,
+        max_positions=2,
+        cooldown_left=1,
+        symbol_ok=False,
+        hold_reason="breaker drawdown",
+    )
     assert not bad.go
-    assert bad.veto == ["already_in_trade", "max_positions(2>=2)", "cooldown(1 bars)", "bad_market_data",
-                        "hold(breaker drawdown)"]
+    assert bad.veto == [
+        "already_in_trade",
+        "max_positions(2>=2)",
+        "cooldown(1 bars)",
+        "bad_market_data",
+        "hold(breaker drawdown)",
+    ]
 
 
 def test_sl_tp_levels_and_exits_both_sides():

@@ -1,4 +1,5 @@
 """Settings: valid config loads; every wrong field is named with its file; the process exits 2."""
+
 import json
 import shutil
 import subprocess
@@ -35,20 +36,31 @@ def test_shipped_config_loads_into_typed_settings(cfg):
     assert str(s.reserve_btc) == "0.013"
 
 
-@pytest.mark.parametrize("file,mutate,field", [
-    ("strategy_config.json", lambda d: d["defaults"].update(z_window="abc"), "defaults.z_window"),
-    ("strategy_config.json", lambda d: d["defaults"].pop("atr_period"), "defaults.atr_period"),
-    ("strategy_config.json", lambda d: d["symbols"]["BTCUSDT"].update(z_treshold=2), "symbols.BTCUSDT.z_treshold"),
-    ("strategy_config.json", lambda d: d["defaults"].update(capital_per_trade=-5), "defaults.capital_per_trade"),
-    ("risk_limits.json", lambda d: d.update(KILL_DD_PCT=0), "KILL_DD_PCT"),
-    ("risk_limits.json", lambda d: d.update(MAX_POSITIONS="4"), "MAX_POSITIONS"),
-    ("risk_limits.json", lambda d: d.update(DAY_BOUNDARY_TZ="Mars/Olympus"), "DAY_BOUNDARY_TZ"),
-    ("pairs_universe.json", lambda d: d.update(symbols="BTCUSDT"), "symbols"),
-    ("pairs_universe.json", lambda d: d["overrides"].update(DOGEUSDT={}), "overrides.DOGEUSDT"),
-    ("pairs_universe.json", lambda d: d["overrides"]["BTCUSDT"].update(target_leverage=50), "overrides.BTCUSDT.target_leverage"),
-    ("venues.json", lambda d: d["okx_perp"].update(taker_fee="lots"), "okx_perp.taker_fee"),
-    ("venue_filters.json", lambda d: d["binance_um"]["BTCUSDT"].update(step_size="0"), "binance_um.BTCUSDT.step_size"),
-])
+@pytest.mark.parametrize(
+    "file,mutate,field",
+    [
+        ("strategy_config.json", lambda d: d["defaults"].update(z_window="abc"), "defaults.z_window"),
+        ("strategy_config.json", lambda d: d["defaults"].pop("atr_period"), "defaults.atr_period"),
+        ("strategy_config.json", lambda d: d["symbols"]["BTCUSDT"].update(z_treshold=2), "symbols.BTCUSDT.z_treshold"),
+        ("strategy_config.json", lambda d: d["defaults"].update(capital_per_trade=-5), "defaults.capital_per_trade"),
+        ("risk_limits.json", lambda d: d.update(KILL_DD_PCT=0), "KILL_DD_PCT"),
+        ("risk_limits.json", lambda d: d.update(MAX_POSITIONS="4"), "MAX_POSITIONS"),
+        ("risk_limits.json", lambda d: d.update(DAY_BOUNDARY_TZ="Mars/Olympus"), "DAY_BOUNDARY_TZ"),
+        ("pairs_universe.json", lambda d: d.update(symbols="BTCUSDT"), "symbols"),
+        ("pairs_universe.json", lambda d: d["overrides"].update(DOGEUSDT={}), "overrides.DOGEUSDT"),
+        (
+            "pairs_universe.json",
+            lambda d: d["overrides"]["BTCUSDT"].update(target_leverage=50),
+            "overrides.BTCUSDT.target_leverage",
+        ),
+        ("venues.json", lambda d: d["okx_perp"].update(taker_fee="lots"), "okx_perp.taker_fee"),
+        (
+            "venue_filters.json",
+            lambda d: d["binance_um"]["BTCUSDT"].update(step_size="0"),
+            "binance_um.BTCUSDT.step_size",
+        ),
+    ],
+)
 def test_wrong_field_is_named_with_file_and_expectation(cfg, file, mutate, field):
     edit(cfg / file, mutate)
     with pytest.raises(ConfigError) as exc:
@@ -62,18 +74,32 @@ def test_broken_json_and_env_values_are_named(cfg):
     with pytest.raises(ConfigError, match=r"risk_limits.json.*line 1"):
         load_settings({"CONFIG_DIR": str(cfg)})
     shutil.copy(ROOT / "config" / "risk_limits.json", cfg / "risk_limits.json")
-    for env, field in [({"PROFILE": "prod"}, "PROFILE"), ({"SAFE_MODE": "maybe"}, "SAFE_MODE"),
-                       ({"FEED": "replay"}, "MARKET_DIR"), ({"SPEED": "-3"}, "SPEED"),
-                       ({"PROFILE": "live"}, "FEED")]:
+    for env, field in [
+        ({"PROFILE": "prod"}, "PROFILE"),
+        ({"SAFE_MODE": "maybe"}, "SAFE_MODE"),
+        ({"FEED": "replay"}, "MARKET_DIR"),
+        ({"SPEED": "-3"}, "SPEED"),
+        ({"PROFILE": "live"}, "FEED"),
+    ]:
         with pytest.raises(ConfigError, match=rf"\.env: field '{field}'"):
             load_settings({"CONFIG_DIR": str(cfg), **env})
 
 
 def test_executor_with_bad_config_exits_2_with_one_line_and_no_traceback(cfg, tmp_path):
     edit(cfg / "strategy_config.json", lambda d: d["defaults"].update(rsi_period=0))
-    proc = subprocess.run([sys.executable, "-m", "execution.executor"], cwd=ROOT, capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "CONFIG_DIR": str(cfg), "STATE_DIR": str(tmp_path / "st"),
-                               "ENV_FILE": str(tmp_path / "none.env")}, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "execution.executor"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "CONFIG_DIR": str(cfg),
+            "STATE_DIR": str(tmp_path / "st"),
+            "ENV_FILE": str(tmp_path / "none.env"),
+        },
+        timeout=60,
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
@@ -83,8 +109,12 @@ def test_executor_with_bad_config_exits_2_with_one_line_and_no_traceback(cfg, tm
 
 def test_replay_with_bad_config_exits_2(cfg, tmp_path):
     edit(cfg / "risk_limits.json", lambda d: d.update(MAX_LEVERAGE="high"))
-    proc = subprocess.run([sys.executable, "-m", "execution.replay", str(tmp_path / "nomarket"), "--state-dir",
-                           str(tmp_path / "st")], cwd=ROOT, capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "CONFIG_DIR": str(cfg), "ENV_FILE": str(tmp_path / "x")},
-                          timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "execution.replay", str(tmp_path / "nomarket"), "--state-dir", str(tmp_path / "st")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "CONFIG_DIR": str(cfg), "ENV_FILE": str(tmp_path / "x")},
+        timeout=60,
+    )
     assert proc.returncode == 2 and "MAX_LEVERAGE" in proc.stderr and "Traceback" not in proc.stderr

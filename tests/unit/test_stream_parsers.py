@@ -1,49 +1,132 @@
 """Stream payloads shaped as in the venues' documentation, through the pure parsers."""
+
 import pytest
 
 from execution.feeds.events import BookUpdate, CandleClosed, MarkUpdate
 from execution.feeds.live import Staleness
 from execution.feeds.stream_parsers import parse_binance, parse_okx
 
-BOOK = {"stream": "btcusdt@bookTicker", "data": {"e": "bookTicker", "u": 400900217, "E": 1568014460893,
-        "T": 1568014460891, "s": "BTCUSDT", "b": "25.35190000", "B": "31.21000000", "a": "25.36520000",
-        "A": "40.66000000"}}
-MARK = {"stream": "btcusdt@markPrice@1s", "data": {"e": "markPriceUpdate", "E": 1562305380000, "s": "BTCUSDT",
-        "p": "11794.15000000", "i": "11784.62659091", "P": "11784.25641265", "r": "0.00038167", "T": 1562306400000}}
-KLINE = {"e": "kline", "E": 1638747660000, "s": "BTCUSDT", "k": {"t": 1638747600000, "T": 1638748499999,
-         "s": "BTCUSDT", "i": "15m", "f": 100, "L": 200, "o": "0.0010", "c": "0.0020", "h": "0.0025", "l": "0.0015",
-         "v": "1000", "n": 100, "x": False, "q": "1.0000", "V": "500", "Q": "0.500", "B": "123456"}}
+BOOK = {
+    "stream": "btcusdt@bookTicker",
+    "data": {
+        "e": "bookTicker",
+        "u": 400900217,
+        "E": 1568014460893,
+        "T": 1568014460891,
+        "s": "BTCUSDT",
+        "b": "25.35190000",
+        "B": "31.21000000",
+        "a": "25.36520000",
+        "A": "40.66000000",
+    },
+}
+MARK = {
+    "stream": "btcusdt@markPrice@1s",
+    "data": {
+        "e": "markPriceUpdate",
+        "E": 1562305380000,
+        "s": "BTCUSDT",
+        "p": "11794.15000000",
+        "i": "11784.62659091",
+        "P": "11784.25641265",
+        "r": "0.00038167",
+        "T": 1562306400000,
+    },
+}
+KLINE = {
+    "e": "kline",
+    "E": 1638747660000,
+    "s": "BTCUSDT",
+    "k": {
+        "t": 1638747600000,
+        "T": 1638748499999,
+        "s": "BTCUSDT",
+        "i": "15m",
+        "f": 100,
+        "L": 200,
+        "o": "0.0010",
+        "c": "0.0020",
+        "h": "0.0025",
+        "l": "0.0015",
+        "v": "1000",
+        "n": 100,
+        "x": False,
+        "q": "1.0000",
+        "V": "500",
+        "Q": "0.500",
+        "B": "123456",
+    },
+}
 
 
 def test_binance_book_mark_and_only_closed_klines():
     [b] = parse_binance(BOOK, 1)
-    assert isinstance(b, BookUpdate) and (b.ts, b.bid, b.ask, b.bid_qty, b.recv_ts) == (1568014460893, 25.3519,
-                                                                                         25.3652, 31.21, 1)
+    assert isinstance(b, BookUpdate) and (b.ts, b.bid, b.ask, b.bid_qty, b.recv_ts) == (
+        1568014460893,
+        25.3519,
+        25.3652,
+        31.21,
+        1,
+    )
     [m] = parse_binance(MARK, 1)
-    assert isinstance(m, MarkUpdate) and (m.mark, m.funding_rate, m.next_funding_ms) == (11794.15, 0.00038167,
-                                                                                         1562306400000)
+    assert isinstance(m, MarkUpdate) and (m.mark, m.funding_rate, m.next_funding_ms) == (
+        11794.15,
+        0.00038167,
+        1562306400000,
+    )
     assert parse_binance(KLINE, 1) == []
     closed = {**KLINE, "k": {**KLINE["k"], "x": True}}
     [c] = parse_binance(closed, 1)
-    assert isinstance(c, CandleClosed) and (c.open_time, c.ts, c.close, c.high) == (1638747600000, 1638748500000,
-                                                                                     0.002, 0.0025)
+    assert isinstance(c, CandleClosed) and (c.open_time, c.ts, c.close, c.high) == (
+        1638747600000,
+        1638748500000,
+        0.002,
+        0.0025,
+    )
     with pytest.raises(ValueError, match="'b'"):
         parse_binance({"data": {**BOOK["data"], "b": "x"}}, 1)
 
 
 def test_okx_channels_and_errors():
-    tick = {"arg": {"channel": "tickers", "instId": "BTC-USDT-SWAP"}, "data": [{"instType": "SWAP",
-            "instId": "BTC-USDT-SWAP", "last": "9999.99", "lastSz": "0.1", "askPx": "9999.99", "askSz": "11",
-            "bidPx": "8888.88", "bidSz": "5", "ts": "1597026383085"}]}
+    tick = {
+        "arg": {"channel": "tickers", "instId": "BTC-USDT-SWAP"},
+        "data": [
+            {
+                "instType": "SWAP",
+                "instId": "BTC-USDT-SWAP",
+                "last": "9999.99",
+                "lastSz": "0.1",
+                "askPx": "9999.99",
+                "askSz": "11",
+                "bidPx": "8888.88",
+                "bidSz": "5",
+                "ts": "1597026383085",
+            }
+        ],
+    }
     [b] = parse_okx(tick, 1)
     assert (b.venue, b.bid, b.ask, b.ts) == ("okx_perp", 8888.88, 9999.99, 1597026383085)
-    fr = {"arg": {"channel": "funding-rate", "instId": "BTC-USD-SWAP"}, "data": [{"fundingRate": "0.0001515",
-          "fundingTime": "1622822400000", "instId": "BTC-USD-SWAP", "instType": "SWAP", "method": "next_period",
-          "nextFundingRate": "0.00029", "nextFundingTime": "1622851200000", "ts": "1622822400000"}]}
+    fr = {
+        "arg": {"channel": "funding-rate", "instId": "BTC-USD-SWAP"},
+        "data": [
+            {
+                "fundingRate": "0.0001515",
+                "fundingTime": "1622822400000",
+                "instId": "BTC-USD-SWAP",
+                "instType": "SWAP",
+                "method": "next_period",
+                "nextFundingRate": "0.00029",
+                "nextFundingTime": "1622851200000",
+                "ts": "1622822400000",
+            }
+        ],
+    }
     [f] = parse_okx(fr, 1)
     assert (f.funding_rate, f.next_funding_ms, f.mark) == (0.0001515, 1622822400000, None)
-    candle = {"arg": {"channel": "candle15m", "instId": "BTC-USDT-SWAP"}, "data": [
-        ["1597026383085", "8533.02", "8553.74", "8527.17", "8548.26", "45247", "529.5858061", "5.3", "0"]]}
+    candle = {
+        "arg": {"channel": "candle15m", "instId": "BTC-USDT-SWAP"},
+        "data": [["1597026383085", "8533.02", "8553.74", "8527.17", "8548.26", "45247", "529.5858061", "5.3", "0"]],
+    }
     assert parse_okx(candle, 1) == []
     candle["data"][0][8] = "1"
     [c] = parse_okx(candle, 1)

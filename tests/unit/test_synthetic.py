@@ -1,4 +1,5 @@
 """The generated market: deterministic, in the recorded format, with the features it promises."""
+
 import statistics
 
 from execution.feeds.events import CandleClosed
@@ -36,6 +37,12 @@ def test_candles_are_well_formed_funding_every_8h_basis_mean_reverts():
     assert abs(statistics.fmean(basis)) < 0.001 and statistics.pstdev(basis) < 0.002  # bps-level, bounded
     lag1 = statistics.correlation(basis[:-1], basis[1:])
     assert 0.5 < lag1 < 0.999  # persistent but mean-reverting
-    rets = [abs(b.close / a.close - 1) for a, b in zip(
-        [c for c in candles if c.symbol == "ETHUSDT"][:-1], [c for c in candles if c.symbol == "ETHUSDT"][1:])]
+    rets = [
+        abs(b.close / a.close - 1)
+        for a, b in zip(
+            [c for c in candles if c.symbol == "ETHUSDT"][:-1],
+            [c for c in candles if c.symbol == "ETHUSDT"][1:],
+            strict=False,
+        )
+    ]
     assert statistics.correlation(rets[:-1], rets[1:]) > 0.05  # volatility clusters

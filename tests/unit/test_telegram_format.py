@@ -1,15 +1,22 @@
 """telegram/format.py on hand-built state: the fund's layout line by line, the rules (Δ24h, trend,
 grouping, hedged pairs, trades), escaping, malformed input and the size bound."""
+
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from telegram.format import (
-    DAY_MS, build_payload, closing_trades, delta_24h, render_text, trend_of, worst_daily_loss_pct,
+    DAY_MS,
+    build_payload,
+    closing_trades,
+    delta_24h,
+    render_text,
+    trend_of,
+    worst_daily_loss_pct,
 )
 from tests.support.fake_telegram import parse_html, utf16_len
 
@@ -18,38 +25,69 @@ MIN = 60_000
 
 
 def pos(venue, symbol, side, qty, upnl, notional):
-    return {"venue": venue, "symbol": symbol, "position_side": side, "qty": qty, "unrealized_pnl": upnl,
-            "notional": notional}
+    return {
+        "venue": venue,
+        "symbol": symbol,
+        "position_side": side,
+        "qty": qty,
+        "unrealized_pnl": upnl,
+        "notional": notional,
+    }
 
 
 def fill(ts, symbol, side, pside, realized, fee, seq=0, qty=1.0, venue="binance_um"):
-    return {"kind": "fill", "ts": ts, "seq": seq, "venue": venue, "symbol": symbol, "side": side,
-            "position_side": pside, "qty": qty, "price": 100.0, "realized_pnl_usdt": realized, "fee_usdt": fee}
+    return {
+        "kind": "fill",
+        "ts": ts,
+        "seq": seq,
+        "venue": venue,
+        "symbol": symbol,
+        "side": side,
+        "position_side": pside,
+        "qty": qty,
+        "price": 100.0,
+        "realized_pnl_usdt": realized,
+        "fee_usdt": fee,
+    }
 
 
 NAV_DOC = {"nav": 12345.674, "drawdown_pct": 3.21, "max_drawdown_pct": 7.5, "market_ts": T, "reserve_btc": 0.013}
 HISTORY = [(T - DAY_MS - 15 * MIN, 12100.0, 0.0), (T - DAY_MS, 12222.22, 0.0), (T - 60 * MIN, 12300.0, 0.0)]
-POSITIONS = [pos("binance_um", "BTCUSDT", "SHORT", 0.01, -3.0, 600.0),
-             pos("okx_perp", "BTC-USDT-SWAP", "LONG", 0.01, 4.0, 601.0),
-             pos("binance_um", "SOLUSDT", "LONG", 4, 8.8, 600.0),
-             pos("binance_um", "ETHUSDT", "SHORT", 0.3, -0.5, 900.0),
-             pos("binance_um", "ETHUSDT", "SHORT", 0.2, -0.25, 600.0)]
-TRADES = [fill(T - 30 * MIN, "SOLUSDT", "BUY", "LONG", 0.0, 0.2, seq=1),  # an opening fill: not a trade's PnL
-          fill(T - 15 * MIN, "SOLUSDT", "SELL", "LONG", 12.5, 0.2, seq=2)]
+POSITIONS = [
+    pos("binance_um", "BTCUSDT", "SHORT", 0.01, -3.0, 600.0),
+    pos("okx_perp", "BTC-USDT-SWAP", "LONG", 0.01, 4.0, 601.0),
+    pos("binance_um", "SOLUSDT", "LONG", 4, 8.8, 600.0),
+    pos("binance_um", "ETHUSDT", "SHORT", 0.3, -0.5, 900.0),
+    pos("binance_um", "ETHUSDT", "SHORT", 0.2, -0.25, 600.0),
+]
+TRADES = [
+    fill(T - 30 * MIN, "SOLUSDT", "BUY", "LONG", 0.0, 0.2, seq=1),  # an opening fill: not a trade's PnL
+    fill(T - 15 * MIN, "SOLUSDT", "SELL", "LONG", 12.5, 0.2, seq=2),
+]
 SCREENER = {"last_cycle": {"ts": T, "attempted": 4, "emitted": 1}}
 
 
 def payload(**over):
-    args = dict(env="prod", now_ms=T, nav_doc=NAV_DOC, positions=POSITIONS, trades=TRADES, history=HISTORY,
-                screener=SCREENER, control={"mode": "RUN"}, source="local", reserve_btc=0.013,
-                updated_at_ms=T - MIN)
+    args = dict(
+        env="prod",
+        now_ms=T,
+        nav_doc=NAV_DOC,
+        positions=POSITIONS,
+        trades=TRADES,
+        history=HISTORY,
+        screener=SCREENER,
+        control={"mode": "RUN"},
+        source="local",
+        reserve_btc=0.013,
+        updated_at_ms=T - MIN,
+    )
     args.update(over)
     return build_payload(**args)
 
 
 def test_the_funds_layout_line_by_line():
     p = payload()
-    assert render_text(p, timezone.utc).split("\n") == [
+    assert render_text(p, UTC).split("\n") == [
         "<b>HEDGE — 8h Update (prod)</b>",
         "2026-01-01 00:00 UTC",
         "NAV: 12,345.67 USDT  (Δ24h: +123.45, +1.01%)",
@@ -74,8 +112,20 @@ def test_local_time_with_its_zone():
 
 def test_payload_fields_and_values():
     p = payload()
-    assert {"env", "timestamp", "nav", "nav_24h_delta_abs", "nav_24h_delta_pct", "drawdown_pct", "trend",
-            "reserve_btc", "positions", "recent_trades", "screener", "kpis"} <= set(p)
+    assert {
+        "env",
+        "timestamp",
+        "nav",
+        "nav_24h_delta_abs",
+        "nav_24h_delta_pct",
+        "drawdown_pct",
+        "trend",
+        "reserve_btc",
+        "positions",
+        "recent_trades",
+        "screener",
+        "kpis",
+    } <= set(p)
     assert (p["env"], p["timestamp"], p["nav"]) == ("prod", T, 12345.67)
     assert (p["nav_24h_delta_abs"], p["nav_24h_delta_pct"], p["nav_24h_ref_ts"]) == (123.45, 1.0101, T - DAY_MS)
     assert (p["drawdown_pct"], p["trend"], p["reserve_btc"]) == (3.21, "up", 0.013)
@@ -84,14 +134,29 @@ def test_payload_fields_and_values():
     hedged = p["positions"][1]
     assert hedged["kind"] == "hedged" and hedged["pair"] == "BTC-USDT" and hedged["unrealized_pnl"] == 1.0
     assert [(leg["symbol"], leg["venue"], leg["position_side"]) for leg in hedged["legs"]] == [
-        ("BTC-USDT-SWAP", "okx_perp", "LONG"), ("BTCUSDT", "binance_um", "SHORT")]
-    assert p["recent_trades"] == [{"ts": T - 15 * MIN, "venue": "binance_um", "symbol": "SOLUSDT", "side": "SELL",
-                                   "position_side": "LONG", "qty": 1.0, "price": 100.0, "realized_pnl_usdt": 12.5,
-                                   "fee_usdt": 0.2, "pnl_usdt": 12.3}]
+        ("BTC-USDT-SWAP", "okx_perp", "LONG"),
+        ("BTCUSDT", "binance_um", "SHORT"),
+    ]
+    assert p["recent_trades"] == [
+        {
+            "ts": T - 15 * MIN,
+            "venue": "binance_um",
+            "symbol": "SOLUSDT",
+            "side": "SELL",
+            "position_side": "LONG",
+            "qty": 1.0,
+            "price": 100.0,
+            "realized_pnl_usdt": 12.5,
+            "fee_usdt": 0.2,
+            "pnl_usdt": 12.3,
+        }
+    ]
 
 
-@pytest.mark.parametrize("pct,trend", [("0.26", "up"), ("0.25", "flat"), ("0", "flat"), ("-0.25", "flat"),
-                                       ("-0.2501", "down"), (None, "flat")])
+@pytest.mark.parametrize(
+    "pct,trend",
+    [("0.26", "up"), ("0.25", "flat"), ("0", "flat"), ("-0.25", "flat"), ("-0.2501", "down"), (None, "flat")],
+)
 def test_trend_is_a_quarter_percent_either_way(pct, trend):
     assert trend_of(pct) == trend
 
@@ -125,18 +190,28 @@ def test_short_history_and_gaps_are_said_not_hidden():
 
 def test_grouping_top5_and_hedged_pairs():
     many = [pos("binance_um", f"S{i}USDT", "LONG", 1, float(i), 10.0) for i in range(1, 9)]
-    same_venue = [pos("binance_um", "XRPUSDT", "LONG", 10, 50.0, 5.0), pos("binance_um", "XRPUSDT", "SHORT", 10, -49.0, 5.0)]
+    same_venue = [
+        pos("binance_um", "XRPUSDT", "LONG", 10, 50.0, 5.0),
+        pos("binance_um", "XRPUSDT", "SHORT", 10, -49.0, 5.0),
+    ]
     p = payload(positions=many + same_venue)
     symbols = [(g.get("symbol"), g.get("position_side")) for g in p["positions"]]
     # a LONG and a SHORT on the same venue is not a cross-venue hedge: two groups
-    assert symbols == [("XRPUSDT", "LONG"), ("XRPUSDT", "SHORT"), ("S8USDT", "LONG"), ("S7USDT", "LONG"),
-                       ("S6USDT", "LONG")]
+    assert symbols == [
+        ("XRPUSDT", "LONG"),
+        ("XRPUSDT", "SHORT"),
+        ("S8USDT", "LONG"),
+        ("S7USDT", "LONG"),
+        ("S6USDT", "LONG"),
+    ]
     assert p["open_positions"] == 10 and render_text(p).count("• S") == 3
 
 
 def test_last_trades_newest_first_net_of_the_closing_fee():
-    trades = [fill(T + i * MIN, f"S{i}USDT", "SELL" if i % 2 else "BUY", "LONG" if i % 2 else "SHORT", float(i), 0.5,
-                   seq=i) for i in range(1, 9)]
+    trades = [
+        fill(T + i * MIN, f"S{i}USDT", "SELL" if i % 2 else "BUY", "LONG" if i % 2 else "SHORT", float(i), 0.5, seq=i)
+        for i in range(1, 9)
+    ]
     trades += [fill(T + 99 * MIN, "OPENUSDT", "BUY", "LONG", 0.0, 0.5, seq=99), {"kind": "funding", "ts": T}, "junk"]
     got = closing_trades(trades)
     assert [t["symbol"] for t in got] == ["S8USDT", "S7USDT", "S6USDT", "S5USDT", "S4USDT"]
@@ -144,15 +219,24 @@ def test_last_trades_newest_first_net_of_the_closing_fee():
 
 
 def test_worst_daily_loss_is_within_a_day_from_its_start():
-    hist = [(T - 60 * MIN, 100.0, 0), (T + 60 * MIN, 97.0, 0), (T + 120 * MIN, 99.0, 0),
-            (T + DAY_MS + 60 * MIN, 95.0, 0), (T + DAY_MS + 120 * MIN, 100.0, 0)]
+    hist = [
+        (T - 60 * MIN, 100.0, 0),
+        (T + 60 * MIN, 97.0, 0),
+        (T + 120 * MIN, 99.0, 0),
+        (T + DAY_MS + 60 * MIN, 95.0, 0),
+        (T + DAY_MS + 120 * MIN, 100.0, 0),
+    ]
     assert float(worst_daily_loss_pct(hist)) == pytest.approx(4.0404, abs=1e-4)  # 99 -> 95 on the second day
     assert worst_daily_loss_pct([]) is None
 
 
 def test_special_characters_are_escaped_and_telegram_can_parse_it():
-    p = payload(env="test<env>&co", positions=[pos("binance_um", "A<B>&C", "LONG", 1, 1.0, 1.0)],
-                trades=[fill(T, "X&Y", "SELL", "LONG", 1.0, 0.0)], notes=["<script>&"])
+    p = payload(
+        env="test<env>&co",
+        positions=[pos("binance_um", "A<B>&C", "LONG", 1, 1.0, 1.0)],
+        trades=[fill(T, "X&Y", "SELL", "LONG", 1.0, 0.0)],
+        notes=["<script>&"],
+    )
     text = render_text(p)
     assert "HEDGE — 8h Update (test&lt;env&gt;&amp;co)" in text
     assert "• A&lt;B&gt;&amp;C LONG 1" in text and "X&amp;Y" in text and "&lt;script&gt;&amp;" in text
@@ -161,20 +245,34 @@ def test_special_characters_are_escaped_and_telegram_can_parse_it():
 
 
 def test_malformed_state_is_skipped_with_a_note_never_raised():
-    bad_positions = [{"symbol": "NOVENUE", "position_side": "LONG", "qty": 1}, "junk", None,
-                     pos("binance_um", "ZEROUSDT", "LONG", 0, 1.0, 1.0),
-                     pos("binance_um", "OKUSDT", "SIDEWAYS", 1, 1.0, 1.0),
-                     pos("binance_um", "GOODUSDT", "LONG", "2", "nan", None)]
-    p = payload(positions=bad_positions, trades="not a list", history=[("x", 1), (T - DAY_MS, "abc", 0)],
-                screener={"last_cycle": "?"}, control=[], nav_doc={**NAV_DOC, "drawdown_pct": "n/a", "peak_nav": None})
+    bad_positions = [
+        {"symbol": "NOVENUE", "position_side": "LONG", "qty": 1},
+        "junk",
+        None,
+        pos("binance_um", "ZEROUSDT", "LONG", 0, 1.0, 1.0),
+        pos("binance_um", "OKUSDT", "SIDEWAYS", 1, 1.0, 1.0),
+        pos("binance_um", "GOODUSDT", "LONG", "2", "nan", None),
+    ]
+    p = payload(
+        positions=bad_positions,
+        trades="not a list",
+        history=[("x", 1), (T - DAY_MS, "abc", 0)],
+        screener={"last_cycle": "?"},
+        control=[],
+        nav_doc={**NAV_DOC, "drawdown_pct": "n/a", "peak_nav": None},
+    )
     text = render_text(p)
     assert "5 malformed position records skipped" in text
     assert "• GOODUSDT LONG 2  uPnL +0.00" in text
     assert "Drawdown: n/a" in text and "Screener last cycle: n/a" in text and "Last 5 trades: none" in text
     unavailable = payload(nav_doc={"nav": "abc"}, positions=None, trades=None)
     lines = render_text(unavailable).split("\n")
-    assert lines[2] == "NAV: unavailable (no readable NAV in state and no venue answered)" and unavailable["nav"] is None
-    assert "Reserve: 0.013 BTC (not included in NAV)" in lines and not any(ln.startswith("Open positions") for ln in lines)
+    assert (
+        lines[2] == "NAV: unavailable (no readable NAV in state and no venue answered)" and unavailable["nav"] is None
+    )
+    assert "Reserve: 0.013 BTC (not included in NAV)" in lines and not any(
+        ln.startswith("Open positions") for ln in lines
+    )
     still_readable = render_text(payload(nav_doc={}, history=[]))  # no NAV, but positions and trades were read
     assert "NAV: unavailable" in still_readable and "• SOLUSDT LONG 4  uPnL +8.80" in still_readable
     assert "• 12-31 23:45 SOLUSDT SELL/LONG  PnL +12.30" in still_readable and "Drawdown" not in still_readable

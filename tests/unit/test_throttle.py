@@ -1,4 +1,5 @@
 """The per-venue throttler on a fake clock: weights, safety margin, waiting, back-off."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,10 +21,19 @@ class FakeClock:
         self.t += s
 
 
-def make(limit: int = 10, interval: float = 10.0, safety: float = 0.8, max_wait: float = 30.0) -> tuple[Throttler, FakeClock]:
+def make(
+    limit: int = 10, interval: float = 10.0, safety: float = 0.8, max_wait: float = 30.0
+) -> tuple[Throttler, FakeClock]:
     clk = FakeClock()
-    t = Throttler("v", [RateLimit("W", limit, interval)], {"heavy": (("W", 4),), "light": (("W", 1),)},
-                  safety=safety, max_wait_s=max_wait, clock=clk, sleep=clk.sleep)
+    t = Throttler(
+        "v",
+        [RateLimit("W", limit, interval)],
+        {"heavy": (("W", 4),), "light": (("W", 1),)},
+        safety=safety,
+        max_wait_s=max_wait,
+        clock=clk,
+        sleep=clk.sleep,
+    )
     return t, clk
 
 
