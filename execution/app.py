@@ -9,20 +9,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from execution import clock, control_log, logs
-from execution.control import ControlState, hold
+from execution.assembly import build_engine, journaled_ids_after
+from execution.control import hold
 from execution.deadman import DeadManSwitch
-from execution.engine import Engine, SymbolKey
+from execution.engine import Engine
 from execution.exchanges.base import Venue
 from execution.exchanges.paper import PaperVenue
 from execution.feeds.base import Feed
 from execution.feeds.market_files import discover
 from execution.feeds.replay import ReplayFeed
 from execution.feeds.synthetic import GeneratedFeed, SyntheticMarket
+from execution.notify import Notifier
 from execution.settings import VENUES, ConfigError, Settings
-from execution.state.atomic import read_json, read_lines
-from execution.state.layout import COLLECTION_FILES
+from execution.simulation import MarketSimulator
+from execution.state.atomic import read_json
 from execution.state.open import open_sink
 from execution.state.store import StateSink
+from execution.strategy import SymbolKey
 
 EXIT_CONFIG = 2
 
@@ -64,17 +67,22 @@ def paper_venues(s: Settings) -> dict[str, PaperVenue]:
     return out
 
 
-def build_venues(s: Settings) -> dict[str, Venue]:
+def build_venues(s: Settings) -> tuple[dict[str, Venue], dict[str, MarketSimulator]]:
+    """The venues of the profile, and which of them are simulated (driven by market data)."""
     if s.profile == "paper":
-        return dict(paper_venues(s))
+        paper = paper_venues(s)
+        return dict(paper), dict(paper)
     from execution.exchanges.dry_run import DryRunVenue
     from execution.exchanges.factory import build_exchange_venues
 
     venues = build_exchange_venues(s)
     if s.dry_run:  # the real venues only answer reads; fills are simulated and journaled as such
         logs.get().warning("[executor] DRY_RUN_MODE=true: orders are simulated against the venues' books")
-        return {n: DryRunVenue(v, s.initial_capital_usdt, s.venues[n].slippage_bps) for n, v in venues.items()}
-    return venues
+        dry: dict[str, Venue] = {
+            n: DryRunVenue(v, s.initial_capital_usdt, s.venues[n].slippage_bps) for n, v in venues.items()
+        }
+        return dry, {}
+    return venues, {}
 
 
 def screener_universe(s: Settings, available: Iterable[SymbolKey]) -> list[SymbolKey]:
@@ -134,67 +142,37 @@ def live_symbols(s: Settings) -> dict[str, list[str]]:
     return out
 
 
-def build_arbitrage(s: Settings, venues: dict[str, Venue], engine: Engine):
-    """The arbitrage loop when config/arbitrage.json exists and is enabled. It sends no order
-    (dry run, simulated fills journaled) under DRY_RUN_MODE, or under SAFE_MODE when a venue is
-    a real exchange."""
-    from execution.arb.config import load as load_arb_config
-    from execution.arb.loop import ArbitrageLoop
-
-    cfg = load_arb_config(s.config_dir)
-    if cfg is None or not cfg.enabled:
-        return None
-    dry_run = s.dry_run or (s.safe_mode and any(venues[v].is_exchange for v in cfg.venues))
-    return ArbitrageLoop(
-        cfg,
-        venues,
-        journal=engine._journal,
-        dry_run=dry_run,
-        half_spread_bps={name: vc.half_spread_bps for name, vc in s.venues.items()},
-        holding=lambda: engine.control.reason if engine.control.holding else "",
-        trip=engine.trip,
-        max_orders_per_min=s.risk.max_orders_per_min,
-    )
-
-
-def journaled_ids_after(state_dir: Path, seq: int) -> set[str]:
-    """Ids of journal records written after a snapshot: a resumed run must not write them again."""
-    out: set[str] = set()
-    for name in COLLECTION_FILES.values():
-        for rec in read_lines(state_dir / name):
-            if rec.get("seq", 0) > seq and "id" in rec:
-                out.add(rec["id"])
-    return out
-
-
-def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = True) -> Runtime:
-    venues = build_venues(s)
+def open_runtime(s: Settings, sink: StateSink | None = None, notifier: Notifier | None = None) -> Runtime:
+    venues, simulators = build_venues(s)
     feed, available, run_label = build_feed(s)
     state_dir = s.state_dir
     state_dir.mkdir(parents=True, exist_ok=True)
-    snap_path = state_dir / "synced_state.json"
-    snap = None
-    if snap_path.exists():
-        try:
-            snap = read_json(snap_path)
-        except (OSError, ValueError) as exc:
-            raise StateConflict(f"{snap_path} is unreadable ({exc}); move it away to start fresh") from None
-        if snap.get("run") != run_label:
-            raise StateConflict(
-                f"{state_dir} holds the state of another run ({snap.get('run')!r}, this one is {run_label!r}); "
-                "use another STATE_DIR (or --state-dir), or move the old one away"
-            )
+    snap = _read_snapshot(state_dir, run_label)
     if sink is None:
         # a replay re-creates its state from the data: fsync at close only (files stay whole anyway)
         sink = open_sink(state_dir, s.env, durable=s.feed != "replay")
     universe = screener_universe(s, available)
-    control = ControlState()
-    engine = Engine(s, venues, sink, universe=universe, control_state=control, run_label=run_label)
-    engine.arb = build_arbitrage(s, venues, engine)
+    commands_file = control_log.commands_path(state_dir)
+    start_offset = (
+        int(snap.get("control_offset", 0))
+        if snap is not None
+        else (commands_file.stat().st_size if commands_file.exists() else 0)  # a fresh run ignores old commands
+    )
+    engine = build_engine(
+        s,
+        venues,
+        sink,
+        universe=universe,
+        simulators=simulators,
+        notifier=notifier,
+        snap=snap,
+        journaled_ids=journaled_ids_after(state_dir, snap.get("seq", 0)) if snap is not None else None,
+        command_reader=control_log.CommandReader(state_dir, start_offset),
+        run_label=run_label,
+    )
     resumed = 0
     log = logs.get()
     if snap is not None:
-        engine.restore(snap, journaled_ids_after(state_dir, snap.get("seq", 0)))
         resumed = snap["market_ts"]
         log.info(
             "[state] resuming run %s from market_ts=%d (seq=%d); earlier events only warm indicators",
@@ -202,20 +180,6 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
             resumed,
             snap.get("seq", 0),
         )
-    from telegram.alerts import from_env as telegram_alerts
-
-    alerts = telegram_alerts(s.env)
-    if alerts is not None:
-        engine.notify = alerts.send
-        engine.alert_sender = alerts
-        log.info("[control] ops alerts go to Telegram chat %s", s.env.get("TELEGRAM_CHAT_ID"))
-    commands_file = control_log.commands_path(state_dir)
-    start_offset = (
-        engine.restored_control_offset
-        if snap is not None
-        else (commands_file.stat().st_size if commands_file.exists() else 0)
-    )  # a fresh run ignores old commands
-    engine.commands = control_log.CommandReader(state_dir, start_offset)
     now = clock.wall_ms()
     if s.profile == "live":
         hold(engine.control, "live profile always starts in HOLD; reconcile, then two-man resume", "startup", now)
@@ -240,15 +204,31 @@ def open_runtime(s: Settings, sink: StateSink | None = None, fresh_ok: bool = Tr
     return Runtime(s, engine, feed, sink, venues, resumed, deadman, streams)
 
 
+def _read_snapshot(state_dir: Path, run_label: str) -> dict | None:
+    snap_path = state_dir / "synced_state.json"
+    if not snap_path.exists():
+        return None
+    try:
+        snap = read_json(snap_path)
+    except (OSError, ValueError) as exc:
+        raise StateConflict(f"{snap_path} is unreadable ({exc}); move it away to start fresh") from None
+    if snap.get("run") != run_label:
+        raise StateConflict(
+            f"{state_dir} holds the state of another run ({snap.get('run')!r}, this one is {run_label!r}); "
+            "use another STATE_DIR (or --state-dir), or move the old one away"
+        )
+    return snap
+
+
 def fail_config(exc: Exception) -> int:
     print(str(exc), file=sys.stderr)
     return EXIT_CONFIG
 
 
-def open_runtime_or_exit_code(s: Settings) -> Runtime | int:
+def open_runtime_or_exit_code(s: Settings, notifier: Notifier | None = None) -> Runtime | int:
     """The runtime, or the exit code (2) after one line on stderr saying what is wrong."""
     try:
-        return open_runtime(s)
+        return open_runtime(s, notifier=notifier)
     except ConfigError as exc:
         return fail_config(exc)
     except StateConflict as exc:

@@ -17,6 +17,7 @@ import threading
 from execution import logs
 from execution.app import fail_config, open_runtime_or_exit_code
 from execution.feeds.base import paced
+from execution.notify import build_notifier
 from execution.settings import ConfigError, load_dotenv_file, load_settings
 
 WARMUP_BARS_UNPACED = 400  # history the indicators need is generated at full speed, then paced
@@ -29,8 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         return fail_config(exc)
     log = logs.setup(settings.log_level, stream=sys.stdout, secrets=logs.secrets_from_env(settings.env))
-    rt = open_runtime_or_exit_code(settings)
+    notifier = build_notifier(settings.env)
+    rt = open_runtime_or_exit_code(settings, notifier)
     if isinstance(rt, int):
+        notifier.close()
         return rt
     stop = threading.Event()
     received: list[str] = []
@@ -66,8 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         rt.sink.close()
         for venue in rt.venues.values():
             venue.close()
-        if engine.alert_sender is not None:
-            engine.alert_sender.close()
+        engine.close()
     log.info("[executor] stopped cleanly at market_ts=%d", engine.cycle_ts)
     return 0
 

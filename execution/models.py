@@ -118,6 +118,38 @@ class OrderRequest:
     def is_closing(self) -> bool:
         return self.side is self.position_side.closing_side
 
+    def to_doc(self) -> dict:
+        return {
+            "venue": self.venue,
+            "symbol": self.symbol,
+            "side": self.side.value,
+            "position_side": self.position_side.value,
+            "order_type": self.order_type.value,
+            "quantity": str(self.quantity),
+            "client_order_id": self.client_order_id,
+            "intent_id": self.intent_id,
+            "price": str(self.price) if self.price is not None else None,
+            "time_in_force": self.time_in_force.value if self.time_in_force else None,
+            "reduce_only": self.reduce_only,
+        }
+
+    @classmethod
+    def from_doc(cls, d: dict) -> OrderRequest:
+        """Reads every version written so far (older ones lack `time_in_force`)."""
+        return cls(
+            venue=d["venue"],
+            symbol=d["symbol"],
+            side=Side(d["side"]),
+            position_side=PositionSide(d["position_side"]),
+            order_type=OrderType(d["order_type"]),
+            quantity=Decimal(d["quantity"]),
+            client_order_id=d["client_order_id"],
+            intent_id=d["intent_id"],
+            price=Decimal(d["price"]) if d.get("price") else None,
+            time_in_force=TimeInForce(d["time_in_force"]) if d.get("time_in_force") else None,
+            reduce_only=d.get("reduce_only", False),
+        )
+
 
 @dataclass(slots=True)
 class Order:

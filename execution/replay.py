@@ -55,11 +55,12 @@ def main(argv: list[str] | None = None) -> int:
             logs.get().info(
                 "[executor] end of data: cancelled unfilled %s %s cid=%s", name, order.symbol, order.client_order_id
             )
-    engine.in_flight.clear()
+    engine.router.in_flight.clear()
     engine.publish()
     engine.account_line()
     rt.sink.close()
     wall = time.perf_counter() - t0
+    engine.close()
     bars = engine.bars - bars_before
     nav = engine.ledger.nav()
     print(

@@ -49,8 +49,33 @@ class OpenTrade:
 
 @dataclass(slots=True)
 class InFlight:
+    """An order sent and not yet final; `owner` is the strategy whose fills these are."""
+
     request: OrderRequest
     purpose: str
     sent_ts: int
     meta: dict = field(default_factory=dict)
     unknown: bool = False
+    owner: str = "screener"
+
+    def to_doc(self) -> dict:
+        return {
+            "cid": self.request.client_order_id,
+            "purpose": self.purpose,
+            "sent_ts": self.sent_ts,
+            "meta": self.meta,
+            "unknown": self.unknown,
+            "owner": self.owner,
+            "request": self.request.to_doc(),
+        }
+
+    @classmethod
+    def from_doc(cls, d: dict) -> InFlight:
+        return cls(
+            OrderRequest.from_doc(d["request"]),
+            d["purpose"],
+            d["sent_ts"],
+            d.get("meta", {}),
+            d.get("unknown", False),
+            d.get("owner", "screener"),
+        )

@@ -73,9 +73,10 @@ def test_replay_runs_the_arbitrage_loop(cheap_run, monkeypatch, capsys):
     before = len(trades)
     run_replay(market, state, cfg_dir, monkeypatch, capsys, fresh=False)
     assert len(read_lines(state / "trade_log.jsonl")) == before
-    again = read_json(state / "synced_state.json")["arbitrage"]
-    assert again["open_pairs"] == snap["arbitrage"]["open_pairs"]
-    assert again["metrics"]["attempts"] == snap["arbitrage"]["metrics"]["attempts"]
+    again = read_json(state / "synced_state.json")["strategies"]["arbitrage"]
+    first = snap["strategies"]["arbitrage"]
+    assert again["open_pairs"] == first["open_pairs"]
+    assert again["metrics"]["attempts"] == first["metrics"]["attempts"]
 
 
 def test_recorded_2024h1_replay_publishes_the_arbitrage_doc(tmp_path, monkeypatch, capsys):
@@ -92,9 +93,11 @@ def test_recorded_2024h1_replay_publishes_the_arbitrage_doc(tmp_path, monkeypatc
 def test_screener_close_leaves_arbitrage_legs_alone(tmp_path):
     """Hedge mode shares one LONG position per symbol between the screener and the arbitrage
     book: a stop-loss closes only the screener's part."""
-    from execution.app import build_arbitrage, paper_venues
+    from execution.app import paper_venues
     from execution.arb.book import OpenPair, PairLeg
-    from execution.engine import Engine
+    from execution.arb.strategy import ArbitrageStrategy
+    from execution.assembly import build_engine
+    from execution.screener_strategy import ScreenerStrategy
     from execution.models import Fill, PositionSide, Side
     from execution.settings import load_settings
     from execution.state.local import LocalStore
@@ -102,8 +105,9 @@ def test_screener_close_leaves_arbitrage_legs_alone(tmp_path):
 
     s = load_settings(env={"CONFIG_DIR": str(PROJECT_ROOT / "config"), "STATE_DIR": str(tmp_path)})
     venues = paper_venues(s)
-    engine = Engine(s, venues, LocalStore(tmp_path), universe=[(BIN, "BTCUSDT")])
-    engine.arb = build_arbitrage(s, venues, engine)
+    engine = build_engine(s, venues, LocalStore(tmp_path), universe=[(BIN, "BTCUSDT")], simulators=venues)
+    arb, screener = engine.strategies
+    assert isinstance(arb, ArbitrageStrategy) and isinstance(screener, ScreenerStrategy)
     ts = 1_717_200_000_000
     venues[BIN].on_price("BTCUSDT", ts, Decimal(60000))
     for qty in ("0.05", "0.02"):  # arbitrage leg, then the screener's own entry
@@ -122,7 +126,7 @@ def test_screener_close_leaves_arbitrage_legs_alone(tmp_path):
         )
         engine.ledger.apply_fill(fill)  # the executor's books
         venues[BIN].account.apply_fill(fill)  # and the paper venue's account
-    engine.arb.open_pairs["p"] = OpenPair(
+    arb.loop.open_pairs["p"] = OpenPair(
         "p",
         "BTC-USDT",
         PairLeg(BIN, "BTCUSDT", PositionSide.LONG, Decimal("0.05"), Decimal(60000)),
@@ -130,10 +134,10 @@ def test_screener_close_leaves_arbitrage_legs_alone(tmp_path):
         ts,
         Decimal("0.05"),
     )
-    engine.close_position(BIN, "BTCUSDT", PositionSide.LONG, "stop_loss", ts)
+    screener.close_position(BIN, "BTCUSDT", PositionSide.LONG, "stop_loss", ts, engine)
     [order] = venues[BIN].open_orders("BTCUSDT")
     assert (order.side, order.position_side, order.quantity) == (Side.SELL, PositionSide.LONG, Decimal("0.02"))
-    engine.arb.close()
+    engine.close()
 
 
 # -- operator functions --------------------------------------------------------------------------

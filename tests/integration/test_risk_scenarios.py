@@ -92,7 +92,7 @@ def test_kill_command_holds_and_flattens_with_the_right_position_side(tmp_path):
     sides = {(p.symbol, p.position_side) for p in h.engine.ledger.positions.values()}
     assert sides == {("BTCUSDT", PositionSide.LONG), ("ETHUSDT", PositionSide.SHORT)}
     cmd = control_log.new_command("kill", "carol", 123, reason="venue incident")
-    h.engine.apply_command(cmd)
+    h.engine.commands.apply(cmd, h.engine)
     assert h.engine.control.kill and h.engine.control.mode == control.HOLD
     closes = [(o.symbol, o.side.value, o.position_side.value) for o in sent(h)[-2:]]
     assert sorted(closes) == [("BTCUSDT", "SELL", "LONG"), ("ETHUSDT", "BUY", "SHORT")]
@@ -136,10 +136,11 @@ def test_unknown_outcome_stays_in_flight_until_the_venue_answers_and_nothing_is_
     warm(h)  # the paper venue sees the market while it is still plugged in directly
     faulty = FaultyVenue(paper)  # from here the engine talks to the venue through the fault injector
     h.engine.venues["binance_um"] = faulty
+    h.engine.simulators = {}  # the test shows the paper venue its prices itself, as a real venue sees them
     faulty.fail_next("timeout_placed")  # the order reaches the venue, the answer is lost
     paper.on_mark("BTCUSDT", h.t + 900_000, Decimal("61200"))
     h.candle("BTCUSDT", 61_200.0)  # breakout: entry sent, outcome unknown
-    [flight] = h.engine.in_flight.values()
+    [flight] = h.engine.router.in_flight.values()
     assert flight.unknown and len(faulty.placed) == 1
     h.finish_cycle()  # the engine asks the venue by client order id: found, no longer unknown
     assert not flight.unknown and len(faulty.requests) == 1  # asked, never re-sent
@@ -160,9 +161,10 @@ def test_an_order_that_never_arrived_is_released_and_may_be_decided_again(tmp_pa
     warm(h)
     faulty = FaultyVenue(paper)
     h.engine.venues["binance_um"] = faulty
+    h.engine.simulators = {}  # the test shows the paper venue its prices itself, as a real venue sees them
     faulty.fail_next("timeout_lost")
     paper.on_mark("BTCUSDT", h.t + 900_000, Decimal("61200"))
     h.candle("BTCUSDT", 61_200.0)
-    assert [f.unknown for f in h.engine.in_flight.values()] == [True] and faulty.placed == []
+    assert [f.unknown for f in h.engine.router.in_flight.values()] == [True] and faulty.placed == []
     h.finish_cycle()
-    assert h.engine.in_flight == {}  # the venue does not know it: nothing is in flight any more
+    assert h.engine.router.in_flight == {}  # the venue does not know it: nothing is in flight any more

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from execution.app import paper_venues
+from execution.control_log import CommandReader
+from execution.assembly import build_engine
 from execution.engine import Engine
 from execution.feeds.events import CandleClosed, FeedIssue, FundingSettled
 from execution.settings import load_settings
@@ -88,7 +90,15 @@ def harness(tmp: Path, symbols=("BTCUSDT",), env: dict | None = None, **patches)
     s = load_settings({"CONFIG_DIR": str(cfg), "STATE_DIR": str(tmp / "state"), **(env or {})})
     venues = paper_venues(s)
     sink = LocalStore(tmp / "state", durable=False)
-    engine = Engine(s, dict(venues), sink, universe=[("binance_um", sym) for sym in symbols], publish_interval_ms=0)
+    engine = build_engine(
+        s,
+        dict(venues),
+        sink,
+        universe=[("binance_um", sym) for sym in symbols],
+        simulators=dict(venues),
+        command_reader=CommandReader(tmp / "state"),
+        publish_interval_ms=0,
+    )
     return Harness(engine, tmp / "state")
 
 

@@ -1,0 +1,160 @@
+"""How an engine is assembled from settings, venues, a state sink and (on resume) a snapshot.
+
+Every component is built here, already restored from the snapshot, and handed to the engine's
+constructor: the engine is never patched after construction. The order of `strategies` is the
+order they see each event (the arbitrage loop first, then the screener: the screener's SL/TP
+closes only what the arbitrage book does not own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from execution import clock, snapshot
+from execution.alerting import Alerting
+from execution.breakers import AccountBreakers
+from execution.commands import CommandApplier
+from execution.control import ControlState
+from execution.control_log import CommandReader
+from execution.engine import Engine, ResumePoint
+from execution.exchanges.base import Venue
+from execution.guard import Guard
+from execution.journal import Journal
+from execution.ledger import Ledger
+from execution.notify import Notifier, NullNotifier
+from execution.portfolio import Performance
+from execution.router import OrderRouter
+from execution.screener_strategy import ScreenerStrategy
+from execution.settings import Settings
+from execution.simulation import MarketSimulator
+from execution.state.atomic import read_lines
+from execution.state.layout import COLLECTION_FILES
+from execution.state.store import StateSink
+from execution.strategy import CommandHandler, Strategy, SymbolKey
+from execution.trades import InFlight
+
+
+def build_engine(
+    s: Settings,
+    venues: Mapping[str, Venue],
+    sink: StateSink,
+    *,
+    universe: Iterable[SymbolKey],
+    simulators: Mapping[str, MarketSimulator] | None = None,
+    notifier: Notifier | None = None,
+    snap: dict[str, Any] | None = None,
+    journaled_ids: set[str] | None = None,
+    command_reader: CommandReader | None = None,
+    with_arbitrage: bool = True,
+    extra_strategies: Iterable[Strategy] = (),
+    extra_guards: Iterable[Guard] = (),
+    wall_ms: Callable[[], int] = clock.wall_ms,
+    publish_interval_ms: int = 1000,
+    run_label: str = "",
+) -> Engine:
+    snap = snapshot.upgrade(snap) if snap else {}
+    journal = Journal(sink, int(snap.get("seq", 0)), journaled_ids)
+    ledger = Ledger.restore(snap["ledger"]) if snap else Ledger(s.initial_capital_usdt)
+    perf = Performance(s.initial_capital_usdt, s.risk.day_boundary_tz)
+    if snap:
+        perf.restore(snap["perf"])
+    control = ControlState.from_doc(snap["control"]) if snap else ControlState()
+    alerting = Alerting(journal, notifier or NullNotifier(), control, s.hedge_env)
+    counters = snap.get("counters", {})
+    router = OrderRouter(
+        venues,
+        control,
+        alerting.trip,
+        max_orders_per_min=s.risk.max_orders_per_min,
+        max_cancels_per_min=s.risk.max_cancels_per_min,
+        in_flight={f["cid"]: InFlight.from_doc(f) for f in snap.get("in_flight", [])},
+        orders_sent=counters.get("orders_sent", 0),
+        orders_rejected=counters.get("orders_rejected", 0),
+    )
+    strategies: list[Strategy] = []
+    arbitrage = build_arbitrage(s, venues, journal, control, alerting) if with_arbitrage else None
+    if arbitrage is not None:
+        strategies.append(arbitrage)
+    strategies.append(ScreenerStrategy(s, universe))
+    strategies.extend(extra_strategies)
+    guards: list[Guard] = [AccountBreakers(), *extra_guards]
+    for strategy in strategies:
+        strategy.restore(snap.get("strategies", {}).get(strategy.name, {}))
+    for guard in guards:
+        guard.restore(snap.get("guards", {}).get(guard.name, {}))
+    simulators = simulators or {}
+    for name, state in snap.get("paper_venues", {}).items():
+        if name in simulators:
+            simulators[name].restore(state)
+    commands = None
+    if command_reader is not None:
+        handlers: dict[str, CommandHandler] = {}
+        for strategy in strategies:
+            handlers.update(strategy.commands())
+        commands = CommandApplier(command_reader, lambda: s.secret("APPROVE_TOKEN"), handlers)
+    resume = ResumePoint()
+    if snap:
+        resume = ResumePoint(
+            market_ts=snap["market_ts"],
+            bars=counters.get("bars", 0),
+            fills=counters.get("fills", 0),
+            last_nav_point_ts=snap.get("last_nav_point_ts", 0),
+        )
+    return Engine(
+        s,
+        venues,
+        sink,
+        journal=journal,
+        alerting=alerting,
+        ledger=ledger,
+        perf=perf,
+        control_state=control,
+        router=router,
+        strategies=strategies,
+        guards=guards,
+        simulators=simulators,
+        commands=commands,
+        resume=resume,
+        wall_ms=wall_ms,
+        publish_interval_ms=publish_interval_ms,
+        run_label=run_label,
+    )
+
+
+def build_arbitrage(
+    s: Settings, venues: Mapping[str, Venue], journal: Journal, control: ControlState, alerting: Alerting
+) -> Strategy | None:
+    """The arbitrage loop when config/arbitrage.json exists and is enabled. It sends no order
+    (dry run, simulated fills journaled) under DRY_RUN_MODE, or under SAFE_MODE when a venue is
+    a real exchange."""
+    from execution.arb.config import load as load_arb_config
+    from execution.arb.loop import ArbitrageLoop
+    from execution.arb.strategy import ArbitrageStrategy
+
+    cfg = load_arb_config(s.config_dir)
+    if cfg is None or not cfg.enabled:
+        return None
+    dry_run = s.dry_run or (s.safe_mode and any(venues[v].is_exchange for v in cfg.venues))
+    loop = ArbitrageLoop(
+        cfg,
+        dict(venues),
+        journal=journal.append,
+        dry_run=dry_run,
+        half_spread_bps={name: vc.half_spread_bps for name, vc in s.venues.items()},
+        holding=lambda: control.reason if control.holding else "",
+        trip=alerting.trip,
+        max_orders_per_min=s.risk.max_orders_per_min,
+    )
+    return ArbitrageStrategy(loop)
+
+
+def journaled_ids_after(state_dir: Path, seq: int) -> set[str]:
+    """Ids of journal records written after a snapshot: a resumed run must not write them again."""
+    out: set[str] = set()
+    for name in COLLECTION_FILES.values():
+        for rec in read_lines(state_dir / name):
+            if rec.get("seq", 0) > seq and "id" in rec:
+                out.add(rec["id"])
+    return out

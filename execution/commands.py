@@ -1,0 +1,126 @@
+"""Operator commands from the control log, applied by the executor and acknowledged.
+
+The CLI appends commands; the executor is the only writer of trading state, so it reads them
+here, applies each through the pure control state machine (`execution/control.py`) or the
+handler a strategy registered (e.g. `arb-execute`), publishes the new state and only then
+journals the acknowledgement (a CLI that sees the ack reads the new mode).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from execution import control, control_log, logs
+from execution.control import Answer
+from execution.strategy import CommandHandler, StrategyContext
+
+
+class OperatorPort(StrategyContext, Protocol):
+    """What applying a command may do to the engine."""
+
+    def flatten_all(self, reason: str) -> None: ...
+
+    def publish(self, now: int | None = None, force: bool = False) -> None: ...
+
+    def wall_ms(self) -> int: ...
+
+
+class CommandApplier:
+    def __init__(
+        self,
+        reader: control_log.CommandReader,
+        approve_token: Callable[[], str],
+        strategy_commands: Mapping[str, CommandHandler] | None = None,
+    ):
+        self.reader = reader
+        self.approve_token = approve_token
+        self.strategy_commands = dict(strategy_commands or {})
+        self.log = logs.get()
+
+    @property
+    def offset(self) -> int:
+        """Where the next poll reads the control log (kept in the restart snapshot)."""
+        return self.reader.offset
+
+    def poll(self, port: OperatorPort) -> None:
+        for rec, raw in self.reader.poll():
+            if rec is None:
+                self.log.warning("[control] unreadable command line ignored: %.200s", raw)
+                continue
+            try:
+                cmd = control_log.parse(rec)
+            except control_log.BadCommand as exc:
+                self._ack(
+                    port, rec.get("id", "?"), str(rec.get("cmd", "?")), str(rec.get("operator", "")), False, str(exc)
+                )
+                continue
+            self.apply(cmd, port)
+
+    def apply(self, cmd: control_log.Command, port: OperatorPort) -> None:
+        answer, result = self._answer(cmd, port)
+        self._ack(port, cmd.id, cmd.cmd, cmd.operator, answer.ok, answer.message, result)
+
+    def _answer(self, cmd: control_log.Command, port: OperatorPort) -> tuple[Answer, dict | None]:
+        st, now = port.control, cmd.ts
+        if cmd.cmd == "hold":
+            return control.hold(st, cmd.args["reason"], cmd.operator, now), None
+        if cmd.cmd == "resume-request":
+            return control.request_resume(st, cmd.operator, cmd.args["reason"], now), None
+        if cmd.cmd == "resume-confirm":
+            token = self.approve_token()
+            expected = control_log.approval_proof(token, cmd.id) if token else ""
+            return control.confirm_resume(st, cmd.operator, cmd.args["proof"], expected, now), None
+        if cmd.cmd == "resume":
+            return control.resume(st, cmd.operator, now), None
+        if cmd.cmd == "kill":
+            answer = control.kill(st, cmd.args["reason"], cmd.operator, now)
+            port.flatten_all(f"kill by {cmd.operator}")
+            return answer, None
+        if cmd.cmd == "flatten":
+            answer = Answer(True, f"flatten by {cmd.operator}: closing {len(port.ledger.positions)} position(s)")
+            port.flatten_all(f"flatten by {cmd.operator}")
+            return answer, None
+        handler = self.strategy_commands.get(cmd.cmd)
+        if handler is None:
+            if cmd.cmd.startswith("arb-"):
+                return Answer(False, "the arbitrage engine is not running (config/arbitrage.json)"), None
+            return Answer(False, f"no running component answers {cmd.cmd!r}"), None
+        return handler(cmd, port)
+
+    def _ack(
+        self,
+        port: OperatorPort,
+        command_id: str,
+        name: str,
+        operator: str,
+        ok: bool,
+        message: str,
+        result: dict[str, Any] | None = None,
+    ) -> None:
+        now = port.wall_ms()
+        self.log.info("[control] %s %s by %s: %s", name, "OK" if ok else "REFUSED", operator or "?", message)
+        port.publish(now, force=True)  # state first: a CLI that sees the ack then reads the new mode
+        ack: dict[str, Any] = {
+            "id": f"ack:{command_id}",
+            "command_id": command_id,
+            "cmd": name,
+            "operator": operator,
+            "ok": ok,
+            "message": message,
+            "ts": now,
+            "market_ts": port.cycle_ts,
+            "mode": port.control.mode,
+        }
+        if result is not None:
+            ack["result"] = json.loads(json.dumps(result, default=str))
+        port.journal("acks", ack)
+        port.alert(
+            f"op:{command_id}",
+            now,
+            "operator",
+            f"{name} by {operator or '?'}: {'done' if ok else 'REFUSED'} - {message}",
+            command=name,
+            ok=ok,
+        )

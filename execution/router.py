@@ -1,0 +1,254 @@
+"""The order router: intent in, one order out to its venue, tracked until it is final.
+
+Every order leaves here, so the order-rate breaker, HOLD (no new risk; reduce-only still goes),
+the `[executor] INTENT|SEND_ORDER|ORDER_REQ|ORDER_ACK|ORDER_ERR` lines and the rule for an
+unknown outcome (keep it in flight, ask the venue by client order id, never send again) are
+written once. Fills are not booked here: the engine drains the venues.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+
+from execution import ids, logs
+from execution.control import ControlState
+from execution.exchanges.base import Venue
+from execution.exchanges.errors import UnknownOutcome, VenueError
+from execution.models import Intent, OrderRequest, OrderStatus, OrderType
+from execution.risk import RateWindow
+from execution.trades import InFlight
+
+REJECTED_STATUSES = (OrderStatus.REJECTED, OrderStatus.EXPIRED, OrderStatus.CANCELED)
+Trip = Callable[[str, str, int], None]
+
+
+class OrderRouter:
+    def __init__(
+        self,
+        venues: Mapping[str, Venue],
+        control_state: ControlState,
+        trip: Trip,
+        *,
+        max_orders_per_min: int,
+        max_cancels_per_min: int,
+        in_flight: dict[str, InFlight] | None = None,
+        orders_sent: int = 0,
+        orders_rejected: int = 0,
+    ):
+        self.venues = venues
+        self.control = control_state
+        self.trip = trip
+        self.max_orders_per_min = max_orders_per_min
+        self.order_rate = RateWindow(max_orders_per_min)
+        self.cancel_rate = RateWindow(max_cancels_per_min)
+        self.in_flight: dict[str, InFlight] = in_flight if in_flight is not None else {}
+        self.orders_sent = orders_sent
+        self.orders_rejected = orders_rejected
+        self.log = logs.get()
+
+    # ------------------------------------------------------------------------------------------
+    def working_on(self, venue: str, symbol: str) -> bool:
+        """An order of ours on this symbol is not final yet (nothing new may be decided on it)."""
+        return any(f.request.symbol == symbol and f.request.venue == venue for f in self.in_flight.values())
+
+    def submit(
+        self,
+        intent: Intent,
+        purpose: str,
+        owner: str,
+        leverage: int | None = None,
+        vet: Callable[[Intent], str | None] | None = None,
+    ) -> str | None:
+        """Send one MARKET order for an intent; its client order id, or None if nothing was sent.
+        `vet` (the guards) may refuse an order that adds risk; reduce-only orders always go."""
+        venue = self.venues[intent.venue]
+        self._log_intent(intent)
+        if not intent.reduce_only:
+            if self.control.holding:
+                self.log.info("[risk] refused %s: HOLD (%s)", intent.intent_id, self.control.reason)
+                return None
+            refusal = vet(intent) if vet is not None else None
+            if refusal:
+                self.log.info("[risk] refused %s by guard %s", intent.intent_id, refusal)
+                return None
+        if not self.order_rate.allow(intent.ts):
+            detail = f"order {intent.intent_id} would exceed MAX_ORDERS_PER_MIN {self.max_orders_per_min}"
+            self.log.warning("[risk] refused %s", detail)
+            self.trip("order_rate", detail, intent.ts)
+            return None
+        cid = ids.client_order_id(intent.intent_id)
+        req = OrderRequest(
+            venue=intent.venue,
+            symbol=intent.symbol,
+            side=intent.side,
+            position_side=intent.position_side,
+            order_type=OrderType.MARKET,
+            quantity=intent.quantity,
+            client_order_id=cid,
+            intent_id=intent.intent_id,
+            reduce_only=intent.reduce_only,
+        )
+        self._log_request(req)
+        meta = dict(intent.meta)
+        if leverage:
+            meta["leverage"] = leverage
+        self.orders_sent += 1
+        try:
+            order = venue.place_order(req)
+        except UnknownOutcome as exc:
+            self.log.error(
+                "[executor] ORDER_ERR code=%s %s %s cid=%s outcome unknown: %s",
+                exc.code,
+                req.venue,
+                req.symbol,
+                cid,
+                exc.message,
+            )
+            self.in_flight[cid] = InFlight(req, purpose, intent.ts, meta, unknown=True, owner=owner)
+            return cid
+        except VenueError as exc:
+            self.orders_rejected += 1
+            self.log.error(
+                "[executor] ORDER_ERR code=%s %s %s %s positionSide=%s qty=%s cid=%s: %s",
+                exc.code,
+                req.venue,
+                req.symbol,
+                req.side.value,
+                req.position_side.value,
+                req.quantity,
+                cid,
+                exc.message,
+            )
+            return None
+        self.log.info(
+            "[executor] ORDER_ACK %s %s cid=%s status=%s orderId=%s",
+            req.venue,
+            req.symbol,
+            cid,
+            order.status.value,
+            order.venue_order_id,
+        )
+        if order.status in REJECTED_STATUSES:
+            self.orders_rejected += 1
+            self.log.error(
+                "[executor] ORDER_ERR code=%s %s %s cid=%s status=%s: %s",
+                order.reject_code or "-",
+                req.venue,
+                req.symbol,
+                cid,
+                order.status.value,
+                order.reject_reason,
+            )
+            return None
+        self.in_flight[cid] = InFlight(req, purpose, intent.ts, meta, owner=owner)
+        return cid
+
+    def settle(self, cid: str) -> InFlight | None:
+        """After a fill of `cid`: drop it from the in-flight set once the venue says it is final."""
+        flight = self.in_flight.get(cid)
+        if flight is not None:
+            order = self.venues[flight.request.venue].get_order(flight.request.symbol, cid)
+            if order is None or order.status.is_final:
+                del self.in_flight[cid]
+        return flight
+
+    def cancel_entries(self, ts: int) -> None:
+        """Cancel every resting order that would add risk (kill / flatten), within the cancel rate."""
+        for cid, flight in list(self.in_flight.items()):
+            if flight.request.reduce_only:
+                continue
+            venue = self.venues[flight.request.venue]
+            if not self.cancel_rate.allow(ts):
+                self.trip("cancel_rate", f"cancel of {cid} would exceed MAX_CANCELS_PER_MIN", ts)
+                break
+            try:
+                venue.cancel_order(flight.request.symbol, cid)
+                del self.in_flight[cid]
+            except VenueError as exc:
+                self.log.error("[executor] ORDER_ERR code=%s cancel %s: %s", exc.code, cid, exc.message)
+
+    def closing(self) -> bool:
+        return any(f.request.reduce_only for f in self.in_flight.values())
+
+    # ------------------------------------------------------------------------------------------
+    # unknown outcomes
+    def unknown_venues(self) -> list[str]:
+        return sorted({f.request.venue for f in self.in_flight.values() if f.unknown})
+
+    def resolve_unknown(self, venue_name: str) -> None:
+        """Ask the venue about every order of ours on it whose outcome is unknown."""
+        venue = self.venues[venue_name]
+        for cid, flight in list(self.in_flight.items()):
+            if flight.unknown and flight.request.venue == venue_name:
+                self._resolve(venue, cid, flight)
+
+    def _resolve(self, venue: Venue, cid: str, flight: InFlight) -> None:
+        try:
+            order = venue.get_order(flight.request.symbol, cid)
+        except VenueError as exc:
+            self.log.error("[executor] ORDER_ERR code=%s query %s: %s", exc.code, cid, exc.message)
+            return
+        if order is None:
+            self.log.warning("[state] RECONCILE %s never reached %s: safe to decide again", cid, venue.name)
+            del self.in_flight[cid]
+            return
+        flight.unknown = False
+        self.log.info(
+            "[state] RECONCILE %s found on %s: status=%s filled=%s",
+            cid,
+            venue.name,
+            order.status.value,
+            order.filled_qty,
+        )
+        if order.status.is_final and order.filled_qty == 0:
+            del self.in_flight[cid]
+
+    # ------------------------------------------------------------------------------------------
+    def _log_intent(self, intent: Intent) -> None:
+        self.log.info(
+            "[executor] INTENT %s",
+            json.dumps(
+                {
+                    "intent_id": intent.intent_id,
+                    "venue": intent.venue,
+                    "symbol": intent.symbol,
+                    "side": intent.side.value,
+                    "position_side": intent.position_side.value,
+                    "reason": intent.reason,
+                    "qty": str(intent.quantity),
+                    "ref_price": str(intent.ref_price),
+                    "reduce_only": intent.reduce_only,
+                },
+                separators=(",", ":"),
+            ),
+        )
+
+    def _log_request(self, req: OrderRequest) -> None:
+        self.log.info(
+            "[executor] SEND_ORDER %s %s %s positionSide=%s qty=%s type=%s reduceOnly=%s cid=%s",
+            req.venue,
+            req.symbol,
+            req.side.value,
+            req.position_side.value,
+            req.quantity,
+            req.order_type.value,
+            req.reduce_only,
+            req.client_order_id,
+        )
+        self.log.info(
+            "[executor] ORDER_REQ %s",
+            json.dumps(
+                {
+                    "venue": req.venue,
+                    "symbol": req.symbol,
+                    "side": req.side.value,
+                    "positionSide": req.position_side.value,
+                    "type": req.order_type.value,
+                    "quantity": str(req.quantity),
+                    "newClientOrderId": req.client_order_id,
+                    "intent_id": req.intent_id,
+                },
+                separators=(",", ":"),
+            ),
+        )

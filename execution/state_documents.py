@@ -1,0 +1,130 @@
+"""The current-value documents the executor publishes (nav, positions, control), built from the
+engine's books. Pure: the engine hands itself in as an `EngineView` and the sink writes them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from execution.control import ControlState
+from execution.guard import Guard
+from execution.ledger import Ledger, position_record
+from execution.portfolio import Performance
+from execution.router import OrderRouter
+from execution.settings import Settings
+from execution.strategy import PositionKey, Strategy, SymbolKey
+
+
+class EngineView(Protocol):
+    settings: Settings
+    ledger: Ledger
+    perf: Performance
+    control: ControlState
+    router: OrderRouter
+    strategies: Sequence[Strategy]
+    guards: Sequence[Guard]
+    market: dict[SymbolKey, dict]
+    stale: set[SymbolKey]
+    reconciliation: list[dict]
+    cycle_ts: int
+    bars: int
+    fills: int
+    started_wall_ms: int
+    run_label: str
+
+
+def nav_doc(e: EngineView, now: int) -> dict:
+    led, perf = e.ledger, e.perf
+    nav = led.nav()
+    d_abs, d_pct, ref = perf.change_24h()
+    return {
+        "env": e.settings.hedge_env,
+        "profile": e.settings.profile,
+        "safe_mode": e.settings.safe_mode,
+        "dry_run": e.settings.dry_run,
+        "mode": e.control.mode,
+        "nav": nav,
+        "wallet_balance": led.wallet,
+        "unrealized_pnl": led.unrealized(),
+        "initial_capital": led.initial_wallet,
+        "realized_pnl_total": led.realized_total,
+        "fees_total": led.fees_total,
+        "funding_total": led.funding_total,
+        "peak_nav": perf.peak_nav,
+        "drawdown_pct": round(perf.drawdown_pct(nav), 6),
+        "max_drawdown_pct": round(perf.max_dd_pct, 6),
+        "day": perf.day,
+        "day_start_nav": perf.day_start_nav,
+        "daily_pnl_pct": round(float((nav - perf.day_start_nav) / perf.day_start_nav * 100), 6)
+        if perf.day_start_nav
+        else 0.0,
+        "nav_24h_ago": ref,
+        "change_24h_abs": d_abs,
+        "change_24h_pct": round(d_pct, 6),
+        "reserve_btc": e.settings.reserve_btc,
+        "reserve_included_in_nav": False,
+        "open_positions": len(led.positions),
+        "bars": e.bars,
+        "fills": e.fills,
+        "orders_sent": e.router.orders_sent,
+        "orders_rejected": e.router.orders_rejected,
+        "market_ts": e.cycle_ts,
+        "updated_at_ms": now,
+        "started_at_ms": e.started_wall_ms,
+        "run": e.run_label,
+    }
+
+
+def positions_doc(e: EngineView, now: int) -> dict:
+    led = e.ledger
+    per_venue: dict[str, dict] = {}
+    for v in sorted({p.venue for p in led.positions.values()}):
+        per_venue[v] = {"gross_notional": led.gross_notional(v), "net_notional": led.net_notional(v)}
+    notes: dict[PositionKey, dict] = {}
+    for strategy in e.strategies:
+        notes.update(strategy.position_notes())
+    rows = []
+    for p in sorted(led.positions.values(), key=lambda p: (p.symbol, p.position_side.value, p.venue)):
+        row = position_record(p)
+        note = notes.get((p.venue, p.symbol, p.position_side))
+        if note:
+            row.update(note)
+        rows.append(row)
+    return {
+        "positions": rows,
+        "gross_notional": led.gross_notional(),
+        "net_notional": led.net_notional(),
+        "per_venue": per_venue,
+        "market": [dict(v, age_ms=now - v.get("recv_ts", v.get("mark_ts", now))) for _, v in sorted(e.market.items())],
+        "market_ts": e.cycle_ts,
+        "updated_at_ms": now,
+    }
+
+
+def control_doc(e: EngineView, now: int) -> dict:
+    doc = e.control.to_doc()
+    doc.update(
+        safe_mode=e.settings.safe_mode,
+        dry_run=e.settings.dry_run,
+        profile=e.settings.profile,
+        limits={
+            "KILL_DD_PCT": e.settings.risk.kill_dd_pct,
+            "KILL_DAILY_LOSS_PCT": e.settings.risk.kill_daily_loss_pct,
+            "MAX_POSITIONS": e.settings.risk.max_positions,
+            "MAX_LEVERAGE": e.settings.risk.max_leverage,
+            "MAX_ORDERS_PER_MIN": e.settings.risk.max_orders_per_min,
+            "MAX_CANCELS_PER_MIN": e.settings.risk.max_cancels_per_min,
+        },
+        counters={
+            "orders_last_min": e.router.order_rate.count(e.cycle_ts),
+            "cancels_last_min": e.router.cancel_rate.count(e.cycle_ts),
+            "orders_sent": e.router.orders_sent,
+            "orders_rejected": e.router.orders_rejected,
+        },
+        stale_symbols=sorted(f"{v}:{s}" for v, s in e.stale),
+        reconciliation=e.reconciliation[-50:],
+        guards=[dict(status, name=g.name) for g in e.guards if (status := g.status())],
+        market_ts=e.cycle_ts,
+        updated_at_ms=now,
+    )
+    return doc
