@@ -97,8 +97,8 @@ def test_screener_close_leaves_arbitrage_legs_alone(tmp_path):
     from execution.arb.book import OpenPair, PairLeg
     from execution.arb.strategy import ArbitrageStrategy
     from execution.assembly import build_engine
-    from execution.screener_strategy import ScreenerStrategy
     from execution.models import Fill, PositionSide, Side
+    from execution.screener_strategy import ScreenerStrategy
     from execution.settings import load_settings
     from execution.state.local import LocalStore
     from tests.conftest import PROJECT_ROOT

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from execution.app import paper_venues
-from execution.control_log import CommandReader
 from execution.assembly import build_engine
+from execution.control_log import CommandReader
 from execution.engine import Engine
 from execution.feeds.events import CandleClosed, FeedIssue, FundingSettled
 from execution.settings import load_settings
