@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from execution import clock, control_log, logs
 from execution.assembly import build_engine, journaled_ids_after
@@ -43,7 +44,7 @@ class Runtime:
     venues: dict[str, Venue]
     resumed_from_ts: int
     deadman: DeadManSwitch | None = None
-    account_streams: list = None  # private order streams of real exchange venues
+    account_streams: list[Any] = field(default_factory=list)  # private order streams of real exchange venues
 
 
 def paper_venues(s: Settings) -> dict[str, PaperVenue]:
@@ -102,9 +103,10 @@ def screener_universe(s: Settings, available: Iterable[SymbolKey]) -> list[Symbo
 
 def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[SymbolKey], str]:
     if s.feed == "generated":
-        feed = GeneratedFeed(seed=s.seed, start_ms=start_ms)
-        available = [(v, sym) for spec in feed.market.assets for v, sym, _ in SyntheticMarket.venue_symbols(spec.spec)]
-        return feed, available, f"generated:seed={s.seed}:start={feed.market.t}"
+        generated = GeneratedFeed(seed=s.seed, start_ms=start_ms)
+        market = generated.market
+        available = [(v, sym) for spec in market.assets for v, sym, _ in SyntheticMarket.venue_symbols(spec.spec)]
+        return generated, available, f"generated:seed={s.seed}:start={market.t}"
     if s.feed == "replay":
         assert s.market_dir is not None
         if not s.market_dir.is_dir():
@@ -114,15 +116,14 @@ def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[Sym
             raise ConfigError(
                 ".env", "MARKET_DIR", "a market directory with <venue>/<SYMBOL>_15m.csv[.gz] files", str(s.market_dir)
             )
-        feed = ReplayFeed(s.market_dir, series)
-        return feed, feed.symbols("15m"), f"replay:{s.market_dir.resolve()}"
+        replay = ReplayFeed(s.market_dir, series)
+        return replay, replay.symbols("15m"), f"replay:{s.market_dir.resolve()}"
     from execution.feeds.live import LiveConfig, LiveFeed
 
     symbols = live_symbols(s)
     backfill = max([s.default_strategy.warmup_bars] + [c.strategy.warmup_bars for c in s.symbols.values()]) + 20
     cfg = LiveConfig.from_env(s.env, symbols, backfill, s.risk.max_clock_skew_ms)
-    feed = LiveFeed(cfg)
-    return feed, [(v, sym) for v, syms in symbols.items() for sym in syms], f"live:{s.profile}"
+    return LiveFeed(cfg), [(v, sym) for v, syms in symbols.items() for sym in syms], f"live:{s.profile}"
 
 
 def live_symbols(s: Settings) -> dict[str, list[str]]:

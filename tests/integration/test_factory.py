@@ -43,7 +43,8 @@ def test_testnet_in_safe_mode_sends_no_order(log_lines):
     with FakeBinance() as fb, FakeOkx(demo=True) as fo:
         fb.set_book("BTCUSDT", [("60000.0", "5")], [("60000.1", "5")])
         fo.set_book("BTC-USDT-SWAP", [("60000.0", "500")], [("60000.1", "500")])
-        venues = app.build_venues(load_settings(_env(fb, fo)))  # SAFE_MODE defaults to true
+        venues, simulated = app.build_venues(load_settings(_env(fb, fo)))  # SAFE_MODE defaults to true
+        assert simulated == {}  # real venues fill by themselves
         try:
             assert isinstance(venues["binance_um"], BinanceUM) and isinstance(venues["okx_perp"], OkxPerp)
             with pytest.raises(SafeModeRefused):

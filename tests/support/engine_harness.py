@@ -83,7 +83,9 @@ class Harness:
         return self.engine.venues["binance_um"]
 
 
-def harness(tmp: Path, symbols=("BTCUSDT",), env: dict | None = None, **patches) -> Harness:
+def harness(
+    tmp: Path, symbols=("BTCUSDT",), env: dict | None = None, strategies=(), guards=(), notifier=None, **patches
+) -> Harness:
     """RSI bounds are opened up so a single breakout candle after a flat warm-up is an entry."""
     patches.setdefault("strategy", {"defaults": {"rsi_buy_max": 99, "rsi_sell_min": 1}})
     cfg = make_config(tmp, **patches)
@@ -97,6 +99,9 @@ def harness(tmp: Path, symbols=("BTCUSDT",), env: dict | None = None, **patches)
         universe=[("binance_um", sym) for sym in symbols],
         simulators=dict(venues),
         command_reader=CommandReader(tmp / "state"),
+        extra_strategies=strategies,
+        extra_guards=guards,
+        notifier=notifier,
         publish_interval_ms=0,
     )
     return Harness(engine, tmp / "state")
