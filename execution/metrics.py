@@ -26,7 +26,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from prometheus_client.exposition import start_http_server
 
 from execution import clock
@@ -115,6 +122,7 @@ class Metrics:
 
     def __init__(self, venues: Iterable[str] = VENUES, registry: CollectorRegistry | None = None):
         r = self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=r)  # process_cpu_seconds_total, process_resident_memory_bytes, ... at scrape
         # -- orders and execution quality (event hooks) --------------------------------------------
         self.orders_sent = Counter("hedge_orders_sent", "Orders sent to a venue.", ["venue"], registry=r)
         self.orders_rejected = Counter(

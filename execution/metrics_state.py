@@ -235,7 +235,9 @@ def _control_samples(control: Mapping, arbitrage: Mapping) -> Iterable[Sample]:
         yield "hedge_clock_skew_ms", ("all",), skew
 
 
-def _positions_samples(pos: Mapping, screener: Mapping, nav: Mapping, now_ms: int) -> Iterable[Sample]:
+def _positions_samples(
+    pos: Mapping, screener: Mapping, nav: Mapping, now_ms: int, venues: set[str]
+) -> Iterable[Sample]:
     if not pos:
         return
     rows = [p for p in pos.get("positions") or [] if isinstance(p, dict)]
@@ -244,12 +246,14 @@ def _positions_samples(pos: Mapping, screener: Mapping, nav: Mapping, now_ms: in
         v = _num(pos.get(field))
         if v is not None:
             yield name, (), v
-    for venue, x in sorted((pos.get("per_venue") or {}).items()):
+    per_venue = pos.get("per_venue") or {}
+    for venue in sorted(set(per_venue) | venues):  # a venue traded without positions: exposure 0
+        x = per_venue.get(venue) or {}
         for name, field in (
             ("hedge_venue_gross_exposure_usdt", "gross_notional"),
             ("hedge_venue_net_exposure_usdt", "net_notional"),
         ):
-            v = _num((x or {}).get(field))
+            v = _num(x.get(field)) if x else 0.0
             if v is not None:
                 yield name, (venue,), v
     published = int(_num(pos.get("updated_at_ms")) or now_ms)
@@ -267,6 +271,13 @@ def _positions_samples(pos: Mapping, screener: Mapping, nav: Mapping, now_ms: in
     if market_ts:
         for (venue, symbol), ts in sorted(last.items()):
             yield "hedge_data_age_seconds", (venue, symbol, "candle"), max(0.0, (market_ts - ts) / 1000.0)
+
+
+def _venues(pos: Mapping, screener: Mapping, arb: Mapping) -> set[str]:
+    """The venues the executor trades, as its documents show them."""
+    rows = [*(pos.get("market") or []), *(screener.get("tail") or [])]
+    found = {r.get("venue") for r in rows if isinstance(r, dict)} | set(arb.get("health") or {})
+    return {v for v in found if isinstance(v, str) and v}
 
 
 def _arbitrage_samples(arb: Mapping) -> Iterable[Sample]:
@@ -325,7 +336,7 @@ def state_samples(
         out.append(("hedge_state_updated_timestamp_seconds", (), updated / 1000.0))
     out.extend(_nav_samples(nav))
     out.extend(_control_samples(control, arb))
-    out.extend(_positions_samples(pos, screener, nav, now_ms))
+    out.extend(_positions_samples(pos, screener, nav, now_ms, _venues(pos, screener, arb)))
     out.extend(_arbitrage_samples(arb))
     if outbox is not None:
         depth, age_s, dead = outbox

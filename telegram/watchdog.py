@@ -70,9 +70,7 @@ def decide(prev: Memory, live: liveness.Liveness, updated_at_ms: int, now_ms: in
         down = Memory(liveness.DOWN, True, since, updated_at_ms)
         if prev.status == liveness.DOWN and prev.alerted:
             return Step("", down, down)
-        last = (
-            f" Last state write {_utc(updated_at_ms)}." if updated_at_ms else " No executor state found at all."
-        )
+        last = f" Last state write {_utc(updated_at_ms)}." if updated_at_ms else " No executor state found at all."
         text = (
             f"🔴 {tag}Executor DOWN: {live.describe()}.{last}\n"
             "Check: supervisorctl status hedge-executor; python -m execution.ctl status"
