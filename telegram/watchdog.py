@@ -72,7 +72,7 @@ def decide(prev: Memory, live: liveness.Liveness, updated_at_ms: int, now_ms: in
             return Step("", down, down)
         last = f" Last state write {_utc(updated_at_ms)}." if updated_at_ms else " No executor state found at all."
         text = (
-            f"🔴 {tag}Executor DOWN: {live.describe()}.{last}\n"
+            f"🔴 {tag}Executor {live.describe()}.{last}\n"
             "Check: supervisorctl status hedge-executor; python -m execution.ctl status"
         )
         return Step(text, down, Memory(liveness.DOWN, False, since, updated_at_ms))
@@ -80,7 +80,7 @@ def decide(prev: Memory, live: liveness.Liveness, updated_at_ms: int, now_ms: in
     if prev.status == liveness.DOWN and prev.alerted:
         outage = liveness.duration(max(0, now_ms - prev.down_since_ms)) if prev.down_since_ms else "a while"
         text = (
-            f"🟢 {tag}Executor back: {live.describe()}. "
+            f"🟢 {tag}Executor back: state written {liveness.duration(live.age_ms or 0)} ago. "
             f"The watchdog had reported it down {outage} ago ({_utc(prev.down_since_ms)})."
         )
         return Step(text, up, prev)
