@@ -133,3 +133,38 @@ def test_bad_settings_and_no_telegram_never_crash(state):
     proc = run(state, None, TELEGRAM_BOT_TOKEN="")
     assert "not set: message not sent" in proc.stderr
     assert json.loads((state / "watchdog_state.json").read_text())["alerted"] is False
+
+
+def test_shipped_cron_line_runs_as_cron_would(state, tmp_path):
+    """The command of deploy/cron/hedge-watchdog, paths moved under tmp_path, run by /bin/sh with
+    nothing but the cron file's environment: settings come from the project's .env."""
+    cron = (PROJECT_ROOT / "deploy" / "cron" / "hedge-watchdog").read_text()
+    env_lines = dict(
+        ln.split("=", 1)
+        for ln in cron.splitlines()
+        if ln and not ln.startswith("#") and "=" in ln and " " not in ln.split("=", 1)[0]
+    )
+    (job,) = [ln for ln in cron.splitlines() if ln and not ln.startswith("#") and ln[0] in "*0123456789"]
+    fields = job.split(None, 6)
+    assert fields[:5] == ["*/3", "*", "*", "*", "*"] and fields[5] == "hedge"
+    project = tmp_path / "opt" / "hedge"
+    (project / ".venv" / "bin").mkdir(parents=True)
+    (project / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    for name in ("execution", "telegram", "config"):
+        (project / name).symlink_to(PROJECT_ROOT / name)
+    log = tmp_path / "hedge-watchdog.log"
+    command = fields[6].replace("/opt/hedge", str(project)).replace("/var/log/hedge-watchdog.log", str(log))
+    set_state_age(state, 900_000)
+    with FakeTelegram(TOKEN, chat_id=CHAT) as tg:
+        (project / ".env").write_text(
+            f"STATE_DIR={state}\nHEDGE_ENV=cron\nTELEGRAM_BOT_TOKEN={TOKEN}\n"
+            f"TELEGRAM_CHAT_ID={CHAT}\nTELEGRAM_API_BASE={tg.url}\n"
+        )
+        for _ in range(3):
+            proc = subprocess.run(
+                ["/bin/sh", "-c", command], env={**env_lines, "HOME": str(tmp_path)}, capture_output=True, text=True
+            )
+            assert proc.returncode == 0 and proc.stdout == proc.stderr == ""
+    assert len(tg.messages) == 1 and tg.messages[0]["text"].startswith("🔴 [cron] Executor DOWN for 15 min")
+    text = log.read_text()
+    assert text.count("[watchdog] executor DOWN") == 3 and "Traceback" not in text and TOKEN not in text
