@@ -20,8 +20,10 @@ are in execution.metrics_state.CATALOGUE).
 
 from __future__ import annotations
 
+import math
 import os
 import time
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +36,10 @@ from prometheus_client import (
     ProcessCollector,
     disable_created_metrics,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import start_http_server
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from execution import clock
 from execution.metrics_state import StateGauges
@@ -148,20 +153,7 @@ class Metrics:
             registry=r,
         )
         # -- the loop ------------------------------------------------------------------------------
-        self.cycles = Counter("hedge_cycles", "Completed engine cycles.", registry=r)
-        self.last_cycle = Gauge(
-            "hedge_last_cycle_timestamp_seconds", "Wall time of the last completed cycle (Unix s).", registry=r
-        )
-        self.cycle_seconds = Histogram(
-            "hedge_cycle_duration_seconds", "Wall time one cycle took.", buckets=CYCLE_BUCKETS_S, registry=r
-        )
-        self.since_cycle = Gauge(
-            "hedge_seconds_since_last_cycle",
-            "Seconds since the last completed cycle, computed at scrape time (-1 before the first).",
-            registry=r,
-        )
-        self.since_cycle.set_function(self._seconds_since_cycle)
-        self._last_cycle_s = 0.0
+        self.loop = LoopCollector(r)  # per-cycle figures: plain numbers, exported at scrape time
         # -- protective stops (runbook names) ------------------------------------------------------
         self.stop_missing = Counter(
             "stop_validator_missing", "Positions the stop validator found without their stop on the venue.", registry=r
@@ -233,13 +225,14 @@ class Metrics:
             h.observe(slippage_bps)
 
     def on_cycle(self, duration_s: float | None = None, wall_s: float | None = None) -> None:
-        """A cycle completed (engine `end_cycle`). `wall_s` defaults to now."""
-        now = wall_s if wall_s is not None else clock.wall_ms() / 1000.0
-        self._last_cycle_s = now
-        self.cycles.inc()
-        self.last_cycle.set(now)
+        """A cycle completed (engine `end_cycle`; pass its wall clock as `wall_s` to save a clock
+        read). The hottest hook: a few attribute updates, no lock, no label lookup."""
+        loop = self.loop
+        loop.cycles += 1
+        loop.last_cycle_s = wall_s if wall_s is not None else clock.wall_ms() / 1000.0
         if duration_s is not None:
-            self.cycle_seconds.observe(duration_s)
+            loop.counts[bisect_left(CYCLE_BUCKETS_S, duration_s)] += 1
+            loop.duration_sum += duration_s
 
     def on_stop_validation(self, missing: int, repaired: int) -> None:
         """One stop-validator pass: how many positions lacked their stop, how many were repaired."""
@@ -248,10 +241,49 @@ class Metrics:
         if repaired:
             self.stop_repaired.inc(repaired)
 
-    def _seconds_since_cycle(self) -> float:
-        if not self._last_cycle_s:
-            return -1.0
-        return max(0.0, clock.wall_ms() / 1000.0 - self._last_cycle_s)
+
+class LoopCollector(Collector):
+    """The loop's figures, kept as plain numbers by `Metrics.on_cycle` (a prometheus_client
+    Counter + Gauge + Histogram cost ~1.6 us per cycle, 6% of a replay) and exported at scrape:
+    hedge_cycles_total, hedge_last_cycle_timestamp_seconds, hedge_seconds_since_last_cycle
+    (computed at scrape time, -1 before the first cycle) and the histogram
+    hedge_cycle_duration_seconds. Only the engine thread writes; a scrape may see a cycle late."""
+
+    def __init__(self, registry: CollectorRegistry):
+        self.cycles = 0
+        self.last_cycle_s = 0.0
+        self.counts = [0] * (len(CYCLE_BUCKETS_S) + 1)  # the last one is +Inf
+        self.duration_sum = 0.0
+        registry.register(self)
+
+    def describe(self):
+        return list(self._families(0, 0.0, [0] * len(self.counts), 0.0, now_s=0.0))
+
+    def collect(self):
+        return list(
+            self._families(
+                self.cycles, self.last_cycle_s, list(self.counts), self.duration_sum, clock.wall_ms() / 1000.0
+            )
+        )
+
+    @staticmethod
+    def _families(cycles: int, last: float, counts: list[int], total: float, now_s: float):
+        yield CounterMetricFamily("hedge_cycles", "Completed engine cycles.", value=cycles)
+        yield GaugeMetricFamily(
+            "hedge_last_cycle_timestamp_seconds", "Wall time of the last completed cycle (Unix s).", value=last
+        )
+        yield GaugeMetricFamily(
+            "hedge_seconds_since_last_cycle",
+            "Seconds since the last completed cycle, computed at scrape time (-1 before the first).",
+            value=max(0.0, now_s - last) if last else -1.0,
+        )
+        acc, buckets = 0, []
+        for bound, n in zip((*CYCLE_BUCKETS_S, math.inf), counts, strict=True):
+            acc += n
+            buckets.append((floatToGoString(bound), acc))
+        yield HistogramMetricFamily(
+            "hedge_cycle_duration_seconds", "Wall time one cycle took.", buckets=buckets, sum_value=total
+        )
 
 
 class NullMetrics:
