@@ -100,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     env = _settings()
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--out", type=Path, required=True, help="directory for prometheus.yml and alertmanager.yml")
-    ap.add_argument("--metrics-port", default=env.get("METRICS_PORT") or str(DEFAULT_METRICS_PORT))
+    port_setting = (env.get("METRICS_PORT") or "").strip()
+    ap.add_argument(  # METRICS_PORT=0 turns the executor's metrics off: the scrape target stays the default
+        "--metrics-port", default=port_setting if port_setting not in ("", "0") else str(DEFAULT_METRICS_PORT)
+    )
     ap.add_argument("--alertmanager-port", default="9093")
     ap.add_argument("--rules-dir", type=Path, default=ROOT / "deploy" / "prometheus" / "rules")
     ap.add_argument("--telegram-token-file", default=env.get("ALERTMANAGER_TELEGRAM_TOKEN_FILE") or "")
