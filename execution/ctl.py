@@ -16,7 +16,9 @@
 
 The CLI never writes trading state: commands go to the control log, the executor applies them
 and writes an acknowledgement, which the CLI waits for (--timeout, default 15 s).
-Exit codes: 0 done, 1 refused, 2 bad usage, 3 the executor did not acknowledge in time.
+Exit codes: 0 done, 1 refused, 2 bad usage, 3 the executor did not acknowledge in time,
+4 (`status` only) the executor is DOWN: no state written for WATCHDOG_STALE_S (default 300 s), or
+no state at all.
 The approval token for resume-confirm comes from --token, else APPROVE_TOKEN in the process
 environment (never from .env, so the operator who runs the executor does not hold it by
 default), else a prompt. It never leaves this process: only an HMAC bound to the command does.
@@ -33,12 +35,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from execution import clock, control_log
+from execution import clock, control_log, liveness
 from execution.logs import redact
+from execution.settings import ConfigError
 from execution.state.atomic import read_lines, write_text
 from execution.state.layout import COLLECTION_FILES
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NO_ACK = 0, 1, 2, 3
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NO_ACK, EXIT_DOWN = 0, 1, 2, 3, 4
 WRITE_COMMANDS = ("hold", "resume-request", "resume-confirm", "resume", "kill", "flatten")
 
 
@@ -84,11 +87,18 @@ def status_data(state_dir: Path) -> dict:
         v: {"gross_notional": x.get("gross_notional"), "net_notional": x.get("net_notional")}
         for v, x in (pos.get("per_venue") or {}).items()
     }
+    live = liveness.assess(
+        snap.updated_at_ms, snap.read_at_ms, liveness.stale_after_ms({**_env_file_values(), **os.environ})
+    )
+    last_mode = ctl.get("mode", nav.get("mode", "unknown"))
+    problems = list(snap.problems) + ([f"executor {live.describe()}"] if live.down and nav else [])
     return {
         "source": snap.source,
         "state_dir": str(state_dir),
         "heartbeat_age_ms": snap.age_ms,
-        "mode": ctl.get("mode", nav.get("mode", "unknown")),
+        "executor": live.to_doc(),
+        "mode": liveness.DOWN if live.down else last_mode,
+        "last_mode": last_mode,
         "reason": ctl.get("reason", ""),
         "since_ms": ctl.get("since_ms", 0),
         "by": ctl.get("by", ""),
@@ -111,7 +121,7 @@ def status_data(state_dir: Path) -> dict:
         "positions": pos.get("positions", []),
         "exposure_per_venue": exposure,
         "open_arbitrage_pairs": arb.get("open_pairs", []),
-        "problems": snap.problems,
+        "problems": problems,
     }
 
 
@@ -119,10 +129,15 @@ def print_status(d: dict) -> None:
     if d["nav"] is None:
         print(f"no executor state in {d['state_dir']} (source {d['source']}): has the executor run?")
         return
-    mode = d["mode"] + (" (KILL)" if d["kill"] else "")
+    if d["mode"] == liveness.DOWN:  # the last published mode is history, not the present
+        print(
+            f"mode      : DOWN for {liveness.duration(d['executor']['age_s'] * 1000)}: the executor is not "
+            f"writing state (last published mode {d['last_mode']}; check supervisorctl status hedge-executor)"
+        )
+    mode = d["last_mode"] + (" (KILL)" if d["kill"] else "")
     print(
-        f"mode      : {mode}"
-        + (f"  reason: {d['reason']}  since {_utc(d['since_ms'])} by {d['by']}" if d["mode"] == "HOLD" else "")
+        f"{'last mode' if d['mode'] == liveness.DOWN else 'mode':<10}: {mode}"
+        + (f"  reason: {d['reason']}  since {_utc(d['since_ms'])} by {d['by']}" if d["last_mode"] == "HOLD" else "")
     )
     print(
         f"flags     : profile={d['profile']} SAFE_MODE={d['safe_mode']} DRY_RUN={d['dry_run']}"
@@ -286,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ove
         if args.command == "status":
             d = status_data(state_dir)
             print(json.dumps(d, indent=1, default=str)) if args.json else print_status(d)
-            return EXIT_OK
+            return EXIT_DOWN if d["mode"] == liveness.DOWN or d["nav"] is None else EXIT_OK
         if args.command == "alerts":
             rows = alerts_data(state_dir, args.n)
             if args.json:
@@ -360,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ove
             if result is not None:
                 print(json.dumps(result, indent=1, default=str))
         return code
-    except (UsageError, control_log.BadCommand) as exc:
+    except (UsageError, control_log.BadCommand, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(nginx-light supervisor chromium apache2-utils openssl ca-certificates)
+# prometheus + prometheus-alertmanager: the monitoring stack and its tests (Alertmanager >= 0.24 for
+# its Telegram receiver: checked below).
+APT_PACKAGES=(nginx-light supervisor chromium apache2-utils openssl ca-certificates prometheus prometheus-alertmanager)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -22,9 +24,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # Debian starts its own nginx/supervisord on install; the project runs its own instances.
-    $SUDO service nginx stop >/dev/null 2>&1 || true
-    $SUDO service supervisor stop >/dev/null 2>&1 || true
+    # Debian starts its own nginx/supervisord/prometheus/alertmanager on install (where services
+    # start at all); the project runs its own instances on the ports it chooses.
+    for svc in nginx supervisor prometheus prometheus-alertmanager; do
+      $SUDO service "$svc" stop >/dev/null 2>&1 || true
+    done
+    if command -v systemctl >/dev/null 2>&1; then
+      $SUDO systemctl disable prometheus prometheus-alertmanager >/dev/null 2>&1 || true
+    fi
+  fi
+fi
+if command -v prometheus-alertmanager >/dev/null 2>&1; then
+  am_version=$(prometheus-alertmanager --version 2>&1 | sed -n 's/^alertmanager, version \([0-9]*\.[0-9]*\).*/\1/p')
+  if [ -n "$am_version" ] && [ "$(printf '%s\n0.24\n' "$am_version" | sort -V | head -1)" != "0.24" ]; then
+    echo "bootstrap: Alertmanager $am_version is older than 0.24: its Telegram receiver is missing" >&2
   fi
 fi
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Set up a fresh machine and run the main job: the executor (paper profile, generated market,
 # local state in ./data) and the dashboard, under a real supervisord. Prints where to look.
+# MONITORING=1 also runs Prometheus (127.0.0.1:9090) and Alertmanager (127.0.0.1:9093) beside
+# them, configured by scripts/render_monitoring.py into ./run/monitoring/. Off by default: the
+# executor does not serve /metrics yet (issue 16 phase 2), so Prometheus would only report it down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -8,6 +11,10 @@ HOME_DIR=$PWD
 RUN_DIR=${RUN_DIR:-$HOME_DIR/run}
 PROGRAMS=${PROGRAMS:-hedge-executor,hedge-dashboard}
 [ -f .env ] || cp .env.example .env
+if [ "${MONITORING:-0}" = "1" ]; then
+  .venv/bin/python scripts/render_monitoring.py --out "$HOME_DIR/run/monitoring" >/dev/null
+  PROGRAMS="$PROGRAMS,hedge-prometheus,hedge-alertmanager"
+fi
 conf=$(.venv/bin/python scripts/render_supervisor.py --home "$HOME_DIR" --python "$HOME_DIR/.venv/bin/python" \
        --log-dir "$RUN_DIR/log" --run-dir "$RUN_DIR" --programs "$PROGRAMS")
 ctl=(supervisorctl -c "$conf")
@@ -27,3 +34,9 @@ Running under supervisord ($conf).
   status       : supervisorctl -c $conf status
   stop         : supervisorctl -c $conf shutdown
 MSG
+if [ "${MONITORING:-0}" = "1" ]; then
+  cat <<MSG
+  prometheus   : http://127.0.0.1:9090  (rules: deploy/prometheus/rules/; config: run/monitoring/)
+  alertmanager : http://127.0.0.1:9093  (Telegram: ALERTMANAGER_TELEGRAM_TOKEN_FILE, TELEGRAM_CHAT_ID)
+MSG
+fi

@@ -133,6 +133,13 @@ class Outbox:
     def count(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
 
+    def backlog(self) -> tuple[int, int | None, int]:
+        """(rows waiting, seq of the oldest waiting row or None, rows set aside): read only, for the
+        metrics (execution/metrics_state.py)."""
+        depth, oldest = self._conn().execute("SELECT COUNT(*), MIN(seq) FROM outbox").fetchone()
+        dead = self._conn().execute("SELECT COUNT(*) FROM dead").fetchone()[0]
+        return int(depth), (None if oldest is None else int(oldest)), int(dead)
+
     def dead(self) -> list[tuple[str, str]]:
         return [(p, e) for p, e in self._conn().execute("SELECT path, error FROM dead ORDER BY seq")]
 

@@ -1,0 +1,187 @@
+"""The monitoring stack on loopback for tests: a replayed state directory, the real Prometheus and
+Alertmanager (Debian packages `prometheus`, `prometheus-alertmanager`, installed by
+scripts/bootstrap.sh), and helpers to query them."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+PROMETHEUS = shutil.which("prometheus")
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+PROMTOOL = shutil.which("promtool")
+AMTOOL = shutil.which("amtool")
+RULES = PROJECT_ROOT / "deploy" / "prometheus" / "rules" / "hedge.rules.yml"
+RULE_TESTS = PROJECT_ROOT / "deploy" / "prometheus" / "tests" / "hedge.rules.test.yml"
+DASHBOARDS = sorted((PROJECT_ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
+
+
+def need(binary: str | None, package: str) -> str:
+    if binary is None:
+        pytest.skip(f"{package} is not installed (Debian package {package}; scripts/bootstrap.sh installs it)")
+    return binary
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run(args: list[str], **env: str) -> None:
+    subprocess.run(
+        [sys.executable, *args],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", **env},
+    )
+
+
+def replay_state(root: Path) -> Path:
+    """A real replay of 5 days of the generated market into root/state, with the arbitrage loop
+    allowed to trade (a test copy of config/ with a negative minimum edge) and a Firestore that
+    never answers (so the outbox holds real rows)."""
+    market, config, state = root / "market", root / "config", root / "state"
+    _run(["-m", "execution.feeds.synthetic", "--out", str(market), "--days", "5", "--seed", "7"])
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    arb = json.loads((config / "arbitrage.json").read_text())
+    arb.update(min_edge_bps=-40, exit_edge_bps=-45, max_holding_minutes=120)
+    (config / "arbitrage.json").write_text(json.dumps(arb))
+    with socket.socket() as s:  # a port nothing listens on: Firestore "down" for the whole replay
+        s.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{s.getsockname()[1]}"
+    _run(
+        ["-m", "execution.replay", str(market), "--state-dir", str(state), "--fresh"],
+        CONFIG_DIR=str(config),
+        FIRESTORE_PROJECT="demo-monitoring",
+        FIRESTORE_EMULATOR_HOST=dead,
+    )
+    return state
+
+
+def set_state_age(state_dir: Path, age_ms: int) -> int:
+    """Make the state documents look written `age_ms` ago (as if the executor stopped then);
+    returns that time."""
+    then = int(time.time() * 1000) - age_ms
+    for path in (state_dir / "state").glob("*.json"):
+        doc = json.loads(path.read_text())
+        doc["updated_at_ms"] = then
+        path.write_text(json.dumps(doc))
+    return then
+
+
+def shorten_for(rules_text: str) -> str:
+    """A test copy of the rules whose `for:` windows are seconds instead of minutes."""
+    return re.sub(r"for: (\d+)m", r"for: \1s", rules_text)
+
+
+def get_json(url: str, timeout: float = 5.0) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def query(base: str, expr: str) -> list[dict]:
+    data = get_json(f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+    assert data["status"] == "success", data
+    return data["data"]["result"]
+
+
+def wait_until(predicate, timeout_s: float, what: str, step_s: float = 0.25):
+    """Poll `predicate` until it returns something truthy; fail naming `what` after `timeout_s`
+    (a generous bound: the test asserts behaviour, not speed)."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+        except OSError as exc:  # not listening yet
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(step_s)
+    raise AssertionError(f"timed out after {timeout_s:g}s waiting for {what} (last: {last!r})")
+
+
+class Server:
+    """A server process with its log in a file; stop() ends it (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, args: list[str], log: Path, cwd: Path = PROJECT_ROOT):
+        self.log_path = log
+        self._log = open(log, "wb")  # closed in stop()
+        self.proc = subprocess.Popen(args, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill() if kill else self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._log.close()
+
+
+def start_prometheus(config: Path, data: Path, port: int, log: Path) -> Server:
+    server = Server(
+        [
+            need(PROMETHEUS, "prometheus"),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ],
+        log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: urllib.request.urlopen(f"{base}/-/ready", timeout=2).status == 200, 60, "Prometheus ready")
+    return server
+
+
+def start_alertmanager(config: Path, data: Path, port: int, log: Path) -> Server:
+    server = Server(
+        [
+            need(ALERTMANAGER, "prometheus-alertmanager"),
+            f"--config.file={config}",
+            f"--storage.path={data}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",  # no gossip port: a single local instance
+            "--log.level=warn",
+        ],
+        log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: urllib.request.urlopen(f"{base}/-/ready", timeout=2).status == 200, 60, "Alertmanager ready")
+    return server
+
+
+def panel_queries() -> list[tuple[str, str, str]]:
+    """(dashboard file, panel title, expr) for every target of every panel."""
+    out = []
+    for path in DASHBOARDS:
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in panel.get("targets", []):
+                out.append((path.name, panel["title"], target["expr"]))
+    return out
+
+
+def grafana_to_promql(expr: str, rate_interval: str = "1m", range_: str = "1h") -> str:
+    """What Grafana sends for the variables the dashboards use."""
+    return expr.replace("$__rate_interval", rate_interval).replace("$__range", range_)
