@@ -13,12 +13,12 @@ from decimal import Decimal
 
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import BadRequest, OrderNotFound
-from execution.models import Fill, Order, OrderRequest, OrderStatus, Side
-
-BPS = Decimal(10_000)
+from execution.models import BPS_PER_UNIT, Fill, Order, OrderRequest, OrderStatus, Side
 
 
-class DryRunVenue(Venue):
+class ArbDryRunVenue(Venue):
+    """The arbitrage loop's simulated order venue: every order FILLED at once at the loop's quote."""
+
     def __init__(
         self,
         inner: Venue,
@@ -30,7 +30,7 @@ class DryRunVenue(Venue):
         self.name = inner.name
         self.is_exchange = False
         self._quote = quote
-        self._slip = slippage_bps / BPS
+        self._slip = slippage_bps / BPS_PER_UNIT
         self._now = now_ms
         self._orders: dict[str, Order] = {}
         self._fills: list[Fill] = []
