@@ -73,14 +73,14 @@ def build_venues(s: Settings) -> tuple[dict[str, Venue], dict[str, MarketSimulat
     if s.profile == "paper":
         paper = paper_venues(s)
         return dict(paper), dict(paper)
-    from execution.exchanges.dry_run import DryRunVenue
+    from execution.exchanges.dry_run import RealBookDryRunVenue
     from execution.exchanges.factory import build_exchange_venues
 
     venues = build_exchange_venues(s)
     if s.dry_run:  # the real venues only answer reads; fills are simulated and journaled as such
         logs.get().warning("[executor] DRY_RUN_MODE=true: orders are simulated against the venues' books")
         dry: dict[str, Venue] = {
-            n: DryRunVenue(v, s.initial_capital_usdt, s.venues[n].slippage_bps) for n, v in venues.items()
+            n: RealBookDryRunVenue(v, s.initial_capital_usdt, s.venues[n].slippage_bps) for n, v in venues.items()
         }
         return dry, {}
     return venues, {}

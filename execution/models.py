@@ -10,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from typing import Any
+
+#: Basis points, one meaning everywhere: a rate of 1 (100 %) is 10,000 bps, so
+#: bps = rate * BPS_PER_UNIT and rate = bps / BPS_PER_UNIT = bps * ONE_BP.
+BPS_PER_UNIT = Decimal(10_000)
+ONE_BP = Decimal("0.0001")  # one basis point as a rate
 
 
 class Side(str, Enum):
@@ -118,7 +124,8 @@ class OrderRequest:
     def is_closing(self) -> bool:
         return self.side is self.position_side.closing_side
 
-    def to_doc(self) -> dict:
+    def to_doc(self) -> dict[str, Any]:
+        """Every field as JSON-safe values (Decimals as text, enums by value): journals and state."""
         return {
             "venue": self.venue,
             "symbol": self.symbol,
@@ -134,21 +141,27 @@ class OrderRequest:
         }
 
     @classmethod
-    def from_doc(cls, d: dict) -> OrderRequest:
-        """Reads every version written so far (older ones lack `time_in_force`)."""
-        return cls(
-            venue=d["venue"],
-            symbol=d["symbol"],
-            side=Side(d["side"]),
-            position_side=PositionSide(d["position_side"]),
-            order_type=OrderType(d["order_type"]),
-            quantity=Decimal(d["quantity"]),
-            client_order_id=d["client_order_id"],
-            intent_id=d["intent_id"],
-            price=Decimal(d["price"]) if d.get("price") else None,
-            time_in_force=TimeInForce(d["time_in_force"]) if d.get("time_in_force") else None,
-            reduce_only=d.get("reduce_only", False),
-        )
+    def from_doc(cls, doc: dict[str, Any]) -> OrderRequest:
+        """The request `to_doc` wrote; optional fields absent from older documents take their
+        defaults. A missing required field or a bad value raises ValueError naming it."""
+        try:
+            return cls(
+                venue=doc["venue"],
+                symbol=doc["symbol"],
+                side=Side(doc["side"]),
+                position_side=PositionSide(doc["position_side"]),
+                order_type=OrderType(doc["order_type"]),
+                quantity=Decimal(doc["quantity"]),
+                client_order_id=doc["client_order_id"],
+                intent_id=doc["intent_id"],
+                price=Decimal(doc["price"]) if doc.get("price") else None,
+                time_in_force=TimeInForce(doc["time_in_force"]) if doc.get("time_in_force") else None,
+                reduce_only=doc.get("reduce_only", False),
+            )
+        except KeyError as exc:
+            raise ValueError(f"order request document lacks {exc.args[0]!r}: {doc}") from None
+        except (ArithmeticError, ValueError) as exc:
+            raise ValueError(f"order request document has a bad value ({exc}): {doc}") from None
 
 
 @dataclass(slots=True)

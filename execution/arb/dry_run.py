@@ -13,12 +13,26 @@ from decimal import Decimal
 
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import BadRequest, OrderNotFound
-from execution.models import Fill, Order, OrderRequest, OrderStatus, Side
+from execution.models import (
+    BPS_PER_UNIT,
+    Balance,
+    BookTop,
+    FeeSchedule,
+    Fill,
+    FundingInfo,
+    MarginType,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    Side,
+    SymbolFilters,
+)
 
-BPS = Decimal(10_000)
 
+class ArbDryRunVenue(Venue):
+    """The arbitrage loop's simulated order venue: every order FILLED at once at the loop's quote."""
 
-class DryRunVenue(Venue):
     def __init__(
         self,
         inner: Venue,
@@ -30,7 +44,7 @@ class DryRunVenue(Venue):
         self.name = inner.name
         self.is_exchange = False
         self._quote = quote
-        self._slip = slippage_bps / BPS
+        self._slip = slippage_bps / BPS_PER_UNIT
         self._now = now_ms
         self._orders: dict[str, Order] = {}
         self._fills: list[Fill] = []
@@ -98,16 +112,16 @@ class DryRunVenue(Venue):
     def server_time_ms(self) -> int:
         return self.inner.server_time_ms()
 
-    def filters(self, symbol):
+    def filters(self, symbol: str) -> SymbolFilters:
         return self.inner.filters(symbol)
 
-    def fees(self, symbol):
+    def fees(self, symbol: str) -> FeeSchedule:
         return self.inner.fees(symbol)
 
-    def funding(self, symbol):
+    def funding(self, symbol: str) -> FundingInfo:
         return self.inner.funding(symbol)
 
-    def book_top(self, symbol):
+    def book_top(self, symbol: str) -> BookTop:
         return self.inner.book_top(symbol)
 
     def is_dual_side(self) -> bool:
@@ -116,20 +130,20 @@ class DryRunVenue(Venue):
     def set_dual_side(self, enabled: bool) -> bool:
         raise BadRequest(self.name, "dry_run", "dry run does not change account settings")
 
-    def margin_type(self, symbol):
+    def margin_type(self, symbol: str) -> MarginType:
         return self.inner.margin_type(symbol)
 
-    def set_margin_type(self, symbol, margin_type) -> bool:
+    def set_margin_type(self, symbol: str, margin_type: MarginType) -> bool:
         raise BadRequest(self.name, "dry_run", "dry run does not change account settings")
 
-    def leverage(self, symbol) -> int:
+    def leverage(self, symbol: str) -> int:
         return self.inner.leverage(symbol)
 
-    def set_leverage(self, symbol, leverage) -> bool:
+    def set_leverage(self, symbol: str, leverage: int) -> bool:
         raise BadRequest(self.name, "dry_run", "dry run does not change account settings")
 
-    def positions(self):
+    def positions(self) -> list[Position]:
         return self.inner.positions()
 
-    def balance(self):
+    def balance(self) -> Balance:
         return self.inner.balance()

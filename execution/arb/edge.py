@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from execution.filters import round_qty
-from execution.models import BookTop, FeeSchedule, OrderType, SymbolFilters
+from execution.models import BPS_PER_UNIT, BookTop, FeeSchedule, OrderType, SymbolFilters
 
-BPS = Decimal(10_000)
 ZERO = Decimal(0)
 TWO = Decimal(2)
 
@@ -151,7 +150,7 @@ def depth_within(levels: Sequence[Level], max_bps: Decimal, buying: bool) -> Dec
     if not levels:
         return ZERO
     best = levels[0][0]
-    limit = best * (1 + max_bps / BPS) if buying else best * (1 - max_bps / BPS)
+    limit = best * (1 + max_bps / BPS_PER_UNIT) if buying else best * (1 - max_bps / BPS_PER_UNIT)
     total = ZERO
     for price, size in levels:
         if (price > limit) if buying else (price < limit):
@@ -206,22 +205,22 @@ def compute_edge(  # noqa: C901 - one pass of exact edge maths; splitting it wou
         limited_by = f"rounds_to_zero:{limited_by}"
 
     # -- bps -----------------------------------------------------------------------------------
-    gross = (short_px - long_px) / ref * BPS
-    basis = (mid_s - mid_l) / ref * BPS
-    entry_fees = (long.fees.taker_rate + short.fees.taker_rate) * BPS
+    gross = (short_px - long_px) / ref * BPS_PER_UNIT
+    basis = (mid_s - mid_l) / ref * BPS_PER_UNIT
+    entry_fees = (long.fees.taker_rate + short.fees.taker_rate) * BPS_PER_UNIT
     exit_fees = entry_fees
     slippage = long.slippage_bps + short.slippage_bps
-    exit_spreads = ((mid_l - lb.bid) + (sb.ask - mid_s)) / ref * BPS
+    exit_spreads = ((mid_l - lb.bid) + (sb.ask - mid_s)) / ref * BPS_PER_UNIT
     close_cost = exit_spreads + exit_fees + slippage
     funding = ZERO
     included: list[str] = []
     if params.include_next_window:
         horizon = now_ms + params.expected_holding_ms
         if short.next_funding_ms and now_ms <= short.next_funding_ms <= horizon:
-            funding += short.funding_rate * BPS
+            funding += short.funding_rate * BPS_PER_UNIT
             included.append(short.venue)
         if long.next_funding_ms and now_ms <= long.next_funding_ms <= horizon:
-            funding -= long.funding_rate * BPS
+            funding -= long.funding_rate * BPS_PER_UNIT
             included.append(long.venue)
     net = gross - basis_mean_bps - entry_fees - slippage - close_cost + funding
     notional = size * ref
@@ -247,7 +246,7 @@ def compute_edge(  # noqa: C901 - one pass of exact edge maths; splitting it wou
         size=size,
         size_limited_by=limited_by,
         notional_usdt=notional,
-        expected_pnl_usdt=net / BPS * notional,
+        expected_pnl_usdt=net / BPS_PER_UNIT * notional,
     )
 
 

@@ -33,9 +33,9 @@ from execution.arb import preflight as pf
 from execution.arb.basis import RollingBasis
 from execution.arb.book import OpenPair, PairLeg
 from execution.arb.config import ArbConfig, PairConfig
-from execution.arb.dry_run import DryRunVenue
+from execution.arb.dry_run import ArbDryRunVenue
 from execution.arb.edge import (
-    BPS,
+    BPS_PER_UNIT,
     Edge,
     EdgeParams,
     LegMarket,
@@ -57,14 +57,12 @@ from execution.arb.two_leg import (
     TwoLegRunner,
     entry_attempt,
     exit_attempt,
-    request_doc,
-    request_from_doc,
 )
 from execution.control import ControlState
 from execution.control import trip as control_trip
 from execution.exchanges.base import Venue
 from execution.feeds.events import BookUpdate, CandleClosed, FundingSettled
-from execution.models import BookTop, FeeSchedule, PositionSide, Side, SymbolFilters
+from execution.models import BookTop, FeeSchedule, OrderRequest, PositionSide, Side, SymbolFilters
 
 ZERO = Decimal(0)
 TWO = Decimal(2)
@@ -179,7 +177,7 @@ class ArbitrageLoop:
         self.cfg = cfg
         self.venues = venues
         self.journal = journal
-        self.half_spread = {v: (half_spread_bps or {}).get(v, Decimal("0.5")) / BPS for v in cfg.venues}
+        self.half_spread = {v: (half_spread_bps or {}).get(v, Decimal("0.5")) / BPS_PER_UNIT for v in cfg.venues}
         self._half_f = {v: float(h) for v, h in self.half_spread.items()}
         self.dry_run = dry_run
         self.control = ControlState()
@@ -190,7 +188,7 @@ class ArbitrageLoop:
         self.order_venues: dict[str, Venue] = dict(venues)
         if dry_run:
             self.order_venues = {
-                name: DryRunVenue(v, self._quote, cfg.expected_slippage_bps.get(name, ZERO), lambda: self.now)
+                name: ArbDryRunVenue(v, self._quote, cfg.expected_slippage_bps.get(name, ZERO), lambda: self.now)
                 for name, v in venues.items()
             }
         self.sender = sender or LegSender(
@@ -381,7 +379,7 @@ class ArbitrageLoop:
             a, b = self._leg_market(ps, ps.venue_a), self._leg_market(ps, ps.venue_b)
             if a is None or b is None:
                 return None
-            fees = float((a.fees.taker_rate + b.fees.taker_rate) * 2 * BPS)
+            fees = float((a.fees.taker_rate + b.fees.taker_rate) * 2 * BPS_PER_UNIT)
             slip = float((a.slippage_bps + b.slippage_bps) * 2)
             costs = self._quick_costs[ps.cfg.pair] = QuickCosts(fees, slip)
         _, a_bid, a_ask, _, _ = ps.books.raw[ps.venue_a]
@@ -612,14 +610,16 @@ class ArbitrageLoop:
             except Exception as exc:  # noqa: BLE001
                 rescue[f"if_{failed}_leg_fails"] = {"error": str(exc)}
                 continue
-            half = self.half_spread.get(kept.venue, ZERO) * BPS
+            half = self.half_spread.get(kept.venue, ZERO) * BPS_PER_UNIT
             slip = self.cfg.expected_slippage_bps.get(kept.venue, ZERO)
-            cost_bps = fee * BPS * 2 + slip * 2 + half * 2
+            cost_bps = fee * BPS_PER_UNIT * 2 + slip * 2 + half * 2
             rescue[f"if_{failed}_leg_fails"] = {
                 "orders": [o.doc(pair) for o in rp.orders],
                 "residual": list(rp.residual),
                 "estimated_cost_bps": float(round(cost_bps, 4)),
-                "estimated_cost_usdt": float((cost_bps / BPS * edge.notional_usdt).quantize(Decimal("0.0001"))),
+                "estimated_cost_usdt": float(
+                    (cost_bps / BPS_PER_UNIT * edge.notional_usdt).quantize(Decimal("0.0001"))
+                ),
             }
         return {
             "pair": edge.pair,
@@ -663,7 +663,7 @@ class ArbitrageLoop:
             if long_b is None or short_b is None:
                 continue
             ml, ms = long_b.mid, short_b.mid
-            basis = (ms - ml) / ((ml + ms) / TWO) * BPS
+            basis = (ms - ml) / ((ml + ms) / TWO) * BPS_PER_UNIT
             mean_ab = _dec(ps.basis.mean)
             mean = mean_ab if p.long.venue == ps.venue_a else -mean_ab
             reason = exit_reason(self.cfg, p, now, basis, mean, self._pair_funding_bps(p, now))
@@ -676,7 +676,7 @@ class ArbitrageLoop:
         rl, nl = self.funding.get((p.long.venue, p.long.symbol), (ZERO, 0))
         if not ns and not nl:
             return None
-        return (rs if ns >= now else ZERO) * BPS - (rl if nl >= now else ZERO) * BPS
+        return (rs if ns >= now else ZERO) * BPS_PER_UNIT - (rl if nl >= now else ZERO) * BPS_PER_UNIT
 
     def start_exit(self, p: OpenPair, reason: str, now: int, t0: int | None = None) -> Attempt | None:
         if any(a.pair is p for a in self.attempts.values()):
@@ -803,7 +803,7 @@ class ArbitrageLoop:
             legs = {leg.role: leg for leg in a.legs}
             realised = None
             if legs["long"].filled > 0 and legs["short"].filled > 0 and pair.entry_ref_price:
-                realised = (legs["short"].avg_price - legs["long"].avg_price) / pair.entry_ref_price * BPS
+                realised = (legs["short"].avg_price - legs["long"].avg_price) / pair.entry_ref_price * BPS_PER_UNIT
                 pair.realised_gross_bps = realised
             self.metrics.entry_done(
                 pair.planned_qty,
@@ -822,7 +822,7 @@ class ArbitrageLoop:
                 self.open_pairs.pop(pair.pair_id, None)
                 notional = pair.planned_qty * pair.entry_ref_price
                 pnl = pair.realised_pnl_usdt()
-                realised_net = pnl / notional * BPS if notional else ZERO
+                realised_net = pnl / notional * BPS_PER_UNIT if notional else ZERO
                 self.metrics.pair_closed(float(pair.expected_net_bps), float(realised_net), pnl)
                 self._log_later(
                     logging.INFO,
@@ -1106,7 +1106,7 @@ def _attempt_snapshot(a: Attempt) -> dict:
         return {
             "name": x.name,
             "role": x.role,
-            "request": request_doc(x.request),
+            "request": x.request.to_doc(),
             "state": x.state.value,
             "status": x.status,
             "filled": str(x.filled),
@@ -1141,7 +1141,7 @@ def _attempt_restore(d: dict) -> Attempt:
         return LegOrder(
             x["name"],
             x["role"],
-            request_from_doc(x["request"]),
+            OrderRequest.from_doc(x["request"]),
             state,
             x["status"],
             Decimal(x["filled"]),

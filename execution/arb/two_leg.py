@@ -41,10 +41,7 @@ from execution.models import (
     OrderRequest,
     OrderStatus,
     OrderType,
-    PositionSide,
-    Side,
     SymbolFilters,
-    TimeInForce,
 )
 
 ZERO = Decimal(0)
@@ -185,38 +182,6 @@ class Attempt:
             "legs_sent_us": round(self.legs_sent_ns / 1000, 1) if self.legs_sent_ns else None,
             "expected": self.expected,
         }
-
-
-def request_doc(r: OrderRequest) -> dict:
-    return {
-        "venue": r.venue,
-        "symbol": r.symbol,
-        "side": r.side.value,
-        "position_side": r.position_side.value,
-        "order_type": r.order_type.value,
-        "quantity": str(r.quantity),
-        "client_order_id": r.client_order_id,
-        "intent_id": r.intent_id,
-        "price": str(r.price) if r.price is not None else None,
-        "time_in_force": r.time_in_force.value if r.time_in_force else None,
-        "reduce_only": r.reduce_only,
-    }
-
-
-def request_from_doc(d: dict) -> OrderRequest:
-    return OrderRequest(
-        venue=d["venue"],
-        symbol=d["symbol"],
-        side=Side(d["side"]),
-        position_side=PositionSide(d["position_side"]),
-        order_type=OrderType(d["order_type"]),
-        quantity=Decimal(d["quantity"]),
-        client_order_id=d["client_order_id"],
-        intent_id=d["intent_id"],
-        price=Decimal(d["price"]) if d.get("price") else None,
-        time_in_force=TimeInForce(d["time_in_force"]) if d.get("time_in_force") else None,
-        reduce_only=d.get("reduce_only", False),
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,7 +362,8 @@ class TwoLegRunner:
             a.legs_sent_ns = max(leg.sent_ns for leg in a.legs) - a.t0_ns
 
     # -- reconciling -----------------------------------------------------------------------------
-    def _adopt(self, leg: LegOrder, order: Order) -> None:
+    def _adopt(self, leg: LegOrder, order: Order) -> LegState:
+        """Take the venue's view of the order; returns the leg's new state."""
         leg.filled, leg.avg_price, leg.status = order.filled_qty, order.avg_price, order.status.value
         if order.status is OrderStatus.UNKNOWN:
             leg.state = LegState.UNKNOWN
@@ -407,6 +373,7 @@ class TwoLegRunner:
             leg.state = LegState.WORKING
         if order.reject_reason and not leg.error:
             leg.error = f"{order.reject_code} {order.reject_reason}".strip()
+        return leg.state
 
     def _refresh(self, a: Attempt, legs: list[LegOrder], now: int) -> None:
         for leg in legs:
@@ -432,13 +399,13 @@ class TwoLegRunner:
                     leg.state = LegState.UNKNOWN
                 continue
             was_unknown = leg.state is LegState.UNKNOWN
-            self._adopt(leg, order)
-            if was_unknown and leg.state is not LegState.UNKNOWN:
+            state = self._adopt(leg, order)
+            if was_unknown and state is not LegState.UNKNOWN:
                 a.note(
                     f"{leg.name} reconciled: {r.venue} knows cid={r.client_order_id} as {order.status.value} "
                     f"filled {order.filled_qty}"
                 )
-            if leg.state is LegState.FINAL and leg.filled < r.quantity and leg.status != OrderStatus.CANCELED.value:
+            if state is LegState.FINAL and leg.filled < r.quantity and leg.status != OrderStatus.CANCELED.value:
                 a.note(
                     f"{leg.name} {r.venue} {r.symbol} {leg.status} filled {leg.filled}/{r.quantity}",
                     "WARN" if leg.filled > 0 else "ERROR",

@@ -26,7 +26,9 @@ from execution.models import (
 )
 
 
-class DryRunVenue(Venue):
+class RealBookDryRunVenue(Venue):
+    """DRY_RUN_MODE: a paper account filling at a real venue's touch; reads go to the real venue."""
+
     is_exchange = False
 
     def __init__(self, real: Venue, initial_balance: Decimal, slippage_bps: Decimal = Decimal(2)):

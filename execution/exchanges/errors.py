@@ -3,6 +3,11 @@ meaning (retry, resync clock, back off, reconcile) and never to a venue's number
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Mapping
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
 
 class VenueError(Exception):
     """Base: `code` is the venue's own code as text (e.g. "-4164", "51008", "HTTP 429")."""
@@ -37,13 +42,24 @@ class AuthError(VenueError):
 
 
 class RateLimited(VenueError):
-    """-1003, HTTP 429/418, OKX 50011: back off for `retry_after_s` before any new request."""
+    """-1003, HTTP 429/418, OKX 50011: back off for `retry_after_s` before any new request.
+
+    `venue_wait_s` is the wait the venue itself asked for (a Retry-After header, a ban's end),
+    None when it said nothing: then the throttler's own growing back-off decides."""
 
     retryable = True
 
-    def __init__(self, venue: str, code: str | int, message: str, retry_after_s: float = 1.0):
+    def __init__(
+        self,
+        venue: str,
+        code: str | int,
+        message: str,
+        retry_after_s: float = 1.0,
+        venue_wait_s: float | None = None,
+    ):
         super().__init__(venue, code, message)
         self.retry_after_s = retry_after_s
+        self.venue_wait_s = venue_wait_s
 
 
 class ClockSkew(VenueError):
@@ -73,3 +89,26 @@ class SafeModeRefused(VenueError):
 
 class BadRequest(VenueError):
     """Any other rejection: a bug or a venue rule we do not model; never retried."""
+
+
+def code_table(groups: Mapping[type[VenueError], Iterable[K]]) -> dict[K, type[VenueError]]:
+    """A venue's documented error codes, written grouped by meaning, as one lookup table.
+    A code listed under two meanings is a mistake in the table: refused at import."""
+    table: dict[K, type[VenueError]] = {}
+    for cls, codes in groups.items():
+        for code in codes:
+            if code in table:
+                raise ValueError(f"error code {code!r} listed as {table[code].__name__} and {cls.__name__}")
+            table[code] = cls
+    return table
+
+
+def http_error(venue: str, status: int, text: str, *, refused: bool = False) -> VenueError:
+    """An HTTP error answer that carries no venue code. A 5xx may have been acted on (UnknownOutcome)
+    unless the venue says it refused before processing (`refused`: VenueUnavailable)."""
+    code = f"HTTP {status}"
+    if status >= 500:
+        return VenueUnavailable(venue, code, text) if refused else UnknownOutcome(venue, code, text)
+    if status in (401, 403):
+        return AuthError(venue, code, text)
+    return BadRequest(venue, code, text)

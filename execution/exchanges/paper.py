@@ -25,6 +25,7 @@ from execution.exchanges.errors import (
 from execution.filters import FilterViolation, check_order
 from execution.ledger import Ledger, OverClose
 from execution.models import (
+    ONE_BP,
     Balance,
     BookTop,
     FeeSchedule,
@@ -43,14 +44,20 @@ from execution.models import (
     TimeInForce,
 )
 
-BPS = Decimal("0.0001")
-
 
 @dataclass(slots=True)
 class _Resting:
     request: OrderRequest
     order: Order
     placed_ts: int
+
+    @property
+    def limit(self) -> Decimal:
+        """The limit price of a LIMIT order; place_order stops at one without a price, so none rests."""
+        price = self.request.price
+        if price is None:
+            raise ValueError(f"{self.request.client_order_id}: LIMIT order without a price")
+        return price
 
 
 class PaperVenue(Venue):
@@ -71,8 +78,8 @@ class PaperVenue(Venue):
         self.account = Ledger(initial_balance)
         self._filters = dict(filters)
         self._fees = fees
-        self._slippage = slippage_bps * BPS
-        self._half_spread = half_spread_bps * BPS
+        self._slippage = slippage_bps * ONE_BP
+        self._half_spread = half_spread_bps * ONE_BP
         self._default_leverage = default_leverage
         self._leverage: dict[str, int] = dict(leverage or {})
         self._margin_type: dict[str, MarginType] = {}
@@ -134,10 +141,10 @@ class PaperVenue(Venue):
         if self._resting:
             still = []
             for rest in self._resting:
-                req = rest.request
-                crossed = req.symbol == symbol and (ask <= req.price if req.side is Side.BUY else bid >= req.price)
+                req, limit = rest.request, rest.limit
+                crossed = req.symbol == symbol and (ask <= limit if req.side is Side.BUY else bid >= limit)
                 if crossed:
-                    self._book_fill(rest, ts, req.price, req.quantity - rest.order.filled_qty, "maker")
+                    self._book_fill(rest, ts, limit, req.quantity - rest.order.filled_qty, "maker")
                 else:
                     still.append(rest)
             self._resting = still
@@ -273,7 +280,7 @@ class PaperVenue(Venue):
             self._pending.append(rest)
             return order
         top = self.book_top(request.symbol)
-        crosses = request.price >= top.ask if request.side is Side.BUY else request.price <= top.bid
+        crosses = rest.limit >= top.ask if request.side is Side.BUY else rest.limit <= top.bid
         if request.time_in_force is TimeInForce.POST_ONLY and crosses:
             order.status = OrderStatus.EXPIRED
             order.reject_code = "-5022"
@@ -417,10 +424,10 @@ class PaperVenue(Venue):
     def _match_resting(self, symbol: str, ts: int, price: Decimal) -> None:
         still = []
         for rest in self._resting:
-            req = rest.request
-            crossed = req.symbol == symbol and (price < req.price if req.side is Side.BUY else price > req.price)
+            req, limit = rest.request, rest.limit
+            crossed = req.symbol == symbol and (price < limit if req.side is Side.BUY else price > limit)
             if crossed:
-                self._book_fill(rest, ts, req.price, req.quantity - rest.order.filled_qty, "maker")
+                self._book_fill(rest, ts, limit, req.quantity - rest.order.filled_qty, "maker")
             else:
                 still.append(rest)
         self._resting = still

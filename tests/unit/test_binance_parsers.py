@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from execution.exchanges import binance_um as b
+from execution.exchanges import binance_parsers as b
 from execution.exchanges.errors import (
     AuthError,
     BadRequest,
@@ -23,6 +23,7 @@ from execution.exchanges.errors import (
     UnknownOutcome,
     VenueUnavailable,
 )
+from execution.exchanges.wire import fmt
 from execution.models import OrderStatus, OrderType, PositionSide, Side
 from tests.conftest import PROJECT_ROOT, shared_path
 
@@ -445,7 +446,7 @@ def test_5xx_distinguishes_unknown_from_refused():
 
 
 def test_fmt_never_uses_exponents():
-    assert b.fmt(D("1E+1")) == "10" and b.fmt(D("0.00100")) == "0.001" and b.fmt(D("60000.10")) == "60000.1"
+    assert fmt(D("1E+1")) == "10" and fmt(D("0.00100")) == "0.001" and fmt(D("60000.10")) == "60000.1"
 
 
 def test_plural_and_body_only_forms():

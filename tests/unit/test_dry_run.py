@@ -2,7 +2,7 @@
 
 from decimal import Decimal as D
 
-from execution.exchanges.dry_run import DryRunVenue
+from execution.exchanges.dry_run import RealBookDryRunVenue
 from execution.exchanges.paper import PaperVenue
 from execution.models import FeeSchedule, OrderRequest, OrderType, PositionSide, Side, SymbolFilters
 
@@ -19,7 +19,7 @@ def test_orders_never_reach_the_real_venue_and_fills_are_simulated_at_its_book()
         half_spread_bps=D("1"),
     )
     real.on_mark("BTCUSDT", 1_000, D("60000"))
-    dry = DryRunVenue(real, D("10000"), slippage_bps=D(0))
+    dry = RealBookDryRunVenue(real, D("10000"), slippage_bps=D(0))
     order = dry.place_order(
         OrderRequest(
             "binance_um", "BTCUSDT", Side.BUY, PositionSide.LONG, OrderType.MARKET, D("0.05"), "cid1", "intent"

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from execution.exchanges import okx_perp as o
+from execution.exchanges import okx_parsers as o
 from execution.exchanges.errors import (
     AuthError,
     BadRequest,
