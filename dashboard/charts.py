@@ -1,8 +1,10 @@
 """The NAV chart: NAV, holding BTC instead (rebased to the NAV), and drawdown, from investor.ChartSeries.
 
-`uirevision` is fixed per range, so a refresh that brings new points keeps the viewer's zoom and
-legend choices; the figure itself is cached by data version (dashboard/shared.py), so a refresh
-that brings nothing new hands Streamlit the same figure.
+The figure is cached by data version (dashboard/shared.py), so a refresh that brings nothing new
+hands Streamlit the same figure and the browser keeps the very same plot. A refresh that brings new
+points makes Streamlit mount a new plot (its element id includes the figure), which would throw the
+viewer's zoom away: KEEP_ZOOM remembers the axis ranges the viewer chose per chart (`uirevision`
+names it) and puts them back on the new plot; double-click (autorange) forgets them.
 """
 
 from __future__ import annotations
@@ -60,3 +62,31 @@ def nav_figure(s: ChartSeries, range_key: str, height: int = 440) -> go.Figure:
         uirevision=f"nav-{range_key}",
     )
     return fig
+
+
+KEEP_ZOOM = """
+<script>
+(() => {
+  if (window.__hedgeKeepZoom) return;
+  window.__hedgeKeepZoom = true;
+  const saved = {};
+  const bind = (gd) => {
+    if (gd.__hedgeZoom || !gd._fullLayout || !gd.on || !window.Plotly) return;
+    gd.__hedgeZoom = true;
+    const key = String(gd.layout.uirevision || "");
+    if (key && saved[key]) window.Plotly.relayout(gd, saved[key]);
+    gd.on("plotly_relayout", (ev) => {
+      const k = String(gd.layout.uirevision || "");
+      if (!k) return;
+      if (Object.keys(ev).some((n) => n.endsWith("autorange"))) { delete saved[k]; return; }
+      const ranges = {};
+      for (const [n, v] of Object.entries(ev)) if (/^[xy]axis[0-9]*[.]range/.test(n)) ranges[n] = v;
+      if (Object.keys(ranges).length) saved[k] = Object.assign(saved[k] || {}, ranges);
+    });
+  };
+  const scan = () => document.querySelectorAll(".js-plotly-plot").forEach(bind);
+  new MutationObserver(scan).observe(document.body, { childList: true, subtree: true });
+  scan();
+})();
+</script>
+"""

@@ -246,4 +246,5 @@ def overview() -> None:
 
 
 st.title("Fund overview")
+st.html(charts.KEEP_ZOOM, unsafe_allow_javascript=True)
 overview()
