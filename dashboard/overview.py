@@ -39,9 +39,10 @@ def section(title: str | None, draw: Callable[[], None]) -> None:
         st.warning(f"{title or 'This section'} could not be shown just now; the rest of the page is current.")
 
 
-def table(rows: list[dict], empty: str, height: int | str = "auto") -> None:
+def table(rows: list[dict], empty: str) -> None:
+    """A plain HTML table: it wraps and scrolls on a phone, and its first columns (P&L among them) stay in view."""
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, height=height)
+        st.table(pd.DataFrame(rows), hide_index=True)
     else:
         st.caption(empty)
 
@@ -129,7 +130,8 @@ def monthly(fig: shared.Figures) -> None:
         alpha = min(0.85, 0.15 + abs(v) * 8)
         return f"background-color: rgba({'22,163,74' if v > 0 else '220,38,38'},{alpha:.2f})"
 
-    styled = frame.style.format(lambda v: iv.fmt_ret(v, places=1), na_rep="").map(colour)
+    shown = frame.map(lambda v: "" if pd.isna(v) else iv.fmt_ret(v, places=1))
+    styled = shown.style.apply(lambda _: frame.map(colour), axis=None)
     st.dataframe(styled, key="monthly_returns")
     st.caption(
         "Time-weighted return of each month (UTC), deposits and withdrawals excluded; Year compounds the months."
@@ -197,8 +199,7 @@ def month_detail(data: Loaded, fig: shared.Figures) -> None:
     if m is None:
         st.caption("No figures for this month.")
         return
-    rows = [{"Figure": k, "Value": v} for k, v in iv.month_rows(m).items()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="month_figures")
+    table([{"Figure": k, "Value": v} for k, v in iv.month_rows(m).items()], "")
     st.caption(f"The monthly statement for {name} shows these figures (scripts/statement.py).")
 
 

@@ -131,7 +131,8 @@ def _chart(store_key: tuple, ttl_ms: int, max_points: int, version: tuple, range
     from dashboard import charts
     from dashboard.view_model import RANGES, range_window
 
-    end = _end_ms(data)
+    nav_ts = iv.dec(data.doc("nav").get("market_ts"))
+    end = int(nav_ts) if nav_ts else (int(fig.inception.ts[-1]) if len(fig.inception) else _end_ms(data))
     if range_key == "All":
         window = fig.inception
     else:
