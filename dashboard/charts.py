@@ -16,7 +16,12 @@ from plotly.subplots import make_subplots
 
 from dashboard.investor import ChartSeries
 
-CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"], "responsive": True}
+CONFIG = {
+    "displaylogo": False,
+    "displayModeBar": "hover",
+    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+    "responsive": True,
+}
 
 
 def nav_figure(s: ChartSeries, range_key: str, height: int = 440) -> go.Figure:
