@@ -136,7 +136,8 @@ def activity(data: Loaded) -> None:
     _table(vm.signal_rows(data.signals), "No signals yet.")
     st.subheader("Screener")
     screener = data.doc("screener")
-    last = screener.get("last_cycle") if isinstance(screener.get("last_cycle"), dict) else {}
+    cycle = screener.get("last_cycle")
+    last: dict = cycle if isinstance(cycle, dict) else {}
     st.caption(
         "Last 10 readings, newest first: z-score of close, RSI, ATR and cross flags."
         + (

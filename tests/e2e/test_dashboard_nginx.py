@@ -257,7 +257,9 @@ def test_investor_sees_the_page_in_chromium(site, state):
         for word in OPERATOR_WORDS:
             assert word not in text, f"operator word {word!r} on the investor page"
         _clean(b, text)
-        b.evaluate("[...document.querySelectorAll('[data-testid=stTopNavLink]')].find(a => a.innerText == 'Operations').click()")
+        b.evaluate(
+            "[...document.querySelectorAll('[data-testid=stTopNavLink]')].find(a => a.innerText == 'Operations').click()"
+        )
         b.wait_for("document.body && document.body.innerText.includes('Screener')", timeout=60)
         b.screenshot(ARTIFACTS / "dashboard-operations-desktop.png")
         assert "SAFE_MODE" in b.text() and "Arbitrage" in b.text()
