@@ -74,11 +74,13 @@ class Journal:
             if self.records:
                 self._full(reader)  # the journal was emptied (a fresh run): start over
             return
+        if self.records and _order(rows[-1]) < _order(self.records[-1]):
+            self._full(reader)  # the journal went backwards (a fresh run rewrote it): start over
+            return
         new = [r for r in rows if _key(r) not in self._keys]
         if not new:
             return
-        went_back = self.records and _order(rows[-1]) < _order(self.records[-1])
-        if (len(new) == len(rows) and len(rows) >= self.tail) or went_back:
+        if len(new) == len(rows) and len(rows) >= self.tail:  # a gap: more new records than the tail
             self._full(reader)
             return
         self.records = sorted(self.records + new, key=_order)
