@@ -132,7 +132,7 @@ def monthly(fig: shared.Figures) -> None:
 
     shown = frame.map(lambda v: "" if pd.isna(v) else iv.fmt_ret(v, places=1))
     styled = shown.style.apply(lambda _: frame.map(colour), axis=None)
-    st.dataframe(styled, key="monthly_returns")
+    st.table(styled)
     st.caption(
         "Time-weighted return of each month (UTC), deposits and withdrawals excluded; Year compounds the months."
     )
