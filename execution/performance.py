@@ -24,18 +24,27 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
+from execution.round_trips import (  # noqa: F401 - re-exported: the one performance API
+    PerformanceInputError,
+    RoundTrip,
+    SymbolResult,
+    TradeStats,
+    round_trips,
+    trade_stats,
+)
+from execution.round_trips import dec as _dec
+from execution.round_trips import need_dec as _need_dec
+from execution.round_trips import need_int as _need_int
+from execution.round_trips import to_int as _int
+
 DAY_MS = 86_400_000
 PERIODS_PER_YEAR = 365
 ZERO = Decimal(0)
-
-
-class PerformanceInputError(ValueError):
-    """An input record or series the figures cannot be computed from; the message names it."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,7 +352,7 @@ def returns_summary(points: NavPoints, flows: Iterable[Flow] = ()) -> Returns | 
 
 
 # ---------------------------------------------------------------------------------------------
-# fees, funding, slippage, capital flows; closed round trips
+# fees, funding, slippage, capital flows (closed round trips: execution/round_trips.py)
 @dataclass(frozen=True)
 class Costs:
     fees: Decimal  # paid (positive = cost)
@@ -376,147 +385,6 @@ def costs(
         slip if slip_seen else None,
         sum((a for a in inside if a > 0), ZERO),
         -sum((a for a in inside if a < 0), ZERO),
-    )
-
-
-@dataclass(frozen=True)
-class RoundTrip:
-    """One position from flat back to flat on one (venue, symbol, side): a closed trade."""
-
-    venue: str
-    symbol: str
-    position_side: str  # LONG | SHORT
-    opened_ts: int
-    closed_ts: int
-    qty: Decimal  # largest size held
-    entry_price: Decimal  # average of the opening fills
-    exit_price: Decimal  # average of the closing fills
-    realized: Decimal  # price P&L booked by the closing fills
-    fees: Decimal
-    funding: Decimal  # received (+) / paid (-) while open
-    exit_reason: str
-
-    @property
-    def net(self) -> Decimal:
-        return self.realized - self.fees + self.funding
-
-    @property
-    def return_pct(self) -> float | None:
-        """Net P&L against the entry notional, in percent."""
-        notional = self.entry_price * self.qty
-        return float(self.net / notional * 100) if notional else None
-
-
-def round_trips(fills: Iterable[Mapping], funding: Iterable[Mapping] = ()) -> list[RoundTrip]:
-    """Closed round trips from fill records in journal order (hedge mode: LONG and SHORT books apart).
-    A position still open at the end is not a round trip yet."""
-    books: dict[tuple[str, str, str], dict] = {}
-    done: list[RoundTrip] = []
-    rows = sorted(enumerate(fills), key=lambda x: (_need_int(x[1], "ts", "fill", x[0]), _int(x[1].get("seq")) or 0))
-    for i, f in rows:
-        if f.get("kind", "fill") != "fill":
-            continue
-        key = (str(f.get("venue", "")), str(f.get("symbol", "")), str(f.get("position_side", "")).upper())
-        qty, price = _need_dec(f, "qty", "fill", i), _need_dec(f, "price", "fill", i)
-        opening = (str(f.get("side", "")).upper() == "BUY") == (key[2] == "LONG")
-        b = books.setdefault(key, _empty_book())
-        if not b["open"]:
-            if not opening:
-                continue  # closes a position opened before these records start: not a whole round trip
-            b.update(opened=int(f["ts"]), reason="")
-        b["fees"] += _need_dec(f, "fee_usdt", "fill", i)
-        b["realized"] += _dec(f.get("realized_pnl_usdt")) or ZERO
-        if opening:
-            b["open"] += qty
-            b["in_qty"] += qty
-            b["in_cost"] += qty * price
-            b["peak"] = max(b["peak"], b["open"])
-            continue
-        b["open"] -= qty
-        b["out_qty"] += qty
-        b["out_cost"] += qty * price
-        b["reason"] = str(f.get("reason") or "")
-        if b["open"] <= 0:
-            done.append(_close(key, b, int(f["ts"])))
-            books[key] = _empty_book()
-    return _with_funding(done, funding)
-
-
-def _empty_book() -> dict:
-    z = ZERO
-    return {"open": z, "peak": z, "in_qty": z, "in_cost": z, "out_qty": z, "out_cost": z, "fees": z, "realized": z}
-
-
-def _close(key: tuple[str, str, str], b: dict, ts: int) -> RoundTrip:
-    return RoundTrip(
-        venue=key[0],
-        symbol=key[1],
-        position_side=key[2],
-        opened_ts=int(b.get("opened", ts)),
-        closed_ts=ts,
-        qty=b["peak"],
-        entry_price=b["in_cost"] / b["in_qty"] if b["in_qty"] else ZERO,
-        exit_price=b["out_cost"] / b["out_qty"] if b["out_qty"] else ZERO,
-        realized=b["realized"],
-        fees=b["fees"],
-        funding=ZERO,
-        exit_reason=b.get("reason", ""),
-    )
-
-
-def _with_funding(trips: list[RoundTrip], funding: Iterable[Mapping]) -> list[RoundTrip]:
-    """Each funding payment goes to the round trip that held that (venue, symbol, side) at its time."""
-    by_key: dict[tuple[str, str, str], list[int]] = {}
-    for n, t in enumerate(trips):
-        by_key.setdefault((t.venue, t.symbol, t.position_side), []).append(n)
-    extra = [ZERO] * len(trips)
-    for i, p in enumerate(funding):
-        key = (str(p.get("venue", "")), str(p.get("symbol", "")), str(p.get("position_side", "")).upper())
-        ts = _need_int(p, "ts", "funding record", i)
-        for n in by_key.get(key, ()):
-            if trips[n].opened_ts <= ts <= trips[n].closed_ts:
-                extra[n] += _need_dec(p, "amount_usdt", "funding record", i)
-                break
-    return [t if not e else RoundTrip(**{**t.__dict__, "funding": e}) for t, e in zip(trips, extra, strict=True)]
-
-
-@dataclass(frozen=True)
-class SymbolResult:
-    symbol: str
-    trades: int
-    wins: int
-    net: Decimal
-
-
-@dataclass(frozen=True)
-class TradeStats:
-    trades: int
-    wins: int
-    win_rate: float | None  # fraction of round trips with net P&L > 0
-    profit_factor: float | None  # gross net-winnings / gross net-losses; None without a loss
-    net: Decimal
-    per_symbol: list[SymbolResult]  # best first
-
-
-def trade_stats(trips: Iterable[RoundTrip]) -> TradeStats:
-    trips = list(trips)
-    wins = [t for t in trips if t.net > 0]
-    won = sum((t.net for t in wins), ZERO)
-    lost = -sum((t.net for t in trips if t.net < 0), ZERO)
-    per: dict[str, list[RoundTrip]] = {}
-    for t in trips:
-        per.setdefault(t.symbol, []).append(t)
-    symbols = [
-        SymbolResult(s, len(ts), sum(1 for t in ts if t.net > 0), sum((t.net for t in ts), ZERO))
-        for s, ts in per.items()
-    ]
-    return TradeStats(
-        trades=len(trips),
-        wins=len(wins),
-        win_rate=len(wins) / len(trips) if trips else None,
-        profit_factor=float(won / lost) if lost > 0 else None,
-        net=sum((t.net for t in trips), ZERO),
-        per_symbol=sorted(symbols, key=lambda s: (-s.net, s.symbol)),
     )
 
 
@@ -585,29 +453,3 @@ def _floats(values: Iterable, n: int) -> np.ndarray:
         except (TypeError, ValueError):
             out[i] = np.nan
     return out
-
-
-def _dec(value: object) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        d = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return d if d.is_finite() else None
-
-
-def _int(value: object) -> int | None:
-    d = _dec(value)
-    return int(d) if d is not None else None
-
-
-def _need_dec(r: Mapping, key: str, what: str, i: int) -> Decimal:
-    d = _dec(r.get(key))
-    if d is None:
-        raise PerformanceInputError(f"{what} #{i} ({r.get('id', 'no id')}): field {key!r} is {r.get(key)!r}")
-    return d
-
-
-def _need_int(r: Mapping, key: str, what: str, i: int) -> int:
-    return int(_need_dec(r, key, what, i))
