@@ -1,13 +1,16 @@
-"""Investor page load: time from request to fully rendered page, and state reads per load, with one
-year of minute-level NAV history (generated into a temp dir through the executor's own sink).
+"""Investor page (Overview) load: time from request to fully rendered page, and state reads per load,
+with one year of minute-level NAV history (generated into a temp dir through the executor's own
+sink, with a BTC mark beside every point) and ~10 round trips a day in the trade log.
 
     python bench/dashboard_load.py [--days 365] [--loads 5] [--no-browser]
 
-Prints figures, asserts nothing. Reads are counted as a bucketed document store (Firestore) bills
-them: one per current-value document, per journal record returned, per NAV day bucket read
-(tests/support/counting_reader.py), through the same code path the page uses (dashboard.data.load
-+ dashboard.history.NavHistory). The browser figure is a real headless Chromium, through the
-project's nginx config (TLS + Basic Auth) when nginx is installed, else straight to Streamlit.
+Prints figures, asserts nothing. Reads are counted two ways (tests/support/counting_reader.py),
+through the same code path the page uses (dashboard.data.load with its whole-journal caches +
+dashboard.history.NavHistory for the range and the since-inception day closes): reader calls (round
+trips to the store) and documents as a bucketed document store (Firestore) bills them (one per
+current-value document, per journal record returned, per NAV bucket read). The browser figure is a
+real headless Chromium, through the project's nginx config (Basic Auth) when nginx is installed,
+else straight to Streamlit.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dashboard.data import load  # noqa: E402
+from dashboard.data import Journals, load  # noqa: E402
 from dashboard.history import NavHistory  # noqa: E402
 from dashboard.view_model import DAY_MS, range_window  # noqa: E402
 from execution import clock  # noqa: E402
@@ -70,6 +73,8 @@ def generate(root: Path, days: int) -> None:
             "unrealized_pnl": 3.0,
             "reserve_btc": 0.013,
             "open_positions": 4,
+            "initial_capital": 100_000.0,
+            "fills": days * 20,
             "market_ts": market,
             "updated_at_ms": now,
         },
@@ -125,54 +130,83 @@ def generate(root: Path, days: int) -> None:
         },
     )
     store.put("arbitrage", arbitrage_doc(now, market))
-    for i in range(days * 20):  # ~20 fills a day
-        store.append(
-            "trades",
-            {
-                "kind": "fill",
-                "id": f"t{i}",
-                "ts": start + i * 4_320_000,
-                "venue": "binance_um",
-                "symbol": "BTCUSDT",
-                "side": "BUY",
-                "position_side": "LONG",
-                "qty": 0.01,
-                "price": 100_000.0,
-                "fee_usdt": 0.5,
-                "realized_pnl_usdt": 0.0,
-                "seq": i,
-            },
-        )
+    for i in range(days * 10):  # ~10 round trips a day: an entry and its exit
+        ts = start + i * 8_640_000
+        side = "LONG" if i % 2 else "SHORT"
+        price = 100_000.0 * (1 + rng.gauss(0, 0.01))
+        exit_price = price * (1 + rng.gauss(0, 0.004))
+        pnl = (exit_price - price) * 0.01 * (1 if side == "LONG" else -1)
+        for n, (px, opening) in enumerate(((price, True), (exit_price, False))):
+            store.append(
+                "trades",
+                {
+                    "kind": "fill",
+                    "id": f"t{i}-{n}",
+                    "ts": ts + n * 3_600_000,
+                    "venue": "binance_um",
+                    "symbol": "BTCUSDT",
+                    "side": "BUY" if opening == (side == "LONG") else "SELL",
+                    "position_side": side,
+                    "qty": 0.01,
+                    "price": round(px, 2),
+                    "fee_usdt": 0.5,
+                    "realized_pnl_usdt": 0.0 if opening else round(pnl, 8),
+                    "seq": 2 * i + n,
+                },
+            )
     store.close()
+    add_btc(root, rng)
+
+
+def add_btc(root: Path, rng: random.Random) -> None:
+    """A BTC mark beside every NAV point (a random walk), as the executor will record it."""
+    import json
+
+    btc, marks = 90_000.0, {}
+    for path in sorted((root / "history" / "nav").glob("*.json")):
+        doc = json.loads(path.read_text())
+        doc["btc"] = []
+        for t in doc["ts"]:
+            btc *= 1 + rng.gauss(0, 0.0006)
+            doc["btc"].append(round(btc, 2))
+            marks[t] = round(btc, 2)
+        path.write_text(json.dumps(doc))
+    for path in [*(root / "history" / "nav_hourly").glob("*.json"), root / "history" / "nav_daily" / "all.json"]:
+        doc = json.loads(path.read_text())
+        doc["btc"] = [marks.get(t) for t in doc["ts"]]
+        path.write_text(json.dumps(doc))
 
 
 def reads_per_load(root: Path) -> None:
     reader = CountingReader(LocalReader(root))
     fake_now = [0]
-    history = None
 
-    def one(range_key: str) -> tuple[int, int, float]:
+    def one(history: NavHistory, journals: Journals, range_key: str) -> tuple[int, int, int, float]:
         reader.reset()
         t0 = time.perf_counter()
-        data = load(reader)
-        start, end = range_window(range_key, int(data.doc("nav")["market_ts"]))
-        series = history.window(reader, data.source, start, end)
+        data = load(reader, journals)
+        end = int(data.doc("nav")["market_ts"])
+        daily = history.points(reader, data.source, 0, end)  # the since-inception day closes
+        start, end = range_window(range_key, end)
+        series = history.points(reader, data.source, start, end) if range_key != "All" else daily
         ms = (time.perf_counter() - t0) * 1000
-        return reader.documents, len(series.ts), ms
+        return sum(reader.calls.values()), reader.documents, len(series.ts), ms
 
-    print("state reads per page load (documents a bucketed store bills), server-side read time:")
+    print("state reads per page load (reader calls / documents a bucketed store bills), server-side read time:")
     for rng in ("30d", "24h", "7d", "All"):
         history = NavHistory(ttl_ms=5_000, wall_ms=lambda: fake_now[0])  # a dashboard process just started
-        cold = one(rng)
-        fake_now[0] += 5_000  # a viewer after the cache period
-        warm = one(rng)
+        journals = Journals()
+        cold = one(history, journals, rng)
+        fake_now[0] += 5_000  # a viewer after the cache period, nothing new in the journals
+        warm = one(history, journals, rng)
         print(
-            f"  range {rng:>3}: first load after start {cold[0]:4d} reads ({cold[1]:7d} points, {cold[2]:7.1f} ms)   "
-            f"later loads {warm[0]:3d} reads ({warm[2]:6.1f} ms)"
+            f"  range {rng:>3}: first load after start {cold[0]:2d} calls / {cold[1]:5d} documents "
+            f"({cold[2]:6d} points, {cold[3]:6.1f} ms)   later loads {warm[0]:2d} calls / {warm[1]:3d} documents "
+            f"({warm[3]:5.1f} ms)"
         )
     print(
-        "  (current docs: 1 read each; trade log: 5; closed days are kept in the process, the two newest "
-        "re-read at most once per cache period and shared by every viewer)"
+        "  (current docs: 1 document each; the trade log is read whole once per process, then only its newest "
+        "20 records when the NAV document's fill count changes; NAV history: the range's buckets + the daily document)"
     )
 
 
@@ -219,7 +253,7 @@ def page_time(root: Path, loads: int) -> None:
             url, auth = f"http://127.0.0.1:{site.http_port}/", ("bench", "bench-password-123")
         via = "nginx (Basic Auth, the project's site config)" if site else "Streamlit directly (nginx not installed)"
         done = (
-            "document.body && document.body.innerText.includes('Page refreshed') && "
+            "document.body && document.body.innerText.includes('Read-only view') && "
             "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0"
         )
 
@@ -245,7 +279,7 @@ def page_time(root: Path, loads: int) -> None:
                     )
                     b.wait_for(
                         "[...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
-                        ".some(c => c.innerText.includes('→') && c.innerText.startsWith('2025-01-01'))",
+                        ".some(c => c.innerText.includes('the same points as the return'))",
                         timeout=120,
                         step=0.02,
                     )
@@ -260,7 +294,7 @@ def page_time(root: Path, loads: int) -> None:
             f"  returning visit (browser cache warm, new session): median {statistics.median(returning):.2f} s, "
             f"max {max(returning):.2f} s over {len(returning)}"
         )
-        print(f"  switching the chart to 'All' (a year of minute points, first time in this process): {all_s:.2f} s")
+        print(f"  switching the chart to 'All' (a year of day closes, first time in this process): {all_s:.2f} s")
     finally:
         if site is not None:
             site.stop()

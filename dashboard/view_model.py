@@ -228,14 +228,16 @@ class VenueExposure:
 def exposure_by_venue(positions: dict) -> list[VenueExposure]:
     """Per venue: legs, long/short/gross/net notional at mark, uPnL. Gross/net come from the executor's
     `per_venue` figures where it wrote them, else from the rows."""
-    per_venue = positions.get("per_venue") if isinstance(positions.get("per_venue"), dict) else {}
+    raw = positions.get("per_venue")
+    per_venue: dict = raw if isinstance(raw, dict) else {}
     out = []
     venues = sorted({str(r.get("venue", "?")) for r in _rows(positions)} | set(per_venue))
     for v in venues:
         rows = [r for r in _rows(positions) if str(r.get("venue", "?")) == v]
         long_n = _sum(r.get("notional") for r in rows if _side(r) == "LONG") or Decimal(0)
         short_n = _sum(r.get("notional") for r in rows if _side(r) == "SHORT") or Decimal(0)
-        pv = per_venue.get(v) if isinstance(per_venue.get(v), dict) else {}
+        got = per_venue.get(v)
+        pv: dict = got if isinstance(got, dict) else {}
         gross = dec(pv.get("gross_notional"))
         net = dec(pv.get("net_notional"))
         out.append(
@@ -350,9 +352,9 @@ def position_groups(positions: dict, arb: dict | None = None) -> list[AssetGroup
             AssetGroup(
                 asset=asset,
                 legs=legs,
-                net_qty=sum((sign[leg] * (leg.qty or 0) for leg in legs), Decimal(0)),
-                net_notional=sum((sign[leg] * (leg.notional or 0) for leg in legs), Decimal(0)),
-                unrealized_pnl=sum((leg.unrealized_pnl or 0 for leg in legs), Decimal(0)),
+                net_qty=sum((sign[leg] * (leg.qty or Decimal(0)) for leg in legs), Decimal(0)),
+                net_notional=sum((sign[leg] * (leg.notional or Decimal(0)) for leg in legs), Decimal(0)),
+                unrealized_pnl=sum((leg.unrealized_pnl or Decimal(0) for leg in legs), Decimal(0)),
             )
         )
     return out

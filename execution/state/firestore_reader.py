@@ -13,7 +13,7 @@ from collections.abc import Callable
 from execution import clock, logs
 from execution.state.firestore_store import FirestoreTarget
 from execution.state.layout import DOCS, history_plan
-from execution.state.reader import LocalReader, Snapshot
+from execution.state.reader import LocalReader, Snapshot, bucket_points
 
 
 class FirestoreReader:
@@ -70,16 +70,15 @@ class FirestoreReader:
     def nav_history(self, start_ms: int, end_ms: int) -> list[tuple[int, float, float]]:
         """Every point for ranges up to two days, hourly up to two months, daily beyond: at most
         three document reads (layout.history_plan), however long the fund has run."""
-        out: list[tuple[int, float, float]] = []
+        return [p[:3] for p in self.nav_points(start_ms, end_ms)]
+
+    def nav_points(self, start_ms: int, end_ms: int) -> list[tuple[int, float, float, float | None]]:
+        """As nav_history, with the BTC mark beside each point (None where the bucket has none)."""
+        out: list[tuple[int, float, float, float | None]] = []
         plan = history_plan(max(start_ms, 0), end_ms)
         docs = self._get(plan)
         for path in plan:
-            b = docs.get(path) or {}
-            out.extend(
-                (t, n, d)
-                for t, n, d in zip(b.get("ts", []), b.get("nav", []), b.get("dd", []), strict=False)
-                if start_ms <= t <= end_ms
-            )
+            out.extend(bucket_points(docs.get(path) or {}, start_ms, end_ms))
         return out
 
     def named(self, name: str) -> dict:
@@ -147,6 +146,9 @@ class FallbackReader:
 
     def nav_history(self, start_ms: int, end_ms: int) -> list[tuple[int, float, float]]:
         return self._try("nav_history", start_ms, end_ms)[0]
+
+    def nav_points(self, start_ms: int, end_ms: int) -> list[tuple[int, float, float, float | None]]:
+        return self._try("nav_points", start_ms, end_ms)[0]
 
     def named(self, name: str) -> dict:
         return self.fallback.named(name)

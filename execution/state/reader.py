@@ -65,19 +65,19 @@ class LocalReader:
     def nav_history(self, start_ms: int, end_ms: int) -> list[tuple[int, float, float]]:
         """(ts, nav, drawdown_pct) with start_ms <= ts <= end_ms: every point for ranges up to two
         days, hourly points up to two months, daily points beyond (at most 3 documents read)."""
+        return [p[:3] for p in self.nav_points(start_ms, end_ms)]
+
+    def nav_points(self, start_ms: int, end_ms: int) -> list[tuple[int, float, float, float | None]]:
+        """As nav_history, with the BTC mark recorded beside each point (None where the bucket has none)."""
         self.history_reads = 0
-        out: list[tuple[int, float, float]] = []
+        out: list[tuple[int, float, float, float | None]] = []
         for path in history_plan(max(start_ms, 0), end_ms):
             try:
                 b = read_json(self.root / f"{path}.json")
             except (OSError, ValueError):
                 continue
             self.history_reads += 1
-            out.extend(
-                (t, n, d)
-                for t, n, d in zip(b.get("ts", []), b.get("nav", []), b.get("dd", []), strict=False)
-                if start_ms <= t <= end_ms
-            )
+            out.extend(bucket_points(b, start_ms, end_ms))
         return out
 
     def named(self, name: str) -> dict:
@@ -85,3 +85,16 @@ class LocalReader:
             return read_json(self.root / f"{name}.json")
         except (OSError, ValueError):
             return {}
+
+
+def bucket_points(b: dict, start_ms: int, end_ms: int) -> list[tuple[int, float, float, float | None]]:
+    """A history bucket's (ts, nav, dd, btc) points in [start_ms, end_ms]; `btc` is the optional array
+    of BTC marks parallel to `ts` (the benchmark), None where absent."""
+    ts, nav, dd = b.get("ts", []), b.get("nav", []), b.get("dd", [])
+    raw = b.get("btc")
+    btc: list = raw if isinstance(raw, list) else []
+    return [
+        (t, n, d, btc[i] if i < len(btc) else None)
+        for i, (t, n, d) in enumerate(zip(ts, nav, dd, strict=False))
+        if start_ms <= t <= end_ms
+    ]

@@ -24,10 +24,11 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from execution import clock
+from execution.state.local import LocalStore
 from tests.conftest import PROJECT_ROOT
 from tests.support import nginx as ng
 from tests.support.browser import Browser, chromium_binary
-from tests.support.dashboard_state import copy_state, read_doc, replay_state, stamp_state
+from tests.support.dashboard_state import add_btc_marks, copy_state, market_of, read_doc, replay_state, stamp_state
 
 MISSING = ng.missing_binaries("nginx", "htpasswd", "openssl")
 pytestmark = [
@@ -54,7 +55,9 @@ def supervisor_command(port: int) -> list[str]:
 @pytest.fixture(scope="module")
 def state(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("dash-e2e")
-    st = copy_state(replay_state(work / "replay"), work / "state")
+    replayed = replay_state(work / "replay")
+    add_btc_marks(replayed, market_of(replayed))
+    st = copy_state(replayed, work / "state")
     stamp_state(st, clock.wall_ms())
     return st
 
@@ -210,31 +213,109 @@ def test_websocket_upgrade_is_proxied(site):
         ws.ping().wait(10)  # the tunnel to Streamlit carries frames both ways
 
 
-def test_investor_sees_the_page_in_chromium(site, state):
+LOADED = (
+    "document.body && document.body.innerText.includes('Read-only view') && "
+    "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0"
+)
+OPERATOR_WORDS = ("SAFE_MODE", "HOLD", "binance_um", "okx_perp", "stop_loss", "RSI", "BUY", "SELL")
+
+
+def _browser(site, width: int, height: int, mobile: bool = False) -> Browser:
     binary = chromium_binary()
     if binary is None:
         pytest.skip("chromium not installed (Debian: chromium)")
+    b = Browser(binary, width=width, height=height)
+    if mobile:
+        b.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=True)
+    b.call("Security.setIgnoreCertificateErrors", ignore=True)
+    b.set_basic_auth(USER, PASSWORD)
+    return b
+
+
+def _clean(b: Browser, text: str) -> None:
+    for bad in ("Error", "Traceback", "Exception"):
+        assert bad not in text, f"{bad!r} on the page"
+    csp = [c for c in b.console if "Content Security Policy" in c or "Refused to" in c]
+    assert not csp, csp
+    assert not [c for c in b.console if c.startswith("error")], b.console
+
+
+def test_investor_sees_the_page_in_chromium(site, state):
     nav = read_doc(state, "nav")
     nav_text = f"{nav['nav']:,.2f}"
-    with Browser(binary, width=1400, height=4200) as b:
-        b.call("Security.setIgnoreCertificateErrors", ignore=True)
-        b.set_basic_auth(USER, PASSWORD)
+    with _browser(site, 1400, 4200) as b:
         b.navigate(https(site))
-        b.wait_for(
-            "document.body && document.body.innerText.includes('Page refreshed') && "
-            "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
-            timeout=60,
-        )
+        b.wait_for(LOADED, timeout=60)
+        b.wait_for("document.querySelectorAll('[data-testid=stTopNavLink]').length == 2", timeout=30)
         text = b.text()
         ARTIFACTS.mkdir(exist_ok=True)
-        b.screenshot(ARTIFACTS / "dashboard-overview.png")
+        b.screenshot(ARTIFACTS / "dashboard-overview-desktop.png")
         assert nav_text in text, f"NAV {nav_text} not on the page"
-        assert "Fund overview" in text and "BTC reserve" in text and "Positions" in text
-        for bad in ("Error", "Traceback", "Exception"):
-            assert bad not in text, f"{bad!r} on the page"
-        csp = [c for c in b.console if "Content Security Policy" in c or "Refused to" in c]
-        assert not csp, csp
-        assert not [c for c in b.console if c.startswith("error")], b.console
+        for part in ("Fund overview", "Since inception", "Monthly returns", "Risk", "Closed trades", "BTC reserve"):
+            assert part in text, part
+        assert "Simulated money" in text and "Operations" in text
+        for word in OPERATOR_WORDS:
+            assert word not in text, f"operator word {word!r} on the investor page"
+        _clean(b, text)
+        b.evaluate(
+            "[...document.querySelectorAll('[data-testid=stTopNavLink]')].find(a => a.innerText == 'Operations').click()"
+        )
+        b.wait_for("document.body && document.body.innerText.includes('Screener')", timeout=60)
+        b.screenshot(ARTIFACTS / "dashboard-operations-desktop.png")
+        assert "SAFE_MODE" in b.text() and "Arbitrage" in b.text()
+        _clean(b, b.text())
+
+
+def test_phone_shows_two_figures_per_row_and_the_pnl(site, state):
+    with _browser(site, 390, 6000, mobile=True) as b:
+        b.navigate(https(site))
+        b.wait_for(LOADED, timeout=60)
+        b.screenshot(ARTIFACTS / "dashboard-overview-mobile.png")
+        boxes = b.evaluate(
+            "[...document.querySelectorAll('[data-testid=stMetric]')].slice(0, 6)"
+            ".map(m => { const r = m.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top),"
+            " Math.round(r.right)]; })"
+        )
+        assert len(boxes) == 6
+        rows = [boxes[i : i + 2] for i in range(0, 6, 2)]
+        for left, right in rows:  # two per row: same top, side by side, inside the screen
+            assert left[1] == right[1] and left[2] <= right[0] and right[2] <= 390, boxes
+        assert rows[0][0][1] < rows[1][0][1] < rows[2][0][1]
+        pnl = b.evaluate(
+            "(() => { const th = [...document.querySelectorAll('th')].find(t => t.innerText.trim() == 'P&L (USDT)');"
+            " if (!th) return null; const r = th.getBoundingClientRect(); return [r.left, r.right]; })()"
+        )
+        assert pnl is not None and pnl[1] <= 390, f"P&L column not in view on a phone: {pnl}"
+        assert b.evaluate("document.documentElement.scrollWidth") <= 390  # the page itself never scrolls sideways
+        _clean(b, b.text())
+
+
+def test_refresh_keeps_the_chart_and_the_viewers_zoom(site, state):
+    """Unchanged data: the very same plot survives refreshes. New data: a new plot, the viewer's zoom kept."""
+    refreshed = "document.body.innerText.match(/page refreshed ([^.]*)/)[1]"
+    x_range = "JSON.stringify(document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range)"
+    with _browser(site, 1400, 2000) as b:
+        b.navigate(https(site))
+        b.wait_for(LOADED, timeout=60)
+        b.evaluate("window._gd = document.querySelector('.js-plotly-plot'); window._data = window._gd.data")
+        b.evaluate("Plotly.relayout(window._gd, {'xaxis.range': ['2025-06-12', '2025-06-15']})")
+        zoomed = b.evaluate(x_range)
+        first = b.evaluate(refreshed)
+        b.wait_for(f"{refreshed} != {first!r}", timeout=30)  # one refresh with nothing new
+        assert b.evaluate(
+            "document.querySelector('.js-plotly-plot') === window._gd && window._gd.data === window._data"
+        )
+        assert b.evaluate(x_range) == zoomed
+        nav = read_doc(state, "nav")  # the executor writes a new point
+        store = LocalStore(state, durable=False)
+        nav.update(nav=nav["nav"] + 123.45, market_ts=nav["market_ts"] + 900_000, updated_at_ms=clock.wall_ms())
+        store.nav_point(nav["market_ts"], nav["nav"], nav["drawdown_pct"])
+        store.put("nav", nav)
+        store.close()
+        shown = f"{nav['nav']:,.2f}"
+        b.wait_for(f"document.body.innerText.includes({shown!r})", timeout=60)
+        b.wait_for("document.querySelector('.js-plotly-plot') !== window._gd", timeout=30)
+        b.wait_for(f"{x_range} == {zoomed!r}", timeout=10)
 
 
 def test_failed_logins_are_rate_limited(tmp_path, streamlit_server, htpasswd):

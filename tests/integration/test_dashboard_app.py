@@ -1,24 +1,31 @@
-"""The investor page (dashboard/app.py) run by Streamlit's AppTest on state written by a real replay.
+"""The dashboard (dashboard/app.py: Overview and Operations) run by Streamlit's AppTest on state written
+by a real replay.
 
-Expected figures are recomputed here from the state files with plain formatting, not taken from
-the view model, so a wrong derivation or a wrong document field fails the test.
+Overview figures are recomputed here by execution.performance straight from the state files (not
+through the dashboard's readers, journals or caches), so a wrong read, a stale cache or a wrong
+series fails the test. Operations figures are recomputed with plain formatting from the documents.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import investor as iv
 from execution import clock
+from execution import performance as perf
 from tests.conftest import PROJECT_ROOT
 from tests.support.dashboard_state import (
+    add_btc_marks,
     arbitrage_doc,
     copy_state,
     hedged_positions,
     jsonl_tail,
+    market_of,
     put_docs,
     read_doc,
     replay_state,
@@ -27,11 +34,14 @@ from tests.support.dashboard_state import (
 
 APP = str(PROJECT_ROOT / "dashboard" / "app.py")
 DASH = "—"
+OPERATOR_WORDS = ("SAFE_MODE", "HOLD", "RUN", "binance_um", "okx_perp", "stop_loss", "BUY", "SELL", "RSI", "bps")
 
 
 @pytest.fixture(scope="module")
 def replayed(tmp_path_factory) -> Path:
-    return replay_state(tmp_path_factory.mktemp("replay"))
+    state = replay_state(tmp_path_factory.mktemp("replay"))
+    assert add_btc_marks(state, market_of(state)) > 0
+    return state
 
 
 @pytest.fixture
@@ -42,7 +52,7 @@ def fresh(replayed, tmp_path) -> Path:
     return state
 
 
-def run_app(monkeypatch, state: Path, **env: str) -> AppTest:
+def run_app(monkeypatch, state: Path, page: str | None = None, **env: str) -> AppTest:
     for key in (
         "FIRESTORE_PROJECT",
         "FIRESTORE_EMULATOR_HOST",
@@ -57,6 +67,8 @@ def run_app(monkeypatch, state: Path, **env: str) -> AppTest:
         monkeypatch.setenv(key, value)
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
+    if page:
+        at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -66,19 +78,27 @@ def money(x: float, signed: bool = False) -> str:
     return s.replace("-0.00", "0.00").replace("+-", "-")
 
 
-def metrics(at: AppTest) -> dict[str, tuple[str, str]]:
-    return {m.label: (m.value, m.delta or "") for m in at.metric}
+def pct(x: float | None, signed: bool = True) -> str:
+    assert x is not None
+    s = f"{x * 100:+,.2f}" if signed else f"{x * 100:,.2f}"
+    return s.replace("-0.00", "+0.00" if signed else "0.00") + "%"
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
 
 
 def texts(at: AppTest) -> str:
     parts = [
-        e.value for kind in ("warning", "info", "caption", "markdown", "subheader", "title") for e in getattr(at, kind)
+        e.value
+        for kind in ("warning", "info", "caption", "markdown", "subheader", "title", "metric")
+        for e in getattr(at, kind)
     ]
     return "\n".join(str(p) for p in parts)
 
 
 def tables(at: AppTest) -> list:
-    return [t.value for t in at.table]
+    return [t.value for t in at.table] + [d.value for d in at.dataframe]
 
 
 def table_with(at: AppTest, column: str):
@@ -87,118 +107,235 @@ def table_with(at: AppTest, column: str):
     return found[0]
 
 
+def expected(state: Path):
+    """execution.performance on the files themselves."""
+    daily = json.loads((state / "history" / "nav_daily" / "all.json").read_text())
+    nav = read_doc(state, "nav")
+    points = perf.NavPoints.of(daily["ts"], daily["nav"], daily.get("btc")).with_inception(nav["initial_capital"])
+    fills = [json.loads(line) for line in (state / "trade_log.jsonl").read_text().splitlines() if line.strip()]
+    funding_path = state / "funding_log.jsonl"
+    funding = (
+        [json.loads(x) for x in funding_path.read_text().splitlines() if x.strip()] if funding_path.exists() else []
+    )
+    r = perf.returns_summary(points)
+    trips = perf.round_trips(fills, funding)
+    return points, r, trips, fills, funding
+
+
 # ----------------------------------------------------------------------------------------------
-def test_every_section_shows_the_state(monkeypatch, fresh):
-    nav, pos, screener = read_doc(fresh, "nav"), read_doc(fresh, "positions"), read_doc(fresh, "screener")
-    assert pos["positions"], "the replayed window should end with open positions"
+def test_overview_figures_equal_the_performance_module(monkeypatch, fresh):
+    points, r, trips, fills, funding = expected(fresh)
+    assert r is not None and r.benchmark is not None and r.benchmark.covers_period
+    nav = read_doc(fresh, "nav")
     at = run_app(monkeypatch, fresh)
     m = metrics(at)
-    assert m["NAV (USDT)"][0] == money(nav["nav"])
-    assert m["24h PnL (USDT)"] == (money(nav["change_24h_abs"], True), f"{nav['change_24h_pct']:+.2f}%")
-    assert m["Drawdown from peak"][0] == f"{nav['drawdown_pct']:.2f}%"
-    assert m["Open positions"][0] == str(len(pos["positions"]))
-    assert m["Gross exposure (USDT)"][0] == money(pos["gross_notional"])
-    assert m["Net exposure (USDT)"][0] == money(pos["net_notional"], True)
-    assert m["BTC reserve"][0] == f"{nav['reserve_btc']} BTC"
+    assert m["NAV (USDT)"] == money(nav["nav"])
+    assert m["Since inception"] == pct(r.since_inception)
+    assert r.since_inception == pytest.approx(nav["nav"] / nav["initial_capital"] - 1, rel=1e-9)
+    assert m["This month"] == pct(r.month_to_date) and m["Today"] == pct(r.today)
+    assert m["Holding BTC"] == pct(r.benchmark.value)
+    assert m["Drawdown"] == f"{nav['drawdown_pct']:.2f}%"
+    c = perf.costs(fills, funding, [], 0, nav["market_ts"])
+    assert m["Fees paid (USDT)"] == money(float(c.fees)) and m["Funding (USDT)"] == money(float(c.funding), True)
+    assert float(c.fees) == pytest.approx(nav["fees_total"], abs=1e-6)  # the journal and the books agree
+
+    risk = dict(zip(table_with(at, "Measure")["Measure"], table_with(at, "Measure")["Value"], strict=True))
+    assert risk["Sharpe ratio"] == f"{r.risk.sharpe:.2f}" and risk["Sortino ratio"] == f"{r.risk.sortino:.2f}"
+    assert risk["Annualised volatility"] == pct(r.risk.annual_volatility, signed=False)
+    assert risk["Max drawdown"] == pct(-r.max_drawdown.depth)
+    stats = perf.trade_stats(trips)
+    assert risk["Closed trades"] == str(stats.trades) and stats.trades > 0
+    assert risk["Win rate"] == f"{stats.win_rate * 100:.1f}%"
+
+    monthly = table_with(at, "Jun")
+    assert list(monthly.index) == ["2025"]
+    by_month = {m.month: m.value for m in r.monthly}
+    for col, month in (("Jun", "2025-06"), ("Jul", "2025-07")):
+        assert monthly.loc["2025", col] == f"{by_month[month] * 100:+.1f}%".replace("-0.0%", "+0.0%")
+
+    trips_shown = table_with(at, "P&L (USDT)")
+    newest = sorted(trips, key=lambda t: t.closed_ts, reverse=True)[: iv.ROUND_TRIPS_PER_PAGE]
+    assert list(trips_shown["P&L (USDT)"]) == [money(float(t.net), True) for t in newest]
+    assert list(trips_shown.columns[:3]) == ["Closed", "Asset", "P&L (USDT)"]  # P&L in view on a phone
+    assert at.selectbox[0].value == "2025-07"  # the newest month first
+    at.selectbox[0].set_value("2025-06").run()
+    month = table_with(at, "Figure")
+    mf = perf.month_figures(points, "2025-06", [], fills, funding)
+    assert mf is not None
+    assert dict(zip(month["Figure"], month["Value"], strict=True)) == iv.month_rows(mf)
+
     page = texts(at)
-    assert ":green-badge[RUN]" in page and "SAFE_MODE" in page and "paper" in page
-    assert "Updated " in page and " s ago" in page and "local files" in page and "stale" not in page.lower()
-    assert "not part of NAV" in page.lower() or "Not part of NAV" in page
+    assert "→ 2025-07-01 00:00 UTC" in page  # the chart spans the default 30 days up to the last market time
+    assert ":blue-badge[Simulated money (paper trading)]" in page
+    for word in OPERATOR_WORDS:
+        assert not re.search(rf"\b{word}\b", page), f"operator word {word!r} on the investor page"
 
-    legs = table_with(at, "Entry")
-    assert len(legs) == len(pos["positions"])
-    for row in pos["positions"]:
-        shown = legs[(legs["Symbol"] == row["symbol"]) & (legs["Side"] == row["position_side"])].iloc[0]
-        assert shown["Venue"] == row["venue"]
-        assert float(shown["Qty"].replace(",", "")) == row["qty"]
-        assert float(shown["Entry"].replace(",", "")) == row["entry_price"]
-        assert float(shown["Mark"].replace(",", "")) == row["mark_price"]
-        assert shown["uPnL (USDT)"] == money(row["unrealized_pnl"], True)
-        assert shown["Leverage"] == f"{row['leverage']}x"
 
-    venues = table_with(at, "Gross (USDT)")
-    for venue, v in pos["per_venue"].items():
-        r = venues[venues["Venue"] == venue].iloc[0]
-        assert (r["Gross (USDT)"], r["Net (USDT)"]) == (money(v["gross_notional"]), money(v["net_notional"], True))
+def test_all_range_uses_the_headline_points(monkeypatch, fresh):
+    points, r, *_ = expected(fresh)
+    assert r is not None and r.max_drawdown is not None
+    at = run_app(monkeypatch, fresh)
+    at.segmented_control[0].set_value("All").run()
+    caption = next(c.value for c in at.caption if "→" in c.value and "points" in c.value)
+    assert f"{len(points)} points" in caption and "the same points as the return and risk figures" in caption
+    assert f"deepest drawdown {r.max_drawdown.depth * 100:.2f}%" in caption
+    assert f"high {money(float(points.nav.max()))} USDT" in caption
 
+
+def test_operations_page_shows_operator_detail(monkeypatch, fresh):
+    nav, pos, screener = read_doc(fresh, "nav"), read_doc(fresh, "positions"), read_doc(fresh, "screener")
+    at = run_app(monkeypatch, fresh, page="operations.py")
+    page = texts(at)
+    assert "SAFE_MODE" in page and "paper" in page and ("RUN" in page or "HOLD" in page)
+    assert "Updated " in page and " s ago" in page and "local files" in page
+    m = metrics(at)
+    assert m["Open positions"] == str(len(pos["positions"]))
+    assert m["Gross exposure (USDT)"] == money(pos["gross_notional"])
+    if pos["positions"]:
+        legs = table_with(at, "Entry")
+        assert set(legs["Venue"]) <= {"binance_um", "okx_perp"}
     trades = table_with(at, "Realized (USDT)")
-    expected = sorted(jsonl_tail(fresh / "trade_log.jsonl", 5), key=lambda t: (t["ts"], t["seq"]), reverse=True)
-    assert len(trades) == 5
-    assert [float(q.replace(",", "")) for q in trades["Qty"]] == [t["qty"] for t in expected]
-    assert list(trades["Realized (USDT)"]) == [money(t["realized_pnl_usdt"], True) for t in expected]
-
-    sig = table_with(at, "Signal")
-    latest = sorted(read_doc(fresh, "signals")["latest"], key=lambda s: s["ts"], reverse=True)[:10]
-    assert list(sig["Notional (USDT)"]) == [money(s["notional_usdt"]) for s in latest]
-
+    last = sorted(jsonl_tail(fresh / "trade_log.jsonl", 10), key=lambda t: (t["ts"], t["seq"]), reverse=True)
+    assert list(trades["Realized (USDT)"]) == [money(t["realized_pnl_usdt"], True) for t in last]
     tail = screener["tail"][-10:][::-1]
     scr = table_with(at, "ATR %")
-    assert len(scr) == len(tail)
-    assert [float(z) for z in scr["z"]] == [r["z"] for r in tail]
-    assert [float(x) for x in scr["RSI"]] == [r["rsi"] for r in tail]
-    assert list(scr["Cross"]) == ["up" if r["cross_up"] else "down" if r["cross_down"] else DASH for r in tail]
-
-    arb = read_doc(fresh, "arbitrage")  # the window has both venues: the arbitrage loop ran in the replay
+    assert [float(z) for z in scr["z"]] == [x["z"] for x in tail]
+    arb = read_doc(fresh, "arbitrage")
     pairs = table_with(at, "Net edge (bps)")
     assert list(pairs["Pair"]) == [p["pair"] for p in arb["pairs"]]
-    assert list(pairs["Net edge (bps)"]) == [money(p["net_edge_bps"], True) for p in arb["pairs"]]
-    funding = table_with(at, "Rate")
-    assert sorted(funding["Symbol"]) == sorted(f["symbol"] for f in arb["funding"])
-    # the NAV chart spans the default 30 days up to the last market time
-    assert "→ 2025-07-01 00:00 UTC" in page
+    assert nav["mode"] in page
 
 
-def test_range_selector_only_changes_the_view(monkeypatch, fresh):
-    before = {p.name: p.read_bytes() for p in (fresh / "state").glob("*.json")}
+def test_paused_fund_hides_the_reason_from_investors(monkeypatch, fresh):
+    control = read_doc(fresh, "control")
+    control.update(mode="HOLD", reason="operator hold: checking the OKX key rotation")
+    put_docs(fresh, {"control": control})
     at = run_app(monkeypatch, fresh)
-    widgets = [
-        w
-        for kind in (
-            "button",
-            "text_input",
-            "number_input",
-            "checkbox",
-            "toggle",
-            "selectbox",
-            "radio",
-            "slider",
-            "form",
-            "file_uploader",
-            "data_editor",
-            "download_button",
-            "chat_input",
-        )
-        for w in getattr(at, kind)
-    ]
-    assert widgets == [] and len(at.segmented_control) == 1  # the range selector is the only widget
+    page = texts(at)
+    assert ":orange-badge[Paused]" in page and "key rotation" not in page
+    ops = run_app(monkeypatch, fresh, page="operations.py")
+    assert "key rotation" in texts(ops) and "HOLD" in texts(ops)
+
+
+def test_stopped_executor_is_not_reporting(monkeypatch, fresh):
+    control = read_doc(fresh, "control")
+    control.update(mode="RUN", reason="", kill=False)
+    put_docs(fresh, {"control": control})
+    stamp_state(fresh, clock.wall_ms() - 10 * 60_000)
+    at = run_app(monkeypatch, fresh, DASHBOARD_STALE_MINUTES="5")
+    page = texts(at)
+    assert "Not reporting since" in page and ":green-badge" not in page and "Trading" not in page
+    assert metrics(at)["NAV (USDT)"] == money(read_doc(fresh, "nav")["nav"])  # still shown, as of then
+    ops = run_app(monkeypatch, fresh, page="operations.py", DASHBOARD_STALE_MINUTES="5")
+    assert "NOT REPORTING" in texts(ops) and "no executor update for 10 min" in texts(ops)
+
+
+def test_running_fund_says_trading(monkeypatch, fresh):
+    control = read_doc(fresh, "control")
+    control.update(mode="RUN", reason="", kill=False)
+    put_docs(fresh, {"control": control})
+    stamp_state(fresh, clock.wall_ms() - 1_000)
+    assert ":green-badge[Trading]" in texts(run_app(monkeypatch, fresh))
+
+
+def _no_paths(at: AppTest, state: Path) -> None:
+    page = texts(at)
+    assert str(state) not in page and "/tmp" not in page and "/state/" not in page
+
+
+def test_corrupt_nav_hides_only_its_section(monkeypatch, fresh):
+    points, r, trips, *_ = expected(fresh)
+    (fresh / "state" / "nav.json").write_text("not json")
+    at = run_app(monkeypatch, fresh)
+    _no_paths(at, fresh)
+    page = texts(at)
+    assert "Part of the data could not be read" in page and "nav.json" not in page
+    assert metrics(at)["NAV (USDT)"] == money(points.nav[-1])  # the last recorded close
+    assert len(table_with(at, "P&L (USDT)")) == min(len(trips), iv.ROUND_TRIPS_PER_PAGE)
+    assert "Jun" in table_with(at, "Jun").columns and at.get("plotly_chart")
+    ops = run_app(monkeypatch, fresh, page="operations.py")
+    assert "nav.json: unreadable" in texts(ops)
+    _no_paths(ops, fresh)
+
+
+def test_corrupt_positions_and_trade_log_hide_only_their_sections(monkeypatch, fresh):
+    (fresh / "state" / "positions.json").write_text('{"positions": [')  # torn by hand
+    (fresh / "trade_log.jsonl").unlink()
+    (fresh / "trade_log.jsonl").mkdir()  # reading it raises IsADirectoryError inside the reader
+    at = run_app(monkeypatch, fresh)
+    _no_paths(at, fresh)
+    page = texts(at)
+    assert "Current positions could not be read just now." in page
+    assert "The trade records could not be read just now." in page
+    assert metrics(at)["NAV (USDT)"] == money(read_doc(fresh, "nav")["nav"])
+    assert metrics(at)["Since inception"] != DASH and at.get("plotly_chart")
+    ops = run_app(monkeypatch, fresh, page="operations.py")
+    assert "positions.json: unreadable" in texts(ops) and "could not read the trade log" in texts(ops)
+    _no_paths(ops, fresh)
+
+
+def test_corrupt_history_hides_only_the_history_sections(monkeypatch, fresh):
+    (fresh / "history" / "nav_daily" / "all.json").write_text("{")
+    for p in (fresh / "history" / "nav_hourly").glob("*.json"):
+        p.write_text("{")
+    at = run_app(monkeypatch, fresh)
+    m = metrics(at)
+    assert m["NAV (USDT)"] == money(read_doc(fresh, "nav")["nav"]) and m["Since inception"] == DASH
+    assert "No NAV history in this range yet." in texts(at)
+    assert table_with(at, "P&L (USDT)") is not None  # closed trades still shown
+
+
+def test_benchmark_is_never_invented(monkeypatch, replayed, tmp_path):
+    state = copy_state(replayed, tmp_path / "state")
+    for doc in (state / "history").rglob("*.json"):
+        bucket = json.loads(doc.read_text())
+        bucket.pop("btc", None)
+        doc.write_text(json.dumps(bucket))
+    stamp_state(state, clock.wall_ms())
+    at = run_app(monkeypatch, state)
+    assert metrics(at)["Holding BTC"] == DASH
+    assert "Benchmark (holding BTC) not available yet" in texts(at)
+
+
+def test_widgets_only_change_the_view(monkeypatch, fresh):
+    before = {p: p.read_bytes() for p in fresh.rglob("*") if p.is_file()}
+    *_, trips, _fills, _funding = expected(fresh)
+    at = run_app(monkeypatch, fresh)
+    kinds = ("button", "text_input", "number_input", "checkbox", "toggle", "radio", "slider", "form")
+    assert [w for kind in kinds for w in getattr(at, kind)] == []
     control = at.segmented_control[0]
     assert list(control.options) == ["24h", "7d", "30d", "All"] and control.value == "30d"
     control.set_value("24h").run()
     assert not at.exception
-    caption = next(c.value for c in at.caption if "→" in c.value)
-    nav = read_doc(fresh, "nav")
-    bucket = json.loads((fresh / "history" / "nav" / "2025-06-30.json").read_text())
-    in_day = [t for t in bucket["ts"] if t >= nav["market_ts"] - 86_400_000]
-    assert caption.startswith("2025-06-30 00:00 UTC → ") and f"{len(in_day) + 1} points" in caption
-    at.segmented_control[0].set_value("All").run()
-    caption = next(c.value for c in at.caption if "→" in c.value)
-    assert caption.startswith("2025-06-10 ")
-    assert {p.name: p.read_bytes() for p in (fresh / "state").glob("*.json")} == before
+    caption = next(c.value for c in at.caption if "→" in c.value and "points" in c.value)
+    assert "every NAV point" in caption
+    at.get("pagination")[0].set_value(2).run()
+    newest = sorted(trips, key=lambda t: t.closed_ts, reverse=True)
+    shown = table_with(at, "P&L (USDT)")
+    assert list(shown["P&L (USDT)"]) == [money(float(t.net), True) for t in newest[20:40]]
+    assert len(at.download_button) == 1
+    at.selectbox[0].set_value("2025-06").run()
+    assert not at.exception
+    assert {p: p.read_bytes() for p in fresh.rglob("*") if p.is_file()} == before
 
 
-def test_stale_data_warns(monkeypatch, fresh):
-    stamp_state(fresh, clock.wall_ms() - 10 * 60_000)
-    at = run_app(monkeypatch, fresh, DASHBOARD_STALE_MINUTES="5")
-    warning = " ".join(w.value for w in at.warning)
-    assert "Data is stale: no executor update for 10 min" in warning
-    assert metrics(at)["NAV (USDT)"][0] == money(read_doc(fresh, "nav")["nav"])  # still shown, as of then
+def test_round_trips_csv(replayed):
+    *_, trips, _fills, _funding = expected(replayed)
+    text = iv.round_trips_csv(trips)
+    lines = text.splitlines()
+    assert lines[0].startswith("opened_utc,closed_utc,asset,direction,venue") and len(lines) == len(trips) + 1
+    total = sum(float(line.split(",")[11]) for line in lines[1:])
+    assert total == pytest.approx(float(sum(t.net for t in trips)), abs=1e-6)
+    assert "stop_loss" not in text and "binance_um" not in text
 
 
 def test_empty_state_says_so(monkeypatch, tmp_path):
     at = run_app(monkeypatch, tmp_path / "nothing-here")
     page = texts(at)
-    assert "No executor data yet" in page and "No figures to show yet" in page
-    assert metrics(at)["BTC reserve"][0] == "0.013 BTC"
+    assert "No figures to show yet" in page and ":gray-badge[No data yet]" in page
+    assert metrics(at)["BTC reserve"] == "0.013 BTC"
+    ops = run_app(monkeypatch, tmp_path / "nothing-here", page="operations.py")
+    assert "No executor data yet" in texts(ops)
 
 
 def test_reserve_is_configurable_and_never_in_nav(monkeypatch, fresh):
@@ -207,29 +344,7 @@ def test_reserve_is_configurable_and_never_in_nav(monkeypatch, fresh):
     put_docs(fresh, {"nav": nav})
     at = run_app(monkeypatch, fresh, RESERVE_BTC="0.25")
     m = metrics(at)
-    assert m["BTC reserve"][0] == "0.25 BTC"
-    assert m["NAV (USDT)"][0] == money(nav["nav"])
-
-
-def test_unreadable_files_become_messages(monkeypatch, fresh):
-    (fresh / "state" / "positions.json").write_text('{"positions": [')  # torn by hand
-    (fresh / "trade_log.jsonl").unlink()
-    (fresh / "trade_log.jsonl").mkdir()  # reading it raises IsADirectoryError inside the reader
-    at = run_app(monkeypatch, fresh)
-    warning = " ".join(w.value for w in at.warning)
-    assert "positions.json: unreadable" in warning
-    assert "could not read the trade log" in warning
-    assert metrics(at)["NAV (USDT)"][0] == money(read_doc(fresh, "nav")["nav"])
-    assert "No open positions." in texts(at) and "No trades yet." in texts(at)
-
-
-def test_unreadable_nav_falls_back_to_peak_state(monkeypatch, fresh):
-    (fresh / "state" / "nav.json").write_text("not json")
-    at = run_app(monkeypatch, fresh)
-    peak = json.loads((fresh / "peak_state.json").read_text())
-    page = texts(at)
-    assert "nav.json: unreadable" in page and "No figures to show yet" in page
-    assert metrics(at)["Last known NAV (USDT)"][0] == money(peak["nav"])
+    assert m["BTC reserve"] == "0.25 BTC" and m["NAV (USDT)"] == money(nav["nav"])
 
 
 def test_firestore_down_shows_local_with_a_warning(monkeypatch, fresh):
@@ -238,23 +353,24 @@ def test_firestore_down_shows_local_with_a_warning(monkeypatch, fresh):
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
-    at = run_app(monkeypatch, fresh, FIRESTORE_PROJECT="hedge-test", FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{dead}")
+    env = {"FIRESTORE_PROJECT": "hedge-test", "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{dead}"}
+    at = run_app(monkeypatch, fresh, page="operations.py", **env)
     warning = " ".join(w.value for w in at.warning)
     assert "Firestore" in warning and ("not reachable" in warning or "unreachable" in warning)
     if "not reachable" in warning:  # the reader fell back to the local mirror
-        assert metrics(at)["NAV (USDT)"][0] == money(read_doc(fresh, "nav")["nav"])
+        at = run_app(monkeypatch, fresh, **env)
+        assert metrics(at)["NAV (USDT)"] == money(read_doc(fresh, "nav")["nav"])
 
 
 def test_arbitrage_and_cross_venue_pairs(monkeypatch, fresh):
     nav = read_doc(fresh, "nav")
-    now = read_doc(fresh, "nav")["updated_at_ms"]
+    now = nav["updated_at_ms"]
     put_docs(
         fresh, {"arbitrage": arbitrage_doc(now, nav["market_ts"]), "positions": hedged_positions(now, nav["market_ts"])}
     )
-    at = run_app(monkeypatch, fresh)
-    page = texts(at)
-    assert "Arbitrage engine running" in page and "Cross-venue pairs" in page
-    pairs = table_with(at, "Net delta (USDT)")
+    ops = run_app(monkeypatch, fresh, page="operations.py")
+    assert "Arbitrage engine running" in texts(ops) and "Cross-venue pairs" in texts(ops)
+    pairs = table_with(ops, "Net delta (USDT)")
     assert pairs.to_dict("records") == [
         {
             "Asset": "BTC",
@@ -264,11 +380,26 @@ def test_arbitrage_and_cross_venue_pairs(monkeypatch, fresh):
             "uPnL (USDT)": "+0.68",
         }
     ]
-    edges = table_with(at, "Net edge (bps)")
-    assert list(edges["Net edge (bps)"]) == ["-28.48"] and list(edges["Gross edge (bps)"]) == ["-4.73"]
-    funding = table_with(at, "Next funding")
+    funding = table_with(ops, "Next funding")
     assert list(funding["Rate"]) == ["0.009151%", "-0.00054877%"] and list(funding["In"]) == ["60 min", "60 min"]
-    assert metrics(at)["Open positions"][0] == "4"
+    at = run_app(monkeypatch, fresh)  # the investor sees the same holdings in plain words
+    held = table_with(at, "Position")
+    assert held.to_dict("records") == [
+        {
+            "Asset": "Bitcoin",
+            "Position": "Hedged (long and short)",
+            "Net exposure (USDT)": "+214.08",
+            "Unrealised P&L (USDT)": "+0.68",
+            "Where": "Binance, OKX",
+        },
+        {
+            "Asset": "Ether",
+            "Position": "Hedged (long and short)",
+            "Net exposure (USDT)": "+745.29",
+            "Unrealised P&L (USDT)": "+2.29",
+            "Where": "Binance",
+        },
+    ]
 
 
 def test_bad_configuration_is_a_message(monkeypatch, fresh):
@@ -300,35 +431,33 @@ def test_app_source_never_writes():
 def test_malformed_documents_render_without_exception(monkeypatch, tmp_path):
     now = clock.wall_ms()
     state = tmp_path / "state"
-    put_docs(
-        state,
-        {
-            "nav": {
-                "nav": "n/a",
-                "market_ts": "soon",
-                "updated_at_ms": now,
-                "reserve_btc": "lots",
-                "mode": 5,
-                "change_24h_pct": None,
-                "peak_nav": [1],
-            },
-            "positions": {
-                "positions": [1, {"qty": "a", "position_side": None}],
-                "per_venue": [],
-                "gross_notional": "x",
-            },
-            "control": {"mode": None, "kill": "no"},
-            "screener": {"tail": "x", "last_cycle": 3},
-            "signals": {"latest": [None, {"ts": "x"}]},
-            "arbitrage": {"pairs": "x", "funding": [1, {"next_funding_time_ms": "x"}], "updated_at_ms": now},
+    docs = {
+        "nav": {
+            "nav": "n/a",
+            "market_ts": "soon",
+            "updated_at_ms": now,
+            "reserve_btc": "lots",
+            "mode": 5,
+            "change_24h_pct": None,
+            "peak_nav": [1],
+            "initial_capital": "x",
         },
-    )
+        "positions": {"positions": [1, {"qty": "a", "position_side": None}], "per_venue": [], "gross_notional": "x"},
+        "control": {"mode": None, "kill": "no"},
+        "screener": {"tail": "x", "last_cycle": 3},
+        "signals": {"latest": [None, {"ts": "x"}]},
+        "arbitrage": {"pairs": "x", "funding": [1, {"next_funding_time_ms": "x"}], "updated_at_ms": now},
+    }
+    put_docs(state, docs)
     at = run_app(monkeypatch, state)
     m = metrics(at)
-    assert m["NAV (USDT)"][0] == DASH and m["BTC reserve"][0] == "0.013 BTC"
-    assert "Arbitrage engine running" in texts(at)
+    assert m["NAV (USDT)"] == DASH and m["BTC reserve"] == "0.013 BTC"
+    ops = run_app(monkeypatch, state, page="operations.py")
+    assert "Arbitrage engine running" in texts(ops)
     # a stamp the reader itself cannot parse fails the whole snapshot: a message, still no exception
     broken = copy_state(state, tmp_path / "broken")  # another store: reads are cached per store
     put_docs(broken, {"arbitrage": {"updated_at_ms": "x"}})
+    ops = run_app(monkeypatch, broken, page="operations.py")
+    assert "state store unreachable: ValueError" in " ".join(w.value for w in ops.warning)
     at = run_app(monkeypatch, broken)
-    assert "state store unreachable: ValueError" in " ".join(w.value for w in at.warning)
+    assert "Part of the data could not be read" in texts(at)

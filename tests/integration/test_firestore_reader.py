@@ -1,6 +1,7 @@
 """Readers over the real emulator: Firestore first, local files when it is unreachable or not
 configured (with the source and age said), and a dashboard load costs a bounded number of
-document reads that does not grow with how long the fund has run."""
+document reads that does not grow with how long the fund has run (the journals are read whole
+once per dashboard process, then only when the NAV document says they grew)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 
 import pytest
 
-from dashboard.data import load
+from dashboard.data import Journals, load
 from execution.state.firestore_reader import FallbackReader, FirestoreReader
 from execution.state.open import open_reader
 from execution.state.reader import LocalReader
@@ -26,7 +27,7 @@ def _write_state(state_dir, days: int, env: str = "t") -> int:
         sink.nav_point(T0 + i * H, 10_000 + i, 0.5)
     for i in range(20):
         sink.append("trades", {"id": f"t{i:02d}", "ts": T0 + i})
-    sink.put("nav", {"nav": 123.0, "updated_at_ms": 5_000, "market_ts": T0 + days * D})
+    sink.put("nav", {"nav": 123.0, "updated_at_ms": 5_000, "market_ts": T0 + days * D, "fills": 20, "funding_total": 0})
     sink.put("signals", {"latest": [{"id": "s1"}], "updated_at_ms": 4_000})
     sink.flush(force=True)
     sink.close()
@@ -73,18 +74,25 @@ def test_reader_source_when_not_configured_or_never_reachable(tmp_path, monkeypa
 @pytest.mark.parametrize("days", [3, 400])
 def test_a_dashboard_load_costs_the_same_bounded_reads_however_long_the_history(firestore, tmp_path, days):
     end = _write_state(tmp_path, days)
-    costs = {}
+    costs, first = {}, {}
     for label, span in (("24h", D), ("7d", 7 * D), ("30d", 30 * D), ("all", end - T0)):
+        journals = Journals()  # a dashboard process just started
         fs = target()
         reader = FirestoreReader(fs)  # no cache: the cost of one cold load
-        loaded = load(reader)
+        loaded = load(reader, journals)
+        first[label] = fs.reads  # the journals once, whole: 20 trades here
+        assert loaded.source == "firestore" and loaded.doc("nav")["nav"] == 123.0 and len(loaded.trades) == 20
+        fs = target()
+        reader = FirestoreReader(fs)
+        loaded = load(reader, journals)  # a later load, nothing new in the journals
         points = reader.nav_history(end - span, end)
-        assert loaded.source == "firestore" and loaded.doc("nav")["nav"] == 123.0 and len(loaded.trades) == 5
+        assert len(loaded.trades) == 20
         assert points and points == LocalReader(tmp_path).nav_history(end - span, end)
         costs[label] = fs.reads
-    # 7 current documents + 5 trades + at most 3 history documents, for any range and any age of the fund
-    assert all(r <= 7 + 5 + 3 for r in costs.values()), costs
+    # 7 current documents + the capital-flow journal's (empty) tail + at most 3 history documents
+    assert all(r <= 7 + 1 + 3 for r in costs.values()), costs
     assert costs["all"] <= costs["24h"] + 1
+    assert all(f <= 7 + 20 + 2 for f in first.values()), first
 
 
 def test_the_read_cache_makes_refreshes_free_until_it_expires(firestore, tmp_path):
@@ -92,14 +100,18 @@ def test_the_read_cache_makes_refreshes_free_until_it_expires(firestore, tmp_pat
     now = [1_000_000]
     fs = target()
     reader = FirestoreReader(fs, cache_ms=60_000, wall_ms=lambda: now[0])
-    first = (load(reader), reader.nav_history(end - D, end))
+    journals = Journals()
+    load(reader, journals)  # the journals, whole, once per dashboard process
+    now[0] += 60_000
+    fs.reads = 0
+    first = (load(reader, journals), reader.nav_history(end - D, end))
     cold = fs.reads
     for _ in range(11):  # a dashboard refreshing every 5 s for a minute
         now[0] += 5_000
-        again = (load(reader), reader.nav_history(end - D, end))
+        again = (load(reader, journals), reader.nav_history(end - D, end))
         assert again[0].docs == first[0].docs and again[1] == first[1]
     assert fs.reads == cold  # served from the cache
     now[0] += 5_000  # the minute is over: one more cold load
-    load(reader)
+    load(reader, journals)
     reader.nav_history(end - D, end)
     assert fs.reads == 2 * cold

@@ -96,6 +96,8 @@ class Browser:
         elif method == "Log.entryAdded":
             entry = msg["params"]["entry"]
             self.console.append(f"{entry.get('level')}: {entry.get('text')}")
+        elif method == "Network.responseReceived" and msg["params"]["response"]["status"] >= 400:
+            self.console.append(f"http {msg['params']['response']['status']} {msg['params']['response']['url']}")
         elif method == "Runtime.exceptionThrown":
             self.console.append("exception: " + json.dumps(msg["params"].get("exceptionDetails", {}))[:500])
 

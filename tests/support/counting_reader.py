@@ -54,6 +54,14 @@ class CountingReader:
         self.documents += docs
         return out
 
+    def nav_points(self, start_ms: int, end_ms: int):
+        out = self.inner.nav_points(start_ms, end_ms)
+        docs = getattr(self.inner, "history_reads", len({day_of(int(p[0])) for p in out}))
+        self.calls["nav_points"] += 1
+        self.history_days += docs
+        self.documents += docs
+        return out
+
     def named(self, name: str) -> dict:
         self.calls[f"named:{name}"] += 1
         self.documents += 1

@@ -201,3 +201,31 @@ def hedged_positions(now_ms: int, market_ts: int) -> dict:
         "market_ts": market_ts,
         "updated_at_ms": now_ms,
     }
+
+
+def add_btc_marks(state: Path, market: Path) -> int:
+    """Record the BTC mark beside every NAV point, as the executor will (phase 2): a `btc` array parallel
+    to `ts` in every history document, the close of the last BTCUSDT candle at or before each point.
+    Returns the number of points marked."""
+    import numpy as np
+
+    path = next(market.glob("binance_um/BTCUSDT_15m.csv*"))
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", newline="") as fh:
+        rows = [r for r in csv.reader(fh)][1:]
+    # a candle's close is known at its close time (open + 15 min)
+    close_ts = np.asarray([int(float(r[0])) + 900_000 for r in rows], dtype=np.int64)
+    closes = np.asarray([float(r[4]) for r in rows])
+    marked = 0
+    for doc in (state / "history").rglob("*.json"):
+        bucket = json.loads(doc.read_text())
+        idx = np.searchsorted(close_ts, np.asarray(bucket["ts"], dtype=np.int64), side="right") - 1
+        bucket["btc"] = [float(closes[i]) if i >= 0 else None for i in idx]
+        marked += sum(1 for i in idx if i >= 0)
+        doc.write_text(json.dumps(bucket))
+    return marked
+
+
+def market_of(state: Path) -> Path:
+    """The market directory replay_state cut beside a state directory."""
+    return state.parent / "market"

@@ -72,10 +72,10 @@ def test_viewers_share_one_read_per_range_per_ttl(history):
     h = NavHistory(ttl_ms=5_000, wall_ms=clock)
     for _ in range(10):  # ten viewers (or fragment refreshes) within the ttl
         h.window(reader, "local", end - 30 * DAY_MS, end)
-    assert reader.calls["nav_history"] == 1
+    assert reader.calls["nav_points"] == 1
     clock.now += 5_000
     h.window(reader, "local", end - 30 * DAY_MS, end)
-    assert reader.calls["nav_history"] == 2
+    assert reader.calls["nav_points"] == 2
 
 
 def test_new_points_appear_after_ttl(tmp_path):
@@ -102,7 +102,7 @@ def test_source_change_drops_the_cache(history):
     h = NavHistory(ttl_ms=60_000, wall_ms=Clock())
     h.window(reader, "firestore", end - 7 * DAY_MS, end)
     h.window(reader, "local", end - 7 * DAY_MS, end)  # fell back: what we kept may be incomplete
-    assert reader.calls["nav_history"] == 2
+    assert reader.calls["nav_points"] == 2
 
 
 def test_empty_and_missing_history(tmp_path):

@@ -1,0 +1,251 @@
+"""Overview: the investor page. Plain words, returns since inception, the NAV chart against holding
+BTC, monthly returns, risk, costs, what the fund holds and its closed trades. Read-only: its widgets
+(chart range, month, page of trades, CSV download) change only the view.
+
+Each section is drawn on its own: one that cannot be read or computed says so in one line and the
+others are still shown. Figures come from execution.performance via dashboard/shared.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+if __package__ in (None, ""):  # run by st.navigation as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, shared
+from dashboard import investor as iv
+from dashboard import view_model as vm
+from dashboard.data import Loaded
+from execution import clock
+
+CFG = shared.settings()
+METRIC_WIDTH = 165  # px: two headline figures per row on a 390 px phone, a single row on a desktop
+
+
+def section(title: str | None, draw: Callable[[], None]) -> None:
+    """One section; if it fails, one line says so and the rest of the page goes on."""
+    if title:
+        st.subheader(title)
+    try:
+        draw()
+    except Exception as exc:  # noqa: BLE001 - a section must never take the page down
+        print(f"[dashboard] overview section {title!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        st.warning(f"{title or 'This section'} could not be shown just now; the rest of the page is current.")
+
+
+def table(rows: list[dict], empty: str) -> None:
+    """A plain HTML table: it wraps and scrolls on a phone, and its first columns (P&L among them) stay in view."""
+    if rows:
+        st.table(pd.DataFrame(rows), hide_index=True)
+    else:
+        st.caption(empty)
+
+
+def status_line(data: Loaded, now: int) -> None:
+    s = iv.status(data.doc("control"), data.doc("nav"), data.updated_at_ms, now, CFG.stale_after_ms)
+    colour = {"ok": "green", "paused": "orange", "down": "red"}.get(s.level, "gray")
+    badges = [f":{colour}-badge[{s.label}]"]
+    if s.simulated:
+        badges.append(f":blue-badge[{s.simulated_label}]")
+    st.markdown(" ".join(badges))
+    if s.level == "down":
+        st.warning(f"The fund has not reported since {vm.fmt_ts(data.updated_at_ms)}: figures are as of then.")
+    elif s.level == "none":
+        st.info("No figures to show yet: the fund has not published its first report.")
+    if data.unreadable or data.errors:
+        st.warning("Part of the data could not be read just now; the sections affected say so.")
+
+
+def headline(data: Loaded, fig: shared.Figures) -> None:
+    h = iv.headline(data.doc("nav"), fig.returns)
+    box = st.container(horizontal=True, gap="small")
+    box.metric("NAV (USDT)", h.nav, width=METRIC_WIDTH, help="Account equity in USDT (excludes the BTC reserve).")
+    box.metric(
+        "Since inception",
+        h.since_inception,
+        width=METRIC_WIDTH,
+        help=f"Time-weighted return since {h.inception}; deposits and withdrawals are not counted as gains or losses.",
+    )
+    box.metric("This month", h.month, width=METRIC_WIDTH, help="Time-weighted return since the last NAV of last month.")
+    box.metric("Today", h.today, width=METRIC_WIDTH, help="Since the last NAV of yesterday (UTC).")
+    box.metric(
+        "Holding BTC",
+        h.benchmark,
+        width=METRIC_WIDTH,
+        help="Bitcoin's price change over the same period since inception.",
+    )
+    box.metric("Drawdown", h.drawdown, width=METRIC_WIDTH, help="How far NAV is below its highest value so far.")
+    if fig.returns is not None and fig.returns.benchmark is None:
+        st.caption("Benchmark (holding BTC) not available yet: the history does not record the BTC price yet.")
+    if "nav" in data.unreadable:
+        st.caption("The latest NAV report could not be read just now: NAV is the last recorded day close.")
+
+
+def chart(data: Loaded, fig: shared.Figures) -> None:
+    rng = (
+        st.segmented_control(
+            "Range",
+            list(vm.RANGES),
+            default=CFG.default_range,
+            key="nav_range",
+            required=True,
+            label_visibility="collapsed",
+        )
+        or CFG.default_range
+    )
+    if "history" in fig.problems:
+        st.info("The NAV history could not be read just now.")
+        return
+    series, figure = shared.chart(CFG, data, fig, rng)
+    if series.empty:
+        st.info("No NAV history in this range yet.")
+        return
+    st.plotly_chart(figure, key=f"nav_chart_{rng}", config=charts.CONFIG)
+    low, high = float(series.nav.min()), float(series.nav.max())
+    note = " (the same points as the return and risk figures)" if rng == "All" else ""
+    bench = "" if pd.notna(series.btc).any() else " · benchmark not available yet for this range"
+    st.caption(
+        f"{vm.fmt_ts(int(series.ts[0]))} → {vm.fmt_ts(int(series.ts[-1]))} · {len(series.ts)} points, "
+        f"{series.sampled}{note} · low {vm.fmt_money(low)} / high {vm.fmt_money(high)} USDT · "
+        f"deepest drawdown {vm.fmt_pct(float(series.drawdown_pct.max()))}{bench}"
+    )
+
+
+def monthly(fig: shared.Figures) -> None:
+    if fig.returns is None or not fig.returns.monthly:
+        st.caption("No complete month of history yet.")
+        return
+    years, rows, cols = iv.monthly_table(fig.returns.monthly)
+    frame = pd.DataFrame(rows, index=pd.Index(years, name="Year"), columns=cols, dtype="float64")
+
+    def colour(v: float) -> str:
+        if pd.isna(v) or v == 0:
+            return ""
+        alpha = min(0.85, 0.15 + abs(v) * 8)
+        return f"background-color: rgba({'22,163,74' if v > 0 else '220,38,38'},{alpha:.2f})"
+
+    shown = frame.map(lambda v: "" if pd.isna(v) else iv.fmt_ret(v, places=1))
+    styled = shown.style.apply(lambda _: frame.map(colour), axis=None)
+    st.table(styled)
+    st.caption(
+        "Time-weighted return of each month (UTC), deposits and withdrawals excluded; Year compounds the months."
+    )
+
+
+def risk(fig: shared.Figures) -> None:
+    if fig.returns is None:
+        st.caption("No history yet.")
+        return
+    table(iv.risk_rows(fig.returns, fig.stats), "")
+    st.caption("Ratios use daily returns between UTC day closes, annualised over 365 days.")
+
+
+def costs(data: Loaded, fig: shared.Figures) -> None:
+    if "trades" in fig.problems or "trades" in data.unreadable:
+        st.info("The trade records could not be read just now.")
+        return
+    c = fig.costs
+    if c is None:
+        st.caption("No trades yet.")
+        return
+    box = st.container(horizontal=True, gap="small")
+    box.metric("Fees paid (USDT)", vm.fmt_money(c.fees), width=METRIC_WIDTH)
+    box.metric(
+        "Funding (USDT)",
+        vm.fmt_money(c.funding, signed=True),
+        width=METRIC_WIDTH,
+        help="Funding payments on perpetual futures: positive received, negative paid.",
+    )
+    if c.slippage is not None:
+        box.metric(
+            "Slippage (USDT)",
+            vm.fmt_money(c.slippage),
+            width=METRIC_WIDTH,
+            help="Cost of fills against the price each order was decided on.",
+        )
+    if data.flows_journaled:
+        box.metric("Deposits (USDT)", vm.fmt_money(c.deposits), width=METRIC_WIDTH)
+        box.metric("Withdrawals (USDT)", vm.fmt_money(c.withdrawals), width=METRIC_WIDTH)
+    st.caption(
+        "Since inception."
+        + ("" if c.slippage is not None else " Slippage is not recorded yet.")
+        + ("" if data.flows_journaled else " No deposits or withdrawals are recorded yet.")
+    )
+
+
+def holdings(data: Loaded) -> None:
+    if "positions" in data.unreadable:
+        st.info("Current positions could not be read just now.")
+        return
+    table(iv.exposure_rows(data.doc("positions"), data.doc("arbitrage")), "No open positions: the fund is in cash.")
+    k = vm.kpis(data.doc("nav"), data.doc("positions"), CFG.reserve_btc)
+    reserve = f"{vm.fmt_num(k.reserve_btc)} BTC" if k.reserve_btc is not None else vm.DASH
+    st.metric("BTC reserve", reserve, width=METRIC_WIDTH)
+    st.caption("Held in BTC outside the trading accounts. Not part of NAV and never added to it.")
+
+
+def month_detail(data: Loaded, fig: shared.Figures) -> None:
+    if not fig.months:
+        st.caption("No month of history yet.")
+        return
+    name = st.selectbox("Month", fig.months, key="statement_month")
+    m = shared.month(data.version, str(name), fig, data)
+    if m is None:
+        st.caption("No figures for this month.")
+        return
+    table([{"Figure": k, "Value": v} for k, v in iv.month_rows(m).items()], "")
+    st.caption(f"The monthly statement for {name} shows these figures (scripts/statement.py).")
+
+
+def trades(data: Loaded, fig: shared.Figures) -> None:
+    if "trades" in fig.problems or "trades" in data.unreadable:
+        st.info("The trade records could not be read just now.")
+        return
+    n = len(fig.trips)
+    if not n:
+        st.caption("No closed trades yet.")
+        return
+    page = st.pagination(iv.pages(n), key="trips_page")
+    table(iv.round_trip_rows(fig.trips, int(page or 1)), "")
+    st.caption(
+        f"{n} closed trades, newest first (page {page} of {iv.pages(n)}). P&L is after fees and funding."
+        + ("" if data.trades_complete else " Only the most recent trade records are kept in this view.")
+    )
+    st.download_button(
+        "Download all closed trades (CSV)",
+        shared.trips_csv(data.version, fig),
+        file_name="closed_trades.csv",
+        mime="text/csv",
+        on_click="ignore",
+    )
+    st.markdown("**Results per asset**")
+    table(iv.per_symbol_rows(fig.stats), "")
+
+
+@st.fragment(run_every=CFG.refresh_s)
+def overview() -> None:
+    now = clock.wall_ms()
+    data = shared.live(CFG)
+    fig = shared.figures(CFG, data)
+    section(None, lambda: status_line(data, now))
+    section(None, lambda: headline(data, fig))
+    section("NAV", lambda: chart(data, fig))
+    section("Monthly returns", lambda: monthly(fig))
+    section("Risk", lambda: risk(fig))
+    section("Costs", lambda: costs(data, fig))
+    section("Holdings", lambda: holdings(data))
+    section("Month by month", lambda: month_detail(data, fig))
+    section("Closed trades", lambda: trades(data, fig))
+    as_of = vm.fmt_ts(data.updated_at_ms) if data.updated_at_ms else vm.DASH
+    st.caption(f"Read-only view. Data as of {as_of}; page refreshed {vm.fmt_ts(now, seconds=True)}.")
+
+
+st.title("Fund overview")
+st.html(charts.KEEP_ZOOM, unsafe_allow_javascript=True)
+overview()
