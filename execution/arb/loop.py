@@ -25,34 +25,37 @@ import logging
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from execution import logs
 from execution.arb import preflight as pf
 from execution.arb.basis import RollingBasis
 from execution.arb.book import OpenPair, PairLeg
-from execution.arb.config import ArbConfig, PairConfig
+from execution.arb.config import ArbConfig
 from execution.arb.dry_run import ArbDryRunVenue
 from execution.arb.edge import (
     BPS_PER_UNIT,
     Edge,
-    EdgeParams,
-    LegMarket,
-    QuickCosts,
-    best_edge,
-    compute_edge,
-    quick_net_bps,
 )
 from execution.arb.exits import exit_reason
+from execution.arb.market_books import PairState, float_to_decimal
 from execution.arb.metrics import ArbMetrics
-from execution.arb.rescue import plan_rescue
-from execution.arb.symbols import BINANCE, OKX
+from execution.arb.outcomes import (
+    INCIDENT_BREAKERS,
+    breaker_incident_record,
+    breaker_trips,
+    incident_record,
+    leg_purpose,
+    realised_gross_bps,
+)
+from execution.arb.plan import entry_plan
+from execution.arb.reference import VenueReference
+from execution.arb.scanner import EdgeScanner
+from execution.arb.state_doc import arbitrage_doc, attempt_restore, attempt_snapshot
 from execution.arb.two_leg import (
     Attempt,
     LegOrder,
     LegSender,
-    LegState,
     Phase,
     TwoLegRunner,
     entry_attempt,
@@ -62,101 +65,13 @@ from execution.control import ControlState
 from execution.control import trip as control_trip
 from execution.exchanges.base import Venue
 from execution.feeds.events import BookUpdate, CandleClosed, FundingSettled
-from execution.models import BookTop, FeeSchedule, OrderRequest, PositionSide, Side, SymbolFilters
+from execution.models import BookTop, FeeSchedule, PositionSide, Side, SymbolFilters
 
 ZERO = Decimal(0)
 TWO = Decimal(2)
 RECENT_KEPT = 20
 QUICK_MARGIN_BPS = 0.5  # the float pre-screen sends anything this close to min_edge_bps to the exact maths
 PURPOSES_KEPT = 4096
-
-
-def _dec(x: float) -> Decimal:
-    return Decimal(repr(x))
-
-
-class Books:
-    """The latest book per venue of one pair, kept as floats on the hot path and turned into the
-    exact (`Decimal`) `BookTop` only when something needs it (the exact edge, an order, a doc).
-
-    A candle-synthesized book is stored as its close; its exact form is the close +- the half
-    spread, rounded outward to the tick, as the paper venue quotes it."""
-
-    __slots__ = ("raw", "_exact")
-
-    def __init__(self):
-        self.raw: dict[str, tuple] = {}  # venue -> (ts, bid, ask, symbol, spec)
-        self._exact: dict[str, BookTop] = {}
-
-    def set_candle(
-        self, venue: str, symbol: str, ts: int, close: float, half: float, half_d: Decimal, tick: Decimal | None
-    ) -> None:
-        self.raw[venue] = (ts, close * (1 - half), close * (1 + half), symbol, (close, half_d, tick))
-        self._exact.pop(venue, None)
-
-    def set_book(
-        self,
-        venue: str,
-        book: BookTop | None,
-        ts: int,
-        bid: float,
-        ask: float,
-        symbol: str,
-        qty: tuple[float, float] = (0.0, 0.0),
-    ) -> None:
-        self.raw[venue] = (ts, bid, ask, symbol, qty)
-        if book is None:
-            self._exact.pop(venue, None)
-        else:
-            self._exact[venue] = book
-
-    def __contains__(self, venue: str) -> bool:
-        return venue in self.raw
-
-    def __len__(self) -> int:
-        return len(self.raw)
-
-    def ts(self, venue: str) -> int:
-        return self.raw[venue][0]
-
-    def __getitem__(self, venue: str) -> BookTop:
-        book = self._exact.get(venue)
-        if book is not None:
-            return book
-        ts, bid, ask, symbol, spec = self.raw[venue]
-        if len(spec) == 3:  # candle: (close, half spread, tick)
-            close, half, tick = spec
-            c = _dec(close)
-            bid_d, ask_d = c * (1 - half), c * (1 + half)
-            if tick is not None:
-                bid_d = (bid_d / tick).to_integral_value(rounding=ROUND_FLOOR) * tick
-                ask_d = (ask_d / tick).to_integral_value(rounding=ROUND_CEILING) * tick
-            book = BookTop(venue, symbol, bid_d, ZERO, ask_d, ZERO, ts)
-        else:
-            book = BookTop(venue, symbol, _dec(bid), _dec(spec[0]), _dec(ask), _dec(spec[1]), ts)
-        self._exact[venue] = book
-        return book
-
-    def get(self, venue: str) -> BookTop | None:
-        return self[venue] if venue in self.raw else None
-
-    def venues(self) -> list[str]:
-        return list(self.raw)
-
-
-@dataclass(slots=True)
-class PairState:
-    cfg: PairConfig
-    venue_a: str
-    venue_b: str
-    basis: RollingBasis
-    books: Books = field(default_factory=Books)
-    edges: tuple[Edge, Edge | None] | None = None  # exact, better first (None: only the pre-screen ran)
-    quick_net_bps: float | None = None  # best direction, float pre-screen
-    quick_long_a: bool = True  # the pre-screen's better direction is long venue_a / short venue_b
-    reasons: list[str] = field(default_factory=list)
-    evaluated_ts: int = 0
-    flatten_requested: bool = False
 
 
 class ArbitrageLoop:
@@ -216,19 +131,16 @@ class ArbitrageLoop:
         self.attempts: dict[str, Attempt] = {}  # active, by attempt id
         self.recent: deque[dict] = deque(maxlen=RECENT_KEPT)
         self.funding: dict[tuple[str, str], tuple[Decimal, int]] = {}  # rate, next settlement ms
-        self.health: dict[str, pf.VenueHealth] = {v: pf.VenueHealth() for v in cfg.venues}
-        self.accounts: dict[tuple[str, str], pf.AccountState] = {}
-        self._filters: dict[tuple[str, str], SymbolFilters] = {}
-        self._fees: dict[tuple[str, str], FeeSchedule] = {}
+        self.ref = VenueReference(cfg, venues)
+        self.scanner = EdgeScanner(cfg, self.ref, self.funding)
+        self.health = self.ref.health
+        self.accounts = self.ref.accounts
         self._purpose: OrderedDict[str, str] = OrderedDict()
         self.max_orders_per_min = max_orders_per_min
         self._order_ts: deque[int] = deque()  # every arbitrage order, closes included
         self.metrics = ArbMetrics(cfg.mismatch_window)
         self.seq = 0
         self.now = 0
-        self._last_health = 0
-        self._health_done = False
-        self._quick_costs: dict[str, QuickCosts] = {}
         self._logs_later: list[tuple[int, str, tuple]] = []  # written after the hot path, never before a send
         self._metrics_logged: tuple[int, int, int] = (0, 0, 0)
         self.min_edge_f = float(cfg.min_edge_bps)
@@ -236,21 +148,10 @@ class ArbitrageLoop:
     # ------------------------------------------------------------------------------------------
     # reference data (cached: a live venue answers these over HTTP)
     def filters(self, venue: str, symbol: str) -> SymbolFilters:
-        key = (venue, symbol)
-        f = self._filters.get(key)
-        if f is None:
-            f = self._filters[key] = self.venues[venue].filters(symbol)
-        return f
+        return self.ref.filters(venue, symbol)
 
     def fees(self, venue: str, symbol: str) -> FeeSchedule:
-        manual = self.cfg.fees_for(venue)
-        if manual is not None:
-            return manual
-        key = (venue, symbol)
-        f = self._fees.get(key)
-        if f is None:
-            f = self._fees[key] = self.venues[venue].fees(symbol)
-        return f
+        return self.ref.fees(venue, symbol)
 
     def _quote(self, venue: str, symbol: str, side: Side) -> Decimal | None:
         ps = self._by_symbol.get((venue, symbol))
@@ -267,7 +168,7 @@ class ArbitrageLoop:
             return
         t0 = self.perf_ns()
         hs = self.half_spread.get(c.venue, ZERO)
-        f = self._filters_or_none(c.venue, c.symbol)
+        f = self.ref.filters_or_none(c.venue, c.symbol)
         ps.books.set_candle(
             c.venue, c.symbol, c.ts, c.close, self._half_f[c.venue], hs, f.tick_size if f is not None else None
         )
@@ -293,7 +194,7 @@ class ArbitrageLoop:
         if (f.venue, f.symbol) not in self._by_symbol:
             return
         interval = int(self.cfg.funding.interval_hours * 3_600_000)
-        self.funding[(f.venue, f.symbol)] = (_dec(f.rate), f.ts + interval)
+        self.funding[(f.venue, f.symbol)] = (float_to_decimal(f.rate), f.ts + interval)
 
     def on_cycle_end(self, ts: int, trade: bool = True) -> None:
         self.now = max(self.now, ts)
@@ -311,12 +212,6 @@ class ArbitrageLoop:
         self._flush_logs()
 
     # ------------------------------------------------------------------------------------------
-    def _filters_or_none(self, venue: str, symbol: str) -> SymbolFilters | None:
-        try:
-            return self.filters(venue, symbol)
-        except Exception:  # noqa: BLE001 - no filters yet (paper derives them on first data)
-            return None
-
     @property
     def marks(self) -> dict[tuple[str, str], Decimal]:
         """Mid of the latest book per (venue, symbol): the mark the delta and the caps use."""
@@ -353,7 +248,7 @@ class ArbitrageLoop:
         other = ps.venue_b if venue == ps.venue_a else ps.venue_a
         if other not in ps.books or abs(ts - ps.books.ts(other)) > self.cfg.max_latency_ms:
             return
-        quick = self._quick(ps, now)
+        quick = self.scanner.quick(ps, now)
         edges = None
         exposure = None
         if quick is not None and quick >= self.min_edge_f - QUICK_MARGIN_BPS:
@@ -362,7 +257,7 @@ class ArbitrageLoop:
         elif quick is not None:
             ps.edges, ps.evaluated_ts = None, now
             ps.reasons = [f"edge_below_min: net {quick:.2f} bps < min_edge_bps {self.cfg.min_edge_bps}"]
-        ps.basis.update(self._basis_ab_f(ps), now // self.cfg.basis_sample_ms)
+        ps.basis.update(EdgeScanner.basis_ab(ps), now // self.cfg.basis_sample_ms)
         if not trade:
             return
         if self.open_pairs:
@@ -371,58 +266,6 @@ class ArbitrageLoop:
             best = edges[0]
             if best.net_edge_bps >= self.cfg.min_edge_bps:
                 self.try_entry(ps, best, now, t0, exposure=exposure)
-
-    def _quick(self, ps: PairState, now: int) -> float | None:
-        """Best net edge of both directions in float (top of book), or None without reference data."""
-        costs = self._quick_costs.get(ps.cfg.pair)
-        if costs is None:
-            a, b = self._leg_market(ps, ps.venue_a), self._leg_market(ps, ps.venue_b)
-            if a is None or b is None:
-                return None
-            fees = float((a.fees.taker_rate + b.fees.taker_rate) * 2 * BPS_PER_UNIT)
-            slip = float((a.slippage_bps + b.slippage_bps) * 2)
-            costs = self._quick_costs[ps.cfg.pair] = QuickCosts(fees, slip)
-        _, a_bid, a_ask, _, _ = ps.books.raw[ps.venue_a]
-        _, b_bid, b_ask, _, _ = ps.books.raw[ps.venue_b]
-        mean = ps.basis.mean
-        fund_ab, fund_ba = self._quick_funding(ps, now)
-        q_ab = quick_net_bps(a_bid, a_ask, b_bid, b_ask, mean, costs, fund_ab)
-        q_ba = quick_net_bps(b_bid, b_ask, a_bid, a_ask, -mean, costs, fund_ba)
-        ps.quick_long_a = q_ab >= q_ba
-        q = q_ab if ps.quick_long_a else q_ba
-        ps.quick_net_bps = q
-        return q
-
-    def _quick_funding(self, ps: PairState, now: int) -> tuple[float, float]:
-        """Funding bps of the next window for long-a/short-b and the reverse, as the edge counts it."""
-        if not self.cfg.funding.include_next_window or not self.funding:
-            return 0.0, 0.0
-        horizon = now + int(self.cfg.funding.expected_holding_minutes * 60_000)
-        ra, na = self.funding.get((ps.venue_a, ps.cfg.symbols[ps.venue_a]), (ZERO, 0))
-        rb, nb = self.funding.get((ps.venue_b, ps.cfg.symbols[ps.venue_b]), (ZERO, 0))
-        fa = float(ra) * 1e4 if na and now <= na <= horizon else 0.0
-        fb = float(rb) * 1e4 if nb and now <= nb <= horizon else 0.0
-        return fb - fa, fa - fb
-
-    def _basis_ab_f(self, ps: PairState) -> float:
-        """(mid b - mid a) / average mid, bps: a statistic, so float."""
-        _, a_bid, a_ask, _, _ = ps.books.raw[ps.venue_a]
-        _, b_bid, b_ask, _, _ = ps.books.raw[ps.venue_b]
-        mid_a, mid_b = a_bid + a_ask, b_bid + b_ask
-        return (mid_b - mid_a) / ((mid_a + mid_b) * 0.5) * 1e4
-
-    def _leg_market(self, ps: PairState, venue: str) -> LegMarket | None:
-        symbol = ps.cfg.symbols[venue]
-        try:
-            filters = self.filters(venue, symbol)
-            fees = self.fees(venue, symbol)
-        except Exception as exc:  # noqa: BLE001 - a venue without the symbol: no edge, say why
-            ps.reasons = [f"reference_data: {venue} {symbol}: {exc}"]
-            return None
-        rate, nxt = self.funding.get((venue, symbol), (ZERO, 0))
-        return LegMarket(
-            venue, symbol, ps.books[venue], fees, filters, self.cfg.expected_slippage_bps.get(venue, ZERO), rate, nxt
-        )
 
     def exposure(self) -> pf.Exposure:
         ex = pf.Exposure()
@@ -449,40 +292,8 @@ class ArbitrageLoop:
         keep_reasons: bool = False,
         only_best: bool = False,
     ) -> tuple[Edge, Edge | None] | None:
-        """Both directions of the pair's edge at the current books, better first (no I/O but cached
-        reference data). `only_best`: just the direction the pre-screen found better (hot path)."""
-        a, b = self._leg_market(ps, ps.venue_a), self._leg_market(ps, ps.venue_b)
-        if a is None or b is None:
-            return None
-        ex = exposure or self.exposure()
-        legs = [(ps.venue_a, ps.cfg.symbols[ps.venue_a]), (ps.venue_b, ps.cfg.symbols[ps.venue_b])]
-        params = EdgeParams(
-            target_notional_usdt=size_notional if size_notional is not None else ps.cfg.target_notional_usdt,
-            cap_headroom_usdt=pf.cap_headroom(self.cfg, ps.cfg, ex, legs),
-            max_leg_slippage_bps=self.cfg.max_leg_slippage_bps,
-            include_next_window=self.cfg.funding.include_next_window,
-            expected_holding_ms=int(self.cfg.funding.expected_holding_minutes * 60_000),
-        )
-        mean = _dec(ps.basis.mean)
-        if only_best:
-            one = (
-                compute_edge(ps.cfg.pair, a, b, mean, params, now)
-                if ps.quick_long_a
-                else compute_edge(ps.cfg.pair, b, a, -mean, params, now)
-            )
-            edges = (one, None)
-        else:
-            edges = best_edge(ps.cfg.pair, a, b, mean, params, now)
-        if size_notional is None:
-            ps.edges, ps.evaluated_ts = edges, now
-            best = edges[0]
-            if keep_reasons:
-                return edges
-            if best.net_edge_bps < self.cfg.min_edge_bps:
-                ps.reasons = [f"edge_below_min: net {best.net_edge_bps:.2f} bps < min_edge_bps {self.cfg.min_edge_bps}"]
-            elif not (self.cfg.enabled and self.cfg.auto):
-                ps.reasons = ["manual: automatic mode is off (operator execute only)"]
-        return edges
+        """Both directions of the pair's edge at the current books, better first."""
+        return self.scanner.evaluate(ps, now, exposure or self.exposure(), size_notional, keep_reasons, only_best)
 
     def _busy(self, ps: PairState) -> str:
         for a in self.attempts.values():
@@ -491,7 +302,7 @@ class ArbitrageLoop:
         return ""
 
     def _health_if_stale(self, now: int) -> None:
-        if not self._health_done or now - self._last_health >= self.cfg.health_refresh_ms:
+        if self.ref.due(now):
             self.refresh_health(now)
 
     def preflight(self, ps: PairState, edge: Edge, now: int, exposure: pf.Exposure | None = None) -> list[str]:
@@ -582,74 +393,7 @@ class ArbitrageLoop:
         }
 
     def plan(self, edge: Edge) -> dict:
-        """What an entry would send and what the rescue would do if the second leg failed."""
-        long_leg = PairLeg(edge.long_venue, edge.long_symbol, PositionSide.LONG, edge.size, edge.long_price)
-        short_leg = PairLeg(edge.short_venue, edge.short_symbol, PositionSide.SHORT, edge.size, edge.short_price)
-        rescue = {}
-        for failed, kept in (("short", long_leg), ("long", short_leg)):
-            empty = PairLeg(
-                edge.short_venue if failed == "short" else edge.long_venue,
-                edge.short_symbol if failed == "short" else edge.long_symbol,
-                PositionSide.SHORT if failed == "short" else PositionSide.LONG,
-            )
-            pair = OpenPair(
-                "plan",
-                edge.pair,
-                kept if failed == "short" else empty,
-                empty if failed == "short" else kept,
-                edge.ts,
-                edge.size,
-            )
-            try:
-                filters = {
-                    "long": self.filters(edge.long_venue, edge.long_symbol),
-                    "short": self.filters(edge.short_venue, edge.short_symbol),
-                }
-                rp = plan_rescue(pair, filters, self.cfg.partial_fill_policy)
-                fee = self.fees(kept.venue, kept.symbol).taker_rate
-            except Exception as exc:  # noqa: BLE001
-                rescue[f"if_{failed}_leg_fails"] = {"error": str(exc)}
-                continue
-            half = self.half_spread.get(kept.venue, ZERO) * BPS_PER_UNIT
-            slip = self.cfg.expected_slippage_bps.get(kept.venue, ZERO)
-            cost_bps = fee * BPS_PER_UNIT * 2 + slip * 2 + half * 2
-            rescue[f"if_{failed}_leg_fails"] = {
-                "orders": [o.doc(pair) for o in rp.orders],
-                "residual": list(rp.residual),
-                "estimated_cost_bps": float(round(cost_bps, 4)),
-                "estimated_cost_usdt": float(
-                    (cost_bps / BPS_PER_UNIT * edge.notional_usdt).quantize(Decimal("0.0001"))
-                ),
-            }
-        return {
-            "pair": edge.pair,
-            "direction": edge.direction,
-            "dry_run": self.dry_run,
-            "legs": [
-                {
-                    "venue": edge.long_venue,
-                    "symbol": edge.long_symbol,
-                    "side": "BUY",
-                    "position_side": "LONG",
-                    "type": "MARKET",
-                    "qty": str(edge.size),
-                    "expected_price": str(edge.long_price),
-                },
-                {
-                    "venue": edge.short_venue,
-                    "symbol": edge.short_symbol,
-                    "side": "SELL",
-                    "position_side": "SHORT",
-                    "type": "MARKET",
-                    "qty": str(edge.size),
-                    "expected_price": str(edge.short_price),
-                },
-            ],
-            "leg_mode": self.cfg.leg_mode,
-            "edge": edge.to_doc(),
-            "expected_pnl_usdt": float(edge.expected_pnl_usdt.quantize(Decimal("0.0001"))),
-            "rescue_plan": rescue,
-        }
+        return entry_plan(self, edge)
 
     # ------------------------------------------------------------------------------------------
     # exits
@@ -664,7 +408,7 @@ class ArbitrageLoop:
                 continue
             ml, ms = long_b.mid, short_b.mid
             basis = (ms - ml) / ((ml + ms) / TWO) * BPS_PER_UNIT
-            mean_ab = _dec(ps.basis.mean)
+            mean_ab = float_to_decimal(ps.basis.mean)
             mean = mean_ab if p.long.venue == ps.venue_a else -mean_ab
             reason = exit_reason(self.cfg, p, now, basis, mean, self._pair_funding_bps(p, now))
             if reason is not None:
@@ -729,12 +473,7 @@ class ArbitrageLoop:
     # after every step of an attempt
     def _on_order(self, leg: LegOrder, ts: int) -> None:
         self._order_ts.append(ts)
-        purpose = (
-            "arb_rescue"
-            if leg.name.startswith("rescue")
-            else ("arb_" + ("entry" if not leg.request.reduce_only else "exit"))
-        )
-        self._purpose[leg.request.client_order_id] = purpose
+        self._purpose[leg.request.client_order_id] = leg_purpose(leg)
         while len(self._purpose) > PURPOSES_KEPT:
             self._purpose.popitem(last=False)
         r = leg.request
@@ -801,9 +540,8 @@ class ArbitrageLoop:
         if a.kind == "entry":
             rescued = a.rescue_round > 0
             legs = {leg.role: leg for leg in a.legs}
-            realised = None
-            if legs["long"].filled > 0 and legs["short"].filled > 0 and pair.entry_ref_price:
-                realised = (legs["short"].avg_price - legs["long"].avg_price) / pair.entry_ref_price * BPS_PER_UNIT
+            realised = realised_gross_bps(a)
+            if realised is not None:
                 pair.realised_gross_bps = realised
             self.metrics.entry_done(
                 pair.planned_qty,
@@ -856,32 +594,13 @@ class ArbitrageLoop:
 
     def _incident(self, a: Attempt, doc: dict) -> None:
         self.metrics.incidents += 1
-        kinds = {leg.status for leg in a.legs if leg.filled < leg.request.quantity}
-        kind = "arb_rescue" if a.rescue_round else "arb_leg_failed"
-        record = {
-            "id": f"{a.attempt_id}:incident",
-            "ts": a.history[-1][1],
-            "kind": kind,
-            "severity": a.severity,
-            "pair": a.pair.pair,
-            "attempt_id": a.attempt_id,
-            "attempt_kind": a.kind,
-            "summary": "; ".join(a.events[-6:]),
-            "leg_statuses": sorted(kinds),
-            "legs": doc["legs"],
-            "rescues": doc["rescues"],
-            "rescue_plans": doc["rescue_plans"],
-            "final_long_qty": str(a.pair.long.qty),
-            "final_short_qty": str(a.pair.short.qty),
-            "final_delta_usd": doc["final_delta_usd"],
-            "dry_run": self.dry_run,
-        }
+        record = incident_record(a, doc, self.dry_run)
         self.journal("incidents", record)
         self._log_later(
             logging.ERROR if a.severity == "ERROR" else logging.WARNING,
             "[arb] INCIDENT %s %s %s: %s",
             a.severity,
-            kind,
+            record["kind"],
             a.attempt_id,
             record["summary"],
         )
@@ -889,23 +608,8 @@ class ArbitrageLoop:
     def _alert(self, name: str, detail: str, a: Attempt | None = None) -> None:
         self.log.error("[arb] BREAKER %s: %s", name, detail)
         self._trip(name, detail, self.now)
-        if a is not None and name in ("arb_unresolved", "arb_rescue_failed", "arb_residual"):
-            self.journal(
-                "incidents",
-                {
-                    "id": f"{a.attempt_id}:{name}",
-                    "ts": self.now,
-                    "kind": name,
-                    "severity": "ERROR",
-                    "pair": a.pair.pair,
-                    "attempt_id": a.attempt_id,
-                    "summary": detail,
-                    "phase": a.phase.value,
-                    "legs": [x.doc() for x in a.legs],
-                    "rescues": [x.doc() for x in a.rescues],
-                    "dry_run": self.dry_run,
-                },
-            )
+        if a is not None and name in INCIDENT_BREAKERS:
+            self.journal("incidents", breaker_incident_record(a, name, detail, self.now, self.dry_run))
             self.metrics.incidents += 1
 
     def _drain_dry_run(self) -> None:
@@ -922,132 +626,18 @@ class ArbitrageLoop:
         if not self.open_pairs and not self.metrics.rescue_ts and not self.metrics.mismatch:
             return
         settled = [p for p in self.open_pairs.values() if not any(a.pair is p for a in self.attempts.values())]
-        marks = self.marks
-        delta = sum((p.delta_usd(marks) for p in settled), ZERO)
-        if abs(delta) > self.cfg.cross_venue_delta_abs_max_usd:
-            self._alert(
-                "arb_delta", f"cross-venue delta {delta:.2f} USD beyond {self.cfg.cross_venue_delta_abs_max_usd}"
-            )
-        n = self.metrics.rescues_last_min(now)
-        if n > self.cfg.max_rescues_per_min:
-            self._alert(
-                "arb_rescues", f"{n} rescues in the last minute > max_rescues_per_min {self.cfg.max_rescues_per_min}"
-            )
-        ratio = self.metrics.mismatch_ratio()
-        if len(self.metrics.mismatch) >= 3 and ratio > self.cfg.max_fill_mismatch_ratio:
-            self._alert(
-                "arb_fill_mismatch",
-                f"fill mismatch ratio {ratio:.3f} over the last "
-                f"{len(self.metrics.mismatch)} entries > {self.cfg.max_fill_mismatch_ratio}",
-            )
+        for name, detail in breaker_trips(self.cfg, settled, self.marks, self.metrics, now):
+            self._alert(name, detail)
 
     # ------------------------------------------------------------------------------------------
     # venue health (I/O at a bounded rate, never on the hot path after the first evaluation)
     def refresh_health(self, now: int) -> None:
-        self._last_health = now
-        self._health_done = True
-        for venue_name in self.cfg.venues:
-            venue = self.venues[venue_name]
-            h = self.health[venue_name]
-            h.checked_ts = now
-            try:
-                h.skew_ms = float(venue.server_time_ms() - now)
-                h.connected, h.error = True, ""
-            except Exception as exc:  # noqa: BLE001 - any failure means: not usable now
-                h.connected, h.error = False, f"{type(exc).__name__}: {exc}"
-                continue
-            try:
-                dual = venue.is_dual_side()
-            except Exception as exc:  # noqa: BLE001
-                dual, err = None, f"{type(exc).__name__}: {exc}"
-            else:
-                err = ""
-            for ps in self.pairs.values():
-                symbol = ps.cfg.symbols[venue_name]
-                acc = self.accounts.setdefault((venue_name, symbol), pf.AccountState())
-                acc.checked_ts, acc.error, acc.dual_side = now, err, dual
-                try:
-                    acc.margin_type = venue.margin_type(symbol)
-                    acc.leverage = venue.leverage(symbol)
-                    self._filters[(venue_name, symbol)] = venue.filters(symbol)
-                    if self.cfg.fee_mode == "auto":
-                        self._fees[(venue_name, symbol)] = venue.fees(symbol)
-                    fi = venue.funding(symbol)
-                    if fi.next_funding_time_ms > 0:
-                        self.funding[(venue_name, symbol)] = (fi.funding_rate, fi.next_funding_time_ms)
-                except Exception as exc:  # noqa: BLE001
-                    acc.error = f"{type(exc).__name__}: {exc}"
+        self.ref.refresh(now, self.pairs.values(), self.funding)
 
     # ------------------------------------------------------------------------------------------
     # state out
     def doc(self, now_wall: int) -> dict:
-        rows = []
-        for ps in self.pairs.values():
-            if (ps.edges is None or ps.edges[1] is None) and ps.evaluated_ts and len(ps.books) == 2:
-                self.evaluate(ps, ps.evaluated_ts, keep_reasons=True)  # the exact numbers, for the document
-            row = {
-                "pair": ps.cfg.pair,
-                "binance_symbol": ps.cfg.symbols.get(BINANCE),
-                "okx_symbol": ps.cfg.symbols.get(OKX),
-                "basis_mean_bps": round(ps.basis.mean, 4),
-                "basis_samples": ps.basis.samples,
-                "reasons": ps.reasons,
-                "ts": ps.evaluated_ts,
-            }
-            if ps.edges:
-                best, other = ps.edges
-                d = best.to_doc()
-                row.update(
-                    {
-                        k: d[k]
-                        for k in (
-                            "direction",
-                            "long_venue",
-                            "short_venue",
-                            "gross_edge_bps",
-                            "net_edge_bps",
-                            "basis_bps",
-                            "entry_fees_bps",
-                            "entry_slippage_bps",
-                            "close_cost_bps",
-                            "funding_bps",
-                            "size",
-                            "size_limited_by",
-                            "notional_usdt",
-                            "expected_pnl_usdt",
-                        )
-                    }
-                )
-                row["other_direction_net_edge_bps"] = round(float(other.net_edge_bps), 4)
-            row["quick_net_edge_bps"] = None if ps.quick_net_bps is None else round(ps.quick_net_bps, 4)
-            rows.append(row)
-        ex = self.exposure()
-        return {
-            "enabled": self.cfg.enabled,
-            "auto": self.cfg.auto,
-            "dry_run": self.dry_run,
-            "leg_mode": self.cfg.leg_mode,
-            "min_edge_bps": self.cfg.min_edge_bps,
-            "pairs": rows,
-            "funding": [
-                {"venue": v, "symbol": s, "rate": r, "next_funding_time_ms": n}
-                for (v, s), (r, n) in sorted(self.funding.items())
-            ],
-            "metrics": self.metrics.doc(self.now),
-            "open_pairs": [p.doc(self.marks) for p in self.open_pairs.values()],
-            "active_attempts": [a.doc() for a in self.attempts.values()],
-            "recent_attempts": list(self.recent)[-10:],
-            "exposure": {
-                "total_usdt": ex.total,
-                "per_venue_usdt": ex.per_venue,
-                "delta_usd": ex.delta_usd.quantize(Decimal("0.01")),
-            },
-            "health": {
-                v: {"connected": h.connected, "skew_ms": h.skew_ms, "error": h.error} for v, h in self.health.items()
-            },
-            "market_ts": self.now,
-            "updated_at_ms": now_wall,
-        }
+        return arbitrage_doc(self, now_wall)
 
     def publish(self, sink, now_wall: int) -> None:
         """Also the paced moment to re-read venue health (bounded by health_refresh_ms in event time)."""
@@ -1068,7 +658,7 @@ class ArbitrageLoop:
             "seq": self.seq,
             "now": self.now,
             "open_pairs": [p.doc() for p in self.open_pairs.values()],
-            "attempts": [_attempt_snapshot(a) for a in self.attempts.values()],
+            "attempts": [attempt_snapshot(a) for a in self.attempts.values()],
             "basis": {name: ps.basis.snapshot() for name, ps in self.pairs.items()},
             "funding": [[v, s, str(r), n] for (v, s), (r, n) in self.funding.items()],
             "metrics": self.metrics.snapshot(),
@@ -1081,91 +671,16 @@ class ArbitrageLoop:
         self.now = int(snap.get("now", 0))
         self.open_pairs = {d["pair_id"]: OpenPair.from_doc(d) for d in snap.get("open_pairs", [])}
         for d in snap.get("attempts", []):
-            a = _attempt_restore(d)
+            a = attempt_restore(d)
             self.attempts[a.attempt_id] = a
             for leg in a.legs + a.rescues:
-                self._purpose[leg.request.client_order_id] = (
-                    "arb_rescue"
-                    if leg.name.startswith("rescue")
-                    else "arb_exit"
-                    if leg.request.reduce_only
-                    else "arb_entry"
-                )
+                self._purpose[leg.request.client_order_id] = leg_purpose(leg)
         for name, b in snap.get("basis", {}).items():
             if name in self.pairs:
                 self.pairs[name].basis = RollingBasis.restore(b, self.cfg.basis_window)
-        self.funding = {(v, s): (Decimal(r), int(n)) for v, s, r, n in snap.get("funding", [])}
+        self.funding.clear()  # in place: the scanner shares it
+        self.funding.update({(v, s): (Decimal(r), int(n)) for v, s, r, n in snap.get("funding", [])})
         self.metrics.restore(snap.get("metrics", {}))
 
     def close(self) -> None:
         self.sender.close()
-
-
-def _attempt_snapshot(a: Attempt) -> dict:
-    def leg(x: LegOrder) -> dict:
-        return {
-            "name": x.name,
-            "role": x.role,
-            "request": x.request.to_doc(),
-            "state": x.state.value,
-            "status": x.status,
-            "filled": str(x.filled),
-            "avg_price": str(x.avg_price),
-            "error": x.error,
-            "sent_ts": x.sent_ts,
-            "applied": x.applied,
-        }
-
-    return {
-        "attempt_id": a.attempt_id,
-        "kind": a.kind,
-        "pair": a.pair.doc(),
-        "started_ts": a.started_ts,
-        "reason": a.reason,
-        "phase": a.phase.value,
-        "legs": [leg(x) for x in a.legs],
-        "rescues": [leg(x) for x in a.rescues],
-        "rescue_round": a.rescue_round,
-        "severity": a.severity,
-        "events": a.events[-20:],
-        "fees": {k: str(v) for k, v in a.fees.items()},
-        "expected": a.expected,
-    }
-
-
-def _attempt_restore(d: dict) -> Attempt:
-    def leg(x: dict) -> LegOrder:
-        state = LegState(x["state"])
-        if state in (LegState.WORKING, LegState.UNKNOWN):
-            state = LegState.UNKNOWN
-        return LegOrder(
-            x["name"],
-            x["role"],
-            OrderRequest.from_doc(x["request"]),
-            state,
-            x["status"],
-            Decimal(x["filled"]),
-            Decimal(x["avg_price"]),
-            x["error"],
-            sent_ts=x["sent_ts"],
-            applied=x["applied"],
-        )
-
-    a = Attempt(
-        d["attempt_id"],
-        d["kind"],
-        OpenPair.from_doc(d["pair"]),
-        d["started_ts"],
-        0,
-        [leg(x) for x in d["legs"]],
-        reason=d["reason"],
-        phase=Phase(d["phase"]),
-        rescues=[leg(x) for x in d["rescues"]],
-        rescue_round=d["rescue_round"],
-        severity=d["severity"],
-        events=list(d["events"]),
-        expected=d.get("expected", {}),
-        fees={k: Decimal(v) for k, v in d.get("fees", {}).items()},
-    )
-    a.note("restored after a restart: orders in flight are reconciled by client order id")
-    return a

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
+from typing import Any
 
 LATENCY_KEPT = 2048
 
@@ -114,7 +115,7 @@ class ArbMetrics:
         }
 
     def snapshot(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if isinstance(v, (int, float))}
+        d: dict[str, Any] = {k: v for k, v in self.__dict__.items() if isinstance(v, (int, float))}
         d["realised_pnl_usdt"] = str(self.realised_pnl_usdt)
         d["latency_us"] = list(self.latency_us)
         d["mismatch"] = list(self.mismatch)

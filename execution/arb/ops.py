@@ -12,8 +12,10 @@ the control log and the executor calls these; `edge` and `preview` change nothin
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from execution.arb.loop import ArbitrageLoop, PairState
+from execution.arb.loop import ArbitrageLoop
+from execution.arb.market_books import PairState
 
 
 class OpsError(ValueError):
@@ -43,7 +45,7 @@ def _size(size: str | Decimal | float | None) -> Decimal | None:
 
 
 def edge(loop: ArbitrageLoop) -> dict:
-    out = []
+    out: list[dict[str, Any]] = []
     for name, ps in loop.pairs.items():
         if ps.venue_a not in ps.books or ps.venue_b not in ps.books:
             out.append({"pair": name, "error": "no book yet on both venues"})
@@ -57,7 +59,7 @@ def edge(loop: ArbitrageLoop) -> dict:
             {
                 "pair": name,
                 "best": best.to_doc(),
-                "other": other.to_doc(),
+                "other": other.to_doc() if other is not None else None,
                 "preflight": loop.preflight(ps, best, loop.now),
                 "basis_mean_bps": round(ps.basis.mean, 4),
                 "basis_samples": ps.basis.samples,
