@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -38,6 +38,7 @@ from execution.arb.edge import (
     Edge,
 )
 from execution.arb.exits import exit_reason
+from execution.arb.holdings import ArbBook
 from execution.arb.market_books import PairState, float_to_decimal
 from execution.arb.metrics import ArbMetrics
 from execution.arb.outcomes import (
@@ -45,7 +46,6 @@ from execution.arb.outcomes import (
     breaker_incident_record,
     breaker_trips,
     incident_record,
-    leg_purpose,
     realised_gross_bps,
 )
 from execution.arb.plan import entry_plan
@@ -71,7 +71,6 @@ ZERO = Decimal(0)
 TWO = Decimal(2)
 RECENT_KEPT = 20
 QUICK_MARGIN_BPS = 0.5  # the float pre-screen sends anything this close to min_edge_bps to the exact maths
-PURPOSES_KEPT = 4096
 
 
 class ArbitrageLoop:
@@ -127,17 +126,16 @@ class ArbitrageLoop:
             self.pairs[name] = ps
             for v in (a, b):
                 self._by_symbol[(v, pc.symbols[v])] = ps
-        self.open_pairs: dict[str, OpenPair] = {}
-        self.attempts: dict[str, Attempt] = {}  # active, by attempt id
+        self.book = ArbBook()
+        self.open_pairs = self.book.open_pairs  # the same dicts, updated in place
+        self.attempts = self.book.attempts
         self.recent: deque[dict] = deque(maxlen=RECENT_KEPT)
         self.funding: dict[tuple[str, str], tuple[Decimal, int]] = {}  # rate, next settlement ms
         self.ref = VenueReference(cfg, venues)
         self.scanner = EdgeScanner(cfg, self.ref, self.funding)
         self.health = self.ref.health
         self.accounts = self.ref.accounts
-        self._purpose: OrderedDict[str, str] = OrderedDict()
         self.max_orders_per_min = max_orders_per_min
-        self._order_ts: deque[int] = deque()  # every arbitrage order, closes included
         self.metrics = ArbMetrics(cfg.mismatch_window)
         self.seq = 0
         self.now = 0
@@ -472,10 +470,7 @@ class ArbitrageLoop:
     # ------------------------------------------------------------------------------------------
     # after every step of an attempt
     def _on_order(self, leg: LegOrder, ts: int) -> None:
-        self._order_ts.append(ts)
-        self._purpose[leg.request.client_order_id] = leg_purpose(leg)
-        while len(self._purpose) > PURPOSES_KEPT:
-            self._purpose.popitem(last=False)
+        self.book.record_order(leg, ts)
         r = leg.request
         self._log_later(
             logging.INFO,
@@ -494,39 +489,17 @@ class ArbitrageLoop:
         )
 
     def orders_last_min(self, now: int) -> int:
-        while self._order_ts and self._order_ts[0] <= now - 60_000:
-            self._order_ts.popleft()
-        return len(self._order_ts)
+        return self.book.orders_last_min(now)
 
     def leverage_for(self, venue: str, symbol: str) -> int:
         ps = self._by_symbol.get((venue, symbol))
         return ps.cfg.leverage if ps else 1
 
     def purpose(self, client_order_id: str) -> str | None:
-        return self._purpose.get(client_order_id)
+        return self.book.purpose(client_order_id)
 
     def owned_qty(self, venue: str, symbol: str, position_side: PositionSide) -> Decimal:
-        total = ZERO
-        for p in self.open_pairs.values():
-            for leg in p.legs:
-                if leg.venue == venue and leg.symbol == symbol and leg.position_side is position_side:
-                    total += leg.qty
-        for a in self.attempts.values():
-            if a.pair.pair_id not in self.open_pairs:  # an entry still in flight: its book is not listed yet
-                for leg in a.pair.legs:
-                    if leg.venue == venue and leg.symbol == symbol and leg.position_side is position_side:
-                        total += leg.qty
-            for order in a.legs + a.rescues:  # filled on the venue, not yet in the pair book
-                r = order.request
-                if (
-                    not order.applied
-                    and order.filled > 0
-                    and r.venue == venue
-                    and r.symbol == symbol
-                    and r.position_side is position_side
-                ):
-                    total += order.filled if r.side is position_side.opening_side else -order.filled
-        return max(total, ZERO)
+        return self.book.owned_qty(venue, symbol, position_side)
 
     def _after_step(self, a: Attempt) -> None:
         self._drain_dry_run()
@@ -618,15 +591,14 @@ class ArbitrageLoop:
         for v in self.order_venues.values():
             for fill in v.drain_fills():
                 rec = fill.record()
-                rec["reason"] = self._purpose.get(fill.client_order_id, "arb")
+                rec["reason"] = self.book.purpose(fill.client_order_id) or "arb"
                 rec["dry_run"] = True
                 self.journal("trades", rec)
 
     def _check_breakers(self, now: int) -> None:
         if not self.open_pairs and not self.metrics.rescue_ts and not self.metrics.mismatch:
             return
-        settled = [p for p in self.open_pairs.values() if not any(a.pair is p for a in self.attempts.values())]
-        for name, detail in breaker_trips(self.cfg, settled, self.marks, self.metrics, now):
+        for name, detail in breaker_trips(self.cfg, self.book.settled_pairs(), self.marks, self.metrics, now):
             self._alert(name, detail)
 
     # ------------------------------------------------------------------------------------------
@@ -669,12 +641,7 @@ class ArbitrageLoop:
         with every non-final order UNKNOWN, so it is reconciled by client order id first."""
         self.seq = int(snap.get("seq", 0))
         self.now = int(snap.get("now", 0))
-        self.open_pairs = {d["pair_id"]: OpenPair.from_doc(d) for d in snap.get("open_pairs", [])}
-        for d in snap.get("attempts", []):
-            a = attempt_restore(d)
-            self.attempts[a.attempt_id] = a
-            for leg in a.legs + a.rescues:
-                self._purpose[leg.request.client_order_id] = leg_purpose(leg)
+        self.book.restore(snap.get("open_pairs", []), [attempt_restore(d) for d in snap.get("attempts", [])])
         for name, b in snap.get("basis", {}).items():
             if name in self.pairs:
                 self.pairs[name].basis = RollingBasis.restore(b, self.cfg.basis_window)
