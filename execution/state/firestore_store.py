@@ -12,10 +12,11 @@ so nothing here can hold a caller for long.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from execution.settings import StoreEnv
 
 CALL_TIMEOUT_S = 5.0
 _HISTORY = {"history/nav/": "nav_days/", "history/nav_hourly/": "nav_hourly/", "history/nav_daily/": "nav_daily/"}
@@ -26,17 +27,17 @@ class FirestoreConfig:
     project: str
     database: str = "(default)"
     env: str = "prod"
+    emulator_host: str = ""  # shown in describe(); the client library reads the variable itself
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> FirestoreConfig | None:
-        project = (env.get("FIRESTORE_PROJECT") or "").strip()
-        if not project:
+    def from_store(cls, store: StoreEnv) -> FirestoreConfig | None:
+        """None when no FIRESTORE_PROJECT is set (local files only)."""
+        if not store.firestore_project:
             return None
-        return cls(project, (env.get("FIRESTORE_DATABASE") or "(default)").strip(), (env.get("HEDGE_ENV") or "prod"))
+        return cls(store.firestore_project, store.firestore_database, store.env_name, store.emulator_host)
 
     def describe(self) -> str:
-        emulator = os.environ.get("FIRESTORE_EMULATOR_HOST")
-        where = f" emulator={emulator}" if emulator else ""
+        where = f" emulator={self.emulator_host}" if self.emulator_host else ""
         return f"firestore project={self.project} database={self.database} env={self.env}{where}"
 
 

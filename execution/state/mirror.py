@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from execution import clock, logs
+from execution.settings import StoreEnv
 from execution.state.atomic import read_json
 from execution.state.firestore_store import FirestoreTarget, jsonable, record_doc_id
 from execution.state.layout import COLLECTION_FILES
@@ -48,23 +49,12 @@ class DocIntervals:
         self.summary_ms = max(summary_ms, MIN_INTERVAL_MS)
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> DocIntervals:
-        def seconds(name: str, default: float) -> int:
-            raw = (env.get(name) or "").strip()
-            try:
-                value = float(raw) if raw else default
-            except ValueError:
-                value = -1.0
-            if not value >= 1:
-                from execution.settings import ConfigError
-
-                raise ConfigError(".env", name, "seconds (a number >= 1)", raw)
-            return int(value * 1000)
-
+    def from_store(cls, store: StoreEnv) -> DocIntervals:
+        """FIRESTORE_DOC_INTERVAL_S, FIRESTORE_NAV_DAY_INTERVAL_S, FIRESTORE_SUMMARY_INTERVAL_S."""
         return cls(
-            seconds("FIRESTORE_DOC_INTERVAL_S", 60),
-            seconds("FIRESTORE_NAV_DAY_INTERVAL_S", 60),
-            seconds("FIRESTORE_SUMMARY_INTERVAL_S", 600),
+            int(store.doc_interval_s * 1000),
+            int(store.nav_day_interval_s * 1000),
+            int(store.summary_interval_s * 1000),
         )
 
     def __call__(self, path: str) -> int:
