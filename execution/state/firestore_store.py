@@ -83,12 +83,13 @@ class FirestoreTarget:
 
     def get_docs(self, logicals: list[str]) -> dict[str, dict]:
         refs = [self.doc(p) for p in logicals]
-        out = {}
+        out: dict[str, dict] = {}
         by_path = {r.path: p for r, p in zip(refs, logicals, strict=False)}
         for snap in self.client.get_all(refs, retry=None, timeout=self.timeout_s):
             self.reads += 1
-            if snap.exists:
-                out[by_path[snap.reference.path]] = snap.to_dict()
+            data = snap.to_dict() if snap.exists else None  # None only for a missing document
+            if data is not None:
+                out[by_path[snap.reference.path]] = data
         return out
 
     def recent(self, collection: str, n: int) -> list[dict]:

@@ -64,9 +64,11 @@ def open_sink(state_dir: Path, store: StoreEnv | None = None, durable: bool = Tr
     mirror = FirestoreMirror(lambda: FirestoreTarget(cfg, CALL_TIMEOUT_S), outbox, intervals, state_dir=state_dir)
     mirror.catch_up()  # before trading: what a killed run wrote locally but never queued
     queued = outbox.count()
+    target = None
     try:
-        mirror.target = FirestoreTarget(cfg, CALL_TIMEOUT_S)
-        ms = mirror.target.ping()
+        target = FirestoreTarget(cfg, CALL_TIMEOUT_S)
+        ms = target.ping()
+        mirror.target = target
         log.info(
             "[state] primary store: %s (answered in %.0f ms); local mirror %s; outbox %d queued",
             cfg.describe(),
@@ -75,9 +77,8 @@ def open_sink(state_dir: Path, store: StoreEnv | None = None, durable: bool = Tr
             queued,
         )
     except Exception as exc:  # noqa: BLE001
-        if mirror.target is not None:
-            mirror.target.close()
-            mirror.target = None
+        if target is not None:
+            target.close()
         log.warning(
             "[state] primary store: %s NOT answering (%s): trading on local state %s, writes queued "
             "(%d already) until it answers",

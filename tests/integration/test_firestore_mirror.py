@@ -149,6 +149,7 @@ def test_sigkilled_writer_restarts_and_drains_its_outbox(firestore, outage, tmp_
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(tmp_path)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, env=env
     )
+    assert proc.stdout is not None  # stdout=PIPE
     try:
         assert proc.stdout.readline().strip() == "appended"
     finally:
