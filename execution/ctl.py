@@ -41,6 +41,7 @@ from execution.settings import (
     Credentials,
     OperatorEnv,
     StoreEnv,
+    WatchdogEnv,
     process_env_over_file,
     read_env,
     secret_values,
@@ -95,9 +96,7 @@ def status_data(state_dir: Path) -> dict:
         v: {"gross_notional": x.get("gross_notional"), "net_notional": x.get("net_notional")}
         for v, x in (pos.get("per_venue") or {}).items()
     }
-    live = liveness.assess(
-        snap.updated_at_ms, snap.read_at_ms, liveness.stale_after_ms(process_env_over_file())
-    )
+    live = liveness.assess(snap.updated_at_ms, snap.read_at_ms, read_env(WatchdogEnv, process_env_over_file()).stale_ms)
     last_mode = ctl.get("mode", nav.get("mode", "unknown"))
     problems = list(snap.problems) + ([f"executor {live.describe()}"] if live.down and nav else [])
     return {

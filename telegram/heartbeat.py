@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from decimal import Decimal
@@ -76,17 +77,28 @@ class HeartbeatConfig:
         return self.access.credentials.secret_values() + self.telegram.secret_values()
 
 
-def load_config(log) -> HeartbeatConfig:
-    """The groups from .env and the environment; a bad value is logged and its default used."""
+def load_dotenv_or_warn(log, tag: str) -> None:
     try:
         load_dotenv_file()
     except Exception as exc:  # noqa: BLE001 - an unreadable .env: go on with the environment
-        log.warning("[heartbeat] .env not loaded (%s): using the process environment", exc.__class__.__name__)
+        log.warning("%s .env not loaded (%s): using the process environment", tag, exc.__class__.__name__)
+
+
+def warn_and_default(log, tag: str) -> Callable[[ConfigError, Any], None]:
+    """For `read_env(..., on_bad=)` in processes that never stop on configuration (cron jobs):
+    one warning line per bad value, and its default is used."""
 
     def bad(err: ConfigError, default: Any) -> None:
         shown = f"{default:g}" if isinstance(default, float) else str(default)
-        log.warning("[heartbeat] %s=%r is not %s: using %s", err.field_name, str(err.got)[:64], err.expected, shown)
+        log.warning("%s %s=%r is not %s: using %s", tag, err.field_name, str(err.got)[:64], err.expected, shown)
 
+    return bad
+
+
+def load_config(log) -> HeartbeatConfig:
+    """The groups from .env and the environment; a bad value is logged and its default used."""
+    load_dotenv_or_warn(log, "[heartbeat]")
+    bad = warn_and_default(log, "[heartbeat]")
     return HeartbeatConfig(
         profile=read_env(ProfileEnv, on_bad=bad).profile,
         log_level=read_env(LogEnv, on_bad=bad).log_level,

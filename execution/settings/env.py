@@ -22,6 +22,8 @@ loads `Credentials`, the operator CLI never loads `RunEnv`.
     HeartbeatEnv  HEARTBEAT_TZ TELEGRAM_TIMEOUT_S                        heartbeat
     DashboardEnv  DASHBOARD_*                                            dashboard
     OperatorEnv   HEDGE_OPERATOR                                         operator CLI
+    MetricsEnv    METRICS_PORT ALERTMANAGER_TELEGRAM_TOKEN_FILE          metrics exporter, monitoring config
+    WatchdogEnv   WATCHDOG_STALE_S WATCHDOG_STATE_FILE                   watchdog, operator CLI (status DOWN)
 
 Secrets are `SecretStr` fields: repr/str of a group shows `**********`, never the value, and
 `SECRET_NAMES` (what the logs and exports redact) is derived from those fields, so a new secret
@@ -40,7 +42,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from execution.models import MarginType
-from execution.settings.env_types import choice, decimal, flag, number, stripped, time_zone, whole
+from execution.settings.env_types import choice, decimal, flag, integer, number, stripped, time_zone, whole
 from execution.settings.errors import ConfigError, from_validation_error
 from execution.settings.names import ENV_FILE, FEEDS, LOG_LEVELS, PROFILES, PROJECT_ROOT, VENUES
 
@@ -292,6 +294,29 @@ class OperatorEnv(EnvGroup):
     operator: Annotated[str, stripped()] = Field("", alias="HEDGE_OPERATOR")  # "" = the login name
 
 
+# -- monitoring -----------------------------------------------------------------------------------
+class MetricsEnv(EnvGroup):
+    """The executor's Prometheus exporter (127.0.0.1 only) and what the monitoring config needs."""
+
+    port: Annotated[int, integer(0, 65535, expected="a TCP port 1-65535 (0 or empty: no metrics)")] = Field(
+        0, alias="METRICS_PORT"
+    )
+    alertmanager_token_file: Annotated[str, stripped()] = Field("", alias="ALERTMANAGER_TELEGRAM_TOKEN_FILE")
+
+
+class WatchdogEnv(EnvGroup):
+    """When the executor counts as DOWN (ctl status, the cron watchdog) and where the watchdog remembers."""
+
+    stale_s: Annotated[float, number(lo=0, lo_open=True, expected="seconds (a number > 0)")] = Field(
+        300.0, alias="WATCHDOG_STALE_S"
+    )
+    state_file: Path | None = Field(None, alias="WATCHDOG_STATE_FILE")  # None: STATE_DIR/watchdog_state.json
+
+    @property
+    def stale_ms(self) -> int:
+        return int(self.stale_s * 1000)
+
+
 GROUPS: tuple[type[EnvGroup], ...] = (
     ProfileEnv,
     RunEnv,
@@ -306,6 +331,8 @@ GROUPS: tuple[type[EnvGroup], ...] = (
     HeartbeatEnv,
     DashboardEnv,
     OperatorEnv,
+    MetricsEnv,
+    WatchdogEnv,
 )
 
 # Every secret's variable name, from the SecretStr fields (what logs and exports redact).
@@ -350,9 +377,9 @@ class VenueAccess:
 
 
 # -- where the values come from -------------------------------------------------------------------
-def env_file_path(env: Mapping[str, str] | None = None) -> Path:
-    """`.env` in the working directory, or the file ENV_FILE names (in the process environment)."""
-    return Path((os.environ if env is None else env).get(ENV_FILE) or ".env")
+def env_file_path(env: Mapping[str, str] | None = None, default: Path | str = ".env") -> Path:
+    """`.env` in the working directory (or `default`), or the file ENV_FILE names (in the process environment)."""
+    return Path((os.environ if env is None else env).get(ENV_FILE) or default)
 
 
 def load_dotenv_file(env_file: str | None = None) -> None:
@@ -364,11 +391,11 @@ def load_dotenv_file(env_file: str | None = None) -> None:
         load_dotenv(path, override=False)
 
 
-def env_file_values(env: Mapping[str, str] | None = None) -> dict[str, str]:
+def env_file_values(env: Mapping[str, str] | None = None, default: Path | str = ".env") -> dict[str, str]:
     """What `.env` (or the ENV_FILE of `env`) sets, without touching os.environ."""
     from dotenv import dotenv_values
 
-    path = env_file_path(env)
+    path = env_file_path(env, default)
     return {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
 
 
@@ -396,6 +423,6 @@ def adopt_env_file(
     return taken
 
 
-def process_env_over_file() -> dict[str, str]:
-    """`.env` values with the process environment's non-empty values on top."""
-    return {**env_file_values(), **{k: v for k, v in os.environ.items() if v}}
+def process_env_over_file(default: Path | str = ".env") -> dict[str, str]:
+    """`.env` (or `default`, or ENV_FILE) values with the process environment's non-empty values on top."""
+    return {**env_file_values(None, default), **{k: v for k, v in os.environ.items() if v}}

@@ -83,6 +83,22 @@ def decimal(lo: Decimal | None = None, *, expected: str | None = None) -> Before
     return BeforeValidator(parse)
 
 
+def integer(lo: int, hi: int, *, expected: str | None = None) -> BeforeValidator:
+    """An integer within [lo, hi]."""
+    text = expected or f"an integer{bounds_text(lo, hi)}"
+
+    def parse(raw: Any) -> int:
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise refuse(text, raw) from None
+        if not lo <= value <= hi:
+            raise refuse(text, raw)
+        return value
+
+    return BeforeValidator(parse)
+
+
 def whole(*, expected: str = "a non-negative integer") -> BeforeValidator:
     """A non-negative integer written with digits only."""
 

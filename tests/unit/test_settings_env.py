@@ -253,5 +253,5 @@ def test_operator_cli_exits_2_with_one_line_for_a_bad_reader_setting(tmp_path):
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [
-        "config error: .env: field 'FIRESTORE_READ_TIMEOUT_S': expected seconds (a number > 0), got '-3'"
-    ]
+        "error: config error: .env: field 'FIRESTORE_READ_TIMEOUT_S': expected seconds (a number > 0), got '-3'"
+    ]  # the CLI's usual "error: " prefix
