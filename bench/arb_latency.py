@@ -32,8 +32,11 @@ from execution.app import paper_venues  # noqa: E402
 from execution.arb.config import parse  # noqa: E402
 from execution.arb.loop import ArbitrageLoop  # noqa: E402
 from execution.arb.metrics import percentile  # noqa: E402
-from execution.models import BookTop  # noqa: E402
+from execution.arb.two_leg import Attempt, TwoLegRunner  # noqa: E402
+from execution.exchanges.base import Venue  # noqa: E402
+from execution.models import BookTop, Order, OrderRequest  # noqa: E402
 from execution.settings import load_settings  # noqa: E402
+from tests.support.faulty_venue import FaultyVenue  # noqa: E402
 
 DEFAULT_TICKS = ROOT.parent / "shared" / "data" / "market" / "ticks" / "binance_um_BTCUSDT_bookTicker_20240808.csv.gz"
 BIN, OKX = "binance_um", "okx_perp"
@@ -50,19 +53,29 @@ def read_ticks(path: Path) -> list[tuple[int, float, float, float, float]]:
     return out
 
 
-class RttVenue:
+class RttVenue(FaultyVenue):
     """A venue client whose `place_order` waits a network round trip (releasing the GIL, as a
-    socket does) before the paper venue answers."""
+    socket does) before the paper venue answers; everything else passes through (no faults)."""
 
-    def __init__(self, inner, rtt_s: float):
-        self.inner, self.rtt_s = inner, rtt_s
+    def __init__(self, inner: Venue, rtt_s: float):
+        super().__init__(inner)
+        self.rtt_s = rtt_s
 
-    def place_order(self, request):
+    def place_order(self, request: OrderRequest) -> Order:
         time.sleep(self.rtt_s)
-        return self.inner.place_order(request)
+        return super().place_order(request)
 
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
+
+class TimedRunner(TwoLegRunner):
+    """The loop's runner, recording each attempt's decision -> both legs handed time (ns)."""
+
+    def __init__(self, inner: TwoLegRunner, out: list[int]):
+        self.__dict__.update(inner.__dict__)  # takes over the loop's runner as it was built
+        self.out = out
+
+    def start(self, a: Attempt, now: int) -> None:
+        super().start(a, now)
+        self.out.append(a.legs_sent_ns)
 
 
 def run(ticks, mode: str, basis_bps: float, period: int, rtt_ms: float = 0.0) -> dict:
@@ -86,7 +99,7 @@ def run(ticks, mode: str, basis_bps: float, period: int, rtt_ms: float = 0.0) ->
         }
     )
     cfg = parse("bench", raw)
-    clients = {n: RttVenue(v, rtt_ms / 1000) for n, v in paper.items()} if rtt_ms else paper
+    clients: dict[str, Venue] = {n: RttVenue(v, rtt_ms / 1000) if rtt_ms else v for n, v in paper.items()}
     loop = ArbitrageLoop(
         cfg,
         clients,
@@ -95,13 +108,7 @@ def run(ticks, mode: str, basis_bps: float, period: int, rtt_ms: float = 0.0) ->
         half_spread_bps={n: vc.half_spread_bps for n, vc in settings.venues.items()},
     )
     lat_ns: list[int] = []
-    orig_start = loop.runner.start
-
-    def start(a, now):
-        orig_start(a, now)
-        lat_ns.append(a.legs_sent_ns)
-
-    loop.runner.start = start
+    loop.runner = TimedRunner(loop.runner, lat_ns)
     okx_tick = Decimal("0.1")
     perf = time.perf_counter_ns
     t_start = perf()

@@ -137,6 +137,7 @@ def measure_reads(root: Path, viewed_hours: float) -> dict | str:
     try:
         os.environ["FIRESTORE_EMULATOR_HOST"] = emu.host
         from dashboard.data import load
+        from execution.settings import DashboardEnv, StoreEnv, read_env
         from execution.state.atomic import read_json
         from execution.state.firestore_reader import FirestoreReader
         from execution.state.firestore_store import FirestoreConfig, FirestoreTarget
@@ -158,8 +159,8 @@ def measure_reads(root: Path, viewed_hours: float) -> dict | str:
             load(reader)
             points = reader.nav_history(end - span, end)
             cold[label] = (target.reads, len(points), (time.perf_counter() - t) * 1000)
-        refresh_s = float(os.environ.get("DASHBOARD_REFRESH_SECONDS") or 5)
-        cache_ms = read_cache_ms(dict(os.environ))
+        refresh_s = read_env(DashboardEnv).refresh_s
+        cache_ms = read_cache_ms(read_env(StoreEnv))
         clock = Clock(end)
         target = FirestoreTarget(cfg)
         reader = FirestoreReader(target, cache_ms=cache_ms, wall_ms=clock)

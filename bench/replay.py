@@ -57,6 +57,9 @@ def main() -> int:
                 return 1
             line = proc.stdout.strip().splitlines()[-1]
             m = SUMMARY.match(line)
+            if m is None:
+                print(f"unexpected last line from the replay: {line!r}", file=sys.stderr)
+                return 1
             rates.append(int(m[6]))
             walls.append(float(m[5]))
             rss.append(max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024)

@@ -1,63 +1,37 @@
-"""The dashboard's own settings, from the environment. A bad value names the variable and what it wanted."""
+"""The dashboard's own settings: its groups of the configuration tree, nothing else.
+
+It loads DashboardEnv, StoreEnv and FundEnv (execution/settings/env.py): never the executor's
+venue keys, approval token or Firestore writer credentials. A bad value names the variable and
+what it wanted.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
 
 from dashboard.view_model import RANGES
+from execution.settings import ConfigError, DashboardEnv, FundEnv, StoreEnv, adopt_env_file, read_env
 
-# Variables that decide which state store the dashboard reads: they key the shared caches, so two
-# apps in one process (tests) never see each other's data.
-STORE_KEYS = (
-    "STATE_DIR",
-    "HEDGE_ENV",
-    "FIRESTORE_PROJECT",
-    "FIRESTORE_EMULATOR_HOST",
-    "GOOGLE_CLOUD_PROJECT",
-    "GOOGLE_APPLICATION_CREDENTIALS",
-    "FIRESTORE_DATABASE",
+# What the dashboard takes from the project's .env: its own groups (where state is, how to show
+# it), never the executor's keys or its Firestore writer credentials; a read-only service account
+# is given as DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS.
+WRITER_CREDENTIALS = StoreEnv.variable_of("credentials_file")  # GOOGLE_APPLICATION_CREDENTIALS
+READ_ONLY_CREDENTIALS = DashboardEnv.variable_of("credentials_file")  # DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS
+ENV_FILE_KEYS = tuple(
+    v
+    for v in StoreEnv.variables() + FundEnv.variables() + DashboardEnv.variables()
+    if v not in (WRITER_CREDENTIALS, READ_ONLY_CREDENTIALS)
 )
 
 
-# What the dashboard takes from the project's .env: where state is and how to show it. Never the
-# executor's venue keys or its Firestore writer credentials; a read-only service account is given
-# as DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS.
-ENV_FILE_KEYS = (
-    "STATE_DIR",
-    "HEDGE_ENV",
-    "FIRESTORE_PROJECT",
-    "FIRESTORE_DATABASE",
-    "FIRESTORE_EMULATOR_HOST",
-    "RESERVE_BTC",
-    "DASHBOARD_STALE_MINUTES",
-    "DASHBOARD_REFRESH_SECONDS",
-    "DASHBOARD_CACHE_SECONDS",
-    "DASHBOARD_CHART_POINTS",
-    "DASHBOARD_DEFAULT_RANGE",
-)
-READ_ONLY_CREDENTIALS = "DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS"
+def load_env_file(environ: MutableMapping[str, str] | None = None) -> list[str]:
+    """Take the dashboard's keys from `.env` (or ENV_FILE) without overriding the environment; returns them.
 
-
-def load_env_file(environ: dict[str, str] | None = None) -> list[str]:
-    """Take the dashboard's keys from `.env` (or ENV_FILE) without overriding the environment; returns them."""
-    from dotenv import dotenv_values
-
-    environ = os.environ if environ is None else environ
-    path = Path(environ.get("ENV_FILE") or ".env")
-    values = dotenv_values(path) if path.is_file() else {}
-    taken = []
-    for key in ENV_FILE_KEYS:
-        if values.get(key) and key not in environ:
-            environ[key] = str(values[key])
-            taken.append(key)
-    creds = environ.get(READ_ONLY_CREDENTIALS) or values.get(READ_ONLY_CREDENTIALS)
-    if creds:
-        environ["GOOGLE_APPLICATION_CREDENTIALS"] = str(creds)  # the reader's, never the executor's
-        taken.append("GOOGLE_APPLICATION_CREDENTIALS")
-    return taken
+    They go into the process environment because the Firestore client library reads
+    GOOGLE_APPLICATION_CREDENTIALS and FIRESTORE_EMULATOR_HOST from there."""
+    return adopt_env_file(ENV_FILE_KEYS, environ, replace={READ_ONLY_CREDENTIALS: WRITER_CREDENTIALS})
 
 
 class DashboardConfigError(ValueError):
@@ -73,50 +47,36 @@ class DashboardSettings:
     default_range: str
     chart_points: int
     firestore_configured: bool
-    store_key: tuple[tuple[str, str], ...]
+    store_key: tuple[tuple[str, str], ...]  # the StoreEnv variables set: keys the shared caches
 
 
-def _number(env: dict[str, str], name: str, default: float, lo: float, hi: float) -> float:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
+def store_from_key(store_key: tuple[tuple[str, str], ...]) -> StoreEnv:
+    """The StoreEnv a cache key was made from (the key holds every variable that was set)."""
+    return read_env(StoreEnv, dict(store_key))
+
+
+def load(env: Mapping[str, str] | None = None) -> DashboardSettings:
     try:
-        value = float(raw)
-    except ValueError:
-        raise DashboardConfigError(f"{name}={raw!r} is not a number") from None
-    if not lo <= value <= hi:
-        raise DashboardConfigError(f"{name}={raw!r} must be between {lo:g} and {hi:g}")
-    return value
-
-
-def load(env: dict[str, str] | None = None) -> DashboardSettings:
-    env = dict(os.environ if env is None else env)
-    stale_min = _number(env, "DASHBOARD_STALE_MINUTES", 5, 0.01, 24 * 60)
-    refresh = _number(env, "DASHBOARD_REFRESH_SECONDS", 5, 1, 3600)
+        dash = read_env(DashboardEnv, env)
+        reserve = read_env(FundEnv, env).reserve_btc
+        store = read_env(StoreEnv, env)
+    except ConfigError as exc:
+        raise DashboardConfigError(f"{exc.field_name}={exc.got!r} is not {exc.expected}") from None
     # Firestore documents change at most once a minute (execution/state/mirror.py) and every read is
     # billed: cache them that long by default, so a page open all day stays inside the free quota.
-    ttl = _number(
-        env, "DASHBOARD_CACHE_SECONDS", max(refresh, 60) if env.get("FIRESTORE_PROJECT") else refresh, 0, 3600
-    )
-    points = int(_number(env, "DASHBOARD_CHART_POINTS", 1500, 50, 20000))
-    raw_reserve = (env.get("RESERVE_BTC") or "0.013").strip()
-    try:
-        reserve = Decimal(raw_reserve)
-    except InvalidOperation:
-        raise DashboardConfigError(f"RESERVE_BTC={raw_reserve!r} is not a number") from None
-    if not reserve.is_finite() or reserve < 0:
-        raise DashboardConfigError(f"RESERVE_BTC={raw_reserve!r} must be a number >= 0")
-    rng = (env.get("DASHBOARD_DEFAULT_RANGE") or "30d").strip()
-    match = {k.lower(): k for k in RANGES}.get(rng.lower())
+    ttl = dash.cache_s
+    if ttl is None:
+        ttl = max(dash.refresh_s, 60) if store.firestore_configured else dash.refresh_s
+    match = {k.lower(): k for k in RANGES}.get(dash.default_range.lower())
     if match is None:
-        raise DashboardConfigError(f"DASHBOARD_DEFAULT_RANGE={rng!r} must be one of {', '.join(RANGES)}")
+        raise DashboardConfigError(f"DASHBOARD_DEFAULT_RANGE={dash.default_range!r} must be one of {', '.join(RANGES)}")
     return DashboardSettings(
-        stale_after_ms=int(stale_min * 60_000),
-        refresh_s=refresh,
+        stale_after_ms=int(dash.stale_minutes * 60_000),
+        refresh_s=dash.refresh_s,
         cache_ttl_s=ttl,
         reserve_btc=reserve,
         default_range=match,
-        chart_points=points,
-        firestore_configured=bool(env.get("FIRESTORE_PROJECT")),
-        store_key=tuple((k, env[k]) for k in STORE_KEYS if env.get(k)),
+        chart_points=int(dash.chart_points),
+        firestore_configured=store.firestore_configured,
+        store_key=store.as_env(),
     )

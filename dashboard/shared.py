@@ -1,12 +1,11 @@
 """What both pages share in one dashboard process: settings, the state reader, cached reads and the
-figures derived from them. Caches are keyed by the state store (STORE_KEYS), so two apps in one
+figures derived from them. Caches are keyed by the state store (its StoreEnv variables), so two apps in one
 process (tests) never see each other's data, and derived figures by the data's version, so a refresh
 that brings nothing new recomputes nothing (and hands the chart the very same figure).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +18,7 @@ from dashboard.history import NavHistory
 from execution import clock
 from execution import performance as perf
 from execution.state.open import open_reader
+from execution.state.reader import StateReader
 
 
 def settings() -> dsettings.DashboardSettings:
@@ -27,8 +27,8 @@ def settings() -> dsettings.DashboardSettings:
 
 
 @st.cache_resource(show_spinner=False)
-def reader(store_key: tuple):
-    return open_reader(dict(os.environ))
+def reader(store_key: tuple[tuple[str, str], ...]) -> StateReader:
+    return open_reader(dsettings.store_from_key(store_key))
 
 
 @st.cache_resource(show_spinner=False)

@@ -122,7 +122,7 @@ def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[Sym
 
     symbols = live_symbols(s)
     backfill = max([s.default_strategy.warmup_bars] + [c.strategy.warmup_bars for c in s.symbols.values()]) + 20
-    cfg = LiveConfig.from_env(s.env, symbols, backfill, s.risk.max_clock_skew_ms)
+    cfg = LiveConfig.from_settings(s.live, s.access.endpoints, symbols, backfill, s.risk.max_clock_skew_ms)
     return LiveFeed(cfg), [(v, sym) for v, syms in symbols.items() for sym in syms], f"live:{s.profile}"
 
 
@@ -151,7 +151,7 @@ def open_runtime(s: Settings, sink: StateSink | None = None, notifier: Notifier 
     snap = _read_snapshot(state_dir, run_label)
     if sink is None:
         # a replay re-creates its state from the data: fsync at close only (files stay whole anyway)
-        sink = open_sink(state_dir, s.env, durable=s.feed != "replay")
+        sink = open_sink(state_dir, s.store, durable=s.feed != "replay")
     universe = screener_universe(s, available)
     commands_file = control_log.commands_path(state_dir)
     start_offset = (
@@ -193,7 +193,7 @@ def open_runtime(s: Settings, sink: StateSink | None = None, notifier: Notifier 
     if s.feed == "live" and not s.dry_run:
         from execution.feeds.account_stream import start_account_streams
 
-        streams = start_account_streams(venues, s.env, s.profile)
+        streams = start_account_streams(venues, s.access, s.profile)
     log.info(
         "[executor] profile=%s safe_mode=%s dry_run=%s feed=%s universe=%s",
         s.profile,

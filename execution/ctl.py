@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -37,7 +36,16 @@ from pathlib import Path
 
 from execution import clock, control_log, liveness
 from execution.logs import redact
-from execution.settings import ConfigError
+from execution.settings import (
+    ConfigError,
+    Credentials,
+    OperatorEnv,
+    StoreEnv,
+    WatchdogEnv,
+    process_env_over_file,
+    read_env,
+    secret_values,
+)
 from execution.state.atomic import read_lines, write_text
 from execution.state.layout import COLLECTION_FILES
 
@@ -49,17 +57,19 @@ class UsageError(Exception):
     pass
 
 
-def _env_file_values() -> dict[str, str]:
-    from dotenv import dotenv_values
-
-    path = Path(os.environ.get("ENV_FILE") or ".env")
-    return {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
-
-
 def _state_dir(args) -> Path:
     if args.state_dir:
         return Path(args.state_dir)
-    return Path(os.environ.get("STATE_DIR") or _env_file_values().get("STATE_DIR") or "data")
+    return read_env(StoreEnv, process_env_over_file()).state_dir
+
+
+def _store(state_dir: Path) -> StoreEnv:
+    """The reader's settings: the process environment (not .env), with this state directory."""
+    return read_env(StoreEnv, STATE_DIR=str(state_dir))
+
+
+def _operator() -> str:
+    return read_env(OperatorEnv).operator or getpass.getuser()
 
 
 def _age(ms: int | None) -> str:
@@ -79,17 +89,14 @@ def _utc(ts: int | None) -> str:
 def status_data(state_dir: Path) -> dict:
     from execution.state.open import open_reader
 
-    env = dict(os.environ, STATE_DIR=str(state_dir))
-    snap = open_reader(env).snapshot()
+    snap = open_reader(_store(state_dir)).snapshot()
     nav, ctl, pos = snap.doc("nav"), snap.doc("control"), snap.doc("positions")
     arb = snap.doc("arbitrage")
     exposure = {
         v: {"gross_notional": x.get("gross_notional"), "net_notional": x.get("net_notional")}
         for v, x in (pos.get("per_venue") or {}).items()
     }
-    live = liveness.assess(
-        snap.updated_at_ms, snap.read_at_ms, liveness.stale_after_ms({**_env_file_values(), **os.environ})
-    )
+    live = liveness.assess(snap.updated_at_ms, snap.read_at_ms, read_env(WatchdogEnv, process_env_over_file()).stale_ms)
     last_mode = ctl.get("mode", nav.get("mode", "unknown"))
     problems = list(snap.problems) + ([f"executor {live.describe()}"] if live.down and nav else [])
     return {
@@ -184,7 +191,7 @@ def print_status(d: dict) -> None:
 def _arbitrage_doc(state_dir: Path) -> dict:
     from execution.state.open import open_reader
 
-    return open_reader(dict(os.environ, STATE_DIR=str(state_dir))).snapshot().doc("arbitrage")
+    return open_reader(_store(state_dir)).snapshot().doc("arbitrage")
 
 
 def alerts_data(state_dir: Path, n: int) -> list[dict]:
@@ -264,11 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("pair", help="e.g. BTC-USDT")
         p.add_argument("size", nargs="?", help="base units (default: the configured size)")
-        p.add_argument("--operator", default=os.environ.get("HEDGE_OPERATOR") or getpass.getuser())
+        p.add_argument("--operator", default=_operator())
         p.add_argument("--timeout", type=float, default=15.0)
         p.add_argument("--json", action="store_true")
     p = sub.add_parser("arb-flatten", help="arbitrage: close every pair, delta back to ~0")
-    p.add_argument("--operator", default=os.environ.get("HEDGE_OPERATOR") or getpass.getuser())
+    p.add_argument("--operator", default=_operator())
     p.add_argument("--timeout", type=float, default=15.0)
     p.add_argument("--json", action="store_true")
     for name, needs_reason in (
@@ -280,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("flatten", False),
     ):
         p = sub.add_parser(name)
-        p.add_argument("--operator", default=os.environ.get("HEDGE_OPERATOR") or getpass.getuser())
+        p.add_argument("--operator", default=_operator())
         if needs_reason:
             p.add_argument("--reason", required=True)
         if name == "resume-confirm":
@@ -296,8 +303,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ove
         args = ap.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
-    state_dir = _state_dir(args)
     try:
+        state_dir = _state_dir(args)
         if args.command == "status":
             d = status_data(state_dir)
             print(json.dumps(d, indent=1, default=str)) if args.json else print_status(d)
@@ -313,22 +320,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ove
                     print("no alerts")
             return EXIT_OK
         if args.command == "export-log":
-            secrets = tuple(
-                v
-                for k, v in {**_env_file_values(), **os.environ}.items()
-                if k
-                in (
-                    "BINANCE_API_KEY",
-                    "BINANCE_API_SECRET",
-                    "OKX_API_KEY",
-                    "OKX_API_SECRET",
-                    "OKX_PASSPHRASE",
-                    "TELEGRAM_BOT_TOKEN",
-                    "APPROVE_TOKEN",
-                )
-                and v
-            )
-            n = export_log(state_dir, args.out, secrets)
+            n = export_log(state_dir, args.out, secret_values(process_env_over_file()))
             print(f"exported {n} journal records to {args.out}")
             return EXIT_OK
         if args.command == "edge":
@@ -356,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ove
         if args.command == "resume-confirm":
             token = (
                 args.token
-                or os.environ.get("APPROVE_TOKEN")
+                or read_env(Credentials).approve_token.get_secret_value()
                 or (getpass.getpass("approval token: ") if sys.stdin.isatty() else "")
             )
             if not token:

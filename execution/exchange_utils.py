@@ -8,23 +8,18 @@ anything else to production) and asks Binance GET /fapi/v1/positionSide/dual.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from execution.exchanges.factory import build_venue
-from execution.settings import load_dotenv_file
-
-
-def _env() -> dict[str, str]:
-    load_dotenv_file()
-    return dict(os.environ)
+from execution.settings import ProfileEnv, VenueAccess, load_dotenv_file, read_env
 
 
 def is_dual_side(venue: str = "binance_um", env: Mapping[str, str] | None = None) -> bool:
     """True when the account on `venue` is in hedge (dual-side / long_short) position mode."""
-    env = dict(env) if env is not None else _env()
-    profile = "testnet" if env.get("PROFILE") == "testnet" else "live"
-    v = build_venue(venue, profile, env, safe_mode=True)
+    if env is None:
+        load_dotenv_file()
+    profile = "testnet" if read_env(ProfileEnv, env).profile == "testnet" else "live"
+    v = build_venue(venue, profile, VenueAccess.read(env), safe_mode=True)
     try:
         return v.is_dual_side()
     finally:

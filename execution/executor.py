@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         return fail_config(exc)
-    log = logs.setup(settings.log_level, stream=sys.stdout, secrets=logs.secrets_from_env(settings.env))
-    notifier = build_notifier(settings.env)
+    log = logs.setup(settings.log_level, stream=sys.stdout, secrets=settings.secret_values())
+    notifier = build_notifier(settings)
     rt = open_runtime_or_exit_code(settings, notifier)
     if isinstance(rt, int):
         notifier.close()

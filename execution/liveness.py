@@ -8,7 +8,6 @@ hung, or cannot write. Used by `ctl status` (DOWN, exit code 4) and by the cron 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -64,15 +63,8 @@ def duration(ms: int | float) -> str:
 
 
 def stale_after_ms(env: Mapping[str, str] | None = None) -> int:
-    """WATCHDOG_STALE_S (seconds, > 0; default 300). A bad value raises ConfigError naming it."""
-    env = os.environ if env is None else env
-    raw = (env.get("WATCHDOG_STALE_S") or "").strip()
-    try:
-        value = float(raw) if raw else DEFAULT_STALE_S
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        from execution.settings import ConfigError
+    """WATCHDOG_STALE_S (seconds, > 0; default 300) of `env` (default: the process environment),
+    read through its settings group (WatchdogEnv). A bad value raises ConfigError naming it."""
+    from execution.settings import WatchdogEnv, read_env
 
-        raise ConfigError(".env", "WATCHDOG_STALE_S", "seconds (a number > 0)", raw)
-    return int(value * 1000)
+    return read_env(WatchdogEnv, env).stale_ms

@@ -25,7 +25,7 @@ _SECRET_ASSIGN = re.compile(
 _BOT_TOKEN = re.compile(r"\bbot\d{5,}:[A-Za-z0-9_-]{20,}")
 
 # no caller lookup, thread or process names: one log call costs a few microseconds
-logging._srcfile = None  # type: ignore[attr-defined]
+logging._srcfile = None
 logging.logThreads = False
 logging.logProcesses = False
 logging.logMultiprocessing = False
@@ -91,6 +91,8 @@ class _LineHandler(logging.StreamHandler):
         self.max_delay_s = max_delay_s
         self._count = 0
         self._last = time.monotonic()
+        assert self.lock is not None  # Handler.__init__ creates it
+        self._line_lock = self.lock  # the handler's own lock: flush/close serialise with writes
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -101,7 +103,7 @@ class _LineHandler(logging.StreamHandler):
         self.write_line(record.levelno, line)
 
     def write_line(self, levelno: int, line: str) -> None:
-        with self.lock:
+        with self._line_lock:
             self.stream.write(line + "\n")
             self._count += 1
             if (
@@ -192,17 +194,3 @@ def setup(level: str = "INFO", stream=None, path: str | None = None, secrets: tu
 
 def get() -> EventLog:
     return _EVENT_LOG
-
-
-def secrets_from_env(env: dict[str, str]) -> tuple[str, ...]:
-    """Values that must never be printed, wherever they would appear."""
-    names = (
-        "BINANCE_API_KEY",
-        "BINANCE_API_SECRET",
-        "OKX_API_KEY",
-        "OKX_API_SECRET",
-        "OKX_PASSPHRASE",
-        "TELEGRAM_BOT_TOKEN",
-        "APPROVE_TOKEN",
-    )
-    return tuple(env[n] for n in names if env.get(n))

@@ -21,7 +21,6 @@ are in execution.metrics_state.CATALOGUE).
 from __future__ import annotations
 
 import math
-import os
 import time
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
@@ -106,19 +105,11 @@ class MetricsSettings:
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> MetricsSettings:
-    """METRICS_PORT (unset, empty or 0: off). The one place metrics read the environment; the
-    settings tree takes it over when the engine is wired (issue 16, phase 2)."""
-    env = os.environ if env is None else env
-    raw = (env.get("METRICS_PORT") or "").strip()
-    try:
-        port = int(raw) if raw else 0
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        from execution.settings import ConfigError
+    """METRICS_PORT (unset, empty or 0: off) of `env` (default: the process environment), read
+    through its settings group (MetricsEnv); a bad value raises ConfigError naming it."""
+    from execution.settings import MetricsEnv, read_env
 
-        raise ConfigError(".env", "METRICS_PORT", "a TCP port 1-65535 (0 or empty: no metrics)", raw)
-    return MetricsSettings(port)
+    return MetricsSettings(read_env(MetricsEnv, env).port)
 
 
 class Metrics:

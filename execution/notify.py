@@ -8,10 +8,11 @@ package never imports `telegram` and a new channel is one line here.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Protocol
 
 from execution import logs
+from execution.settings import Settings
 
 
 class Notifier(Protocol):
@@ -50,16 +51,17 @@ class FanOut:
             channel.close()
 
 
-# name -> "module:factory"; factory(env: Mapping[str, str]) -> Notifier | None (None: not configured)
-NOTIFIERS: dict[str, str] = {"telegram": "telegram.alerts:from_env"}
+# name -> "module:factory"; factory(settings) -> Notifier | None (None: not configured); each
+# channel takes its own group of the settings (Telegram: settings.telegram)
+NOTIFIERS: dict[str, str] = {"telegram": "telegram.alerts:from_settings"}
 
 
-def build_notifier(env: Mapping[str, str], names: tuple[str, ...] = tuple(NOTIFIERS)) -> Notifier:
+def build_notifier(settings: Settings, names: tuple[str, ...] = tuple(NOTIFIERS)) -> Notifier:
     channels: list[Notifier] = []
     for name in names:
         module_name, _, attr = NOTIFIERS[name].partition(":")
-        factory: Callable[[Mapping[str, str]], Notifier | None] = getattr(importlib.import_module(module_name), attr)
-        channel = factory(env)
+        factory: Callable[[Settings], Notifier | None] = getattr(importlib.import_module(module_name), attr)
+        channel = factory(settings)
         if channel is not None:
             channels.append(channel)
     if not channels:

@@ -15,7 +15,6 @@ with BINANCE_FAPI_URL / OKX_BASE_URL):
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +36,7 @@ from execution.feeds.rest_history import (  # noqa: E402
     okx_candles,
     okx_funding,
 )
+from execution.settings import EndpointsEnv, read_env  # noqa: E402
 
 
 def _date_ms(text: str, name: str) -> int:
@@ -59,8 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         if end <= start:
             raise DownloadError("--end must be after --start")
         session = requests.Session()
-        binance = binance_host(os.environ.get("BINANCE_FAPI_URL") or BINANCE_URL)
-        okx = os.environ.get("OKX_BASE_URL", OKX_URL).rstrip("/")
+        urls = read_env(EndpointsEnv)
+        binance = binance_host(urls.binance_rest or BINANCE_URL)
+        okx = (urls.okx_rest or OKX_URL).rstrip("/")
         for sym in filter(None, args.binance.split(",")):
             candles = binance_candles(session, binance, sym, start, end)
             write_candles(args.out, "binance_um", sym, candles)

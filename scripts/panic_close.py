@@ -19,7 +19,6 @@ a venue could not be read (each is listed). Exit 2: configuration error.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -33,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from execution import clock, ids, logs
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import SafeModeRefused, UnknownOutcome, VenueError
-from execution.exchanges.factory import KEYS, build_venue, has_keys
+from execution.exchanges.factory import build_venue
 from execution.models import OrderRequest, OrderType, Position
-from execution.settings import VENUES, ConfigError, _env_bool, load_dotenv_file
+from execution.settings import VENUE_KEYS, VENUES, ConfigError, ProfileEnv, VenueAccess, load_dotenv_file, read_env
 
 EXIT_OK, EXIT_LEFT_OPEN, EXIT_CONFIG = 0, 1, 2
 
@@ -241,31 +240,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wait-s", type=float, default=1.0, help="seconds between rounds (default 1)")
     args = ap.parse_args(argv)
     load_dotenv_file()
-    logs.setup(
-        "INFO",
-        stream=sys.stderr,
-        secrets=tuple(v for k, v in os.environ.items() if k.endswith(("_SECRET", "_PASSPHRASE", "_API_KEY"))),
-    )
-    env = dict(os.environ)
     try:
-        profile = env.get("PROFILE") or "paper"
+        access = VenueAccess.read()
+        logs.setup("INFO", stream=sys.stderr, secrets=access.credentials.secret_values())
+        profile_env = read_env(ProfileEnv)
+        profile, safe_mode = profile_env.profile, profile_env.safe_mode
         if profile == "paper":
             print(
                 "[panic] PROFILE=paper: the paper account lives inside the executor, not on a venue; "
                 "use the operator CLI 'flatten'. Nothing to do here."
             )
             return EXIT_OK
-        safe_mode = _env_bool(env, "SAFE_MODE", True)
         asked = [v for v in args.venues.split(",") if v]
         for v in asked:
             if v not in VENUES:
                 raise ConfigError("--venues", v, f"one of {list(VENUES)}", v)
         venues: dict[str, Venue] = {}
         for name in asked or VENUES:
-            if not asked and not has_keys(name, env):
-                print(f"[panic] {name}: no {KEYS[name][0]} set: not checked")
+            if not asked and not access.credentials.has_keys(name):
+                print(f"[panic] {name}: no {VENUE_KEYS[name][0]} set: not checked")
                 continue
-            venues[name] = build_venue(name, profile, env, safe_mode=safe_mode)
+            venues[name] = build_venue(name, profile, access, safe_mode=safe_mode)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG

@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from execution.settings import ConfigError, MetricsEnv, TelegramEnv, process_env_over_file, read_env  # noqa: E402
+
 TOKEN_PATTERN = re.compile(r"[0-9]{3,}:[A-Za-z0-9_-]{20,}")  # as telegram.bot_api.BotApi checks it
 DEFAULT_METRICS_PORT = 9108
 
@@ -32,14 +34,10 @@ class RenderError(Exception):
     pass
 
 
-def _settings() -> dict[str, str]:
-    values: dict[str, str] = {}
-    env_file = Path(os.environ.get("ENV_FILE") or ROOT / ".env")
-    if env_file.is_file():
-        from dotenv import dotenv_values
-
-        values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
-    return {**values, **os.environ}
+def _settings() -> tuple[MetricsEnv, TelegramEnv]:
+    """The groups it needs: the environment, then this checkout's .env (or ENV_FILE)."""
+    env = process_env_over_file(default=ROOT / ".env")
+    return read_env(MetricsEnv, env), read_env(TelegramEnv, env)
 
 
 def render_prometheus(
@@ -97,18 +95,21 @@ def _port(raw: str, name: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    env = _settings()
+    try:
+        metrics, telegram = _settings()
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--out", type=Path, required=True, help="directory for prometheus.yml and alertmanager.yml")
-    port_setting = (env.get("METRICS_PORT") or "").strip()
     ap.add_argument(  # METRICS_PORT=0 turns the executor's metrics off: the scrape target stays the default
-        "--metrics-port", default=port_setting if port_setting not in ("", "0") else str(DEFAULT_METRICS_PORT)
+        "--metrics-port", default=str(metrics.port or DEFAULT_METRICS_PORT)
     )
     ap.add_argument("--alertmanager-port", default="9093")
     ap.add_argument("--rules-dir", type=Path, default=ROOT / "deploy" / "prometheus" / "rules")
-    ap.add_argument("--telegram-token-file", default=env.get("ALERTMANAGER_TELEGRAM_TOKEN_FILE") or "")
-    ap.add_argument("--chat-id", default=env.get("TELEGRAM_CHAT_ID") or "")
-    ap.add_argument("--api-url", default=env.get("TELEGRAM_API_BASE") or "https://api.telegram.org")
+    ap.add_argument("--telegram-token-file", default=metrics.alertmanager_token_file)
+    ap.add_argument("--chat-id", default=telegram.chat_id)
+    ap.add_argument("--api-url", default=telegram.api_base or "https://api.telegram.org")
     ap.add_argument("--scrape-interval", help="scrape and evaluation interval (default: the shipped 15s)")
     ap.add_argument("--group-wait", help="Alertmanager group_wait (default: the shipped 30s)")
     args = ap.parse_args(argv)

@@ -18,23 +18,32 @@ configured; 1: something failed (listed); 2: configuration error.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from execution import logs
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import VenueError
-from execution.exchanges.factory import build_venue, margin_type_from
+from execution.exchanges.factory import build_venue
 from execution.models import MarginType
-from execution.settings import VENUES, ConfigError, load_dotenv_file, load_settings
+from execution.settings import VENUES, ConfigError, Credentials, load_dotenv_file, load_settings, read_env
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+T = TypeVar("T")
+
+
+def _margin_text(m: MarginType) -> str:
+    return m.value
+
+
+def _leverage_text(x: int) -> str:
+    return f"{x}x"
 
 
 @dataclass(frozen=True)
@@ -46,12 +55,12 @@ class Target:
 
 def _step(
     what: str,
-    current: object,
-    wanted: object,
+    current: T,
+    wanted: T,
     apply: bool,
     change: Callable[[], bool],
     say: Callable[[str], None],
-    fmt: Callable[[object], str] = str,
+    fmt: Callable[[T], str] = str,
 ) -> bool:
     """Read-compare-write one setting; True when it is (or would be) as wanted."""
     if current == wanted:
@@ -98,9 +107,9 @@ def setup_venue(
                 current_mt,
                 margin_type,
                 apply,
-                lambda t=t: venue.set_margin_type(t.symbol, margin_type),
+                partial(venue.set_margin_type, t.symbol, margin_type),
                 say,
-                lambda v: v.value,
+                _margin_text,
             ):
                 failures.append(f"{venue.name} {t.symbol} margin type")
         except VenueError as exc:
@@ -113,9 +122,9 @@ def setup_venue(
                 current_lev,
                 t.leverage,
                 apply,
-                lambda t=t: venue.set_leverage(t.symbol, t.leverage),
+                partial(venue.set_leverage, t.symbol, t.leverage),
                 say,
-                lambda v: f"{v}x",
+                _leverage_text,
             ):
                 failures.append(f"{venue.name} {t.symbol} leverage")
         except VenueError as exc:
@@ -165,18 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--venues", default="", help="comma-separated subset of venues")
     args = ap.parse_args(argv)
     load_dotenv_file()
-    logs.setup(
-        "WARNING",
-        stream=sys.stderr,
-        secrets=tuple(v for k, v in os.environ.items() if k.endswith(("_SECRET", "_PASSPHRASE", "_API_KEY"))),
-    )
+    logs.setup("WARNING", stream=sys.stderr, secrets=read_env(Credentials).secret_values())
     venues: dict[str, Venue] = {}
     try:
-        s = load_settings(FEED="live")  # the feed plays no part in symbol setup
-        env = dict(s.env)
-        if args.margin_type:
-            env["MARGIN_TYPE"] = args.margin_type
-        margin_type = margin_type_from(env)
+        s = load_settings(FEED="live", MARGIN_TYPE=args.margin_type)  # the feed plays no part in symbol setup
+        margin_type = s.access.venue.margin_type
         if s.profile == "paper":
             print("[setup] PROFILE=paper: the paper venue needs no setup")
             return EXIT_OK
@@ -186,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in wanted:
             if name not in VENUES:
                 raise ConfigError("--venues", name, f"one of {list(VENUES)}", name)
-            venues[name] = build_venue(name, s.profile, env, safe_mode=True)
+            venues[name] = build_venue(name, s.profile, s.access, safe_mode=True)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Mapping
 
 from execution import logs
+from execution.settings import Settings, TelegramEnv, read_env
 from telegram.bot_api import API_BASE, BotApi
 
 ALERT_TIMEOUT_S = 5.0
@@ -72,9 +73,9 @@ class AlertSender:
             self.api.close()
 
 
-def from_env(env: Mapping[str, str]) -> AlertSender | None:
-    """The executor's alert sender, or None (with a reason logged) when Telegram is not configured."""
-    token, chat = (env.get("TELEGRAM_BOT_TOKEN") or "").strip(), (env.get("TELEGRAM_CHAT_ID") or "").strip()
+def from_group(telegram: TelegramEnv) -> AlertSender | None:
+    """An alert sender for the Telegram group, or None (with a reason logged) when it is not configured."""
+    token, chat = telegram.bot_token.get_secret_value(), telegram.chat_id
     if not token or not chat:
         return None
     if not BotApi.token_looks_valid(token):
@@ -83,9 +84,19 @@ def from_env(env: Mapping[str, str]) -> AlertSender | None:
     return AlertSender(
         BotApi(
             token,
-            env.get("TELEGRAM_API_BASE") or API_BASE,
+            telegram.api_base or API_BASE,
             timeout_s=ALERT_TIMEOUT_S,
             max_retry_after_s=ALERT_MAX_RETRY_AFTER_S,
         ),
         chat,
     )
+
+
+def from_settings(settings: Settings) -> AlertSender | None:
+    """The executor's notifier factory (execution/notify.py NOTIFIERS): its settings' Telegram group."""
+    return from_group(settings.telegram)
+
+
+def from_env(env: Mapping[str, str] | None = None) -> AlertSender | None:
+    """`from_group` with the Telegram group read from `env` (default: the process environment)."""
+    return from_group(read_env(TelegramEnv, env))

@@ -181,7 +181,7 @@ class BotApi:
     ) -> tuple[bool | None, str, int | None, int | None]:
         """(ok, error, error_code, message_id); ok is None when Telegram could not parse the markup."""
         url = f"{self.api_base}/bot{self._token}/sendMessage"
-        payload: dict[str, object] = {"chat_id": chat_id, "text": text, "disable_web_page_preview": True}
+        payload: dict[str, str | bool] = {"chat_id": chat_id, "text": text, "disable_web_page_preview": True}
         if parse_mode:
             payload["parse_mode"] = parse_mode
         for attempt in (1, 2):
@@ -196,10 +196,12 @@ class BotApi:
             if not isinstance(body, dict):
                 body = {}
             if resp.status_code == 200 and body.get("ok") is True:
-                result = body.get("result") if isinstance(body.get("result"), dict) else {}
+                raw_result = body.get("result")
+                result: dict = raw_result if isinstance(raw_result, dict) else {}
                 mid = result.get("message_id")
                 return True, "", None, mid if isinstance(mid, int) else None
-            code = body.get("error_code") if isinstance(body.get("error_code"), int) else resp.status_code
+            raw_code = body.get("error_code")
+            code: int = raw_code if isinstance(raw_code, int) else resp.status_code
             description = self._redact(str(body.get("description") or resp.reason or "no description"))[:300]
             if code == 429 and attempt == 1:
                 retry_after = _retry_after(body)
@@ -223,10 +225,11 @@ class BotApi:
 
 
 def _retry_after(body: dict) -> float:
-    params = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+    raw = body.get("parameters")
+    params: dict = raw if isinstance(raw, dict) else {}
     try:
-        value = float(params.get("retry_after"))
-    except (TypeError, ValueError):
+        value = float(params["retry_after"])
+    except (KeyError, TypeError, ValueError):
         return 1.0  # 429 without a usable retry_after: a short, bounded wait
     return max(0.0, value)
 

@@ -250,11 +250,11 @@ def closing_trades(trades: object, n: int = LAST_TRADES) -> list[dict]:
         fee = dec(t.get("fee_usdt")) or Decimal(0)
         closes.append((int(ts), int(dec(t.get("seq")) or 0), t, realized, fee))
     closes.sort(key=lambda c: (c[0], c[1]))
-    out = []
-    for ts, _seq, t, realized, fee in reversed(closes[-n:]):
+    out: list[dict] = []
+    for when, _seq, t, realized, fee in reversed(closes[-n:]):
         out.append(
             {
-                "ts": ts,
+                "ts": when,
                 "venue": str(t.get("venue") or ""),
                 "symbol": t["symbol"],
                 "side": t["side"],
@@ -369,7 +369,7 @@ def build_payload(
     nav = dec(nav_doc.get("nav"))
     as_of = int(dec(nav_doc.get("market_ts")) or now_ms)
 
-    delta = None
+    delta: tuple[Decimal, Decimal, int | None] | None = None
     if nav is not None:
         delta = delta_24h(nav, as_of, history)
         if delta is None:
@@ -377,7 +377,7 @@ def build_payload(
             if d_abs is not None and d_pct is not None:
                 delta = (d_abs, d_pct, None)
                 notes.append("Δ24h as the executor computed it (no NAV history readable)")
-        elif abs(as_of - delta[2] - DAY_MS) > DELTA_REF_SLACK_MS:
+        elif delta[2] is not None and abs(as_of - delta[2] - DAY_MS) > DELTA_REF_SLACK_MS:
             why = "NAV history shorter than a day" if as_of - delta[2] < DAY_MS else "gap in NAV history"
             notes.append(f"Δ24h measured over {_span(as_of - delta[2])} ({why})")
 
@@ -392,7 +392,8 @@ def build_payload(
         notes.append(f"{skipped} malformed position record{'s' if skipped != 1 else ''} skipped")
     grouped = group_positions(rows)
 
-    cycle = screener.get("last_cycle") if isinstance(screener.get("last_cycle"), dict) else {}
+    raw_cycle = screener.get("last_cycle")
+    cycle: dict = raw_cycle if isinstance(raw_cycle, dict) else {}
     attempted, emitted = dec(cycle.get("attempted")), dec(cycle.get("emitted"))
 
     mode = control.get("mode") if isinstance(control.get("mode"), str) else None
@@ -409,7 +410,8 @@ def build_payload(
             + " (market time of the state)",
         )
 
-    limits = control.get("limits") if isinstance(control.get("limits"), dict) else {}
+    raw_limits = control.get("limits")
+    limits: dict = raw_limits if isinstance(raw_limits, dict) else {}
     worst_daily = worst_daily_loss_pct(history if daily_history is None else daily_history)
     return {
         "env": str(env),
@@ -451,7 +453,8 @@ def _escape_clip(text: str, limit: int) -> str:
     escaped = html.escape(text, quote=False)
     if len(escaped) <= limit:
         return escaped
-    out, used = [], 0
+    out: list[str] = []
+    used = 0
     for ch in text:
         piece = html.escape(ch, quote=False)
         if used + len(piece) > limit - 1:
@@ -469,19 +472,27 @@ def _local(ts_ms: int, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).astimezone(tz)
 
 
+def _n(value: object) -> Decimal:
+    """A number of a payload from `build_payload` (always written as a number there)."""
+    d = dec(value)
+    if d is None:
+        raise ValueError(f"not a number in the payload: {value!r}")
+    return d
+
+
 def render_text(p: dict, tz: tzinfo = UTC) -> str:
     """The message (Telegram HTML) for a payload from `build_payload`."""
     lines = [f"<b>HEDGE — 8h Update ({_e(p['env'])})</b>", _local(p["timestamp"], tz).strftime("%Y-%m-%d %H:%M %Z")]
     if p["nav"] is None:
         lines.append(f"NAV: {UNAVAILABLE}")
     else:
-        nav = dec(p["nav"])
+        nav = _n(p["nav"])
         if p["nav_24h_delta_abs"] is None:
             delta = "Δ24h: n/a"
         else:
-            delta = f"Δ24h: {_signed(dec(p['nav_24h_delta_abs']))}, {_signed(dec(p['nav_24h_delta_pct']))}%"
+            delta = f"Δ24h: {_signed(_n(p['nav_24h_delta_abs']))}, {_signed(_n(p['nav_24h_delta_pct']))}%"
         lines.append(f"NAV: {nav:,.2f} USDT  ({delta})")
-        dd = "n/a" if p["drawdown_pct"] is None else f"{_q(dec(p['drawdown_pct']), 1)}%"
+        dd = "n/a" if p["drawdown_pct"] is None else f"{_q(_n(p['drawdown_pct']), 1)}%"
         lines.append(f"Drawdown: {dd}  |  Trend: {ARROWS[p['trend']]}")
     if p["nav"] is not None or p["positions"]:  # without a NAV, still what is readable
         if p["positions"]:
@@ -492,24 +503,24 @@ def render_text(p: dict, tz: tzinfo = UTC) -> str:
             if g["kind"] == "hedged":
                 lo, sh = g["legs"]
                 lines.append(
-                    f"• {_e(g['base'])} hedged: LONG {_e(lo['venue'])} {_plain(dec(lo['qty']))} / SHORT "
-                    f"{_e(sh['venue'])} {_plain(dec(sh['qty']))}  uPnL {_signed(dec(g['unrealized_pnl']))}  "
-                    f"net {_signed(dec(g['net_notional_usdt']))} USDT"
+                    f"• {_e(g['base'])} hedged: LONG {_e(lo['venue'])} {_plain(_n(lo['qty']))} / SHORT "
+                    f"{_e(sh['venue'])} {_plain(_n(sh['qty']))}  uPnL {_signed(_n(g['unrealized_pnl']))}  "
+                    f"net {_signed(_n(g['net_notional_usdt']))} USDT"
                 )
             else:
                 lines.append(
-                    f"• {_e(g['symbol'])} {g['position_side']} {_plain(dec(g['qty']))}  "
-                    f"uPnL {_signed(dec(g['unrealized_pnl']))}"
+                    f"• {_e(g['symbol'])} {g['position_side']} {_plain(_n(g['qty']))}  "
+                    f"uPnL {_signed(_n(g['unrealized_pnl']))}"
                 )
     if p["nav"] is not None or p["recent_trades"]:
         lines.append(f"Last {LAST_TRADES} trades:" if p["recent_trades"] else f"Last {LAST_TRADES} trades: none")
         for t in p["recent_trades"]:
             when = _local(t["ts"], tz).strftime("%m-%d %H:%M")
             lines.append(
-                f"• {when} {_e(t['symbol'])} {t['side']}/{t['position_side']}  PnL {_signed(dec(t['pnl_usdt']))}"
+                f"• {when} {_e(t['symbol'])} {t['side']}/{t['position_side']}  PnL {_signed(_n(t['pnl_usdt']))}"
             )
     lines.append("Notes:")
-    lines.append(f"Reserve: {_plain(dec(p['reserve_btc']) or Decimal(0))} BTC (not included in NAV)")
+    lines.append(f"Reserve: {_plain(_n(p['reserve_btc']))} BTC (not included in NAV)")
     s = p["screener"]
     if s["attempted"] is None or s["emitted"] is None:
         lines.append("Screener last cycle: n/a")

@@ -13,49 +13,101 @@ Never crashes: whatever fails (state, venues, Telegram, configuration), it sends
 it has or logs why it could not, and exits 0, so cron never mails a traceback and the next run
 comes as planned. Every failure is one `[heartbeat]` or `[telegram]` log line.
 
-Environment: STATE_DIR, FIRESTORE_*, HEDGE_ENV, RESERVE_BTC, HEARTBEAT_TZ (IANA zone for the
-message's time, default UTC), TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID, TELEGRAM_API_BASE (default
-https://api.telegram.org), TELEGRAM_TIMEOUT_S (default 10), LOG_LEVEL; .env (or ENV_FILE) is read
-first without overriding the environment.
+Environment (the settings groups it loads, `HeartbeatConfig`): STATE_DIR, FIRESTORE_*, HEDGE_ENV,
+RESERVE_BTC, HEARTBEAT_TZ (IANA zone for the message's time, default UTC), TELEGRAM_BOT_TOKEN,
+TELEGRAM_CHAT_ID, TELEGRAM_API_BASE (default https://api.telegram.org), TELEGRAM_TIMEOUT_S
+(default 10), LOG_LEVEL, and for the venue fallback PROFILE and the venue keys and URLs; .env (or
+ENV_FILE) is read first without overriding the environment. A bad value is one warning line and
+its default is used: the heartbeat never stops on configuration.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from execution import clock, logs
-from telegram.bot_api import API_BASE, DEFAULT_TIMEOUT_S, BotApi
+from execution.settings import (
+    EXCHANGE_PROFILES,
+    VENUES,
+    ConfigError,
+    FundEnv,
+    HeartbeatEnv,
+    LogEnv,
+    ProfileEnv,
+    StoreEnv,
+    TelegramEnv,
+    VenueAccess,
+    load_dotenv_file,
+    read_env,
+)
+from execution.state.reader import StateReader
+from telegram.bot_api import API_BASE, BotApi
 from telegram.format import DAY_MS, STALE_AFTER_MS, build_payload, dec, render_text
 
 FULL_HISTORY_MS = 2 * DAY_MS  # every NAV point: an exact Δ24h
 KPI_HISTORY_MS = 30 * DAY_MS  # hourly points: the worst daily loss of the last 30 days
 RECENT_FILLS = 100  # fills read to find the last 5 that closed something
-VENUE_NAMES = ("binance_um", "okx_perp")
 
 
-def load_env(log) -> dict[str, str]:
+@dataclass(frozen=True)
+class HeartbeatConfig:
+    """The settings groups the heartbeat needs (and nothing it does not)."""
+
+    profile: str
+    log_level: str
+    reserve_btc: Decimal
+    store: StoreEnv
+    telegram: TelegramEnv
+    heartbeat: HeartbeatEnv
+    access: VenueAccess  # for the NAV-from-venues fallback
+
+    @property
+    def tz(self) -> tzinfo:
+        return UTC if self.heartbeat.tz == "UTC" else ZoneInfo(self.heartbeat.tz)
+
+    def secret_values(self) -> tuple[str, ...]:
+        return self.access.credentials.secret_values() + self.telegram.secret_values()
+
+
+def load_dotenv_or_warn(log, tag: str) -> None:
     try:
-        from execution.settings import load_dotenv_file
-
         load_dotenv_file()
     except Exception as exc:  # noqa: BLE001 - an unreadable .env: go on with the environment
-        log.warning("[heartbeat] .env not loaded (%s): using the process environment", exc.__class__.__name__)
-    return dict(os.environ)
+        log.warning("%s .env not loaded (%s): using the process environment", tag, exc.__class__.__name__)
 
 
-def resolve_tz(name: str, log) -> tzinfo:
-    if not name or name.upper() == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("[heartbeat] HEARTBEAT_TZ=%r is not an IANA time zone: using UTC", name[:64])
-        return UTC
+def warn_and_default(log, tag: str) -> Callable[[ConfigError, Any], None]:
+    """For `read_env(..., on_bad=)` in processes that never stop on configuration (cron jobs):
+    one warning line per bad value, and its default is used."""
+
+    def bad(err: ConfigError, default: Any) -> None:
+        shown = f"{default:g}" if isinstance(default, float) else str(default)
+        log.warning("%s %s=%r is not %s: using %s", tag, err.field_name, str(err.got)[:64], err.expected, shown)
+
+    return bad
+
+
+def load_config(log) -> HeartbeatConfig:
+    """The groups from .env and the environment; a bad value is logged and its default used."""
+    load_dotenv_or_warn(log, "[heartbeat]")
+    bad = warn_and_default(log, "[heartbeat]")
+    return HeartbeatConfig(
+        profile=read_env(ProfileEnv, on_bad=bad).profile,
+        log_level=read_env(LogEnv, on_bad=bad).log_level,
+        reserve_btc=read_env(FundEnv, on_bad=bad).reserve_btc,
+        store=read_env(StoreEnv, on_bad=bad),
+        telegram=read_env(TelegramEnv, on_bad=bad),
+        heartbeat=read_env(HeartbeatEnv, on_bad=bad),
+        access=VenueAccess.read(on_bad=bad),
+    )
 
 
 def choose_source(reader, snap, log):
@@ -89,7 +141,7 @@ def choose_source(reader, snap, log):
     return reader, snap, ""
 
 
-def read_state(env: dict[str, str], log) -> dict:
+def read_state(store: StoreEnv, log) -> dict:
     """Everything the update needs from the state store; each part that cannot be read becomes a
     note (and a log line), never an exception."""
     out: dict = {
@@ -109,8 +161,8 @@ def read_state(env: dict[str, str], log) -> dict:
     try:
         from execution.state.open import open_reader
 
-        reader = open_reader(env)
-        reader, snap, source_note = choose_source(reader, reader.snapshot(), log)
+        opened: StateReader = open_reader(store)
+        reader, snap, source_note = choose_source(opened, opened.snapshot(), log)
     except Exception as exc:  # noqa: BLE001
         log.warning("[heartbeat] state unreadable: %s: %s", exc.__class__.__name__, logs.redact(str(exc))[:200])
         notes.append(f"State unreadable ({exc.__class__.__name__})")
@@ -142,33 +194,36 @@ def read_state(env: dict[str, str], log) -> dict:
     return out
 
 
-def venue_nav(env: dict[str, str], peak_state: dict, log) -> dict | None:
+def venue_nav(cfg: HeartbeatConfig, peak_state: dict, log) -> dict | None:
     """Last resort when no NAV is in the state: every venue with keys, wallet + unrealised PnL.
 
     Returns {nav_doc, positions, notes} or None (paper profile, no keys, adapters missing, or no
     venue answered). Orders are impossible here: venues are built with safe_mode=True and only
     balance() and positions() are called."""
-    profile = (env.get("PROFILE") or "paper").strip().lower()
-    if profile not in ("testnet", "live"):
+    profile = cfg.profile
+    if profile not in EXCHANGE_PROFILES:
         log.warning(
             "[heartbeat] no NAV in state and PROFILE=%s has no venue to ask (paper venues live inside the executor)",
             profile[:16],
         )
         return None
     try:
-        from execution.exchanges.factory import build_venue, has_keys
+        from execution.exchanges.factory import build_venue
     except ImportError as exc:  # the hook: a deployment without the venue adapters
         log.warning("[heartbeat] venue adapters not available (%s): no NAV from the venues", exc.__class__.__name__)
         return None
-    names = [n for n in VENUE_NAMES if has_keys(n, env)]
+    names = [n for n in VENUES if cfg.access.credentials.has_keys(n)]
     if not names:
         log.warning("[heartbeat] no NAV in state and no venue keys set: no NAV from the venues")
         return None
-    nav, positions, answered, failed = dec(0), [], [], []
+    nav = Decimal(0)
+    positions: list[dict] = []
+    answered: list[str] = []
+    failed: list[str] = []
     for name in names:
         venue = None
         try:
-            venue = build_venue(name, profile, env, safe_mode=True)
+            venue = build_venue(name, profile, cfg.access, safe_mode=True)
             balance = venue.balance()
             rows = venue.positions()
             nav += balance.wallet_balance + balance.unrealized_pnl
@@ -190,7 +245,7 @@ def venue_nav(env: dict[str, str], peak_state: dict, log) -> dict | None:
                 "[heartbeat] venue %s did not answer for NAV: %s: %s",
                 name,
                 exc.__class__.__name__,
-                logs.redact(str(exc), logs.secrets_from_env(env))[:200],
+                logs.redact(str(exc), cfg.secret_values())[:200],
             )
         finally:
             if venue is not None:
@@ -216,15 +271,15 @@ def venue_nav(env: dict[str, str], peak_state: dict, log) -> dict | None:
     return {"nav_doc": nav_doc, "positions": positions, "notes": notes}
 
 
-def collect(env: dict[str, str], now_ms: int, log) -> dict:
+def collect(cfg: HeartbeatConfig, now_ms: int, log) -> dict:
     """The payload: state first, venues when the state has no NAV, an 'unavailable' payload else."""
-    st = read_state(env, log)
+    st = read_state(cfg.store, log)
     nav_doc = st["nav_doc"] if isinstance(st["nav_doc"], dict) else {}
     positions, notes, source = st["positions"], list(st["notes"]), st["source"]
     if dec(nav_doc.get("nav")) is None:
         if nav_doc:
             log.warning("[heartbeat] nav document has no usable 'nav' (%r)", str(nav_doc.get("nav"))[:40])
-        fallback = venue_nav(env, st["peak_state"], log)
+        fallback = venue_nav(cfg, st["peak_state"], log)
         if fallback is None:
             log.warning(
                 "[heartbeat] no NAV available (no readable NAV in state, no venue answered): sending "
@@ -233,11 +288,9 @@ def collect(env: dict[str, str], now_ms: int, log) -> dict:
         else:
             nav_doc, positions, source = fallback["nav_doc"], fallback["positions"], "venues"
             notes = fallback["notes"] + notes
-    reserve = nav_doc.get("reserve_btc")
-    if dec(reserve) is None:
-        reserve = env.get("RESERVE_BTC") or "0.013"
+    reserve = dec(nav_doc.get("reserve_btc"))
     return build_payload(
-        env=env.get("HEDGE_ENV") or nav_doc.get("env") or "prod",
+        env=cfg.store.hedge_env or nav_doc.get("env") or "prod",
         now_ms=now_ms,
         nav_doc=nav_doc,
         positions=positions,
@@ -247,15 +300,14 @@ def collect(env: dict[str, str], now_ms: int, log) -> dict:
         screener=st["screener"],
         control=st["control"],
         source=source,
-        reserve_btc=reserve,
+        reserve_btc=cfg.reserve_btc if reserve is None else reserve,
         updated_at_ms=st["updated_at_ms"] if source != "venues" else 0,
         notes=notes,
     )
 
 
-def send(env: dict[str, str], text: str, log) -> None:
-    token = (env.get("TELEGRAM_BOT_TOKEN") or "").strip()
-    chat = (env.get("TELEGRAM_CHAT_ID") or "").strip()
+def send(cfg: HeartbeatConfig, text: str, log) -> None:
+    token, chat = cfg.telegram.bot_token.get_secret_value(), cfg.telegram.chat_id
     missing = [name for name, value in (("TELEGRAM_BOT_TOKEN", token), ("TELEGRAM_CHAT_ID", chat)) if not value]
     if missing:
         log.warning("[heartbeat] %s not set: message not sent (set it in .env)", " and ".join(missing))
@@ -266,18 +318,7 @@ def send(env: dict[str, str], text: str, log) -> None:
             "it): message not sent"
         )
         return
-    try:
-        timeout = float(env.get("TELEGRAM_TIMEOUT_S") or DEFAULT_TIMEOUT_S)
-        if not 0 < timeout <= 120:
-            raise ValueError
-    except ValueError:
-        log.warning(
-            "[heartbeat] TELEGRAM_TIMEOUT_S=%r is not seconds in (0, 120]: using %g",
-            str(env.get("TELEGRAM_TIMEOUT_S"))[:16],
-            DEFAULT_TIMEOUT_S,
-        )
-        timeout = DEFAULT_TIMEOUT_S
-    api = BotApi(token, env.get("TELEGRAM_API_BASE") or API_BASE, timeout_s=timeout)
+    api = BotApi(token, cfg.telegram.api_base or API_BASE, timeout_s=cfg.heartbeat.timeout_s)
     try:
         result = api.send_message(chat, text, overflow="truncate")
     finally:
@@ -299,22 +340,17 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     log = logs.setup("INFO", stream=sys.stderr)
     try:
-        env = load_env(log)
-        level = (env.get("LOG_LEVEL") or "INFO").upper()
-        log = logs.setup(
-            level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",
-            stream=sys.stderr,
-            secrets=logs.secrets_from_env(env),
-        )
-        payload = collect(env, clock.wall_ms(), log)
-        text = render_text(payload, resolve_tz(env.get("HEARTBEAT_TZ") or "UTC", log))
+        cfg = load_config(log)
+        log = logs.setup(cfg.log_level, stream=sys.stderr, secrets=cfg.secret_values())
+        payload = collect(cfg, clock.wall_ms(), log)
+        text = render_text(payload, cfg.tz)
         log.info("[heartbeat] payload %s", json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
         if args.dry_run:
             print(text)
             print(json.dumps(payload, indent=1, ensure_ascii=False))
             log.info("[heartbeat] dry run: nothing sent")
             return 0
-        send(env, text, log)
+        send(cfg, text, log)
     except Exception as exc:  # noqa: BLE001 - cron must always see exit 0, with the reason logged
         log.error("[heartbeat] failed: %s: %s", exc.__class__.__name__, logs.redact(str(exc))[:300])
     return 0

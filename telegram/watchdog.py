@@ -14,9 +14,11 @@ sent, so the next run tries again. Never crashes: whatever fails is one `[watchd
 `[telegram]` log line and the exit code is 0, so cron mails nothing. `--dry-run` prints what
 would be sent and changes nothing.
 
-Environment: STATE_DIR, FIRESTORE_*, HEDGE_ENV, WATCHDOG_STALE_S, WATCHDOG_STATE_FILE,
-TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID, TELEGRAM_API_BASE, TELEGRAM_TIMEOUT_S, LOG_LEVEL; .env (or
-ENV_FILE) is read first without overriding the environment.
+Environment (the settings groups in `WatchdogConfig`): STATE_DIR, FIRESTORE_*, HEDGE_ENV,
+WATCHDOG_STALE_S, WATCHDOG_STATE_FILE, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID, TELEGRAM_API_BASE,
+TELEGRAM_TIMEOUT_S; .env (or ENV_FILE) is read first without overriding the environment. A bad
+WATCHDOG_* value stops the run with one `[watchdog] failed: ConfigError` line; any other bad value
+is one warning line and its default is used.
 """
 
 from __future__ import annotations
@@ -28,10 +30,38 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from execution import clock, liveness, logs
+from execution.settings import HeartbeatEnv, StoreEnv, TelegramEnv, WatchdogEnv, read_env
 from execution.state.atomic import read_json, write_json
 from telegram.bot_api import API_BASE, BotApi
 
 WATCHDOG_MAX_RETRY_AFTER_S = 10.0  # a cron run waits this long at most on a 429; else the next run sends
+
+
+@dataclass(frozen=True)
+class WatchdogConfig:
+    """The settings groups the watchdog needs."""
+
+    store: StoreEnv
+    telegram: TelegramEnv
+    timeout_s: float  # TELEGRAM_TIMEOUT_S
+    watchdog: WatchdogEnv
+
+    @property
+    def memory_path(self) -> Path:
+        return self.watchdog.state_file or self.store.state_dir / "watchdog_state.json"
+
+
+def load_config(log) -> WatchdogConfig:
+    from telegram.heartbeat import load_dotenv_or_warn, warn_and_default
+
+    load_dotenv_or_warn(log, "[watchdog]")
+    bad = warn_and_default(log, "[watchdog]")
+    return WatchdogConfig(
+        store=read_env(StoreEnv, on_bad=bad),
+        telegram=read_env(TelegramEnv, on_bad=bad),
+        timeout_s=read_env(HeartbeatEnv, on_bad=bad).timeout_s,
+        watchdog=read_env(WatchdogEnv),  # strict: a bad limit must not silently become 300 s
+    )
 
 
 @dataclass(frozen=True)
@@ -110,12 +140,12 @@ def save_memory(path: Path, memory: Memory, log) -> None:
         log.warning("[watchdog] %s not written (%s): the next run may repeat a message", path, exc.__class__.__name__)
 
 
-def newest_write(env: dict[str, str], log) -> tuple[int, str]:
+def newest_write(store: StoreEnv, log) -> tuple[int, str]:
     """(the executor's newest state write in wall ms, or 0; where it was read)."""
     from execution.state.open import open_reader
 
     try:
-        snap = open_reader(env).snapshot()
+        snap = open_reader(store).snapshot()
     except Exception as exc:  # noqa: BLE001 - unreadable state is judged like no state
         log.warning("[watchdog] state unreadable: %s", exc.__class__.__name__)
         return 0, "none"
@@ -124,20 +154,19 @@ def newest_write(env: dict[str, str], log) -> tuple[int, str]:
     return snap.updated_at_ms, snap.source
 
 
-def send(env: dict[str, str], text: str, log) -> bool:
-    token, chat = (env.get("TELEGRAM_BOT_TOKEN") or "").strip(), (env.get("TELEGRAM_CHAT_ID") or "").strip()
+def send(cfg: WatchdogConfig, text: str, log) -> bool:
+    token, chat = cfg.telegram.bot_token.get_secret_value(), cfg.telegram.chat_id
     if not token or not chat:
         log.warning("[watchdog] TELEGRAM_BOT_TOKEN / TELEGRAM_CHAT_ID not set: message not sent")
         return False
     if not BotApi.token_looks_valid(token):
         log.warning("[watchdog] TELEGRAM_BOT_TOKEN is malformed: message not sent")
         return False
-    try:
-        timeout = float(env.get("TELEGRAM_TIMEOUT_S") or 10)
-    except ValueError:
-        timeout = 10.0
     api = BotApi(
-        token, env.get("TELEGRAM_API_BASE") or API_BASE, timeout_s=timeout, max_retry_after_s=WATCHDOG_MAX_RETRY_AFTER_S
+        token,
+        cfg.telegram.api_base or API_BASE,
+        timeout_s=cfg.timeout_s,
+        max_retry_after_s=WATCHDOG_MAX_RETRY_AFTER_S,
     )
     try:
         result = api.send_message(chat, text, parse_mode=None, overflow="truncate")
@@ -148,22 +177,19 @@ def send(env: dict[str, str], text: str, log) -> bool:
     return result.ok
 
 
-def run(env: dict[str, str], now_ms: int, log, dry_run: bool = False) -> str:
+def run(cfg: WatchdogConfig, now_ms: int, log, dry_run: bool = False) -> str:
     """One watchdog pass; returns the message it sent (or would send), "" for none."""
-    from execution.state.open import state_dir_from_env
-
-    memory_path = Path(env.get("WATCHDOG_STATE_FILE") or state_dir_from_env(env) / "watchdog_state.json")
-    stale_ms = liveness.stale_after_ms(env)
-    updated, source = newest_write(env, log)
-    live = liveness.assess(updated, now_ms, stale_ms)
+    memory_path = cfg.memory_path
+    updated, source = newest_write(cfg.store, log)
+    live = liveness.assess(updated, now_ms, cfg.watchdog.stale_ms)
     prev = load_memory(memory_path, log)
-    step = decide(prev, live, updated, now_ms, env.get("HEDGE_ENV") or "")
+    step = decide(prev, live, updated, now_ms, cfg.store.hedge_env or "")
     log.info("[watchdog] executor %s (source %s)%s", live.describe(), source, "; message due" if step.message else "")
     if dry_run:
         if step.message:
             print(step.message)
         return step.message
-    delivered = send(env, step.message, log) if step.message else True
+    delivered = send(cfg, step.message, log) if step.message else True
     if step.message and delivered:
         log.info("[watchdog] message sent: %s", step.message.splitlines()[0])
     save_memory(memory_path, step.after_sent if delivered else step.after_failed, log)
@@ -176,11 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     log = logs.setup("INFO", stream=sys.stderr)
     try:
-        from telegram.heartbeat import load_env
-
-        env = load_env(log)
-        log = logs.setup("INFO", stream=sys.stderr, secrets=logs.secrets_from_env(env))
-        run(env, clock.wall_ms(), log, dry_run=args.dry_run)
+        cfg = load_config(log)
+        log = logs.setup("INFO", stream=sys.stderr, secrets=cfg.telegram.secret_values())
+        run(cfg, clock.wall_ms(), log, dry_run=args.dry_run)
     except Exception as exc:  # noqa: BLE001 - cron must always see exit 0, with the reason logged
         log.error("[watchdog] failed: %s: %s", exc.__class__.__name__, logs.redact(str(exc))[:300])
     return 0

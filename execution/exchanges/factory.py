@@ -1,4 +1,4 @@
-"""Exchange venues for PROFILE=testnet|live, from keys and URLs in the environment.
+"""Exchange venues for PROFILE=testnet|live, from the keys and URLs of the settings (VenueAccess).
 
     PROFILE=testnet  Binance USD-M futures testnet (https://testnet.binancefuture.com/fapi),
                      OKX demo trading (x-simulated-trading: 1)
@@ -19,84 +19,63 @@ from collections.abc import Mapping
 
 from execution import logs
 from execution.exchanges.base import Venue
-from execution.models import FeeSchedule, MarginType
-from execution.settings import VENUES, ConfigError, Settings
-
-KEYS = {
-    "binance_um": ("BINANCE_API_KEY", "BINANCE_API_SECRET"),
-    "okx_perp": ("OKX_API_KEY", "OKX_API_SECRET", "OKX_PASSPHRASE"),
-}
-URL_ENV = {"binance_um": "BINANCE_FAPI_URL", "okx_perp": "OKX_BASE_URL"}
-
-
-def has_keys(name: str, env: Mapping[str, str]) -> bool:
-    return any(env.get(k) for k in KEYS[name])
-
-
-def margin_type_from(env: Mapping[str, str]) -> MarginType:
-    raw = (env.get("MARGIN_TYPE") or "ISOLATED").strip().upper()
-    aliases = {"ISOLATED": MarginType.ISOLATED, "CROSSED": MarginType.CROSS, "CROSS": MarginType.CROSS}
-    if raw not in aliases:
-        raise ConfigError(".env", "MARGIN_TYPE", "ISOLATED or CROSSED", raw)
-    return aliases[raw]
-
-
-def _timeout(env: Mapping[str, str]) -> float:
-    raw = env.get("VENUE_TIMEOUT_S") or "10"
-    try:
-        value = float(raw)
-        if not 0 < value <= 120:
-            raise ValueError
-    except ValueError:
-        raise ConfigError(".env", "VENUE_TIMEOUT_S", "seconds in (0, 120]", raw) from None
-    return value
+from execution.models import FeeSchedule
+from execution.settings import EXCHANGE_PROFILES, VENUE_KEYS, VENUES, ConfigError, Settings, VenueAccess
 
 
 def build_venue(
-    name: str, profile: str, env: Mapping[str, str], *, safe_mode: bool, fees: FeeSchedule | None = None
+    name: str,
+    profile: str,
+    access: VenueAccess | Mapping[str, str],
+    *,
+    safe_mode: bool,
+    fees: FeeSchedule | None = None,
 ) -> Venue:
-    """One exchange venue; a missing key or a URL of the wrong environment is a ConfigError."""
-    if profile not in ("testnet", "live"):
+    """One exchange venue; a missing key or a URL of the wrong environment is a ConfigError.
+    `access` is the settings' VenueAccess, or variables to read it from (tools and tests)."""
+    if not isinstance(access, VenueAccess):
+        access = VenueAccess.read(access)
+    if profile not in EXCHANGE_PROFILES:
         raise ConfigError(".env", "PROFILE", "testnet or live for an exchange venue", profile)
-    for key in KEYS[name]:
-        if not env.get(key):
+    if name not in VENUE_KEYS:
+        raise ConfigError(".env", "venue", f"one of {list(VENUES)}", name)
+    keys = access.credentials
+    for key in VENUE_KEYS[name]:
+        if not keys.secret(key):
             raise ConfigError(".env", key, f"the {name} credential for PROFILE={profile}", missing=True)
-    url = (env.get(URL_ENV[name]) or "").strip()
-    timeout = _timeout(env)
+    timeout = access.venue.timeout_s
     if name == "binance_um":
         from execution.exchanges.binance_um import LIVE_URL, TESTNET_URL, BinanceUM
 
-        url = url or (TESTNET_URL if profile == "testnet" else LIVE_URL)
+        url = access.endpoints.binance_rest or (TESTNET_URL if profile == "testnet" else LIVE_URL)
         if profile == "testnet" and "fapi.binance.com" in url:
             raise ConfigError(".env", "BINANCE_FAPI_URL", "a testnet URL for PROFILE=testnet", url)
         if profile == "live" and "testnet" in url:
             raise ConfigError(".env", "BINANCE_FAPI_URL", "the production URL for PROFILE=live", url)
         venue: Venue = BinanceUM(
-            env["BINANCE_API_KEY"],
-            env["BINANCE_API_SECRET"],
+            keys.binance_api_key.get_secret_value(),
+            keys.binance_api_secret.get_secret_value(),
             url,
             safe_mode=safe_mode,
             config_fees=fees,
             timeout_s=timeout,
         )
-    elif name == "okx_perp":
+    else:
         from execution.exchanges.okx_perp import LIVE_URL as OKX_URL
         from execution.exchanges.okx_perp import OkxPerp
 
-        url = url or OKX_URL
+        url = access.endpoints.okx_rest or OKX_URL
         venue = OkxPerp(
-            env["OKX_API_KEY"],
-            env["OKX_API_SECRET"],
-            env["OKX_PASSPHRASE"],
+            keys.okx_api_key.get_secret_value(),
+            keys.okx_api_secret.get_secret_value(),
+            keys.okx_passphrase.get_secret_value(),
             demo=profile == "testnet",
             domain=url,
             safe_mode=safe_mode,
-            margin_type=margin_type_from(env),
+            margin_type=access.venue.margin_type,
             config_fees=fees,
             timeout_s=timeout,
         )
-    else:
-        raise ConfigError(".env", "venue", f"one of {list(KEYS)}", name)
     log = logs.get()
     mode = "demo (x-simulated-trading=1)" if name == "okx_perp" and profile == "testnet" else profile
     log.info("[executor] venue %s: %s %s", name, mode, url)
@@ -112,15 +91,14 @@ def build_venue(
 
 def build_exchange_venues(settings: Settings) -> dict[str, Venue]:
     """Every venue with keys; a venue the configured symbols trade on must have them."""
-    env = settings.env
+    access = settings.access
     needed = {settings.screener_venue} | {cfg.venue for cfg in settings.symbols.values()}
-    margin_type_from(env)  # a bad MARGIN_TYPE fails here, before any venue is built
     out: dict[str, Venue] = {}
     for name in VENUES:
-        if not has_keys(name, env) and name not in needed:
-            logs.get().warning("[executor] venue %s: no %s set; not connected", name, KEYS[name][0])
+        if not access.credentials.has_keys(name) and name not in needed:
+            logs.get().warning("[executor] venue %s: no %s set; not connected", name, VENUE_KEYS[name][0])
             continue
         out[name] = build_venue(
-            name, settings.profile, env, safe_mode=settings.safe_mode, fees=settings.venues[name].fees
+            name, settings.profile, access, safe_mode=settings.safe_mode, fees=settings.venues[name].fees
         )
     return out

@@ -21,11 +21,21 @@ import json
 import random
 import threading
 import time
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import requests
 
 from execution import logs
 from execution.exchanges.base import Venue
+from execution.settings import VenueAccess
+
+
+@runtime_checkable
+class StreamFed(Protocol):
+    """A venue adapter that takes order updates from its private stream (BinanceUM, OkxPerp)."""
+
+    def on_stream_order(self, row: Mapping[str, Any]) -> Any: ...
 
 
 class _Stream(threading.Thread):
@@ -66,7 +76,7 @@ class _Stream(threading.Thread):
 class BinanceUserStream(_Stream):
     def __init__(
         self,
-        venue: Venue,
+        venue: StreamFed,
         api_key: str,
         rest_host: str,
         ws_base: str,
@@ -118,7 +128,7 @@ class BinanceUserStream(_Stream):
 class OkxPrivateStream(_Stream):
     def __init__(
         self,
-        venue: Venue,
+        venue: StreamFed,
         api_key: str,
         secret: str,
         passphrase: str,
@@ -170,33 +180,34 @@ class OkxPrivateStream(_Stream):
                         self.updates += 1
 
 
-def start_account_streams(venues: dict[str, Venue], env: dict[str, str], profile: str) -> list[_Stream]:
+def start_account_streams(venues: dict[str, Venue], access: VenueAccess, profile: str) -> list[_Stream]:
     """Account streams for every real exchange venue with keys (not for paper or dry-run venues)."""
     from execution.feeds.live import BINANCE_WS
     from execution.feeds.rest_history import BINANCE_URL, binance_host
 
+    keys, urls = access.credentials, access.endpoints
     streams: list[_Stream] = []
     binance = venues.get("binance_um")
-    if binance is not None and binance.is_exchange and hasattr(binance, "on_stream_order"):
+    if binance is not None and binance.is_exchange and isinstance(binance, StreamFed):
         default_rest = "https://testnet.binancefuture.com" if profile == "testnet" else BINANCE_URL
         default_ws = "wss://stream.binancefuture.com" if profile == "testnet" else BINANCE_WS
         streams.append(
             BinanceUserStream(
                 binance,
-                env["BINANCE_API_KEY"],
-                binance_host(env.get("BINANCE_FAPI_URL") or default_rest),
-                env.get("BINANCE_WS_URL") or default_ws,
+                keys.binance_api_key.get_secret_value(),
+                binance_host(urls.binance_rest or default_rest),
+                urls.binance_ws or default_ws,
             )
         )
     okx = venues.get("okx_perp")
-    if okx is not None and okx.is_exchange and hasattr(okx, "on_stream_order"):
+    if okx is not None and okx.is_exchange and isinstance(okx, StreamFed):
         streams.append(
             OkxPrivateStream(
                 okx,
-                env["OKX_API_KEY"],
-                env["OKX_API_SECRET"],
-                env["OKX_PASSPHRASE"],
-                env.get("OKX_WS_PRIVATE_URL")
+                keys.okx_api_key.get_secret_value(),
+                keys.okx_api_secret.get_secret_value(),
+                keys.okx_passphrase.get_secret_value(),
+                urls.okx_ws_private
                 or (
                     "wss://wspap.okx.com:8443/ws/v5/private"
                     if profile == "testnet"

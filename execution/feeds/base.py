@@ -28,8 +28,8 @@ def paced(
     if speed is None:
         yield from events
         return
-    start_wall = None
-    start_ts = None
+    start_wall = 0.0
+    start_ts: int | None = None
     for ev in events:
         if start_ts is None:
             start_ts, start_wall = ev.ts, monotonic()

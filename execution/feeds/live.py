@@ -14,7 +14,8 @@ just happened is emitted as `FundingSettled` (the paper venue exchanges it on op
 Clock: every venue's offset is measured from several REST samples; a skew beyond the bound is
 `FeedIssue(kind="clock_skew")`, which trips the clock-skew breaker.
 
-Not built yet: private (account) streams; REST stays the source of truth for orders and positions.
+Account fills come from the private streams (execution/feeds/account_stream.py); REST stays the
+source of truth for orders and positions.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from execution.feeds.stream_parsers import (
     parse_binance,
     parse_okx,
 )
+from execution.settings import EndpointsEnv, LiveFeedEnv
 
 BINANCE_WS = "wss://fstream.binance.com"
 OKX_WS_PUBLIC = "wss://ws.okx.com:8443/ws/v5/public"
@@ -67,30 +69,24 @@ class LiveConfig:
     ping_s: float = 20.0
 
     @classmethod
-    def from_env(
-        cls, env: dict[str, str], symbols: dict[str, list[str]], backfill_bars: int, max_clock_skew_ms: int
+    def from_settings(
+        cls,
+        live: LiveFeedEnv,
+        endpoints: EndpointsEnv,
+        symbols: dict[str, list[str]],
+        backfill_bars: int,
+        max_clock_skew_ms: int,
     ) -> LiveConfig:
-        from execution.settings import ConfigError
-
-        def num(name: str, default: float) -> float:
-            raw = env.get(name) or ""
-            try:
-                value = float(raw) if raw else default
-                if value <= 0:
-                    raise ValueError
-                return value
-            except ValueError:
-                raise ConfigError(".env", name, "a positive number of seconds", raw) from None
-
+        """The feed's configuration from its groups; unset endpoints are the venues' production ones."""
         return cls(
             symbols=symbols,
-            binance_rest=rest_history.binance_host(env.get("BINANCE_FAPI_URL") or rest_history.BINANCE_URL),
-            binance_ws=(env.get("BINANCE_WS_URL") or BINANCE_WS).rstrip("/"),
-            okx_rest=(env.get("OKX_BASE_URL") or rest_history.OKX_URL).rstrip("/"),
-            okx_ws_public=env.get("OKX_WS_PUBLIC_URL") or OKX_WS_PUBLIC,
-            okx_ws_business=env.get("OKX_WS_BUSINESS_URL") or OKX_WS_BUSINESS,
-            stale_after_ms=int(num("LIVE_STALE_S", 30) * 1000),
-            backoff_max_s=num("LIVE_BACKOFF_MAX_S", 30),
+            binance_rest=rest_history.binance_host(endpoints.binance_rest or rest_history.BINANCE_URL),
+            binance_ws=(endpoints.binance_ws or BINANCE_WS).rstrip("/"),
+            okx_rest=(endpoints.okx_rest or rest_history.OKX_URL).rstrip("/"),
+            okx_ws_public=endpoints.okx_ws_public or OKX_WS_PUBLIC,
+            okx_ws_business=endpoints.okx_ws_business or OKX_WS_BUSINESS,
+            stale_after_ms=int(live.stale_s * 1000),
+            backoff_max_s=live.backoff_max_s,
             backfill_bars=backfill_bars,
             max_clock_skew_ms=max_clock_skew_ms,
         )

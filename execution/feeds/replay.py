@@ -23,7 +23,7 @@ class ReplayFeed(Feed):
         return [(s.venue, s.symbol) for s in self.series if s.kind == kind]
 
     def events(self) -> Iterator[Event]:
-        streams = []
+        streams: list[Iterator[Event]] = []
         for s in self.series:
             if s.kind == "15m":
                 streams.append(read_candles(s.path, s.venue, s.symbol, max_gap_bars=self.max_gap_bars))

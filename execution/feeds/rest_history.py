@@ -12,6 +12,7 @@ Rows are tuples in the recorded format: (open_time_ms, open, high, low, close, v
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import requests
 
@@ -53,10 +54,28 @@ def _get(session: requests.Session, url: str, params: dict, retries: int = 4) ->
     raise DownloadError(f"GET {url}: no answer")
 
 
+def _get_list(session: requests.Session, url: str, params: dict) -> list[Any]:
+    """A Binance answer: a JSON list of rows."""
+    data = _get(session, url, params)
+    if not isinstance(data, list):
+        raise DownloadError(f"GET {url}: expected a JSON list, got {type(data).__name__}")
+    return data
+
+
+def _okx_data(session: requests.Session, url: str, params: dict) -> list[Any]:
+    """An OKX answer's `data` list."""
+    data = _get(session, url, params)
+    rows = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise DownloadError(f"GET {url}: expected an object with a 'data' list")
+    return rows
+
+
 def binance_candles(session, base: str, symbol: str, start: int, end: int) -> list[tuple]:
-    rows, cursor = [], start
+    rows: list[tuple] = []
+    cursor = start
     while cursor < end:
-        batch = _get(
+        batch = _get_list(
             session,
             f"{base}/fapi/v1/klines",
             {"symbol": symbol, "interval": "15m", "startTime": cursor, "endTime": end - 1, "limit": 1500},
@@ -75,9 +94,10 @@ def binance_candles(session, base: str, symbol: str, start: int, end: int) -> li
 
 
 def binance_funding(session, base: str, symbol: str, start: int, end: int) -> list[tuple]:
-    rows, cursor = [], start
+    rows: list[tuple] = []
+    cursor = start
     while cursor < end:
-        batch = _get(
+        batch = _get_list(
             session,
             f"{base}/fapi/v1/fundingRate",
             {"symbol": symbol, "startTime": cursor, "endTime": end - 1, "limit": 1000},
@@ -97,11 +117,11 @@ def okx_candles(session, base: str, inst: str, start: int, end: int) -> list[tup
     out: dict[int, tuple] = {}
     after = end
     while after > start:
-        data = _get(
+        data = _okx_data(
             session,
             f"{base}/api/v5/market/history-candles",
             {"instId": inst, "bar": "15m", "after": after, "limit": 100},
-        )["data"]
+        )
         if not data:
             break
         for c in data:  # [ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]
@@ -119,9 +139,9 @@ def okx_funding(session, base: str, inst: str, start: int, end: int) -> list[tup
     out: dict[int, tuple] = {}
     after = end
     while after > start:
-        data = _get(
+        data = _okx_data(
             session, f"{base}/api/v5/public/funding-rate-history", {"instId": inst, "after": after, "limit": 100}
-        )["data"]
+        )
         if not data:
             break
         for f in data:

@@ -133,8 +133,8 @@ def parse_okx(message: dict, recv_ms: int) -> list[Event]:
                 )
             )
         elif channel == "candle15m":
-            if not isinstance(row, list) or len(row) < 9:
-                raise ValueError(f"okx candle row malformed: {row!r}")
+            if not isinstance(row, list) or len(row) < 9 or not isinstance(inst, str):
+                raise ValueError(f"okx candle row malformed: {row!r} (instId {inst!r})")
             if row[8] != "1":
                 continue
             c = {"t": row[0], "o": row[1], "h": row[2], "l": row[3], "c": row[4], "v": row[5]}

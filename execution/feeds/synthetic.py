@@ -179,7 +179,7 @@ def write_market(out_dir: Path, days: int, seed: int = 7, start_ms: int = 1_767_
                 candles.setdefault(key, []).append(
                     (ev.open_time, repr(ev.open), repr(ev.high), repr(ev.low), repr(ev.close), repr(ev.volume))
                 )
-            else:
+            elif isinstance(ev, FundingSettled):
                 funding.setdefault(key, []).append((ev.ts, repr(ev.rate)))
     for (venue, symbol), rows in candles.items():
         write_candles(out_dir, venue, symbol, rows)

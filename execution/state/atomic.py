@@ -111,7 +111,7 @@ class AppendOnlyFile:
 
 def read_lines(path: Path, problems: list[str] | None = None) -> list[dict]:
     """Every complete record; a torn or corrupt line is skipped and reported in `problems`."""
-    out = []
+    out: list[dict] = []
     try:
         fh = open(path, encoding="utf-8", errors="replace")
     except FileNotFoundError:

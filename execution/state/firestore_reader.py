@@ -43,7 +43,12 @@ class FirestoreReader:
                     self._docs[p] = (now, got.get(p))
             else:
                 return got
-        return {p: self._docs[p][1] for p in paths if self._docs.get(p, (0, None))[1] is not None}
+        out: dict[str, dict] = {}
+        for p in paths:
+            doc = self._docs.get(p, (0, None))[1]
+            if doc is not None:
+                out[p] = doc
+        return out
 
     def snapshot(self) -> Snapshot:
         snap = Snapshot(self.source, read_at_ms=self._wall())

@@ -12,10 +12,11 @@ so nothing here can hold a caller for long.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from execution.settings import StoreEnv
 
 CALL_TIMEOUT_S = 5.0
 _HISTORY = {"history/nav/": "nav_days/", "history/nav_hourly/": "nav_hourly/", "history/nav_daily/": "nav_daily/"}
@@ -26,17 +27,17 @@ class FirestoreConfig:
     project: str
     database: str = "(default)"
     env: str = "prod"
+    emulator_host: str = ""  # shown in describe(); the client library reads the variable itself
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> FirestoreConfig | None:
-        project = (env.get("FIRESTORE_PROJECT") or "").strip()
-        if not project:
+    def from_store(cls, store: StoreEnv) -> FirestoreConfig | None:
+        """None when no FIRESTORE_PROJECT is set (local files only)."""
+        if not store.firestore_project:
             return None
-        return cls(project, (env.get("FIRESTORE_DATABASE") or "(default)").strip(), (env.get("HEDGE_ENV") or "prod"))
+        return cls(store.firestore_project, store.firestore_database, store.env_name, store.emulator_host)
 
     def describe(self) -> str:
-        emulator = os.environ.get("FIRESTORE_EMULATOR_HOST")
-        where = f" emulator={emulator}" if emulator else ""
+        where = f" emulator={self.emulator_host}" if self.emulator_host else ""
         return f"firestore project={self.project} database={self.database} env={self.env}{where}"
 
 
@@ -82,12 +83,13 @@ class FirestoreTarget:
 
     def get_docs(self, logicals: list[str]) -> dict[str, dict]:
         refs = [self.doc(p) for p in logicals]
-        out = {}
+        out: dict[str, dict] = {}
         by_path = {r.path: p for r, p in zip(refs, logicals, strict=False)}
         for snap in self.client.get_all(refs, retry=None, timeout=self.timeout_s):
             self.reads += 1
-            if snap.exists:
-                out[by_path[snap.reference.path]] = snap.to_dict()
+            data = snap.to_dict() if snap.exists else None  # None only for a missing document
+            if data is not None:
+                out[by_path[snap.reference.path]] = data
         return out
 
     def recent(self, collection: str, n: int) -> list[dict]:

@@ -20,10 +20,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from execution import clock, logs
+from execution.settings import StoreEnv
 from execution.state.atomic import read_json
-from execution.state.firestore_store import FirestoreTarget, jsonable, record_doc_id
+from execution.state.firestore_store import jsonable, record_doc_id
 from execution.state.layout import COLLECTION_FILES
 from execution.state.local import LocalStore
 from execution.state.outbox import Outbox, Pending
@@ -48,23 +50,12 @@ class DocIntervals:
         self.summary_ms = max(summary_ms, MIN_INTERVAL_MS)
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> DocIntervals:
-        def seconds(name: str, default: float) -> int:
-            raw = (env.get(name) or "").strip()
-            try:
-                value = float(raw) if raw else default
-            except ValueError:
-                value = -1.0
-            if not value >= 1:
-                from execution.settings import ConfigError
-
-                raise ConfigError(".env", name, "seconds (a number >= 1)", raw)
-            return int(value * 1000)
-
+    def from_store(cls, store: StoreEnv) -> DocIntervals:
+        """FIRESTORE_DOC_INTERVAL_S, FIRESTORE_NAV_DAY_INTERVAL_S, FIRESTORE_SUMMARY_INTERVAL_S."""
         return cls(
-            seconds("FIRESTORE_DOC_INTERVAL_S", 60),
-            seconds("FIRESTORE_NAV_DAY_INTERVAL_S", 60),
-            seconds("FIRESTORE_SUMMARY_INTERVAL_S", 600),
+            int(store.doc_interval_s * 1000),
+            int(store.nav_day_interval_s * 1000),
+            int(store.summary_interval_s * 1000),
         )
 
     def __call__(self, path: str) -> int:
@@ -75,10 +66,17 @@ class DocIntervals:
         return self.state_ms
 
 
+class WriteTarget(Protocol):
+    """What the mirror needs of a Firestore database: FirestoreTarget (a benchmark counts writes with a fake)."""
+
+    def commit(self, writes: list[tuple[str, dict]]) -> None: ...
+    def close(self) -> None: ...
+
+
 class FirestoreMirror:
     def __init__(
         self,
-        target_factory: Callable[[], FirestoreTarget],
+        target_factory: Callable[[], WriteTarget],
         outbox: Outbox,
         intervals: DocIntervals,
         wall_ms: Callable[[], int] = clock.wall_ms,
@@ -86,7 +84,7 @@ class FirestoreMirror:
         state_dir: Path | None = None,
     ):
         self._factory = target_factory
-        self.target: FirestoreTarget | None = None
+        self.target: WriteTarget | None = None
         self.outbox = outbox
         self.intervals = intervals
         self._wall = wall_ms
@@ -216,7 +214,8 @@ class FirestoreMirror:
         rows = self.outbox.peek(BATCH * 2)
         now = self._wall()
         urgent = now < self._urgent_until
-        out, wait_ms, size = [], 500.0, 0
+        out: list[Pending] = []
+        wait_ms, size = 500.0, 0
         for r in rows:
             last = self._last_sent.get(r.path)
             floor = final or (urgent and r.path.startswith("state/"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from execution import clock
 from execution.state.atomic import read_json, tail_lines
@@ -32,6 +33,16 @@ class Snapshot:
     @property
     def empty(self) -> bool:
         return not self.docs.get("nav")
+
+
+class StateReader(Protocol):
+    """What every reader answers (LocalReader, FirestoreReader, FallbackReader)."""
+
+    def snapshot(self) -> Snapshot: ...
+    def recent(self, collection: str, n: int) -> list[dict]: ...
+    def recent_trades(self, n: int = 5) -> list[dict]: ...
+    def nav_history(self, start_ms: int, end_ms: int) -> list[tuple[int, float, float]]: ...
+    def named(self, name: str) -> dict: ...
 
 
 class LocalReader:

@@ -15,7 +15,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 
@@ -129,7 +129,7 @@ class LoopbackVenue:
         self.received: list[Request] = []  # every request that arrived, faulted or not
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> LoopbackVenue:
+    def start(self) -> Self:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.venue = self
         self._thread = threading.Thread(
@@ -146,7 +146,7 @@ class LoopbackVenue:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> LoopbackVenue:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

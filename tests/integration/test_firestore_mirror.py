@@ -15,6 +15,7 @@ import time
 import pytest
 
 from execution import control_log
+from execution.settings import StoreEnv, read_env
 from execution.state.firestore_reader import FirestoreReader
 from execution.state.layout import COLLECTION_FILES, DOCS
 from execution.state.local import LocalStore
@@ -148,6 +149,7 @@ def test_sigkilled_writer_restarts_and_drains_its_outbox(firestore, outage, tmp_
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(tmp_path)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, env=env
     )
+    assert proc.stdout is not None  # stdout=PIPE
     try:
         assert proc.stdout.readline().strip() == "appended"
     finally:
@@ -155,7 +157,7 @@ def test_sigkilled_writer_restarts_and_drains_its_outbox(firestore, outage, tmp_
         proc.wait()
     assert Outbox(outbox_path(tmp_path)).count() >= 200
     outage.end()
-    sink = open_sink(tmp_path, env)
+    sink = open_sink(tmp_path, read_env(StoreEnv, env))
     wait_for(lambda: queued(tmp_path) == 0, what="outbox drained after restart")
     sink.close()
     fs = target()
@@ -205,8 +207,8 @@ def test_a_document_firestore_refuses_is_set_aside_and_the_rest_goes_on(firestor
 def test_default_cadence_and_bad_intervals(tmp_path):
     from execution.settings import ConfigError
 
-    iv = DocIntervals.from_env({})
+    iv = DocIntervals.from_store(read_env(StoreEnv, {}))
     assert (iv("state/nav"), iv("history/nav/2025-01-01"), iv("history/nav_daily/all")) == (60_000, 60_000, 600_000)
     assert DocIntervals(10, 10, 10)("state/nav") == 1000  # never more than one write a second
     with pytest.raises(ConfigError, match="FIRESTORE_DOC_INTERVAL_S"):
-        DocIntervals.from_env({"FIRESTORE_DOC_INTERVAL_S": "0.2"})
+        DocIntervals.from_store(read_env(StoreEnv, {"FIRESTORE_DOC_INTERVAL_S": "0.2"}))

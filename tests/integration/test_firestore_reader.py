@@ -10,6 +10,7 @@ import os
 import pytest
 
 from dashboard.data import Journals, load
+from execution.settings import StoreEnv, read_env
 from execution.state.firestore_reader import FallbackReader, FirestoreReader
 from execution.state.open import open_reader
 from execution.state.reader import LocalReader
@@ -45,7 +46,7 @@ def test_reader_falls_back_to_local_files_and_says_so(firestore, outage, tmp_pat
         "FIRESTORE_READ_CACHE_S": "0",
         "FIRESTORE_READ_RETRY_S": "2",
     }
-    reader = open_reader(env)
+    reader = open_reader(read_env(StoreEnv, env))
     assert isinstance(reader, FallbackReader)
     snap = reader.snapshot()
     assert snap.source == "firestore" and snap.doc("nav")["nav"] == 123.0 and not snap.problems
@@ -64,10 +65,12 @@ def test_reader_falls_back_to_local_files_and_says_so(firestore, outage, tmp_pat
 
 def test_reader_source_when_not_configured_or_never_reachable(tmp_path, monkeypatch):
     monkeypatch.delenv("FIRESTORE_PROJECT", raising=False)
-    assert isinstance(open_reader({"STATE_DIR": str(tmp_path)}), LocalReader)  # FIRESTORE_PROJECT unset
+    assert isinstance(
+        open_reader(read_env(StoreEnv, {"STATE_DIR": str(tmp_path)})), LocalReader
+    )  # FIRESTORE_PROJECT unset
     env = {"STATE_DIR": str(tmp_path), "FIRESTORE_PROJECT": "hedge-test", "FIRESTORE_READ_TIMEOUT_S": "1"}
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1")  # nothing listens there
-    snap = open_reader(env).snapshot()
+    snap = open_reader(read_env(StoreEnv, env)).snapshot()
     assert snap.source == "local" and "firestore unreachable" in snap.problems[0]
 
 

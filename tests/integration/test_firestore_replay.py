@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from execution.settings import StoreEnv, read_env
 from execution.state.firestore_reader import FirestoreReader
 from execution.state.mirror import outbox_path
 from execution.state.open import open_sink
@@ -84,7 +85,7 @@ def test_replay_with_the_emulator_killed_mid_run_loses_nothing(firestore, outage
     log = (state / "replay.log").read_text()
     assert "primary store: firestore" in log and "[state] firestore not answering" in log
     if queued(state):  # Firestore came back too late for the run's own shutdown: the next start sends it
-        open_sink(state, {**env, "STATE_DIR": str(state)}).close()
+        open_sink(state, read_env(StoreEnv, env, STATE_DIR=str(state))).close()
     assert queued(state) == 0 and Outbox(outbox_path(state)).dead() == []
     fs = target("rp")
     for collection in ("trades", "signals", "funding", "alerts", "incidents"):

@@ -1,0 +1,104 @@
+"""The configuration tree: every environment variable and every JSON config file, read and validated here.
+
+    names.py      vocabularies defined once: PROFILES, FEEDS, VENUES, TIMEFRAMES, LOG_LEVELS
+    env.py        the environment variables, grouped by concern (pydantic models, secrets as
+                  SecretStr), `read_env`, SECRET_NAMES, VENUE_KEYS, `.env` loading
+    env_types.py  the validators behind them (each says what it expected)
+    fields.py     `_Fields`: the validator of the JSON files
+    files.py      the JSON files of CONFIG_DIR -> StrategyParams, RiskLimits, VenueConfig, ...
+    tree.py       `Settings` (everything the executor needs) and `load_settings`
+    errors.py     `ConfigError`, the one error a bad setting raises (one line, exit 2)
+
+No other module reads os.environ: the executor gets `Settings`, a process that needs less (the
+dashboard, the heartbeat, the operator CLI, scripts) reads only its groups with `read_env`.
+"""
+
+from execution.settings.env import (
+    GROUPS,
+    SECRET_NAMES,
+    VENUE_KEYS,
+    Credentials,
+    DashboardEnv,
+    EndpointsEnv,
+    EnvGroup,
+    FundEnv,
+    HeartbeatEnv,
+    LiveFeedEnv,
+    LogEnv,
+    MetricsEnv,
+    OperatorEnv,
+    ProfileEnv,
+    RunEnv,
+    StoreEnv,
+    TelegramEnv,
+    VenueAccess,
+    VenueEnv,
+    WatchdogEnv,
+    adopt_env_file,
+    env_file_values,
+    load_dotenv_file,
+    process_env_over_file,
+    read_env,
+    secret_values,
+)
+from execution.settings.errors import ConfigError
+from execution.settings.fields import _Fields, _load_json
+from execution.settings.files import ConfigFiles, RiskLimits, StrategyParams, SymbolConfig, VenueConfig
+from execution.settings.names import (
+    ENV_FILE,
+    EXCHANGE_PROFILES,
+    FEEDS,
+    LOG_LEVELS,
+    PROFILES,
+    PROJECT_ROOT,
+    TIMEFRAMES,
+    VENUES,
+)
+from execution.settings.tree import Settings, load_settings
+
+__all__ = [
+    "ENV_FILE",
+    "EXCHANGE_PROFILES",
+    "FEEDS",
+    "GROUPS",
+    "LOG_LEVELS",
+    "PROFILES",
+    "PROJECT_ROOT",
+    "SECRET_NAMES",
+    "TIMEFRAMES",
+    "VENUES",
+    "VENUE_KEYS",
+    "ConfigError",
+    "ConfigFiles",
+    "Credentials",
+    "DashboardEnv",
+    "EndpointsEnv",
+    "EnvGroup",
+    "FundEnv",
+    "HeartbeatEnv",
+    "LiveFeedEnv",
+    "LogEnv",
+    "MetricsEnv",
+    "OperatorEnv",
+    "ProfileEnv",
+    "RiskLimits",
+    "RunEnv",
+    "Settings",
+    "StoreEnv",
+    "StrategyParams",
+    "SymbolConfig",
+    "TelegramEnv",
+    "VenueAccess",
+    "VenueConfig",
+    "VenueEnv",
+    "WatchdogEnv",
+    "_Fields",
+    "_load_json",
+    "adopt_env_file",
+    "env_file_values",
+    "load_dotenv_file",
+    "load_settings",
+    "process_env_over_file",
+    "read_env",
+    "secret_values",
+]

@@ -1,0 +1,253 @@
+"""The JSON files in CONFIG_DIR, validated into typed objects: strategy, universe, risk limits,
+venues (fees, slippage) and venue filters.
+
+    strategy_config.json  defaults + per-symbol overrides    -> StrategyParams
+    pairs_universe.json   screened symbols, venue overrides  -> SymbolConfig
+    risk_limits.json                                         -> RiskLimits
+    venues.json           fees, slippage, half spread        -> VenueConfig
+    venue_filters.json    tick/step/min-notional             -> SymbolFilters
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from execution.models import FeeSchedule, SymbolFilters
+from execution.settings.errors import ConfigError
+from execution.settings.fields import _MISSING, _Fields, _load_json
+from execution.settings.names import TIMEFRAMES, VENUES
+
+
+@dataclass(frozen=True)
+class StrategyParams:
+    timeframe: str
+    mode: str  # momentum: z crossing up buys; mean_reversion: z crossing down buys
+    z_window: int
+    z_threshold: float
+    rsi_period: int
+    rsi_buy_max: float
+    rsi_sell_min: float
+    atr_period: int
+    capital_per_trade: Decimal
+    leverage: int
+    sl_atr: float
+    tp_atr: float
+    max_hold_bars: int
+    cooldown_bars: int
+
+    @property
+    def warmup_bars(self) -> int:
+        return max(self.z_window, self.rsi_period + 1, self.atr_period) + 1
+
+
+@dataclass(frozen=True)
+class SymbolConfig:
+    symbol: str
+    venue: str
+    strategy: StrategyParams
+    target_leverage: int
+    min_notional: Decimal | None  # an override of the venue's filter, never looser than the venue
+
+
+@dataclass(frozen=True)
+class RiskLimits:
+    kill_dd_pct: float
+    kill_daily_loss_pct: float
+    max_positions: int
+    max_leverage: float
+    max_notional_per_symbol_usdt: Decimal
+    max_gross_notional_usdt: Decimal
+    max_orders_per_min: int
+    max_cancels_per_min: int
+    day_boundary_tz: str
+    stale_data_ms: int
+    max_clock_skew_ms: int
+    min_margin_ratio: float
+
+
+@dataclass(frozen=True)
+class VenueConfig:
+    name: str
+    fees: FeeSchedule
+    slippage_bps: Decimal
+    half_spread_bps: Decimal
+
+
+STRATEGY_FIELDS = {
+    "timeframe",
+    "mode",
+    "z_window",
+    "z_threshold",
+    "rsi_period",
+    "rsi_buy_max",
+    "rsi_sell_min",
+    "atr_period",
+    "capital_per_trade",
+    "leverage",
+    "sl_atr",
+    "tp_atr",
+    "max_hold_bars",
+    "cooldown_bars",
+}
+
+
+def _strategy(f: _Fields, base: StrategyParams | None) -> StrategyParams:
+    def d(name: str) -> Any:
+        return getattr(base, name) if base is not None else _MISSING
+
+    params = StrategyParams(
+        timeframe=f.string("timeframe", d("timeframe"), tuple(TIMEFRAMES)),
+        mode=f.string("mode", d("mode"), ("momentum", "mean_reversion")),
+        z_window=f.integer("z_window", d("z_window"), lo=2, hi=10_000),
+        z_threshold=f.number("z_threshold", d("z_threshold"), lo=0, hi=10, lo_open=True),
+        rsi_period=f.integer("rsi_period", d("rsi_period"), lo=2, hi=1000),
+        rsi_buy_max=f.number("rsi_buy_max", d("rsi_buy_max"), lo=0, hi=100),
+        rsi_sell_min=f.number("rsi_sell_min", d("rsi_sell_min"), lo=0, hi=100),
+        atr_period=f.integer("atr_period", d("atr_period"), lo=1, hi=1000),
+        capital_per_trade=f.decimal(
+            "capital_per_trade", str(base.capital_per_trade) if base else _MISSING, lo=0, lo_open=True
+        ),
+        leverage=f.integer("leverage", d("leverage"), lo=1, hi=125),
+        sl_atr=f.number("sl_atr", d("sl_atr"), lo=0, hi=100, lo_open=True),
+        tp_atr=f.number("tp_atr", d("tp_atr"), lo=0, hi=100, lo_open=True),
+        max_hold_bars=f.integer("max_hold_bars", d("max_hold_bars"), lo=0),
+        cooldown_bars=f.integer("cooldown_bars", d("cooldown_bars"), lo=0),
+    )
+    f.no_unknown()
+    return params
+
+
+def _risk(path: Path) -> RiskLimits:
+    f = _Fields(str(path), _load_json(path))
+    limits = RiskLimits(
+        kill_dd_pct=f.number("KILL_DD_PCT", lo=0, hi=100, lo_open=True),
+        kill_daily_loss_pct=f.number("KILL_DAILY_LOSS_PCT", lo=0, hi=100, lo_open=True),
+        max_positions=f.integer("MAX_POSITIONS", lo=0),
+        max_leverage=f.number("MAX_LEVERAGE", lo=0, hi=125, lo_open=True),
+        max_notional_per_symbol_usdt=f.decimal("MAX_NOTIONAL_PER_SYMBOL_USDT", lo=0),
+        max_gross_notional_usdt=f.decimal("MAX_GROSS_NOTIONAL_USDT", lo=0),
+        max_orders_per_min=f.integer("MAX_ORDERS_PER_MIN", 60, lo=1),
+        max_cancels_per_min=f.integer("MAX_CANCELS_PER_MIN", 60, lo=1),
+        day_boundary_tz=f.string("DAY_BOUNDARY_TZ", "UTC"),
+        stale_data_ms=f.integer("STALE_DATA_MS", 120_000, lo=1),
+        max_clock_skew_ms=f.integer("MAX_CLOCK_SKEW_MS", 1_000, lo=1),
+        min_margin_ratio=f.number("MIN_MARGIN_RATIO", 1.5, lo=1),
+    )
+    f.no_unknown({"_comment"})
+    try:
+        ZoneInfo(limits.day_boundary_tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            str(path), "DAY_BOUNDARY_TZ", "an IANA time zone such as UTC or Europe/Zurich", limits.day_boundary_tz
+        ) from None
+    return limits
+
+
+def _venues(path: Path) -> dict[str, VenueConfig]:
+    f = _Fields(str(path), _load_json(path))
+    out = {}
+    for name in VENUES:
+        v = f.obj(name)
+        out[name] = VenueConfig(
+            name=name,
+            fees=FeeSchedule(maker_rate=v.decimal("maker_fee", lo=-0.01), taker_rate=v.decimal("taker_fee", lo=0)),
+            slippage_bps=v.decimal("slippage_bps", lo=0),
+            half_spread_bps=v.decimal("half_spread_bps", lo=0),
+        )
+        v.no_unknown()
+    f.no_unknown({"_comment"})
+    return out
+
+
+def _filters(path: Path) -> dict[tuple[str, str], SymbolFilters]:
+    f = _Fields(str(path), _load_json(path))
+    out: dict[tuple[str, str], SymbolFilters] = {}
+    for venue in VENUES:
+        per = f.obj(venue, {})
+        for symbol in list(per.data):
+            s = per.obj(symbol)
+            ct_val = s.decimal("contract_value", "1", lo=0, lo_open=True)
+            step = s.decimal("step_size", lo=0, lo_open=True)
+            out[(venue, symbol)] = SymbolFilters(
+                venue=venue,
+                symbol=symbol,
+                tick_size=s.decimal("tick_size", lo=0, lo_open=True),
+                step_size=step,
+                min_qty=s.decimal("min_qty", lo=0),
+                max_qty=s.decimal("max_qty", lo=0),
+                min_notional=s.decimal("min_notional", "0", lo=0),
+                market_step_size=s.decimal("market_step_size", str(step), lo=0, lo_open=True),
+                market_max_qty=s.decimal("market_max_qty", "0", lo=0) or None,
+                contract_value=ct_val,
+                min_price=s.decimal("min_price", "0", lo=0),
+                max_price=s.decimal("max_price", "0", lo=0),
+                source="config",
+            )
+            s.no_unknown()
+    f.no_unknown({"_comment", "_source"})
+    return out
+
+
+def _universe(
+    path: Path, defaults: StrategyParams, per_symbol: dict[str, _Fields]
+) -> tuple[str, dict[str, SymbolConfig]]:
+    f = _Fields(str(path), _load_json(path))
+    venue = f.string("screener_venue", "binance_um", VENUES)
+    symbols = f.string_list("symbols")
+    overrides = f.obj("overrides", {})
+    out = {}
+    for sym in symbols:
+        strat = _strategy(per_symbol[sym], defaults) if sym in per_symbol else defaults
+        o = overrides.obj(sym, {})
+        out[sym] = SymbolConfig(
+            symbol=sym,
+            venue=o.string("venue", venue, VENUES),
+            strategy=strat,
+            target_leverage=o.integer("target_leverage", strat.leverage, lo=1, hi=125),
+            min_notional=o.decimal("min_notional", lo=0) if "min_notional" in o.data else None,
+        )
+        o.no_unknown({"min_notional"})
+    for sym in overrides.data:
+        if sym not in out:
+            raise ConfigError(str(path), f"overrides.{sym}", f"a symbol listed in 'symbols' {symbols}", sym)
+    for sym in per_symbol:
+        if sym not in out:
+            raise ConfigError(
+                per_symbol[sym].source, f"symbols.{sym}", f"a symbol listed in {path.name} 'symbols' {symbols}", sym
+            )
+    f.no_unknown({"_comment"})
+    return venue, out
+
+
+@dataclass(frozen=True)
+class ConfigFiles:
+    """Everything the JSON files say, validated."""
+
+    screener_venue: str
+    symbols: dict[str, SymbolConfig]
+    default_strategy: StrategyParams
+    risk: RiskLimits
+    venues: dict[str, VenueConfig]
+    filters: dict[tuple[str, str], SymbolFilters]
+
+
+def load_config_files(config_dir: Path) -> ConfigFiles:
+    strat_path = config_dir / "strategy_config.json"
+    sf = _Fields(str(strat_path), _load_json(strat_path))
+    defaults = _strategy(sf.obj("defaults"), None)
+    per_symbol_f = sf.obj("symbols", {})
+    per_symbol = {sym: per_symbol_f.obj(sym) for sym in per_symbol_f.data}
+    sf.no_unknown({"_comment"})
+    screener_venue, symbols = _universe(config_dir / "pairs_universe.json", defaults, per_symbol)
+    return ConfigFiles(
+        screener_venue=screener_venue,
+        symbols=symbols,
+        default_strategy=defaults,
+        risk=_risk(config_dir / "risk_limits.json"),
+        venues=_venues(config_dir / "venues.json"),
+        filters=_filters(config_dir / "venue_filters.json"),
+    )

@@ -1,0 +1,137 @@
+"""`Settings`: the executor's typed configuration tree, `.env` groups + the JSON files, validated at start.
+
+Any missing, unknown or wrong field raises `ConfigError` naming the file (`.env` for variables),
+the field and what was expected; entry points turn it into one line on stderr and exit code 2,
+before any market data is read or any order is sent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from execution.models import SymbolFilters
+from execution.settings.env import (
+    FundEnv,
+    LiveFeedEnv,
+    LogEnv,
+    ProfileEnv,
+    RunEnv,
+    StoreEnv,
+    TelegramEnv,
+    VenueAccess,
+    read_env,
+)
+from execution.settings.errors import ConfigError
+from execution.settings.files import RiskLimits, StrategyParams, SymbolConfig, VenueConfig, load_config_files
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str
+    safe_mode: bool
+    dry_run: bool
+    feed: str
+    market_dir: Path | None
+    speed: float | None  # None = as fast as possible
+    seed: int
+    config_dir: Path
+    state_dir: Path
+    initial_capital_usdt: Decimal
+    reserve_btc: Decimal
+    hedge_env: str
+    log_level: str
+    account_log_interval_s: float
+    screener_venue: str
+    symbols: dict[str, SymbolConfig]
+    default_strategy: StrategyParams
+    risk: RiskLimits
+    venues: dict[str, VenueConfig]
+    filters: dict[tuple[str, str], SymbolFilters]
+    # the edges' groups, handed to the adapters that need them
+    store: StoreEnv
+    live: LiveFeedEnv
+    access: VenueAccess  # venue keys (secret), base URLs, margin type, REST timeout
+    telegram: TelegramEnv
+
+    def symbol_config(self, symbol: str, venue: str | None = None) -> SymbolConfig:
+        """Configured block, or the defaults for a symbol found only in a market directory."""
+        cfg = self.symbols.get(symbol)
+        if cfg is not None:
+            return cfg
+        return SymbolConfig(
+            symbol, venue or self.screener_venue, self.default_strategy, self.default_strategy.leverage, None
+        )
+
+    def secret(self, name: str) -> str:
+        """A secret by its variable name (e.g. APPROVE_TOKEN); "" when unset."""
+        return self.access.credentials.secret(name) or self.telegram.secret(name)
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every secret that is set: what the logs redact."""
+        return self.access.credentials.secret_values() + self.telegram.secret_values()
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Every group the executor needs from `env` (default: the process environment) with
+    `overrides` on top, and the JSON files of CONFIG_DIR."""
+    source = dict(os.environ if env is None else env)
+    source.update({k: str(v) for k, v in overrides.items() if v is not None})
+    run = read_env(RunEnv, source)
+    if not run.config_dir.is_dir():
+        raise ConfigError(".env", "CONFIG_DIR", "an existing directory", str(run.config_dir))
+    files = load_config_files(run.config_dir)
+    profile = read_env(ProfileEnv, source)
+    if run.feed == "replay" and run.market_dir is None:
+        raise ConfigError(".env", "MARKET_DIR", "a market directory when FEED=replay", missing=True)
+    logging = read_env(LogEnv, source)
+    store = read_env(StoreEnv, source)
+    settings = Settings(
+        profile=profile.profile,
+        safe_mode=profile.safe_mode,
+        dry_run=profile.dry_run,
+        feed=run.feed,
+        market_dir=run.market_dir,
+        speed=run.speed,
+        seed=run.seed,
+        config_dir=run.config_dir,
+        state_dir=store.state_dir,
+        initial_capital_usdt=run.initial_capital_usdt,
+        reserve_btc=read_env(FundEnv, source).reserve_btc,
+        hedge_env=store.env_name,
+        log_level=logging.log_level,
+        account_log_interval_s=logging.account_log_interval_s,
+        screener_venue=files.screener_venue,
+        symbols=files.symbols,
+        default_strategy=files.default_strategy,
+        risk=files.risk,
+        venues=files.venues,
+        filters=files.filters,
+        store=store,
+        live=read_env(LiveFeedEnv, source),
+        access=VenueAccess.read(source),
+        telegram=read_env(TelegramEnv, source),
+    )
+    _check_cross_field(settings)
+    return settings
+
+
+def _check_cross_field(s: Settings) -> None:
+    if s.profile != "paper" and s.feed != "live":
+        raise ConfigError(
+            ".env", "FEED", f"'live' for PROFILE={s.profile} (only paper trades on recorded data)", s.feed
+        )
+    universe = str(s.config_dir / "pairs_universe.json")
+    strategy = str(s.config_dir / "strategy_config.json")
+    limit = f"<= MAX_LEVERAGE {s.risk.max_leverage:g} of risk_limits.json"
+    if s.default_strategy.leverage > s.risk.max_leverage:
+        raise ConfigError(strategy, "defaults.leverage", limit, s.default_strategy.leverage)
+    for sym, cfg in s.symbols.items():
+        if cfg.strategy.leverage > s.risk.max_leverage:
+            raise ConfigError(strategy, f"symbols.{sym}.leverage", limit, cfg.strategy.leverage)
+        if cfg.target_leverage > s.risk.max_leverage:
+            raise ConfigError(universe, f"overrides.{sym}.target_leverage", limit, cfg.target_leverage)
