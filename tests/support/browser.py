@@ -131,7 +131,7 @@ class Browser:
         params: dict = {"format": "png"}
         if full_page:
             metrics = self.call("Page.getLayoutMetrics")
-            size = metrics.get("cssContentSize") or metrics.get("contentSize")
+            size = metrics.get("cssContentSize") or metrics.get("contentSize") or {"width": 1280, "height": 800}
             params.update(
                 captureBeyondViewport=True,
                 clip={"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1},

@@ -27,7 +27,7 @@ SLICE_END_MS = 1_751_328_000_000  # 2025-07-01 00:00 UTC (end of the window)
 def slice_market(src: Path, dst: Path, start_ms: int, end_ms: int) -> Path:
     for series in discover(src):
         with gzip.open(series.path, "rt", newline="") as fh:
-            rows = [r for r in csv.reader(fh)][1:]
+            rows = [tuple(r) for r in csv.reader(fh)][1:]
         keep = [r for r in rows if r and start_ms <= int(float(r[0])) < end_ms]
         if series.kind == "15m":
             write_candles(dst, series.venue, series.symbol, keep)

@@ -72,8 +72,9 @@ class _HtmlCheck(HTMLParser):
 
 def parse_html(text: str) -> tuple[str, str]:
     """(visible text, error or '') the way Telegram's HTML mode reads `text`."""
-    if BAD_ENTITY.search(text):
-        return "", f"Can't find end of the entity starting at byte offset {BAD_ENTITY.search(text).start()}"
+    bad = BAD_ENTITY.search(text)
+    if bad:
+        return "", f"Can't find end of the entity starting at byte offset {bad.start()}"
     if re.search(r"<(?![A-Za-z/])", text):
         return "", "Unexpected character '<'"
     check = _HtmlCheck()

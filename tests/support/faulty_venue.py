@@ -130,9 +130,10 @@ class FaultyVenue(Venue):
                 raise UnknownOutcome(self.name, "timeout", "read timed out after the request was sent")
             return self._view(order)
 
-    def _view(self, order: Order | None) -> Order | None:
-        if order is None:
-            return None
+    def _view_or_none(self, order: Order | None) -> Order | None:
+        return None if order is None else self._view(order)
+
+    def _view(self, order: Order) -> Order:
         asked = self._partial.get(order.client_order_id)
         if asked is None:
             return dataclasses.replace(order)
@@ -145,7 +146,7 @@ class FaultyVenue(Venue):
 
     def get_order(self, symbol: str, client_order_id: str) -> Order | None:
         self._check_up("get_order")
-        return self._view(self.inner.get_order(symbol, client_order_id))
+        return self._view_or_none(self.inner.get_order(symbol, client_order_id))
 
     def cancel_order(self, symbol: str, client_order_id: str) -> Order:
         self._check_up("cancel_order")

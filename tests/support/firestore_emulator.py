@@ -210,4 +210,5 @@ class TcpProxy:
 
 
 def java_available() -> bool:
-    return shutil.which("java") is not None and os.access(shutil.which("java"), os.X_OK)
+    java = shutil.which("java")
+    return java is not None and os.access(java, os.X_OK)
