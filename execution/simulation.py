@@ -24,7 +24,12 @@ class MarketSimulator(Protocol):
     def add_filters(self, filters: SymbolFilters) -> None: ...
 
     def on_price(self, symbol: str, ts: int, price: Decimal) -> None:
-        """A traded price (a candle's open): resting orders fill at it."""
+        """A traded price: resting orders fill at it."""
+
+    def on_bar(self, symbol: str, ts: int, o: Decimal, h: Decimal, lo: Decimal, c: Decimal) -> None:
+        """A candle opening at `ts`: orders waiting for a price fill at the open, resting limits and
+        trigger orders where its range reaches them, never outside [lo, h]. Until `on_mark` shows
+        the close, an order placed meanwhile is inside this bar."""
 
     def on_book(self, symbol: str, ts: int, bid: Decimal, ask: Decimal) -> None: ...
 
