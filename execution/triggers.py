@@ -20,7 +20,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from execution.models import PositionSide, Side
+from execution.models import Order, OrderStatus, OrderType, PositionSide, Side
 
 
 class TriggerStatus(str, Enum):
@@ -166,4 +166,29 @@ def order_of(request: TriggerRequest, status: TriggerStatus, **fields: Any) -> T
         take_price=request.take_price,
         working=request.working,
         **fields,
+    )
+
+
+def market_order_of(t: TriggerOrder, filled: Decimal, avg: Decimal, update_ms: int, final: bool | None = None) -> Order:
+    """The market order a fired trigger placed, under the trigger's client id: what a venue adapter
+    hands its fill tracker, so the fill is booked as the protective order's."""
+    done = t.status is TriggerStatus.FINISHED if final is None else final
+    if filled >= t.quantity:
+        status = OrderStatus.FILLED
+    else:
+        status = OrderStatus.CANCELED if done else OrderStatus.PARTIALLY_FILLED
+    assert t.side is not None
+    return Order(
+        t.venue,
+        t.symbol,
+        t.client_id,
+        status,
+        t.side,
+        t.position_side,
+        OrderType.MARKET,
+        t.quantity,
+        filled_qty=filled,
+        avg_price=avg,
+        venue_order_id=t.actual_order_id,
+        update_ms=update_ms,
     )
