@@ -75,6 +75,9 @@ def build_engine(
         in_flight={f["cid"]: InFlight.from_doc(f) for f in snap.get("in_flight", [])},
         orders_sent=counters.get("orders_sent", 0),
         orders_rejected=counters.get("orders_rejected", 0),
+        remainder_retries=s.execution.remainder_retries,
+        cutback_max=s.execution.cutback_max,
+        alert=alerting.alert,
     )
     strategies: list[Strategy] = []
     arbitrage = build_arbitrage(s, venues, journal, control, alerting) if with_arbitrage else None
