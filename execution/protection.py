@@ -27,7 +27,6 @@ Trigger orders nobody here placed are left alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
@@ -37,6 +36,7 @@ from execution.exchanges.errors import SafeModeRefused, VenueError
 from execution.feeds.events import BookUpdate, CandleClosed
 from execution.filters import round_price
 from execution.models import Fill, PositionSide
+from execution.protective_orders import LegProtection
 from execution.stop_validator import Leg, needed, problems
 from execution.strategy import BaseStrategy, PositionKey, StrategyContext
 from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, WorkingType
@@ -65,76 +65,6 @@ class ProtectedOwner(Protocol):
     ) -> None: ...
 
 
-@dataclass
-class Guard:
-    """The protective orders of one leg, as placed (`version` counts replacements)."""
-
-    venue: str
-    symbol: str
-    position_side: PositionSide
-    intent_id: str
-    qty: Decimal = Decimal(0)
-    stop: Decimal = Decimal(0)
-    take: Decimal = Decimal(0)
-    version: int = 0
-    placements: int = 0
-    orders: dict[str, TriggerOrder] = field(default_factory=dict)
-    booked: dict[str, Decimal] = field(default_factory=dict)  # client id -> fill quantity booked
-    refused: int = 0
-    closing: bool = False
-
-    @property
-    def key(self) -> PositionKey:
-        return (self.venue, self.symbol, self.position_side)
-
-    def open_ids(self) -> list[str]:
-        return [cid for cid, o in self.orders.items() if o.status.is_open]
-
-    def pending(self) -> bool:
-        """An order fired and the venue's close is not booked yet: its fill is on the way."""
-        return any(
-            o.status is TriggerStatus.TRIGGERED
-            or (o.status is TriggerStatus.FINISHED and o.filled_qty > self.booked.get(cid, Decimal(0)))
-            for cid, o in self.orders.items()
-        )
-
-    def to_doc(self) -> dict:
-        return {
-            "venue": self.venue,
-            "symbol": self.symbol,
-            "position_side": self.position_side.value,
-            "intent_id": self.intent_id,
-            "qty": str(self.qty),
-            "stop": str(self.stop),
-            "take": str(self.take),
-            "version": self.version,
-            "placements": self.placements,
-            "orders": [o.to_doc() for o in self.orders.values()],
-            "booked": {k: str(v) for k, v in self.booked.items()},
-            "refused": self.refused,
-            "closing": self.closing,
-        }
-
-    @classmethod
-    def from_doc(cls, d: dict) -> Guard:
-        g = cls(
-            d["venue"],
-            d["symbol"],
-            PositionSide(d["position_side"]),
-            d["intent_id"],
-            Decimal(d["qty"]),
-            Decimal(d["stop"]),
-            Decimal(d["take"]),
-            int(d["version"]),
-            int(d.get("placements", 0)),
-            refused=int(d.get("refused", 0)),
-            closing=bool(d.get("closing", False)),
-        )
-        g.orders = {o.client_id: o for o in (TriggerOrder.from_doc(x) for x in d.get("orders", []))}
-        g.booked = {k: Decimal(v) for k, v in d.get("booked", {}).items()}
-        return g
-
-
 class Protection(BaseStrategy):
     """Runs before its owner in the engine's strategy list; see the module docstring."""
 
@@ -155,8 +85,8 @@ class Protection(BaseStrategy):
         self.interval_ms = int(interval_s * 1000)
         self.wall_ms = wall_ms
         self.owner: ProtectedOwner | None = None
-        self.guards: dict[PositionKey, Guard] = {}
-        self.claimed: dict[str, str] = {}  # client id -> purpose, also after its guard is gone
+        self.legs: dict[PositionKey, LegProtection] = {}
+        self.claimed: dict[str, str] = {}  # client id -> purpose, also after its leg is gone
         self.missing_total = 0
         self.repaired_total = 0
         self.orphans_cancelled_total = 0
@@ -185,11 +115,11 @@ class Protection(BaseStrategy):
     ) -> None:
         """Make the venue's protective orders match the leg: `qty` 0 or no levels cancels them."""
         key = (venue, symbol, pside)
-        g = self.guards.get(key)
+        g = self.legs.get(key)
         if qty <= 0 or levels is None:
             if g is not None:
                 self._cancel_all(g, "position closed", ts)
-                del self.guards[key]
+                del self.legs[key]
             return
         v = self._venue(venue)
         if v is None:
@@ -199,7 +129,7 @@ class Protection(BaseStrategy):
             self._cancel_all(g, "a new trade on the same position", ts)
             g = None
         if g is None:
-            g = self.guards[key] = Guard(venue, symbol, pside, intent_id)
+            g = self.legs[key] = LegProtection(venue, symbol, pside, intent_id)
         elif g.qty == leg.qty and g.stop == leg.stop and g.take == leg.take and g.open_ids():
             return
         self._replace(g, leg, ts, ctx, "entry" if not g.placements else "quantity changed")
@@ -219,7 +149,7 @@ class Protection(BaseStrategy):
             self.validate(ts, ctx)
 
     def claims(self, client_order_id: str) -> str | None:
-        for g in self.guards.values():
+        for g in self.legs.values():
             o = g.orders.get(client_order_id)
             if o is not None:
                 return PURPOSE[o.fired or o.kind]
@@ -228,7 +158,7 @@ class Protection(BaseStrategy):
     def on_fill(self, fill: Fill, booked: Fill, flight: InFlight | None, ctx: StrategyContext) -> None:
         """A protective order fired and filled: the owner books what it means for its trade (it
         calls `sync` back, which cancels the other order once the position is gone)."""
-        g = self.guards.get((fill.venue, fill.symbol, fill.position_side))
+        g = self.legs.get((fill.venue, fill.symbol, fill.position_side))
         if g is not None and fill.client_order_id in g.orders:
             cid = fill.client_order_id
             o = g.orders[cid]
@@ -261,7 +191,7 @@ class Protection(BaseStrategy):
         if not self.enabled or self.owner is None:
             return
         legs = self._owner_legs(ctx)
-        names = {k[0] for k in legs} | {g.venue for g in self.guards.values()}
+        names = {k[0] for k in legs} | {g.venue for g in self.legs.values()}
         for name in sorted(names):
             v = self._venue(name)
             if v is None:
@@ -290,7 +220,7 @@ class Protection(BaseStrategy):
         """Cancel our open protective orders whose position is gone (on the venue and in our
         books), and strays of ours a replacement left behind."""
         live = {k for k in venue_legs if held.get((k[1], k[2]), Decimal(0)) > 0}
-        current = {cid for g in self.guards.values() for cid in g.orders}
+        current = {cid for g in self.legs.values() for cid in g.orders}
         mine = [o for cid, o in open_now.items() if self.claims(cid)]
         for o in mine:
             key = (o.venue, o.symbol, o.position_side)
@@ -300,12 +230,12 @@ class Protection(BaseStrategy):
                 continue  # our books still hold it, the venue not: a fill on its way; the next run decides
             self._cancel(v, o.symbol, o.client_id, "its position is gone", ts)
             self.orphans_cancelled_total += 1
-        for key in [k for k, g in self.guards.items() if k[0] == v.name and k not in venue_legs]:
-            if not self.guards[key].open_ids() and not self.guards[key].pending():
-                del self.guards[key]
+        for key in [k for k, g in self.legs.items() if k[0] == v.name and k not in venue_legs]:
+            if not self.legs[key].open_ids() and not self.legs[key].pending():
+                del self.legs[key]
 
     def _check(self, v: Venue, leg: Leg, open_now: dict[str, TriggerOrder], ts: int, ctx: StrategyContext) -> None:
-        g = self.guards.get(leg.key)
+        g = self.legs.get(leg.key)
         if g is not None and (g.pending() or g.closing):
             return  # its fill is on the way (or the position is being closed): nothing to repair
         ours = [open_now[cid] for cid in (g.orders if g else {}) if cid in open_now]
@@ -325,7 +255,7 @@ class Protection(BaseStrategy):
             symbol=leg.symbol,
         )
         if g is None or g.intent_id != leg.intent_id:
-            g = self.guards[leg.key] = Guard(leg.venue, leg.symbol, leg.position_side, leg.intent_id)
+            g = self.legs[leg.key] = LegProtection(leg.venue, leg.symbol, leg.position_side, leg.intent_id)
         for cid in list(g.orders):
             if cid not in open_now and not g.orders[cid].status.is_open:
                 del g.orders[cid]  # final on the venue: replaced below
@@ -334,7 +264,7 @@ class Protection(BaseStrategy):
 
     def _refresh(self, v: Venue, open_now: dict[str, TriggerOrder]) -> None:
         """Orders we placed that are no longer open: ask the venue what became of them."""
-        for g in self.guards.values():
+        for g in self.legs.values():
             if g.venue != v.name:
                 continue
             for cid, o in list(g.orders.items()):
@@ -351,7 +281,7 @@ class Protection(BaseStrategy):
 
     # ------------------------------------------------------------------------------------------
     # placing and cancelling
-    def _replace(self, g: Guard, leg: Leg, ts: int, ctx: StrategyContext, why: str) -> bool:
+    def _replace(self, g: LegProtection, leg: Leg, ts: int, ctx: StrategyContext, why: str) -> bool:
         """Place the leg's orders (a new version), then cancel the old ones. False when the
         venue refused them twice: the position is then closed and an incident raised."""
         v = self._venue(g.venue)
@@ -385,7 +315,7 @@ class Protection(BaseStrategy):
         return True
 
     def _place(
-        self, v: Venue, req: TriggerRequest, g: Guard, ts: int, ctx: StrategyContext, why: str
+        self, v: Venue, req: TriggerRequest, g: LegProtection, ts: int, ctx: StrategyContext, why: str
     ) -> TriggerOrder | None:
         self.claimed[req.client_id] = PURPOSE[req.kind]
         if len(self.claimed) > 2 * CLAIMS_KEPT:
@@ -432,7 +362,7 @@ class Protection(BaseStrategy):
         return None
 
     def _unplaceable(
-        self, g: Guard, req: TriggerRequest, err: VenueError | None, ts: int, ctx: StrategyContext
+        self, g: LegProtection, req: TriggerRequest, err: VenueError | None, ts: int, ctx: StrategyContext
     ) -> None:
         """Refused twice: a position that cannot be protected is closed, and that is an incident."""
         self.unplaceable_total += 1
@@ -467,7 +397,7 @@ class Protection(BaseStrategy):
             g.closing = True
             self.owner.close_position(g.venue, g.symbol, g.position_side, "stop_unplaceable", ts, ctx)
 
-    def _cancel_all(self, g: Guard, why: str, ts: int) -> None:
+    def _cancel_all(self, g: LegProtection, why: str, ts: int) -> None:
         v = self._venue(g.venue)
         if v is None:
             return
@@ -482,7 +412,7 @@ class Protection(BaseStrategy):
                 "[executor] ORDER_ERR code=%s cancel PROTECT %s cid=%s: %s", exc.code, symbol, cid, exc.message
             )
             return
-        for g in self.guards.values():
+        for g in self.legs.values():
             if cid in g.orders:
                 if done is not None:
                     g.orders[cid] = done
@@ -532,13 +462,13 @@ class Protection(BaseStrategy):
             "orphans_cancelled_total": self.orphans_cancelled_total,
             "unplaceable_total": self.unplaceable_total,
             "validations": self.validations,
-            "protected_legs": sum(1 for g in self.guards.values() if g.open_ids()),
+            "protected_legs": sum(1 for g in self.legs.values() if g.open_ids()),
             "last_validation_ms": self.last_validation_ms,
         }
 
     def snapshot(self) -> dict:
         return {
-            "guards": [g.to_doc() for g in self.guards.values()],
+            "legs": [g.to_doc() for g in self.legs.values()],
             "claimed": dict(list(self.claimed.items())[-CLAIMS_KEPT:]),
             "counters": {
                 "missing": self.missing_total,
@@ -549,14 +479,14 @@ class Protection(BaseStrategy):
         }
 
     def restore(self, snap: dict) -> None:
-        self.guards = {g.key: g for g in (Guard.from_doc(d) for d in snap.get("guards", []))}
+        self.legs = {g.key: g for g in (LegProtection.from_doc(d) for d in snap.get("legs", []))}
         self.claimed = dict(snap.get("claimed", {}))
         c = snap.get("counters", {})
         self.missing_total = int(c.get("missing", 0))
         self.repaired_total = int(c.get("repaired", 0))
         self.orphans_cancelled_total = int(c.get("orphans_cancelled", 0))
         self.unplaceable_total = int(c.get("unplaceable", 0))
-        for g in self.guards.values():  # fills of orders an earlier process placed are reported again
+        for g in self.legs.values():  # fills of orders an earlier process placed are reported again
             v = self.venues.get(g.venue)
             if v is not None:
                 for cid in g.orders:
