@@ -162,7 +162,7 @@ class Engine:
         if sim is not None:
             if not sim.has_filters(c.symbol):
                 self._add_derived_filters(sim, c)
-            filled = trading and sim.has_working_orders
+            filled = trading and sim.works_on(c.symbol)
             if filled:
                 sim.on_bar(c.symbol, c.open_time, _dec(c.open), _dec(c.high), _dec(c.low), close)
         if trading:

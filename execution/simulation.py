@@ -19,6 +19,9 @@ class MarketSimulator(Protocol):
     def has_working_orders(self) -> bool:
         """An order rests: prices must be shown to it (else only marks matter)."""
 
+    def works_on(self, symbol: str) -> bool:
+        """An order on this symbol rests: its bars must be shown whole (`on_bar`)."""
+
     def has_filters(self, symbol: str) -> bool: ...
 
     def add_filters(self, filters: SymbolFilters) -> None: ...

@@ -105,6 +105,14 @@ class PaperVenue(Venue):
         """True when a next price could fill something (the engine skips work otherwise)."""
         return bool(self._pending or self._resting or self._triggers.resting)
 
+    def works_on(self, symbol: str) -> bool:
+        """An order on `symbol` waits for a price (a bar of another symbol cannot fill it)."""
+        if symbol in self._triggers.symbols:
+            return True
+        if self._pending and any(r.request.symbol == symbol for r in self._pending):
+            return True
+        return bool(self._resting) and any(r.request.symbol == symbol for r in self._resting)
+
     def on_bar(self, symbol: str, ts: int, o: Decimal, h: Decimal, lo: Decimal, c: Decimal) -> None:
         """A bar opening at `ts`: waiting market orders fill at the open, resting limits and
         triggers where the range reaches them; every price stays inside [lo, h]. Until the bar's

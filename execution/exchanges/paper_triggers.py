@@ -50,15 +50,13 @@ class PaperTrigger:
     order: TriggerOrder
     intent_id: str
     placed_ts: int
+    checks: tuple[tuple[str, Decimal, bool], ...] = ()  # (kind, price, fires on a fall), the stop first
 
-    def legs(self) -> list[tuple[str, Decimal]]:
-        """(kind, price) pairs, the stop first."""
-        out: list[tuple[str, Decimal]] = []
-        if self.order.stop_price is not None:
-            out.append(("stop", self.order.stop_price))
-        if self.order.take_price is not None:
-            out.append(("take", self.order.take_price))
-        return out
+    def __post_init__(self) -> None:
+        side = self.order.side
+        assert side is not None
+        legs = [("stop", self.order.stop_price), ("take", self.order.take_price)]
+        self.checks = tuple((kind, price, falls_to(side, kind)) for kind, price in legs if price is not None)
 
     def to_doc(self) -> dict:
         return {"order": self.order.to_doc(), "intent_id": self.intent_id, "placed_ts": self.placed_ts}
@@ -74,10 +72,12 @@ class TriggerBook:
 
     resting: list[PaperTrigger] = field(default_factory=list)
     final: dict[str, PaperTrigger] = field(default_factory=dict)
+    symbols: dict[str, int] = field(default_factory=dict)  # resting triggers per symbol (the hot path asks)
     FINAL_KEPT = 200
 
     def add(self, t: PaperTrigger) -> None:
         self.resting.append(t)
+        self.symbols[t.order.symbol] = self.symbols.get(t.order.symbol, 0) + 1
 
     def find(self, client_id: str) -> PaperTrigger | None:
         for t in self.resting:
@@ -88,6 +88,11 @@ class TriggerBook:
     def retire(self, t: PaperTrigger, status: TriggerStatus, ts: int, reason: str = "") -> None:
         t.order.status, t.order.update_ms, t.order.reason = status, ts, reason
         self.resting = [r for r in self.resting if r is not t]
+        left = self.symbols.get(t.order.symbol, 0) - 1
+        if left > 0:
+            self.symbols[t.order.symbol] = left
+        else:
+            self.symbols.pop(t.order.symbol, None)
         self.final[t.order.client_id] = t
         if len(self.final) > 2 * self.FINAL_KEPT:
             for cid in list(self.final)[: -self.FINAL_KEPT]:
@@ -102,13 +107,16 @@ class TriggerBook:
         for t in self.resting if only is None else [only]:
             if t.order.symbol != symbol:
                 continue
-            for kind, price in t.legs():
-                assert t.order.side is not None
-                start = bar_fire(t.order.side, kind, price, o, h, lo)
+            for kind, price, falls in t.checks:  # bar_fire, inlined: this runs on every bar of a position
+                if falls:
+                    start = o if o is not None and o <= price else price if lo <= price else None
+                else:
+                    start = o if o is not None and o >= price else price if h >= price else None
                 if start is not None:
                     fired.append((t, kind, start))
                     break
-        fired.sort(key=lambda x: x[1] != "stop")
+        if len(fired) > 1:
+            fired.sort(key=lambda x: x[1] != "stop")
         return fired
 
     def due_on_mark(self, symbol: str, mark: Decimal) -> list[tuple[PaperTrigger, str]]:
@@ -116,9 +124,8 @@ class TriggerBook:
         for t in self.resting:
             if t.order.symbol != symbol:
                 continue
-            for kind, price in t.legs():
-                assert t.order.side is not None
-                if touched(t.order.side, kind, price, mark):
+            for kind, price, falls in t.checks:
+                if (mark <= price) if falls else (mark >= price):
                     out.append((t, kind))
                     break
         out.sort(key=lambda x: x[1] != "stop")
@@ -134,6 +141,7 @@ class TriggerBook:
     def restore(cls, snap: dict | None) -> TriggerBook:
         book = cls()
         if snap:
-            book.resting = [PaperTrigger.from_doc(d) for d in snap.get("resting", [])]
+            for d in snap.get("resting", []):
+                book.add(PaperTrigger.from_doc(d))
             book.final = {t.order.client_id: t for t in (PaperTrigger.from_doc(d) for d in snap.get("final", []))}
         return book
