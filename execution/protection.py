@@ -32,7 +32,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from execution import clock, ids, logs
 from execution.exchanges.base import Venue
-from execution.exchanges.errors import SafeModeRefused, VenueError
+from execution.exchanges.errors import (
+    ClockSkew,
+    RateLimited,
+    SafeModeRefused,
+    UnknownOutcome,
+    VenueError,
+    VenueUnavailable,
+)
 from execution.feeds.events import BookUpdate, CandleClosed
 from execution.filters import round_price
 from execution.models import Fill, PositionSide
@@ -282,8 +289,10 @@ class Protection(BaseStrategy):
     # ------------------------------------------------------------------------------------------
     # placing and cancelling
     def _replace(self, g: LegProtection, leg: Leg, ts: int, ctx: StrategyContext, why: str) -> bool:
-        """Place the leg's orders (a new version), then cancel the old ones. False when the
-        venue refused them twice: the position is then closed and an incident raised."""
+        """Place the leg's orders (a new version), then cancel the old ones. False when one could
+        not be placed: refused twice, the position is then closed and an incident raised; not
+        reachable, the next validator run tries again. What was placed stays: half a protection is
+        better than none, and the validator completes it."""
         v = self._venue(g.venue)
         if v is None:
             return False
@@ -306,8 +315,6 @@ class Protection(BaseStrategy):
             )
             order = self._place(v, req, g, ts, ctx, why)
             if order is None:
-                for p in placed:  # half a protection is worse than a clear incident
-                    self._cancel(v, p.symbol, p.client_id, "sibling refused", ts)
                 return False
             placed.append(order)
         for cid in old:
@@ -327,6 +334,17 @@ class Protection(BaseStrategy):
                 order = v.place_trigger(req)
             except SafeModeRefused:
                 self._note(f"safe:{v.name}", f"[risk] PROTECT {v.name}: SAFE_MODE, protective orders not sent")
+                return None
+            except (VenueUnavailable, RateLimited, ClockSkew, UnknownOutcome) as exc:
+                self.log.error(  # not a refusal: the venue did not answer; the next validator run repairs
+                    "[executor] ORDER_ERR code=%s PROTECT %s %s cid=%s not placed now (%s): %s",
+                    exc.code,
+                    req.venue,
+                    req.symbol,
+                    req.client_id,
+                    type(exc).__name__,
+                    exc.message,
+                )
                 return None
             except VenueError as exc:
                 last = exc

@@ -67,7 +67,7 @@ from execution.models import (
     SymbolFilters,
     TimeInForce,
 )
-from execution.triggers import TriggerOrder, TriggerRequest, market_order_of
+from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, market_order_of, order_of
 
 LIVE_URL = "https://www.okx.com"
 FLAG_LIVE, FLAG_DEMO = "0", "1"
@@ -428,13 +428,19 @@ class OkxPerp(RestVenue):
             raise SafeModeRefused(self.name, "SAFE_MODE", "SAFE_MODE=true: protective orders are not sent")
         self._tracker.track(request.client_id, request.intent_id)
         try:
-            self._call("trade/order-algo:post", self.trade.place_algo_order, mutating=True, **body)
+            ack = self._call("trade/order-algo:post", self.trade.place_algo_order, mutating=True, **body)
         except UnknownOutcome as exc:
             return self._reconcile_trigger(request, exc)
-        found = self.get_trigger(request.symbol, request.client_id)
-        if found is None:
-            raise UnknownOutcome(self.name, "51603", f"algo order {request.client_id} accepted, then not found")
-        return found
+        except BadRequest as exc:
+            found = self.get_trigger(request.symbol, request.client_id) if exc.code in self.DUPLICATE_ID_CODES else None
+            if found is None:
+                raise
+            return found  # placed before (a retry after a lost answer): report it
+        try:
+            found = self.get_trigger(request.symbol, request.client_id)
+        except VenueError:
+            found = None  # accepted; its state comes with the next query
+        return found or order_of(request, TriggerStatus.OPEN, venue_id=str(one_row(ack).get("algoId", "")))
 
     def get_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
         try:

@@ -178,3 +178,27 @@ def test_restart_validates_before_any_entry_and_keeps_claiming_its_orders(tmp_pa
 def protection_of(engine) -> Protection:
     [p] = [s for s in engine.strategies if isinstance(s, Protection)]
     return p
+
+
+def test_a_venue_that_does_not_answer_is_not_a_refusal_the_validator_places_them_later(tmp_path):
+    from execution.exchanges.errors import VenueUnavailable
+
+    h = harness(tmp_path)
+    wall = Wall()
+    protection(h).wall_ms = wall
+    warm(h)
+    breakout(h)
+    real = h.venue.place_trigger
+
+    def down(req):
+        raise VenueUnavailable("binance_um", "HTTP 503", "Service Unavailable")
+
+    h.venue.place_trigger = down
+    h.step({"BTCUSDT": 61_200.0})  # the entry fills; its protective orders cannot be placed now
+    assert h.engine.ledger.positions and protection(h).unplaceable_total == 0
+    h.venue.place_trigger = real
+    wall.ms += 30_000
+    h.step({"BTCUSDT": 61_250.0})
+    p = protection(h)
+    assert (p.missing_total, p.repaired_total) == (1, 1) and len(h.venue.open_triggers()) == 2
+    assert [t["reason"] for t in trades(h)] == ["entry"]  # never closed for it
