@@ -202,3 +202,25 @@ def test_a_venue_that_does_not_answer_is_not_a_refusal_the_validator_places_them
     p = protection(h)
     assert (p.missing_total, p.repaired_total) == (1, 1) and len(h.venue.open_triggers()) == 2
     assert [t["reason"] for t in trades(h)] == ["entry"]  # never closed for it
+
+
+def test_a_partial_close_replaces_both_orders_with_the_quantity_left(tmp_path):
+    from execution.models import Intent
+
+    h, _ = opened(tmp_path)
+    qty = h.engine.ledger.position_qty("binance_um", "BTCUSDT", LONG)
+    before = {t.client_id for t in h.venue.open_triggers()}
+    half = qty / 2
+    h.engine.submit(
+        Intent(
+            "binance_um:BTCUSDT:partial", h.t, "binance_um", "BTCUSDT", Side.SELL, LONG, "trim", half, D(61_200), True
+        ),
+        purpose="trim",
+        owner="screener",
+    )
+    h.step({"BTCUSDT": 61_250.0})  # the trim fills at this bar's open
+    left = h.engine.ledger.position_qty("binance_um", "BTCUSDT", LONG)
+    now = h.venue.open_triggers()
+    assert left == qty - half and len(now) == 2 and {t.quantity for t in now} == {left}
+    assert not before & {t.client_id for t in now}  # new client ids; the old ones are cancelled
+    assert all(h.venue.get_trigger("BTCUSDT", c).status is TriggerStatus.CANCELED for c in before)
