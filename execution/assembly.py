@@ -2,8 +2,9 @@
 
 Every component is built here, already restored from the snapshot, and handed to the engine's
 constructor: the engine is never patched after construction. The order of `strategies` is the
-order they see each event (the arbitrage loop first, then the screener: the screener's SL/TP
-closes only what the arbitrage book does not own).
+order they see each event (the arbitrage loop first, then the protection of the screener's
+positions, then the screener: the screener's SL/TP closes only what the arbitrage book does not
+own, and the stop validator runs once before the screener can open anything).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from execution.journal import Journal
 from execution.ledger import Ledger
 from execution.notify import Notifier, NullNotifier
 from execution.portfolio import Performance
+from execution.protection import Protection
 from execution.router import OrderRouter
 from execution.screener_strategy import ScreenerStrategy
 from execution.settings import Settings
@@ -34,6 +36,7 @@ from execution.state.layout import COLLECTION_FILES
 from execution.state.store import StateSink
 from execution.strategy import CommandHandler, Strategy, SymbolKey
 from execution.trades import InFlight
+from execution.triggers import WorkingType
 
 
 def build_engine(
@@ -72,12 +75,24 @@ def build_engine(
         in_flight={f["cid"]: InFlight.from_doc(f) for f in snap.get("in_flight", [])},
         orders_sent=counters.get("orders_sent", 0),
         orders_rejected=counters.get("orders_rejected", 0),
+        remainder_retries=s.execution.remainder_retries,
+        cutback_max=s.execution.cutback_max,
+        alert=alerting.alert,
     )
     strategies: list[Strategy] = []
     arbitrage = build_arbitrage(s, venues, journal, control, alerting) if with_arbitrage else None
     if arbitrage is not None:
         strategies.append(arbitrage)
-    strategies.append(ScreenerStrategy(s, universe))
+    protection = Protection(
+        venues,
+        enabled=s.execution.protective_orders,
+        working=WorkingType(s.execution.trigger_price),
+        interval_s=s.execution.stop_validator_interval_s,
+        wall_ms=wall_ms,
+    )
+    screener = ScreenerStrategy(s, universe, protection=protection)
+    protection.protect(screener)
+    strategies.extend([protection, screener])  # the protection first: its start-up check precedes any entry
     strategies.extend(extra_strategies)
     guards: list[Guard] = [AccountBreakers(), *extra_guards]
     for strategy in strategies:

@@ -162,14 +162,15 @@ class Engine:
         if sim is not None:
             if not sim.has_filters(c.symbol):
                 self._add_derived_filters(sim, c)
-            filled = trading and sim.has_working_orders
+            filled = trading and sim.works_on(c.symbol)
             if filled:
-                sim.on_price(c.symbol, c.open_time, _dec(c.open))
-            sim.on_mark(c.symbol, c.ts, close)
+                sim.on_bar(c.symbol, c.open_time, _dec(c.open), _dec(c.high), _dec(c.low), close)
         if trading:
             self.bars += 1
-            if filled:
+            if filled:  # before the close is shown: protective orders placed on these fills are inside the bar
                 self._drain(self.venues[c.venue])
+        if sim is not None:
+            sim.on_mark(c.symbol, c.ts, close)
         self.ledger.mark(c.venue, c.symbol, close)
         for strategy in self.strategies:
             strategy.on_candle(c, self, trading)
@@ -292,8 +293,11 @@ class Engine:
     # ------------------------------------------------------------------------------------------
     # fills and funding
     def _drain(self, venue: Venue) -> None:
-        for fill in venue.drain_fills():
-            self._on_fill(fill)
+        fills = venue.drain_fills()
+        while fills:  # booking a fill may produce another (a protective order that fires at once)
+            for fill in fills:
+                self._on_fill(fill)
+            fills = venue.drain_fills()
         for payment in venue.drain_funding():
             self._on_funding_payment(payment)
 

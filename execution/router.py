@@ -4,23 +4,34 @@ Every order leaves here, so the order-rate breaker, HOLD (no new risk; reduce-on
 the `[executor] INTENT|SEND_ORDER|ORDER_REQ|ORDER_ACK|ORDER_ERR` lines and the rule for an
 unknown outcome (keep it in flight, ask the venue by client order id, never send again) are
 written once. Fills are not booked here: the engine drains the venues.
+
+An intent is carried out completely (execution/order_plan.py): above the venue's market max
+quantity it goes as several children, a partially filled market order's remainder is sent again
+(at most `remainder_retries` times, then reported), and an entry refused for margin or a
+position limit is halved and sent again (at most `cutback_max` times, never below the minimum
+quantity or notional) with an ops alert. Every order has its own client order id derived from
+the intent (a single order keeps the plain one).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
 
 from execution import ids, logs
 from execution.control import ControlState
 from execution.exchanges.base import Venue
-from execution.exchanges.errors import UnknownOutcome, VenueError
-from execution.models import Intent, OrderRequest, OrderStatus, OrderType
+from execution.exchanges.errors import InsufficientMargin, PositionLimitExceeded, UnknownOutcome, VenueError
+from execution.models import Intent, Order, OrderRequest, OrderStatus, OrderType
+from execution.order_plan import cut_back, remainder, split_quantity
 from execution.risk import RateWindow
 from execution.trades import InFlight
 
 REJECTED_STATUSES = (OrderStatus.REJECTED, OrderStatus.EXPIRED, OrderStatus.CANCELED)
 Trip = Callable[[str, str, int], None]
+Alert = Callable[..., None]  # (alert_id, ts, kind, text, **fields): Alerting.alert
 
 
 class OrderRouter:
@@ -35,6 +46,9 @@ class OrderRouter:
         in_flight: dict[str, InFlight] | None = None,
         orders_sent: int = 0,
         orders_rejected: int = 0,
+        remainder_retries: int = 2,
+        cutback_max: int = 3,
+        alert: Alert | None = None,
     ):
         self.venues = venues
         self.control = control_state
@@ -45,6 +59,9 @@ class OrderRouter:
         self.in_flight: dict[str, InFlight] = in_flight if in_flight is not None else {}
         self.orders_sent = orders_sent
         self.orders_rejected = orders_rejected
+        self.remainder_retries = remainder_retries
+        self.cutback_max = cutback_max
+        self.alert = alert
         self.log = logs.get()
 
     # ------------------------------------------------------------------------------------------
@@ -60,7 +77,7 @@ class OrderRouter:
         leverage: int | None = None,
         vet: Callable[[Intent], str | None] | None = None,
     ) -> str | None:
-        """Send one MARKET order for an intent; its client order id, or None if nothing was sent.
+        """Send an intent as MARKET order(s); the first client order id, or None if nothing was sent.
         `vet` (the guards) may refuse an order that adds risk; reduce-only orders always go."""
         venue = self.venues[intent.venue]
         self._log_intent(intent)
@@ -72,27 +89,55 @@ class OrderRouter:
             if refusal:
                 self.log.info("[risk] refused %s by guard %s", intent.intent_id, refusal)
                 return None
+        meta = dict(intent.meta)
+        if leverage:
+            meta["leverage"] = leverage
+        children = split_quantity(intent.quantity, venue.filters(intent.symbol))
+        if len(children) > 1:
+            self.log.info(
+                "[executor] SPLIT %s qty=%s into %d orders of at most %s (the venue's market max)",
+                intent.intent_id,
+                intent.quantity,
+                len(children),
+                max(children),
+            )
+        first = None
+        for i, qty in enumerate(children):
+            leg = "a" if len(children) == 1 else f"a{i + 1}"
+            cid = self._send(venue, intent, qty, leg, purpose, owner, meta)
+            first = first or cid
+        return first
+
+    def _send(
+        self,
+        venue: Venue,
+        intent: Intent,
+        qty: Decimal,
+        leg: str,
+        purpose: str,
+        owner: str,
+        meta: dict[str, Any],
+        attempt: int = 0,
+    ) -> str | None:
+        """One order of an intent; a margin / position-limit refusal of an entry is cut back."""
         if not self.order_rate.allow(intent.ts):
             detail = f"order {intent.intent_id} would exceed MAX_ORDERS_PER_MIN {self.max_orders_per_min}"
             self.log.warning("[risk] refused %s", detail)
             self.trip("order_rate", detail, intent.ts)
             return None
-        cid = ids.client_order_id(intent.intent_id)
+        cid = ids.client_order_id(intent.intent_id, leg, attempt)
         req = OrderRequest(
             venue=intent.venue,
             symbol=intent.symbol,
             side=intent.side,
             position_side=intent.position_side,
             order_type=OrderType.MARKET,
-            quantity=intent.quantity,
+            quantity=qty,
             client_order_id=cid,
             intent_id=intent.intent_id,
             reduce_only=intent.reduce_only,
         )
         self._log_request(req)
-        meta = dict(intent.meta)
-        if leverage:
-            meta["leverage"] = leverage
         self.orders_sent += 1
         try:
             order = venue.place_order(req)
@@ -105,7 +150,7 @@ class OrderRouter:
                 cid,
                 exc.message,
             )
-            self.in_flight[cid] = InFlight(req, purpose, intent.ts, meta, unknown=True, owner=owner)
+            self.in_flight[cid] = InFlight(req, purpose, intent.ts, dict(meta), unknown=True, owner=owner)
             return cid
         except VenueError as exc:
             self.orders_rejected += 1
@@ -120,6 +165,8 @@ class OrderRouter:
                 cid,
                 exc.message,
             )
+            if isinstance(exc, (InsufficientMargin, PositionLimitExceeded)) and not intent.reduce_only:
+                return self._cut_back(venue, intent, qty, leg, purpose, owner, meta, attempt, exc)
             return None
         self.log.info(
             "[executor] ORDER_ACK %s %s cid=%s status=%s orderId=%s",
@@ -129,7 +176,7 @@ class OrderRouter:
             order.status.value,
             order.venue_order_id,
         )
-        if order.status in REJECTED_STATUSES:
+        if order.status in REJECTED_STATUSES and order.filled_qty <= 0:
             self.orders_rejected += 1
             self.log.error(
                 "[executor] ORDER_ERR code=%s %s %s cid=%s status=%s: %s",
@@ -141,17 +188,92 @@ class OrderRouter:
                 order.reject_reason,
             )
             return None
-        self.in_flight[cid] = InFlight(req, purpose, intent.ts, meta, owner=owner)
+        self.in_flight[cid] = InFlight(req, purpose, intent.ts, dict(meta), owner=owner)
         return cid
 
+    def _cut_back(
+        self,
+        venue: Venue,
+        intent: Intent,
+        qty: Decimal,
+        leg: str,
+        purpose: str,
+        owner: str,
+        meta: dict[str, Any],
+        attempt: int,
+        exc: VenueError,
+    ) -> str | None:
+        """The runbook's venue auto size-cutback: half the size, at most `cutback_max` times."""
+        if attempt >= self.cutback_max:
+            return None
+        smaller = cut_back(qty, venue.filters(intent.symbol), intent.ref_price)
+        text = (
+            f"SIZE CUT-BACK {intent.venue} {intent.symbol} {intent.intent_id}: code={exc.code} {exc.message}; "
+            f"{qty} -> {smaller if smaller else 'nothing smaller allowed (min qty / notional)'}"
+        )
+        self.log.warning("[risk] %s", text)
+        if self.alert is not None:
+            self.alert(f"cutback:{intent.intent_id}:{leg}:{attempt}", intent.ts, "size_cutback", text)
+        if not smaller:
+            return None
+        return self._send(venue, intent, smaller, leg, purpose, owner, meta, attempt + 1)
+
     def settle(self, cid: str) -> InFlight | None:
-        """After a fill of `cid`: drop it from the in-flight set once the venue says it is final."""
+        """After a fill of `cid`: drop it from the in-flight set once the venue says it is final;
+        what a final market order left unfilled is sent again (`remainder_retries`), then reported."""
         flight = self.in_flight.get(cid)
         if flight is not None:
             order = self.venues[flight.request.venue].get_order(flight.request.symbol, cid)
             if order is None or order.status.is_final:
                 del self.in_flight[cid]
+                if order is not None:
+                    self._remainder(flight, order)
         return flight
+
+    def _remainder(self, flight: InFlight, order: Order) -> None:
+        req = flight.request
+        venue = self.venues[req.venue]
+        left = remainder(req.quantity, order.filled_qty, venue.filters(req.symbol))
+        if order.filled_qty <= 0 or left <= 0 or req.order_type is not OrderType.MARKET:
+            return
+        tries = int(flight.meta.get("remainder_try", 0))
+        intent = Intent(
+            intent_id=req.intent_id,
+            ts=flight.sent_ts,
+            venue=req.venue,
+            symbol=req.symbol,
+            side=req.side,
+            position_side=req.position_side,
+            reason=flight.purpose,
+            quantity=left,
+            ref_price=order.avg_price,
+            reduce_only=req.reduce_only,
+        )
+        held = self.control.holding and not req.reduce_only
+        if tries >= self.remainder_retries or held:
+            text = (
+                f"REMAINDER UNFILLED {req.venue} {req.symbol} {req.side.value} positionSide={req.position_side.value} "
+                f"{left} of {req.quantity} (cid={req.client_order_id}) after {tries} retr{'y' if tries == 1 else 'ies'}"
+                f"{' (HOLD: no new risk)' if held else ''}"
+            )
+            self.log.error("[executor] ORDER_ERR code=REMAINDER %s", text)
+            if self.alert is not None:
+                self.alert(f"remainder:{req.client_order_id}", flight.sent_ts, "remainder_unfilled", text)
+            return
+        self.log.warning(
+            "[executor] REMAINDER %s %s cid=%s status=%s filled=%s/%s: sending %s again (%d/%d)",
+            req.venue,
+            req.symbol,
+            req.client_order_id,
+            order.status.value,
+            order.filled_qty,
+            req.quantity,
+            left,
+            tries + 1,
+            self.remainder_retries,
+        )
+        meta = dict(flight.meta, remainder_try=tries + 1)
+        self._send(venue, intent, left, f"{req.client_order_id}:r{tries + 1}", flight.purpose, flight.owner, meta)
 
     def cancel_entries(self, ts: int) -> None:
         """Cancel every resting order that would add risk (kill / flatten), within the cancel rate."""

@@ -6,7 +6,10 @@
 It owns its trades (one per symbol, with its levels), cooldowns, the bad-data recovery count,
 the screener tail, the latest signals and the per-symbol leaderboard. It is the residual owner
 of positions: what no other strategy owns (e.g. a position found at reconciliation) it closes
-on flatten.
+on flatten. With a `Protection` (execution/protection.py) every trade's stop-loss and
+take-profit also rest on the venue: each fill of a trade tells it the trade's quantity, and
+the fills of those orders come back here through it; the checks on closes stay as the second
+line of defence.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from execution.decision import Decision, candidate_signal, decide
 from execution.feeds.events import CandleClosed, FeedIssue
 from execution.filters import round_qty
 from execution.models import Fill, Intent, OrderType, PositionSide
+from execution.protection import Protection
 from execution.risk import ExposureView, entry_rejections
 from execution.rules_sl_tp import Levels, exit_reason, levels
 from execution.screener import Reading, SymbolScreener, screener_line
@@ -42,8 +46,9 @@ def _dec(x: float) -> Decimal:
 class ScreenerStrategy(BaseStrategy):
     name = NAME
 
-    def __init__(self, settings: Settings, universe: Iterable[SymbolKey]):
+    def __init__(self, settings: Settings, universe: Iterable[SymbolKey], protection: Protection | None = None):
         self.s = settings
+        self.protection = protection
         self.log = logs.get()
         self.screeners: dict[SymbolKey, SymbolScreener] = {
             (venue, symbol): SymbolScreener(venue, symbol, settings.symbol_config(symbol, venue).strategy)
@@ -250,6 +255,27 @@ class ScreenerStrategy(BaseStrategy):
                 del self.trades[key]
                 self.cooldown[key] = self.s.symbol_config(fill.symbol, fill.venue).strategy.cooldown_bars
             self._score(fill.symbol, booked.realized_pnl_usdt - booked.fee_usdt)
+        self._protect(fill.venue, fill.symbol, fill.position_side, fill.ts, ctx)
+
+    def _protect(self, venue: str, symbol: str, pside: PositionSide, ts: int, ctx: StrategyContext) -> None:
+        """Tell the protection what this trade holds now (nothing: its orders are cancelled)."""
+        if self.protection is None:
+            return
+        trade = self.trades.get((venue, symbol))
+        if trade is None or trade.position_side is not pside or trade.levels is None:
+            self.protection.sync(venue, symbol, pside, Decimal(0), None, "", ts, ctx)
+            return
+        held = ctx.held_by(NAME, venue, symbol, pside)
+        levels = (trade.levels.stop_loss, trade.levels.take_profit)
+        self.protection.sync(venue, symbol, pside, held, levels, trade.intent_id, ts, ctx)
+
+    def protected_legs(self) -> list[tuple[str, str, PositionSide, float, float, str]]:
+        """Every trade with levels: what the stop validator checks on the venue."""
+        return [
+            (t.venue, t.symbol, t.position_side, t.levels.stop_loss, t.levels.take_profit, t.intent_id)
+            for t in self.trades.values()
+            if t.levels is not None
+        ]
 
     def _score(self, symbol: str, pnl: Decimal) -> None:
         row = self.leaderboard.setdefault(symbol, {"symbol": symbol, "closed_trades": 0, "wins": 0, "pnl_usdt": 0.0})

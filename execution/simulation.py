@@ -19,12 +19,20 @@ class MarketSimulator(Protocol):
     def has_working_orders(self) -> bool:
         """An order rests: prices must be shown to it (else only marks matter)."""
 
+    def works_on(self, symbol: str) -> bool:
+        """An order on this symbol rests: its bars must be shown whole (`on_bar`)."""
+
     def has_filters(self, symbol: str) -> bool: ...
 
     def add_filters(self, filters: SymbolFilters) -> None: ...
 
     def on_price(self, symbol: str, ts: int, price: Decimal) -> None:
-        """A traded price (a candle's open): resting orders fill at it."""
+        """A traded price: resting orders fill at it."""
+
+    def on_bar(self, symbol: str, ts: int, o: Decimal, h: Decimal, lo: Decimal, c: Decimal) -> None:
+        """A candle opening at `ts`: orders waiting for a price fill at the open, resting limits and
+        trigger orders where its range reaches them, never outside [lo, h]. Until `on_mark` shows
+        the close, an order placed meanwhile is inside this bar."""
 
     def on_book(self, symbol: str, ts: int, bid: Decimal, ask: Decimal) -> None: ...
 

@@ -124,6 +124,7 @@ def control_doc(e: EngineView, now: int) -> dict:
         stale_symbols=sorted(f"{v}:{s}" for v, s in e.stale),
         reconciliation=e.reconciliation[-50:],
         guards=[dict(status, name=g.name) for g in e.guards if (status := g.status())],
+        strategies=[dict(status, name=s.name) for s in e.strategies if (status := s.status())],
         market_ts=e.cycle_ts,
         updated_at_ms=now,
     )

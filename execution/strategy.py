@@ -102,6 +102,9 @@ class Strategy(Protocol):
     def publish(self, sink: StateSink, now_wall: int) -> None:
         """Its own state documents."""
 
+    def status(self) -> dict | None:
+        """Figures for the control document (`strategies`), e.g. counters; None: nothing to show."""
+
     def snapshot(self) -> dict: ...
 
     def restore(self, snap: dict) -> None: ...
@@ -155,6 +158,9 @@ class BaseStrategy:
         return {}
 
     def publish(self, sink: StateSink, now_wall: int) -> None:
+        return None
+
+    def status(self) -> dict | None:
         return None
 
     def snapshot(self) -> dict:

@@ -71,6 +71,33 @@ def _describe(p: Position) -> str:
     return f"{p.venue} {p.symbol} {p.position_side.value} qty={_q(p.qty)} entry={_q(p.entry_price)}"
 
 
+def _cancel_protection(
+    venue: Venue, positions: list[Position] | None, dry_run: bool, say: Callable[[str], None]
+) -> None:
+    """Stop-loss / take-profit orders resting on the venue: those whose position is gone are
+    cancelled; those still protecting an open position stay (never unprotect what is left)."""
+    if positions is None and not dry_run:
+        return  # positions unknown: leave every protection in place
+    still_open = {(p.symbol, p.position_side) for p in positions or []} if not dry_run else set()
+    try:
+        triggers = venue.open_triggers()
+    except VenueError as exc:
+        say(f"[panic] {venue.name}: could not list protective orders code={exc.code}: {exc.message}")
+        return
+    for t in triggers:
+        if (t.symbol, t.position_side) in still_open:
+            say(f"[panic] {venue.name} {t.symbol}: protective order {t.client_id} kept (its position is open)")
+            continue
+        if dry_run:
+            say(f"[panic] {venue.name} {t.symbol}: WOULD cancel protective order {t.client_id} once flat")
+            continue
+        try:
+            venue.cancel_trigger(t.symbol, t.client_id)
+            say(f"[panic] {venue.name} {t.symbol}: cancelled protective order {t.client_id}")
+        except VenueError as exc:
+            say(f"[panic] {venue.name} {t.symbol}: cancel protective order {t.client_id} FAILED code={exc.code}")
+
+
 def close_venue(  # noqa: C901 - one emergency sequence read top to bottom
     venue: Venue,
     run_ts: int,
@@ -175,14 +202,15 @@ def close_venue(  # noqa: C901 - one emergency sequence read top to bottom
         if attempt + 1 < rounds:
             sleep(wait_s)
         positions = None
-    # 3. what is left
+    # 3. what is left; protective (trigger) orders: kept while their position is open, cancelled once flat
+    if not dry_run and positions is None:
+        try:
+            positions = venue.positions()
+            res.unreadable = ""
+        except VenueError as exc:
+            res.unreadable = f"positions unreadable: code={exc.code} {exc.message}"
+    _cancel_protection(venue, positions, dry_run, say)
     if not dry_run:
-        if positions is None:
-            try:
-                positions = venue.positions()
-                res.unreadable = ""
-            except VenueError as exc:
-                res.unreadable = f"positions unreadable: code={exc.code} {exc.message}"
         try:
             res.open_orders_left = len(venue.open_orders())
         except VenueError as exc:

@@ -61,7 +61,9 @@ class ArbConfig:
     max_latency_ms: int  # the oldest a book may be when a decision is taken on it
     max_leg_slippage_bps: Decimal
     expected_slippage_bps: dict[str, Decimal]
-    prefer_maker: bool
+    prefer_maker: bool  # the entry leg on maker_venue goes first as a post-only limit
+    maker_venue: str
+    maker_timeout_ms: int  # then cancelled, and a market order takes what it did not fill
     leg_mode: str
     partial_fill_policy: str
     leg_timeout_ms: int
@@ -187,6 +189,8 @@ def parse(source: str, data: object) -> ArbConfig:
         max_leg_slippage_bps=f.decimal("max_leg_slippage_bps", lo=0),
         expected_slippage_bps=slippage,
         prefer_maker=f.boolean("prefer_maker", False),
+        maker_venue=f.string("maker_venue", venues[0], tuple(venues)),
+        maker_timeout_ms=f.integer("maker_timeout_ms", 2_000, lo=1),
         leg_mode=f.string("leg_mode", "concurrent", LEG_MODES),
         partial_fill_policy=f.string("partial_fill_policy", "reject_if_unhedged", PARTIAL_FILL_POLICIES),
         leg_timeout_ms=f.integer("leg_timeout_ms", 10_000, lo=1),
@@ -206,10 +210,8 @@ def parse(source: str, data: object) -> ArbConfig:
         health_refresh_ms=f.integer("health_refresh_ms", 60_000, lo=1),
     )
     f.no_unknown({"_comment"})
-    if cfg.prefer_maker:
-        raise ConfigError(
-            source, "prefer_maker", "false (the post-only maker leg is not built yet; taker/taker only)", True
-        )
+    if cfg.maker_timeout_ms > cfg.leg_timeout_ms:
+        raise ConfigError(source, "maker_timeout_ms", f"<= leg_timeout_ms {cfg.leg_timeout_ms}", cfg.maker_timeout_ms)
     if cfg.expected_slippage_bps and max(cfg.expected_slippage_bps.values()) > cfg.max_leg_slippage_bps:
         raise ConfigError(
             source,

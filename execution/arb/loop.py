@@ -117,6 +117,7 @@ class ArbitrageLoop:
             filters=self.filters,
             sequential=cfg.leg_mode == "sequential",
             on_order=self._on_order,
+            maker_timeout_ms=cfg.maker_timeout_ms,
         )
         self.pairs: dict[str, PairState] = {}
         self._by_symbol: dict[tuple[str, str], PairState] = {}
@@ -357,7 +358,8 @@ class ArbitrageLoop:
             entry_ref_price=edge.ref_price,
             meta={"source": source},
         )
-        a = entry_attempt(attempt_id, pair, edge.size, now, t0, self.cfg.venues[0])
+        maker = self._maker_quote(edge)
+        a = entry_attempt(attempt_id, pair, edge.size, now, t0, self.cfg.venues[0], maker)
         a.to(Phase.PREFLIGHT, now)
         self.attempts[attempt_id] = a
         self.runner.start(a, now)
@@ -366,6 +368,9 @@ class ArbitrageLoop:
             "long": self.fees(edge.long_venue, edge.long_symbol).taker_rate,
             "short": self.fees(edge.short_venue, edge.short_symbol).taker_rate,
         }
+        if maker is not None:  # its fee is the maker rate (the fallback and the other leg pay taker)
+            mk = a.legs[0].request
+            a.fees[a.legs[0].name] = self.fees(mk.venue, mk.symbol).maker_rate
         self.metrics.sent(a.legs_sent_ns)
         self._log_later(
             logging.INFO,
@@ -389,6 +394,17 @@ class ArbitrageLoop:
             "phase": a.phase.value,
             "plan": self.plan(edge) if source != "auto" else None,
         }
+
+    def _maker_quote(self, edge: Edge) -> tuple[str, Decimal] | None:
+        """(venue, price) of the post-only entry leg: our own side of the maker venue's book (a buy
+        joins the bid, a sell the ask), or None (taker/taker) when not preferred or no book."""
+        venue = self.cfg.maker_venue
+        if not self.cfg.prefer_maker or venue not in (edge.long_venue, edge.short_venue):
+            return None
+        long = venue == edge.long_venue
+        symbol = edge.long_symbol if long else edge.short_symbol
+        price = self._quote(venue, symbol, Side.SELL if long else Side.BUY)
+        return (venue, price) if price is not None else None
 
     def plan(self, edge: Edge) -> dict:
         return entry_plan(self, edge)

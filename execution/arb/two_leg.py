@@ -15,6 +15,12 @@
   leg's own position side: RESCUE, then HEDGED once the book is balanced again.
 - A working leg still open `leg_timeout_ms` after it was sent is cancelled (checked at cycle
   end, so a fill arriving in the same market instant is seen first).
+- Maker leg (`prefer_maker`): the entry leg on the maker venue goes first, alone, as a post-only
+  limit at its own side of the book (Binance GTX, OKX post_only); the other leg waits (PLANNED).
+  Once the maker order is final (filled, refused for crossing, or cancelled `maker_timeout_ms`
+  after it was sent) the other leg goes as a market order with a market "taker fallback" for
+  whatever the maker order did not fill: the pair is never left waiting on an unhedged leg
+  longer than the timeout, and a rescue covers a fallback that fills short.
 
 The transitions are checked against `TRANSITIONS`; the runner never sends an order for a leg
 that has one in flight or unknown, and every client order id is derived from the attempt id,
@@ -42,6 +48,7 @@ from execution.models import (
     OrderStatus,
     OrderType,
     SymbolFilters,
+    TimeInForce,
 )
 
 ZERO = Decimal(0)
@@ -185,28 +192,47 @@ class Attempt:
 
 
 # ---------------------------------------------------------------------------------------------
-def entry_attempt(attempt_id: str, pair: OpenPair, qty: Decimal, ts: int, t0_ns: int, first_venue: str) -> Attempt:
+def entry_attempt(
+    attempt_id: str,
+    pair: OpenPair,
+    qty: Decimal,
+    ts: int,
+    t0_ns: int,
+    first_venue: str,
+    maker: tuple[str, Decimal] | None = None,
+) -> Attempt:
+    """Both entry legs as market orders; with `maker` (venue, price) the leg on that venue is a
+    post-only limit at `price` and goes first."""
     legs = []
     for leg in (pair.long, pair.short):
         role = "long" if leg is pair.long else "short"
+        post_only = maker is not None and leg.venue == maker[0]
         legs.append(
             LegOrder(
-                role,
+                f"{role}:maker" if post_only else role,
                 role,
                 OrderRequest(
                     venue=leg.venue,
                     symbol=leg.symbol,
                     side=leg.position_side.opening_side,
                     position_side=leg.position_side,
-                    order_type=OrderType.MARKET,
+                    order_type=OrderType.LIMIT if post_only else OrderType.MARKET,
                     quantity=qty,
-                    client_order_id=ids.client_order_id(attempt_id, role),
+                    client_order_id=ids.client_order_id(attempt_id, f"{role}:maker" if post_only else role),
                     intent_id=attempt_id,
+                    price=maker[1] if post_only and maker else None,
+                    time_in_force=TimeInForce.POST_ONLY if post_only else None,
                 ),
             )
         )
-    legs.sort(key=lambda x: x.request.venue != first_venue)
+    first = maker[0] if maker is not None else first_venue
+    legs.sort(key=lambda x: x.request.venue != first)
     return Attempt(attempt_id, "entry", pair, ts, t0_ns, legs)
+
+
+def is_maker(leg: LegOrder) -> bool:
+    r = leg.request
+    return r.order_type is OrderType.LIMIT and r.time_in_force is TimeInForce.POST_ONLY
 
 
 def exit_attempt(attempt_id: str, pair: OpenPair, reason: str, ts: int, t0_ns: int, first_venue: str) -> Attempt:
@@ -289,6 +315,7 @@ class TwoLegRunner:
         sequential: bool = False,
         on_order: Callable[[LegOrder, int], None] | None = None,
         log=None,
+        maker_timeout_ms: int = 2_000,
     ):
         self.venues = venues
         self.sender = sender
@@ -299,14 +326,18 @@ class TwoLegRunner:
         self.sequential = sequential
         self.on_order = on_order or (lambda leg, ts: None)
         self.log = log
+        self.maker_timeout_ms = maker_timeout_ms
 
     # -- sending ---------------------------------------------------------------------------------
     def start(self, a: Attempt, now: int) -> None:
         """PREFLIGHT -> LEGS: hand the legs to the venue clients."""
         a.to(Phase.LEGS, now)
-        batch = a.legs[:1] if self.sequential else a.legs
+        maker = bool(a.legs) and is_maker(a.legs[0])
+        batch = a.legs[:1] if self.sequential or maker else a.legs
         self._send(a, batch, now)
-        if self.sequential:
+        if maker:
+            self._after_maker(a, now)
+        elif self.sequential:
             self._send_next_sequential(a, now)
         self._stamp_sent(a)
         if not a.unknown:
@@ -356,6 +387,52 @@ class TwoLegRunner:
                 leg.state, leg.status = LegState.FINAL, "NOT_SENT"
                 a.note(f"{leg.name} not sent: leg {prev[-1].name} was not accepted")
             return
+
+    def _after_maker(self, a: Attempt, now: int) -> None:
+        """The maker leg is final (or times out and is cancelled): send the other leg, with a
+        market fallback for what the maker order did not fill."""
+        mk = a.legs[0]
+        waiting = [leg for leg in a.legs[1:] if leg.state is LegState.PLANNED]
+        if not waiting:
+            return
+        if mk.state is LegState.WORKING and now - mk.sent_ts >= self.maker_timeout_ms:
+            r = mk.request
+            try:
+                self._adopt(mk, self.venues[r.venue].cancel_order(r.symbol, r.client_order_id))
+            except OrderNotFound:
+                self._refresh(a, [mk], now)  # final already: read what it did
+            except VenueError as exc:
+                mk.error = f"cancel failed: {exc}"
+                return
+            a.note(f"{mk.name} not filled within {self.maker_timeout_ms} ms: cancelled, filled {mk.filled}")
+        if mk.state is not LegState.FINAL:
+            return
+        left = mk.request.quantity - mk.filled
+        fallback = []
+        if left > 0:
+            name = mk.name.replace(":maker", ":taker")
+            book_leg = a.pair.long if mk.role == "long" else a.pair.short
+            r = mk.request
+            fallback.append(
+                LegOrder(
+                    name,
+                    mk.role,
+                    OrderRequest(
+                        venue=r.venue,
+                        symbol=r.symbol,
+                        side=book_leg.position_side.opening_side,
+                        position_side=book_leg.position_side,
+                        order_type=OrderType.MARKET,
+                        quantity=left,
+                        client_order_id=ids.client_order_id(a.attempt_id, name),
+                        intent_id=a.attempt_id,
+                    ),
+                )
+            )
+            a.note(f"{mk.name} {mk.status} filled {mk.filled}/{r.quantity}: taker fallback for {left}")
+        a.legs.extend(fallback)
+        self._send(a, fallback + waiting, now)
+        self._stamp_sent(a)
 
     def _stamp_sent(self, a: Attempt) -> None:
         if not a.legs_sent_ns and a.legs and all(leg.sent_ns for leg in a.legs):
@@ -435,7 +512,11 @@ class TwoLegRunner:
             if cycle_end:
                 self._unresolved(a, now, a.unknown)
             return  # nothing else goes out until every unknown outcome is reconciled
-        if a.phase is Phase.LEGS and self.sequential and any(leg.state is LegState.PLANNED for leg in a.legs):
+        if a.phase is Phase.LEGS and a.legs and is_maker(a.legs[0]):
+            self._after_maker(a, now)
+            if a.unknown:
+                return
+        elif a.phase is Phase.LEGS and self.sequential and any(leg.state is LegState.PLANNED for leg in a.legs):
             self._send_next_sequential(a, now)
             self._stamp_sent(a)
             if a.unknown:
@@ -501,7 +582,8 @@ class TwoLegRunner:
                 book_leg.open(leg.filled, leg.avg_price)
             else:
                 book_leg.close(leg.filled, leg.avg_price)
-            book_leg.fees_usdt += leg.filled * leg.avg_price * a.fees.get(leg.role, ZERO)
+            rate = a.fees.get(leg.name, a.fees.get(leg.role, ZERO))  # a maker leg has its own rate
+            book_leg.fees_usdt += leg.filled * leg.avg_price * rate
 
     def _rescue(self, a: Attempt, now: int) -> None:
         pair = a.pair

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from execution.exchanges.errors import BadRequest
 from execution.models import (
     Balance,
     BookTop,
@@ -25,6 +26,7 @@ from execution.models import (
     Position,
     SymbolFilters,
 )
+from execution.triggers import TriggerOrder, TriggerRequest
 
 
 class Venue(ABC):
@@ -108,6 +110,32 @@ class Venue(ABC):
 
     def drain_funding(self) -> list[FundingPayment]:
         return []
+
+    # -- protective trigger orders (execution/triggers.py) --------------------------------
+    #: the venue keeps stop-loss / take-profit trigger orders (False: the executor's own SL/TP only)
+    supports_triggers: bool = False
+    #: one order may carry both a stop and a take-profit price (OKX `oco`); False: one price each
+    native_oco: bool = False
+
+    def place_trigger(self, request: TriggerRequest) -> TriggerOrder:
+        """Rest a protective order on the venue; its fills come back through `drain_fills`
+        under `request.client_id`. Raises a typed VenueError when the venue refuses it."""
+        raise BadRequest(self.name, "NO_TRIGGERS", f"{self.name} keeps no trigger orders")
+
+    def cancel_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
+        """Cancel one; None when the venue does not know it (or it is final already)."""
+        return None
+
+    def get_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
+        """Its current state (fired ones with what their market order filled); None if unknown."""
+        return None
+
+    def open_triggers(self, symbol: str | None = None) -> list[TriggerOrder]:
+        """Trigger orders resting on the venue (ours and anyone else's)."""
+        return []
+
+    def track_trigger(self, client_id: str, intent_id: str) -> None:  # noqa: B027 - optional hook
+        """After a restart: report fills of this trigger again (placed by an earlier process)."""
 
     def arm_cancel_all_after(self, symbol: str, timeout_ms: int) -> bool:
         """Dead-man switch: the venue cancels the symbol's open orders if not re-armed within

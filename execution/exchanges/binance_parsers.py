@@ -32,6 +32,7 @@ from execution.exchanges.errors import (
     FilterFailure,
     InsufficientMargin,
     OrderNotFound,
+    PositionLimitExceeded,
     PositionSideMismatch,
     RateLimited,
     ReduceOnlyRejected,
@@ -236,7 +237,8 @@ _BY_CODE = code_table(
         FilterFailure: {-1013, -1111, -4003, -4004, -4005, -4013, -4014, -4015, -4016, -4023, -4024, -4131, -4164},
         PositionSideMismatch: {-4061},
         ReduceOnlyRejected: {-1106, -2022, -4118},
-        InsufficientMargin: {-2018, -2019},
+        InsufficientMargin: {-2018, -2019, -2028},
+        PositionLimitExceeded: {-2027},  # above the leverage bracket's maximum position
         OrderNotFound: {-2011, -2013},
         VenueUnavailable: {-1001, -1008, -1016},  # refused before acting: safe to retry later
         UnknownOutcome: {-1000, -1006, -1007},  # the venue may or may not have acted

@@ -11,6 +11,12 @@ again) and -1021's clock resync (several /fapi/v1/time samples, one retry) live 
 this module says how python-binance is called, and `binance_parsers` how Binance's answers and
 errors read. SAFE_MODE sends every order to POST /fapi/v1/order/test (validated by the venue,
 never placed) and raises SafeModeRefused.
+
+Protective stop-loss / take-profit orders go to the Algo Service (`binance_algo`): one
+STOP_MARKET or TAKE_PROFIT_MARKET per price, queried by `clientAlgoId`, reported on the user
+stream as ALGO_UPDATE; what one fills is read from the market order it placed
+(`actualOrderId`) and booked under the protective order's client id. The Algo Service has no
+test endpoint: under SAFE_MODE they are refused locally.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import requests
 from binance.client import Client
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
+from execution.exchanges.binance_algo import algo_params, parse_algo, parse_algo_update
 from execution.exchanges.binance_parsers import (
     VENUE,
     parse_balance,
@@ -35,7 +42,13 @@ from execution.exchanges.binance_parsers import (
     parse_positions,
     parse_stream_order,
 )
-from execution.exchanges.errors import BadRequest, SafeModeRefused, UnknownOutcome, VenueError
+from execution.exchanges.errors import (
+    BadRequest,
+    OrderNotFound,
+    SafeModeRefused,
+    UnknownOutcome,
+    VenueError,
+)
 from execution.exchanges.rest_venue import Lost, RestVenue
 from execution.exchanges.throttle import Throttler, binance_um_throttler
 from execution.exchanges.wire import fmt
@@ -52,6 +65,7 @@ from execution.models import (
     SymbolFilters,
     TimeInForce,
 )
+from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, market_order_of
 
 LIVE_URL = "https://fapi.binance.com/fapi"
 TESTNET_URL = "https://testnet.binancefuture.com/fapi"
@@ -69,6 +83,7 @@ def _not_sent(exc: requests.exceptions.RequestException) -> bool:
 
 class BinanceUM(RestVenue):
     name = VENUE
+    supports_triggers = True
     HEADER_LIMITS = {
         "x-mbx-used-weight-1m": "REQUEST_WEIGHT_1M",
         "x-mbx-order-count-10s": "ORDERS_10S",
@@ -306,6 +321,85 @@ class BinanceUM(RestVenue):
         else:
             rows = self._call("openOrders", self.client.futures_get_open_orders, symbol=symbol)
         return [self._observe(parse_order(r, self.name)) for r in rows]
+
+    # -- protective orders: the Algo Service ---------------------------------------------------
+    def place_trigger(self, request: TriggerRequest) -> TriggerOrder:
+        try:
+            params = algo_params(request, self._dual_side)
+        except ValueError as exc:
+            raise BadRequest(self.name, -1102, str(exc)) from None
+        if self.safe_mode:
+            self.log.warning(
+                "[executor] SAFE_MODE %s %s %s %s positionSide=%s qty=%s trigger=%s cid=%s: not sent (the Algo "
+                "Service has no test endpoint)",
+                self.name,
+                request.symbol,
+                params["type"],
+                params["side"],
+                params["positionSide"],
+                params["quantity"],
+                params["triggerPrice"],
+                request.client_id,
+            )
+            raise SafeModeRefused(self.name, "SAFE_MODE", "SAFE_MODE=true: protective orders are not sent")
+        self._tracker.track(request.client_id, request.intent_id)
+        try:
+            answer = self._call("algoOrder:post", self.client.futures_create_algo_order, mutating=True, **params)
+        except UnknownOutcome as exc:
+            return self._reconcile_trigger(request, exc)
+        except BadRequest as exc:
+            found = self.get_trigger(request.symbol, request.client_id) if exc.code in self.DUPLICATE_ID_CODES else None
+            if found is None:
+                raise
+            return found
+        return self._seen_trigger(parse_algo(answer, self.name))
+
+    def cancel_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
+        try:
+            self._call("algoOrder:delete", self.client.futures_cancel_algo_order, mutating=True, clientAlgoId=client_id)
+        except OrderNotFound:
+            return None
+        return self.get_trigger(symbol, client_id)
+
+    def get_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
+        try:
+            payload = self._call("algoOrder:get", self.client.futures_get_algo_order, clientAlgoId=client_id)
+        except OrderNotFound:
+            return None
+        return self._seen_trigger(parse_algo(payload, self.name))
+
+    def open_triggers(self, symbol: str | None = None) -> list[TriggerOrder]:
+        if symbol:
+            rows = self._call("openAlgoOrders", self.client.futures_get_open_algo_orders, symbol=symbol)
+        else:
+            rows = self._call("openAlgoOrders:all", self.client.futures_get_open_algo_orders)
+        return [parse_algo(r, self.name) for r in rows]
+
+    def track_trigger(self, client_id: str, intent_id: str) -> None:
+        self._tracker.track(client_id, intent_id)
+
+    def on_stream_algo(self, o: Mapping[str, Any], event_ms: int = 0) -> TriggerOrder:
+        """An ALGO_UPDATE from the user data stream: a fired order's fills are booked from aq / ap."""
+        order = parse_algo_update(o, event_ms, self.name)
+        if order.status.fired and order.filled_qty > 0:
+            self._observe(market_order_of(order, order.filled_qty, order.avg_price, order.update_ms))
+        return order
+
+    def _seen_trigger(self, order: TriggerOrder) -> TriggerOrder:
+        """A fired one of ours: read its market order (by actualOrderId) and book what it filled."""
+        if not (order.status.fired and order.actual_order_id and self._tracker.is_tracked(order.client_id)):
+            return order
+        try:
+            payload = self._call(
+                "order:get", self.client.futures_get_order, symbol=order.symbol, orderId=order.actual_order_id
+            )
+        except OrderNotFound:
+            return order
+        market = parse_order(payload, self.name)
+        order.filled_qty, order.avg_price = market.filled_qty, market.avg_price
+        final = market.status.is_final or order.status is TriggerStatus.FINISHED
+        self._observe(market_order_of(order, market.filled_qty, market.avg_price, market.update_ms, final))
+        return order
 
     # -- account -------------------------------------------------------------------------------
     def positions(self) -> list[Position]:

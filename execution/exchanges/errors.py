@@ -37,6 +37,11 @@ class InsufficientMargin(VenueError):
     """-2019 / OKX 51008."""
 
 
+class PositionLimitExceeded(VenueError):
+    """The position would exceed what the leverage bracket / position tier allows (-2027, OKX 51004):
+    a smaller order may go (the router cuts the size back)."""
+
+
 class AuthError(VenueError):
     """Bad key, signature, IP or permission (-2014, -2015, -1022, OKX 50111-50113...)."""
 

@@ -33,6 +33,7 @@ from execution.exchanges.errors import (
     FilterFailure,
     InsufficientMargin,
     OrderNotFound,
+    PositionLimitExceeded,
     PositionSideMismatch,
     RateLimited,
     ReduceOnlyRejected,
@@ -289,7 +290,8 @@ _BY_CODE = code_table(
             "50120",
         },
         InsufficientMargin: {"51008", "51119", "51127", "51131"},
-        FilterFailure: {"51020", "51121", "51201", "51202", "51004", "51005", "51006", "51120", "51204"},
+        FilterFailure: {"51020", "51121", "51201", "51202", "51005", "51006", "51120", "51204"},
+        PositionLimitExceeded: {"51004"},  # the position tier's limit: a smaller order may go
         ReduceOnlyRejected: {"51169", "51170", "51112", "51205", "51178"},
         OrderNotFound: {"51603", "51400", "51401", "51402"},
         UnknownOutcome: {"50004", "50026"},  # the venue may or may not have acted

@@ -6,6 +6,11 @@ checks `code` and every `sCode` (`okx_parsers.parse_error`). Sizes go out in con
 from base units by `okx_parsers.Contracts` only. python-okx defaults to demo trading (flag "1");
 this adapter always passes the flag explicitly: "0" live, "1" demo (x-simulated-trading).
 SAFE_MODE: OKX has no test-order endpoint, so orders are refused locally with a log line.
+
+Protective orders are OKX algo orders (`okx_algo`): one `oco` order carries both the stop and
+the take-profit, so when one fires OKX removes the other itself. Every order-book order carries
+the tag ORDER_TAG and the dead-man switch (cancel-all-after) is armed for that tag only: it can
+cancel nothing else (docs/RISK_AND_GUARDS.md, "Dead-man switch and protective orders").
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from execution.exchanges.errors import (
     VenueError,
     VenueUnavailable,
 )
+from execution.exchanges.okx_algo import algo_body, parse_algo
 from execution.exchanges.okx_parsers import (
     VENUE,
     contracts_of,
@@ -61,9 +67,11 @@ from execution.models import (
     SymbolFilters,
     TimeInForce,
 )
+from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, market_order_of, order_of
 
 LIVE_URL = "https://www.okx.com"
 FLAG_LIVE, FLAG_DEMO = "0", "1"
+ORDER_TAG = "hfbot"  # on every order-book order: the dead-man switch cancels this tag only
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,6 +111,8 @@ _TD_MODE = {MarginType.ISOLATED: "isolated", MarginType.CROSS: "cross"}
 
 class OkxPerp(RestVenue):
     name = VENUE
+    supports_triggers = True
+    native_oco = True
     DUPLICATE_ID_CODES = frozenset({"51016"})  # "Duplicated clOrdId"
 
     def __init__(
@@ -291,6 +301,7 @@ class OkxPerp(RestVenue):
             "side": request.side.value.lower(),
             "sz": fmt(sz),
             "clOrdId": request.client_order_id,
+            "tag": ORDER_TAG,
         }
         position_side, reduce_only = self._position_fields(request)
         if reduce_only:
@@ -364,6 +375,8 @@ class OkxPerp(RestVenue):
 
     def _seen(self, row: Mapping[str, Any]) -> Order:
         order = parse_order(row, self.filters(row["instId"]).contract_value, self.name)
+        if not order.client_order_id and row.get("algoClOrdId"):  # placed by one of our algo orders
+            order.client_order_id = row["algoClOrdId"]
         return self._observe(order, parse_order_fee(row))
 
     def cancel_order(self, symbol: str, client_order_id: str) -> Order:
@@ -389,6 +402,100 @@ class OkxPerp(RestVenue):
         rows = self._call("trade/orders-pending", self.trade.get_order_list, instType="SWAP", instId=symbol or "")
         return [self._seen(r) for r in rows]
 
+    # -- protective orders: algo orders --------------------------------------------------------
+    def place_trigger(self, request: TriggerRequest) -> TriggerOrder:
+        f = self.filters(request.symbol)
+        try:
+            sz = contracts_of(f).from_base(request.quantity)
+        except ValueError as exc:
+            raise FilterFailure(self.name, "51121", str(exc)) from None
+        long_short = self._dual_side if self._dual_side is not None else True
+        body = algo_body(request, sz, _TD_MODE[self.margin], long_short)
+        if self.safe_mode:
+            self.log.warning(
+                "[executor] SAFE_MODE %s %s %s %s posSide=%s sz=%s sl=%s tp=%s cid=%s: refused, OKX has no "
+                "test-order endpoint; nothing sent",
+                self.name,
+                request.symbol,
+                body["ordType"],
+                body["side"],
+                body.get("posSide", "net"),
+                body["sz"],
+                body.get("slTriggerPx", "-"),
+                body.get("tpTriggerPx", "-"),
+                request.client_id,
+            )
+            raise SafeModeRefused(self.name, "SAFE_MODE", "SAFE_MODE=true: protective orders are not sent")
+        self._tracker.track(request.client_id, request.intent_id)
+        try:
+            ack = self._call("trade/order-algo:post", self.trade.place_algo_order, mutating=True, **body)
+        except UnknownOutcome as exc:
+            return self._reconcile_trigger(request, exc)
+        except BadRequest as exc:
+            found = self.get_trigger(request.symbol, request.client_id) if exc.code in self.DUPLICATE_ID_CODES else None
+            if found is None:
+                raise
+            return found  # placed before (a retry after a lost answer): report it
+        try:
+            found = self.get_trigger(request.symbol, request.client_id)
+        except VenueError:
+            found = None  # accepted; its state comes with the next query
+        return found or order_of(request, TriggerStatus.OPEN, venue_id=str(one_row(ack).get("algoId", "")))
+
+    def get_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
+        try:
+            data = self._call("trade/order-algo:get", self.trade.get_algo_order_details, algoClOrdId=client_id)
+        except OrderNotFound:
+            return None
+        return self._seen_trigger(one_row(data)) if data else None
+
+    def cancel_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
+        now = self.get_trigger(symbol, client_id)
+        if now is None or not now.status.is_open:
+            return None
+        try:
+            self._call(
+                "trade/cancel-algos",
+                self.trade.cancel_algo_order,
+                [{"instId": symbol, "algoId": now.venue_id}],
+                mutating=True,
+            )
+        except (OrderNotFound, BadRequest):
+            return None  # final already (filled, cancelled)
+        return self.get_trigger(symbol, client_id)
+
+    def open_triggers(self, symbol: str | None = None) -> list[TriggerOrder]:
+        out: list[TriggerOrder] = []
+        for ord_type in ("oco", "conditional"):
+            rows = self._call(
+                "trade/orders-algo-pending",
+                self.trade.order_algos_list,
+                ordType=ord_type,
+                instType="SWAP",
+                instId=symbol or "",
+            )
+            out.extend(parse_algo(r, self.filters(r["instId"]).contract_value, self.name) for r in rows)
+        return out
+
+    def track_trigger(self, client_id: str, intent_id: str) -> None:
+        self._tracker.track(client_id, intent_id)
+
+    def _seen_trigger(self, row: Mapping[str, Any]) -> TriggerOrder:
+        """An algo order; a fired one of ours: its market order's fills are booked as its own."""
+        t = parse_algo(row, self.filters(row["instId"]).contract_value, self.name)
+        if t.status.fired and t.actual_order_id and self._tracker.is_tracked(t.client_id):
+            data = self._call("trade/order:get", self.trade.get_order, instId=t.symbol, ordId=t.actual_order_id)
+            if data:
+                market_row = one_row(data)
+                market = parse_order(market_row, self.filters(t.symbol).contract_value, self.name)
+                t.filled_qty, t.avg_price = market.filled_qty, market.avg_price
+                final = market.status.is_final
+                self._observe(
+                    market_order_of(t, market.filled_qty, market.avg_price, market.update_ms, final),
+                    parse_order_fee(market_row),
+                )
+        return t
+
     # -- account -------------------------------------------------------------------------------
     def positions(self) -> list[Position]:
         rows = self._call("account/positions", self.account.get_positions, instType="SWAP")
@@ -411,7 +518,7 @@ class OkxPerp(RestVenue):
             self.trade._request_with_params,
             "POST",
             "/api/v5/trade/cancel-all-after",
-            {"timeOut": str(seconds)},
+            {"timeOut": str(seconds), "tag": ORDER_TAG},  # tag level: only our order-book orders
             mutating=True,
         )
 

@@ -6,11 +6,17 @@ notional, -4004/-1111 lot size, -2019 margin, -2022 over-close, -4061 position s
 duplicate client id), market orders fill at the *next* price the venue sees (never at the
 price the decision was made on) with adverse slippage, resting limits fill when crossed as
 maker, and funding is exchanged on open positions at each settlement.
+
+Shown a whole bar (`on_bar`: open, high, low), it fills waiting market orders at the open with
+slippage and resting limits where the range reaches them, fires resting stop-loss /
+take-profit trigger orders inside the bar (`paper_triggers`), and never prices a fill outside
+the bar's [low, high]. Trigger orders behave like Binance's Algo Service: one price per order,
+placing one that would fire at once is refused with -2021, and one that fires with nothing
+left to close is REJECTED.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from execution.exchanges.base import Venue
@@ -22,7 +28,9 @@ from execution.exchanges.errors import (
     PositionSideMismatch,
     ReduceOnlyRejected,
 )
-from execution.filters import FilterViolation, check_order
+from execution.exchanges.paper_state import Resting, order_doc, order_from_doc, rest_doc, rest_from_doc
+from execution.exchanges.paper_triggers import PaperTrigger, TriggerBook, would_fire_now
+from execution.filters import FilterViolation, check_order, is_multiple
 from execution.ledger import Ledger, OverClose
 from execution.models import (
     ONE_BP,
@@ -38,30 +46,16 @@ from execution.models import (
     OrderStatus,
     OrderType,
     Position,
-    PositionSide,
     Side,
     SymbolFilters,
     TimeInForce,
 )
-
-
-@dataclass(slots=True)
-class _Resting:
-    request: OrderRequest
-    order: Order
-    placed_ts: int
-
-    @property
-    def limit(self) -> Decimal:
-        """The limit price of a LIMIT order; place_order stops at one without a price, so none rests."""
-        price = self.request.price
-        if price is None:
-            raise ValueError(f"{self.request.client_order_id}: LIMIT order without a price")
-        return price
+from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, order_of
 
 
 class PaperVenue(Venue):
     is_exchange = False
+    supports_triggers = True
 
     def __init__(
         self,
@@ -89,11 +83,15 @@ class PaperVenue(Venue):
         self._next_funding: dict[str, int] = {}
         self._now = 0
         self._orders: dict[str, Order] = {}
-        self._pending: list[_Resting] = []  # market orders waiting for the next price
-        self._resting: list[_Resting] = []  # limit orders on the book
+        self._pending: list[Resting] = []  # market orders waiting for the next price
+        self._resting: list[Resting] = []  # limit orders on the book
         self._fills: list[Fill] = []
         self._funding_payments: list[FundingPayment] = []
         self._next_id = 1
+        self._triggers = TriggerBook()
+        self._live_bar: dict[
+            str, tuple[int, Decimal, Decimal]
+        ] = {}  # symbol -> (open time, high, low) of the bar in progress
 
     # -- market data in ----------------------------------------------------------------------
     def add_filters(self, filters: SymbolFilters) -> None:
@@ -105,7 +103,37 @@ class PaperVenue(Venue):
     @property
     def has_working_orders(self) -> bool:
         """True when a next price could fill something (the engine skips work otherwise)."""
-        return bool(self._pending or self._resting)
+        return bool(self._pending or self._resting or self._triggers.resting)
+
+    def works_on(self, symbol: str) -> bool:
+        """An order on `symbol` waits for a price (a bar of another symbol cannot fill it)."""
+        if symbol in self._triggers.symbols:
+            return True
+        if self._pending and any(r.request.symbol == symbol for r in self._pending):
+            return True
+        return bool(self._resting) and any(r.request.symbol == symbol for r in self._resting)
+
+    def on_bar(self, symbol: str, ts: int, o: Decimal, h: Decimal, lo: Decimal, c: Decimal) -> None:
+        """A bar opening at `ts`: waiting market orders fill at the open, resting limits and
+        triggers where the range reaches them; every price stays inside [lo, h]. Until the bar's
+        close is shown (`on_mark`) a trigger placed meanwhile is checked against the same range."""
+        if ts > self._now:
+            self._now = ts
+        self._last_price[symbol] = o
+        if self._pending:
+            still = []
+            for rest in self._pending:
+                if rest.request.symbol == symbol and rest.placed_ts <= ts:
+                    self._fill_market(rest, ts, o, bounds=(lo, h))
+                else:
+                    still.append(rest)
+            self._pending = still
+        if self._resting:
+            self._match_resting_bar(symbol, ts, o, h, lo)
+        if self._triggers.resting:
+            for trig, kind, start in self._triggers.due_on_bar(symbol, o, h, lo):
+                self._fire(trig, kind, ts, start, bounds=(lo, h))
+        self._live_bar[symbol] = (ts, h, lo)
 
     def on_price(self, symbol: str, ts: int, price: Decimal) -> None:
         """The next traded price: pending market orders fill here, crossed limits fill too."""
@@ -129,6 +157,10 @@ class PaperVenue(Venue):
         if ts > self._now:
             self._now = ts
         self._last_price[symbol] = (bid + ask) / 2
+        self._live_bar.pop(symbol, None)
+        if self._triggers.resting:
+            for trig, kind in self._triggers.due_on_mark(symbol, (bid + ask) / 2):
+                self._fire(trig, kind, ts, ask if trig.order.side is Side.BUY else bid, cross_spread=False)
         if self._pending:
             still = []
             for rest in self._pending:
@@ -152,6 +184,7 @@ class PaperVenue(Venue):
     def on_mark(self, symbol: str, ts: int, price: Decimal) -> None:
         if ts > self._now:
             self._now = ts
+        self._live_bar.pop(symbol, None)  # the bar in progress (if any) is over
         self._last_price[symbol] = price
         self.account.mark(self.name, symbol, price)
 
@@ -275,7 +308,7 @@ class PaperVenue(Venue):
         self._next_id += 1
         self._forget_old_orders()
         self._orders[request.client_order_id] = order
-        rest = _Resting(request, order, self._now)
+        rest = Resting(request, order, self._now)
         if request.order_type is OrderType.MARKET:
             self._pending.append(rest)
             return order
@@ -328,6 +361,93 @@ class PaperVenue(Venue):
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         return [r.order for r in self._pending + self._resting if symbol in (None, r.request.symbol)]
 
+    # -- trigger orders (Binance Algo Service semantics) ---------------------------------------
+    def place_trigger(self, request: TriggerRequest) -> TriggerOrder:
+        if self._triggers.find(request.client_id) is not None:
+            raise BadRequest(self.name, -4116, "ClientOrderId is duplicated.")
+        if request.kind == "oco":
+            raise BadRequest(self.name, -1102, "one trigger price per algo order (no OCO on this venue)")
+        f = self.filters(request.symbol)
+        price = request.stop_price if request.stop_price is not None else request.take_price
+        assert price is not None  # TriggerRequest has one
+        if not is_multiple(request.quantity, f.step_size):
+            raise FilterFailure(self.name, -1111, "Precision is over the maximum defined for this asset.")
+        if price <= 0 or not is_multiple(price, f.tick_size):
+            raise FilterFailure(self.name, -4014, "Price not increased by tick size.")
+        now = self._last_price.get(request.symbol)
+        if now is not None and would_fire_now(request.side, request.kind, price, now):
+            raise BadRequest(self.name, -2021, "Order would immediately trigger.")
+        order = order_of(request, TriggerStatus.OPEN, venue_id=str(self._next_id), update_ms=self._now)
+        self._next_id += 1
+        trig = PaperTrigger(order, request.intent_id, self._now)
+        self._triggers.add(trig)
+        bar = self._live_bar.get(request.symbol)
+        if bar is not None:  # placed inside a bar after its open: the rest of the bar may reach it
+            bar_ts, high, low = bar
+            for t, kind, start in self._triggers.due_on_bar(request.symbol, None, high, low, only=trig):
+                self._fire(t, kind, bar_ts, start, bounds=(low, high))
+        return order
+
+    def cancel_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
+        trig = self._triggers.find(client_id)
+        if trig is None or trig.order.symbol != symbol or not trig.order.status.is_open:
+            return None
+        self._triggers.retire(trig, TriggerStatus.CANCELED, self._now)
+        return trig.order
+
+    def get_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
+        trig = self._triggers.find(client_id)
+        return trig.order if trig is not None and trig.order.symbol == symbol else None
+
+    def open_triggers(self, symbol: str | None = None) -> list[TriggerOrder]:
+        return [t.order for t in self._triggers.resting if symbol in (None, t.order.symbol)]
+
+    def _fire(
+        self,
+        trig: PaperTrigger,
+        kind: str,
+        ts: int,
+        start: Decimal,
+        bounds: tuple[Decimal, Decimal] | None = None,
+        cross_spread: bool = True,
+    ) -> None:
+        """The trigger is crossed: its market order closes the position from `start` (or is
+        rejected when nothing is left to close, as the venue's reduce check does)."""
+        t = trig.order
+        if trig not in self._triggers.resting:
+            return
+        t.fired = kind
+        try:
+            self.account.check_close(self.name, t.symbol, t.position_side, t.quantity)
+        except OverClose:
+            self._triggers.retire(trig, TriggerStatus.REJECTED, ts, "-2022 ReduceOnly Order is rejected.")
+            return
+        request = OrderRequest(
+            venue=self.name,
+            symbol=t.symbol,
+            side=t.position_side.closing_side,
+            position_side=t.position_side,
+            order_type=OrderType.MARKET,
+            quantity=t.quantity,
+            client_order_id=t.client_id,
+            intent_id=trig.intent_id,
+        )
+        market = Order(
+            self.name,
+            t.symbol,
+            t.client_id,
+            OrderStatus.NEW,
+            request.side,
+            t.position_side,
+            OrderType.MARKET,
+            t.quantity,
+            venue_order_id=str(self._next_id),
+        )
+        self._next_id += 1
+        self._fill_market(Resting(request, market, ts), ts, start, cross_spread=cross_spread, bounds=bounds)
+        t.actual_order_id, t.filled_qty, t.avg_price = market.venue_order_id, market.filled_qty, market.avg_price
+        self._triggers.retire(trig, TriggerStatus.FINISHED, ts)
+
     def positions(self) -> list[Position]:
         return [p for p in self.account.positions.values() if p.qty > 0]
 
@@ -356,10 +476,11 @@ class PaperVenue(Venue):
             "funding_rate": {k: str(v) for k, v in self._funding_rate.items()},
             "leverage": self._leverage,
             "margin_type": {k: v.value for k, v in self._margin_type.items()},
-            "pending": [_rest_doc(r) for r in self._pending],
-            "resting": [_rest_doc(r) for r in self._resting],
-            "final_orders": [_order_doc(o) for o in final],
+            "pending": [rest_doc(r) for r in self._pending],
+            "resting": [rest_doc(r) for r in self._resting],
+            "final_orders": [order_doc(o) for o in final],
             "next_id": self._next_id,
+            "triggers": self._triggers.snapshot(),
         }
 
     def restore(self, snap: dict) -> None:
@@ -370,29 +491,16 @@ class PaperVenue(Venue):
         self._funding_rate = {k: Decimal(v) for k, v in snap["funding_rate"].items()}
         self._leverage = dict(snap["leverage"])
         self._margin_type = {k: MarginType(v) for k, v in snap["margin_type"].items()}
-        self._orders = {d["client_order_id"]: _order_from_doc(d) for d in snap["final_orders"]}
+        self._orders = {d["client_order_id"]: order_from_doc(d) for d in snap["final_orders"]}
         self._pending = [self._rest_from_doc(d) for d in snap["pending"]]
         self._resting = [self._rest_from_doc(d) for d in snap["resting"]]
         self._next_id = int(snap["next_id"])
+        self._triggers = TriggerBook.restore(snap.get("triggers"))
 
-    def _rest_from_doc(self, d: dict) -> _Resting:
-        order = _order_from_doc(d["order"])
-        self._orders[order.client_order_id] = order
-        req = d["request"]
-        request = OrderRequest(
-            venue=self.name,
-            symbol=req["symbol"],
-            side=Side(req["side"]),
-            position_side=PositionSide(req["position_side"]),
-            order_type=OrderType(req["order_type"]),
-            quantity=Decimal(req["quantity"]),
-            client_order_id=req["client_order_id"],
-            intent_id=req["intent_id"],
-            price=Decimal(req["price"]) if req.get("price") else None,
-            time_in_force=TimeInForce(req["time_in_force"]) if req.get("time_in_force") else None,
-            reduce_only=req.get("reduce_only", False),
-        )
-        return _Resting(request, order, d["placed_ts"])
+    def _rest_from_doc(self, d: dict) -> Resting:
+        rest = rest_from_doc(d, self.name)
+        self._orders[rest.order.client_order_id] = rest.order
+        return rest
 
     # -- internals ---------------------------------------------------------------------------
     def _available_margin(self) -> Decimal:
@@ -409,8 +517,16 @@ class PaperVenue(Venue):
         )
         return self.account.nav() - used - reserved
 
-    def _fill_market(self, rest: _Resting, ts: int, price: Decimal, cross_spread: bool = True) -> None:
-        """At `price` against us by the slippage, and by half the spread when `price` is a mid."""
+    def _fill_market(
+        self,
+        rest: Resting,
+        ts: int,
+        price: Decimal,
+        cross_spread: bool = True,
+        bounds: tuple[Decimal, Decimal] | None = None,
+    ) -> None:
+        """At `price` against us by the slippage, and by half the spread when `price` is a mid;
+        never outside `bounds` (the bar's low, high): nothing traded beyond them."""
         f = self._filters[rest.request.symbol]
         half = self._half_spread if cross_spread else 0
         if rest.request.side is Side.BUY:
@@ -419,7 +535,23 @@ class PaperVenue(Venue):
         else:
             raw = price * (1 - half - self._slippage)
             fill_price = (raw / f.tick_size).to_integral_value(ROUND_FLOOR) * f.tick_size
+        if bounds is not None:
+            fill_price = min(max(fill_price, bounds[0]), bounds[1])
         self._book_fill(rest, ts, fill_price, rest.request.quantity - rest.order.filled_qty, "taker")
+
+    def _match_resting_bar(self, symbol: str, ts: int, o: Decimal, h: Decimal, lo: Decimal) -> None:
+        """A resting limit the bar trades through fills at its limit, or at the open when the bar
+        opened beyond it: inside the bar's range either way."""
+        still = []
+        for rest in self._resting:
+            req, limit = rest.request, rest.limit
+            if req.symbol == symbol and req.side is Side.BUY and lo < limit:
+                self._book_fill(rest, ts, min(limit, o), req.quantity - rest.order.filled_qty, "maker")
+            elif req.symbol == symbol and req.side is Side.SELL and h > limit:
+                self._book_fill(rest, ts, max(limit, o), req.quantity - rest.order.filled_qty, "maker")
+            else:
+                still.append(rest)
+        self._resting = still
 
     def _match_resting(self, symbol: str, ts: int, price: Decimal) -> None:
         still = []
@@ -432,7 +564,7 @@ class PaperVenue(Venue):
                 still.append(rest)
         self._resting = still
 
-    def _book_fill(self, rest: _Resting, ts: int, price: Decimal, qty: Decimal, liquidity: str) -> None:
+    def _book_fill(self, rest: Resting, ts: int, price: Decimal, qty: Decimal, liquidity: str) -> None:
         req, order = rest.request, rest.order
         rate = self._fees.maker_rate if liquidity == "maker" else self._fees.taker_rate
         fill = Fill(
@@ -457,63 +589,3 @@ class PaperVenue(Venue):
         order.status = OrderStatus.FILLED if total >= order.quantity else OrderStatus.PARTIALLY_FILLED
         order.update_ms = ts
         self._fills.append(booked)
-
-
-def _order_doc(o: Order) -> dict:
-    return {
-        "symbol": o.symbol,
-        "client_order_id": o.client_order_id,
-        "status": o.status.value,
-        "side": o.side.value,
-        "position_side": o.position_side.value,
-        "order_type": o.order_type.value,
-        "quantity": str(o.quantity),
-        "filled_qty": str(o.filled_qty),
-        "avg_price": str(o.avg_price),
-        "price": str(o.price) if o.price is not None else None,
-        "venue_order_id": o.venue_order_id,
-        "update_ms": o.update_ms,
-        "reject_code": o.reject_code,
-        "reject_reason": o.reject_reason,
-        "venue": o.venue,
-    }
-
-
-def _order_from_doc(d: dict) -> Order:
-    return Order(
-        venue=d["venue"],
-        symbol=d["symbol"],
-        client_order_id=d["client_order_id"],
-        status=OrderStatus(d["status"]),
-        side=Side(d["side"]),
-        position_side=PositionSide(d["position_side"]),
-        order_type=OrderType(d["order_type"]),
-        quantity=Decimal(d["quantity"]),
-        filled_qty=Decimal(d["filled_qty"]),
-        avg_price=Decimal(d["avg_price"]),
-        price=Decimal(d["price"]) if d.get("price") else None,
-        venue_order_id=d["venue_order_id"],
-        update_ms=d["update_ms"],
-        reject_code=d["reject_code"],
-        reject_reason=d["reject_reason"],
-    )
-
-
-def _rest_doc(r: _Resting) -> dict:
-    q = r.request
-    return {
-        "placed_ts": r.placed_ts,
-        "order": _order_doc(r.order),
-        "request": {
-            "symbol": q.symbol,
-            "side": q.side.value,
-            "position_side": q.position_side.value,
-            "order_type": q.order_type.value,
-            "quantity": str(q.quantity),
-            "client_order_id": q.client_order_id,
-            "intent_id": q.intent_id,
-            "price": str(q.price) if q.price is not None else None,
-            "time_in_force": q.time_in_force.value if q.time_in_force else None,
-            "reduce_only": q.reduce_only,
-        },
-    }

@@ -49,6 +49,7 @@ from execution.models import (
     SymbolFilters,
     TimeInForce,
 )
+from execution.triggers import TriggerOrder, TriggerRequest
 
 FILTERS_RETRY_UNKNOWN_MS = 60_000
 NO_FEES = FeeSchedule(Decimal(0), Decimal(0))
@@ -390,6 +391,20 @@ class RestVenue(Venue):
             f"{cause.message}; not found by client order id after {len(self.reconcile_delays_s)} "
             "queries: keep in flight and reconcile before any resend",
         )
+
+    def _reconcile_trigger(self, request: TriggerRequest, cause: UnknownOutcome) -> TriggerOrder:
+        """A protective order whose placement answer was lost: ask the venue by its client id,
+        never send it again."""
+        for delay in self.reconcile_delays_s:
+            if delay:
+                self._sleep(delay)
+            try:
+                found = self.get_trigger(request.symbol, request.client_id)
+            except (VenueUnavailable, UnknownOutcome, RateLimited):
+                continue
+            if found is not None:
+                return found
+        raise UnknownOutcome(self.name, cause.code, f"{cause.message}; algo order {request.client_id} not found")
 
     def get_order(self, symbol: str, client_order_id: str) -> Order | None:
         try:

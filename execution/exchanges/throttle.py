@@ -195,6 +195,11 @@ def binance_um_throttler(**kw) -> Throttler:
         "positionRisk": weight(5),
         "balance": weight(5),
         "countdownCancelAll": weight(10),
+        "algoOrder:post": order,  # the Algo Service (protective orders): weight 0, counts as an order
+        "algoOrder:get": weight(1),
+        "algoOrder:delete": weight(1),
+        "openAlgoOrders": weight(1),
+        "openAlgoOrders:all": weight(40),
         "income": weight(30),
     }
     limits = [RateLimit(w, 2400, 60.0), RateLimit("ORDERS_10S", 300, 10.0), RateLimit("ORDERS_1M", 1200, 60.0)]
@@ -222,6 +227,10 @@ def okx_perp_throttler(**kw) -> Throttler:
         "account/positions": 10,
         "account/balance": 10,
         "trade/fills": 60,
+        "trade/order-algo:post": 20,  # protective (algo) orders
+        "trade/order-algo:get": 20,
+        "trade/cancel-algos": 20,
+        "trade/orders-algo-pending": 20,
     }
     limits = [RateLimit(k, v, 2.0) for k, v in per_2s.items()]
     limits.append(RateLimit("trade/cancel-all-after", 1, 1.0))

@@ -3,6 +3,7 @@
 Binance USD-M user data stream: a listen key from POST /fapi/v1/listenKey (API key only), kept
 alive with PUT every `keepalive_s` (Binance expires it after 60 minutes), websocket
 `<ws>/ws/<listenKey>`; `ORDER_TRADE_UPDATE` events go to `BinanceUM.on_stream_order`,
+`ALGO_UPDATE` (protective orders in the Algo Service) to `BinanceUM.on_stream_algo`,
 `listenKeyExpired` gets a new key and reconnects.
 OKX private channel: login (`op: login`, sign = base64(HMAC-SHA256(secret, ts + "GET" +
 "/users/self/verify"))), then `orders` (instType SWAP); rows go to `OkxPerp.on_stream_order`.
@@ -119,6 +120,9 @@ class BinanceUserStream(_Stream):
                 kind = msg.get("e")
                 if kind == "ORDER_TRADE_UPDATE":
                     self.venue.on_stream_order(msg["o"])
+                    self.updates += 1
+                elif kind == "ALGO_UPDATE" and hasattr(self.venue, "on_stream_algo"):
+                    self.venue.on_stream_algo(msg["o"], int(msg.get("E") or 0))  # protective (algo) orders
                     self.updates += 1
                 elif kind == "listenKeyExpired":
                     self.log.warning("[feed] binance listen key expired: new key, reconnecting")

@@ -16,6 +16,9 @@ loads `Credentials`, the operator CLI never loads `RunEnv`.
     EndpointsEnv  BINANCE_FAPI_URL OKX_BASE_URL BINANCE_WS_URL           venue adapters, feeds, downloads
                   OKX_WS_PUBLIC_URL OKX_WS_BUSINESS_URL OKX_WS_PRIVATE_URL
     VenueEnv      MARGIN_TYPE VENUE_TIMEOUT_S                            venue adapters
+    ExecutionEnv  PROTECTIVE_ORDERS PROTECTION_TRIGGER_PRICE             executor (protection, order router)
+                  STOP_VALIDATOR_INTERVAL_S ORDER_REMAINDER_RETRIES
+                  ORDER_CUTBACK_MAX
     Credentials   BINANCE_API_KEY BINANCE_API_SECRET OKX_API_KEY         executor, scripts, heartbeat, CLI
                   OKX_API_SECRET OKX_PASSPHRASE APPROVE_TOKEN
     TelegramEnv   TELEGRAM_BOT_TOKEN TELEGRAM_CHAT_ID TELEGRAM_API_BASE  executor (alerts), heartbeat
@@ -198,6 +201,25 @@ class StoreEnv(EnvGroup):
         return bool(self.firestore_project)
 
 
+# -- order execution and protection ---------------------------------------------------------------
+_TRIGGER_PRICES = {"mark": "MARK_PRICE", "last": "CONTRACT_PRICE"}
+
+
+class ExecutionEnv(EnvGroup):
+    """How orders are carried out: protective orders on the venue and the stop validator, the
+    retries of a partially filled market order, the size cut-back on margin rejections."""
+
+    protective_orders: Annotated[bool, flag()] = Field(True, alias="PROTECTIVE_ORDERS")
+    trigger_price: Annotated[
+        str, choice(_TRIGGER_PRICES, expected="mark or last", normalize=lambda s: s.strip().lower())
+    ] = Field("MARK_PRICE", alias="PROTECTION_TRIGGER_PRICE")
+    stop_validator_interval_s: Annotated[float, number(lo=1, expected=_SECONDS_GE_1)] = Field(
+        30.0, alias="STOP_VALIDATOR_INTERVAL_S"
+    )
+    remainder_retries: Annotated[int, integer(0, 10)] = Field(2, alias="ORDER_REMAINDER_RETRIES")
+    cutback_max: Annotated[int, integer(0, 10)] = Field(3, alias="ORDER_CUTBACK_MAX")
+
+
 # -- venues and market data -----------------------------------------------------------------------
 _POSITIVE_SECONDS = "a positive number of seconds"
 
@@ -326,6 +348,7 @@ GROUPS: tuple[type[EnvGroup], ...] = (
     LiveFeedEnv,
     EndpointsEnv,
     VenueEnv,
+    ExecutionEnv,
     Credentials,
     TelegramEnv,
     HeartbeatEnv,

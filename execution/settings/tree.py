@@ -16,6 +16,7 @@ from typing import Any
 
 from execution.models import SymbolFilters
 from execution.settings.env import (
+    ExecutionEnv,
     FundEnv,
     LiveFeedEnv,
     LogEnv,
@@ -57,6 +58,7 @@ class Settings:
     live: LiveFeedEnv
     access: VenueAccess  # venue keys (secret), base URLs, margin type, REST timeout
     telegram: TelegramEnv
+    execution: ExecutionEnv  # protective orders, the stop validator, order retries and cut-backs
 
     def symbol_config(self, symbol: str, venue: str | None = None) -> SymbolConfig:
         """Configured block, or the defaults for a symbol found only in a market directory."""
@@ -115,6 +117,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         live=read_env(LiveFeedEnv, source),
         access=VenueAccess.read(source),
         telegram=read_env(TelegramEnv, source),
+        execution=read_env(ExecutionEnv, source),
     )
     _check_cross_field(settings)
     return settings

@@ -7,6 +7,8 @@ precision, -1013 LOT_SIZE/PRICE_FILTER, -4014 tick, -4164 min notional); -2019 m
 post-only would match; -4116 duplicate client id among open orders; -2013/-2011 unknown order;
 request weight per minute with 429 + Retry-After, then 418 ban (-1003) for a client that keeps
 sending. Answers carry X-MBX-USED-WEIGHT-1M. Faults come from `LoopbackVenue.inject`.
+Conditional orders (STOP_MARKET, TAKE_PROFIT_MARKET) are refused by the order endpoint with
+-4120 and live in the Algo Service (tests/fakes/fake_binance_algo.py), fired when the book moves.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
+from tests.fakes.fake_binance_algo import AlgoError, AlgoService
 from tests.fakes.loopback import LoopbackVenue, Reply, Request
 from tests.fakes.matching import Account, D, Engine, FakeOrder, Instrument, Reject
 
@@ -88,7 +91,7 @@ def _s(x: Decimal) -> str:
     return format(x.normalize(), "f") if x else "0"
 
 
-class FakeBinance(LoopbackVenue):
+class FakeBinance(AlgoService, LoopbackVenue):
     def __init__(
         self,
         api_key: str = "test-key-binance",
@@ -118,6 +121,7 @@ class FakeBinance(LoopbackVenue):
         self.commission = (D("0.0002"), D("0.0004"))
         self.funding_rate = D("0.00010000")
         self._tlock = threading.Lock()
+        self._algo_init()
 
     # -- helpers for tests -------------------------------------------------------------------------
     @property
@@ -130,6 +134,7 @@ class FakeBinance(LoopbackVenue):
     def set_book(self, symbol: str, bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> None:
         with self._lock:
             self.engine.set_book(symbol, bids, asks, self.now())
+            self.fire_algos(symbol)  # the Algo Service watches the price
 
     def give_position(self, symbol: str, pside: str, qty: str, entry: str) -> None:
         with self._lock:
@@ -215,7 +220,7 @@ class FakeBinance(LoopbackVenue):
             return self._err(404, -5000, f"Path {req.path}, Method {req.method} is invalid")
         try:
             body = handler(params)
-        except _Err as e:
+        except (_Err, AlgoError) as e:
             return self._err(e.status, e.code, e.msg)
         return Reply(200, body, self._weight_headers())
 
@@ -447,6 +452,12 @@ class FakeBinance(LoopbackVenue):
         if acct.dual_side and "reduceOnly" in p:
             raise _Err(400, -1106, "Parameter 'reduceonly' sent when not required.")
         otype = p["type"].upper()
+        if otype in ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"):
+            raise _Err(
+                400,
+                -4120,
+                "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.",
+            )
         if otype not in ("MARKET", "LIMIT"):
             raise _Err(400, -1116, "Invalid orderType.")
         tif = p.get("timeInForce", "GTC").upper()

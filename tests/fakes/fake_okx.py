@@ -8,7 +8,8 @@ refused in long/short mode: 51205), lot size (51121), min size (51020), market m
 (51000 "Parameter px error"), margin (51008), closing more than held (51169/51112), duplicated
 clOrdId (51016), unknown order (51603), cancel of a final order (51400); per-endpoint counts per
 2 s answered with HTTP 429 + code 50011. Errors come back as data with `code` and `sCode`, as
-python-okx expects. Faults come from `LoopbackVenue.inject`.
+python-okx expects. Faults come from `LoopbackVenue.inject`. Algo orders (the protective `oco` /
+`conditional` orders) are in tests/fakes/fake_okx_algo.py and fire when the book moves.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
+from tests.fakes.fake_okx_algo import OkxAlgoError, OkxAlgoService
 from tests.fakes.loopback import LoopbackVenue, Reply, Request
 from tests.fakes.matching import Account, D, Engine, FakeOrder, Instrument, Reject
 
@@ -43,7 +45,7 @@ def _s(x: Decimal) -> str:
     return format(x.normalize(), "f") if x else "0"
 
 
-class FakeOkx(LoopbackVenue):
+class FakeOkx(OkxAlgoService, LoopbackVenue):
     def __init__(
         self,
         api_key: str = "test-key-okx",
@@ -66,6 +68,8 @@ class FakeOkx(LoopbackVenue):
         self.refuse_all: tuple[str, str] | None = None  # (sCode, sMsg) for every signed call
         self.refuse_orders: tuple[str, str] | None = None  # (sCode, sMsg) for every new order
         self.cancel_all_after_s: int | None = None
+        self.cancel_all_after_tag: str | None = None
+        self._algo_init()
         self.funding_rate = D("0.0001")
         self.fee_rates = ("-0.0002", "-0.0005")
         self.leverage: dict[tuple[str, str, str], int] = {}  # (instId, mgnMode, posSide) -> lever
@@ -81,10 +85,24 @@ class FakeOkx(LoopbackVenue):
     def set_book(self, symbol: str, bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> None:
         with self._lock:
             self.engine.set_book(symbol, bids, asks, self.now())
+            self.fire_algos(symbol)  # OKX's algo engine watches the price
 
     def give_position(self, symbol: str, pside: str, contracts: str, entry: str) -> None:
         with self._lock:
             self.engine.give_position(symbol, pside, contracts, entry)
+
+    def expire_cancel_all_after(self) -> int:
+        """As if the armed cancel-all-after ran out: pending order-book orders (with its tag, when one
+        was armed) are cancelled; algo orders are not order-book orders and stay."""
+        with self._lock:
+            if not self.cancel_all_after_s:
+                return 0
+            tag = self.cancel_all_after_tag
+            gone = [o for o in self.engine.open_orders() if tag is None or getattr(o, "tag", "") == tag]
+            for o in gone:
+                self.engine.cancel(o, self.now())
+            self.cancel_all_after_s = 0
+            return len(gone)
 
     def position_contracts(self, symbol: str, pside: str) -> Decimal:
         with self._lock:
@@ -135,6 +153,8 @@ class FakeOkx(LoopbackVenue):
             return Reply(200, handler(params, body))
         except _Err as e:
             return Reply(e.status, self._env(e.code, e.msg, e.data))
+        except OkxAlgoError as e:
+            return Reply(200, self._env(e.code, e.msg, e.data))
 
     def _auth(self, req: Request) -> Reply | None:
         key = req.header("OK-ACCESS-KEY")
@@ -627,6 +647,7 @@ class FakeOkx(LoopbackVenue):
                 ) from None
             raise self._s_err("51112", "Close order size exceeds your available size.", cid) from None
         order.td_mode = td_mode  # type: ignore[attr-defined]
+        order.tag = b.get("tag") or ""  # type: ignore[attr-defined]
         if tif == "GTX" and self.engine.crosses(order):
             order.oid = next(self.engine._ids)
             order.status = "CANCELED"  # OKX accepts a crossing post-only order, then cancels it
@@ -664,8 +685,8 @@ class FakeOkx(LoopbackVenue):
         )
         return {
             "accFillSz": _s(o.filled),
-            "algoClOrdId": "",
-            "algoId": "",
+            "algoClOrdId": getattr(o, "algo_cl_ord_id", ""),
+            "algoId": getattr(o, "algo_id", ""),
             "attachAlgoClOrdId": "",
             "attachAlgoOrds": [],
             "avgPx": _s(o.avg) if o.filled else "",
@@ -771,6 +792,7 @@ class FakeOkx(LoopbackVenue):
         if sec != 0 and not 10 <= sec <= 120:
             raise _Err("51000", "Parameter timeOut error")
         self.cancel_all_after_s = sec
+        self.cancel_all_after_tag = b.get("tag") or None
         now = self.now()
         return self._env("0", "", [{"triggerTime": str(now + sec * 1000) if sec else "0", "tag": "", "ts": str(now)}])
 

@@ -106,7 +106,7 @@ def test_screener_close_leaves_arbitrage_legs_alone(tmp_path):
     s = load_settings(env={"CONFIG_DIR": str(PROJECT_ROOT / "config"), "STATE_DIR": str(tmp_path)})
     venues = paper_venues(s)
     engine = build_engine(s, venues, LocalStore(tmp_path), universe=[(BIN, "BTCUSDT")], simulators=venues)
-    arb, screener = engine.strategies
+    arb, _protection, screener = engine.strategies
     assert isinstance(arb, ArbitrageStrategy) and isinstance(screener, ScreenerStrategy)
     ts = 1_717_200_000_000
     venues[BIN].on_price("BTCUSDT", ts, Decimal(60000))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 from execution.exchanges.binance_um import BinanceUM
 from execution.exchanges.okx_perp import OkxPerp
+from execution.models import PositionSide
 from scripts import panic_close as panic
 from tests.conftest import PROJECT_ROOT
 from tests.fakes.fake_binance import FakeBinance
@@ -200,3 +202,29 @@ def test_command_line_config_error(tmp_path):
         [sys.executable, str(SCRIPT)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2 and "BINANCE_API_SECRET" in done.stderr
+
+
+def test_protective_orders_are_cancelled_once_flat_and_kept_while_a_position_is_left(fakes):
+    from execution.triggers import TriggerRequest
+
+    fb, fo = fakes
+    venues = _venues(fb, fo)
+    stop = TriggerRequest("binance_um", "BTCUSDT", PositionSide.LONG, D("0.05"), "hfpsl1", "i", stop_price=D("58000"))
+    oco = TriggerRequest(
+        "okx_perp", "ETH-USDT-SWAP", PositionSide.LONG, D("1.25"), "hfpoco1", "i", D("2800"), D("3200")
+    )
+    venues["binance_um"].place_trigger(stop)
+    venues["okx_perp"].place_trigger(oco)
+    code, out = _run(venues)
+    assert code == 0, out
+    assert [a["algoStatus"] for a in fb.algos.values()] == ["CANCELED"]
+    assert [a["state"] for a in fo.algos.values()] == ["canceled"]
+    assert "cancelled protective order hfpsl1" in out and "cancelled protective order hfpoco1" in out
+
+    fb.give_position("BTCUSDT", "LONG", "0.05", "59000")
+    fb.refuse_orders = (401, -2015, "Invalid API-key, IP, or permissions for action, request ip: 127.0.0.1")
+    venues = _venues(fb, fo)
+    venues["binance_um"].place_trigger(dataclasses.replace(stop, client_id="hfpsl2"))
+    code, out = _run({"binance_um": venues["binance_um"]}, rounds=1)
+    assert code == 1 and "protective order hfpsl2 kept (its position is open)" in out
+    assert [a["algoStatus"] for a in fb.algos.values()] == ["CANCELED", "NEW"]

@@ -1,5 +1,8 @@
 """Breakers and HOLD driven through the real engine and paper venue: the order that crosses a limit
-is never sent, HOLD blocks new risk but not exits, kill flattens with the right position side."""
+is never sent, HOLD blocks new risk but not exits, kill flattens with the right position side.
+
+The exit scenarios run with PROTECTIVE_ORDERS=false: they test the executor's own SL/TP check
+(the second line of defence); the venue-side stops are tested in test_protection.py."""
 
 from __future__ import annotations
 
@@ -7,13 +10,15 @@ from execution import control, control_log
 from execution.models import PositionSide
 from tests.support.engine_harness import breakout, harness, warm
 
+OWN_STOPS = {"PROTECTIVE_ORDERS": "false"}  # the executor's SL/TP check alone
+
 
 def sent(h):
     return [o for o in h.venue._orders.values()]
 
 
 def test_entry_then_next_price_fill_then_stop_loss_exit(tmp_path):
-    h = harness(tmp_path)
+    h = harness(tmp_path, env=OWN_STOPS)
     warm(h)
     breakout(h)
     assert len(sent(h)) == 1 and sent(h)[0].position_side is PositionSide.LONG
@@ -27,7 +32,7 @@ def test_entry_then_next_price_fill_then_stop_loss_exit(tmp_path):
 
 
 def test_drawdown_breaker_trips_hold_and_the_next_entry_is_never_sent(tmp_path):
-    h = harness(tmp_path, risk={"KILL_DD_PCT": 1.0})
+    h = harness(tmp_path, env=OWN_STOPS, risk={"KILL_DD_PCT": 1.0})
     warm(h)
     breakout(h)
     h.step({"BTCUSDT": 61_200.0})
@@ -54,7 +59,7 @@ def test_order_rate_limit_refuses_the_crossing_order_and_holds(tmp_path):
 
 
 def test_max_positions_is_a_veto_and_hold_still_lets_exits_through(tmp_path):
-    h = harness(tmp_path, symbols=("BTCUSDT", "ETHUSDT"), risk={"MAX_POSITIONS": 1})
+    h = harness(tmp_path, symbols=("BTCUSDT", "ETHUSDT"), env=OWN_STOPS, risk={"MAX_POSITIONS": 1})
     for i in range(120):
         h.step({"BTCUSDT": 60_000 * (1 + 0.0005 * (-1) ** i), "ETHUSDT": 3_000 * (1 + 0.0005 * (-1) ** i)})
     h.step({"BTCUSDT": 61_200.0, "ETHUSDT": 3_000.0})

@@ -82,6 +82,8 @@ def fill_events(metrics: Metrics, state_dir: Path) -> list[Event]:
         f = json.loads(line)
         price, qty = float(f["price"]), float(f["qty"])
         slip = slippage_bps(f["side"], price, ref.get(f.get("intent_id"), 0.0))
+        if slip is not None:  # the series exists (at 0) from the first scrape: one observation is a rate
+            metrics.slippage.labels(f["symbol"], f["venue"], f.get("reason") or "unknown")
         event = partial(metrics.on_fill, f["venue"], f["symbol"], f.get("reason") or "unknown", price * qty, slip)
         event.ends_batch = slip is not None  # type: ignore[attr-defined]
         out.append(event)

@@ -196,7 +196,8 @@ def test_repo_config_loads_with_conservative_defaults():
         ({"expected_slippage_bps": {"binance_um": 9, "okx_perp": 2}}, "expected_slippage_bps", "<= max_leg_slippage"),
         ({"min_edge_bps": "lots"}, "min_edge_bps", "a decimal number"),
         ({"surprise": 1}, "surprise", "no such field"),
-        ({"prefer_maker": True}, "prefer_maker", "not built yet"),
+        ({"prefer_maker": True, "maker_timeout_ms": 20_000}, "maker_timeout_ms", "<= leg_timeout_ms"),
+        ({"maker_venue": "kraken"}, "maker_venue", "one of"),
     ],
 )
 def test_config_errors_name_the_field(change, field, expected):
