@@ -28,6 +28,7 @@ class _WsServer:
         self.lock = threading.Lock()
         self.refusing = False
         self.connections = 0
+        self.refused = 0  # connection attempts turned away while refusing
         self.server = serve(self._handler, "127.0.0.1", 0)
         self.port = self.server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -61,6 +62,7 @@ class _WsServer:
 
     def _handler(self, ws):
         if self.refusing:
+            self.refused += 1
             ws.close(code=1013, reason="try again later")
             return
         self.connections += 1
