@@ -313,7 +313,7 @@ class DashboardEnv(EnvGroup):
 
 
 class OperatorEnv(EnvGroup):
-    operator: Annotated[str, stripped()] = Field("", alias="HEDGE_OPERATOR")  # "" = the login name
+    operator: Annotated[str, stripped()] = Field("", alias="HEDGE_OPERATOR")  # "" = --operator is required
 
 
 # -- monitoring -----------------------------------------------------------------------------------
