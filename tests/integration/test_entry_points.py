@@ -88,6 +88,11 @@ def test_a_second_executor_on_one_state_dir_exits_2_naming_the_holder(tmp_path):
     finally:
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=120) == 0
+    # the start line and the account lines agree about dry-run
+    text = log.read_text()
+    [start] = re.findall(r"\[executor\] profile=paper safe_mode=\S+ dry_run=(\w+)", text)
+    accounts = re.findall(r"\[executor\] account OK — futures=True testnet=False dry_run=(\w+)", text)
+    assert accounts and set(accounts) == {start} == {"False"}
     # the lock goes with the process: a restart after the first one stopped takes it
     again = subprocess.Popen(
         [sys.executable, "-m", "execution.executor"],
