@@ -42,7 +42,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from execution.models import MarginType
 from execution.settings.env_types import choice, decimal, flag, integer, number, stripped, time_zone, whole
@@ -134,6 +134,30 @@ class ProfileEnv(EnvGroup):
     profile: Annotated[str, choice(PROFILES)] = Field("paper", alias="PROFILE")
     safe_mode: Annotated[bool, flag()] = Field(True, alias="SAFE_MODE")  # no live order leaves the process
     dry_run: Annotated[bool, flag()] = Field(False, alias="DRY_RUN_MODE")  # real books, simulated fills
+    # the fund's cutover checklist flips BINANCE_TESTNET: true -> PROFILE=testnet, false -> PROFILE=live
+    binance_testnet: Annotated[bool | None, flag()] = Field(None, alias="BINANCE_TESTNET")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_from_binance_testnet(cls, data: Any) -> Any:
+        """BINANCE_TESTNET picks the profile; a PROFILE that says otherwise is refused, naming both."""
+        if not isinstance(data, Mapping) or data.get("BINANCE_TESTNET") is None:
+            return data
+        raw = str(data["BINANCE_TESTNET"]).strip()
+        low = raw.lower()
+        if low not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return data  # the field's own validator names the bad value
+        implied = "testnet" if low in ("1", "true", "yes", "on") else "live"
+        given = data.get("PROFILE")
+        if given is not None and str(given).strip().lower() != implied:
+            raise ConfigError(
+                ".env",
+                "BINANCE_TESTNET",
+                f"a value that agrees with PROFILE={str(given).strip()} (BINANCE_TESTNET={raw} means "
+                f"PROFILE={implied}); set only one of BINANCE_TESTNET and PROFILE",
+                raw,
+            )
+        return {**data, "PROFILE": implied}
 
 
 class RunEnv(EnvGroup):
