@@ -23,6 +23,8 @@ loads `Credentials`, the operator CLI never loads `RunEnv`.
                   OKX_API_SECRET OKX_PASSPHRASE APPROVE_TOKEN
     TelegramEnv   TELEGRAM_BOT_TOKEN TELEGRAM_CHAT_ID TELEGRAM_API_BASE  executor (alerts), heartbeat
     HeartbeatEnv  HEARTBEAT_TZ TELEGRAM_TIMEOUT_S                        heartbeat
+    TelegramBotEnv TELEGRAM_BOT_ALLOWED_CHATS TELEGRAM_BOT_ALLOWED_USERS  Telegram commands bot
+                  TELEGRAM_BOT_POLL_S TELEGRAM_BOT_OFFSET_FILE
     DashboardEnv  DASHBOARD_*                                            dashboard
     OperatorEnv   HEDGE_OPERATOR                                         operator CLI
     MetricsEnv    METRICS_PORT ALERTMANAGER_TELEGRAM_TOKEN_FILE          metrics exporter, monitoring config
@@ -321,6 +323,30 @@ class HeartbeatEnv(EnvGroup):
     )
 
 
+class TelegramBotEnv(EnvGroup):
+    """The operators' Telegram commands bot (telegram/bot.py): who may talk to it, how it polls."""
+
+    allowed_chats: Annotated[str, stripped()] = Field("", alias="TELEGRAM_BOT_ALLOWED_CHATS")  # ids, comma-separated
+    allowed_users: Annotated[str, stripped()] = Field("", alias="TELEGRAM_BOT_ALLOWED_USERS")  # ids, comma-separated
+    poll_s: Annotated[int, integer(0, 50, expected="seconds 0-50 (getUpdates long-poll timeout)")] = Field(
+        25, alias="TELEGRAM_BOT_POLL_S"
+    )
+    offset_file: Annotated[str, stripped()] = Field("", alias="TELEGRAM_BOT_OFFSET_FILE")  # "" = STATE_DIR/...
+
+    @staticmethod
+    def ids(raw: str) -> frozenset[int]:
+        out = set()
+        for part in raw.replace(" ", "").split(","):
+            if part:
+                try:
+                    out.add(int(part))
+                except ValueError:
+                    raise ConfigError(
+                        ".env", "TELEGRAM_BOT_ALLOWED_*", "numeric Telegram ids, comma-separated", part
+                    ) from None
+        return frozenset(out)
+
+
 def _between(lo: float, hi: float) -> Any:
     return number(lo=lo, hi=hi, expected=f"a number between {lo:g} and {hi:g}")
 
@@ -376,6 +402,7 @@ GROUPS: tuple[type[EnvGroup], ...] = (
     Credentials,
     TelegramEnv,
     HeartbeatEnv,
+    TelegramBotEnv,
     DashboardEnv,
     OperatorEnv,
     MetricsEnv,
