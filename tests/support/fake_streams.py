@@ -55,6 +55,17 @@ class _WsServer:
             except Exception:  # noqa: BLE001
                 pass
 
+    def wait_clients(self, n: int = 1, timeout: float = 20.0) -> None:
+        """Until `n` clients are registered to receive pushes (connected and accepted): a push
+        before that reaches nobody. `connections` counts a client before it is registered."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.lock:
+                if len(self.clients) >= n:
+                    return
+            time.sleep(0.01)
+        raise AssertionError(f"{n} client(s) not connected within {timeout:.0f} s")
+
     def refuse(self, on: bool = True) -> None:
         self.refusing = on
         if on:
