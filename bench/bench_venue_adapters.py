@@ -6,6 +6,7 @@ each venue against its fake, and the throttler's cost per call. Figures, not pas
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -40,8 +41,10 @@ def round_trips(venue, symbol: str, qty: str, n: int) -> list[float]:
     return out
 
 
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("n_orders", nargs="?", type=int, default=200, help="round trips per venue (default 200)")
+    n = ap.parse_args(argv).n_orders
     with FakeBinance(weight_limit=10**9) as fb, FakeOkx(demo=False) as fo:
         fb.set_book("BTCUSDT", [("60000.0", "1000")], [("60000.1", "1000")])
         fo.set_book("BTC-USDT-SWAP", [("60000.0", "100000")], [("60000.1", "100000")])

@@ -48,7 +48,7 @@ def build_engine(
     simulators: Mapping[str, MarketSimulator] | None = None,
     notifier: Notifier | None = None,
     snap: dict[str, Any] | None = None,
-    journaled_ids: set[str] | None = None,
+    journaled_ids: Mapping[str, int] | None = None,
     command_reader: CommandReader | None = None,
     with_arbitrage: bool = True,
     extra_strategies: Iterable[Strategy] = (),
@@ -165,11 +165,12 @@ def build_arbitrage(
     return ArbitrageStrategy(loop)
 
 
-def journaled_ids_after(state_dir: Path, seq: int) -> set[str]:
-    """Ids of journal records written after a snapshot: a resumed run must not write them again."""
-    out: set[str] = set()
+def journaled_ids_after(state_dir: Path, seq: int) -> dict[str, int]:
+    """Ids (and seq numbers) of journal records written after a snapshot: a resumed run must not
+    write them again, and must number the records after them as the first run did."""
+    out: dict[str, int] = {}
     for name in COLLECTION_FILES.values():
         for rec in read_lines(state_dir / name):
             if rec.get("seq", 0) > seq and "id" in rec:
-                out.add(rec["id"])
+                out[rec["id"]] = int(rec["seq"])
     return out

@@ -4,6 +4,11 @@ The CLI appends commands; the executor is the only writer of trading state, so i
 here, applies each through the pure control state machine (`execution/control.py`) or the
 handler a strategy registered (e.g. `arb-execute`), publishes the new state and only then
 journals the acknowledgement (a CLI that sees the ack reads the new mode).
+
+`cancel TARGET` withdraws a command that is still queued: the commands read in one poll are
+scanned for cancels first, so a command queued while the executor was down and cancelled
+before it came back is acknowledged as withdrawn and never applied. A cancel that comes after
+its target was applied is refused ("too late").
 """
 
 from __future__ import annotations
@@ -27,6 +32,25 @@ class OperatorPort(StrategyContext, Protocol):
     def wall_ms(self) -> int: ...
 
 
+def _cancels(batch: list[tuple[dict | None, str]]) -> dict[str, control_log.Command]:
+    """target id -> the first valid cancel of it in this batch, for targets queued before it."""
+    seen: set[str] = set()
+    out: dict[str, control_log.Command] = {}
+    for rec, _ in batch:
+        if rec is None:
+            continue
+        try:
+            cmd = control_log.parse(rec)
+        except control_log.BadCommand:
+            continue
+        if cmd.cmd == "cancel":
+            target = cmd.args["target"]
+            if target in seen and target not in out:
+                out[target] = cmd
+        seen.add(cmd.id)
+    return out
+
+
 class CommandApplier:
     def __init__(
         self,
@@ -45,7 +69,9 @@ class CommandApplier:
         return self.reader.offset
 
     def poll(self, port: OperatorPort) -> None:
-        for rec, raw in self.reader.poll():
+        batch = self.reader.poll()
+        withdrawn = _cancels(batch)
+        for rec, raw in batch:
             if rec is None:
                 self.log.warning("[control] unreadable command line ignored: %.200s", raw)
                 continue
@@ -55,6 +81,19 @@ class CommandApplier:
                 self._ack(
                     port, rec.get("id", "?"), str(rec.get("cmd", "?")), str(rec.get("operator", "")), False, str(exc)
                 )
+                continue
+            cancel = withdrawn.get(cmd.id)
+            if cancel is not None and cmd.cmd != "cancel":
+                msg = f"withdrawn by {cancel.operator} ({cancel.id}) before it was applied"
+                self._ack(port, cmd.id, cmd.cmd, cmd.operator, False, msg)
+                continue
+            if cmd.cmd == "cancel":
+                target = cmd.args["target"]
+                if target in withdrawn and withdrawn[target].id == cmd.id:
+                    self._ack(port, cmd.id, cmd.cmd, cmd.operator, True, f"withdrew {target} before it was applied")
+                else:
+                    msg = f"too late or unknown: {target} was not waiting in the queue (see ctl alerts)"
+                    self._ack(port, cmd.id, cmd.cmd, cmd.operator, False, msg)
                 continue
             self.apply(cmd, port)
 

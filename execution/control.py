@@ -1,6 +1,9 @@
 """Trading modes and the two-man resume. A pure state machine: commands in, new state + answer out.
 
 RUN: trading. HOLD: no new risk (cancels and reduce-only closes still go). Kill: HOLD + flatten.
+Every reason that set or kept HOLD (operators' holds, breakers, kill) is kept in `holds`, in
+order: a second hold adds its reason, it never overwrites the first (`reason`/`since_ms`/`by`
+stay those of the hold that started HOLD).
 Leaving HOLD takes two different people: `resume-request` (operator A, reason), then
 `resume-confirm` (operator B != A, with APPROVE_TOKEN, within the request's lifetime), then
 `resume` sets RUN. Every refusal says why.
@@ -27,6 +30,7 @@ class ControlState:
     breakers: list[dict] = field(default_factory=list)
     resume_request: dict | None = None
     resume_approved: dict | None = None
+    holds: list[dict] = field(default_factory=list)  # every {reason, by, ts} since HOLD began
 
     def to_doc(self) -> dict:
         return asdict(self)
@@ -47,12 +51,27 @@ class Answer:
     message: str
 
 
+def _enter_hold(state: ControlState, reason: str, by: str, now: int) -> bool:
+    """Record a reason for HOLD; the first one (when HOLD begins) names the mode's reason.
+    Returns True when this call changed the mode."""
+    changed = state.mode != HOLD
+    if changed:
+        state.mode, state.reason, state.since_ms, state.by = HOLD, reason, now, by
+        state.holds = []
+    state.holds.append({"reason": reason, "by": by, "ts": now})
+    state.resume_request = None
+    state.resume_approved = None
+    return changed
+
+
 def hold(state: ControlState, reason: str, by: str, now: int) -> Answer:
     if not reason.strip():
         return Answer(False, "hold needs a reason")
-    state.mode, state.reason, state.since_ms, state.by = HOLD, reason, now, by
-    state.resume_request = None
-    state.resume_approved = None
+    if not _enter_hold(state, reason, by, now):
+        return Answer(
+            True,
+            f"HOLD kept; reason added by {by}: {reason} (held since {state.by}: {state.reason}; {len(state.holds)} reasons)",
+        )
     return Answer(True, f"HOLD set by {by}: {reason}")
 
 
@@ -63,11 +82,7 @@ def trip(state: ControlState, breaker: str, detail: str, now: int) -> bool:
         state.breakers.append({"name": breaker, "detail": detail, "ts": now})
     if state.mode == HOLD and already:
         return False
-    changed = state.mode != HOLD
-    state.mode, state.reason, state.since_ms, state.by = HOLD, f"breaker {breaker}: {detail}", now, "breaker"
-    state.resume_request = None
-    state.resume_approved = None
-    return changed
+    return _enter_hold(state, f"breaker {breaker}: {detail}", "breaker", now)
 
 
 def kill(state: ControlState, reason: str, by: str, now: int) -> Answer:
@@ -128,5 +143,6 @@ def resume(state: ControlState, operator: str, now: int) -> Answer:
     state.mode, state.reason, state.since_ms, state.by = RUN, "", now, operator
     state.kill = False
     state.breakers = []
+    state.holds = []
     state.resume_approved = None
     return Answer(True, f"RUN resumed by {operator}")

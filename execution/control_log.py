@@ -34,6 +34,7 @@ COMMANDS = {
     "arb-preview": ("pair",),
     "arb-execute": ("pair",),
     "arb-flatten": (),
+    "cancel": ("target",),  # withdraw a queued command (by id) before the executor applies it
 }
 
 
@@ -103,6 +104,29 @@ def append_command(state_dir: Path, command: Command) -> None:
         log.sync()
     finally:
         log.close()
+
+
+def pending(state_dir: Path, from_offset: int = 0) -> list[dict]:
+    """Commands at or after byte `from_offset` of the log that have no acknowledgement yet, oldest
+    first (what the executor will apply when it next reads the log)."""
+    try:
+        data = commands_path(state_dir).read_bytes()
+    except FileNotFoundError:
+        return []
+    acked = {rec.get("command_id") for rec in read_lines(acks_path(state_dir))}
+    out = []
+    pos = 0
+    for raw in data.splitlines(keepends=True):
+        start, pos = pos, pos + len(raw)
+        if start < from_offset or not raw.endswith(b"\n"):
+            continue
+        try:
+            rec = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        if isinstance(rec, dict) and rec.get("id") not in acked:
+            out.append(rec)
+    return out
 
 
 def find_ack(state_dir: Path, command_id: str) -> dict | None:

@@ -2,12 +2,14 @@
 
     python -m execution.ctl status [--json]            (also: python scripts/hedgectl.py ...)
     python -m execution.ctl alerts [-n 20] [--json]
-    python -m execution.ctl hold --reason TEXT [--operator NAME]
-    python -m execution.ctl resume-request --reason TEXT [--operator NAME]
-    python -m execution.ctl resume-confirm [--operator NAME] [--token TOKEN]
-    python -m execution.ctl resume [--operator NAME]
-    python -m execution.ctl kill --reason TEXT [--operator NAME]
-    python -m execution.ctl flatten [--operator NAME]
+    python -m execution.ctl hold --reason TEXT --operator NAME
+    python -m execution.ctl resume-request --reason TEXT --operator NAME
+    python -m execution.ctl resume-confirm --operator NAME [--token TOKEN]
+    python -m execution.ctl resume --operator NAME
+    python -m execution.ctl kill --reason TEXT --operator NAME
+    python -m execution.ctl flatten --operator NAME
+    python -m execution.ctl queue [--json]                commands written but not acknowledged yet
+    python -m execution.ctl cancel ID --operator NAME     withdraw a queued command before it is applied
     python -m execution.ctl export-log --out FILE
     python -m execution.ctl edge [--json]                 arbitrage: current net edges
     python -m execution.ctl preview PAIR [SIZE]           arbitrage: projected PnL + rescue plan
@@ -15,7 +17,9 @@
     python -m execution.ctl arb-flatten                   arbitrage: close every pair
 
 The CLI never writes trading state: commands go to the control log, the executor applies them
-and writes an acknowledgement, which the CLI waits for (--timeout, default 15 s).
+and writes an acknowledgement, which the CLI waits for (--timeout, default 15 s). A command
+that got no acknowledgement stays queued: `queue` lists it, `cancel ID` withdraws it. Every
+command names its operator (--operator, else HEDGE_OPERATOR); there is no silent default.
 Exit codes: 0 done, 1 refused, 2 bad usage, 3 the executor did not acknowledge in time,
 4 (`status` only) the executor is DOWN: no state written for WATCHDOG_STALE_S (default 300 s), or
 no state at all.
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -50,7 +55,10 @@ from execution.state.atomic import read_lines, write_text
 from execution.state.layout import COLLECTION_FILES
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NO_ACK, EXIT_DOWN = 0, 1, 2, 3, 4
-WRITE_COMMANDS = ("hold", "resume-request", "resume-confirm", "resume", "kill", "flatten")
+WRITE_COMMANDS = ("hold", "resume-request", "resume-confirm", "resume", "kill", "flatten", "cancel")
+EPILOG = """exit codes: 0 done, 1 refused (the reason is printed), 2 bad usage, 3 the executor did not
+acknowledge (the command stays queued: see `queue`, withdraw with `cancel ID`), 4 (status) the
+executor is DOWN or there is no state. Commands need --operator NAME (or HEDGE_OPERATOR)."""
 
 
 class UsageError(Exception):
@@ -68,8 +76,25 @@ def _store(state_dir: Path) -> StoreEnv:
     return read_env(StoreEnv, STATE_DIR=str(state_dir))
 
 
-def _operator() -> str:
-    return read_env(OperatorEnv).operator or getpass.getuser()
+def _operator(given: str | None, command: str) -> str:
+    """Who sends the command: --operator, else HEDGE_OPERATOR; never a silent default (on a
+    server the login is `root`, which says nothing about who acted)."""
+    name = (given or "").strip() or read_env(OperatorEnv).operator
+    if not name:
+        raise UsageError(f"{command}: who is acting? pass --operator NAME (or set HEDGE_OPERATOR); it is journaled")
+    return name
+
+
+def _control_offset(state_dir: Path) -> int:
+    """Where the executor's last snapshot says it reads the control log (0 before any)."""
+    try:
+        return int(json.loads((state_dir / "synced_state.json").read_text()).get("control_offset", 0))
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
+def queued(state_dir: Path) -> list[dict]:
+    return control_log.pending(state_dir, _control_offset(state_dir))
 
 
 def _age(ms: int | None) -> str:
@@ -114,6 +139,10 @@ def status_data(state_dir: Path) -> dict:
         "breakers": ctl.get("breakers", []),
         "resume_request": ctl.get("resume_request"),
         "resume_approved": ctl.get("resume_approved"),
+        "holds": ctl.get("holds", []),
+        "resume_possible": not ctl.get("resume_blocked"),
+        "resume_blocked": ctl.get("resume_blocked", ""),
+        "queued_commands": [{k: c.get(k) for k in ("id", "ts", "cmd", "operator")} for c in queued(state_dir) if nav],
         "profile": ctl.get("profile", nav.get("profile")),
         "safe_mode": ctl.get("safe_mode", nav.get("safe_mode")),
         "dry_run": ctl.get("dry_run", nav.get("dry_run")),
@@ -164,8 +193,13 @@ def print_status(d: dict) -> None:
         f"sent {c.get('orders_sent', '-')} rejected {c.get('orders_rejected', '-')}"
     )
     print("limits    : " + "  ".join(f"{k}={v}" for k, v in lim.items()))
+    if len(d["holds"]) > 1:
+        for h in d["holds"]:
+            print(f"held by   : {h['by']} at {_utc(h.get('ts'))}: {h['reason']}")
     for b in d["breakers"]:
         print(f"breaker   : {b['name']} at {_utc(b.get('ts'))}: {b['detail']}")
+    if d["resume_blocked"]:
+        print(f"resume    : IMPOSSIBLE: {d['resume_blocked']}")
     if d["resume_request"]:
         r = d["resume_request"]
         print(f"resume    : requested by {r['operator']} ({r['reason']}), waiting for a second operator")
@@ -182,6 +216,10 @@ def print_status(d: dict) -> None:
     for v, x in d["exposure_per_venue"].items():
         print(f"exposure  : {v}: gross {x['gross_notional']:,.2f}  net {x['net_notional']:+,.2f} USDT")
     print(f"arb pairs : {len(d['open_arbitrage_pairs'])} open")
+    for c in d["queued_commands"]:
+        print(
+            f"queued    : {c['id']} {c['cmd']} by {c['operator']} at {_utc(c['ts'])} (not acknowledged; ctl cancel ID)"
+        )
     for r in d["reconciliation"]:
         print(f"reconcile : {r['difference']} {r['venue']} {r['symbol']}: {r['detail']}")
     for p in d["problems"]:
@@ -252,52 +290,70 @@ def send_with_result(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="hedgectl", description="Hedge Fund Bot operator CLI.")
+    ap = argparse.ArgumentParser(
+        prog="hedgectl",
+        description="Hedge Fund Bot operator CLI (python -m execution.ctl = scripts/hedgectl.py).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--state-dir", help="STATE_DIR (default: $STATE_DIR, .env, or data/)")
-    sub = ap.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("status", help="flags, HOLD reason, counters, limits, heartbeat, positions, exposure")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("alerts", help="recent ops alerts (breakers, operator actions, rescues)")
-    p.add_argument("-n", type=int, default=20)
-    p.add_argument("--json", action="store_true")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, helptext: str, writes: bool = False) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=helptext, description=helptext, epilog=EPILOG)
+        if writes:
+            p.add_argument("--operator", help="who is acting (default: $HEDGE_OPERATOR; required)")
+            p.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for the ack (15)")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        return p
+
+    command("status", "mode, HOLD reasons, flags, heartbeat, counters, limits, positions, exposure, queue")
+    p = command("alerts", "recent ops alerts (breakers, operator actions, rescues)")
+    p.add_argument("-n", type=int, default=20, help="how many (20)")
     p = sub.add_parser("export-log", help="export every journal, merged by time, secrets redacted")
-    p.add_argument("--out", required=True, type=Path)
-    p = sub.add_parser("edge", help="arbitrage: current net edges per configured pair (from the state)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--out", required=True, type=Path, help="the file to write")
+    command("queue", "commands written to the control log that the executor has not acknowledged yet")
+    command("edge", "arbitrage: current net edges per configured pair (from the state)")
     for name, helptext in (
         ("preview", "arbitrage: projected PnL after all costs + rescue plan, nothing sent"),
         ("execute", "arbitrage: enter a pair through the same gates as the automatic loop"),
     ):
-        p = sub.add_parser(name, help=helptext)
+        p = command(name, helptext, writes=True)
         p.add_argument("pair", help="e.g. BTC-USDT")
         p.add_argument("size", nargs="?", help="base units (default: the configured size)")
-        p.add_argument("--operator", default=_operator())
-        p.add_argument("--timeout", type=float, default=15.0)
-        p.add_argument("--json", action="store_true")
-    p = sub.add_parser("arb-flatten", help="arbitrage: close every pair, delta back to ~0")
-    p.add_argument("--operator", default=_operator())
-    p.add_argument("--timeout", type=float, default=15.0)
-    p.add_argument("--json", action="store_true")
-    for name, needs_reason in (
-        ("hold", True),
-        ("resume-request", True),
-        ("resume-confirm", False),
-        ("resume", False),
-        ("kill", True),
-        ("flatten", False),
+    command("arb-flatten", "arbitrage: close every pair, delta back to ~0", writes=True)
+    for name, helptext, needs_reason in (
+        ("hold", "set HOLD: no new risk (closes and cancels still go); a second hold adds its reason", True),
+        ("resume-request", "two-man resume, step 1: operator A asks to leave HOLD", True),
+        ("resume-confirm", "two-man resume, step 2: operator B (another person) approves with APPROVE_TOKEN", False),
+        ("resume", "two-man resume, step 3: set RUN after an approved request", False),
+        ("kill", "kill switch: HOLD and close every position", True),
+        ("flatten", "close every position; the mode is unchanged", False),
     ):
-        p = sub.add_parser(name)
-        p.add_argument("--operator", default=_operator())
+        p = command(name, helptext, writes=True)
         if needs_reason:
-            p.add_argument("--reason", required=True)
+            p.add_argument("--reason", required=True, help="why (journaled, shown in status)")
         if name == "resume-confirm":
             p.add_argument("--token", help="approval token (else $APPROVE_TOKEN, else a prompt)")
-        p.add_argument("--timeout", type=float, default=15.0)
-        p.add_argument("--json", action="store_true")
+    p = command("cancel", "withdraw a queued command (see `queue`) before the executor applies it", writes=True)
+    p.add_argument("target", metavar="ID", help="the command's id, as `queue` shows it")
     return ap
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch over the subcommands
+def main(argv: list[str] | None = None) -> int:
+    """Runs a command; a closed stdout (`ctl status | head -3`) ends it quietly."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # the reader went away: nothing more to say to it, and no traceback for the operator
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch over the subcommands
     ap = build_parser()
     try:
         args = ap.parse_args(argv)
@@ -319,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ove
                 if not rows:
                     print("no alerts")
             return EXIT_OK
+        if args.command == "queue":
+            return _print_queue(state_dir, args.json)
         if args.command == "export-log":
             n = export_log(state_dir, args.out, secret_values(process_env_over_file()))
             print(f"exported {n} journal records to {args.out}")
@@ -338,6 +396,15 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ove
                     )
                 print(f"open pairs: {len(arb['open_arbitrage_pairs'])}")
             return EXIT_OK
+        operator = _operator(args.operator, args.command)
+        if args.command == "cancel":
+            refused = _cancel_refusal(state_dir, args.target)
+            if refused is not None:
+                code, message = refused
+                print(
+                    json.dumps({"command": "cancel", "exit_code": code, "message": message}) if args.json else message
+                )
+                return code
         extra = {}
         if args.command in ("preview", "execute"):
             extra["pair"] = args.pair
@@ -345,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ove
                 extra["size"] = args.size
         if args.command in ("hold", "resume-request", "kill"):
             extra["reason"] = args.reason
+        if args.command == "cancel":
+            extra["target"] = args.target
         if args.command == "resume-confirm":
             token = (
                 args.token
@@ -355,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ove
                 raise UsageError("resume-confirm needs the approval token (--token, $APPROVE_TOKEN or the prompt)")
             extra["proof"] = token
         wire = {"preview": "arb-preview", "execute": "arb-execute"}.get(args.command, args.command)
-        code, message, result = send_with_result(state_dir, wire, args.operator, args.timeout, **extra)
+        code, message, result = send_with_result(state_dir, wire, operator, args.timeout, **extra)
         if args.json:
             print(
                 json.dumps(
@@ -370,6 +439,32 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ove
     except (UsageError, control_log.BadCommand, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _print_queue(state_dir: Path, as_json: bool) -> int:
+    rows = [{k: c.get(k) for k in ("id", "ts", "cmd", "operator", "args")} for c in queued(state_dir)]
+    for r in rows:
+        args = r.get("args")
+        if isinstance(args, dict) and "proof" in args:
+            r["args"] = {**args, "proof": "***"}
+    if as_json:
+        print(json.dumps(rows, indent=1, default=str))
+        return EXIT_OK
+    for r in rows:
+        args = " ".join(f"{k}={v!r}" for k, v in (r.get("args") or {}).items())
+        print(f"{r['id']}  {_utc(r.get('ts'))}  {r['cmd']:<14} by {r['operator']}  {args}".rstrip())
+    print(f"{len(rows)} command(s) queued, not acknowledged" + ("; withdraw one with `cancel ID`" if rows else ""))
+    return EXIT_OK
+
+
+def _cancel_refusal(state_dir: Path, target: str) -> tuple[int, str] | None:
+    """Why `cancel target` cannot be sent (already applied, unknown), or None to send it."""
+    ack = control_log.find_ack(state_dir, target)
+    if ack is not None:
+        return EXIT_REFUSED, f"REFUSED: too late: {target} was already applied ({ack.get('message', '')})"
+    if not any(c.get("id") == target for c in queued(state_dir)):
+        return EXIT_USAGE, f"REFUSED: {target} is not a queued command (see `ctl queue`)"
+    return None
 
 
 if __name__ == "__main__":

@@ -48,7 +48,11 @@ class DeadManSwitch:
                 except VenueError as exc:
                     ok = False
                     self.log.error(
-                        "[executor] ORDER_ERR code=%s dead-man switch on %s %s: %s", exc.code, name, symbol, exc.message
+                        "[executor] [ORDER_ERR] code=%s dead-man switch on %s %s: %s",
+                        exc.code,
+                        name,
+                        symbol,
+                        exc.message,
                     )
             if ok and not self.armed.get(name):
                 self.log.info(

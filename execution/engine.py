@@ -450,7 +450,7 @@ class Engine:
             "[executor] account OK — futures=True testnet=%s dry_run=%s balances: [USDT wallet=%.2f "
             "upnl=%.2f nav=%.2f] positions: %d",
             s.profile == "testnet",
-            s.dry_run or s.profile == "paper",
+            s.dry_run,  # DRY_RUN_MODE, as on the start line (paper is named by profile=paper there)
             led.wallet,
             led.unrealized(),
             led.nav(),

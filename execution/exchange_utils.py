@@ -3,11 +3,14 @@
     python -c 'from execution.exchange_utils import _is_dual_side; print("dualSide:", _is_dual_side())'
 
 reads the keys from the environment / `.env` (PROFILE=testnet talks to the Binance futures testnet,
-anything else to production) and asks Binance GET /fapi/v1/positionSide/dual.
+PROFILE=live to production) and asks Binance GET /fapi/v1/positionSide/dual. On PROFILE=paper no
+exchange is involved: the paper venue is always in hedge mode, so it answers True and says so on
+stderr instead of failing for want of keys.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 
 from execution.exchanges.factory import build_venue
@@ -18,7 +21,11 @@ def is_dual_side(venue: str = "binance_um", env: Mapping[str, str] | None = None
     """True when the account on `venue` is in hedge (dual-side / long_short) position mode."""
     if env is None:
         load_dotenv_file()
-    profile = "testnet" if read_env(ProfileEnv, env).profile == "testnet" else "live"
+    configured = read_env(ProfileEnv, env).profile
+    if configured == "paper":
+        print("PROFILE=paper: the paper venue is always in hedge mode (no exchange asked)", file=sys.stderr)
+        return True
+    profile = "testnet" if configured == "testnet" else "live"
     v = build_venue(venue, profile, VenueAccess.read(env), safe_mode=True)
     try:
         return v.is_dual_side()

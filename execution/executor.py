@@ -1,15 +1,17 @@
 """The long-running executor (supervisor program `hedge-executor`).
 
-    python -m execution.executor
+    python -m execution.executor [--help]
 
 Defaults: paper profile, the generated market paced at SPEED x real time (900: one 15-minute
 candle per second), state in STATE_DIR (data/). SIGTERM/SIGINT stop it cleanly: the current
 cycle finishes, state is flushed, exit 0. A restart resumes from `synced_state.json`.
-Exit code 2: bad configuration (one line on stderr naming the file and field).
+Exit code 2: bad configuration (one line on stderr naming the file and field), or another
+executor already holds STATE_DIR (its PID is named).
 """
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
@@ -18,17 +20,40 @@ from execution import logs
 from execution.app import fail_config, open_runtime_or_exit_code
 from execution.feeds.base import paced
 from execution.notify import build_notifier
-from execution.settings import ConfigError, load_dotenv_file, load_settings
+from execution.settings import ConfigError, Settings, load_dotenv_file, load_settings
+from execution.state_lock import StateDirBusy, StateDirLock
 
 WARMUP_BARS_UNPACED = 400  # history the indicators need is generated at full speed, then paced
 
 
+def parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
+        prog="python -m execution.executor",
+        description="The trading loop (supervisor program hedge-executor). Configured by .env and CONFIG_DIR; "
+        "it takes no arguments. Exit 0 after SIGTERM/SIGINT, 2 on bad configuration or when another "
+        "executor holds STATE_DIR.",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
+    parser().parse_args(argv)  # --help answers and exits before anything starts
     load_dotenv_file()
     try:
         settings = load_settings()
     except ConfigError as exc:
         return fail_config(exc)
+    try:
+        lock = StateDirLock(settings.state_dir).acquire()
+    except StateDirBusy as exc:
+        print(f"executor error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _run(settings)
+    finally:
+        lock.release()
+
+
+def _run(settings: Settings) -> int:
     log = logs.setup(settings.log_level, stream=sys.stdout, secrets=settings.secret_values())
     notifier = build_notifier(settings)
     rt = open_runtime_or_exit_code(settings, notifier)
@@ -47,11 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     engine = rt.engine
-    log.info(
-        "[executor] started: state in %s; pacing %s",
-        settings.state_dir.resolve(),
-        "none (SPEED=max)" if settings.speed is None else f"{settings.speed:g}x real time",
-    )
+    log.info("[executor] started: state in %s; pacing %s", settings.state_dir.resolve(), _pacing(settings))
     events = rt.feed.events()
     if settings.feed != "live":
         events = _warm_then_pace(events, settings.speed, rt.resumed_from_ts, stop.is_set)
@@ -72,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         engine.close()
     log.info("[executor] stopped cleanly at market_ts=%d", engine.cycle_ts)
     return 0
+
+
+def _pacing(settings: Settings) -> str:
+    """What the start line says about time: a live feed runs at real time whatever SPEED says."""
+    if settings.feed == "live":
+        return "none (live feed: real time)"
+    return "none (SPEED=max)" if settings.speed is None else f"{settings.speed:g}x real time"
 
 
 def _rearming(events, deadman):

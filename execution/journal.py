@@ -1,26 +1,36 @@
 """The executor's journals (trade log, funding, signals, incidents, alerts, acks) behind one writer.
 
 Every record carries a `seq` in write order. On resume, records already journaled after the
-snapshot (found by id) are not written again, so a killed run never journals anything twice.
+snapshot (found by id) are not written again, so a killed run never journals anything twice;
+skipping one still moves the counter past its `seq`, so the records after it get the numbers
+an uninterrupted run gives them (the journals end byte-identical).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from execution.state.store import StateSink
 
 
 class Journal:
-    def __init__(self, sink: StateSink, seq: int = 0, already_journaled: set[str] | None = None):
+    def __init__(self, sink: StateSink, seq: int = 0, already_journaled: Mapping[str, int] | None = None):
         self.sink = sink
         self.seq = seq
-        self.already_journaled: set[str] = already_journaled or set()
+        self.already_journaled: dict[str, int] = dict(already_journaled or {})  # id -> its seq
 
     def seen(self, record_id: str) -> bool:
-        """True when a record with this id was journaled before a restart."""
-        return record_id in self.already_journaled
+        """True when a record with this id was journaled before a restart; the counter then moves
+        past it, as if it had been written again."""
+        seq = self.already_journaled.get(record_id)
+        if seq is None:
+            return False
+        self.seq = max(self.seq, seq)
+        return True
 
     def append(self, collection: str, record: dict) -> None:
-        if record.get("id") in self.already_journaled:
+        record_id = record.get("id")
+        if isinstance(record_id, str) and self.seen(record_id):
             return
         self.seq += 1
         record["seq"] = self.seq

@@ -181,6 +181,8 @@ class Order:
     update_ms: int = 0
     reject_code: str = ""
     reject_reason: str = ""
+    endpoint: str = ""  # where the order went, as operators grep it (/fapi/v1/order, paper:binance_um)
+    http_status: int = 0  # the venue's HTTP answer to the request (0: none, e.g. simulated)
 
 
 @dataclass(frozen=True, slots=True)

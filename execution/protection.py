@@ -337,7 +337,7 @@ class Protection(BaseStrategy):
                 return None
             except (VenueUnavailable, RateLimited, ClockSkew, UnknownOutcome) as exc:
                 self.log.error(  # not a refusal: the venue did not answer; the next validator run repairs
-                    "[executor] ORDER_ERR code=%s PROTECT %s %s cid=%s not placed now (%s): %s",
+                    "[executor] [ORDER_ERR] code=%s PROTECT %s %s cid=%s not placed now (%s): %s",
                     exc.code,
                     req.venue,
                     req.symbol,
@@ -349,7 +349,7 @@ class Protection(BaseStrategy):
             except VenueError as exc:
                 last = exc
                 self.log.error(
-                    "[executor] ORDER_ERR code=%s PROTECT %s %s positionSide=%s %s cid=%s: %s",
+                    "[executor] [ORDER_ERR] code=%s PROTECT %s %s positionSide=%s %s cid=%s: %s",
                     exc.code,
                     req.venue,
                     req.symbol,
@@ -427,7 +427,7 @@ class Protection(BaseStrategy):
             done = v.cancel_trigger(symbol, cid)
         except VenueError as exc:
             self.log.error(
-                "[executor] ORDER_ERR code=%s cancel PROTECT %s cid=%s: %s", exc.code, symbol, cid, exc.message
+                "[executor] [ORDER_ERR] code=%s cancel PROTECT %s cid=%s: %s", exc.code, symbol, cid, exc.message
             )
             return
         for g in self.legs.values():

@@ -20,6 +20,7 @@ from pathlib import Path
 from execution import logs
 from execution.app import fail_config, open_runtime_or_exit_code
 from execution.settings import ConfigError, load_dotenv_file, load_settings
+from execution.state_lock import LOCK_NAME, StateDirBusy, StateDirLock
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,8 +32,26 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     load_dotenv_file()
+    try:
+        lock = StateDirLock(args.state_dir).acquire()  # before --fresh: never delete a running executor's state
+    except StateDirBusy as exc:
+        print(f"replay error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return _replay(args)
+    finally:
+        lock.release()
+
+
+def _replay(args: argparse.Namespace) -> int:
     if args.fresh and args.state_dir.exists():
-        shutil.rmtree(args.state_dir)
+        for child in args.state_dir.iterdir():
+            if child.name == LOCK_NAME:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
     try:
         settings = load_settings(
             FEED="replay", MARKET_DIR=str(args.market_dir), SPEED="max", STATE_DIR=str(args.state_dir), PROFILE="paper"

@@ -137,13 +137,15 @@ class OrderRouter:
             intent_id=intent.intent_id,
             reduce_only=intent.reduce_only,
         )
-        self._log_request(req)
+        self._log_send(req)
         self.orders_sent += 1
         try:
             order = venue.place_order(req)
         except UnknownOutcome as exc:
             self.log.error(
-                "[executor] ORDER_ERR code=%s %s %s cid=%s outcome unknown: %s",
+                "[executor] [ORDER_ERR] %s %s code=%s %s %s cid=%s outcome unknown: %s",
+                exc.endpoint or venue.order_endpoint or req.venue,
+                exc.http_status or "-",
                 exc.code,
                 req.venue,
                 req.symbol,
@@ -155,7 +157,9 @@ class OrderRouter:
         except VenueError as exc:
             self.orders_rejected += 1
             self.log.error(
-                "[executor] ORDER_ERR code=%s %s %s %s positionSide=%s qty=%s cid=%s: %s",
+                "[executor] [ORDER_ERR] %s %s code=%s %s %s %s positionSide=%s qty=%s cid=%s: %s",
+                exc.endpoint or venue.order_endpoint or req.venue,
+                exc.http_status or "-",
                 exc.code,
                 req.venue,
                 req.symbol,
@@ -168,6 +172,7 @@ class OrderRouter:
             if isinstance(exc, (InsufficientMargin, PositionLimitExceeded)) and not intent.reduce_only:
                 return self._cut_back(venue, intent, qty, leg, purpose, owner, meta, attempt, exc)
             return None
+        self._log_answer(req, order, venue.order_endpoint or req.venue)
         self.log.info(
             "[executor] ORDER_ACK %s %s cid=%s status=%s orderId=%s",
             req.venue,
@@ -179,7 +184,9 @@ class OrderRouter:
         if order.status in REJECTED_STATUSES and order.filled_qty <= 0:
             self.orders_rejected += 1
             self.log.error(
-                "[executor] ORDER_ERR code=%s %s %s cid=%s status=%s: %s",
+                "[executor] [ORDER_ERR] %s %s code=%s %s %s cid=%s status=%s: %s",
+                order.endpoint or venue.order_endpoint or req.venue,
+                order.http_status or "-",
                 order.reject_code or "-",
                 req.venue,
                 req.symbol,
@@ -256,7 +263,7 @@ class OrderRouter:
                 f"{left} of {req.quantity} (cid={req.client_order_id}) after {tries} retr{'y' if tries == 1 else 'ies'}"
                 f"{' (HOLD: no new risk)' if held else ''}"
             )
-            self.log.error("[executor] ORDER_ERR code=REMAINDER %s", text)
+            self.log.error("[executor] [ORDER_ERR] code=REMAINDER %s", text)
             if self.alert is not None:
                 self.alert(f"remainder:{req.client_order_id}", flight.sent_ts, "remainder_unfilled", text)
             return
@@ -288,7 +295,7 @@ class OrderRouter:
                 venue.cancel_order(flight.request.symbol, cid)
                 del self.in_flight[cid]
             except VenueError as exc:
-                self.log.error("[executor] ORDER_ERR code=%s cancel %s: %s", exc.code, cid, exc.message)
+                self.log.error("[executor] [ORDER_ERR] code=%s cancel %s: %s", exc.code, cid, exc.message)
 
     def closing(self) -> bool:
         return any(f.request.reduce_only for f in self.in_flight.values())
@@ -309,7 +316,7 @@ class OrderRouter:
         try:
             order = venue.get_order(flight.request.symbol, cid)
         except VenueError as exc:
-            self.log.error("[executor] ORDER_ERR code=%s query %s: %s", exc.code, cid, exc.message)
+            self.log.error("[executor] [ORDER_ERR] code=%s query %s: %s", exc.code, cid, exc.message)
             return
         if order is None:
             self.log.warning("[state] RECONCILE %s never reached %s: safe to decide again", cid, venue.name)
@@ -346,7 +353,7 @@ class OrderRouter:
             ),
         )
 
-    def _log_request(self, req: OrderRequest) -> None:
+    def _log_send(self, req: OrderRequest) -> None:
         self.log.info(
             "[executor] SEND_ORDER %s %s %s positionSide=%s qty=%s type=%s reduceOnly=%s cid=%s",
             req.venue,
@@ -358,8 +365,14 @@ class OrderRouter:
             req.reduce_only,
             req.client_order_id,
         )
+
+    def _log_answer(self, req: OrderRequest, order: Order, default_endpoint: str) -> None:
+        """`ORDER_REQ <endpoint> <http status> {...}` once the venue answered, as the fund's runbook
+        greps it (`ORDER_REQ /fapi/v1/order 200`); a simulator names itself and has no HTTP status."""
         self.log.info(
-            "[executor] ORDER_REQ %s",
+            "[executor] ORDER_REQ %s %s %s",
+            order.endpoint or default_endpoint,
+            order.http_status or "-",
             json.dumps(
                 {
                     "venue": req.venue,
@@ -370,6 +383,10 @@ class OrderRouter:
                     "quantity": str(req.quantity),
                     "newClientOrderId": req.client_order_id,
                     "intent_id": req.intent_id,
+                    "status": order.status.value,
+                    "orderId": order.venue_order_id,
+                    "executedQty": str(order.filled_qty),
+                    "avgPrice": str(order.avg_price),
                 },
                 separators=(",", ":"),
             ),

@@ -101,6 +101,16 @@ def positions_doc(e: EngineView, now: int) -> dict:
     }
 
 
+def resume_blocker(settings: Settings) -> str:
+    """Why a HOLD cannot be cleared on this executor ("" when the two-man resume can work)."""
+    if not settings.secret("APPROVE_TOKEN"):
+        return (
+            "APPROVE_TOKEN is not configured on the executor: resume-confirm is refused, so a HOLD "
+            "(operator or breaker) cannot be cleared; set APPROVE_TOKEN in the executor's environment and restart it"
+        )
+    return ""
+
+
 def control_doc(e: EngineView, now: int) -> dict:
     doc = e.control.to_doc()
     doc.update(
@@ -121,6 +131,7 @@ def control_doc(e: EngineView, now: int) -> dict:
             "orders_sent": e.router.orders_sent,
             "orders_rejected": e.router.orders_rejected,
         },
+        resume_blocked=resume_blocker(e.settings),
         stale_symbols=sorted(f"{v}:{s}" for v, s in e.stale),
         reconciliation=e.reconciliation[-50:],
         guards=[dict(status, name=g.name) for g in e.guards if (status := g.status())],

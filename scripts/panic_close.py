@@ -2,18 +2,20 @@
 """Panic close: cancel every open order and close every position on every venue.
 
     python scripts/panic_close.py --dry-run          # show the plan, change nothing
-    python scripts/panic_close.py                    # do it
-    python scripts/panic_close.py --venues okx_perp --rounds 8
+    python scripts/panic_close.py --yes              # do it (or without --yes: confirm at the prompt)
+    python scripts/panic_close.py --yes --venues okx_perp --rounds 8
 
 Talks to the venues only (keys and URLs from the environment / .env, PROFILE=testnet|live):
 works without the executor and with Firestore down. Each position is closed with a MARKET
 order on its own position side (hedge mode: SELL+LONG, BUY+SHORT, never reduceOnly), split
 into the venue's market lot limit; positions are re-read until flat (bounded rounds). One
-venue failing does not stop the others. SAFE_MODE=true (the default) sends nothing: set
-SAFE_MODE=false to close for real.
+venue failing does not stop the others. SAFE_MODE blocks new risk, not risk reduction: the
+closes go out whatever SAFE_MODE says, so a real close needs `--yes` or a typed confirmation
+at a terminal (without either, nothing is sent and the exit code is 2). The output ends with
+what was closed and what is left.
 
 Exit 0: every venue checked is flat with no open orders. Exit 1: something is left open, or
-a venue could not be read (each is listed). Exit 2: configuration error.
+a venue could not be read (each is listed). Exit 2: configuration error, or not confirmed.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class VenueResult:
     cancelled: int = 0
     orders_sent: int = 0
     left: list[Position] = field(default_factory=list)
+    found: list[Position] = field(default_factory=list)  # positions at the first read
     open_orders_left: int = 0
     unreadable: str = ""  # why the venue's state is not known (empty when it was read)
 
@@ -145,6 +148,8 @@ def close_venue(  # noqa: C901 - one emergency sequence read top to bottom
                 sleep(wait_s)
             continue
         res.unreadable = ""
+        if not res.found:
+            res.found = list(positions)
         if not positions:
             say(f"[panic] {venue.name}: flat")
             break
@@ -246,6 +251,17 @@ def run(
         return EXIT_LEFT_OPEN if unreadable else EXIT_OK
     failed = [r for r in results if not r.flat]
     for r in results:
+        left = {(p.symbol, p.position_side): p.qty for p in r.left}
+        for p in r.found:
+            remaining = left.get((p.symbol, p.position_side), Decimal(0))
+            if remaining < p.qty:
+                closed = p.qty - remaining
+                say(
+                    f"[panic] CLOSED {p.venue} {p.symbol} {p.position_side.value} qty={_q(closed)}"
+                    + (f" of {_q(p.qty)}" if remaining else "")
+                    + f" (entry {_q(p.entry_price)})"
+                )
+    for r in results:
         if r.flat:
             say(f"[panic] {r.venue}: FLAT (cancelled {r.cancelled} order(s), sent {r.orders_sent} close order(s))")
     for r in failed:
@@ -261,6 +277,7 @@ def run(
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dry-run", action="store_true", help="show the plan; send nothing")
+    ap.add_argument("--yes", action="store_true", help="close for real without the interactive confirmation")
     ap.add_argument(
         "--venues", default="", help=f"comma-separated subset of {','.join(VENUES)} (default: all with keys)"
     )
@@ -288,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
             if not asked and not access.credentials.has_keys(name):
                 print(f"[panic] {name}: no {VENUE_KEYS[name][0]} set: not checked")
                 continue
-            venues[name] = build_venue(name, profile, access, safe_mode=safe_mode)
+            # SAFE_MODE blocks new risk; closing positions is risk reduction, confirmed below
+            venues[name] = build_venue(name, profile, access, safe_mode=args.dry_run)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
@@ -298,12 +316,35 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"[panic] PROFILE={profile} SAFE_MODE={safe_mode} venues={','.join(venues)}"
         + (" DRY RUN" if args.dry_run else "")
+        + (
+            " (SAFE_MODE blocks new risk, not risk reduction: closing anyway)" if safe_mode and not args.dry_run else ""
+        ),
+        flush=True,
     )
+    if not args.dry_run and not args.yes and not _confirmed(profile, list(venues)):
+        for v in venues.values():
+            v.close()
+        print(
+            "[panic] NOT CONFIRMED: nothing sent. Run with --yes (or answer the prompt at a terminal); "
+            "--dry-run shows the plan.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     try:
         return run(venues, dry_run=args.dry_run, rounds=max(1, args.rounds), wait_s=max(0.0, args.wait_s))
     finally:
         for v in venues.values():
             v.close()
+
+
+def _confirmed(profile: str, venues: list[str]) -> bool:
+    """An operator at a terminal types `yes`; without a terminal there is nobody to ask."""
+    if not sys.stdin.isatty():
+        return False
+    answer = input(
+        f"[panic] cancel every order and MARKET-close every position on {', '.join(venues)} ({profile})? type yes: "
+    )
+    return answer.strip().lower() == "yes"
 
 
 if __name__ == "__main__":

@@ -6,9 +6,15 @@
     python scripts/setup_symbols.py --apply --symbol okx_perp:BTC-USDT-SWAP:2
 
 Symbols and target leverage come from config/pairs_universe.json (venue per symbol, overrides
-target_leverage); `--symbol venue:SYMBOL[:LEVERAGE]` adds more (e.g. the OKX leg of an
-arbitrage). Margin type: MARGIN_TYPE (ISOLATED | CROSSED, default ISOLATED) or --margin-type;
-on OKX it is the tdMode every order carries (OKX has no per-instrument setting).
+target_leverage) and, when the arbitrage engine is enabled, both legs of every pair in
+config/arbitrage.json (its leverage); `--symbol venue:SYMBOL[:LEVERAGE]` adds more.
+
+Margin type, each strategy's documented default: the screener's symbols CROSSED (the fund's
+runbook: "Per-symbol CROSSED margin"); an arbitrage leg its pair's `margin_type` in
+config/arbitrage.json (the arbitrage preflight refuses a leg whose venue disagrees); a
+`--symbol` ISOLATED (the arbitrage addendum's default). MARGIN_TYPE (set in the environment or
+.env) or --margin-type overrides them all. Each line says which rule chose it. On OKX the margin
+type is the tdMode every order carries (OKX has no per-instrument setting).
 
 Idempotent: it reads before it writes, and a venue's "no need to change" answer counts as
 success. Never places an order. Exit 0: everything is (or, dry run, could be made) as
@@ -32,7 +38,16 @@ from execution.exchanges.base import Venue
 from execution.exchanges.errors import VenueError
 from execution.exchanges.factory import build_venue
 from execution.models import MarginType
-from execution.settings import VENUES, ConfigError, Credentials, load_dotenv_file, load_settings, read_env
+from execution.settings import (
+    VENUES,
+    ConfigError,
+    Credentials,
+    Settings,
+    load_dotenv_file,
+    load_settings,
+    process_env_over_file,
+    read_env,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 T = TypeVar("T")
@@ -46,11 +61,17 @@ def _leverage_text(x: int) -> str:
     return f"{x}x"
 
 
+SCREENER_MARGIN = MarginType.CROSS  # the fund's runbook: per-symbol CROSSED margin
+EXTRA_MARGIN = MarginType.ISOLATED  # the arbitrage addendum's default, for --symbol
+
+
 @dataclass(frozen=True)
 class Target:
     venue: str
     symbol: str
     leverage: int
+    margin_type: MarginType | None = None  # None: the run's margin type
+    rule: str = ""  # which rule chose the margin type (shown on the line)
 
 
 def _step(
@@ -102,12 +123,13 @@ def setup_venue(
     for t in targets:
         try:
             current_mt = venue.margin_type(t.symbol)
+            wanted_mt = t.margin_type or margin_type
             if not _step(
-                f"{venue.name} {t.symbol} margin type",
+                f"{venue.name} {t.symbol} margin type" + (f" ({t.rule})" if t.rule else ""),
                 current_mt,
-                margin_type,
+                wanted_mt,
                 apply,
-                partial(venue.set_margin_type, t.symbol, margin_type),
+                partial(venue.set_margin_type, t.symbol, wanted_mt),
                 say,
                 _margin_text,
             ):
@@ -166,11 +188,39 @@ def parse_symbol(text: str, default_leverage: int) -> Target:
     return Target(parts[0], parts[1], lev)
 
 
+def targets_of(s: Settings, extra: list[str], override: MarginType | None) -> list[Target]:
+    """Every symbol to set up, each with its strategy's margin type (or the override), once."""
+    from execution.arb.config import load as load_arb_config
+
+    def mt(default: MarginType, rule: str) -> tuple[MarginType, str]:
+        return (override, "MARGIN_TYPE") if override is not None else (default, rule)
+
+    out: dict[tuple[str, str], Target] = {}
+    for sym, cfg in s.symbols.items():
+        m, rule = mt(SCREENER_MARGIN, "screener: CROSSED per the runbook")
+        out[(cfg.venue, sym)] = Target(cfg.venue, sym, cfg.target_leverage, m, rule)
+    arb = load_arb_config(s.config_dir)
+    if arb is not None and arb.enabled:
+        for pair in arb.pairs.values():
+            for venue, sym in pair.symbols.items():
+                m, rule = mt(pair.margin_type, f"arbitrage {pair.pair}: config/arbitrage.json")
+                out.setdefault((venue, sym), Target(venue, sym, pair.leverage, m, rule))
+    for text in extra:
+        t = parse_symbol(text, s.default_strategy.leverage)
+        m, rule = mt(EXTRA_MARGIN, "--symbol: ISOLATED per the arbitrage addendum")
+        out[(t.venue, t.symbol)] = Target(t.venue, t.symbol, t.leverage, m, rule)
+    return list(out.values())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--apply", action="store_true", help="change what differs (default: dry run)")
     ap.add_argument("--symbol", action="append", default=[], help="venue:SYMBOL[:LEVERAGE], repeatable")
-    ap.add_argument("--margin-type", choices=("ISOLATED", "CROSSED"), help="default: MARGIN_TYPE or ISOLATED")
+    ap.add_argument(
+        "--margin-type",
+        choices=("ISOLATED", "CROSSED"),
+        help="override every symbol's (default: MARGIN_TYPE if set, else each strategy's default)",
+    )
     ap.add_argument("--venues", default="", help="comma-separated subset of venues")
     args = ap.parse_args(argv)
     load_dotenv_file()
@@ -182,18 +232,24 @@ def main(argv: list[str] | None = None) -> int:
         if s.profile == "paper":
             print("[setup] PROFILE=paper: the paper venue needs no setup")
             return EXIT_OK
-        targets = [Target(cfg.venue, sym, cfg.target_leverage) for sym, cfg in s.symbols.items()]
-        targets += [parse_symbol(x, s.default_strategy.leverage) for x in args.symbol]
-        wanted = [v for v in args.venues.split(",") if v] or sorted({t.venue for t in targets})
-        for name in wanted:
+        explicit = bool(args.margin_type or process_env_over_file().get("MARGIN_TYPE", "").strip())
+        targets = targets_of(s, args.symbol, margin_type if explicit else None)
+        asked = [v for v in args.venues.split(",") if v]
+        for name in asked or sorted({t.venue for t in targets}):
             if name not in VENUES:
                 raise ConfigError("--venues", name, f"one of {list(VENUES)}", name)
+            if not asked and not s.access.credentials.has_keys(name):
+                print(
+                    f"[setup] {name}: no keys set: not checked ({', '.join(t.symbol for t in targets if t.venue == name)})"
+                )
+                continue
             venues[name] = build_venue(name, s.profile, s.access, safe_mode=True)
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
     print(
-        f"[setup] PROFILE={s.profile} margin_type={margin_type.value} "
+        f"[setup] PROFILE={s.profile} margin_type="
+        f"{margin_type.value + ' (MARGIN_TYPE, every symbol)' if explicit else 'per strategy'} "
         f"{'APPLY' if args.apply else 'DRY RUN'} symbols={','.join(f'{t.venue}:{t.symbol}' for t in targets)}"
     )
     try:

@@ -1,4 +1,5 @@
-"""Telegram Bot API sender: POST {api_base}/bot<token>/sendMessage with requests, nothing else.
+"""Telegram Bot API client: POST {api_base}/bot<token>/sendMessage (and getUpdates for the
+operators' commands bot) with requests, nothing else.
 
 What it handles, because the Bot API answers it:
 - `ok:false` answers: the error is returned with Telegram's description (redacted), and a hint
@@ -222,6 +223,45 @@ class BotApi:
                 return None, f"HTTP 400 {description}", code, None
             return False, f"HTTP {code} {description}{_hint(code, description)}", code, None
         return False, "HTTP 429 rate limited again after the wait", 429, None
+
+
+@dataclass
+class UpdatesResult:
+    """What one getUpdates call brought: the raw updates, or why none (and how long to wait)."""
+
+    updates: list = field(default_factory=list)
+    error: str = ""
+    retry_after_s: float = 0.0
+
+
+def get_updates(bot: BotApi, offset: int | None, timeout_s: int) -> UpdatesResult:
+    """One long poll: updates with id >= `offset` (Telegram forgets the ones below it), waiting
+    up to `timeout_s` for one to arrive. Errors are returned, never raised; the token never
+    appears in them."""
+    url = f"{bot.api_base}/bot{bot._token}/getUpdates"
+    payload: dict[str, int | list[str]] = {"timeout": timeout_s, "allowed_updates": ["message"]}
+    if offset is not None:
+        payload["offset"] = offset
+    try:
+        resp = bot._session.post(url, json=payload, timeout=timeout_s + bot.timeout_s)
+    except requests.RequestException as exc:
+        return UpdatesResult(error=f"Telegram unreachable ({exc.__class__.__name__})")
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return UpdatesResult(error=f"HTTP {resp.status_code}: the answer is not a JSON object")
+    if resp.status_code == 200 and body.get("ok") is True:
+        result = body.get("result")
+        if not isinstance(result, list):
+            return UpdatesResult(error="getUpdates answered ok without a result list")
+        return UpdatesResult(updates=result)
+    raw_code = body.get("error_code")
+    code = raw_code if isinstance(raw_code, int) else resp.status_code
+    description = bot._redact(str(body.get("description") or resp.reason or "no description"))[:300]
+    wait = _retry_after(body) if code == 429 else 0.0
+    return UpdatesResult(error=f"HTTP {code} {description}{_hint(code, description)}", retry_after_s=wait)
 
 
 def _retry_after(body: dict) -> float:

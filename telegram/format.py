@@ -7,17 +7,28 @@ most 5 position lines, 5 trade lines and `MAX_NOTES` notes, the text stays far b
 4096 characters whatever the state holds.
 
     HEDGE — 8h Update (prod)
-    2026-11-22 08:00 UTC
+    Time: 2026-11-22 08:00 UTC
+
     NAV: 12,345.67 USDT  (Δ24h: +123.45, +1.01%)
     Drawdown: 3.2%  |  Trend: ↑
-    Open positions (3; top 5 by |uPnL|):
-    • SOLUSDT LONG 4  uPnL +8.80
+
+    Open Positions (top 5):
+    • SOLUSDT  LONG  4  uPnL +8.80
+    • XRPUSDT  LONG  10  uPnL +50.00  |  SHORT 10 uPnL -49.00 (hedged)
     • BTC hedged: LONG okx_perp 0.01 / SHORT binance_um 0.01  uPnL +1.00  net +1.00 USDT
-    Last 5 trades:
-    • 11-22 07:45 SOLUSDT SELL/LONG  PnL +12.30
+
+    Recent PnL (last 5 trades):
+    • SOLUSDT +12.30  (SELL/LONG 11-22 07:45)
+
     Notes:
-    Reserve: 0.013 BTC (not included in NAV)
-    Screener last cycle: attempted=4, emitted=1
+    • Reserve: 0.013 BTC (not included in NAV)
+    • Screener: attempted=4, emitted=1 (last cycle)
+
+The labels and the JSON fields are the fund's (its runbook's Telemetry_Format): `timestamp` is
+ISO UTC, `positions` is one {symbol, side, qty, uPnl} per (symbol, position side) of the top
+groups, `recent_trades` carry `pnl`; extra fields (venue, ms times, groups, notes) ride along.
+A LONG and a SHORT of one symbol on one venue are one "(hedged)" line; a LONG on one venue and
+a SHORT of the same asset on the other are one cross-venue "hedged" line.
 
 Money is Decimal from the state's JSON text (`Decimal(str(x))`), rounded half-even for display;
 the payload carries the same rounded values as JSON numbers.
@@ -154,8 +165,9 @@ def normalize_positions(raw: object) -> tuple[list[dict], int]:
 
 
 def group_positions(rows: list[dict]) -> list[dict]:
-    """Rows grouped by (symbol, position side); a pair held LONG on one venue and SHORT on another
-    becomes one "hedged" row. Sorted by |uPnL| (a hedged row by its combined uPnL), largest first."""
+    """Rows grouped by (symbol, position side); a LONG and a SHORT of one symbol on one venue
+    become one "same_symbol" row, a pair held LONG on one venue and SHORT on another one "hedged"
+    row. Sorted by |uPnL| (a paired row by its combined uPnL), largest first."""
     groups: dict[tuple[str, str], Group] = {}
     for p in rows:
         g = groups.get((p["symbol"], p["position_side"]))
@@ -168,11 +180,18 @@ def group_positions(rows: list[dict]) -> list[dict]:
         g.qty += p["qty"]
         g.upnl += p["upnl"]
         g.notional += p["notional"]
-    by_pair: dict[str, list[Group]] = {}
-    for g in groups.values():
-        by_pair.setdefault(pair_key(g.venues[0], g.symbol), []).append(g)
     out: list[dict] = []
     used: set[int] = set()
+    for (symbol, side), lg in groups.items():
+        sg = groups.get((symbol, "SHORT"))
+        if side != "LONG" or sg is None or set(sg.venues).isdisjoint(lg.venues):
+            continue
+        used.update((id(lg), id(sg)))
+        out.append({"kind": "same_symbol", "long": lg, "short": sg, "upnl": lg.upnl + sg.upnl})
+    by_pair: dict[str, list[Group]] = {}
+    for g in groups.values():
+        if id(g) not in used:
+            by_pair.setdefault(pair_key(g.venues[0], g.symbol), []).append(g)
     for pair, members in by_pair.items():
         longs = [g for g in members if g.position_side == "LONG"]
         shorts = [g for g in members if g.position_side == "SHORT"]
@@ -199,7 +218,35 @@ def group_positions(rows: list[dict]) -> list[dict]:
     return out
 
 
+def _legs(r: dict) -> list[Group]:
+    return [r["group"]] if r["kind"] == "single" else [r["long"], r["short"]]
+
+
+def _runbook_position(g: Group) -> dict:
+    """One entry of the runbook's `positions`: symbol, side, qty, uPnl (+ venue, notional)."""
+    return {
+        "symbol": g.symbol,
+        "side": g.position_side,
+        "qty": float(g.qty),
+        "uPnl": _num(g.upnl, 3),
+        "venue": g.venue,
+        "notional_usdt": _num(g.notional, 2),
+    }
+
+
 def _position_payload(r: dict) -> dict:
+    if r["kind"] == "same_symbol":
+        lg, sg = r["long"], r["short"]
+        return {
+            "kind": "same_symbol",
+            "symbol": lg.symbol,
+            "venue": lg.venue,
+            "unrealized_pnl": _num(r["upnl"], 2),
+            "legs": [
+                {"position_side": g.position_side, "qty": float(g.qty), "unrealized_pnl": _num(g.upnl, 2)}
+                for g in (lg, sg)
+            ],
+        }
     if r["kind"] == "hedged":
         legs = [
             {
@@ -264,6 +311,7 @@ def closing_trades(trades: object, n: int = LAST_TRADES) -> list[dict]:
                 "realized_pnl_usdt": _num(realized, 2),
                 "fee_usdt": _num(fee, 4),
                 "pnl_usdt": _num(realized - fee, 2),
+                "pnl": _num(realized - fee, 2),  # the runbook's name
             }
         )
     return out
@@ -415,7 +463,8 @@ def build_payload(
     worst_daily = worst_daily_loss_pct(history if daily_history is None else daily_history)
     return {
         "env": str(env),
-        "timestamp": int(now_ms),
+        "timestamp": datetime.fromtimestamp(int(now_ms) / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timestamp_ms": int(now_ms),
         "as_of_ms": as_of if nav is not None else None,
         "state_updated_at_ms": int(updated_at_ms) or None,
         "source": source,
@@ -427,7 +476,9 @@ def build_payload(
         "drawdown_pct": _num(drawdown, 4),
         "trend": trend_of(delta[1] if delta else None),
         "reserve_btc": float(dec(reserve_btc) or 0),
-        "positions": [_position_payload(r) for r in grouped[:TOP_POSITIONS]],
+        "positions": [_runbook_position(g) for r in grouped[:TOP_POSITIONS] for g in _legs(r)],
+        "position_groups": [_position_payload(r) for r in grouped[:TOP_POSITIONS]],
+        "position_groups_total": len(grouped),
         "open_positions": len(rows),
         "recent_trades": closing_trades(trades),
         "screener": {
@@ -480,9 +531,29 @@ def _n(value: object) -> Decimal:
     return d
 
 
+def _group_line(g: dict) -> str:
+    if g["kind"] == "hedged":
+        lo, sh = g["legs"]
+        return (
+            f"• {_e(g['base'])} hedged: LONG {_e(lo['venue'])} {_plain(_n(lo['qty']))} / SHORT "
+            f"{_e(sh['venue'])} {_plain(_n(sh['qty']))}  uPnL {_signed(_n(g['unrealized_pnl']))}  "
+            f"net {_signed(_n(g['net_notional_usdt']))} USDT"
+        )
+    if g["kind"] == "same_symbol":
+        lo, sh = g["legs"]
+        return (
+            f"• {_e(g['symbol'])}  LONG  {_plain(_n(lo['qty']))}  uPnL {_signed(_n(lo['unrealized_pnl']))}  |  "
+            f"SHORT {_plain(_n(sh['qty']))} uPnL {_signed(_n(sh['unrealized_pnl']))} (hedged)"
+        )
+    return (
+        f"• {_e(g['symbol'])}  {g['position_side']:<5} {_plain(_n(g['qty']))}  uPnL {_signed(_n(g['unrealized_pnl']))}"
+    )
+
+
 def render_text(p: dict, tz: tzinfo = UTC) -> str:
-    """The message (Telegram HTML) for a payload from `build_payload`."""
-    lines = [f"<b>HEDGE — 8h Update ({_e(p['env'])})</b>", _local(p["timestamp"], tz).strftime("%Y-%m-%d %H:%M %Z")]
+    """The message (Telegram HTML) for a payload from `build_payload`, in the runbook's layout."""
+    when = _local(p["timestamp_ms"], tz).strftime("%Y-%m-%d %H:%M %Z")
+    lines = [f"<b>HEDGE — 8h Update ({_e(p['env'])})</b>", f"Time: {when}", ""]
     if p["nav"] is None:
         lines.append(f"NAV: {UNAVAILABLE}")
     else:
@@ -494,40 +565,31 @@ def render_text(p: dict, tz: tzinfo = UTC) -> str:
         lines.append(f"NAV: {nav:,.2f} USDT  ({delta})")
         dd = "n/a" if p["drawdown_pct"] is None else f"{_q(_n(p['drawdown_pct']), 1)}%"
         lines.append(f"Drawdown: {dd}  |  Trend: {ARROWS[p['trend']]}")
-    if p["nav"] is not None or p["positions"]:  # without a NAV, still what is readable
-        if p["positions"]:
-            lines.append(f"Open positions ({p['open_positions']}; top {TOP_POSITIONS} by |uPnL|):")
+    groups = p["position_groups"]
+    if p["nav"] is not None or groups:  # without a NAV, still what is readable
+        lines.append("")
+        total = p.get("position_groups_total", len(groups))
+        if groups:
+            more = f" of {total}" if total > TOP_POSITIONS else ""
+            lines.append(f"Open Positions (top {TOP_POSITIONS}{more}):")
         else:
-            lines.append("Open positions: none")
-        for g in p["positions"]:
-            if g["kind"] == "hedged":
-                lo, sh = g["legs"]
-                lines.append(
-                    f"• {_e(g['base'])} hedged: LONG {_e(lo['venue'])} {_plain(_n(lo['qty']))} / SHORT "
-                    f"{_e(sh['venue'])} {_plain(_n(sh['qty']))}  uPnL {_signed(_n(g['unrealized_pnl']))}  "
-                    f"net {_signed(_n(g['net_notional_usdt']))} USDT"
-                )
-            else:
-                lines.append(
-                    f"• {_e(g['symbol'])} {g['position_side']} {_plain(_n(g['qty']))}  "
-                    f"uPnL {_signed(_n(g['unrealized_pnl']))}"
-                )
+            lines.append("Open Positions: none")
+        lines.extend(_group_line(g) for g in groups)
     if p["nav"] is not None or p["recent_trades"]:
-        lines.append(f"Last {LAST_TRADES} trades:" if p["recent_trades"] else f"Last {LAST_TRADES} trades: none")
+        lines.append("")
+        label = f"Recent PnL (last {LAST_TRADES} trades)"
+        lines.append(f"{label}:" if p["recent_trades"] else f"{label}: none")
         for t in p["recent_trades"]:
-            when = _local(t["ts"], tz).strftime("%m-%d %H:%M")
-            lines.append(
-                f"• {when} {_e(t['symbol'])} {t['side']}/{t['position_side']}  PnL {_signed(_n(t['pnl_usdt']))}"
-            )
-    lines.append("Notes:")
-    lines.append(f"Reserve: {_plain(_n(p['reserve_btc']))} BTC (not included in NAV)")
+            at = _local(t["ts"], tz).strftime("%m-%d %H:%M")
+            lines.append(f"• {_e(t['symbol'])} {_signed(_n(t['pnl']))}  ({t['side']}/{t['position_side']} {at})")
+    lines += ["", "Notes:", f"• Reserve: {_plain(_n(p['reserve_btc']))} BTC (not included in NAV)"]
     s = p["screener"]
     if s["attempted"] is None or s["emitted"] is None:
-        lines.append("Screener last cycle: n/a")
+        lines.append("• Screener: n/a (last cycle)")
     else:
-        lines.append(f"Screener last cycle: attempted={s['attempted']}, emitted={s['emitted']}")
+        lines.append(f"• Screener: attempted={s['attempted']}, emitted={s['emitted']} (last cycle)")
     for note in p["notes"][:MAX_NOTES]:
-        lines.append(_escape_clip(str(note), MAX_NOTE_CHARS))
+        lines.append("• " + _escape_clip(str(note), MAX_NOTE_CHARS))
     if p["nav"] is None:
         lines.append("Check the executor: supervisorctl status hedge-executor")
     return "\n".join(lines)

@@ -1,6 +1,7 @@
 """The 8-hour heartbeat (cron `0 */8 * * *`, see deploy/cron/hedge-heartbeat).
 
     python -m telegram.heartbeat [--dry-run]
+    python /opt/hedge/telegram/heartbeat.py [--dry-run]     (the fund's cron line: a script path works too)
 
 Reads the latest state (Firestore when FIRESTORE_PROJECT is set, else, or when it does not
 answer, the local STATE_DIR), builds the fund's update (telegram/format.py), logs its JSON
@@ -26,6 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+if __name__ == "__main__" and not __package__:  # run as a script path: import from the project root
+    from pathlib import Path
+
+    _here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+    sys.path.insert(0, str(_here.parent))
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, tzinfo

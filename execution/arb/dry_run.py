@@ -43,6 +43,7 @@ class ArbDryRunVenue(Venue):
         self.inner = inner
         self.name = inner.name
         self.is_exchange = False
+        self.order_endpoint = f"dry-run:{inner.name}"
         self._quote = quote
         self._slip = slippage_bps / BPS_PER_UNIT
         self._now = now_ms

@@ -41,6 +41,7 @@ from execution.arb.exits import exit_reason
 from execution.arb.holdings import ArbBook
 from execution.arb.market_books import PairState, float_to_decimal
 from execution.arb.metrics import ArbMetrics
+from execution.arb.order_lines import answer_lines
 from execution.arb.outcomes import (
     INCIDENT_BREAKERS,
     breaker_incident_record,
@@ -503,6 +504,8 @@ class ArbitrageLoop:
             leg.state.value,
             f" ({leg.error})" if leg.error else "",
         )
+        for level, msg, args in answer_lines(leg):
+            self._log_later(level, msg, *args)
 
     def orders_last_min(self, now: int) -> int:
         return self.book.orders_last_min(now)

@@ -99,6 +99,9 @@ class LegOrder:
     sent_ts: int = 0
     cancel_tries: int = 0
     applied: bool = False  # its fills are in the pair book
+    endpoint: str = ""  # where the placing request went and what HTTP status answered (0: none)
+    http_status: int = 0
+    error_code: str = ""  # the venue's code when it refused or lost the order
 
     @property
     def accepted(self) -> bool:
@@ -353,7 +356,11 @@ class TwoLegRunner:
 
     def _classify_send(self, a: Attempt, leg: LegOrder, result: Order | BaseException) -> None:
         r = leg.request
+        venue = self.venues.get(r.venue)
+        leg.endpoint = getattr(result, "endpoint", "") or (venue.order_endpoint if venue is not None else "") or r.venue
+        leg.http_status = int(getattr(result, "http_status", 0) or 0)
         if isinstance(result, Order):
+            leg.error_code = result.reject_code
             self._adopt(leg, result)
             if leg.state is LegState.FINAL and leg.filled < r.quantity:
                 a.note(
@@ -362,6 +369,7 @@ class TwoLegRunner:
                     "WARN" if leg.filled > 0 else "ERROR",
                 )
             return
+        leg.error_code = result.code if isinstance(result, VenueError) else type(result).__name__
         if isinstance(result, UnknownOutcome) or not isinstance(result, VenueError):
             leg.state, leg.status = LegState.UNKNOWN, OrderStatus.UNKNOWN.value
             leg.error = f"{type(result).__name__}: {result}"

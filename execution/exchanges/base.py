@@ -33,6 +33,8 @@ class Venue(ABC):
     name: str
     #: True when orders reach a real matching engine (testnet counts: it is a real venue).
     is_exchange: bool = False
+    #: where orders go, as the ORDER_REQ line names it (a REST path, or a simulator's own name)
+    order_endpoint: str = ""
 
     # -- time and health -------------------------------------------------------------------
     @abstractmethod

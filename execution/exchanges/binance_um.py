@@ -84,6 +84,7 @@ def _not_sent(exc: requests.exceptions.RequestException) -> bool:
 class BinanceUM(RestVenue):
     name = VENUE
     supports_triggers = True
+    order_endpoint = "/fapi/v1/order"
     HEADER_LIMITS = {
         "x-mbx-used-weight-1m": "REQUEST_WEIGHT_1M",
         "x-mbx-order-count-10s": "ORDERS_10S",
@@ -132,9 +133,14 @@ class BinanceUM(RestVenue):
                 self.throttle.observe_usage(limit_id, int(value))
 
     def _invoke(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        self.client.response = None  # so a request that got no answer reports no status
         result = fn(*args, **kwargs)
         self._observe_headers(self.client.response)
         return result
+
+    def _http_status(self) -> int:
+        response = self.client.response
+        return int(response.status_code) if response is not None else 0
 
     def _lost_request(self, exc: Exception) -> Lost | None:
         if not isinstance(exc, requests.exceptions.RequestException):

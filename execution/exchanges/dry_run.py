@@ -34,6 +34,7 @@ class RealBookDryRunVenue(Venue):
     def __init__(self, real: Venue, initial_balance: Decimal, slippage_bps: Decimal = Decimal(2)):
         self.real = real
         self.name = real.name
+        self.order_endpoint = f"dry-run:{real.name}"
         self.paper = PaperVenue(
             real.name,
             initial_balance,

@@ -13,6 +13,9 @@ class VenueError(Exception):
     """Base: `code` is the venue's own code as text (e.g. "-4164", "51008", "HTTP 429")."""
 
     retryable = False
+    #: set by the adapter on order requests: the endpoint and the HTTP status it answered (0: none)
+    endpoint: str = ""
+    http_status: int = 0
 
     def __init__(self, venue: str, code: str | int, message: str):
         self.venue = venue

@@ -113,6 +113,7 @@ class OkxPerp(RestVenue):
     name = VENUE
     supports_triggers = True
     native_oco = True
+    order_endpoint = "/api/v5/trade/order"
     DUPLICATE_ID_CODES = frozenset({"51016"})  # "Duplicated clOrdId"
 
     def __init__(
@@ -183,6 +184,9 @@ class OkxPerp(RestVenue):
         if err is not None:
             raise err
         return list(payload.get("data") or [])
+
+    def _http_status(self) -> int:
+        return int(self._last.get("status") or 0)
 
     def _lost_request(self, exc: Exception) -> Lost | None:
         if not isinstance(exc, httpx.TransportError):

@@ -69,6 +69,7 @@ class PaperVenue(Venue):
         leverage: dict[str, int] | None = None,
     ):
         self.name = name
+        self.order_endpoint = f"paper:{name}"
         self.account = Ledger(initial_balance)
         self._filters = dict(filters)
         self._fees = fees

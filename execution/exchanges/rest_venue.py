@@ -318,7 +318,13 @@ class RestVenue(Venue):
             return None, request.is_closing or request.reduce_only
         return request.position_side, False
 
+    def _http_status(self) -> int:
+        """The HTTP status of the last answer the client library received (0: none)."""
+        return 0
+
     def place_order(self, request: OrderRequest) -> Order:
+        """The order as the venue answered it, stamped with the endpoint and the HTTP status of
+        the placing request (an error raised carries them too) for the ORDER_REQ/ORDER_ERR lines."""
         body = self._order_body(request)
         if self.safe_mode:
             raise self._safe_mode_refusal(request, body)
@@ -326,11 +332,20 @@ class RestVenue(Venue):
         self._tracker.track(cid, request.intent_id, "maker" if is_post_only(request) else "taker")
         try:
             answer = self._submit(body)
-        except UnknownOutcome as exc:
-            return self._reconcile(request, exc)
-        except BadRequest as exc:
-            return self._rejected(request, exc)
+        except VenueError as exc:
+            lost = isinstance(exc, UnknownOutcome) and exc.code in ("TIMEOUT", "DISCONNECTED")
+            exc.endpoint, exc.http_status = self.order_endpoint, 0 if lost else self._http_status()
+            if isinstance(exc, UnknownOutcome):
+                order = self._reconcile(request, exc)
+            elif isinstance(exc, BadRequest):
+                order = self._rejected(request, exc)
+            else:
+                raise
+            order.endpoint, order.http_status = exc.endpoint, exc.http_status
+            return order
+        status = self._http_status()
         order = self._placed(request, answer)
+        order.endpoint, order.http_status = self.order_endpoint, status
         if not order.status.is_final and can_rest(request):
             self._tracker.set_liquidity(cid, "maker")  # what rests on the book now is maker
         return order
@@ -361,7 +376,7 @@ class RestVenue(Venue):
         """After an unknown outcome: ask the venue by client order id; never resend."""
         cid = request.client_order_id
         self.log.error(
-            "[executor] ORDER_ERR code=%s %s %s cid=%s outcome unknown (%s); querying by client order id",
+            "[executor] [ORDER_ERR] code=%s %s %s cid=%s outcome unknown (%s); querying by client order id",
             cause.code,
             self.name,
             request.symbol,

@@ -8,7 +8,9 @@ filled before the screener uses the symbol again.
 
 Staleness: a symbol whose book has been silent longer than `stale_after_ms` produces one
 `FeedIssue(kind="stale")` (no new risk on it; exits still allowed) and, when data flows again,
-one `FeedIssue(kind="recovered")`. A dropped connection is reconnected with exponential
+one `FeedIssue(kind="recovered")`. Every configured symbol is expected from the start: one that
+never produced data is stale `stale_after_ms` after start (a feed that never connects must not
+leave the mode at RUN with no data at all). A dropped connection is reconnected with exponential
 back-off and jitter. Funding: when a venue's next funding time moves on, the settlement that
 just happened is emitted as `FundingSettled` (the paper venue exchanges it on open positions).
 Clock: every venue's offset is measured from several REST samples; a skew beyond the bound is
@@ -99,10 +101,19 @@ class Staleness:
         self.stale_after_ms = stale_after_ms
         self.last: dict[tuple[str, str], int] = {}
         self.stale: set[tuple[str, str]] = set()
+        self.never_seen: set[tuple[str, str]] = set()
+
+    def expect(self, keys: list[tuple[str, str]], now: int) -> None:
+        """Keys that must produce data: silent since `now` until their first message."""
+        for key in keys:
+            if key not in self.last:
+                self.last[key] = now
+                self.never_seen.add(key)
 
     def seen(self, key: tuple[str, str], now: int) -> bool:
         """Returns True when this message ends a stale period (a recovery)."""
         self.last[key] = now
+        self.never_seen.discard(key)
         if key in self.stale:
             self.stale.discard(key)
             return True
@@ -202,6 +213,8 @@ class LiveFeed(Feed):
         return out
 
     def start(self) -> None:
+        with self._lock:
+            self.staleness.expect([(v, s) for v, syms in self.cfg.symbols.items() for s in syms], self.wall())
         for venue in self.cfg.symbols:
             self._check_clock(venue)
         for conn in self.conns:
@@ -340,8 +353,10 @@ class LiveFeed(Feed):
             now = self.wall()
             with self._lock:
                 stale = self.staleness.newly_stale(now)
+                never = {(v, sym) for v, sym, _ in stale if (v, sym) in self.staleness.never_seen}
             for venue, symbol, silent in stale:
-                self.q.put(FeedIssue(now, venue, symbol, "stale", f"no data for {silent / 1000:.1f}s"))
+                since = " since start (never received)" if (venue, symbol) in never else ""
+                self.q.put(FeedIssue(now, venue, symbol, "stale", f"no data for {silent / 1000:.1f}s{since}"))
             if now - self._last_clock_check >= self.cfg.clock_check_ms:
                 for venue in self.cfg.symbols:
                     self._check_clock(venue)
@@ -350,7 +365,7 @@ class LiveFeed(Feed):
         self._last_clock_check = self.wall()
 
         def sample() -> tuple[float, float, float]:
-            t0 = time.time() * 1000
+            t0 = float(self.wall())  # the feed's one clock: the offset is measured against what it stamps
             if venue == "binance_um":
                 server = float(
                     self.session.get(f"{self.cfg.binance_rest}/fapi/v1/time", timeout=5).json()["serverTime"]
@@ -359,7 +374,7 @@ class LiveFeed(Feed):
                 server = float(
                     self.session.get(f"{self.cfg.okx_rest}/api/v5/public/time", timeout=5).json()["data"][0]["ts"]
                 )
-            return t0, server, time.time() * 1000
+            return t0, server, float(self.wall())
 
         try:
             offset = self.offsets[venue].resync(sample, n=5)

@@ -23,6 +23,8 @@ loads `Credentials`, the operator CLI never loads `RunEnv`.
                   OKX_API_SECRET OKX_PASSPHRASE APPROVE_TOKEN
     TelegramEnv   TELEGRAM_BOT_TOKEN TELEGRAM_CHAT_ID TELEGRAM_API_BASE  executor (alerts), heartbeat
     HeartbeatEnv  HEARTBEAT_TZ TELEGRAM_TIMEOUT_S                        heartbeat
+    TelegramBotEnv TELEGRAM_BOT_ALLOWED_CHATS TELEGRAM_BOT_ALLOWED_USERS  Telegram commands bot
+                  TELEGRAM_BOT_POLL_S TELEGRAM_BOT_OFFSET_FILE
     DashboardEnv  DASHBOARD_*                                            dashboard
     OperatorEnv   HEDGE_OPERATOR                                         operator CLI
     MetricsEnv    METRICS_PORT ALERTMANAGER_TELEGRAM_TOKEN_FILE          metrics exporter, monitoring config
@@ -42,7 +44,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from execution.models import MarginType
 from execution.settings.env_types import choice, decimal, flag, integer, number, stripped, time_zone, whole
@@ -134,6 +136,30 @@ class ProfileEnv(EnvGroup):
     profile: Annotated[str, choice(PROFILES)] = Field("paper", alias="PROFILE")
     safe_mode: Annotated[bool, flag()] = Field(True, alias="SAFE_MODE")  # no live order leaves the process
     dry_run: Annotated[bool, flag()] = Field(False, alias="DRY_RUN_MODE")  # real books, simulated fills
+    # the fund's cutover checklist flips BINANCE_TESTNET: true -> PROFILE=testnet, false -> PROFILE=live
+    binance_testnet: Annotated[bool | None, flag()] = Field(None, alias="BINANCE_TESTNET")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _profile_from_binance_testnet(cls, data: Any) -> Any:
+        """BINANCE_TESTNET picks the profile; a PROFILE that says otherwise is refused, naming both."""
+        if not isinstance(data, Mapping) or data.get("BINANCE_TESTNET") is None:
+            return data
+        raw = str(data["BINANCE_TESTNET"]).strip()
+        low = raw.lower()
+        if low not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return data  # the field's own validator names the bad value
+        implied = "testnet" if low in ("1", "true", "yes", "on") else "live"
+        given = data.get("PROFILE")
+        if given is not None and str(given).strip().lower() != implied:
+            raise ConfigError(
+                ".env",
+                "BINANCE_TESTNET",
+                f"a value that agrees with PROFILE={str(given).strip()} (BINANCE_TESTNET={raw} means "
+                f"PROFILE={implied}); set only one of BINANCE_TESTNET and PROFILE",
+                raw,
+            )
+        return {**data, "PROFILE": implied}
 
 
 class RunEnv(EnvGroup):
@@ -297,6 +323,30 @@ class HeartbeatEnv(EnvGroup):
     )
 
 
+class TelegramBotEnv(EnvGroup):
+    """The operators' Telegram commands bot (telegram/bot.py): who may talk to it, how it polls."""
+
+    allowed_chats: Annotated[str, stripped()] = Field("", alias="TELEGRAM_BOT_ALLOWED_CHATS")  # ids, comma-separated
+    allowed_users: Annotated[str, stripped()] = Field("", alias="TELEGRAM_BOT_ALLOWED_USERS")  # ids, comma-separated
+    poll_s: Annotated[int, integer(0, 50, expected="seconds 0-50 (getUpdates long-poll timeout)")] = Field(
+        25, alias="TELEGRAM_BOT_POLL_S"
+    )
+    offset_file: Annotated[str, stripped()] = Field("", alias="TELEGRAM_BOT_OFFSET_FILE")  # "" = STATE_DIR/...
+
+    @staticmethod
+    def ids(raw: str) -> frozenset[int]:
+        out = set()
+        for part in raw.replace(" ", "").split(","):
+            if part:
+                try:
+                    out.add(int(part))
+                except ValueError:
+                    raise ConfigError(
+                        ".env", "TELEGRAM_BOT_ALLOWED_*", "numeric Telegram ids, comma-separated", part
+                    ) from None
+        return frozenset(out)
+
+
 def _between(lo: float, hi: float) -> Any:
     return number(lo=lo, hi=hi, expected=f"a number between {lo:g} and {hi:g}")
 
@@ -313,7 +363,7 @@ class DashboardEnv(EnvGroup):
 
 
 class OperatorEnv(EnvGroup):
-    operator: Annotated[str, stripped()] = Field("", alias="HEDGE_OPERATOR")  # "" = the login name
+    operator: Annotated[str, stripped()] = Field("", alias="HEDGE_OPERATOR")  # "" = --operator is required
 
 
 # -- monitoring -----------------------------------------------------------------------------------
@@ -352,6 +402,7 @@ GROUPS: tuple[type[EnvGroup], ...] = (
     Credentials,
     TelegramEnv,
     HeartbeatEnv,
+    TelegramBotEnv,
     DashboardEnv,
     OperatorEnv,
     MetricsEnv,

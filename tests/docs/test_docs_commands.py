@@ -1,7 +1,9 @@
 """Every command in the docs runs against this project as written.
 
-Blocks preceded by `<!-- runnable -->` are executed (bash, project root, STATE_DIR pointing at a
-short replay's state). In every other bash block, each `python -m MODULE`, `python scripts/X.py`,
+Blocks preceded by `<!-- runnable -->` are executed (bash) in a shell that has only what the
+Runbook tells an operator to set: its "your shell" block (`cd` to the project, `. scripts/
+operator_env.sh`) runs first, PATH is the system's (no virtualenv), STATE_DIR is not set — it
+comes from the project's .env (here ENV_FILE, naming a short replay's state). In every other bash block, each `python -m MODULE`, `python scripts/X.py`,
 `bash scripts/X.sh` must exist and each `--flag` given to it must appear in its --help; files
 the docs name under config/, deploy/, docs/, scripts/ must exist.
 """
@@ -155,17 +157,24 @@ def replayed_state(tmp_path_factory) -> Path:
 RUNNABLE = [(doc, i, b) for doc in DOCS for i, (runnable, b) in enumerate(blocks(doc)) if runnable]
 
 
+def operator_shell() -> str:
+    """The Runbook's "your shell" block, with the server's path replaced by this checkout."""
+    text = (PROJECT_ROOT / "docs" / "Runbook.md").read_text()
+    section = text.split("## Before anything: your shell", 1)[1].split("\n## ", 1)[0]
+    block = BLOCK.search(section)
+    assert block, "the Runbook must say how to set up the operator's shell"
+    return block[3].replace("cd /opt/hedge", f"cd {shlex.quote(str(PROJECT_ROOT))}")
+
+
 @pytest.mark.parametrize("doc,index,block", RUNNABLE, ids=[f"{d.name}#{i}" for d, i, _ in RUNNABLE])
 def test_runnable_blocks_run(doc, index, block, replayed_state, tmp_path):
-    env = {
-        **os.environ,
-        "STATE_DIR": str(replayed_state),
-        "ENV_FILE": "/nonexistent",
-        "HOME": str(tmp_path),
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-    }
+    dotenv = tmp_path / "project.env"  # the deployment's .env: where STATE_DIR is configured
+    dotenv.write_text(f"STATE_DIR={replayed_state}\n")
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path), "ENV_FILE": str(dotenv), "LANG": "C.UTF-8"}
+    if not (PROJECT_ROOT / ".venv" / "bin" / "activate").exists():  # a checkout without its own .venv
+        env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     proc = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", block],
+        ["bash", "-euo", "pipefail", "-c", operator_shell() + "\n" + block],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -144,17 +145,17 @@ def expected_from_files(state: Path) -> dict:
         "dd_line": f"Drawdown: {d(nav['drawdown_pct']).quantize(Decimal('0.1'), rounding=ROUND_HALF_EVEN)}%  |  "
         f"Trend: {arrow}",
         "positions": [
-            f"• {sym} {side} {qty.normalize():f}  uPnL {money(upnl, True)}"
+            f"• {sym}  {side:<5} {qty.normalize():f}  uPnL {money(upnl, True)}"
             for (sym, side), (qty, upnl, venue) in top
             if not hedged(sym, side, venue)
         ],
         "trades": [
-            f"{f['symbol']} {f['side']}/{f['position_side']}  PnL "
-            f"{money(d(f['realized_pnl_usdt']) - d(f['fee_usdt']), True)}"
+            f"• {f['symbol']} {money(d(f['realized_pnl_usdt']) - d(f['fee_usdt']), True)}  "
+            f"({f['side']}/{f['position_side']}"
             for f in last
         ],
-        "screener": f"Screener last cycle: attempted={cycle['attempted']}, emitted={cycle['emitted']}",
-        "reserve": f"Reserve: {d(nav['reserve_btc']).normalize():f} BTC (not included in NAV)",
+        "screener": f"• Screener: attempted={cycle['attempted']}, emitted={cycle['emitted']} (last cycle)",
+        "reserve": f"• Reserve: {d(nav['reserve_btc']).normalize():f} BTC (not included in NAV)",
         "nav": nav,
         "delta": delta,
         "pct": pct,
@@ -174,13 +175,14 @@ def test_one_message_whose_numbers_match_the_replayed_state(replayed):
     assert msg["chat_id"] == CHAT and msg["parse_mode"] == "HTML"
     lines = msg["visible_text"].split("\n")
     assert lines[0] == "HEDGE — 8h Update (prod)"
-    assert lines[1].endswith((" CET", " CEST"))  # local time with its zone
-    assert lines[2] == exp["nav_line"]
-    assert lines[3] == exp["dd_line"]
+    assert lines[1].startswith("Time: ") and lines[1].endswith((" CET", " CEST"))  # local time with its zone
+    assert lines[3] == exp["nav_line"]
+    assert lines[4] == exp["dd_line"]
     for expected in exp["positions"]:
         assert expected in lines
-    trade_lines = [ln for ln in lines if "  PnL " in ln]
-    assert [ln.split(" ", 3)[3] for ln in trade_lines] == exp["trades"]  # "• MM-DD HH:MM <rest>", newest first
+    trades_at = lines.index("Recent PnL (last 5 trades):") if exp["trades"] else -1
+    trade_lines = lines[trades_at + 1 : trades_at + 1 + len(exp["trades"])] if exp["trades"] else []
+    assert [ln.rsplit(" ", 2)[0] for ln in trade_lines] == exp["trades"]  # "<rest> MM-DD HH:MM)", newest first
     assert exp["screener"] in lines and exp["reserve"] in lines
 
     p = payload_of(proc)
@@ -315,7 +317,11 @@ def test_corrupt_state_sends_what_is_readable(synthetic, tmp_path):
     (msg,) = tg.messages
     text = msg["visible_text"]
     assert f"NAV: {money(d(nav['nav']))} USDT" in text
-    assert "Open positions: none" in text and "Last 5 trades: none" in text and "Screener last cycle: n/a" in text
+    assert (
+        "Open Positions: none" in text
+        and "Recent PnL (last 5 trades): none" in text
+        and "• Screener: n/a (last cycle)" in text
+    )
     assert "State: positions.json: unreadable (JSONDecodeError)" in text
     assert "[heartbeat] state: " in proc.stderr
 
@@ -346,7 +352,8 @@ def test_message_over_the_limit_becomes_one_message_telegram_accepts(synthetic, 
         proc = run(state, tg.url, HEDGE_ENV="&" * 5000)
     (msg,) = tg.messages
     assert len(msg["text"]) <= 4096 and parse_html(msg["text"])[1] == ""
-    assert msg["visible_text"].count("• S") == 5 and "• S499<&>ZZZ" in msg["visible_text"]
+    shown = [ln for ln in msg["visible_text"].split("\n") if ln.startswith("• S") and "  LONG  1  uPnL" in ln]
+    assert len(shown) == 5 and "• S499<&>ZZZ" in msg["visible_text"]
     assert payload_of(proc)["open_positions"] == 500
 
 
@@ -414,3 +421,67 @@ def test_shipped_cron_line_runs_as_cron_would(synthetic, tmp_path):
     assert len(tg.messages) == 2 and tg.messages[0]["visible_text"].startswith("HEDGE — 8h Update (cron)")
     assert text.count("[heartbeat] payload {") == 2 and text.count("[heartbeat] sent to Telegram chat") == 2
     assert "Traceback" not in text and TOKEN.split(":")[1] not in text
+
+
+# -- the fund's runbook: its cron line and its JSON schema ----------------------------------------------
+def _runbook_schema() -> dict:
+    """The heartbeat JSON example of the fund's runbook (../shared/seeds), `//` comments dropped."""
+    seeds = PROJECT_ROOT.parent / "shared" / "seeds"
+    runbook = next(iter(sorted(seeds.glob("002_*.md"))), None) if seeds.is_dir() else None
+    if runbook is None:
+        pytest.skip(f"the fund's runbook is not available: {seeds}/002_*.md (../shared is absent)")
+    text = runbook.read_text()
+    block = text.split("### 2) JSON payload", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    return json.loads("\n".join(line.split("//")[0] for line in block.splitlines()))
+
+
+def _same_shape(ours: object, theirs: object, path: str = "$") -> None:
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict), f"{path}: expected an object, got {ours!r}"
+        for key, value in theirs.items():
+            assert key in ours, f"{path}.{key} missing (the runbook's schema has it)"
+            _same_shape(ours[key], value, f"{path}.{key}")
+    elif isinstance(theirs, list):
+        assert isinstance(ours, list), f"{path}: expected a list, got {ours!r}"
+        for item in ours:
+            _same_shape(item, theirs[0], f"{path}[]")
+    elif isinstance(theirs, bool) or theirs is None:
+        pass
+    elif isinstance(theirs, int | float):
+        assert ours is None or (isinstance(ours, int | float) and not isinstance(ours, bool)), f"{path}: {ours!r}"
+    else:
+        assert isinstance(ours, str), f"{path}: expected text, got {ours!r}"
+
+
+def test_the_runbooks_cron_line_and_json_schema(synthetic, tmp_path):
+    """`python /path/telegram/heartbeat.py` as the runbook's cron line runs it (from another
+    directory), and its payload follows the runbook's JSON schema field for field."""
+    schema = _runbook_schema()
+    with FakeTelegram(TOKEN, chat_id=CHAT) as tg:
+        proc = subprocess.run(
+            [sys.executable, str(PROJECT_ROOT / "telegram" / "heartbeat.py")],
+            cwd=tmp_path,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "ENV_FILE": "/nonexistent",
+                "STATE_DIR": str(synthetic),
+                "TELEGRAM_API_BASE": tg.url,
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_CHAT_ID": CHAT,
+                "HEDGE_ENV": "prod",
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert len(tg.messages) == 1
+    p = payload_of(proc)
+    _same_shape(p, schema)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", p["timestamp"])
+    assert p["trend"] in ("up", "down", "flat")
+    assert all(x["side"] in ("LONG", "SHORT") for x in p["positions"])
+    text = tg.messages[0]["visible_text"]
+    for label in ("Time: ", "NAV: ", "Drawdown: ", "Open Positions", "Recent PnL (last 5 trades)", "Notes:"):
+        assert label in text, label
+    assert "• Reserve: " in text and "• Screener: " in text

@@ -112,18 +112,18 @@ def test_nav_from_firestore_then_local_when_firestore_is_cut(firestore, tmp_path
     with FakeTelegram(TOKEN) as tg:
         proc = heartbeat(empty, tg.url)
     text = tg.messages[0]["visible_text"].split("\n")
-    assert text[2] == "NAV: 10,123.45 USDT  (Δ24h: +123.45, +1.23%)"
-    assert text[3] == "Drawdown: 0.5%  |  Trend: ↑"
-    assert "• ETHUSDT SHORT 0.5  uPnL -12.50" in text and "Screener last cycle: attempted=3, emitted=2" in text
-    assert any(line.endswith("SOLUSDT SELL/LONG  PnL +7.00") for line in text)
+    assert text[3] == "NAV: 10,123.45 USDT  (Δ24h: +123.45, +1.23%)"
+    assert text[4] == "Drawdown: 0.5%  |  Trend: ↑"
+    assert "• ETHUSDT  SHORT 0.5  uPnL -12.50" in text and "• Screener: attempted=3, emitted=2 (last cycle)" in text
+    assert any(line.startswith("• SOLUSDT +7.00  (SELL/LONG ") for line in text)
     assert '"source":"firestore"' in proc.stderr
 
     firestore.down()  # the network to Firestore is cut; the local files are the executor's mirror
     with FakeTelegram(TOKEN) as tg:
         proc = heartbeat(tmp_path / "written", tg.url)
     text = tg.messages[0]["visible_text"].split("\n")
-    assert text[2] == "NAV: 10,123.45 USDT  (Δ24h: +123.45, +1.23%)"
-    assert "Firestore not answering: figures from the local state files" in text
+    assert text[3] == "NAV: 10,123.45 USDT  (Δ24h: +123.45, +1.23%)"
+    assert "• Firestore not answering: figures from the local state files" in text
     assert '"source":"local"' in proc.stderr and "firestore unreachable" in proc.stderr
 
 

@@ -75,10 +75,21 @@ def test_kill_nine_at_random_points_then_resume_matches_uninterrupted_run(market
     assert final.returncode == 0, final.stderr
     assert kills >= KILLS // 2, f"only {kills} kills landed mid-run"
     assert_every_file_whole(state)
-    for name in ("trade_log.jsonl", "funding_log.jsonl", "signals.jsonl"):
-        got, want = load_jsonl(state / name), load_jsonl(reference / name)
-        assert [r["id"] for r in got] == [r["id"] for r in want], name
-        assert len({r["id"] for r in got}) == len(got), f"duplicate record in {name}"
+    journals = sorted(p.name for p in reference.glob("*.jsonl"))
+    assert {"trade_log.jsonl", "funding_log.jsonl", "signals.jsonl"} <= set(journals)
+    assert journals == sorted(p.name for p in state.glob("*.jsonl"))
+    for name in journals:  # whole files: ids, seq numbers, order, every field
+        got, want = (state / name).read_bytes(), (reference / name).read_bytes()
+        if got != want:
+            g, w = got.decode().splitlines(), want.decode().splitlines()
+            first = next((i for i, (a, b) in enumerate(zip(g, w, strict=False)) if a != b), min(len(g), len(w)))
+            raise AssertionError(
+                f"{name} differs from the uninterrupted run at line {first + 1} "
+                f"({len(g)} vs {len(w)} lines):\n got  {g[first] if first < len(g) else '<end>'}\n"
+                f" want {w[first] if first < len(w) else '<end>'}"
+            )
+        seqs = [r["seq"] for r in load_jsonl(state / name)]
+        assert seqs == sorted(set(seqs)), f"{name}: seq not strictly increasing"
     nav, ref_nav = (json.loads((d / "state" / "nav.json").read_text()) for d in (state, reference))
     assert nav["nav"] == ref_nav["nav"] and nav["fills"] == ref_nav["fills"]
     orders = [r["client_order_id"] for r in load_jsonl(state / "trade_log.jsonl")]

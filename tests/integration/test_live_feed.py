@@ -29,6 +29,9 @@ class FakeClock:
 
 
 T = (int(time.time() * 1000) // BAR_MS) * BAR_MS  # a 15-minute boundary near now
+# Every feed below reads a FakeClock set from T, never the wall clock: T is computed when the module
+# is imported, and a feed on the real clock would see a 15-minute boundary crossed before its test
+# runs on a slow machine (one bar fewer backfilled, and the test waits for it until it times out).
 
 
 def drain(it, until, timeout=20.0, keep_ticks=False):
@@ -66,6 +69,7 @@ def binance():
 def test_backfill_then_stream_then_a_90s_drop_with_gap_backfill(binance):
     ws, hist = binance
     clock = FakeClock(T + 10_000)
+    hist.server_time = clock  # the venue agrees with our clock
     cfg = LiveConfig(
         {"binance_um": ["BTCUSDT"]},
         binance_rest=hist.url,
@@ -83,10 +87,7 @@ def test_backfill_then_stream_then_a_90s_drop_with_gap_backfill(binance):
         got = candles(evs, "BTCUSDT")
         assert [c.open_time for c in got] == [T - i * BAR_MS for i in range(220, 0, -1)]  # in order, closed only
         assert got[-1].ts == T and got[-1].close == 60_001.0
-        deadline = time.monotonic() + 10
-        while ws.connections == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.2)  # subscribed
+        ws.wait_clients(1)  # registered for pushes (a fixed sleep here lost the pushes on a loaded machine)
         ws.book("BTCUSDT", 60_000.5, 60_001.0, T + 11_000)
         ws.mark("BTCUSDT", 60_000.7, 0.0001, T + 8 * 3600_000, T + 11_000)
         ws.kline("BTCUSDT", T, 1, 2, 0.5, 1.5, closed=False, ts=T + 12_000)  # still open: not a candle
@@ -110,7 +111,7 @@ def test_backfill_then_stream_then_a_90s_drop_with_gap_backfill(binance):
         evs = drain(it, lambda e: len(candles(e, "BTCUSDT")) >= 3, timeout=30)
         gap = candles(evs, "BTCUSDT")
         assert [c.open_time for c in gap] == [T + i * BAR_MS for i in (1, 2, 3)]  # the gap, not the open bar
-        time.sleep(0.3)
+        ws.wait_clients(1)  # the reconnected stream (the gap is backfilled before it connects)
         ws.book("BTCUSDT", 61_003.0, 61_003.5, clock())
         evs += drain(it, lambda e: len(issues(e, "recovered")) >= 1)
         assert len(issues(evs, "stale")) == 0  # no second stale line while it was down
@@ -121,7 +122,8 @@ def test_backfill_then_stream_then_a_90s_drop_with_gap_backfill(binance):
 
 
 def test_okx_subscribe_protocol_candles_and_funding_settlement():
-    with FakeOkxStream() as okx, FakeHistory() as hist:
+    clock = FakeClock(T + 10_000)
+    with FakeOkxStream() as okx, FakeHistory(server_time=clock) as hist:
         for i in range(30, 0, -1):
             hist.add("BTC-USDT-SWAP", T - i * BAR_MS, 60_000 + i)
         cfg = LiveConfig(
@@ -133,7 +135,7 @@ def test_okx_subscribe_protocol_candles_and_funding_settlement():
             tick_ms=100,
             ping_s=0.3,
         )
-        feed = LiveFeed(cfg)
+        feed = LiveFeed(cfg, wall_ms=clock)
         it = feed.events()
         try:
             evs = drain(it, lambda e: len(candles(e, "BTC-USDT-SWAP")) >= 20)
@@ -165,7 +167,8 @@ def test_okx_subscribe_protocol_candles_and_funding_settlement():
 
 def test_clock_skew_is_reported(binance):
     ws, hist = binance
-    hist.server_time = lambda: int(time.time() * 1000) + 5_000  # the venue is 5 s ahead of us
+    clock = FakeClock(T + 10_000)
+    hist.server_time = lambda: clock() + 5_000  # the venue is 5 s ahead of us
     cfg = LiveConfig(
         {"binance_um": ["BTCUSDT"]},
         binance_rest=hist.url,
@@ -174,9 +177,43 @@ def test_clock_skew_is_reported(binance):
         tick_ms=100,
         max_clock_skew_ms=1_000,
     )
-    feed = LiveFeed(cfg)
+    feed = LiveFeed(cfg, wall_ms=clock)
     try:
         evs = drain(feed.events(), lambda e: len(issues(e, "clock_skew")) >= 1)
-        assert "offset +5" in issues(evs, "clock_skew")[0].detail
+        # measured on the feed's own clock, so exact: no round-trip asymmetry or rounding in it
+        assert issues(evs, "clock_skew")[0].detail == "offset +5000 ms > 1000 ms"
     finally:
         feed.close()
+
+
+def test_a_feed_that_never_connects_goes_stale():
+    """No websocket answers and no message ever arrives: every symbol is stale once
+    `stale_after_ms` has passed since start, once each, saying it never received anything."""
+    clock = FakeClock(T + 10_000)
+    with FakeHistory(server_time=clock) as hist, FakeBinanceStream() as ws:
+        ws.refuse(True)
+        cfg = LiveConfig(
+            {"binance_um": ["BTCUSDT", "ETHUSDT"]},
+            binance_rest=hist.url,
+            binance_ws=ws.url,
+            stale_after_ms=30_000,
+            backfill_bars=5,
+            tick_ms=100,
+            backoff_min_s=0.2,
+            backoff_max_s=0.5,
+        )
+        feed = LiveFeed(cfg, wall_ms=clock)
+        it = feed.events()
+        try:
+            evs = drain(it, lambda e: ws.refused >= 1, keep_ticks=True)
+            assert issues(evs, "stale") == []  # not before the bound
+            clock.advance(30_001)
+            evs = drain(it, lambda e: len(issues(e, "stale")) >= 2)
+            stale = issues(evs, "stale")
+            assert sorted(i.symbol for i in stale) == ["BTCUSDT", "ETHUSDT"]
+            assert stale[0].detail == "no data for 30.0s since start (never received)"
+            clock.advance(60_000)
+            evs = drain(it, lambda e: sum(isinstance(x, Tick) for x in e) >= 15, keep_ticks=True)
+            assert issues(evs, "stale") == []  # one line per symbol, not one per check
+        finally:
+            feed.close()

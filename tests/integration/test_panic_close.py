@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import pty
 import subprocess
 import sys
 from decimal import Decimal as D
@@ -142,7 +143,15 @@ def test_dry_run_only_reads(fakes):
     assert fb.arrived("POST", "/fapi/v1/order") == 0 and fo.arrived("POST", "/api/v5/trade/order") == 0
 
 
-def _cli(fb: FakeBinance, fo: FakeOkx, tmp_path, *args: str, safe_mode: str = "false") -> subprocess.CompletedProcess:
+def _cli(
+    fb: FakeBinance,
+    fo: FakeOkx,
+    tmp_path,
+    *args: str,
+    safe_mode: str = "false",
+    stdin=subprocess.DEVNULL,
+    feed: str = "",
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BINANCE_", "OKX_", "SAFE_MODE", "PROFILE"))}
     env.update(
         {
@@ -159,10 +168,27 @@ def _cli(fb: FakeBinance, fo: FakeOkx, tmp_path, *args: str, safe_mode: str = "f
             "PYTHONPATH": str(PROJECT_ROOT),
         }
     )
+    if stdin == "tty":  # an operator at a terminal typing `feed`
+        primary, secondary = pty.openpty()
+        os.write(primary, feed.encode())
+        try:
+            return subprocess.run(
+                [sys.executable, str(SCRIPT), "--wait-s", "0", *args],
+                cwd=tmp_path,
+                env=env,
+                stdin=secondary,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            os.close(primary)
+            os.close(secondary)
     return subprocess.run(
         [sys.executable, str(SCRIPT), "--wait-s", "0", *args],
         cwd=tmp_path,
         env=env,
+        stdin=stdin,
         capture_output=True,
         text=True,
         timeout=60,
@@ -171,21 +197,45 @@ def _cli(fb: FakeBinance, fo: FakeOkx, tmp_path, *args: str, safe_mode: str = "f
 
 def test_command_line_closes_everything(fakes, tmp_path):
     fb, fo = fakes
-    done = _cli(fb, fo, tmp_path)
+    done = _cli(fb, fo, tmp_path, "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PROFILE=testnet SAFE_MODE=False" in done.stdout
     assert set(_held(fb, fo).values()) == {D(0)}
     assert fb.api_secret not in done.stdout + done.stderr and fo.passphrase not in done.stdout + done.stderr
 
 
-def test_command_line_in_safe_mode_sends_nothing(fakes, tmp_path):
+def test_safe_mode_blocks_new_risk_not_the_panic_close(fakes, tmp_path):
+    """SAFE_MODE=true (the default) does not stop an emergency close: --yes closes for real and
+    the output says what it closed."""
+    fb, fo = fakes
+    done = _cli(fb, fo, tmp_path, "--yes", safe_mode="true")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SAFE_MODE=True" in done.stdout and "closing anyway" in done.stdout
+    assert set(_held(fb, fo).values()) == {D(0)}
+    closed = [line for line in done.stdout.splitlines() if line.startswith("[panic] CLOSED ")]
+    assert len(closed) == len(BINANCE_LEGS) + len(OKX_LEGS)
+    assert "[panic] CLOSED binance_um ETHUSDT SHORT qty=2500 (entry 3100)" in closed
+    assert any(line.startswith("[panic] CLOSED okx_perp BTC-USDT-SWAP SHORT qty=") for line in closed)
+
+
+def test_without_yes_and_without_a_terminal_nothing_is_sent(fakes, tmp_path):
     fb, fo = fakes
     before = _held(fb, fo)
     done = _cli(fb, fo, tmp_path, safe_mode="true")
-    assert done.returncode == 1
-    assert "NOT SENT" in done.stdout and "SAFE_MODE=true" in done.stdout
-    assert _held(fb, fo) == before and fo.arrived("POST", "/api/v5/trade/order") == 0
-    assert fb.engine.acct.orders and all(o.status == "CANCELED" for o in fb.engine.acct.orders.values())
+    assert done.returncode == 2 and "NOT CONFIRMED" in done.stderr and "--yes" in done.stderr
+    assert _held(fb, fo) == before
+    assert fb.arrived("POST", "/fapi/v1/order") == 0 and fo.arrived("POST", "/api/v5/trade/order") == 0
+    assert all(o.status != "CANCELED" for o in fb.engine.acct.orders.values())
+
+
+def test_an_operator_at_a_terminal_confirms(fakes, tmp_path):
+    fb, fo = fakes
+    before = _held(fb, fo)
+    refused = _cli(fb, fo, tmp_path, stdin="tty", feed="no\n")
+    assert refused.returncode == 2 and _held(fb, fo) == before
+    done = _cli(fb, fo, tmp_path, stdin="tty", feed="yes\n")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert set(_held(fb, fo).values()) == {D(0)}
 
 
 def test_command_line_config_error(tmp_path):

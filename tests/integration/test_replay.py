@@ -89,7 +89,7 @@ def test_recorded_window_replays_and_nav_is_recomputable_from_records(tmp_path, 
         "[screener->executor] ",
         "[executor] INTENT ",
         "[executor] SEND_ORDER ",
-        "[executor] ORDER_REQ ",
+        "[executor] ORDER_REQ paper:binance_um - {",
         "[executor] account OK — futures=True testnet=False",
     ):
         assert tag in log, tag

@@ -107,3 +107,32 @@ def test_command_line_dry_run(tmp_path):
         assert done.returncode == 0, done.stdout + done.stderr
         assert "DRY RUN" in done.stdout and "binance_um SOLUSDT leverage: WOULD SET 2x (now 20x)" in done.stdout
         assert not [r for r in fb.received if r.method == "POST"]
+        # each strategy's documented margin type: the screener's symbols CROSSED (the fund's runbook)
+        assert "margin_type=per strategy" in done.stdout
+        assert (
+            "binance_um SOLUSDT margin type (screener: CROSSED per the runbook): CROSSED OK (no change needed)"
+            in done.stdout
+        )
+        assert "okx_perp: no keys set: not checked (BTC-USDT-SWAP)" in done.stdout  # the arbitrage leg
+        extra = subprocess.run(
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "setup_symbols.py"), "--symbol", "binance_um:BTCUSDT:3"],
+            cwd=tmp_path,
+            env=env | {"MARGIN_TYPE": ""},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert (
+            "binance_um BTCUSDT margin type (--symbol: ISOLATED per the arbitrage addendum): WOULD SET ISOLATED (now CROSSED)"
+            in (extra.stdout)
+        ), extra.stdout
+        forced = subprocess.run(
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "setup_symbols.py")],
+            cwd=tmp_path,
+            env=env | {"MARGIN_TYPE": "ISOLATED"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert "margin_type=ISOLATED (MARGIN_TYPE, every symbol)" in forced.stdout
+        assert "binance_um SOLUSDT margin type (MARGIN_TYPE): WOULD SET ISOLATED (now CROSSED)" in forced.stdout

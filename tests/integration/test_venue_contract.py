@@ -198,7 +198,7 @@ def test_unknown_outcome_after_accept_is_reconciled_not_resent(kit, fake, action
     assert kit.position(fake, kit.btc, "LONG") == D("0.02")
     (fill,) = v.drain_fills()
     assert fill.qty == D("0.02") and fill.client_order_id == "hfU1"
-    assert "ORDER_ERR code=" in log_lines.getvalue() and "RECONCILED" in log_lines.getvalue()
+    assert "[ORDER_ERR] code=" in log_lines.getvalue() and "RECONCILED" in log_lines.getvalue()
 
 
 def test_disconnect_before_accept_stays_unknown(kit, fake):

@@ -28,6 +28,7 @@ class _WsServer:
         self.lock = threading.Lock()
         self.refusing = False
         self.connections = 0
+        self.refused = 0  # connection attempts turned away while refusing
         self.server = serve(self._handler, "127.0.0.1", 0)
         self.port = self.server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -54,6 +55,17 @@ class _WsServer:
             except Exception:  # noqa: BLE001
                 pass
 
+    def wait_clients(self, n: int = 1, timeout: float = 20.0) -> None:
+        """Until `n` clients are registered to receive pushes (connected and accepted): a push
+        before that reaches nobody. `connections` counts a client before it is registered."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.lock:
+                if len(self.clients) >= n:
+                    return
+            time.sleep(0.01)
+        raise AssertionError(f"{n} client(s) not connected within {timeout:.0f} s")
+
     def refuse(self, on: bool = True) -> None:
         self.refusing = on
         if on:
@@ -61,6 +73,7 @@ class _WsServer:
 
     def _handler(self, ws):
         if self.refusing:
+            self.refused += 1
             ws.close(code=1013, reason="try again later")
             return
         self.connections += 1

@@ -7,6 +7,11 @@ parse_mode), HTML markup (400 can't parse entities: unknown tags, unbalanced tag
 long). Failures can be scripted for the next calls (`fail_next`: 429 with
 `parameters.retry_after`, 401, 500, ...) and the server can hang (`hang_s`) to make a client time
 out. Every call is recorded in `calls`, every accepted message in `messages`.
+
+getUpdates as Telegram serves it to a long-polling bot: `push_update` queues an update (ids
+increase); a call returns the queued updates with id >= `offset` (waiting up to `timeout`
+seconds for one), and forgets every update below the `offset` it was asked for (Telegram's
+confirmation). `fail_updates_next` scripts errors (429 with retry_after, 500) for the next calls.
 """
 
 from __future__ import annotations
@@ -102,6 +107,11 @@ class FakeTelegram:
         self.messages: list[dict] = []
         self._scripted: deque[tuple[int, dict]] = deque()
         self._lock = threading.Lock()
+        self.updates: list[dict] = []  # not yet confirmed
+        self._next_update_id = 1000
+        self._updates_cv = threading.Condition(self._lock)
+        self._updates_scripted: deque[tuple[int, dict]] = deque()
+        self.update_polls = 0
         outer = self
 
         class _H(BaseHTTPRequestHandler):
@@ -139,6 +149,46 @@ class FakeTelegram:
     def rate_limit_next(self, retry_after: int, times: int = 1) -> None:
         self.fail_next(429, f"Too Many Requests: retry after {retry_after}", times, retry_after=retry_after)
 
+    def push_update(self, update: dict | None = None, **message) -> int:
+        """Queue an update (a raw dict, or a message built from chat_id, user_id, text, username)."""
+        with self._updates_cv:
+            uid = self._next_update_id
+            self._next_update_id += 1
+            if update is None:
+                sender = {"id": message["user_id"], "is_bot": False, "first_name": "Op"}
+                if message.get("username"):
+                    sender["username"] = message["username"]
+                update = {
+                    "message": {
+                        "message_id": uid,
+                        "date": int(time.time()),
+                        "chat": {"id": message["chat_id"], "type": "group"},
+                        "from": sender,
+                        "text": message["text"],
+                    }
+                }
+            self.updates.append({"update_id": uid, **update})
+            self._updates_cv.notify_all()
+        return uid
+
+    def fail_updates_next(self, code: int, description: str, times: int = 1, **parameters) -> None:
+        for _ in range(times):
+            self._updates_scripted.append(_err(code, description, **parameters))
+
+    def _get_updates(self, data: dict) -> tuple[int, dict]:
+        offset = data.get("offset")
+        timeout = float(data.get("timeout") or 0)
+        end = time.monotonic() + min(timeout, 50)
+        with self._updates_cv:
+            self.update_polls += 1
+            if self._updates_scripted:
+                return self._updates_scripted.popleft()
+            if isinstance(offset, int):
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]  # confirmed: forgotten
+            while not self.updates and time.monotonic() < end:
+                self._updates_cv.wait(max(0.0, end - time.monotonic()))
+            return 200, {"ok": True, "result": list(self.updates)}
+
     def hold(self) -> None:
         """Requests are received but not answered until `release()` (a Telegram that hangs)."""
         self.gate.clear()
@@ -163,6 +213,8 @@ class FakeTelegram:
         self.gate.wait(60)
         if not m or m["token"] != self.token:
             return _err(401, "Unauthorized")
+        if m["method"] == "getUpdates":
+            return self._get_updates(data if isinstance(data, dict) else {})
         if m["method"] != "sendMessage":
             return _err(404, "Not Found")
         if not isinstance(data, dict):

@@ -35,7 +35,8 @@ from execution.metrics_state import update_from_state
 from execution.state.outbox import Outbox
 from execution.state.reader import LocalReader
 
-LOG_LINE = re.compile(r"^(\S+) \w+ \[(executor|arb)\] (SEND_ORDER|ORDER_ACK|ORDER_ERR) (.*)$")
+LOG_LINE = re.compile(r"^(\S+) \w+ \[(executor|arb)\] (SEND_ORDER|ORDER_ACK|\[ORDER_ERR\]) (.*)$")
+ERR_VENUE = re.compile(r"code=\S+ (\S+)")
 CID = re.compile(r"cid=(\S+)")
 
 
@@ -61,8 +62,9 @@ def order_events(metrics: Metrics, log_path: Path) -> list[Event]:
             if cid:
                 sent[cid[1]] = (venue, _log_ts(stamp))
             continue
-        if what == "ORDER_ERR":
-            venue = rest.split()[1] if rest.startswith("code=") else venue
+        if what == "[ORDER_ERR]":
+            found = ERR_VENUE.search(rest)  # `[ORDER_ERR] <endpoint> <status> code=X <venue> ...`
+            venue = found[1] if found else venue
             out.append(partial(metrics.on_order_rejected, venue, "REJECTED"))
         if cid and cid[1] in sent:
             v, t0 = sent.pop(cid[1])

@@ -5,6 +5,7 @@ record, and nothing sent twice (asserted on the venues' own order lists)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -291,3 +292,22 @@ def test_venue_refusal_is_typed_and_named_in_incident(h):
     [inc] = h.incidents()
     assert "maintenance" in str(inc["legs"])
     assert h.positions() == {}
+
+
+def test_leg_answers_are_logged_as_the_runbook_greps_them(tmp_path, log_lines):
+    """A refused leg is one `[arb] [ORDER_ERR]` line (the evening sweep finds it); a filled one an
+    `[arb] ORDER_REQ <endpoint> <status> {...}` line after the venue answered."""
+    harness = Harness(tmp_path)
+    harness.warm()
+    try:
+        harness.venues[OKX].fail_next("reject")
+        entry(harness)
+        finish(harness)
+    finally:
+        harness.close()
+    lines = log_lines.getvalue().splitlines()
+    errors = [line for line in lines if "[ORDER_ERR]" in line]
+    assert len(errors) == 1 and f"[arb] [ORDER_ERR] {OKX} - code=" in errors[0] and "REFUSED" in errors[0]
+    reqs = [line for line in lines if "[arb] ORDER_REQ " in line]
+    assert reqs and all(re.search(r'"status":"(NEW|FILLED|PARTIALLY_FILLED)"', line) for line in reqs)
+    assert any(f'"venue":"{BIN}"' in line for line in reqs)

@@ -48,3 +48,19 @@ def test_breaker_trips_hold_once_and_kill_needs_flatten_before_resume():
     assert not control.resume(st, "dave", 10).ok  # flatten still pending
     st.flatten_pending = False
     assert control.resume(st, "dave", 11).ok and st.breakers == [] and not st.kill
+
+
+def test_a_second_hold_keeps_the_first_reason_and_adds_its_own():
+    st = held()
+    second = control.hold(st, "venue maintenance", "bob", 2000)
+    assert second.ok and "kept" in second.message
+    assert (st.reason, st.by, st.since_ms) == ("manual check", "alice", 1000)
+    assert [(h["reason"], h["by"]) for h in st.holds] == [("manual check", "alice"), ("venue maintenance", "bob")]
+    control.trip(st, "drawdown", "dd 21%", 3000)
+    assert st.reason == "manual check" and st.holds[-1]["reason"] == "breaker drawdown: dd 21%"
+    doc = ControlState.from_doc(st.to_doc())
+    assert len(doc.holds) == 3
+    control.request_resume(st, "alice", "all checked", 4000)
+    control.confirm_resume(st, "bob", TOKEN, TOKEN, 4100)
+    assert control.resume(st, "bob", 4200).ok and st.holds == []
+    assert control.hold(st, "again", "carol", 5000).ok and [h["reason"] for h in st.holds] == ["again"]

@@ -312,7 +312,9 @@ def test_an_unknown_outcome_is_reconciled_by_client_id_never_resent(log_lines):
     placed = v.place_order(request("c1"))
     assert placed.status is OrderStatus.FILLED and v.calls == 1 and v.lookups == 1
     assert [f.client_order_id for f in v.drain_fills()] == ["c1"]
-    assert "ORDER_ERR code=TIMEOUT scripted BTC cid=c1" in log_lines.getvalue() and "RECONCILED" in log_lines.getvalue()
+    assert (
+        "[ORDER_ERR] code=TIMEOUT scripted BTC cid=c1" in log_lines.getvalue() and "RECONCILED" in log_lines.getvalue()
+    )
 
 
 def test_an_order_the_venue_never_got_stays_unknown():

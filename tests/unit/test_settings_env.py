@@ -255,3 +255,40 @@ def test_operator_cli_exits_2_with_one_line_for_a_bad_reader_setting(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         "error: config error: .env: field 'FIRESTORE_READ_TIMEOUT_S': expected seconds (a number > 0), got '-3'"
     ]  # the CLI's usual "error: " prefix
+
+
+def test_binance_testnet_from_the_cutover_checklist_picks_the_profile():
+    from execution.settings import ProfileEnv
+
+    assert read_env(ProfileEnv, {"BINANCE_TESTNET": "true"}).profile == "testnet"
+    assert read_env(ProfileEnv, {"BINANCE_TESTNET": "0"}).profile == "live"
+    assert read_env(ProfileEnv, {"BINANCE_TESTNET": "1", "PROFILE": "testnet"}).profile == "testnet"
+    assert read_env(ProfileEnv, {}).profile == "paper"
+    with pytest.raises(ConfigError) as err:
+        read_env(ProfileEnv, {"BINANCE_TESTNET": "false", "PROFILE": "paper"})
+    assert "BINANCE_TESTNET" in str(err.value) and "PROFILE=paper" in str(err.value)
+    assert "PROFILE=live" in str(err.value)
+    with pytest.raises(ConfigError, match="BINANCE_TESTNET"):
+        read_env(ProfileEnv, {"BINANCE_TESTNET": "maybe"})
+
+
+def test_a_profile_conflict_stops_the_executor_with_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(tmp_path / "s")}
+    done = subprocess.run(
+        [sys.executable, "-m", "execution.executor"],
+        cwd=PROJECT_ROOT,
+        env=env | {"PROFILE": "paper", "BINANCE_TESTNET": "true"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip().startswith("config error: .env: field 'BINANCE_TESTNET'") and "PROFILE=paper" in done.stderr
+    )
+    assert not (tmp_path / "s" / "state").exists()

@@ -143,3 +143,14 @@ def test_staleness_reports_once_and_recovers_once():
     assert s.newly_stale(1500) == [("v", "A", 1500)]
     assert s.newly_stale(9000) == []  # one stale line, not one per check
     assert s.seen(("v", "A"), 9100) is True and s.seen(("v", "A"), 9200) is False
+
+
+def test_staleness_counts_symbols_that_never_produced_data():
+    s = Staleness(1000)
+    s.expect([("v", "A"), ("v", "B")], 100)
+    assert s.newly_stale(1100) == []
+    assert s.newly_stale(1101) == [("v", "A", 1001), ("v", "B", 1001)]
+    assert s.never_seen == {("v", "A"), ("v", "B")}
+    assert s.seen(("v", "A"), 1200) is True and s.never_seen == {("v", "B")}
+    s.expect([("v", "A")], 5000)  # already known: its clock is not reset
+    assert s.last[("v", "A")] == 1200

@@ -89,25 +89,29 @@ def test_the_funds_layout_line_by_line():
     p = payload()
     assert render_text(p, UTC).split("\n") == [
         "<b>HEDGE — 8h Update (prod)</b>",
-        "2026-01-01 00:00 UTC",
+        "Time: 2026-01-01 00:00 UTC",
+        "",
         "NAV: 12,345.67 USDT  (Δ24h: +123.45, +1.01%)",
         "Drawdown: 3.2%  |  Trend: ↑",
-        "Open positions (5; top 5 by |uPnL|):",
-        "• SOLUSDT LONG 4  uPnL +8.80",
+        "",
+        "Open Positions (top 5):",
+        "• SOLUSDT  LONG  4  uPnL +8.80",
         "• BTC hedged: LONG okx_perp 0.01 / SHORT binance_um 0.01  uPnL +1.00  net +1.00 USDT",
-        "• ETHUSDT SHORT 0.5  uPnL -0.75",
-        "Last 5 trades:",
-        "• 12-31 23:45 SOLUSDT SELL/LONG  PnL +12.30",
+        "• ETHUSDT  SHORT 0.5  uPnL -0.75",
+        "",
+        "Recent PnL (last 5 trades):",
+        "• SOLUSDT +12.30  (SELL/LONG 12-31 23:45)",
+        "",
         "Notes:",
-        "Reserve: 0.013 BTC (not included in NAV)",
-        "Screener last cycle: attempted=4, emitted=1",
+        "• Reserve: 0.013 BTC (not included in NAV)",
+        "• Screener: attempted=4, emitted=1 (last cycle)",
     ]
 
 
 def test_local_time_with_its_zone():
     text = render_text(payload(), ZoneInfo("Asia/Tokyo"))
-    assert text.split("\n")[1] == "2026-01-01 09:00 JST"
-    assert "• 01-01 08:45 SOLUSDT SELL/LONG" in text  # trade times in the same zone
+    assert text.split("\n")[1] == "Time: 2026-01-01 09:00 JST"
+    assert "• SOLUSDT +12.30  (SELL/LONG 01-01 08:45)" in text  # trade times in the same zone
 
 
 def test_payload_fields_and_values():
@@ -126,12 +130,19 @@ def test_payload_fields_and_values():
         "screener",
         "kpis",
     } <= set(p)
-    assert (p["env"], p["timestamp"], p["nav"]) == ("prod", T, 12345.67)
+    assert (p["env"], p["timestamp"], p["timestamp_ms"], p["nav"]) == ("prod", "2026-01-01T00:00:00Z", T, 12345.67)
     assert (p["nav_24h_delta_abs"], p["nav_24h_delta_pct"], p["nav_24h_ref_ts"]) == (123.45, 1.0101, T - DAY_MS)
     assert (p["drawdown_pct"], p["trend"], p["reserve_btc"]) == (3.21, "up", 0.013)
     assert p["screener"] == {"attempted": 4, "emitted": 1}
     assert p["kpis"] == {"max_dd_pct": 7.5, "max_daily_loss_pct": 0.0}  # the history only rose
-    hedged = p["positions"][1]
+    # the runbook's schema: one {symbol, side, qty, uPnl} per (symbol, position side) of the top groups
+    assert [(x["symbol"], x["side"], x["qty"], x["uPnl"]) for x in p["positions"]] == [
+        ("SOLUSDT", "LONG", 4.0, 8.8),
+        ("BTC-USDT-SWAP", "LONG", 0.01, 4.0),
+        ("BTCUSDT", "SHORT", 0.01, -3.0),
+        ("ETHUSDT", "SHORT", 0.5, -0.75),
+    ]
+    hedged = p["position_groups"][1]
     assert hedged["kind"] == "hedged" and hedged["pair"] == "BTC-USDT" and hedged["unrealized_pnl"] == 1.0
     assert [(leg["symbol"], leg["venue"], leg["position_side"]) for leg in hedged["legs"]] == [
         ("BTC-USDT-SWAP", "okx_perp", "LONG"),
@@ -149,6 +160,7 @@ def test_payload_fields_and_values():
             "realized_pnl_usdt": 12.5,
             "fee_usdt": 0.2,
             "pnl_usdt": 12.3,
+            "pnl": 12.3,
         }
     ]
 
@@ -195,16 +207,31 @@ def test_grouping_top5_and_hedged_pairs():
         pos("binance_um", "XRPUSDT", "SHORT", 10, -49.0, 5.0),
     ]
     p = payload(positions=many + same_venue)
-    symbols = [(g.get("symbol"), g.get("position_side")) for g in p["positions"]]
-    # a LONG and a SHORT on the same venue is not a cross-venue hedge: two groups
-    assert symbols == [
+    groups = [(g["kind"], g.get("symbol")) for g in p["position_groups"]]
+    # a LONG and a SHORT of one symbol on one venue: one "(hedged)" group, ranked by its net uPnL (+1)
+    assert groups == [
+        ("single", "S8USDT"),
+        ("single", "S7USDT"),
+        ("single", "S6USDT"),
+        ("single", "S5USDT"),
+        ("single", "S4USDT"),
+    ]
+    assert (
+        p["open_positions"] == 10
+        and sum(ln.startswith("• S") and "USDT  LONG" in ln for ln in render_text(p).split("\n")) == 5
+    )
+    assert "Open Positions (top 5 of 9):" in render_text(p)
+    pair = payload(positions=many[:2] + same_venue)
+    assert [g["kind"] for g in pair["position_groups"]] == ["single", "same_symbol", "single"]
+    text = render_text(pair)
+    assert "• XRPUSDT  LONG  10  uPnL +50.00  |  SHORT 10 uPnL -49.00 (hedged)" in text
+    assert text.count("XRPUSDT") == 1
+    assert [(x["symbol"], x["side"]) for x in pair["positions"]] == [
+        ("S2USDT", "LONG"),
         ("XRPUSDT", "LONG"),
         ("XRPUSDT", "SHORT"),
-        ("S8USDT", "LONG"),
-        ("S7USDT", "LONG"),
-        ("S6USDT", "LONG"),
+        ("S1USDT", "LONG"),
     ]
-    assert p["open_positions"] == 10 and render_text(p).count("• S") == 3
 
 
 def test_last_trades_newest_first_net_of_the_closing_fee():
@@ -239,7 +266,7 @@ def test_special_characters_are_escaped_and_telegram_can_parse_it():
     )
     text = render_text(p)
     assert "HEDGE — 8h Update (test&lt;env&gt;&amp;co)" in text
-    assert "• A&lt;B&gt;&amp;C LONG 1" in text and "X&amp;Y" in text and "&lt;script&gt;&amp;" in text
+    assert "• A&lt;B&gt;&amp;C  LONG  1" in text and "X&amp;Y" in text and "&lt;script&gt;&amp;" in text
     visible, error = parse_html(text)
     assert error == "" and "A<B>&C" in visible and "test<env>&co" in visible
 
@@ -263,19 +290,23 @@ def test_malformed_state_is_skipped_with_a_note_never_raised():
     )
     text = render_text(p)
     assert "5 malformed position records skipped" in text
-    assert "• GOODUSDT LONG 2  uPnL +0.00" in text
-    assert "Drawdown: n/a" in text and "Screener last cycle: n/a" in text and "Last 5 trades: none" in text
+    assert "• GOODUSDT  LONG  2  uPnL +0.00" in text
+    assert (
+        "Drawdown: n/a" in text
+        and "• Screener: n/a (last cycle)" in text
+        and "Recent PnL (last 5 trades): none" in text
+    )
     unavailable = payload(nav_doc={"nav": "abc"}, positions=None, trades=None)
     lines = render_text(unavailable).split("\n")
     assert (
-        lines[2] == "NAV: unavailable (no readable NAV in state and no venue answered)" and unavailable["nav"] is None
+        lines[3] == "NAV: unavailable (no readable NAV in state and no venue answered)" and unavailable["nav"] is None
     )
-    assert "Reserve: 0.013 BTC (not included in NAV)" in lines and not any(
-        ln.startswith("Open positions") for ln in lines
+    assert "• Reserve: 0.013 BTC (not included in NAV)" in lines and not any(
+        ln.startswith("Open Positions") for ln in lines
     )
     still_readable = render_text(payload(nav_doc={}, history=[]))  # no NAV, but positions and trades were read
-    assert "NAV: unavailable" in still_readable and "• SOLUSDT LONG 4  uPnL +8.80" in still_readable
-    assert "• 12-31 23:45 SOLUSDT SELL/LONG  PnL +12.30" in still_readable and "Drawdown" not in still_readable
+    assert "NAV: unavailable" in still_readable and "• SOLUSDT  LONG  4  uPnL +8.80" in still_readable
+    assert "• SOLUSDT +12.30  (SELL/LONG 12-31 23:45)" in still_readable and "Drawdown" not in still_readable
 
 
 def test_stale_state_mode_and_market_time_notes():
@@ -293,4 +324,5 @@ def test_message_size_is_bounded_whatever_the_state_holds():
     p = payload(env="<" * 300, positions=huge, trades=trades, notes=["&" * 1000] * 50)
     text = render_text(p)
     assert utf16_len(text) < 4096 and parse_html(text)[1] == ""
-    assert text.count("\n• ") == 10  # 5 positions and 5 trades
+    notes = 2 + len(p["notes"])  # reserve, screener, then at most MAX_NOTES of the caller's
+    assert len(p["notes"]) <= 8 and text.count("\n• ") == 10 + notes  # 5 positions, 5 trades and the notes
