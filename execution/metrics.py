@@ -86,9 +86,9 @@ CYCLE_BUCKETS_S = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)
 
 
 def reject_reason(error: BaseException | str) -> str:
-    """The `reason` label for a refused order: a VenueError subclass, or an order status name."""
-    if isinstance(error, str):
-        return _STATUS_REASON.get(error.upper(), "other")
+    """The `reason` label for a refused order: a VenueError (or its class name), or an order status name."""
+    if isinstance(error, str):  # a status, or the name of a VenueError class (an arbitrage leg's refusal)
+        return _STATUS_REASON.get(error.upper()) or _ERROR_REASON.get(error.strip(), "other")
     for cls in type(error).__mro__:
         if cls.__name__ in _ERROR_REASON:
             return _ERROR_REASON[cls.__name__]
@@ -181,7 +181,7 @@ class Metrics:
             c = self._rejected[key] = self.orders_rejected.labels(venue, reason)
         return c
 
-    # -- event hooks (the engine calls these; phase 2 of issue 16 wires them) -------------------------
+    # -- event hooks (the router, the arbitrage loop and the engine call these) ------------------------
     def on_order_sent(self, venue: str) -> None:
         self._sent_child(venue).inc()
 
@@ -299,6 +299,9 @@ class NullMetrics:
 
     def on_stop_validation(self, missing: int, repaired: int) -> None:
         pass
+
+
+MetricsHooks = Metrics | NullMetrics  # what the engine, the router and the arbitrage loop are given
 
 
 def slippage_bps(side: str, fill_price: float, ref_price: float) -> float | None:
