@@ -449,8 +449,6 @@ class Engine:
         sink.put("control", state_documents.control_doc(self, now))
         for strategy in self.strategies:
             strategy.publish(sink, now)
-        if isinstance(sink, DocumentTap):  # the metrics say exactly what the documents say
-            update_from_state(self.metrics, sink.docs, now, self.sink.outbox())
         sink.put_file(
             "peak_state",
             {
@@ -467,6 +465,8 @@ class Engine:
         )
         sink.put_file("synced_state", snapshot.take(self, now))
         sink.flush(force=force)
+        if isinstance(sink, DocumentTap):  # the metrics say what the documents say (outbox: after this flush)
+            update_from_state(self.metrics, sink.docs, now, self.sink.outbox())
 
     def account_line(self) -> None:
         s, led = self.settings, self.ledger
