@@ -184,6 +184,8 @@ def holdings(data: Loaded) -> None:
         st.info("Current positions could not be read just now.")
         return
     table(iv.exposure_rows(data.doc("positions"), data.doc("arbitrage")), "No open positions: the fund is in cash.")
+    if data.trades_pending:
+        st.caption("These holdings include trades that are still being loaded; they appear at the next refresh.")
     k = vm.kpis(data.doc("nav"), data.doc("positions"), CFG.reserve_btc)
     reserve = f"{vm.fmt_num(k.reserve_btc)} BTC" if k.reserve_btc is not None else vm.DASH
     st.metric("BTC reserve", reserve, width=METRIC_WIDTH)

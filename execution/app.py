@@ -20,7 +20,7 @@ from execution.feeds.base import Feed
 from execution.feeds.market_files import discover
 from execution.feeds.replay import ReplayFeed
 from execution.feeds.synthetic import GeneratedFeed, SyntheticMarket
-from execution.metrics import MetricsHooks
+from execution.metrics_hooks import MetricsHooks
 from execution.notify import Notifier
 from execution.settings import VENUES, ConfigError, Settings
 from execution.simulation import MarketSimulator

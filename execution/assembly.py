@@ -24,7 +24,7 @@ from execution.exchanges.base import Venue
 from execution.guard import Guard
 from execution.journal import Journal
 from execution.ledger import Ledger
-from execution.metrics import MetricsHooks, NullMetrics
+from execution.metrics_hooks import MetricsHooks, NullMetrics
 from execution.notify import Notifier, NullNotifier
 from execution.portfolio import Performance
 from execution.protection import Protection

@@ -34,8 +34,7 @@ from execution.filters import derive_filters
 from execution.guard import Guard
 from execution.journal import Journal
 from execution.ledger import Ledger
-from execution.metrics import Metrics, MetricsHooks, NullMetrics, slippage_bps
-from execution.metrics_state import update_from_state
+from execution.metrics_hooks import MetricsHooks, NullMetrics, slippage_bps
 from execution.models import Fill, FundingPayment, Intent, PositionSide
 from execution.portfolio import Performance
 from execution.reconcile import Difference, reconcile_venue
@@ -105,7 +104,7 @@ class Engine:
         self.publish_interval_ms = publish_interval_ms
         self.run_label = run_label
         self.metrics: MetricsHooks = metrics or NullMetrics()
-        self._metered = isinstance(self.metrics, Metrics)  # replays without metrics skip even the clock reads
+        self._metered = not isinstance(self.metrics, NullMetrics)  # without metrics: not even the clock reads
         self._cycle_t0 = 0.0
         self.benchmark = settings.benchmark
         self.log = logs.get()
@@ -466,6 +465,8 @@ class Engine:
         sink.put_file("synced_state", snapshot.take(self, now))
         sink.flush(force=force)
         if isinstance(sink, DocumentTap):  # the metrics say what the documents say (outbox: after this flush)
+            from execution.metrics_state import update_from_state  # loaded only with metrics on
+
             update_from_state(self.metrics, sink.docs, now, self.sink.outbox())
 
     def account_line(self) -> None:

@@ -41,7 +41,10 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from execution import clock
+from execution.metrics_hooks import MetricsHooks, NullMetrics, slippage_bps
 from execution.metrics_state import StateGauges
+
+__all__ = ["Exporter", "Metrics", "MetricsHooks", "MetricsSettings", "NullMetrics", "slippage_bps", "start"]
 
 disable_created_metrics()  # no `_created` series: they double the series count and nothing reads them
 
@@ -275,42 +278,6 @@ class LoopCollector(Collector):
         yield HistogramMetricFamily(
             "hedge_cycle_duration_seconds", "Wall time one cycle took.", buckets=buckets, sum_value=total
         )
-
-
-class NullMetrics:
-    """Metrics off (METRICS_PORT unset): the same hooks, doing nothing, so callers never branch."""
-
-    def on_order_sent(self, venue: str) -> None:
-        pass
-
-    def on_order_rejected(self, venue: str, reason: BaseException | str) -> None:
-        pass
-
-    def on_order_answer(self, venue: str, seconds: float) -> None:
-        pass
-
-    def on_fill(
-        self, venue: str, symbol: str, intent: str, notional_usdt: float, slippage_bps: float | None = None
-    ) -> None:
-        pass
-
-    def on_cycle(self, duration_s: float | None = None, wall_s: float | None = None) -> None:
-        pass
-
-    def on_stop_validation(self, missing: int, repaired: int) -> None:
-        pass
-
-
-MetricsHooks = Metrics | NullMetrics  # what the engine, the router and the arbitrage loop are given
-
-
-def slippage_bps(side: str, fill_price: float, ref_price: float) -> float | None:
-    """Signed slippage, bps: positive when the fill is worse than the reference (BUY above it,
-    SELL below it). None without a usable reference price."""
-    if not ref_price or ref_price <= 0:
-        return None
-    diff = (fill_price - ref_price) / ref_price * 10_000.0
-    return diff if side.upper() == "BUY" else -diff
 
 
 class Exporter:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from execution import logs
 from execution.app import fail_config, open_runtime_or_exit_code
-from execution.metrics import Metrics
 from execution.settings import ConfigError, load_dotenv_file, load_settings
 from execution.state_lock import LOCK_NAME, StateDirBusy, StateDirLock
 
@@ -67,7 +66,12 @@ def _replay(args: argparse.Namespace) -> int:
     args.state_dir.mkdir(parents=True, exist_ok=True)
     log_path = None if str(args.log) == "-" else str(args.log or args.state_dir / "replay.log")
     logs.setup(settings.log_level, stream=sys.stderr, path=log_path)
-    rt = open_runtime_or_exit_code(settings, metrics=Metrics() if args.metrics else None)
+    metrics = None
+    if args.metrics:
+        from execution.metrics import Metrics  # prometheus_client is loaded only when asked for
+
+        metrics = Metrics()
+    rt = open_runtime_or_exit_code(settings, metrics=metrics)
     if isinstance(rt, int):
         return rt
     t0 = time.perf_counter()

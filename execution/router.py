@@ -25,7 +25,7 @@ from execution import ids, logs
 from execution.control import ControlState
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import InsufficientMargin, PositionLimitExceeded, UnknownOutcome, VenueError
-from execution.metrics import MetricsHooks, NullMetrics
+from execution.metrics_hooks import MetricsHooks, NullMetrics
 from execution.models import Intent, Order, OrderRequest, OrderStatus, OrderType
 from execution.order_plan import cut_back, remainder, split_quantity
 from execution.risk import RateWindow

@@ -67,7 +67,7 @@ from execution.control import ControlState
 from execution.control import trip as control_trip
 from execution.exchanges.base import Venue
 from execution.feeds.events import BookUpdate, CandleClosed, FundingSettled
-from execution.metrics import MetricsHooks, NullMetrics
+from execution.metrics_hooks import MetricsHooks, NullMetrics
 from execution.models import BookTop, FeeSchedule, PositionSide, Side, SymbolFilters
 
 ZERO = Decimal(0)

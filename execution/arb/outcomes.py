@@ -12,7 +12,7 @@ from execution.arb.book import OpenPair
 from execution.arb.config import ArbConfig
 from execution.arb.metrics import ArbMetrics
 from execution.arb.two_leg import Attempt, LegOrder
-from execution.metrics import MetricsHooks
+from execution.metrics_hooks import MetricsHooks
 from execution.models import BPS_PER_UNIT
 
 ZERO = Decimal(0)
