@@ -1,6 +1,6 @@
 """Investor page (Overview) load: time from request to fully rendered page, and state reads per load,
 with one year of minute-level NAV history (generated into a temp dir through the executor's own
-sink, with a BTC mark beside every point) and ~10 round trips a day in the trade log.
+sink, which records a BTC mark beside every point) and ~10 round trips a day in the trade log.
 
     python bench/dashboard_load.py [--days 365] [--loads 5] [--no-browser]
 
@@ -48,12 +48,13 @@ def generate(root: Path, days: int) -> None:
     """`days` of one NAV point per minute (a random walk), current documents and a trade journal."""
     rng = random.Random(7)
     store = LocalStore(root, durable=False)
-    nav, peak = 100_000.0, 100_000.0
+    nav, peak, btc = 100_000.0, 100_000.0, 90_000.0
     start = END_MS - days * DAY_MS
     for i in range(days * 1440):
         nav *= 1 + rng.gauss(0.000002, 0.0004)
+        btc *= 1 + rng.gauss(0, 0.0006)
         peak = max(peak, nav)
-        store.nav_point(start + i * 60_000, nav, (peak - nav) / peak * 100)
+        store.nav_point(start + i * 60_000, nav, (peak - nav) / peak * 100, round(btc, 2))  # as the executor does
     now = clock.wall_ms()
     market = END_MS - 60_000
     store.put(
@@ -75,11 +76,12 @@ def generate(root: Path, days: int) -> None:
             "open_positions": 4,
             "initial_capital": 100_000.0,
             "fills": days * 20,
+            "journal_seq": days * 20,
             "market_ts": market,
             "updated_at_ms": now,
         },
     )
-    store.put("positions", hedged_positions(now, market))
+    store.put("positions", {**hedged_positions(now, market), "trade_seq": days * 20})
     store.put(
         "control",
         {"mode": "RUN", "reason": "", "kill": False, "safe_mode": False, "profile": "live", "updated_at_ms": now},
@@ -151,30 +153,11 @@ def generate(root: Path, days: int) -> None:
                     "price": round(px, 2),
                     "fee_usdt": 0.5,
                     "realized_pnl_usdt": 0.0 if opening else round(pnl, 8),
-                    "seq": 2 * i + n,
+                    "ref_price": round(px * (1 - 0.0002 if opening == (side == "LONG") else 1 + 0.0002), 2),
+                    "seq": 2 * i + n + 1,
                 },
             )
     store.close()
-    add_btc(root, rng)
-
-
-def add_btc(root: Path, rng: random.Random) -> None:
-    """A BTC mark beside every NAV point (a random walk), as the executor will record it."""
-    import json
-
-    btc, marks = 90_000.0, {}
-    for path in sorted((root / "history" / "nav").glob("*.json")):
-        doc = json.loads(path.read_text())
-        doc["btc"] = []
-        for t in doc["ts"]:
-            btc *= 1 + rng.gauss(0, 0.0006)
-            doc["btc"].append(round(btc, 2))
-            marks[t] = round(btc, 2)
-        path.write_text(json.dumps(doc))
-    for path in [*(root / "history" / "nav_hourly").glob("*.json"), root / "history" / "nav_daily" / "all.json"]:
-        doc = json.loads(path.read_text())
-        doc["btc"] = [marks.get(t) for t in doc["ts"]]
-        path.write_text(json.dumps(doc))
 
 
 def reads_per_load(root: Path) -> None:
