@@ -4,7 +4,9 @@ sink, which records a BTC mark beside every point) and ~10 round trips a day in 
 
     python bench/dashboard_load.py [--days 365] [--loads 5] [--no-browser]
 
-Prints figures, asserts nothing. Reads are counted two ways (tests/support/counting_reader.py),
+Prints figures, asserts nothing. Besides the times, the CPU seconds each visit costs the browser's
+processes and the dashboard server are printed (Linux /proc): on a machine shared with other work
+they say what the page costs better than the wall clock does. Reads are counted two ways (tests/support/counting_reader.py),
 through the same code path the page uses (dashboard.data.load with its whole-journal caches +
 dashboard.history.NavHistory for the range and the since-inception day closes): reader calls (round
 trips to the store) and documents as a bucketed document store (Firestore) bills them (one per
@@ -193,6 +195,24 @@ def reads_per_load(root: Path) -> None:
     )
 
 
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group (Linux
+    /proc): what a page load costs the browser or the server, whatever else the machine runs."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def page_time(root: Path, loads: int) -> None:
     binary = chromium_binary()
     if binary is None:
@@ -235,17 +255,26 @@ def page_time(root: Path, loads: int) -> None:
             site = ng.render(work / "nginx", port, work / "htpasswd", tls=False).start()
             url, auth = f"http://127.0.0.1:{site.http_port}/", ("bench", "bench-password-123")
         via = "nginx (Basic Auth, the project's site config)" if site else "Streamlit directly (nginx not installed)"
-        done = (
+        done = (  # every section drawn, none still a skeleton (an element whose frontend code is loading)
             "document.body && document.body.innerText.includes('Read-only view') && "
-            "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0"
+            "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0 && "
+            "document.querySelectorAll('[data-testid=stMetric]').length >= 6 && "
+            "document.querySelectorAll('[data-testid=stSkeleton]').length == 0"
         )
 
-        def timed_load(b: Browser) -> float:
+        cpu: dict[str, list[tuple[float, float]]] = {"first": [], "returning": []}
+
+        def timed_load(b: Browser, kind: str) -> float:
             b.navigate("about:blank")
+            time.sleep(0.3)  # about:blank settles; its cost is not the page's
+            c0, s0 = group_cpu_s(b.proc.pid), group_cpu_s(proc.pid)
             t0 = time.monotonic()
             b.navigate(url)
             b.wait_for(done, timeout=120, step=0.02)
-            return time.monotonic() - t0
+            took = time.monotonic() - t0
+            time.sleep(0.3)  # the last frames of the page are part of its cost
+            cpu[kind].append((group_cpu_s(b.proc.pid) - c0, group_cpu_s(proc.pid) - s0))
+            return took
 
         first, returning = [], []
         for i in range(max(1, loads)):
@@ -253,9 +282,9 @@ def page_time(root: Path, loads: int) -> None:
                 b.call("Security.setIgnoreCertificateErrors", ignore=True)
                 if auth:
                     b.set_basic_auth(*auth)
-                first.append(timed_load(b))
+                first.append(timed_load(b, "first"))
                 if i == 0:
-                    returning = [timed_load(b) for _ in range(loads)]  # same browser: assets cached
+                    returning = [timed_load(b, "returning") for _ in range(loads)]  # same browser: assets cached
                     t1 = time.monotonic()  # the heaviest view: the chart switched to All (a year of minutes)
                     b.evaluate(
                         "[...document.querySelectorAll('button')].find(x => x.innerText.trim() == 'All').click()"
@@ -278,6 +307,12 @@ def page_time(root: Path, loads: int) -> None:
             f"max {max(returning):.2f} s over {len(returning)}"
         )
         print(f"  switching the chart to 'All' (a year of day closes, first time in this process): {all_s:.2f} s")
+        for kind, rows in cpu.items():
+            print(
+                f"  CPU per {kind} visit (median; less sensitive to other load than the times above): "
+                f"browser {statistics.median(c for c, _ in rows):.2f} s, "
+                f"dashboard server {statistics.median(sv for _, sv in rows):.2f} s"
+            )
     finally:
         if site is not None:
             site.stop()

@@ -106,7 +106,7 @@ def chart(data: Loaded, fig: shared.Figures) -> None:
     if series.empty:
         st.info("No NAV history in this range yet.")
         return
-    st.plotly_chart(figure, key=f"nav_chart_{rng}", config=charts.CONFIG)
+    charts.show(figure, key=f"nav_chart_{rng}")
     low, high = float(series.nav.min()), float(series.nav.max())
     note = " (the same points as the return and risk figures)" if rng == "All" else ""
     bench = "" if pd.notna(series.btc).any() else " · benchmark not available yet for this range"
@@ -249,5 +249,4 @@ def overview() -> None:
 
 
 st.title("Fund overview")
-st.html(charts.KEEP_ZOOM, unsafe_allow_javascript=True)
 overview()
