@@ -298,7 +298,7 @@ def page_time(root: Path, loads: int) -> None:
                     all_s = time.monotonic() - t1
         print(f"request -> fully rendered page (every section drawn, chart included), via {via}:")
         print(
-            f"  first visit (empty browser cache, ~5 MB of Streamlit/Plotly JS): median "
+            f"  first visit (empty browser cache: every frontend file fetched): median "
             f"{statistics.median(first):.2f} s, max {max(first):.2f} s over {len(first)} "
             f"(the very first includes the server's cold start)"
         )
