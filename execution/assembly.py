@@ -94,6 +94,7 @@ def build_engine(
         working=WorkingType(s.execution.trigger_price),
         interval_s=s.execution.stop_validator_interval_s,
         wall_ms=wall_ms,
+        metrics=metrics,
     )
     screener = ScreenerStrategy(s, universe, protection=protection)
     protection.protect(screener)
