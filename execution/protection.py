@@ -165,6 +165,16 @@ class Protection(BaseStrategy):
                 return PURPOSE[o.fired or o.kind]
         return self.claimed.get(client_order_id)
 
+    def reference_price(self, client_order_id: str) -> Decimal | None:
+        """The level that fired a protective order (its fill's slippage is measured against it);
+        None for an OCO whose fired side the venue has not said."""
+        for g in self.legs.values():
+            o = g.orders.get(client_order_id)
+            if o is not None:
+                kind = o.fired or o.kind
+                return o.stop_price if kind == "stop" else o.take_price if kind == "take" else None
+        return None
+
     def on_fill(self, fill: Fill, booked: Fill, flight: InFlight | None, ctx: StrategyContext) -> None:
         """A protective order fired and filled: the owner books what it means for its trade (it
         calls `sync` back, which cancels the other order once the position is gone)."""

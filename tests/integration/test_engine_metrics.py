@@ -91,7 +91,7 @@ def test_order_and_fill_counters_equal_the_runs_own_records(run):
     assert total(samples, "hedge_order_roundtrip_seconds_count") == routed + legs  # the paper venue always answers
     assert total(samples, "hedge_fills_total") == len(trades) == nav["fills"]
     reasons = {t["reason"] for t in trades}
-    assert {"entry", "arb_entry"} <= reasons
+    assert {"entry", "arb_entry", "stop_loss"} <= reasons  # routed orders, arbitrage legs, protective orders
     for venue in {t["venue"] for t in trades}:
         assert total(samples, "hedge_fills_total", venue=venue) == sum(1 for t in trades if t["venue"] == venue)
         notional = sum(float(t["price"]) * float(t["qty"]) for t in trades if t["venue"] == venue)
