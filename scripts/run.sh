@@ -3,7 +3,7 @@
 # local state in ./data) and the dashboard, under a real supervisord. Prints where to look.
 # Prometheus (127.0.0.1:9090, scraping the executor's /metrics on 127.0.0.1:METRICS_PORT) and
 # Alertmanager (127.0.0.1:9093) run beside them, configured by scripts/render_monitoring.py into
-# ./run/monitoring/ (about half a second more: both are installed by scripts/bootstrap.sh anyway).
+# ./run/monitoring/ (about 0.7 s more: both are installed by scripts/bootstrap.sh anyway).
 # MONITORING=0 leaves them out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
