@@ -1,5 +1,6 @@
 """The journal writer: one seq per record across every journal, nothing written twice on resume,
-and a resumed run numbers its new records after everything already on disk."""
+and a record found again on resume keeps the seq it was written with (the engine's positions
+document names the last trade it includes by that seq)."""
 
 from __future__ import annotations
 
@@ -35,12 +36,13 @@ def test_records_get_one_seq_across_journals():
     assert [(c, r["seq"]) for c, r in sink.appended] == [("trades", 1), ("signals", 2), ("trades", 3)]
 
 
-def test_a_resumed_run_skips_what_it_wrote_and_numbers_after_it():
+def test_a_resumed_run_skips_what_it_wrote_and_its_records_keep_their_seq():
     # the killed run snapshotted at seq 10, then wrote trade "t" (11) and signal "s" (12)
     sink = Recorder()
     j = Journal(sink, seq=10, already_journaled={"t": 11, "s": 12})
-    replayed = {"id": "t"}
-    j.append("trades", replayed)  # the same fill, found again on resume
-    assert sink.appended == [] and replayed["seq"] == 11  # not written again; it keeps its seq
+    replayed = [{"id": "t"}, {"id": "s"}]  # the same records, found again on resume
+    j.append("trades", replayed[0])
+    j.append("signals", replayed[1])
+    assert sink.appended == [] and [r["seq"] for r in replayed] == [11, 12]  # not written; their seq kept
     j.append("trades", {"id": "new"})
-    assert sink.appended == [("trades", {"id": "new", "seq": 13})]  # after every seq on disk, never 11 again
+    assert sink.appended == [("trades", {"id": "new", "seq": 13})]  # numbered as an uninterrupted run would
