@@ -1,10 +1,12 @@
 """Investor page (Overview) load: time from request to fully rendered page, and state reads per load,
 with one year of minute-level NAV history (generated into a temp dir through the executor's own
-sink, with a BTC mark beside every point) and ~10 round trips a day in the trade log.
+sink, which records a BTC mark beside every point) and ~10 round trips a day in the trade log.
 
     python bench/dashboard_load.py [--days 365] [--loads 5] [--no-browser]
 
-Prints figures, asserts nothing. Reads are counted two ways (tests/support/counting_reader.py),
+Prints figures, asserts nothing. Besides the times, the CPU seconds each visit costs the browser's
+processes and the dashboard server are printed (Linux /proc): on a machine shared with other work
+they say what the page costs better than the wall clock does. Reads are counted two ways (tests/support/counting_reader.py),
 through the same code path the page uses (dashboard.data.load with its whole-journal caches +
 dashboard.history.NavHistory for the range and the since-inception day closes): reader calls (round
 trips to the store) and documents as a bucketed document store (Firestore) bills them (one per
@@ -48,12 +50,13 @@ def generate(root: Path, days: int) -> None:
     """`days` of one NAV point per minute (a random walk), current documents and a trade journal."""
     rng = random.Random(7)
     store = LocalStore(root, durable=False)
-    nav, peak = 100_000.0, 100_000.0
+    nav, peak, btc = 100_000.0, 100_000.0, 90_000.0
     start = END_MS - days * DAY_MS
     for i in range(days * 1440):
         nav *= 1 + rng.gauss(0.000002, 0.0004)
+        btc *= 1 + rng.gauss(0, 0.0006)
         peak = max(peak, nav)
-        store.nav_point(start + i * 60_000, nav, (peak - nav) / peak * 100)
+        store.nav_point(start + i * 60_000, nav, (peak - nav) / peak * 100, round(btc, 2))  # as the executor does
     now = clock.wall_ms()
     market = END_MS - 60_000
     store.put(
@@ -75,11 +78,12 @@ def generate(root: Path, days: int) -> None:
             "open_positions": 4,
             "initial_capital": 100_000.0,
             "fills": days * 20,
+            "journal_seq": days * 20,
             "market_ts": market,
             "updated_at_ms": now,
         },
     )
-    store.put("positions", hedged_positions(now, market))
+    store.put("positions", {**hedged_positions(now, market), "trade_seq": days * 20})
     store.put(
         "control",
         {"mode": "RUN", "reason": "", "kill": False, "safe_mode": False, "profile": "live", "updated_at_ms": now},
@@ -151,30 +155,11 @@ def generate(root: Path, days: int) -> None:
                     "price": round(px, 2),
                     "fee_usdt": 0.5,
                     "realized_pnl_usdt": 0.0 if opening else round(pnl, 8),
-                    "seq": 2 * i + n,
+                    "ref_price": round(px * (1 - 0.0002 if opening == (side == "LONG") else 1 + 0.0002), 2),
+                    "seq": 2 * i + n + 1,
                 },
             )
     store.close()
-    add_btc(root, rng)
-
-
-def add_btc(root: Path, rng: random.Random) -> None:
-    """A BTC mark beside every NAV point (a random walk), as the executor will record it."""
-    import json
-
-    btc, marks = 90_000.0, {}
-    for path in sorted((root / "history" / "nav").glob("*.json")):
-        doc = json.loads(path.read_text())
-        doc["btc"] = []
-        for t in doc["ts"]:
-            btc *= 1 + rng.gauss(0, 0.0006)
-            doc["btc"].append(round(btc, 2))
-            marks[t] = round(btc, 2)
-        path.write_text(json.dumps(doc))
-    for path in [*(root / "history" / "nav_hourly").glob("*.json"), root / "history" / "nav_daily" / "all.json"]:
-        doc = json.loads(path.read_text())
-        doc["btc"] = [marks.get(t) for t in doc["ts"]]
-        path.write_text(json.dumps(doc))
 
 
 def reads_per_load(root: Path) -> None:
@@ -208,6 +193,24 @@ def reads_per_load(root: Path) -> None:
         "  (current docs: 1 document each; the trade log is read whole once per process, then only its newest "
         "20 records when the NAV document's fill count changes; NAV history: the range's buckets + the daily document)"
     )
+
+
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group (Linux
+    /proc): what a page load costs the browser or the server, whatever else the machine runs."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def page_time(root: Path, loads: int) -> None:
@@ -252,17 +255,26 @@ def page_time(root: Path, loads: int) -> None:
             site = ng.render(work / "nginx", port, work / "htpasswd", tls=False).start()
             url, auth = f"http://127.0.0.1:{site.http_port}/", ("bench", "bench-password-123")
         via = "nginx (Basic Auth, the project's site config)" if site else "Streamlit directly (nginx not installed)"
-        done = (
+        done = (  # every section drawn, none still a skeleton (an element whose frontend code is loading)
             "document.body && document.body.innerText.includes('Read-only view') && "
-            "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0"
+            "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0 && "
+            "document.querySelectorAll('[data-testid=stMetric]').length >= 6 && "
+            "document.querySelectorAll('[data-testid=stSkeleton]').length == 0"
         )
 
-        def timed_load(b: Browser) -> float:
+        cpu: dict[str, list[tuple[float, float]]] = {"first": [], "returning": []}
+
+        def timed_load(b: Browser, kind: str) -> float:
             b.navigate("about:blank")
+            time.sleep(0.3)  # about:blank settles; its cost is not the page's
+            c0, s0 = group_cpu_s(b.proc.pid), group_cpu_s(proc.pid)
             t0 = time.monotonic()
             b.navigate(url)
             b.wait_for(done, timeout=120, step=0.02)
-            return time.monotonic() - t0
+            took = time.monotonic() - t0
+            time.sleep(0.3)  # the last frames of the page are part of its cost
+            cpu[kind].append((group_cpu_s(b.proc.pid) - c0, group_cpu_s(proc.pid) - s0))
+            return took
 
         first, returning = [], []
         for i in range(max(1, loads)):
@@ -270,9 +282,9 @@ def page_time(root: Path, loads: int) -> None:
                 b.call("Security.setIgnoreCertificateErrors", ignore=True)
                 if auth:
                     b.set_basic_auth(*auth)
-                first.append(timed_load(b))
+                first.append(timed_load(b, "first"))
                 if i == 0:
-                    returning = [timed_load(b) for _ in range(loads)]  # same browser: assets cached
+                    returning = [timed_load(b, "returning") for _ in range(loads)]  # same browser: assets cached
                     t1 = time.monotonic()  # the heaviest view: the chart switched to All (a year of minutes)
                     b.evaluate(
                         "[...document.querySelectorAll('button')].find(x => x.innerText.trim() == 'All').click()"
@@ -286,7 +298,7 @@ def page_time(root: Path, loads: int) -> None:
                     all_s = time.monotonic() - t1
         print(f"request -> fully rendered page (every section drawn, chart included), via {via}:")
         print(
-            f"  first visit (empty browser cache, ~5 MB of Streamlit/Plotly JS): median "
+            f"  first visit (empty browser cache: every frontend file fetched): median "
             f"{statistics.median(first):.2f} s, max {max(first):.2f} s over {len(first)} "
             f"(the very first includes the server's cold start)"
         )
@@ -295,6 +307,12 @@ def page_time(root: Path, loads: int) -> None:
             f"max {max(returning):.2f} s over {len(returning)}"
         )
         print(f"  switching the chart to 'All' (a year of day closes, first time in this process): {all_s:.2f} s")
+        for kind, rows in cpu.items():
+            print(
+                f"  CPU per {kind} visit (median; less sensitive to other load than the times above): "
+                f"browser {statistics.median(c for c, _ in rows):.2f} s, "
+                f"dashboard server {statistics.median(sv for _, sv in rows):.2f} s"
+            )
     finally:
         if site is not None:
             site.stop()

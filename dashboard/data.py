@@ -16,6 +16,7 @@ from dashboard.journals import Journal
 from execution import clock
 from execution.logs import redact
 from execution.state.layout import DOCS
+from execution.state.reader import trades_as_of_positions
 
 SIGNALS_SHOWN = 10
 ALERTS_SHOWN = 10
@@ -41,6 +42,7 @@ class Loaded:
     flows: list[dict] = field(default_factory=list)  # capital flows; [] until the store journals them
     flows_journaled: bool = False
     trades_complete: bool = True
+    trades_pending: bool = False  # the positions include fills whose trade records have not arrived yet
     signals: list[dict] = field(default_factory=list)
     alerts: list[dict] = field(default_factory=list)
     peak_state: dict = field(default_factory=dict)
@@ -122,11 +124,13 @@ def _recent(reader, out: Loaded, collection: str, n: int, what: str) -> list[dic
 
 def _journals(reader, j: Journals, out: Loaded) -> None:
     nav = out.doc("nav")
-    # each journal is re-read only when the NAV document says it grew (None: no such counter, look)
+    # each journal is re-read only when the NAV document says it grew (None: no such counter, look);
+    # capital flows without a counter of their own follow the last seq of any journal
+    flows_version = nav.get("capital_flows", nav.get("journal_seq"))
     for journal, version, what in (
-        (j.trades, nav.get("fills"), "could not read the trade log"),
+        (j.trades, (nav.get("fills"), out.doc("positions").get("trade_seq")), "could not read the trade log"),
         (j.funding, nav.get("funding_total"), "could not read the funding log"),
-        (j.flows, nav.get("capital_flows"), "could not read the capital flows"),
+        (j.flows, flows_version, "could not read the capital flows"),
     ):
         before = journal.read_calls
         try:
@@ -137,7 +141,9 @@ def _journals(reader, j: Journals, out: Loaded) -> None:
             records = []
         out.reads += journal.read_calls - before
         if journal is j.trades:
-            out.trades, out.trades_complete = [r for r in records if r.get("kind", "fill") == "fill"], journal.complete
+            fills = [r for r in records if r.get("kind", "fill") == "fill"]
+            out.trades, out.trades_pending = trades_as_of_positions(fills, out.doc("positions"))
+            out.trades_complete = journal.complete
         elif journal is j.funding:
             out.funding = records
         else:

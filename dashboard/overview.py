@@ -106,7 +106,7 @@ def chart(data: Loaded, fig: shared.Figures) -> None:
     if series.empty:
         st.info("No NAV history in this range yet.")
         return
-    st.plotly_chart(figure, key=f"nav_chart_{rng}", config=charts.CONFIG)
+    charts.show(figure, key=f"nav_chart_{rng}")
     low, high = float(series.nav.min()), float(series.nav.max())
     note = " (the same points as the return and risk figures)" if rng == "All" else ""
     bench = "" if pd.notna(series.btc).any() else " · benchmark not available yet for this range"
@@ -184,6 +184,8 @@ def holdings(data: Loaded) -> None:
         st.info("Current positions could not be read just now.")
         return
     table(iv.exposure_rows(data.doc("positions"), data.doc("arbitrage")), "No open positions: the fund is in cash.")
+    if data.trades_pending:
+        st.caption("These holdings include trades that are still being loaded; they appear at the next refresh.")
     k = vm.kpis(data.doc("nav"), data.doc("positions"), CFG.reserve_btc)
     reserve = f"{vm.fmt_num(k.reserve_btc)} BTC" if k.reserve_btc is not None else vm.DASH
     st.metric("BTC reserve", reserve, width=METRIC_WIDTH)
@@ -247,5 +249,4 @@ def overview() -> None:
 
 
 st.title("Fund overview")
-st.html(charts.KEEP_ZOOM, unsafe_allow_javascript=True)
 overview()

@@ -122,7 +122,8 @@ def trips_csv(version: tuple, fig: Figures) -> str:
 
 
 def chart(cfg: dsettings.DashboardSettings, data: Loaded, fig: Figures, range_key: str):
-    """(ChartSeries, plotly figure) for a range: "All" is the since-inception day closes themselves."""
+    """(ChartSeries, the chart's data for charts.show) for a range: "All" is the since-inception day
+    closes themselves."""
     return _chart(cfg.store_key, int(cfg.cache_ttl_s * 1000), cfg.chart_points, data.version, range_key, fig, data)
 
 
@@ -144,4 +145,4 @@ def _chart(store_key: tuple, ttl_ms: int, max_points: int, version: tuple, range
         series = iv.ChartSeries(
             series.ts[keep], series.nav[keep], series.btc[keep], series.drawdown_pct[keep], series.sampled + ", thinned"
         )
-    return series, charts.nav_figure(series, range_key)
+    return series, charts.figure_data(charts.nav_figure(series, range_key))

@@ -20,6 +20,7 @@ from execution.feeds.base import Feed
 from execution.feeds.market_files import discover
 from execution.feeds.replay import ReplayFeed
 from execution.feeds.synthetic import GeneratedFeed, SyntheticMarket
+from execution.metrics_hooks import MetricsHooks
 from execution.notify import Notifier
 from execution.settings import VENUES, ConfigError, Settings
 from execution.simulation import MarketSimulator
@@ -143,7 +144,9 @@ def live_symbols(s: Settings) -> dict[str, list[str]]:
     return out
 
 
-def open_runtime(s: Settings, sink: StateSink | None = None, notifier: Notifier | None = None) -> Runtime:
+def open_runtime(
+    s: Settings, sink: StateSink | None = None, notifier: Notifier | None = None, metrics: MetricsHooks | None = None
+) -> Runtime:
     venues, simulators = build_venues(s)
     feed, available, run_label = build_feed(s)
     state_dir = s.state_dir
@@ -170,6 +173,7 @@ def open_runtime(s: Settings, sink: StateSink | None = None, notifier: Notifier 
         journaled_ids=journaled_ids_after(state_dir, snap.get("seq", 0)) if snap is not None else None,
         command_reader=control_log.CommandReader(state_dir, start_offset),
         run_label=run_label,
+        metrics=metrics,
     )
     resumed = 0
     log = logs.get()
@@ -226,10 +230,12 @@ def fail_config(exc: Exception) -> int:
     return EXIT_CONFIG
 
 
-def open_runtime_or_exit_code(s: Settings, notifier: Notifier | None = None) -> Runtime | int:
+def open_runtime_or_exit_code(
+    s: Settings, notifier: Notifier | None = None, metrics: MetricsHooks | None = None
+) -> Runtime | int:
     """The runtime, or the exit code (2) after one line on stderr saying what is wrong."""
     try:
-        return open_runtime(s, notifier=notifier)
+        return open_runtime(s, notifier=notifier, metrics=metrics)
     except ConfigError as exc:
         return fail_config(exc)
     except StateConflict as exc:

@@ -24,6 +24,7 @@ from execution.exchanges.base import Venue
 from execution.guard import Guard
 from execution.journal import Journal
 from execution.ledger import Ledger
+from execution.metrics_hooks import MetricsHooks, NullMetrics
 from execution.notify import Notifier, NullNotifier
 from execution.portfolio import Performance
 from execution.protection import Protection
@@ -56,7 +57,10 @@ def build_engine(
     wall_ms: Callable[[], int] = clock.wall_ms,
     publish_interval_ms: int = 1000,
     run_label: str = "",
+    metrics: MetricsHooks | None = None,
 ) -> Engine:
+    """`metrics`: the executor's Prometheus hooks (execution.metrics.start), NullMetrics when off."""
+    metrics = metrics or NullMetrics()
     snap = snapshot.upgrade(snap) if snap else {}
     journal = Journal(sink, int(snap.get("seq", 0)), journaled_ids)
     ledger = Ledger.restore(snap["ledger"]) if snap else Ledger(s.initial_capital_usdt)
@@ -78,9 +82,10 @@ def build_engine(
         remainder_retries=s.execution.remainder_retries,
         cutback_max=s.execution.cutback_max,
         alert=alerting.alert,
+        metrics=metrics,
     )
     strategies: list[Strategy] = []
-    arbitrage = build_arbitrage(s, venues, journal, control, alerting) if with_arbitrage else None
+    arbitrage = build_arbitrage(s, venues, journal, control, alerting, metrics) if with_arbitrage else None
     if arbitrage is not None:
         strategies.append(arbitrage)
     protection = Protection(
@@ -89,6 +94,7 @@ def build_engine(
         working=WorkingType(s.execution.trigger_price),
         interval_s=s.execution.stop_validator_interval_s,
         wall_ms=wall_ms,
+        metrics=metrics,
     )
     screener = ScreenerStrategy(s, universe, protection=protection)
     protection.protect(screener)
@@ -116,6 +122,7 @@ def build_engine(
             bars=counters.get("bars", 0),
             fills=counters.get("fills", 0),
             last_nav_point_ts=snap.get("last_nav_point_ts", 0),
+            trade_seq=counters.get("trade_seq", 0),
         )
     return Engine(
         s,
@@ -135,11 +142,17 @@ def build_engine(
         wall_ms=wall_ms,
         publish_interval_ms=publish_interval_ms,
         run_label=run_label,
+        metrics=metrics,
     )
 
 
 def build_arbitrage(
-    s: Settings, venues: Mapping[str, Venue], journal: Journal, control: ControlState, alerting: Alerting
+    s: Settings,
+    venues: Mapping[str, Venue],
+    journal: Journal,
+    control: ControlState,
+    alerting: Alerting,
+    metrics: MetricsHooks | None = None,
 ) -> Strategy | None:
     """The arbitrage loop when config/arbitrage.json exists and is enabled. It sends no order
     (dry run, simulated fills journaled) under DRY_RUN_MODE, or under SAFE_MODE when a venue is
@@ -161,6 +174,7 @@ def build_arbitrage(
         holding=lambda: control.reason if control.holding else "",
         trip=alerting.trip,
         max_orders_per_min=s.risk.max_orders_per_min,
+        order_metrics=metrics,
     )
     return ArbitrageStrategy(loop)
 

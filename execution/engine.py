@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from time import perf_counter
 from typing import Any
 
 from execution import clock, logs, snapshot, state_documents
@@ -33,13 +34,14 @@ from execution.filters import derive_filters
 from execution.guard import Guard
 from execution.journal import Journal
 from execution.ledger import Ledger
+from execution.metrics_hooks import MetricsHooks, NullMetrics, slippage_bps
 from execution.models import Fill, FundingPayment, Intent, PositionSide
 from execution.portfolio import Performance
 from execution.reconcile import Difference, reconcile_venue
 from execution.router import OrderRouter
 from execution.settings import Settings
 from execution.simulation import MarketSimulator
-from execution.state.store import StateSink
+from execution.state.store import DocumentTap, StateSink
 from execution.strategy import Strategy, SymbolKey
 
 CONTROL_POLL_MS = 200
@@ -59,6 +61,7 @@ class ResumePoint:
     bars: int = 0
     fills: int = 0
     last_nav_point_ts: int = 0
+    trade_seq: int = 0
 
 
 class Engine:
@@ -82,6 +85,7 @@ class Engine:
         wall_ms: Callable[[], int] = clock.wall_ms,
         publish_interval_ms: int = 1000,
         run_label: str = "",
+        metrics: MetricsHooks | None = None,
     ):
         self.settings = settings
         self.venues = venues
@@ -99,11 +103,16 @@ class Engine:
         self.wall_ms = wall_ms
         self.publish_interval_ms = publish_interval_ms
         self.run_label = run_label
+        self.metrics: MetricsHooks = metrics or NullMetrics()
+        self._metered = not isinstance(self.metrics, NullMetrics)  # without metrics: not even the clock reads
+        self._cycle_t0 = 0.0
+        self.benchmark = settings.benchmark
         self.log = logs.get()
         self.warming_until_ts = resume.market_ts
         self.bars = resume.bars
         self.fills = resume.fills
         self.last_nav_point_ts = resume.last_nav_point_ts
+        self.trade_seq = resume.trade_seq  # journal seq of the last fill booked (the positions reflect it)
         self.cycle_ts = 0
         self.started_wall_ms = wall_ms()
         self.stale: set[SymbolKey] = set()
@@ -127,6 +136,8 @@ class Engine:
             if self.cycle_ts:
                 self.end_cycle()
             self.cycle_ts = ev.ts
+            if self._metered:
+                self._cycle_t0 = perf_counter()
         for guard in self.guards:
             guard.observe(ev, self)
         if isinstance(ev, CandleClosed):
@@ -304,20 +315,27 @@ class Engine:
     def _on_fill(self, fill: Fill) -> None:
         cid = fill.client_order_id
         flight = self.router.in_flight.get(cid)
-        claimer, purpose, leverage = None, "unknown", 1
+        claimer, purpose, leverage, ref = None, "unknown", 1, None
         if flight is not None:
-            purpose, leverage = flight.purpose, int(flight.meta.get("leverage", 1))
+            purpose, leverage, ref = flight.purpose, int(flight.meta.get("leverage", 1)), flight.ref_price
         else:
             for strategy in self.strategies:
                 claimed = strategy.claims(cid)
                 if claimed:
                     claimer, purpose, leverage = strategy, claimed, strategy.leverage_for(fill.venue, fill.symbol)
+                    ref = strategy.reference_price(cid)
                     break
         booked = self.ledger.apply_fill(fill, leverage=leverage)
         self.fills += 1
         record = booked.record()
         record["reason"] = purpose
+        record["ref_price"] = ref  # the price the order was decided on: slippage = fill price against it
         self.journal("trades", record)
+        self.trade_seq = record.get("seq", self.trade_seq)
+        if self._metered:
+            price = float(fill.price)
+            slip = slippage_bps(fill.side.value, price, float(ref)) if ref is not None else None
+            self.metrics.on_fill(fill.venue, fill.symbol, purpose, price * float(fill.qty), slip)
         self.log.info(
             "[executor] FILL %s %s %s positionSide=%s qty=%s price=%s fee=%s realized=%s cid=%s",
             fill.venue,
@@ -395,7 +413,8 @@ class Engine:
             self.control.flatten_pending = False
             self.log.info("[control] flatten complete: no open positions")
         if ts - self.last_nav_point_ts >= NAV_POINT_MIN_MS:
-            self.sink.nav_point(ts, float(nav), self.perf.drawdown_pct(nav))
+            mark = self.ledger.marks.get(self.benchmark)
+            self.sink.nav_point(ts, float(nav), self.perf.drawdown_pct(nav), float(mark) if mark else None)
             self.last_nav_point_ts = ts
         now = self.wall_ms()
         if now - self._last_unknown_check >= UNKNOWN_RECHECK_MS and any(
@@ -410,6 +429,8 @@ class Engine:
         if now - self._last_account_wall >= self.settings.account_log_interval_s * 1000:
             self.account_line()
             self._last_account_wall = now
+        if self._metered:
+            self.metrics.on_cycle(perf_counter() - self._cycle_t0, now / 1000.0)
 
     # ------------------------------------------------------------------------------------------
     # state out
@@ -420,7 +441,7 @@ class Engine:
     def publish(self, now: int | None = None, force: bool = False) -> None:
         now = self.wall_ms() if now is None else now
         self._last_publish_wall = now
-        sink = self.sink
+        sink: StateSink = DocumentTap(self.sink) if self._metered else self.sink
         nav_doc = state_documents.nav_doc(self, now)
         sink.put("nav", nav_doc)
         sink.put("positions", state_documents.positions_doc(self, now))
@@ -443,6 +464,10 @@ class Engine:
         )
         sink.put_file("synced_state", snapshot.take(self, now))
         sink.flush(force=force)
+        if isinstance(sink, DocumentTap):  # the metrics say what the documents say (outbox: after this flush)
+            from execution.metrics_state import update_from_state  # loaded only with metrics on
+
+            update_from_state(self.metrics, sink.docs, now, self.sink.outbox())
 
     def account_line(self) -> None:
         s, led = self.settings, self.ledger

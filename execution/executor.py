@@ -7,6 +7,7 @@ candle per second), state in STATE_DIR (data/). SIGTERM/SIGINT stop it cleanly: 
 cycle finishes, state is flushed, exit 0. A restart resumes from `synced_state.json`.
 Exit code 2: bad configuration (one line on stderr naming the file and field), or another
 executor already holds STATE_DIR (its PID is named).
+METRICS_PORT > 0: Prometheus metrics on 127.0.0.1:METRICS_PORT/metrics while it runs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import threading
 from execution import logs
 from execution.app import fail_config, open_runtime_or_exit_code
 from execution.feeds.base import paced
+from execution.metrics import Exporter, MetricsHooks, MetricsSettings, NullMetrics
+from execution.metrics import start as start_metrics
 from execution.notify import build_notifier
 from execution.settings import ConfigError, Settings, load_dotenv_file, load_settings
 from execution.state_lock import StateDirBusy, StateDirLock
@@ -56,9 +59,12 @@ def main(argv: list[str] | None = None) -> int:
 def _run(settings: Settings) -> int:
     log = logs.setup(settings.log_level, stream=sys.stdout, secrets=settings.secret_values())
     notifier = build_notifier(settings)
-    rt = open_runtime_or_exit_code(settings, notifier)
+    metrics, exporter = _serve_metrics(settings.metrics.port)
+    rt = open_runtime_or_exit_code(settings, notifier, metrics)
     if isinstance(rt, int):
         notifier.close()
+        if exporter is not None:
+            exporter.close()
         return rt
     stop = threading.Event()
     received: list[str] = []
@@ -91,6 +97,8 @@ def _run(settings: Settings) -> int:
         for venue in rt.venues.values():
             venue.close()
         engine.close()
+        if exporter is not None:
+            exporter.close()
     log.info("[executor] stopped cleanly at market_ts=%d", engine.cycle_ts)
     return 0
 
@@ -100,6 +108,25 @@ def _pacing(settings: Settings) -> str:
     if settings.feed == "live":
         return "none (live feed: real time)"
     return "none (SPEED=max)" if settings.speed is None else f"{settings.speed:g}x real time"
+
+
+def _serve_metrics(port: int) -> tuple[MetricsHooks, Exporter | None]:
+    """The Prometheus hooks and their loopback exporter (METRICS_PORT; 0: off). A port already in
+    use never stops trading: the error is logged and Prometheus reports the executor down."""
+    log = logs.get()
+    try:
+        metrics, exporter = start_metrics(MetricsSettings(port))
+    except OSError as exc:
+        log.error(
+            "[executor] metrics NOT served on 127.0.0.1:%d (%s): trading goes on; Prometheus will report "
+            "the executor down until it is restarted with a free METRICS_PORT",
+            port,
+            exc.strerror or exc,
+        )
+        return NullMetrics(), None
+    if exporter is not None:
+        log.info("[executor] metrics on %s", exporter.url)
+    return metrics, exporter
 
 
 def _rearming(events, deadman):

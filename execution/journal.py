@@ -31,6 +31,7 @@ class Journal:
     def append(self, collection: str, record: dict) -> None:
         record_id = record.get("id")
         if isinstance(record_id, str) and self.seen(record_id):
+            record["seq"] = self.already_journaled[record_id]  # the seq it was written with (the caller may keep it)
             return
         self.seq += 1
         record["seq"] = self.seq

@@ -41,7 +41,10 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from execution import clock
+from execution.metrics_hooks import MetricsHooks, NullMetrics, slippage_bps
 from execution.metrics_state import StateGauges
+
+__all__ = ["Exporter", "Metrics", "MetricsHooks", "MetricsSettings", "NullMetrics", "slippage_bps", "start"]
 
 disable_created_metrics()  # no `_created` series: they double the series count and nothing reads them
 
@@ -86,9 +89,9 @@ CYCLE_BUCKETS_S = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)
 
 
 def reject_reason(error: BaseException | str) -> str:
-    """The `reason` label for a refused order: a VenueError subclass, or an order status name."""
-    if isinstance(error, str):
-        return _STATUS_REASON.get(error.upper(), "other")
+    """The `reason` label for a refused order: a VenueError (or its class name), or an order status name."""
+    if isinstance(error, str):  # a status, or the name of a VenueError class (an arbitrage leg's refusal)
+        return _STATUS_REASON.get(error.upper()) or _ERROR_REASON.get(error.strip(), "other")
     for cls in type(error).__mro__:
         if cls.__name__ in _ERROR_REASON:
             return _ERROR_REASON[cls.__name__]
@@ -181,7 +184,7 @@ class Metrics:
             c = self._rejected[key] = self.orders_rejected.labels(venue, reason)
         return c
 
-    # -- event hooks (the engine calls these; phase 2 of issue 16 wires them) -------------------------
+    # -- event hooks (the router, the arbitrage loop and the engine call these) ------------------------
     def on_order_sent(self, venue: str) -> None:
         self._sent_child(venue).inc()
 
@@ -275,39 +278,6 @@ class LoopCollector(Collector):
         yield HistogramMetricFamily(
             "hedge_cycle_duration_seconds", "Wall time one cycle took.", buckets=buckets, sum_value=total
         )
-
-
-class NullMetrics:
-    """Metrics off (METRICS_PORT unset): the same hooks, doing nothing, so callers never branch."""
-
-    def on_order_sent(self, venue: str) -> None:
-        pass
-
-    def on_order_rejected(self, venue: str, reason: BaseException | str) -> None:
-        pass
-
-    def on_order_answer(self, venue: str, seconds: float) -> None:
-        pass
-
-    def on_fill(
-        self, venue: str, symbol: str, intent: str, notional_usdt: float, slippage_bps: float | None = None
-    ) -> None:
-        pass
-
-    def on_cycle(self, duration_s: float | None = None, wall_s: float | None = None) -> None:
-        pass
-
-    def on_stop_validation(self, missing: int, repaired: int) -> None:
-        pass
-
-
-def slippage_bps(side: str, fill_price: float, ref_price: float) -> float | None:
-    """Signed slippage, bps: positive when the fill is worse than the reference (BUY above it,
-    SELL below it). None without a usable reference price."""
-    if not ref_price or ref_price <= 0:
-        return None
-    diff = (fill_price - ref_price) / ref_price * 10_000.0
-    return diff if side.upper() == "BUY" else -diff
 
 
 class Exporter:

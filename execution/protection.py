@@ -42,6 +42,7 @@ from execution.exchanges.errors import (
 )
 from execution.feeds.events import BookUpdate, CandleClosed
 from execution.filters import round_price
+from execution.metrics_hooks import MetricsHooks, NullMetrics
 from execution.models import Fill, PositionSide
 from execution.protective_orders import LegProtection
 from execution.stop_validator import Leg, needed, problems
@@ -85,8 +86,10 @@ class Protection(BaseStrategy):
         working: WorkingType = WorkingType.MARK,
         interval_s: float = 30.0,
         wall_ms: Callable[[], int] = clock.wall_ms,
+        metrics: MetricsHooks | None = None,
     ):
         self.venues = venues
+        self.metrics: MetricsHooks = metrics or NullMetrics()  # stop_validator_*_total on the executor's /metrics
         self.enabled = enabled
         self.working = working
         self.interval_ms = int(interval_s * 1000)
@@ -162,6 +165,16 @@ class Protection(BaseStrategy):
                 return PURPOSE[o.fired or o.kind]
         return self.claimed.get(client_order_id)
 
+    def reference_price(self, client_order_id: str) -> Decimal | None:
+        """The level that fired a protective order (its fill's slippage is measured against it);
+        None for an OCO whose fired side the venue has not said."""
+        for g in self.legs.values():
+            o = g.orders.get(client_order_id)
+            if o is not None:
+                kind = o.fired or o.kind
+                return o.stop_price if kind == "stop" else o.take_price if kind == "take" else None
+        return None
+
     def on_fill(self, fill: Fill, booked: Fill, flight: InFlight | None, ctx: StrategyContext) -> None:
         """A protective order fired and filled: the owner books what it means for its trade (it
         calls `sync` back, which cancels the other order once the position is gone)."""
@@ -192,6 +205,13 @@ class Protection(BaseStrategy):
     # ------------------------------------------------------------------------------------------
     # the stop validator
     def validate(self, ts: int, ctx: StrategyContext) -> None:
+        missing, repaired = self.missing_total, self.repaired_total
+        try:
+            self._validate(ts, ctx)
+        finally:  # what this pass found and repaired, for the executor's metrics
+            self.metrics.on_stop_validation(self.missing_total - missing, self.repaired_total - repaired)
+
+    def _validate(self, ts: int, ctx: StrategyContext) -> None:
         self.started = True
         self.last_validation_ms = self.wall_ms()
         self.validations += 1

@@ -1,6 +1,6 @@
 """Replay a market directory through the whole executor, as fast as the CPU allows.
 
-    python -m execution.replay MARKET_DIR --state-dir DIR [--log FILE] [--fresh]
+    python -m execution.replay MARKET_DIR --state-dir DIR [--log FILE] [--fresh] [--metrics]
 
 Paper profile, the same engine as `python -m execution.executor`. Exits 0 at the end of the
 data; the last line printed is
@@ -29,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state-dir", type=Path, required=True)
     ap.add_argument("--log", type=Path, help="log file (default: STATE_DIR/replay.log; '-' for stderr)")
     ap.add_argument("--fresh", action="store_true", help="delete the state directory's contents first")
+    ap.add_argument(
+        "--metrics",
+        action="store_true",
+        help="keep the executor's Prometheus metrics as it does (hooks and state gauges; nothing served)",
+    )
     args = ap.parse_args(argv)
 
     load_dotenv_file()
@@ -61,7 +66,12 @@ def _replay(args: argparse.Namespace) -> int:
     args.state_dir.mkdir(parents=True, exist_ok=True)
     log_path = None if str(args.log) == "-" else str(args.log or args.state_dir / "replay.log")
     logs.setup(settings.log_level, stream=sys.stderr, path=log_path)
-    rt = open_runtime_or_exit_code(settings)
+    metrics = None
+    if args.metrics:
+        from execution.metrics import Metrics  # prometheus_client is loaded only when asked for
+
+        metrics = Metrics()
+    rt = open_runtime_or_exit_code(settings, metrics=metrics)
     if isinstance(rt, int):
         return rt
     t0 = time.perf_counter()

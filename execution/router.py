@@ -18,12 +18,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from time import perf_counter
 from typing import Any
 
 from execution import ids, logs
 from execution.control import ControlState
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import InsufficientMargin, PositionLimitExceeded, UnknownOutcome, VenueError
+from execution.metrics_hooks import MetricsHooks, NullMetrics
 from execution.models import Intent, Order, OrderRequest, OrderStatus, OrderType
 from execution.order_plan import cut_back, remainder, split_quantity
 from execution.risk import RateWindow
@@ -49,6 +51,7 @@ class OrderRouter:
         remainder_retries: int = 2,
         cutback_max: int = 3,
         alert: Alert | None = None,
+        metrics: MetricsHooks | None = None,
     ):
         self.venues = venues
         self.control = control_state
@@ -62,6 +65,7 @@ class OrderRouter:
         self.remainder_retries = remainder_retries
         self.cutback_max = cutback_max
         self.alert = alert
+        self.metrics: MetricsHooks = metrics or NullMetrics()
         self.log = logs.get()
 
     # ------------------------------------------------------------------------------------------
@@ -139,6 +143,9 @@ class OrderRouter:
         )
         self._log_send(req)
         self.orders_sent += 1
+        metrics = self.metrics
+        metrics.on_order_sent(req.venue)
+        t0 = perf_counter()
         try:
             order = venue.place_order(req)
         except UnknownOutcome as exc:
@@ -152,9 +159,13 @@ class OrderRouter:
                 cid,
                 exc.message,
             )
-            self.in_flight[cid] = InFlight(req, purpose, intent.ts, dict(meta), unknown=True, owner=owner)
+            self.in_flight[cid] = InFlight(
+                req, purpose, intent.ts, dict(meta), unknown=True, owner=owner, ref_price=intent.ref_price
+            )
             return cid
         except VenueError as exc:
+            metrics.on_order_answer(req.venue, perf_counter() - t0)
+            metrics.on_order_rejected(req.venue, exc)
             self.orders_rejected += 1
             self.log.error(
                 "[executor] [ORDER_ERR] %s %s code=%s %s %s %s positionSide=%s qty=%s cid=%s: %s",
@@ -172,6 +183,7 @@ class OrderRouter:
             if isinstance(exc, (InsufficientMargin, PositionLimitExceeded)) and not intent.reduce_only:
                 return self._cut_back(venue, intent, qty, leg, purpose, owner, meta, attempt, exc)
             return None
+        metrics.on_order_answer(req.venue, perf_counter() - t0)
         self._log_answer(req, order, venue.order_endpoint or req.venue)
         self.log.info(
             "[executor] ORDER_ACK %s %s cid=%s status=%s orderId=%s",
@@ -182,6 +194,7 @@ class OrderRouter:
             order.venue_order_id,
         )
         if order.status in REJECTED_STATUSES and order.filled_qty <= 0:
+            metrics.on_order_rejected(req.venue, order.status.value)
             self.orders_rejected += 1
             self.log.error(
                 "[executor] [ORDER_ERR] %s %s code=%s %s %s cid=%s status=%s: %s",
@@ -195,7 +208,7 @@ class OrderRouter:
                 order.reject_reason,
             )
             return None
-        self.in_flight[cid] = InFlight(req, purpose, intent.ts, dict(meta), owner=owner)
+        self.in_flight[cid] = InFlight(req, purpose, intent.ts, dict(meta), owner=owner, ref_price=intent.ref_price)
         return cid
 
     def _cut_back(

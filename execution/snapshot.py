@@ -37,6 +37,7 @@ class SnapshotSource(Protocol):
     cycle_ts: int
     bars: int
     fills: int
+    trade_seq: int
     last_nav_point_ts: int
 
     @property
@@ -56,6 +57,7 @@ def take(e: SnapshotSource, now: int) -> dict[str, Any]:
         "counters": {
             "bars": e.bars,
             "fills": e.fills,
+            "trade_seq": e.trade_seq,
             "orders_sent": e.router.orders_sent,
             "orders_rejected": e.router.orders_rejected,
         },

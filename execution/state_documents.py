@@ -8,6 +8,7 @@ from typing import Protocol
 
 from execution.control import ControlState
 from execution.guard import Guard
+from execution.journal import Journal
 from execution.ledger import Ledger, position_record
 from execution.portfolio import Performance
 from execution.router import OrderRouter
@@ -29,6 +30,8 @@ class EngineView(Protocol):
     cycle_ts: int
     bars: int
     fills: int
+    trade_seq: int
+    journals: Journal
     started_wall_ms: int
     run_label: str
 
@@ -65,7 +68,8 @@ def nav_doc(e: EngineView, now: int) -> dict:
         "reserve_included_in_nav": False,
         "open_positions": len(led.positions),
         "bars": e.bars,
-        "fills": e.fills,
+        "fills": e.fills,  # the trade log's length: readers re-read it only when this grows
+        "journal_seq": e.journals.seq,  # the last seq of any journal: nothing was journaled while it stays
         "orders_sent": e.router.orders_sent,
         "orders_rejected": e.router.orders_rejected,
         "market_ts": e.cycle_ts,
@@ -96,6 +100,9 @@ def positions_doc(e: EngineView, now: int) -> dict:
         "net_notional": led.net_notional(),
         "per_venue": per_venue,
         "market": [dict(v, age_ms=now - v.get("recv_ts", v.get("mark_ts", now))) for _, v in sorted(e.market.items())],
+        # the trade log's seq of the last fill these positions include: a reader shows the trades up
+        # to it, so positions and trades never disagree (the log is written first, this document later)
+        "trade_seq": e.trade_seq,
         "market_ts": e.cycle_ts,
         "updated_at_ms": now,
     }

@@ -87,6 +87,10 @@ class Strategy(Protocol):
     def claims(self, client_order_id: str) -> str | None:
         """The purpose (for the trade log) of an order it sent itself, else None."""
 
+    def reference_price(self, client_order_id: str) -> Decimal | None:
+        """The price an order it sent itself was decided on (its fills' slippage is measured
+        against it); None when it does not know."""
+
     def leverage_for(self, venue: str, symbol: str) -> int: ...
 
     def owned_qty(self, venue: str, symbol: str, side: PositionSide) -> Decimal: ...
@@ -140,6 +144,9 @@ class BaseStrategy:
         return None
 
     def claims(self, client_order_id: str) -> str | None:
+        return None
+
+    def reference_price(self, client_order_id: str) -> Decimal | None:
         return None
 
     def leverage_for(self, venue: str, symbol: str) -> int:

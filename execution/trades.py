@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from execution.models import OrderRequest, PositionSide
 from execution.rules_sl_tp import Levels
@@ -49,7 +50,8 @@ class OpenTrade:
 
 @dataclass(slots=True)
 class InFlight:
-    """An order sent and not yet final; `owner` is the strategy whose fills these are."""
+    """An order sent and not yet final; `owner` is the strategy whose fills these are;
+    `ref_price` the price its intent was decided on (each fill's slippage is measured against it)."""
 
     request: OrderRequest
     purpose: str
@@ -57,6 +59,7 @@ class InFlight:
     meta: dict = field(default_factory=dict)
     unknown: bool = False
     owner: str = "screener"
+    ref_price: Decimal | None = None
 
     def to_doc(self) -> dict:
         return {
@@ -66,6 +69,7 @@ class InFlight:
             "meta": self.meta,
             "unknown": self.unknown,
             "owner": self.owner,
+            "ref_price": str(self.ref_price) if self.ref_price is not None else None,
             "request": self.request.to_doc(),
         }
 
@@ -78,4 +82,5 @@ class InFlight:
             d.get("meta", {}),
             d.get("unknown", False),
             d.get("owner", "screener"),
+            Decimal(d["ref_price"]) if d.get("ref_price") else None,
         )

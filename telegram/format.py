@@ -31,7 +31,8 @@ A LONG and a SHORT of one symbol on one venue are one "(hedged)" line; a LONG on
 a SHORT of the same asset on the other are one cross-venue "hedged" line.
 
 Money is Decimal from the state's JSON text (`Decimal(str(x))`), rounded half-even for display;
-the payload carries the same rounded values as JSON numbers.
+the payload carries the same rounded values as JSON numbers. The Δ24h percentage is a return, so
+it comes from execution.performance like every return the fund shows.
 """
 
 from __future__ import annotations
@@ -345,7 +346,24 @@ def delta_24h(nav: Decimal, as_of_ms: int, history: object) -> tuple[Decimal, De
         else:
             break
     delta = nav - ref[1]
-    return delta, delta / ref[1] * 100, ref[0]
+    return delta, _return_pct(points, ref, nav, as_of_ms, delta / ref[1] * 100), ref[0]
+
+
+def _return_pct(
+    points: list[tuple[int, Decimal]], ref: tuple[int, Decimal], nav: Decimal, as_of_ms: int, simple: Decimal
+) -> Decimal:
+    """The return from `ref` to `nav` as the performance module measures every return the fund shows
+    (time-weighted; with no capital flow between them it is the plain NAV change, `simple`). The
+    message never depends on it: without the module (numpy/pandas missing) it is `simple`."""
+    try:
+        from execution import performance as perf
+
+        window = [p for p in points if p[0] >= ref[0]]
+        series = perf.NavPoints.of([p[0] for p in window] + [as_of_ms], [float(p[1]) for p in window] + [float(nav)])
+        r = perf.period_return(series, perf.growth_index(series), ref[0], as_of_ms)
+    except Exception:  # noqa: BLE001 - the 8-hour message goes out whatever this module can load
+        return simple
+    return simple if r is None else Decimal(repr(r * 100))
 
 
 def trend_of(delta_pct: Decimal | float | None) -> str:

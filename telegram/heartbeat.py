@@ -56,7 +56,7 @@ from execution.settings import (
     load_dotenv_file,
     read_env,
 )
-from execution.state.reader import StateReader
+from execution.state.reader import StateReader, trades_as_of_positions
 from telegram.bot_api import API_BASE, BotApi
 from telegram.format import DAY_MS, STALE_AFTER_MS, build_payload, dec, render_text
 
@@ -199,6 +199,9 @@ def read_state(store: StoreEnv, log) -> dict:
         except Exception as exc:  # noqa: BLE001
             log.warning("[heartbeat] %s unreadable: %s", what, exc.__class__.__name__)
             notes.append(f"{what} unreadable ({exc.__class__.__name__})")
+    if isinstance(out.get("trades"), list) and isinstance(positions_doc, dict):
+        # the trades the positions shown include, never one they do not reflect yet
+        out["trades"] = trades_as_of_positions([t for t in out["trades"] if isinstance(t, dict)], positions_doc)[0]
     return out
 
 

@@ -24,13 +24,22 @@ class ArbBook:
         self.open_pairs: dict[str, OpenPair] = {}
         self.attempts: dict[str, Attempt] = {}  # active, by attempt id
         self._purpose: OrderedDict[str, str] = OrderedDict()
+        self._ref: dict[str, Decimal] = {}  # the book price each order was sent against (kept with its purpose)
         self._order_ts: deque[int] = deque()  # every arbitrage order, closes included
 
-    def record_order(self, leg: LegOrder, ts: int) -> None:
+    def record_order(self, leg: LegOrder, ts: int, ref_price: Decimal | None = None) -> None:
         self._order_ts.append(ts)
-        self._purpose[leg.request.client_order_id] = leg_purpose(leg)
+        cid = leg.request.client_order_id
+        self._purpose[cid] = leg_purpose(leg)
+        if ref_price is not None:
+            self._ref[cid] = ref_price
         while len(self._purpose) > PURPOSES_KEPT:
-            self._purpose.popitem(last=False)
+            self._ref.pop(self._purpose.popitem(last=False)[0], None)
+
+    def ref_price(self, client_order_id: str) -> Decimal | None:
+        """The book price (ask for a buy, bid for a sell) when the order was sent; not kept across
+        a restart."""
+        return self._ref.get(client_order_id)
 
     def orders_last_min(self, now: int) -> int:
         while self._order_ts and self._order_ts[0] <= now - 60_000:

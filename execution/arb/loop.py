@@ -47,6 +47,7 @@ from execution.arb.outcomes import (
     breaker_incident_record,
     breaker_trips,
     incident_record,
+    order_metrics,
     realised_gross_bps,
 )
 from execution.arb.plan import entry_plan
@@ -66,6 +67,7 @@ from execution.control import ControlState
 from execution.control import trip as control_trip
 from execution.exchanges.base import Venue
 from execution.feeds.events import BookUpdate, CandleClosed, FundingSettled
+from execution.metrics_hooks import MetricsHooks, NullMetrics
 from execution.models import BookTop, FeeSchedule, PositionSide, Side, SymbolFilters
 
 ZERO = Decimal(0)
@@ -88,6 +90,7 @@ class ArbitrageLoop:
         max_orders_per_min: int = 60,
         sender: LegSender | None = None,
         perf_ns: Callable[[], int] = time.perf_counter_ns,
+        order_metrics: MetricsHooks | None = None,
     ):
         self.cfg = cfg
         self.venues = venues
@@ -99,6 +102,7 @@ class ArbitrageLoop:
         self._holding = holding or (lambda: self.control.reason if self.control.holding else "")
         self._trip = trip or (lambda name, detail, ts: control_trip(self.control, name, detail, ts))
         self.perf_ns = perf_ns
+        self.order_metrics: MetricsHooks = order_metrics or NullMetrics()  # the executor's Prometheus hooks
         self.log = logs.get()
         self.order_venues: dict[str, Venue] = dict(venues)
         if dry_run:
@@ -487,8 +491,9 @@ class ArbitrageLoop:
     # ------------------------------------------------------------------------------------------
     # after every step of an attempt
     def _on_order(self, leg: LegOrder, ts: int) -> None:
-        self.book.record_order(leg, ts)
         r = leg.request
+        self.book.record_order(leg, ts, self._quote(r.venue, r.symbol, r.side))
+        order_metrics(self.order_metrics, leg)
         self._log_later(
             logging.INFO,
             "[arb] SEND_ORDER %s %s %s positionSide=%s qty=%s type=%s reduceOnly=%s cid=%s intent=%s -> %s%s",
@@ -506,6 +511,9 @@ class ArbitrageLoop:
         )
         for level, msg, args in answer_lines(leg):
             self._log_later(level, msg, *args)
+
+    def reference_price(self, client_order_id: str) -> Decimal | None:
+        return self.book.ref_price(client_order_id)
 
     def orders_last_min(self, now: int) -> int:
         return self.book.orders_last_min(now)

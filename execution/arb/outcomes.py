@@ -1,6 +1,7 @@
 """What an arbitrage attempt leaves behind, as pure functions: the incident records, the realised
-edge of an entry, and the loop's own breakers (cross-venue delta, rescues per minute, fill
-mismatch). The loop journals, counts and trips; this module only says what."""
+edge of an entry, the loop's own breakers (cross-venue delta, rescues per minute, fill
+mismatch) and what each leg order tells the executor's metrics. The loop journals, counts and
+trips; this module only says what."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from execution.arb.book import OpenPair
 from execution.arb.config import ArbConfig
 from execution.arb.metrics import ArbMetrics
 from execution.arb.two_leg import Attempt, LegOrder
+from execution.metrics_hooks import MetricsHooks
 from execution.models import BPS_PER_UNIT
 
 ZERO = Decimal(0)
+REFUSED_UNFILLED = ("REJECTED", "EXPIRED", "CANCELED")  # final statuses that count as a refusal when nothing filled
 # breakers that also leave an incident record naming the attempt
 INCIDENT_BREAKERS = ("arb_unresolved", "arb_rescue_failed", "arb_residual")
 
@@ -23,6 +26,19 @@ def leg_purpose(leg: LegOrder) -> str:
     if leg.name.startswith("rescue"):
         return "arb_rescue"
     return "arb_exit" if leg.request.reduce_only else "arb_entry"
+
+
+def order_metrics(metrics: MetricsHooks, leg: LegOrder) -> None:
+    """One leg order handed to its venue, as the router reports its own orders: sent, the venue's
+    answer time, and a refusal by reason (the exception's class, or the final status)."""
+    venue = leg.request.venue
+    metrics.on_order_sent(venue)
+    if leg.answered_ns and leg.sent_ns:
+        metrics.on_order_answer(venue, max(0, leg.answered_ns - leg.sent_ns) / 1e9)
+    if leg.status == "REFUSED":
+        metrics.on_order_rejected(venue, leg.error.partition(":")[0])
+    elif leg.status in REFUSED_UNFILLED and leg.filled == 0:
+        metrics.on_order_rejected(venue, leg.status)
 
 
 def realised_gross_bps(a: Attempt) -> Decimal | None:

@@ -48,6 +48,9 @@ class ArbitrageStrategy(BaseStrategy):
     def claims(self, client_order_id: str) -> str | None:
         return self.loop.purpose(client_order_id)
 
+    def reference_price(self, client_order_id: str) -> Decimal | None:
+        return self.loop.reference_price(client_order_id)
+
     def leverage_for(self, venue: str, symbol: str) -> int:
         return self.loop.leverage_for(venue, symbol)
 

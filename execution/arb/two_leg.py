@@ -97,6 +97,7 @@ class LegOrder:
     not_found: int = 0
     sent_ns: int = 0
     sent_ts: int = 0
+    answered_ns: int = 0  # when place_order returned (0: no answer, e.g. timed out)
     cancel_tries: int = 0
     applied: bool = False  # its fills are in the pair book
     endpoint: str = ""  # where the placing request went and what HTTP status answered (0: none)
@@ -277,14 +278,15 @@ class LegSender:
         if self._pool is not None:
             self._pool.submit(lambda: None).result()  # start the worker now, not on the first trade
 
-    def _send(self, venue: Venue, req: OrderRequest) -> tuple[Order | BaseException, int]:
+    def _send(self, venue: Venue, req: OrderRequest) -> tuple[Order | BaseException, int, int]:
+        """(the venue's answer or the exception, when it was sent, when it answered)."""
         t = self.perf_ns()
         try:
-            return venue.place_order(req), t
+            return venue.place_order(req), t, self.perf_ns()
         except Exception as exc:  # noqa: BLE001 - every outcome is classified by the caller
-            return exc, t
+            return exc, t, self.perf_ns()
 
-    def send(self, jobs: list[tuple[Venue, OrderRequest]]) -> list[tuple[Order | BaseException, int]]:
+    def send(self, jobs: list[tuple[Venue, OrderRequest]]) -> list[tuple[Order | BaseException, int, int]]:
         if self._pool is None or len(jobs) < 2:
             return [self._send(v, r) for v, r in jobs]
         futures = [self._pool.submit(self._send, v, r) for v, r in jobs[1:]]
@@ -293,7 +295,7 @@ class LegSender:
             try:
                 out.append(fut.result(timeout=self.timeout_s))
             except FutureTimeout:
-                out.append((UnknownOutcome(req.venue, "timeout", "place_order did not return in time"), 0))
+                out.append((UnknownOutcome(req.venue, "timeout", "place_order did not return in time"), 0, 0))
         return out
 
     def close(self) -> None:
@@ -348,8 +350,8 @@ class TwoLegRunner:
 
     def _send(self, a: Attempt, legs: list[LegOrder], now: int) -> None:
         jobs = [(self.venues[leg.request.venue], leg.request) for leg in legs]
-        for leg, (result, sent_ns) in zip(legs, self.sender.send(jobs), strict=False):
-            leg.sent_ns, leg.sent_ts = sent_ns or self.sender.perf_ns(), now
+        for leg, (result, sent_ns, answered_ns) in zip(legs, self.sender.send(jobs), strict=False):
+            leg.sent_ns, leg.sent_ts, leg.answered_ns = sent_ns or self.sender.perf_ns(), now, answered_ns
             self._classify_send(a, leg, result)
         for leg in legs:  # bookkeeping and log lines after the orders are out, not before
             self.on_order(leg, now)

@@ -10,7 +10,7 @@ loads `Credentials`, the operator CLI never loads `RunEnv`.
     RunEnv        FEED MARKET_DIR SPEED SEED CONFIG_DIR                  executor
                   INITIAL_CAPITAL_USDT
     LogEnv        LOG_LEVEL ACCOUNT_LOG_INTERVAL_S                       executor, heartbeat
-    FundEnv       RESERVE_BTC                                            executor, dashboard, heartbeat
+    FundEnv       RESERVE_BTC BENCHMARK_SYMBOL                           executor, dashboard, heartbeat
     StoreEnv      STATE_DIR HEDGE_ENV FIRESTORE_* GOOGLE_APPLICATION_... executor and every reader
     LiveFeedEnv   LIVE_STALE_S LIVE_BACKOFF_MAX_S                        executor (FEED=live)
     EndpointsEnv  BINANCE_FAPI_URL OKX_BASE_URL BINANCE_WS_URL           venue adapters, feeds, downloads
@@ -186,6 +186,9 @@ class FundEnv(EnvGroup):
     """What the fund holds outside the venues: reported beside NAV, never added to it."""
 
     reserve_btc: Annotated[Decimal, decimal(Decimal(0))] = Field(Decimal("0.013"), alias="RESERVE_BTC")
+    # the investor page's benchmark: this symbol's mark on the screener venue is recorded beside
+    # every NAV point; empty = that venue's BTC perpetual (BTCUSDT, BTC-USDT-SWAP)
+    benchmark_symbol: Annotated[str, stripped()] = Field("", alias="BENCHMARK_SYMBOL")
 
 
 # -- state ----------------------------------------------------------------------------------------

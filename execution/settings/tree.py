@@ -20,6 +20,7 @@ from execution.settings.env import (
     FundEnv,
     LiveFeedEnv,
     LogEnv,
+    MetricsEnv,
     ProfileEnv,
     RunEnv,
     StoreEnv,
@@ -44,6 +45,7 @@ class Settings:
     state_dir: Path
     initial_capital_usdt: Decimal
     reserve_btc: Decimal
+    benchmark_symbol: str  # on the screener venue: its mark is recorded beside every NAV point
     hedge_env: str
     log_level: str
     account_log_interval_s: float
@@ -59,6 +61,12 @@ class Settings:
     access: VenueAccess  # venue keys (secret), base URLs, margin type, REST timeout
     telegram: TelegramEnv
     execution: ExecutionEnv  # protective orders, the stop validator, order retries and cut-backs
+    metrics: MetricsEnv  # METRICS_PORT: the executor's Prometheus exporter (0: off)
+
+    @property
+    def benchmark(self) -> tuple[str, str]:
+        """(venue, symbol) whose mark the NAV history records as the benchmark."""
+        return self.screener_venue, self.benchmark_symbol
 
     def symbol_config(self, symbol: str, venue: str | None = None) -> SymbolConfig:
         """Configured block, or the defaults for a symbol found only in a market directory."""
@@ -92,6 +100,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         raise ConfigError(".env", "MARKET_DIR", "a market directory when FEED=replay", missing=True)
     logging = read_env(LogEnv, source)
     store = read_env(StoreEnv, source)
+    fund = read_env(FundEnv, source)
     settings = Settings(
         profile=profile.profile,
         safe_mode=profile.safe_mode,
@@ -103,7 +112,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         config_dir=run.config_dir,
         state_dir=store.state_dir,
         initial_capital_usdt=run.initial_capital_usdt,
-        reserve_btc=read_env(FundEnv, source).reserve_btc,
+        reserve_btc=fund.reserve_btc,
+        benchmark_symbol=fund.benchmark_symbol or _btc_perpetual(files.screener_venue),
         hedge_env=store.env_name,
         log_level=logging.log_level,
         account_log_interval_s=logging.account_log_interval_s,
@@ -118,9 +128,19 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         access=VenueAccess.read(source),
         telegram=read_env(TelegramEnv, source),
         execution=read_env(ExecutionEnv, source),
+        metrics=read_env(MetricsEnv, source),
     )
     _check_cross_field(settings)
     return settings
+
+
+def _btc_perpetual(venue: str) -> str:
+    from execution.arb.symbols import venue_symbol
+
+    try:
+        return venue_symbol("BTC-USDT", venue)
+    except ValueError:  # a venue without a symbol mapping: the Binance name
+        return "BTCUSDT"
 
 
 def _check_cross_field(s: Settings) -> None:

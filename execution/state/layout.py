@@ -4,9 +4,11 @@ Current-value documents (small, read in one round trip by the dashboard):
     state/nav  state/positions  state/control  state/screener  state/leaderboard  state/signals
 NAV history, parallel arrays (Firestore has no nested arrays), at three resolutions so that any
 time range costs at most a few document reads however long the fund has run:
-    history/nav/YYYY-MM-DD        every point of one UTC day    {"day", "ts": [...], "nav": [...], "dd": [...]}
-    history/nav_hourly/YYYY-MM    the last point of each hour    {"month", "ts", "nav", "dd"}
-    history/nav_daily/all         the last point of each day     {"resolution": "1d", "ts", "nav", "dd"}
+    history/nav/YYYY-MM-DD        every point of one UTC day    {"day", "ts": [...], "nav": [...], "dd": [...], "btc": [...]}
+    history/nav_hourly/YYYY-MM    the last point of each hour    {"month", "ts", "nav", "dd", "btc"}
+    history/nav_daily/all         the last point of each day     {"resolution": "1d", "ts", "nav", "dd", "btc"}
+`btc` is the benchmark's mark (BENCHMARK_SYMBOL on the screener venue, BTC by default) at each
+point, null where it was not known; buckets written before it was recorded have no `btc`.
 Append-only records, one per line locally and one document per record in Firestore:
     trades, funding, signals, incidents, alerts (ops alerts), commands (operator control log), acks
 Files operators already know: peak_state.json, synced_state.json (the executor's restart

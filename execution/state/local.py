@@ -29,7 +29,7 @@ HOUR_MS = 3_600_000
 
 
 def _empty_series(**key) -> dict:
-    return {**key, "ts": [], "nav": [], "dd": []}
+    return {**key, "ts": [], "nav": [], "dd": [], "btc": []}
 
 
 class LocalStore(StateSink):
@@ -101,7 +101,7 @@ class LocalStore(StateSink):
         if self.on_appended is not None:
             self.on_appended(collection, record, end)
 
-    def nav_point(self, ts_ms: int, nav: float, drawdown_pct: float) -> None:
+    def nav_point(self, ts_ms: int, nav: float, drawdown_pct: float, btc: float | None = None) -> None:
         if self._day_start <= ts_ms < self._day_start + DAY_MS:
             day = self._day
         else:
@@ -111,11 +111,12 @@ class LocalStore(StateSink):
             if previous:  # a closed day stays on disk only (once written)
                 self._forget_clean(bucket_path(previous))
         nav, dd = round(nav, 8), round(drawdown_pct, 6)
+        mark = None if btc is None else round(btc, 8)
         path = bucket_path(day)
         bucket = self._series(path, day=day)
         if bucket["ts"] and ts_ms <= bucket["ts"][-1]:
             return  # already have a point at or after this time (restart replays are idempotent)
-        _append(bucket, ts_ms, nav, dd)
+        _append(bucket, ts_ms, nav, dd, mark)
         self._dirty.add(path)
         month = day[:7]  # day is cached per UTC day: no date formatting per point
         for path, unit, key in (
@@ -125,8 +126,9 @@ class LocalStore(StateSink):
             series = self._series(path, **key)
             if series["ts"] and series["ts"][-1] // unit == ts_ms // unit:
                 series["ts"][-1], series["nav"][-1], series["dd"][-1] = ts_ms, nav, dd  # last point of the period
+                _marks(series)[-1] = mark
             else:
-                _append(series, ts_ms, nav, dd)
+                _append(series, ts_ms, nav, dd, mark)
             self._dirty.add(path)
 
     def flush(self, force: bool = False) -> None:
@@ -183,7 +185,22 @@ class LocalStore(StateSink):
         # a dirty closed day is written by the next flush, then dropped there
 
 
-def _append(series: dict, ts: int, nav: float, dd: float) -> None:
+def _marks(series: dict) -> list:
+    """The `btc` array, as long as `ts` (a series written before the benchmark was recorded, or
+    cut short, gets null marks for its earlier points)."""
+    marks = series.get("btc")
+    if not isinstance(marks, list):
+        marks = series["btc"] = []
+    n = len(series["ts"])
+    if len(marks) < n:
+        marks.extend([None] * (n - len(marks)))
+    elif len(marks) > n:
+        del marks[n:]
+    return marks
+
+
+def _append(series: dict, ts: int, nav: float, dd: float, btc: float | None) -> None:
     series["ts"].append(ts)
     series["nav"].append(nav)
     series["dd"].append(dd)
+    _marks(series)[-1] = btc

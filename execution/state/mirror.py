@@ -425,8 +425,8 @@ class MirrorSink(StateSink):
     def append(self, collection: str, record: dict) -> None:
         self.local.append(collection, record)
 
-    def nav_point(self, ts_ms: int, nav: float, drawdown_pct: float) -> None:
-        self.local.nav_point(ts_ms, nav, drawdown_pct)
+    def nav_point(self, ts_ms: int, nav: float, drawdown_pct: float, btc: float | None = None) -> None:
+        self.local.nav_point(ts_ms, nav, drawdown_pct, btc)
 
     def flush(self, force: bool = False) -> None:
         self.local.flush(force)
@@ -436,6 +436,9 @@ class MirrorSink(StateSink):
     def close(self) -> None:
         self.local.close()
         self.mirror.close()
+
+    def outbox(self) -> Outbox:
+        return self.mirror.outbox
 
 
 def outbox_path(state_dir: Path) -> Path:

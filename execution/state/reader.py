@@ -109,3 +109,22 @@ def bucket_points(b: dict, start_ms: int, end_ms: int) -> list[tuple[int, float,
         for i, (t, n, d) in enumerate(zip(ts, nav, dd, strict=False))
         if start_ms <= t <= end_ms
     ]
+
+
+def _seq(r: dict) -> int | None:
+    v = r.get("seq")
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def trades_as_of_positions(fills: list[dict], positions: dict) -> tuple[list[dict], bool]:
+    """The fills the positions document includes, so a reader never shows a trade its holdings do
+    not reflect yet (the executor writes the trade log first, the positions document after): those
+    up to the document's `trade_seq`. Also whether the positions include fills not loaded yet (a
+    remote store can deliver the document before the records). Without `trade_seq` (an executor
+    older than it) every fill is shown."""
+    limit = _seq({"seq": positions.get("trade_seq")})
+    if limit is None:
+        return fills, False
+    shown = [r for r in fills if (s := _seq(r)) is None or s <= limit]
+    last = max((s for r in shown if (s := _seq(r)) is not None), default=0)
+    return shown, last < limit

@@ -181,6 +181,9 @@ def test_static_bundle_is_public_but_carries_no_data(site):
             )
         )
     assert codes == {p: 401 for p in paths}
+    chart_js = requests.get(https(site, "/app/static/plotly-basic-4.1.1.min.js"), verify=False, timeout=10)
+    assert chart_js.status_code == 200 and "javascript" in chart_js.headers["Content-Type"]  # public code, no data
+    assert chart_js.headers["X-Frame-Options"] == "DENY" and "max-age" in chart_js.headers.get("Cache-Control", "")
 
 
 def _ws_url(site) -> str:
@@ -213,9 +216,13 @@ def test_websocket_upgrade_is_proxied(site):
         ws.ping().wait(10)  # the tunnel to Streamlit carries frames both ways
 
 
+# every section drawn: the last caption, the plot, the headline figures, and no element still a
+# skeleton (Streamlit shows one while an element's frontend code loads)
 LOADED = (
     "document.body && document.body.innerText.includes('Read-only view') && "
-    "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0"
+    "document.querySelectorAll('.js-plotly-plot .main-svg').length > 0 && "
+    "document.querySelectorAll('[data-testid=stMetric]').length >= 6 && "
+    "document.querySelectorAll('[data-testid=stSkeleton]').length == 0"
 )
 OPERATOR_WORDS = ("SAFE_MODE", "HOLD", "binance_um", "okx_perp", "stop_loss", "RSI", "BUY", "SELL")
 
@@ -291,7 +298,8 @@ def test_phone_shows_two_figures_per_row_and_the_pnl(site, state):
 
 
 def test_refresh_keeps_the_chart_and_the_viewers_zoom(site, state):
-    """Unchanged data: the very same plot survives refreshes. New data: a new plot, the viewer's zoom kept."""
+    """Unchanged data: the very same plot survives refreshes untouched. New data: the same plot
+    updated in place (Plotly.react), the viewer's zoom kept."""
     refreshed = "document.body.innerText.match(/page refreshed ([^.]*)/)[1]"
     x_range = "JSON.stringify(document.querySelector('.js-plotly-plot')._fullLayout.xaxis.range)"
     with _browser(site, 1400, 2000) as b:
@@ -314,7 +322,8 @@ def test_refresh_keeps_the_chart_and_the_viewers_zoom(site, state):
         store.close()
         shown = f"{nav['nav']:,.2f}"
         b.wait_for(f"document.body.innerText.includes({shown!r})", timeout=60)
-        b.wait_for("document.querySelector('.js-plotly-plot') !== window._gd", timeout=30)
+        b.wait_for("window._gd.data !== window._data", timeout=30)  # the new points are drawn
+        assert b.evaluate("document.querySelector('.js-plotly-plot') === window._gd")
         b.wait_for(f"{x_range} == {zoomed!r}", timeout=10)
 
 

@@ -101,6 +101,25 @@ def tables(at: AppTest) -> list:
     return [t.value for t in at.table] + [d.value for d in at.dataframe]
 
 
+def typed(values) -> list:
+    """A plotly.js array as Python numbers (plotly sends numpy arrays as base64 typed arrays)."""
+    if isinstance(values, dict) and "bdata" in values:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"])).tolist()
+    return list(values)
+
+
+def nav_chart(at: AppTest) -> dict | None:
+    """The NAV chart's plotly figure (the hedge_plotly component's data), or None when not drawn."""
+    for el in at.get("bidi_component"):
+        if el.proto.component_name == "hedge_plotly":
+            return json.loads(el.proto.json)["figure"]
+    return None
+
+
 def table_with(at: AppTest, column: str):
     found = [t for t in tables(at) if column in t.columns]
     assert found, f"no table with column {column!r}"
@@ -180,6 +199,10 @@ def test_all_range_uses_the_headline_points(monkeypatch, fresh):
     assert f"{len(points)} points" in caption and "the same points as the return and risk figures" in caption
     assert f"deepest drawdown {r.max_drawdown.depth * 100:.2f}%" in caption
     assert f"high {money(float(points.nav.max()))} USDT" in caption
+    drawn = nav_chart(at)
+    assert drawn is not None and drawn["layout"]["uirevision"] == "nav-All"
+    nav_trace = next(t for t in drawn["data"] if t["name"] == "NAV (USDT)")
+    assert typed(nav_trace["y"]) == pytest.approx([float(x) for x in points.nav])  # the plot draws those very points
 
 
 def test_operations_page_shows_operator_detail(monkeypatch, fresh):
@@ -252,7 +275,7 @@ def test_corrupt_nav_hides_only_its_section(monkeypatch, fresh):
     assert "Part of the data could not be read" in page and "nav.json" not in page
     assert metrics(at)["NAV (USDT)"] == money(points.nav[-1])  # the last recorded close
     assert len(table_with(at, "P&L (USDT)")) == min(len(trips), iv.ROUND_TRIPS_PER_PAGE)
-    assert "Jun" in table_with(at, "Jun").columns and at.get("plotly_chart")
+    assert "Jun" in table_with(at, "Jun").columns and nav_chart(at)
     ops = run_app(monkeypatch, fresh, page="operations.py")
     assert "nav.json: unreadable" in texts(ops)
     _no_paths(ops, fresh)
@@ -268,7 +291,7 @@ def test_corrupt_positions_and_trade_log_hide_only_their_sections(monkeypatch, f
     assert "Current positions could not be read just now." in page
     assert "The trade records could not be read just now." in page
     assert metrics(at)["NAV (USDT)"] == money(read_doc(fresh, "nav")["nav"])
-    assert metrics(at)["Since inception"] != DASH and at.get("plotly_chart")
+    assert metrics(at)["Since inception"] != DASH and nav_chart(at)
     ops = run_app(monkeypatch, fresh, page="operations.py")
     assert "positions.json: unreadable" in texts(ops) and "could not read the trade log" in texts(ops)
     _no_paths(ops, fresh)

@@ -485,3 +485,21 @@ def test_the_runbooks_cron_line_and_json_schema(synthetic, tmp_path):
     for label in ("Time: ", "NAV: ", "Drawdown: ", "Open Positions", "Recent PnL (last 5 trades)", "Notes:"):
         assert label in text, label
     assert "• Reserve: " in text and "• Screener: " in text
+
+
+def test_trades_the_positions_do_not_include_yet_are_left_out(synthetic, tmp_path):
+    state = tmp_path / "state"
+    shutil.copytree(synthetic, state)
+    trades = [json.loads(x) for x in (state / "trade_log.jsonl").read_text().splitlines()]
+    closes = [t for t in trades if (t["side"], t["position_side"]) in (("SELL", "LONG"), ("BUY", "SHORT"))]
+    assert len(closes) >= 2
+    newest = closes[-1]
+    positions = json.loads((state / "state" / "positions.json").read_text())
+    assert positions["trade_seq"] == trades[-1]["seq"]  # as the executor published it: everything included
+    positions["trade_seq"] = newest["seq"] - 1  # as if published just before the newest close was booked
+    (state / "state" / "positions.json").write_text(json.dumps(positions))
+    with FakeTelegram(TOKEN, chat_id=CHAT) as tg:
+        p = payload_of(run(state, tg.url, "--dry-run"))
+    shown = [(t["ts"], t["symbol"]) for t in p["recent_trades"]]
+    assert shown and (newest["ts"], newest["symbol"]) not in shown
+    assert shown[0] == (closes[-2]["ts"], closes[-2]["symbol"])

@@ -1,9 +1,11 @@
-"""The monitoring stack with the real servers on loopback: Prometheus scrapes a process serving the
-executor's metrics (the real exporter fed by a real replay's state and records), every Grafana
-panel query returns data from it, and when that process dies Alertmanager delivers the
-ExecutorDown alert to a loopback Bot API. Configuration is rendered by scripts/render_monitoring.py
-from the shipped files; the only test-only change is `for:` windows in seconds (the shipped
-windows are tested by promtool in test_monitoring_rules.py)."""
+"""The monitoring stack with the real servers on loopback: Prometheus scrapes the real executor
+(`python -m execution.executor`: paper profile, the generated market at high speed, the arbitrage
+loop trading, a Firestore that never answers) on 127.0.0.1:METRICS_PORT, every Grafana panel
+query returns data from it, and when the executor dies Alertmanager delivers the ExecutorDown
+alert to a loopback Bot API. Configuration is rendered by scripts/render_monitoring.py from the
+shipped files; the only test-only changes are `for:` windows in seconds (the shipped windows are
+tested by promtool in test_monitoring_rules.py) and a test copy of config/ (the arbitrage loop
+trades on the generated basis; no breaker holds the run, so fills keep coming)."""
 
 from __future__ import annotations
 
@@ -26,9 +28,9 @@ from tests.support.monitoring import (
     need,
     panel_queries,
     query,
-    replay_state,
     shorten_for,
     start_alertmanager,
+    start_executor,
     start_prometheus,
     wait_until,
 )
@@ -40,30 +42,10 @@ CHAT = "-1001234567"
 class Stack:
     def __init__(self, root: Path, telegram: FakeTelegram):
         self.root = root
-        self.state = replay_state(root)
-        self.nav = json.loads((self.state / "state" / "nav.json").read_text())
         self.metrics_port, self.prom_port, self.am_port = free_port(), free_port(), free_port()
         self.prom = f"http://127.0.0.1:{self.prom_port}"
-        self.feeder = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.support.metrics_feeder",
-                "--state-dir",
-                str(self.state),
-                "--port",
-                str(self.metrics_port),
-                "--feed-when",
-                str(root / "feed"),
-            ],
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        assert self.feeder.stdout is not None
-        ready = self.feeder.stdout.readline()
-        assert ready.startswith("ready http://127.0.0.1:"), ready
+        self.state = root / "state"
+        self.executor = start_executor(root, self.metrics_port)
         rules = root / "rules"
         rules.mkdir()
         (rules / "hedge.rules.yml").write_text(shorten_for(RULES.read_text()))
@@ -103,9 +85,7 @@ class Stack:
         self.prometheus = start_prometheus(conf / "prometheus.yml", root / "prom", self.prom_port, root / "prom.log")
 
     def close(self) -> None:
-        if self.feeder.poll() is None:
-            self.feeder.kill()
-            self.feeder.wait(10)
+        self.executor.stop(kill=True)
         self.prometheus.stop()
         self.alertmanager.stop()
 
@@ -125,6 +105,10 @@ def stack(tmp_path_factory, telegram):
     s.close()
 
 
+def total(base: str, expr: str) -> float:
+    return sum(float(r["value"][1]) for r in query(base, expr))
+
+
 def test_prometheus_scrapes_the_executor_on_loopback(stack):
     up = wait_until(
         lambda: [r for r in query(stack.prom, 'up{job="hedge-executor"}') if r["value"][1] == "1"],
@@ -132,22 +116,20 @@ def test_prometheus_scrapes_the_executor_on_loopback(stack):
         "a successful scrape of the executor",
     )
     assert up[0]["metric"]["instance"] == f"127.0.0.1:{stack.metrics_port}"
-    nav = wait_until(lambda: query(stack.prom, "hedge_nav_usdt"), 30, "hedge_nav_usdt")
-    assert float(nav[0]["value"][1]) == pytest.approx(stack.nav["nav"], abs=1e-6)
-    # now the replay's events arrive, spread over several scrapes as a running executor's would
-    (stack.root / "feed").touch()
-    log = (stack.state / "replay.log").read_text()
-    sent = log.count("] SEND_ORDER ")
-    fills = len((stack.state / "trade_log.jsonl").read_text().splitlines())
-    assert sent > 0 and fills > 0
-
-    def total(expr: str) -> float:
-        return sum(float(r["value"][1]) for r in query(stack.prom, expr))
-
-    wait_until(lambda: total("hedge_orders_sent_total") == sent, 60, f"{sent} orders sent")
-    wait_until(lambda: total("hedge_fills_total") == fills, 60, f"{fills} fills")
-    arb = json.loads((stack.state / "state" / "arbitrage.json").read_text())["metrics"]
-    assert total("hedge_arb_attempts_total") == arb["attempts"] > 0
+    wait_until(lambda: total(stack.prom, "hedge_fills_total") >= 20, 120, "fills counted by Prometheus")
+    wait_until(lambda: total(stack.prom, "hedge_arb_attempts_total") > 0, 120, "arbitrage attempts")
+    # what Prometheus holds was counted by the executor from its own records: never more than
+    # the trade log holds a moment later, nor more orders than the executor logged
+    fills = total(stack.prom, "hedge_fills_total")
+    sent = total(stack.prom, "hedge_orders_sent_total")
+    trades = (stack.state / "trade_log.jsonl").read_text().splitlines()
+    log = (stack.root / "executor.log").read_text()
+    assert 20 <= fills <= len(trades)
+    assert 0 < sent <= log.count("] SEND_ORDER ")
+    nav = json.loads((stack.state / "state" / "nav.json").read_text())
+    assert total(stack.prom, "hedge_nav_usdt") == pytest.approx(nav["nav"], rel=0.02)
+    assert total(stack.prom, "hedge_outbox_depth") > 0  # Firestore never answers
+    assert total(stack.prom, 'hedge_mode{mode="RUN"}') == 1  # the test config holds nothing: fills keep coming
 
 
 def test_every_grafana_panel_query_returns_data(stack):
@@ -161,7 +143,9 @@ def test_every_grafana_panel_query_returns_data(stack):
         promql = grafana_to_promql(expr)
         result = query(stack.prom, promql)
         values = [float(r["value"][1]) for r in result]
-        if not values or not all(math.isfinite(v) for v in values):
+        # a series may be NaN (a symbol without a fill in the rate window: Grafana draws no line for
+        # it); the panel has data when at least one of its series has a number
+        if not any(math.isfinite(v) for v in values):
             empty.append(f"{dashboard} / {title}: {promql} -> {result}")
     assert not empty, "panels without data:\n" + "\n".join(empty)
 
@@ -169,8 +153,7 @@ def test_every_grafana_panel_query_returns_data(stack):
 def test_executor_down_alert_reaches_telegram(stack, telegram):
     wait_until(lambda: query(stack.prom, 'up{job="hedge-executor"} == 1'), 60, "the executor being up")
     assert not [m for m in telegram.messages if "ExecutorDown" in m["text"]]
-    stack.feeder.kill()  # the executor dies: no clean shutdown
-    stack.feeder.wait(10)
+    stack.executor.stop(kill=True)  # the executor dies: no clean shutdown
     message = wait_until(
         lambda: [m for m in telegram.messages if "ExecutorDown" in m["text"]],
         120,

@@ -1,6 +1,8 @@
-"""`MONITORING=1 scripts/run.sh` runs Prometheus and Alertmanager as supervisor programs: the shipped
-program files, rendered as run.sh renders them, start both servers on loopback with the config
-scripts/render_monitoring.py wrote (ports moved to free ones: other test runs share the machine)."""
+"""`scripts/run.sh` (unless MONITORING=0) runs Prometheus and Alertmanager as supervisor programs:
+the shipped program files, rendered as run.sh renders them, start both servers on loopback with the
+config scripts/render_monitoring.py wrote (ports moved to free ones: other test runs share the
+machine). Only the two monitoring programs run here, so the executor target is down; the scrape of
+a running executor is tested in test_monitoring_stack.py."""
 
 from __future__ import annotations
 

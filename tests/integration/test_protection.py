@@ -91,7 +91,12 @@ def test_the_executors_own_exit_cancels_both_protective_orders(tmp_path):
 
 
 def test_validator_repairs_a_missing_stop_once_counts_it_and_alerts(tmp_path):
-    h, wall = opened(tmp_path, env={"STOP_VALIDATOR_INTERVAL_S": "30"})
+    from prometheus_client import generate_latest
+
+    from execution.metrics import Metrics
+
+    metrics = Metrics()
+    h, wall = opened(tmp_path, env={"STOP_VALIDATOR_INTERVAL_S": "30"}, metrics=metrics)
     p = protection(h)
     [stop] = [t for t in h.venue.open_triggers() if t.stop_price is not None]
     h.venue.cancel_trigger("BTCUSDT", stop.client_id)  # gone behind the executor's back
@@ -106,6 +111,8 @@ def test_validator_repairs_a_missing_stop_once_counts_it_and_alerts(tmp_path):
     wall.ms += 30_000
     h.step({"BTCUSDT": 61_250.0})
     assert (p.missing_total, p.repaired_total) == (1, 1)  # nothing more to repair
+    exported = generate_latest(metrics.registry).decode().splitlines()  # the executor's /metrics say so too
+    assert "stop_validator_missing_total 1.0" in exported and "stop_validator_repaired_total 1.0" in exported
     alerts = (h.state_dir / "ops_alerts.jsonl").read_text().splitlines()
     assert sum("STOP VALIDATOR" in a for a in alerts) == 1
 

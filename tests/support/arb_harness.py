@@ -50,7 +50,7 @@ def arb_config(**overrides):
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, dry_run: bool = False, **overrides):
+    def __init__(self, tmp_path: Path, dry_run: bool = False, metrics=None, **overrides):
         settings = load_settings(env={"CONFIG_DIR": str(PROJECT_ROOT / "config"), "STATE_DIR": str(tmp_path)})
         self.settings = settings
         self.paper = paper_venues(settings)
@@ -65,6 +65,7 @@ class Harness:
             journal=lambda c, r: self.records.append((c, r)),
             half_spread_bps=half,
             dry_run=dry_run,
+            order_metrics=metrics,
         )
         self.ts = T0
         self.px = {BIN: Decimal(60000), OKX: Decimal(60000)}

@@ -84,14 +84,22 @@ class Harness:
 
 
 def harness(
-    tmp: Path, symbols=("BTCUSDT",), env: dict | None = None, strategies=(), guards=(), notifier=None, **patches
+    tmp: Path,
+    symbols=("BTCUSDT",),
+    env: dict | None = None,
+    strategies=(),
+    guards=(),
+    notifier=None,
+    metrics=None,
+    sink=None,
+    **patches,
 ) -> Harness:
     """RSI bounds are opened up so a single breakout candle after a flat warm-up is an entry."""
     patches.setdefault("strategy", {"defaults": {"rsi_buy_max": 99, "rsi_sell_min": 1}})
     cfg = make_config(tmp, **patches)
     s = load_settings({"CONFIG_DIR": str(cfg), "STATE_DIR": str(tmp / "state"), **(env or {})})
     venues = paper_venues(s)
-    sink = LocalStore(tmp / "state", durable=False)
+    sink = sink or LocalStore(tmp / "state", durable=False)
     engine = build_engine(
         s,
         dict(venues),
@@ -103,6 +111,7 @@ def harness(
         extra_guards=guards,
         notifier=notifier,
         publish_interval_ms=0,
+        metrics=metrics,
     )
     return Harness(engine, tmp / "state")
 

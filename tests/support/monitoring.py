@@ -1,6 +1,6 @@
-"""The monitoring stack on loopback for tests: a replayed state directory, the real Prometheus and
-Alertmanager (Debian packages `prometheus`, `prometheus-alertmanager`, installed by
-scripts/bootstrap.sh), and helpers to query them."""
+"""The monitoring stack on loopback for tests: a running executor (or a replayed state directory),
+the real Prometheus and Alertmanager (Debian packages `prometheus`, `prometheus-alertmanager`,
+installed by scripts/bootstrap.sh), and helpers to query them."""
 
 from __future__ import annotations
 
@@ -51,26 +51,79 @@ def _run(args: list[str], **env: str) -> None:
     )
 
 
-def replay_state(root: Path) -> Path:
-    """A real replay of 5 days of the generated market into root/state, with the arbitrage loop
-    allowed to trade (a test copy of config/ with a negative minimum edge) and a Firestore that
-    never answers (so the outbox holds real rows)."""
-    market, config, state = root / "market", root / "config", root / "state"
-    _run(["-m", "execution.feeds.synthetic", "--out", str(market), "--days", "5", "--seed", "7"])
+def trading_config(root: Path, keep_trading: bool = False) -> Path:
+    """A test copy of config/ in which the arbitrage loop trades on the generated market's basis
+    (negative minimum edge). `keep_trading`: risk limits wide enough that no breaker holds a long
+    run (the metrics tests need fills in every minute)."""
+    config = root / "config"
     shutil.copytree(PROJECT_ROOT / "config", config)
     arb = json.loads((config / "arbitrage.json").read_text())
     arb.update(min_edge_bps=-40, exit_edge_bps=-45, max_holding_minutes=120)
     (config / "arbitrage.json").write_text(json.dumps(arb))
-    with socket.socket() as s:  # a port nothing listens on: Firestore "down" for the whole replay
+    if keep_trading:
+        risk = json.loads((config / "risk_limits.json").read_text())
+        risk.update(
+            KILL_DD_PCT=95,
+            KILL_DAILY_LOSS_PCT=95,
+            MAX_POSITIONS=50,
+            MAX_LEVERAGE=10,
+            MAX_NOTIONAL_PER_SYMBOL_USDT=100_000,
+            MAX_GROSS_NOTIONAL_USDT=200_000,
+        )
+        (config / "risk_limits.json").write_text(json.dumps(risk))
+    return config
+
+
+def dead_firestore() -> str:
+    """host:port of a port nothing listens on: Firestore "down" (the outbox holds real rows)."""
+    with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        dead = f"127.0.0.1:{s.getsockname()[1]}"
+        return f"127.0.0.1:{s.getsockname()[1]}"
+
+
+def replay_state(root: Path) -> Path:
+    """A real replay of 5 days of the generated market into root/state, with the arbitrage loop
+    allowed to trade and a Firestore that never answers."""
+    market, state = root / "market", root / "state"
+    _run(["-m", "execution.feeds.synthetic", "--out", str(market), "--days", "5", "--seed", "7"])
+    config = trading_config(root)
     _run(
         ["-m", "execution.replay", str(market), "--state-dir", str(state), "--fresh"],
         CONFIG_DIR=str(config),
         FIRESTORE_PROJECT="demo-monitoring",
-        FIRESTORE_EMULATOR_HOST=dead,
+        FIRESTORE_EMULATOR_HOST=dead_firestore(),
     )
     return state
+
+
+def start_executor(root: Path, metrics_port: int, speed: int = 45_000) -> Server:
+    """The real executor as supervisor runs it (`python -m execution.executor`: paper profile, the
+    generated market paced at `speed` x real time) serving its metrics on 127.0.0.1:metrics_port,
+    with the arbitrage loop trading, no breaker in the way, and a Firestore that never answers.
+    State in root/state."""
+    config = trading_config(root, keep_trading=True)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ENV_FILE": "/nonexistent",
+        "PROFILE": "paper",
+        "FEED": "generated",
+        "SPEED": str(speed),
+        "CONFIG_DIR": str(config),
+        "STATE_DIR": str(root / "state"),
+        "METRICS_PORT": str(metrics_port),
+        "FIRESTORE_PROJECT": "demo-monitoring",
+        "FIRESTORE_EMULATOR_HOST": dead_firestore(),
+    }
+    server = Server([sys.executable, "-m", "execution.executor"], root / "executor.log", env=env)
+    url = f"http://127.0.0.1:{metrics_port}/metrics"
+
+    def serving() -> bool:
+        if server.proc.poll() is not None:
+            raise AssertionError(f"the executor exited ({server.proc.returncode}): {server.log()}")
+        return b"hedge_cycles_total" in urllib.request.urlopen(url, timeout=2).read()
+
+    wait_until(serving, 90, "executor metrics")
+    return server
 
 
 def set_state_age(state_dir: Path, age_ms: int) -> int:
@@ -120,10 +173,10 @@ def wait_until(predicate, timeout_s: float, what: str, step_s: float = 0.25):
 class Server:
     """A server process with its log in a file; stop() ends it (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, args: list[str], log: Path, cwd: Path = PROJECT_ROOT):
+    def __init__(self, args: list[str], log: Path, cwd: Path = PROJECT_ROOT, env: dict[str, str] | None = None):
         self.log_path = log
         self._log = open(log, "wb")  # closed in stop()
-        self.proc = subprocess.Popen(args, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]

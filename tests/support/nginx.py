@@ -151,7 +151,7 @@ def render(root: Path, upstream_port: int, htpasswd: Path, tls: bool = True) -> 
         snippet,
         "proxy_pass http://127.0.0.1:8501;",
         f"proxy_pass http://127.0.0.1:{upstream_port};",
-        3,
+        4,
         "proxy snippet",
     )
     (root / "snippet.conf").write_text(snippet)

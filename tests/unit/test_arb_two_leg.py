@@ -311,3 +311,33 @@ def test_leg_answers_are_logged_as_the_runbook_greps_them(tmp_path, log_lines):
     reqs = [line for line in lines if "[arb] ORDER_REQ " in line]
     assert reqs and all(re.search(r'"status":"(NEW|FILLED|PARTIALLY_FILLED)"', line) for line in reqs)
     assert any(f'"venue":"{BIN}"' in line for line in reqs)
+
+
+def test_legs_report_to_the_executor_metrics_like_routed_orders(tmp_path):
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from execution.metrics import Metrics
+
+    metrics = Metrics()
+    h = Harness(tmp_path, metrics=metrics)
+    try:
+        h.warm()
+        h.venues[OKX].fail_next("reject")  # leg B refused for margin; the rescue closes leg A
+        entry(h)
+        finish(h)
+        got = {}
+        for fam in text_string_to_metric_families(generate_latest(metrics.registry).decode()):
+            for s in fam.samples:
+                got[(s.name, tuple(sorted(s.labels.items())))] = s.value
+        sent = {v: got[("hedge_orders_sent_total", (("venue", v),))] for v in (BIN, OKX)}
+        assert sent == {BIN: len(h.venues[BIN].requests), OKX: len(h.venues[OKX].requests)} == {BIN: 2, OKX: 1}
+        assert got[("hedge_orders_rejected_total", (("reason", "margin"), ("venue", OKX)))] == 1
+        assert sum(v for (n, lb), v in got.items() if n == "hedge_orders_rejected_total") == 1
+        answered = {v: got[("hedge_order_roundtrip_seconds_count", (("venue", v),))] for v in (BIN, OKX)}
+        assert answered == {BIN: 2, OKX: 1}  # a refusal is an answer too
+        long_leg = h.venues[BIN].requests[0]
+        book = h._book(BIN, "BTCUSDT")
+        assert h.loop.reference_price(long_leg.client_order_id) == book.ask  # a buy is priced at the ask it saw
+    finally:
+        h.close()

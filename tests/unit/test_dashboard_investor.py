@@ -181,3 +181,31 @@ def test_journal_on_real_files(tmp_path):
         fh.write('{"id": "t30", "ts": 30}\n')
     assert j.refresh(reader)[-1]["id"] == "t30" and len(j.records) == 31
     assert Journal("capital_flows").refresh(reader) == []  # not journaled by this store yet
+
+
+def _state(root, positions: dict, fills: int = 5) -> None:
+    import json
+
+    (root / "state").mkdir(parents=True, exist_ok=True)
+    (root / "state" / "nav.json").write_text(json.dumps({"nav": 100.0, "fills": fills, "updated_at_ms": NOW}))
+    (root / "state" / "positions.json").write_text(json.dumps({"positions": [], **positions, "updated_at_ms": NOW}))
+    rows = [{"kind": "fill", "id": f"f{i}", "ts": NOW - (10 - i) * MIN, "seq": 2 * i} for i in range(1, fills + 1)]
+    (root / "trade_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+@pytest.mark.parametrize(
+    "positions,shown,pending",
+    [
+        ({"trade_seq": 6}, [2, 4, 6], False),  # the log is ahead of the positions: its newest fills wait
+        ({"trade_seq": 10}, [2, 4, 6, 8, 10], False),
+        ({"trade_seq": 12}, [2, 4, 6, 8, 10], True),  # positions from a store ahead of the records
+        ({}, [2, 4, 6, 8, 10], False),  # an executor that does not publish trade_seq yet
+    ],
+)
+def test_trades_are_shown_as_of_the_positions(tmp_path, positions, shown, pending):
+    from dashboard.data import load
+
+    _state(tmp_path, positions)
+    data = load(LocalReader(tmp_path))
+    assert [t["seq"] for t in data.trades] == shown
+    assert data.trades_pending is pending

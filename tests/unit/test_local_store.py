@@ -61,3 +61,38 @@ def test_restart_continues_history_without_duplicates(tmp_path):
     again.close()
     points = LocalReader(tmp_path).nav_history(T0, T0 + D)
     assert [p[0] for p in points] == [T0 + i * H for i in range(15)]
+
+
+def _bucket(root, path: str) -> dict:
+    return json.loads((root / f"{path}.json").read_text())
+
+
+def test_btc_mark_is_kept_beside_each_point_and_summaries_take_the_last(tmp_path):
+    store = LocalStore(tmp_path, durable=False, min_interval_ms=0)
+    marks = [60_000.0, None, 60_100.5, 60_200.25]  # None: the benchmark had no mark yet
+    for i, mark in enumerate(marks):
+        store.nav_point(T0 + i * 20 * 60_000, 100.0 + i, 0.0, mark)  # 00:00 .. 01:00
+    store.close()
+    day = _bucket(tmp_path, "history/nav/2025-01-01")
+    assert day["btc"] == marks and len(day["btc"]) == len(day["ts"])
+    hourly = _bucket(tmp_path, "history/nav_hourly/2025-01")
+    assert hourly["ts"] == [T0 + 40 * 60_000, T0 + 60 * 60_000] and hourly["btc"] == [60_100.5, 60_200.25]
+    daily = _bucket(tmp_path, "history/nav_daily/all")
+    assert daily["btc"] == [60_200.25]
+    points = LocalReader(tmp_path).nav_points(T0, T0 + D)
+    assert [p[3] for p in points] == marks
+    assert [p[3] for p in LocalReader(tmp_path).nav_points(T0, T0 + 100 * D)] == [60_200.25]  # daily resolution
+
+
+def test_a_bucket_written_before_the_benchmark_gets_null_marks_for_its_old_points(tmp_path):
+    (tmp_path / "history" / "nav").mkdir(parents=True)
+    old = {"day": "2025-01-01", "ts": [T0, T0 + 60_000], "nav": [100.0, 101.0], "dd": [0.0, 0.0]}
+    (tmp_path / "history" / "nav" / "2025-01-01.json").write_text(json.dumps(old))
+    store = LocalStore(tmp_path, durable=False)
+    store.nav_point(T0 + 120_000, 102.0, 0.0, 61_000.0)
+    store.nav_point(T0 + 180_000, 103.0, 0.0)  # unknown mark
+    store.close()
+    day = _bucket(tmp_path, "history/nav/2025-01-01")
+    assert day["ts"] == [T0, T0 + 60_000, T0 + 120_000, T0 + 180_000]
+    assert day["btc"] == [None, None, 61_000.0, None]
+    assert _bucket(tmp_path, "history/nav_daily/all")["btc"] == [None]  # the day's last point had no mark

@@ -66,6 +66,7 @@ def test_reject_reason_vocabulary_is_bounded():
     assert reject_reason(ValueError("x")) == "other"
     assert reject_reason("REJECTED") == "venue_rejected"
     assert reject_reason("something new") == "other"
+    assert reject_reason("InsufficientMargin") == "margin"  # an arbitrage leg's refusal, by class name
     assert {reject_reason(s) for s in ("REJECTED", "EXPIRED", "CANCELED", "?")} <= set(REJECT_REASONS)
 
 
