@@ -192,5 +192,19 @@ def setup(level: str = "INFO", stream=None, path: str | None = None, secrets: tu
     return _EVENT_LOG
 
 
+def silence() -> EventLog:
+    """No log at all: a research backtest runs the executor's engine thousands of times and nobody
+    reads those lines (a disabled line costs one level check, its text is never built)."""
+    log = logging.getLogger(LOGGER_NAME)
+    for h in list(log.handlers):
+        log.removeHandler(h)
+        h.close()
+    log.addHandler(logging.NullHandler())
+    log.setLevel(logging.CRITICAL + 1)
+    log.propagate = False
+    _EVENT_LOG._attach(None, ())
+    return _EVENT_LOG
+
+
 def get() -> EventLog:
     return _EVENT_LOG
