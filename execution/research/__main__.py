@@ -3,12 +3,15 @@
     python -m execution.research walk-forward MARKET_DIR --space FILE --folds N --trials M
         [--scheduler ADDRESS] [--workers 2] [--study-dir DIR] [--batch 4] [--seed 7]
         [--train-ratio 2] [--anchored]
+    python -m execution.research backtest MARKET_DIR [--params FILE] [--start YYYY-MM-DD] [--end YYYY-MM-DD]
 
 Backtests run on local processes (`--workers`, default 2; 1 = this process) or, with
 `--scheduler tcp://HOST:PORT`, on a Dask distributed cluster whose workers import this project
 and see MARKET_DIR and CONFIG_DIR at the same paths. Writes STUDY_DIR/report.txt, report.html
 and proposal.json (never anything in config/) and prints the report. Re-running the same command
-resumes the study. Exit codes: 0 done, 2 bad input (one line saying what), 3 the cluster or a
+resumes the study. `backtest` runs one in-memory backtest (the whole market, or a window) with
+the current configuration or the parameters of FILE (a proposal.json or a {"name": value} object)
+and prints its figures: how a proposal from one window does on another. Exit codes: 0 done, 2 bad input (one line saying what), 3 the cluster or a
 worker failed.
 """
 
@@ -18,10 +21,11 @@ import argparse
 import json
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from execution.research import wf_report
-from execution.research.backtest import market
+from execution.research.backtest import DAY_MS, Job, market, run_job, with_params
 from execution.research.folds import FoldError, walk_forward_folds
 from execution.research.pool import open_pool
 from execution.research.space import load_space
@@ -48,8 +52,56 @@ def main(argv: list[str] | None = None) -> int:
     wf.add_argument("--seed", type=int, default=7)
     wf.add_argument("--train-ratio", type=float, default=2.0, help="training window length / test window length")
     wf.add_argument("--anchored", action="store_true", help="every training window starts at the data's first day")
+    bt = sub.add_parser("backtest", help="one in-memory backtest with the current or given parameters")
+    bt.add_argument("market_dir", type=Path)
+    bt.add_argument("--params", type=Path, help="proposal.json or a JSON object of strategy parameters")
+    bt.add_argument("--start", help="first UTC day (YYYY-MM-DD); default: the data's start")
+    bt.add_argument("--end", help="last UTC day, inclusive; default: the data's end")
     args = ap.parse_args(argv)
-    return walk_forward(args)
+    return walk_forward(args) if args.command == "walk-forward" else backtest(args)
+
+
+def backtest(args: argparse.Namespace) -> int:
+    load_dotenv_file()
+    try:
+        s = load_settings(FEED="replay", MARKET_DIR=str(args.market_dir), SPEED="max", PROFILE="paper")
+        if not args.market_dir.is_dir():
+            raise ConfigError("command line", "MARKET_DIR", "an existing market directory", str(args.market_dir))
+        params: dict = {}
+        if args.params is not None:
+            doc = json.loads(args.params.read_text(encoding="utf-8"))
+            params = doc.get("params", doc) if isinstance(doc, dict) else doc
+            if not isinstance(params, dict):
+                raise ConfigError(str(args.params), "params", "a JSON object of strategy parameters", params)
+            with_params(s, params, str(args.params))  # validated like strategy_config.json
+        m = market(args.market_dir)
+        start = _day_ms(args.start, "--start") if args.start else m.first_ms
+        end = _day_ms(args.end, "--end") + DAY_MS if args.end else m.last_ms + 1
+    except (ConfigError, ValueError, OSError) as exc:
+        print(str(exc) if isinstance(exc, ConfigError) else f"error: {exc}", file=sys.stderr)
+        return 2
+    job = Job(
+        str(args.market_dir.resolve()), str(s.config_dir.resolve()), str(s.initial_capital_usdt), params, start, end
+    )
+    r = run_job(job)
+    print(
+        f"backtest: {args.market_dir} params={json.dumps(params, sort_keys=True)}\n"
+        f"bars={r.bars} fills={r.fills} round_trips={r.trades} return={r.ret * 100:+.2f}% "
+        f"sharpe={_f(r.sharpe)} sortino={_f(r.sortino)} calmar={_f(r.calmar)} max_dd_pct={r.max_dd_pct:.2f} "
+        f"win_rate={_f(r.win_rate)} profit_factor={_f(r.profit_factor)} fees={r.fees:.2f}"
+    )
+    return 0
+
+
+def _f(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+def _day_ms(text: str, flag: str) -> int:
+    try:
+        return int(datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC).timestamp() * 1000)
+    except ValueError:
+        raise ValueError(f"{flag}: expected YYYY-MM-DD, got {text!r}") from None
 
 
 def walk_forward(args: argparse.Namespace) -> int:

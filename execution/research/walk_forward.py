@@ -155,12 +155,13 @@ def _optimise(
     if "fingerprint" not in s.user_attrs:
         s.set_user_attr("fingerprint", fingerprint)
         s.set_user_attr("train", fold.train.label())
-        if study.space.contains(study.baseline):  # the current default is the first candidate
-            s.enqueue_trial(study.baseline)
     for t in s.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         s.tell(t.number, state=TrialState.FAIL)  # left running by a killed run: asked again below
     finished = (TrialState.COMPLETE, TrialState.PRUNED)
     done = len(s.get_trials(deepcopy=False, states=finished))
+    waiting = s.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    if not done and not waiting and study.space.contains(study.baseline):
+        s.enqueue_trial(study.baseline)  # the current default is every fold's first candidate
     progress(fold.name, done, study.trials, _best(s))
     while done < study.trials:
         sampler = optuna.samplers.TPESampler(seed=_seed(study.seed, fold.index, done), constant_liar=True)
