@@ -72,7 +72,7 @@ def _equity(report: Report) -> go.Figure:
 
 def _heatmap(report: Report) -> go.Figure:
     years = sorted({m.month[:4] for m in report.monthly})
-    z = [[None] * 12 for _ in years]
+    z: list[list[float | None]] = [[None] * 12 for _ in years]
     for m in report.monthly:
         z[years.index(m.month[:4])][int(m.month[5:]) - 1] = round(m.value * 100, 2)
     fig = go.Figure(
