@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from execution.research import wf_report
-from execution.research.backtest import DAY_MS, Job, market, run_job, with_params
+from execution.research.backtest import DAY_MS, Job, market, run_env, run_job, with_params
 from execution.research.folds import FoldError, walk_forward_folds
 from execution.research.pool import open_pool
 from execution.research.space import load_space
@@ -134,6 +135,7 @@ def walk_forward(args: argparse.Namespace) -> int:
         warmup_ms=space.warmup_ms(s.default_strategy),
         baseline=space.current(s.default_strategy),
         study_dir=study_dir,
+        env=run_env(os.environ),
     )
     try:
         pool = open_pool(args.workers, args.scheduler)

@@ -25,7 +25,7 @@ from execution.app import build_venues, screener_universe
 from execution.assembly import build_engine
 from execution.feeds.events import CandleClosed, Event
 from execution.feeds.replay import ReplayFeed
-from execution.settings import Settings, load_settings
+from execution.settings import GROUPS, SECRET_NAMES, Settings, load_settings
 from execution.settings.files import override_strategy
 from execution.state.memory import MemorySink
 
@@ -49,6 +49,7 @@ class Job:
     objective: str = "sharpe"
     min_trades: int = 1  # fewer closed round trips: no score (the window says nothing)
     keep_records: bool = False
+    env: tuple[tuple[str, str], ...] = ()  # settings variables of the researcher's environment (run_env)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,16 @@ class Market:
 
 
 _MARKETS: dict[str, Market] = {}
-_SETTINGS: dict[tuple[str, str, str], Settings] = {}
+_SETTINGS: dict[tuple, Settings] = {}
+_SET_BY_JOB = {"FEED", "MARKET_DIR", "SPEED", "PROFILE", "CONFIG_DIR", "STATE_DIR", "INITIAL_CAPITAL_USDT"}
+
+
+def run_env(environ: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The declared settings variables set in the researcher's environment (`.env` included),
+    secrets excepted: a worker elsewhere then trades with the settings `python -m execution.replay`
+    would use here (e.g. PROTECTIVE_ORDERS), never with its own environment's."""
+    names = {n for g in GROUPS for n in g.variables()} - set(SECRET_NAMES) - _SET_BY_JOB
+    return tuple((k, environ[k]) for k in sorted(names) if k in environ)
 
 
 def market(market_dir: str | Path) -> Market:
@@ -106,12 +116,14 @@ def market(market_dir: str | Path) -> Market:
     return _MARKETS[key]
 
 
-def base_settings(market_dir: str, config_dir: str, initial_capital: str) -> Settings:
+def base_settings(
+    market_dir: str, config_dir: str, initial_capital: str, env: tuple[tuple[str, str], ...] = ()
+) -> Settings:
     """Paper replay settings from the job alone (never the worker's environment)."""
-    key = (market_dir, config_dir, initial_capital)
+    key = (market_dir, config_dir, initial_capital, env)
     if key not in _SETTINGS:
         _SETTINGS[key] = load_settings(
-            {},
+            dict(env),
             FEED="replay",
             MARKET_DIR=market_dir,
             SPEED="max",
@@ -141,7 +153,7 @@ def with_params(s: Settings, params: Mapping[str, Any], source: str = "search sp
 def run_job(job: Job) -> BacktestResult:
     logs.silence()
     m = market(job.market_dir)
-    s = with_params(base_settings(job.market_dir, job.config_dir, job.initial_capital), job.params)
+    s = with_params(base_settings(job.market_dir, job.config_dir, job.initial_capital, job.env), job.params)
     venues, simulators = build_venues(s)
     sink = MemorySink()
     engine = build_engine(

@@ -42,6 +42,7 @@ class Study:
     warmup_ms: int
     baseline: dict[str, Any]  # the searched fields' current default values
     study_dir: Path
+    env: tuple[tuple[str, str], ...] = ()  # backtest.run_env of the researcher's environment
 
     def fingerprint(self) -> str:
         doc = {
@@ -54,6 +55,7 @@ class Study:
             "folds": [(f.train.start_ms, f.train.end_ms) for f in self.folds],
             "batch": self.batch,
             "seed": self.seed,
+            "env": self.env,
         }
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -69,6 +71,7 @@ class Study:
             self.space.objective,
             self.space.min_trades,
             keep_records,
+            self.env,
         )
 
 

@@ -3,6 +3,7 @@ walk-forward CLI writes its report and proposal (never into config/) and resumes
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import signal
@@ -15,7 +16,7 @@ import pytest
 from execution.feeds.events import CandleClosed, FundingSettled
 from execution.feeds.market_files import discover, read_candles, read_funding, write_candles, write_funding
 from execution.feeds.synthetic import write_market
-from execution.research.backtest import Job, market, run_job
+from execution.research.backtest import Job, market, run_env, run_job
 from tests.conftest import PROJECT_ROOT, shared_path
 from tests.support.recompute import load_jsonl
 
@@ -72,6 +73,17 @@ def test_backtest_with_parameters_trades_like_a_replay_with_that_config(generate
     result = backtest(generated, PROJECT_ROOT / "config", params, m.first_ms, m.last_ms + 1)
     assert len(fills) > 10 and result.records["trades"] == fills
     assert result.records["trades"] != default.records["trades"]  # the parameters did change the trading
+
+
+def test_backtest_trades_with_the_settings_variables_the_replay_would_use(generated, tmp_path):
+    m = market(generated)
+    env = {"PROTECTIVE_ORDERS": "false", "TELEGRAM_BOT_TOKEN": "123:secret"}
+    fills = replay(generated, tmp_path / "st", env=env)
+    assert run_env(env) == (("PROTECTIVE_ORDERS", "false"),)  # secrets never travel to workers
+    job = Job(str(generated), str(PROJECT_ROOT / "config"), "10000", {}, m.first_ms, m.last_ms + 1)
+    result = run_job(dataclasses.replace(job, keep_records=True, env=run_env(env)))
+    default = run_job(dataclasses.replace(job, keep_records=True))
+    assert result.records["trades"] == fills != default.records["trades"]
 
 
 def test_backtest_of_a_window_equals_a_replay_of_that_window_alone(generated, tmp_path):
