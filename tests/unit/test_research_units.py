@@ -123,3 +123,17 @@ def test_memory_sink_keeps_journals_as_the_trade_log_writes_them():
     assert (sink.nav_ts, sink.nav) == ([2], [10.0])
     with pytest.raises(ValueError, match="unknown collection"):
         sink.append("nope", {})
+
+
+def test_progress_is_plain_lines_in_a_log():
+    import io
+
+    from execution.research.walk_forward import Progress
+
+    buf = io.StringIO()
+    progress = Progress(2, buf)
+    progress("fold0", 4, 8, 1.25)
+    progress("fold1", 0, 8, None)
+    lines = buf.getvalue().splitlines()
+    assert lines[0].startswith("[research] fold0 trials 4/8 best=1.250 elapsed_s=")
+    assert lines[1].startswith("[research] fold1 trials 0/8 best=n/a ")
