@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -82,7 +81,13 @@ def backtest(args: argparse.Namespace) -> int:
         print(str(exc) if isinstance(exc, ConfigError) else f"error: {exc}", file=sys.stderr)
         return 2
     job = Job(
-        str(args.market_dir.resolve()), str(s.config_dir.resolve()), str(s.initial_capital_usdt), params, start, end
+        str(args.market_dir.resolve()),
+        str(s.config_dir.resolve()),
+        str(s.initial_capital_usdt),
+        params,
+        start,
+        end,
+        env=run_env(),
     )
     r = run_job(job)
     print(
@@ -135,7 +140,7 @@ def walk_forward(args: argparse.Namespace) -> int:
         warmup_ms=space.warmup_ms(s.default_strategy),
         baseline=space.current(s.default_strategy),
         study_dir=study_dir,
-        env=run_env(os.environ),
+        env=run_env(),
     )
     try:
         pool = open_pool(args.workers, args.scheduler)

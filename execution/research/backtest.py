@@ -25,7 +25,7 @@ from execution.app import build_venues, screener_universe
 from execution.assembly import build_engine
 from execution.feeds.events import CandleClosed, Event
 from execution.feeds.replay import ReplayFeed
-from execution.settings import GROUPS, SECRET_NAMES, Settings, load_settings
+from execution.settings import Settings, declared_values, load_settings
 from execution.settings.files import override_strategy
 from execution.state.memory import MemorySink
 
@@ -100,12 +100,11 @@ _SETTINGS: dict[tuple, Settings] = {}
 _SET_BY_JOB = {"FEED", "MARKET_DIR", "SPEED", "PROFILE", "CONFIG_DIR", "STATE_DIR", "INITIAL_CAPITAL_USDT"}
 
 
-def run_env(environ: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    """The declared settings variables set in the researcher's environment (`.env` included),
-    secrets excepted: a worker elsewhere then trades with the settings `python -m execution.replay`
-    would use here (e.g. PROTECTIVE_ORDERS), never with its own environment's."""
-    names = {n for g in GROUPS for n in g.variables()} - set(SECRET_NAMES) - _SET_BY_JOB
-    return tuple((k, environ[k]) for k in sorted(names) if k in environ)
+def run_env(environ: Mapping[str, str] | None = None) -> tuple[tuple[str, str], ...]:
+    """The declared settings variables set in the researcher's environment (default: this
+    process's, `.env` included), secrets excepted: a worker elsewhere then trades with the settings
+    `python -m execution.replay` would use here (e.g. PROTECTIVE_ORDERS), never with its own."""
+    return declared_values(environ, exclude=_SET_BY_JOB)
 
 
 def market(market_dir: str | Path) -> Market:
