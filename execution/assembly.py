@@ -58,8 +58,11 @@ def build_engine(
     publish_interval_ms: int = 1000,
     run_label: str = "",
     metrics: MetricsHooks | None = None,
+    trade_from_ms: int = 0,
 ) -> Engine:
-    """`metrics`: the executor's Prometheus hooks (execution.metrics.start), NullMetrics when off."""
+    """`metrics`: the executor's Prometheus hooks (execution.metrics.start), NullMetrics when off.
+    `trade_from_ms`: events before it only warm the indicators (a research backtest's window
+    starts there, its warm-up before it); a resumed run trades from its snapshot instead."""
     metrics = metrics or NullMetrics()
     snap = snapshot.upgrade(snap) if snap else {}
     journal = Journal(sink, int(snap.get("seq", 0)), journaled_ids)
@@ -115,7 +118,7 @@ def build_engine(
         for strategy in strategies:
             handlers.update(strategy.commands())
         commands = CommandApplier(command_reader, lambda: s.secret("APPROVE_TOKEN"), handlers)
-    resume = ResumePoint()
+    resume = ResumePoint(market_ts=trade_from_ms - 1) if trade_from_ms > 0 else ResumePoint()
     if snap:
         resume = ResumePoint(
             market_ts=snap["market_ts"],

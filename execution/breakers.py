@@ -15,7 +15,7 @@ class AccountBreakers(BaseGuard):
     def on_cycle_end(self, ts: int, ctx: GuardContext) -> None:
         limits = ctx.settings.risk
         ledger, perf = ctx.ledger, ctx.perf
-        nav = ledger.nav()
+        nav = ledger.nav_float()
         trips = breaker_trips(limits, nav=nav, peak_nav=perf.peak_nav, day_start_nav=perf.day_start_nav)
         if ledger.positions:
             trips += account_trips(limits, nav=nav, positions=ledger.positions.values())

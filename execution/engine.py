@@ -405,7 +405,7 @@ class Engine:
             return
         for strategy in self.strategies:
             strategy.on_cycle_end(ts, self, True)
-        nav = self.ledger.nav()
+        nav = self.ledger.nav_float()  # a float: peak, drawdown and breakers; booked amounts stay Decimal
         self.perf.update(ts, nav)
         for guard in self.guards:
             guard.on_cycle_end(ts, self)
@@ -414,7 +414,7 @@ class Engine:
             self.log.info("[control] flatten complete: no open positions")
         if ts - self.last_nav_point_ts >= NAV_POINT_MIN_MS:
             mark = self.ledger.marks.get(self.benchmark)
-            self.sink.nav_point(ts, float(nav), self.perf.drawdown_pct(nav), float(mark) if mark else None)
+            self.sink.nav_point(ts, nav, self.perf.drawdown_pct(nav), float(mark) if mark else None)
             self.last_nav_point_ts = ts
         now = self.wall_ms()
         if now - self._last_unknown_check >= UNKNOWN_RECHECK_MS and any(
@@ -451,13 +451,13 @@ class Engine:
         sink.put_file(
             "peak_state",
             {
-                "peak_nav": self.perf.peak_nav,
+                "peak_nav": round(self.perf.peak_nav, 8),
                 "peak_ts": self.perf.peak_ts,
                 "nav": nav_doc["nav"],
                 "drawdown_pct": nav_doc["drawdown_pct"],
                 "max_drawdown_pct": nav_doc["max_drawdown_pct"],
                 "day": self.perf.day,
-                "day_start_nav": self.perf.day_start_nav,
+                "day_start_nav": round(self.perf.day_start_nav, 8),
                 "market_ts": self.cycle_ts,
                 "updated_at_ms": now,
             },

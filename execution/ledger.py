@@ -7,6 +7,10 @@ be reconciled line by line.
 Identity kept exactly (to the 1e-8 quantum every booked amount is rounded to):
     wallet = initial + sum(realized_pnl) - sum(fees) + sum(funding)
     NAV    = wallet + sum(unrealized_pnl at the last mark)
+
+`nav_float` is the same NAV as a float for the once-per-instant figures (peak, drawdown, the
+breakers): the wallet's float is kept from the last booking, so it costs one float per open
+position instead of a Decimal sum. Positions and totals change only through this class.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class Ledger:
         self.funding_total = ZERO
         self.positions: dict[PositionKey, Position] = {}
         self.marks: dict[tuple[str, str], Decimal] = {}
+        self._wallet_f: float | None = None  # float(wallet), dropped at every booking
 
     # -- derived values ----------------------------------------------------------------------
     @property
@@ -49,6 +54,17 @@ class Ledger:
 
     def nav(self) -> Decimal:
         return self.wallet + self.unrealized()
+
+    def nav_float(self) -> float:
+        """NAV as a float (to ~1e-12 USDT): for figures computed at every market instant."""
+        nav = self._wallet_f
+        if nav is None:
+            nav = self._wallet_f = float(self.wallet)
+        for p in self.positions.values():
+            if p.qty and p.mark_price:
+                upnl = float((p.mark_price - p.entry_price) * p.qty)
+                nav += upnl if p.position_side is PositionSide.LONG else -upnl
+        return nav
 
     def position(self, venue: str, symbol: str, side: PositionSide) -> Position | None:
         return self.positions.get((venue, symbol, side))
@@ -114,6 +130,7 @@ class Ledger:
             if pos.qty == 0:
                 del self.positions[key]
         self.realized_total += realized
+        self._wallet_f = None
         return dataclasses.replace(fill, fee_usdt=fee, realized_pnl_usdt=realized)
 
     def apply_funding(
@@ -127,6 +144,7 @@ class Ledger:
                 continue
             amount = quantize_usdt(-side.sign * pos.qty * mark_price * rate)
             self.funding_total += amount
+            self._wallet_f = None
             payments.append(
                 FundingPayment(
                     ts=ts,
@@ -144,6 +162,7 @@ class Ledger:
     def apply_funding_payment(self, payment: FundingPayment) -> None:
         """Book a payment computed elsewhere (by the venue)."""
         self.funding_total += quantize_usdt(payment.amount_usdt)
+        self._wallet_f = None
 
     # -- persistence -------------------------------------------------------------------------
     def snapshot(self) -> dict:

@@ -351,6 +351,22 @@ def returns_summary(points: NavPoints, flows: Iterable[Flow] = ()) -> Returns | 
     )
 
 
+def trade_equity(trips: Iterable[RoundTrip], capital: float, start_ms: int, end_ms: int) -> NavPoints:
+    """A group of round trips (one symbol, month, exit reason, ...) as an account of its own:
+    `capital` plus their net P&L booked on the day each closed, at every UTC day close from
+    `start_ms` to `end_ms`, so days without a close count as flat days in the group's risk figures."""
+    first = day_start(start_ms)
+    days = np.arange(first, day_start(end_ms) + DAY_MS, DAY_MS, dtype=np.int64)
+    pnl = np.zeros(len(days))
+    for t in trips:
+        i = int((day_start(t.closed_ts) - first) // DAY_MS)
+        if 0 <= i < len(days):
+            pnl[i] += float(t.net)
+    nav = capital + np.cumsum(pnl)
+    ts = np.concatenate(([first - 1], days + DAY_MS - 1))
+    return NavPoints(ts, np.concatenate(([capital], nav)), np.full(len(ts), np.nan))
+
+
 # ---------------------------------------------------------------------------------------------
 # fees, funding, slippage, capital flows (closed round trips: execution/round_trips.py)
 @dataclass(frozen=True)

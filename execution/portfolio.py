@@ -2,6 +2,10 @@
 
 Pure: it is told (ts, nav) and never reads a clock. The day boundary for the daily-loss
 breaker is midnight in a configured time zone.
+
+NAV figures here are floats (`Ledger.nav_float`): they are updated once per market instant
+(~17,000 times per replayed half-year) and only compared, shown or fed to the breakers; a float
+carries a NAV to ~1e-12 USDT. Booked amounts and the published NAV stay Decimal in the ledger.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ DAY_MS = 86_400_000
 
 
 class Performance:
-    def __init__(self, initial_nav: Decimal, tz: str = "UTC"):
+    def __init__(self, initial_nav: Decimal | float, tz: str = "UTC"):
+        initial_nav = float(initial_nav)
         self.tz = ZoneInfo(tz)
         self.peak_nav = initial_nav
         self.peak_ts = 0
@@ -23,19 +28,21 @@ class Performance:
         self.day = ""
         self.day_start_nav = initial_nav
         self._next_day_ms = 0
-        self._window: deque[tuple[int, Decimal]] = deque()  # (ts, nav) over the last 24h
-        self._ref: tuple[int, Decimal] | None = None  # newest point at least 24h old
+        self._window: deque[tuple[int, float]] = deque()  # (ts, nav) over the last 24h
+        self._ref: tuple[int, float] | None = None  # newest point at least 24h old
         self.last_ts = 0
         self.last_nav = initial_nav
 
-    def update(self, ts: int, nav: Decimal) -> None:
+    def update(self, ts: int, nav: float) -> None:
         if ts >= self._next_day_ms:
             self._roll_day(ts, nav)
-        if nav > self.peak_nav:
+        peak = self.peak_nav
+        if nav > peak:
             self.peak_nav, self.peak_ts = nav, ts
-        dd = self.drawdown_pct(nav)
-        if dd > self.max_dd_pct:
-            self.max_dd_pct = dd
+        elif peak > 0:
+            dd = (peak - nav) / peak * 100
+            if dd > self.max_dd_pct:
+                self.max_dd_pct = dd
         w = self._window
         w.append((ts, nav))
         cutoff = ts - DAY_MS
@@ -43,23 +50,24 @@ class Performance:
             self._ref = w.popleft()
         self.last_ts, self.last_nav = ts, nav
 
-    def _roll_day(self, ts: int, nav: Decimal) -> None:
+    def _roll_day(self, ts: int, nav: float) -> None:
         local = datetime.fromtimestamp(ts / 1000, tz=UTC).astimezone(self.tz)
         self.day = local.strftime("%Y-%m-%d")
         self.day_start_nav = self.last_nav if self.last_ts else nav
         midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         self._next_day_ms = int(midnight.timestamp() * 1000)
 
-    def drawdown_pct(self, nav: Decimal) -> float:
-        if self.peak_nav <= 0 or nav >= self.peak_nav:
+    def drawdown_pct(self, nav: Decimal | float) -> float:
+        nav, peak = float(nav), self.peak_nav
+        if peak <= 0 or nav >= peak:
             return 0.0
-        return float((self.peak_nav - nav) / self.peak_nav * 100)
+        return (peak - nav) / peak * 100
 
-    def change_24h(self) -> tuple[Decimal, float, Decimal]:
+    def change_24h(self) -> tuple[float, float, float]:
         """(abs, pct, reference NAV) against the NAV 24h ago (or the oldest known)."""
         ref = self._ref[1] if self._ref else (self._window[0][1] if self._window else self.last_nav)
         delta = self.last_nav - ref
-        pct = float(delta / ref * 100) if ref else 0.0
+        pct = delta / ref * 100 if ref else 0.0
         return delta, pct, ref
 
     def snapshot(self) -> dict:
@@ -77,14 +85,15 @@ class Performance:
         }
 
     def restore(self, snap: dict) -> None:
-        self.peak_nav = Decimal(snap["peak_nav"])
+        """Reads snapshots written with Decimal strings (before NAV figures were floats) too."""
+        self.peak_nav = float(snap["peak_nav"])
         self.peak_ts = int(snap["peak_ts"])
         self.max_dd_pct = float(snap["max_drawdown_pct"])
         self.day = snap["day"]
-        self.day_start_nav = Decimal(snap["day_start_nav"])
+        self.day_start_nav = float(snap["day_start_nav"])
         self._next_day_ms = int(snap["next_day_ms"])
         self.last_ts = int(snap["last_ts"])
-        self.last_nav = Decimal(snap["last_nav"])
-        self._window = deque((int(t), Decimal(n)) for t, n in snap.get("window", []))
+        self.last_nav = float(snap["last_nav"])
+        self._window = deque((int(t), float(n)) for t, n in snap.get("window", []))
         ref = snap.get("ref")
-        self._ref = (int(ref[0]), Decimal(ref[1])) if ref else None
+        self._ref = (int(ref[0]), float(ref[1])) if ref else None

@@ -1,12 +1,15 @@
 """Replay a market directory through the whole executor, as fast as the CPU allows.
 
     python -m execution.replay MARKET_DIR --state-dir DIR [--log FILE] [--fresh] [--metrics]
+        [--report] [--report-html FILE]
 
 Paper profile, the same engine as `python -m execution.executor`. Exits 0 at the end of the
 data; the last line printed is
     replay: bars=N trades=N nav=X max_dd_pct=X wall_s=X bars_per_s=X
 Re-running into the same state directory resumes where a killed run stopped (nothing is
-journaled twice); `--fresh` clears the directory first.
+journaled twice); `--fresh` clears the directory first. `--report` prints the replay report
+(execution/replay_report.py: per symbol, per month, per exit reason) before that last line;
+`--report-html FILE` writes the same with charts.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the executor's Prometheus metrics as it does (hooks and state gauges; nothing served)",
     )
+    ap.add_argument("--report", action="store_true", help="print the report tables before the summary line")
+    ap.add_argument("--report-html", type=Path, metavar="FILE", help="write the report with charts to FILE")
     args = ap.parse_args(argv)
 
     load_dotenv_file()
@@ -92,11 +97,34 @@ def _replay(args: argparse.Namespace) -> int:
     engine.close()
     bars = engine.bars - bars_before
     nav = engine.ledger.nav()
+    if args.report or args.report_html:
+        code = report(args, float(settings.initial_capital_usdt))
+        if code:
+            return code
     print(
         f"replay: bars={engine.bars} trades={engine.fills} nav={nav:.2f} max_dd_pct={engine.perf.max_dd_pct:.2f} "
         f"wall_s={wall:.2f} bars_per_s={bars / wall if wall > 0 else 0:.0f}",
         flush=True,
     )
+    return 0
+
+
+def report(args: argparse.Namespace, capital: float) -> int:
+    from execution.performance import PerformanceInputError
+    from execution.replay_report import build, text
+
+    try:
+        rep = build(args.state_dir, args.market_dir, capital)
+    except PerformanceInputError as exc:
+        print(f"report error: {exc}", file=sys.stderr)
+        return 1
+    if args.report:
+        print(text(rep), flush=True)
+    if args.report_html:
+        from execution.replay_charts import html
+
+        args.report_html.write_text(html(rep, f"Replay report: {args.market_dir.name}"), encoding="utf-8")
+        print(f"report written to {args.report_html}", flush=True)
     return 0
 
 

@@ -40,20 +40,21 @@ def entry_rejections(limits: RiskLimits, view: ExposureView, order_notional: Dec
     return out
 
 
-def drawdown_pct(nav: Decimal, peak: Decimal) -> float:
-    return float((peak - nav) / peak * 100) if peak > 0 and nav < peak else 0.0
+def drawdown_pct(nav: float, peak: float) -> float:
+    return (peak - nav) / peak * 100 if peak > 0 and nav < peak else 0.0
 
 
 def breaker_trips(
-    limits: RiskLimits, *, nav: Decimal, peak_nav: Decimal, day_start_nav: Decimal, margin_ratio: float | None = None
+    limits: RiskLimits, *, nav: float, peak_nav: float, day_start_nav: float, margin_ratio: float | None = None
 ) -> list[tuple[str, str]]:
-    """Breakers that trip HOLD from account numbers: (name, detail)."""
+    """Breakers that trip HOLD from account numbers: (name, detail). NAV figures are floats
+    (`Ledger.nav_float`): they are checked at every market instant and only compared."""
     out = []
     dd = drawdown_pct(nav, peak_nav)
     if dd >= limits.kill_dd_pct:
         out.append(("drawdown", f"drawdown {dd:.2f}% from peak {peak_nav:.2f} >= KILL_DD_PCT {limits.kill_dd_pct:g}"))
     if day_start_nav > 0:
-        day_loss = float((day_start_nav - nav) / day_start_nav * 100)
+        day_loss = (day_start_nav - nav) / day_start_nav * 100
         if day_loss >= limits.kill_daily_loss_pct:
             out.append(
                 ("daily_loss", f"daily loss {day_loss:.2f}% >= KILL_DAILY_LOSS_PCT {limits.kill_daily_loss_pct:g}")
@@ -95,38 +96,40 @@ class RateWindow:
         return len(self._times)
 
 
-CAP_TOLERANCE = Decimal("1.1")  # the gate keeps orders inside a cap; prices may move a position 10% past it
+CAP_TOLERANCE = 1.1  # the gate keeps orders inside a cap; prices may move a position 10% past it
 
 
 def account_trips(
     limits: RiskLimits,
     *,
-    nav: Decimal,
+    nav: float,
     positions,
-    maint_margin_rate: Decimal = Decimal("0.005"),
+    maint_margin_rate: float = 0.005,
 ) -> list[tuple[str, str]]:
     """Breakers on the account as it stands (prices move, a reconciliation finds more positions):
-    the order gate keeps new orders inside the limits, these catch the account drifting out."""
+    the order gate keeps new orders inside the limits, these catch the account drifting out.
+    Checked at every market instant with positions open, in floats (compared, never booked)."""
     out = []
     count = 0
-    gross = Decimal(0)
-    per_symbol: dict[str, Decimal] = {}
+    gross = 0.0
+    per_symbol: dict[str, float] = {}
     for p in positions:
         count += 1
-        notional = p.notional
+        notional = float(p.notional)
         gross += notional
-        per_symbol[p.symbol] = per_symbol.get(p.symbol, Decimal(0)) + notional
+        per_symbol[p.symbol] = per_symbol.get(p.symbol, 0.0) + notional
     if count > limits.max_positions:
         out.append(("max_positions", f"{count} open positions > MAX_POSITIONS {limits.max_positions}"))
-    if gross > limits.max_gross_notional_usdt * CAP_TOLERANCE:
+    if gross > float(limits.max_gross_notional_usdt) * CAP_TOLERANCE:
         out.append(
             (
                 "notional_cap",
                 f"gross notional {gross:.2f} > 110% of MAX_GROSS_NOTIONAL_USDT {limits.max_gross_notional_usdt}",
             )
         )
+    per_symbol_cap = float(limits.max_notional_per_symbol_usdt) * CAP_TOLERANCE
     for symbol, notional in per_symbol.items():
-        if notional > limits.max_notional_per_symbol_usdt * CAP_TOLERANCE:
+        if notional > per_symbol_cap:
             out.append(
                 (
                     "notional_cap",
@@ -137,11 +140,11 @@ def account_trips(
                 )
             )
             break
-    if nav > 0 and gross / nav > Decimal(str(limits.max_leverage)) * CAP_TOLERANCE:
+    if nav > 0 and gross / nav > limits.max_leverage * CAP_TOLERANCE:
         out.append(("max_leverage", f"gross/NAV {gross / nav:.2f} > 110% of MAX_LEVERAGE {limits.max_leverage:g}"))
     maint = gross * maint_margin_rate
     if maint > 0:
-        ratio = float(nav / maint)
+        ratio = nav / maint
         if ratio < limits.min_margin_ratio:
             out.append(
                 (

@@ -32,6 +32,7 @@ class RoundTrip:
     fees: Decimal
     funding: Decimal  # received (+) / paid (-) while open
     exit_reason: str
+    slippage: Decimal | None = None  # cost against the fills' reference prices; None: no fill records one
 
     @property
     def net(self) -> Decimal:
@@ -63,6 +64,10 @@ def round_trips(fills: Iterable[Mapping], funding: Iterable[Mapping] = ()) -> li
             b.update(opened=int(f["ts"]), reason="")
         b["fees"] += need_dec(f, "fee_usdt", "fill", i)
         b["realized"] += dec(f.get("realized_pnl_usdt")) or ZERO
+        ref = dec(f.get("ref_price"))
+        if ref is not None:  # paid against the price the order was decided on (+ = cost)
+            sign = 1 if str(f.get("side", "")).upper() == "BUY" else -1
+            b["slippage"] = (b.get("slippage") or ZERO) + sign * (price - ref) * qty
         if opening:
             b["open"] += qty
             b["in_qty"] += qty
@@ -98,6 +103,7 @@ def _close(key: tuple[str, str, str], b: dict, ts: int) -> RoundTrip:
         fees=b["fees"],
         funding=ZERO,
         exit_reason=b.get("reason", ""),
+        slippage=b.get("slippage"),
     )
 
 
@@ -133,6 +139,12 @@ class TradeStats:
     profit_factor: float | None  # gross net-winnings / gross net-losses; None without a loss
     net: Decimal
     per_symbol: list[SymbolResult]  # best first
+    expectancy: Decimal | None = None  # mean net P&L per round trip
+    avg_win: Decimal | None = None  # mean net P&L of the winners
+    avg_loss: Decimal | None = None  # mean net P&L of the losers (negative)
+    fees: Decimal = ZERO
+    funding: Decimal = ZERO
+    slippage: Decimal | None = None  # None: no fill records a reference price
 
 
 def trade_stats(trips: Iterable[RoundTrip]) -> TradeStats:
@@ -147,6 +159,8 @@ def trade_stats(trips: Iterable[RoundTrip]) -> TradeStats:
         SymbolResult(s, len(ts), sum(1 for t in ts if t.net > 0), sum((t.net for t in ts), ZERO))
         for s, ts in per.items()
     ]
+    losses = [t.net for t in trips if t.net < 0]
+    slips = [t.slippage for t in trips if t.slippage is not None]
     return TradeStats(
         trades=len(trips),
         wins=len(wins),
@@ -154,6 +168,12 @@ def trade_stats(trips: Iterable[RoundTrip]) -> TradeStats:
         profit_factor=float(won / lost) if lost > 0 else None,
         net=sum((t.net for t in trips), ZERO),
         per_symbol=sorted(symbols, key=lambda s: (-s.net, s.symbol)),
+        expectancy=sum((t.net for t in trips), ZERO) / len(trips) if trips else None,
+        avg_win=won / len(wins) if wins else None,
+        avg_loss=sum(losses, ZERO) / len(losses) if losses else None,
+        fees=sum((t.fees for t in trips), ZERO),
+        funding=sum((t.funding for t in trips), ZERO),
+        slippage=sum(slips, ZERO) if slips else None,
     )
 
 

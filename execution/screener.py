@@ -5,15 +5,16 @@ Pure: no I/O, no clock. `screener_line` renders the exact line operators grep.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from execution.feeds.events import CandleClosed
 from execution.indicators import RollingZScore, WilderATR, WilderRSI
 from execution.settings import StrategyParams
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):
+    """One screened candle (an immutable tuple: one is built per candle in a replay)."""
+
     ts: int
     venue: str
     symbol: str
@@ -31,7 +32,7 @@ class Reading:
 
 
 class SymbolScreener:
-    __slots__ = ("venue", "symbol", "params", "_z", "_rsi", "_atr", "_prev_z", "bars")
+    __slots__ = ("venue", "symbol", "params", "_z", "_rsi", "_atr", "_prev_z", "bars", "readings")
 
     def __init__(self, venue: str, symbol: str, params: StrategyParams):
         self.venue, self.symbol, self.params = venue, symbol, params
@@ -45,6 +46,7 @@ class SymbolScreener:
         self._atr = WilderATR(p.atr_period)
         self._prev_z: float | None = None
         self.bars = 0
+        self.readings = 0  # readings since the last reset: 1 = the symbol has just finished warming up
 
     def update(self, c: CandleClosed) -> Reading | None:
         self.bars += 1
@@ -54,6 +56,7 @@ class SymbolScreener:
         prev_z, self._prev_z = self._prev_z, z
         if z is None or rsi is None or atr is None:
             return None
+        self.readings += 1
         thr = self.params.z_threshold
         cross_up = prev_z is not None and prev_z <= thr < z
         cross_down = prev_z is not None and prev_z >= -thr > z

@@ -15,6 +15,7 @@ line of defence.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -105,7 +106,10 @@ class ScreenerStrategy(BaseStrategy):
 
     def on_cycle_end(self, ts: int, ctx: StrategyContext, trading: bool) -> None:
         if self.cycle_attempted:
-            self.log.info("[screener] attempted=%d emitted=%d", self.cycle_attempted, self.cycle_emitted)
+            if self.cycle_emitted:  # a quiet cycle is a DEBUG line: a replay has ~17,000 of them per half-year
+                self.log.info("[screener] attempted=%d emitted=%d", self.cycle_attempted, self.cycle_emitted)
+            elif self.log.isEnabledFor(logging.DEBUG):
+                self.log.debug("[screener] attempted=%d emitted=%d", self.cycle_attempted, 0)
             self.last_cycle = {"ts": ts, "attempted": self.cycle_attempted, "emitted": self.cycle_emitted}
         self.cycle_attempted = self.cycle_emitted = 0
 
@@ -116,11 +120,17 @@ class ScreenerStrategy(BaseStrategy):
         in_trade = trade is not None or ctx.working_on(r.venue, r.symbol)
         side = trade.position_side.value if trade else "-"
         self.cycle_attempted += 1
-        self.log.info(screener_line(r, in_trade, side))
+        crossed = r.cross_up or r.cross_down
+        if crossed or screener.readings == 1:  # something happened: a cross, or the symbol is warm
+            self.log.info(screener_line(r, in_trade, side))
+        elif self.log.isEnabledFor(logging.DEBUG):  # every reading at DEBUG; the line is built only then
+            self.log.debug(screener_line(r, in_trade, side))
         tail = self.screener_tail
         tail.append((r, in_trade, side))
         if len(tail) > 4 * SCREENER_TAIL:
             del tail[:-SCREENER_TAIL]
+        if not crossed:
+            return  # no threshold cross, no candidate (decision.candidate_signal)
         params = screener.params
         if candidate_signal(r, params) is None:
             return

@@ -53,16 +53,16 @@ def nav_doc(e: EngineView, now: int) -> dict:
         "realized_pnl_total": led.realized_total,
         "fees_total": led.fees_total,
         "funding_total": led.funding_total,
-        "peak_nav": perf.peak_nav,
+        "peak_nav": round(perf.peak_nav, 8),
         "drawdown_pct": round(perf.drawdown_pct(nav), 6),
         "max_drawdown_pct": round(perf.max_dd_pct, 6),
         "day": perf.day,
-        "day_start_nav": perf.day_start_nav,
-        "daily_pnl_pct": round(float((nav - perf.day_start_nav) / perf.day_start_nav * 100), 6)
+        "day_start_nav": round(perf.day_start_nav, 8),
+        "daily_pnl_pct": round((float(nav) - perf.day_start_nav) / perf.day_start_nav * 100, 6)
         if perf.day_start_nav
         else 0.0,
-        "nav_24h_ago": ref,
-        "change_24h_abs": d_abs,
+        "nav_24h_ago": round(ref, 8),
+        "change_24h_abs": round(d_abs, 8),
         "change_24h_pct": round(d_pct, 6),
         "reserve_btc": e.settings.reserve_btc,
         "reserve_included_in_nav": False,

@@ -38,7 +38,7 @@ cannot be left out. An empty or blank value means "not set" (the default).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -457,6 +457,14 @@ class VenueAccess:
 def env_file_path(env: Mapping[str, str] | None = None, default: Path | str = ".env") -> Path:
     """`.env` in the working directory (or `default`), or the file ENV_FILE names (in the process environment)."""
     return Path((os.environ if env is None else env).get(ENV_FILE) or default)
+
+
+def declared_values(env: Mapping[str, str] | None = None, exclude: Iterable[str] = ()) -> tuple[tuple[str, str], ...]:
+    """Every declared variable set in `env` (default: the process environment), secrets excepted:
+    what a process hands to another that must run with the same settings (a research worker)."""
+    source = os.environ if env is None else env
+    names = {n for g in GROUPS for n in g.variables()} - set(SECRET_NAMES) - set(exclude)
+    return tuple((k, source[k]) for k in sorted(names) if k in source)
 
 
 def load_dotenv_file(env_file: str | None = None) -> None:

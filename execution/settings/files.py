@@ -121,6 +121,12 @@ def _strategy(f: _Fields, base: StrategyParams | None) -> StrategyParams:
     return params
 
 
+def override_strategy(base: StrategyParams, values: dict[str, Any], source: str, prefix: str = "") -> StrategyParams:
+    """`base` with `values` (strategy_config.json field names) on top, validated like the file:
+    a bad value raises the same ConfigError (`source` names where the values came from)."""
+    return _strategy(_Fields(source, dict(values), prefix), base)
+
+
 def _risk(path: Path) -> RiskLimits:
     f = _Fields(str(path), _load_json(path))
     limits = RiskLimits(

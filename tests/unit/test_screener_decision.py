@@ -57,12 +57,12 @@ def test_screener_line_has_the_exact_shape_operators_grep():
 def test_candidates_follow_mode_and_rsi_bounds():
     r = Reading(0, "v", "S", "15m", 100.0, 2.0, 50.0, 1.0, True, False)
     assert candidate_signal(r, P) is Side.BUY
-    assert candidate_signal(replace(r, rsi=85.0), P) is None  # too hot to buy
-    down = replace(r, z=-2.0, cross_up=False, cross_down=True)
+    assert candidate_signal(r._replace(rsi=85.0), P) is None  # too hot to buy
+    down = r._replace(z=-2.0, cross_up=False, cross_down=True)
     assert candidate_signal(down, P) is Side.SELL
-    assert candidate_signal(replace(down, rsi=10.0), P) is None
+    assert candidate_signal(down._replace(rsi=10.0), P) is None
     mr = replace(P, mode="mean_reversion", rsi_buy_max=35, rsi_sell_min=65)
-    assert candidate_signal(replace(down, rsi=30.0), mr) is Side.BUY
+    assert candidate_signal(down._replace(rsi=30.0), mr) is Side.BUY
 
 
 def test_vetoes_are_named():
