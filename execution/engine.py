@@ -292,6 +292,11 @@ class Engine:
     def is_stale(self, key: SymbolKey) -> bool:
         return key in self.stale
 
+    @property
+    def screened(self) -> frozenset[SymbolKey]:
+        """Every symbol some strategy screens (all of them stale: the stale-data breaker)."""
+        return self._screened
+
     def journal(self, collection: str, record: dict) -> None:
         self.journals.append(collection, record)
 
