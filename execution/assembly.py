@@ -173,16 +173,17 @@ def build_guards(
 ) -> list[Guard]:
     """The account breakers, then the runbook's guards as config/risk_limits.json enables them.
     `market_symbols`: what the feed carries (None: unknown), so the depeg guard knows whether its
-    reference market will come; `resumed_at`: the snapshot's market time (the warm-up starts
-    after it); `live_start_ms`: a live feed's start on the wall clock (the warm-up's anchor)."""
+    reference market will come; `resumed_at`: the snapshot's market time (events up to it only
+    warm the indicators: the guards restored from the snapshot already saw them); `live_start_ms`: a live feed's start on the wall clock (the
+    warm-up's anchor; recorded and generated markets warm up over their first WARMUP_SEC)."""
     g = s.guards
     guards: list[Guard] = [AccountBreakers(), DailyStop(s.risk.kill_daily_loss_pct, s.risk.day_boundary_tz)]
     if g.depeg_enabled:
         available = None if market_symbols is None else g.depeg_reference in set(market_symbols)
-        guards.append(DepegGuard(g, available))
+        guards.append(DepegGuard(g, available, after_ts=resumed_at))
     if g.funding_enabled:
-        guards.append(FundingGuard(g, owner=ScreenerStrategy.name))
-    guards.append(WarmupGuard(g.warmup_sec, after_ts=resumed_at, anchor_ms=live_start_ms))
+        guards.append(FundingGuard(g, owner=ScreenerStrategy.name, after_ts=resumed_at))
+    guards.append(WarmupGuard(g.warmup_sec, anchor_ms=live_start_ms))
     guards.append(DenylistGuard(g.denylist_path, g.denylist))
     if g.min_notional_block_usd > 0:
         guards.append(MinNotionalGuard(g.min_notional_block_usd))

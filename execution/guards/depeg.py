@@ -26,7 +26,8 @@ from execution.settings import GuardLimits
 class DepegGuard(BaseGuard):
     name = "depeg"
 
-    def __init__(self, limits: GuardLimits, available: bool | None = None):
+    def __init__(self, limits: GuardLimits, available: bool | None = None, after_ts: int = 0):
+        self.after_ts = after_ts  # a resumed run's events up to here were seen before the snapshot
         self.reference = limits.depeg_reference
         self.threshold_bps = limits.depeg_bps
         self.clear_ms = int(limits.depeg_clear_minutes * 60_000)
@@ -52,7 +53,7 @@ class DepegGuard(BaseGuard):
 
     # -- the reference price ------------------------------------------------------------------
     def observe(self, ev: Event, ctx: GuardContext) -> None:
-        if (ev.venue, ev.symbol) != self.reference:
+        if (ev.venue, ev.symbol) != self.reference or ev.ts <= self.after_ts:
             return
         if isinstance(ev, CandleClosed):
             price = ev.close

@@ -56,7 +56,8 @@ class NextFunding:
 class FundingGuard(BaseGuard):
     name = "funding"
 
-    def __init__(self, limits: GuardLimits, owner: str):
+    def __init__(self, limits: GuardLimits, owner: str, after_ts: int = 0):
+        self.after_ts = after_ts  # a resumed run's events up to here were seen before the snapshot
         self.entry_bps = limits.funding_bps
         self.trim_bps = limits.funding_trim_bps
         self.trim_pct = Decimal(str(limits.funding_trim_pct))
@@ -69,6 +70,8 @@ class FundingGuard(BaseGuard):
 
     # -- what the market says -----------------------------------------------------------------
     def observe(self, ev: Event, ctx: GuardContext) -> None:
+        if ev.ts <= self.after_ts:
+            return
         if isinstance(ev, FundingSettled):
             n = self.next.setdefault((ev.venue, ev.symbol), NextFunding())
             if n.settled_ts and 0 < ev.ts - n.settled_ts <= MAX_INTERVAL_MS:

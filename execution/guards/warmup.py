@@ -1,11 +1,12 @@
 """Warm-up: no entries for WARMUP_SEC after the executor starts (data, books and the venues'
 state settle first; the runbook's entry block after start). Exits always go.
 
-Measured in market time, like every other rule: from `anchor_ms` when given (a live feed: the
-wall clock at start, so candles backfilled over REST never count as warm-up time), else from the
-first event after the resume point (a replay or the generated market: the first bar this run
-trades on). Every start warms up again; nothing is kept in the snapshot. While warming up the
-guard is `routine`: it refuses entries but does not make the fund "degraded".
+Measured in market time, like every other rule. On a live feed it counts from `anchor_ms`, the
+wall clock at start, so every (re)start warms up again and candles backfilled over REST never
+count as warm-up time. On recorded and generated markets it is the first WARMUP_SEC of the data
+(from the first event, which a resumed run replays too to warm its indicators), so a resumed
+replay does exactly what an uninterrupted one does. While warming up the guard is `routine`: it
+refuses entries but does not make the fund "degraded".
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from execution.models import Intent
 class WarmupGuard(BaseGuard):
     name = "warmup"
 
-    def __init__(self, warmup_sec: float, *, after_ts: int = 0, anchor_ms: int | None = None):
+    def __init__(self, warmup_sec: float, *, anchor_ms: int | None = None):
         self.warmup_ms = int(warmup_sec * 1000)
-        self.after_ts = after_ts
+        self.live = anchor_ms is not None
         self.until: int | None = None if anchor_ms is None else anchor_ms + self.warmup_ms
         self.latest = 0
         self.done = self.warmup_ms == 0
@@ -29,7 +30,7 @@ class WarmupGuard(BaseGuard):
     def observe(self, ev: Event, ctx: GuardContext) -> None:
         if ev.ts > self.latest:
             self.latest = ev.ts
-        if self.until is None and ev.ts > self.after_ts:
+        if self.until is None:
             self.until = ev.ts + self.warmup_ms
 
     @property
@@ -56,3 +57,12 @@ class WarmupGuard(BaseGuard):
         if not self.warming:
             return None
         return {"active": True, "routine": True, "reason": self.holds_new_risk(), "until_ms": self.until}
+
+    def snapshot(self) -> dict:
+        return {"until": self.until, "done": self.done}
+
+    def restore(self, snap: dict) -> None:
+        """A resumed replay carries on with the same warm-up (over or not); a live restart warms up anew."""
+        if not self.live and snap:
+            self.until = snap.get("until")
+            self.done = bool(snap.get("done", self.done))

@@ -41,7 +41,7 @@ class StrategyParams:
     max_hold_bars: int
     cooldown_bars: int
     sizer: str = "fixed"  # fixed: capital_per_trade x leverage; atr_risk_parity: risk_per_trade_pct at the stop
-    risk_per_trade_pct: float = 0.5  # % of NAV lost if an atr_risk_parity entry hits its ATR stop
+    risk_per_trade_pct: float = 0.1  # % of NAV lost if an atr_risk_parity entry hits its ATR stop
 
     @property
     def warmup_bars(self) -> int:
@@ -125,7 +125,7 @@ def _strategy(f: _Fields, base: StrategyParams | None) -> StrategyParams:
         cooldown_bars=f.integer("cooldown_bars", d("cooldown_bars"), lo=0),
         sizer=f.string("sizer", base.sizer if base else "fixed", SIZERS),
         risk_per_trade_pct=f.number(
-            "risk_per_trade_pct", base.risk_per_trade_pct if base else 0.5, lo=0, hi=10, lo_open=True
+            "risk_per_trade_pct", base.risk_per_trade_pct if base else 0.1, lo=0, hi=10, lo_open=True
         ),
     )
     f.no_unknown()
