@@ -171,6 +171,8 @@ class ScreenerStrategy(BaseStrategy):
         pside = d.position_side
         assert d.candidate is not None and pside is not None  # d.go
         lv = levels(pside, r.close, r.atr, params.sl_atr, params.tp_atr)
+        risk_usdt = risk_at_stop(qty, r.atr, params.sl_atr)  # what this entry loses at its stop
+        nav = view.nav if view is not None else ledger.nav()
         intent = Intent(
             intent_id=ids.intent_id(r.venue, r.symbol, r.ts, "entry"),
             ts=r.ts,
@@ -201,7 +203,8 @@ class ScreenerStrategy(BaseStrategy):
             "take_profit": lv.take_profit,
             "leverage": params.leverage,
             "sizer": sizer.name,
-            "risk_usdt": round(float(risk_at_stop(qty, r.atr, params.sl_atr)), 4),
+            "risk_usdt": round(float(risk_usdt), 4),
+            "risk_pct_nav": round(float(risk_usdt / nav * 100), 6) if nav > 0 else None,
         }
         if size.capped_by:
             signal["capped_by"] = size.capped_by

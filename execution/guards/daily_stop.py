@@ -24,12 +24,19 @@ class DailyStop(BaseGuard):
         self.stopped_day = ""  # the day (in tz) the stop fired; "" while armed
         self.stopped_loss = 0.0
         self.rearms_at = 0
-        self.loss_pct = 0.0
         self.day = ""
+        self._stop_nav = 0.0
+        self._nav = self._day_start = 0.0  # floats, like the performance figures they come from
+
+    @property
+    def loss_pct(self) -> float:
+        return daily_loss_pct(self._nav, self._day_start)
 
     def on_cycle_end(self, ts: int, ctx: GuardContext) -> None:
         perf = ctx.perf
-        self.day = perf.day
+        if perf.day != self.day:  # a new day: the NAV at which the stop fires (one comparison a cycle)
+            self.day = perf.day
+            self._stop_nav = perf.day_start_nav * (1 - self.limit_pct / 100)
         if self.stopped_day and perf.day != self.stopped_day:
             report(
                 ctx,
@@ -42,8 +49,8 @@ class DailyStop(BaseGuard):
                 stopped_day=self.stopped_day,
             )
             self.stopped_day = ""
-        self.loss_pct = daily_loss_pct(perf.last_nav, perf.day_start_nav)  # this cycle's NAV, just booked
-        if not self.stopped_day and self.loss_pct >= self.limit_pct:
+        self._nav, self._day_start = perf.last_nav, perf.day_start_nav  # this cycle's NAV, just booked
+        if not self.stopped_day and perf.last_nav <= self._stop_nav and self.loss_pct >= self.limit_pct:
             self.stopped_day, self.stopped_loss, self.rearms_at = perf.day, self.loss_pct, perf.next_day_ms
             report(
                 ctx,

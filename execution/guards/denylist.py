@@ -4,7 +4,7 @@ New risk on a listed symbol is refused (exits always go). The file (`DENYLIST_FI
 CONFIG_DIR, format in `execution/denylist.py`) is read at start by the settings (a bad file:
 exit 2) and again:
     on SIGHUP            `supervisorctl signal HUP hedge-executor`: the signal handler only sets a
-                         flag (`request_reload`); the loop reloads at its next event
+                         flag (`request_reload`); the loop reloads at the end of its market instant
     on `denylist-reload` the operator command through the control log (`ctl denylist-reload`),
                          acknowledged with what changed
 A file that cannot be read or parsed keeps the previous list, and says why (the command is
@@ -13,7 +13,6 @@ refused with the line at fault). A file that is gone means an empty list.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from execution import logs
 from execution.control import Answer
 from execution.control_log import Command
 from execution.denylist import Denylist, DenylistError, parse
-from execution.feeds.events import Event
 from execution.guard import BaseGuard, GuardContext, report
 from execution.models import Intent
 from execution.strategy import CommandHandler, StrategyContext
@@ -37,17 +35,18 @@ class DenylistGuard(BaseGuard):
         self.list = Denylist(entries)
         self.refused = 0
         self.reloads = 0
-        self._reload = threading.Event()
+        self.reload_requested = False  # set by the SIGHUP handler, read by the loop
         self.log = logs.get()
 
     def request_reload(self) -> None:
-        """Safe from a signal handler: only sets a flag the loop reads."""
-        self._reload.set()
+        """Safe from a signal handler: only sets a flag the loop reads at the end of its next
+        market instant (a live feed ticks every second even when the market is quiet)."""
+        self.reload_requested = True
 
-    def observe(self, ev: Event, ctx: GuardContext) -> None:
-        if self._reload.is_set():
-            self._reload.clear()
-            self.reload(ctx, "SIGHUP", ev.ts)
+    def on_cycle_end(self, ts: int, ctx: GuardContext) -> None:
+        if self.reload_requested:
+            self.reload_requested = False
+            self.reload(ctx, "SIGHUP", ts)
 
     def reload(self, ctx: StrategyContext, by: str, ts: int) -> Answer:
         if self.path is None:

@@ -29,6 +29,7 @@ class DepegGuard(BaseGuard):
     def __init__(self, limits: GuardLimits, available: bool | None = None, after_ts: int = 0):
         self.after_ts = after_ts  # a resumed run's events up to here were seen before the snapshot
         self.reference = limits.depeg_reference
+        self.ref_venue, self.ref_symbol = self.reference
         self.threshold_bps = limits.depeg_bps
         self.clear_ms = int(limits.depeg_clear_minutes * 60_000)
         self.idle = "" if available is not False else f"no {self.ref_name} series in this market data"
@@ -53,7 +54,7 @@ class DepegGuard(BaseGuard):
 
     # -- the reference price ------------------------------------------------------------------
     def observe(self, ev: Event, ctx: GuardContext) -> None:
-        if (ev.venue, ev.symbol) != self.reference or ev.ts <= self.after_ts:
+        if ev.symbol != self.ref_symbol or ev.venue != self.ref_venue or ev.ts <= self.after_ts:
             return
         if isinstance(ev, CandleClosed):
             price = ev.close

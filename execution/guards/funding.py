@@ -70,16 +70,16 @@ class FundingGuard(BaseGuard):
 
     # -- what the market says -----------------------------------------------------------------
     def observe(self, ev: Event, ctx: GuardContext) -> None:
-        if ev.ts <= self.after_ts:
-            return
         if isinstance(ev, FundingSettled):
+            if ev.ts <= self.after_ts:
+                return
             n = self.next.setdefault((ev.venue, ev.symbol), NextFunding())
             if n.settled_ts and 0 < ev.ts - n.settled_ts <= MAX_INTERVAL_MS:
                 n.interval_ms = ev.ts - n.settled_ts
             n.settled_ts = ev.ts
             if n.source != "venue estimate" or n.estimate_ts < ev.ts:  # no fresher word from the venue
                 n.rate, n.source, n.next_ms = ev.rate, "last settlement", ev.ts + n.interval_ms
-        elif isinstance(ev, MarkUpdate) and ev.funding_rate is not None:
+        elif isinstance(ev, MarkUpdate) and ev.funding_rate is not None and ev.ts > self.after_ts:
             n = self.next.setdefault((ev.venue, ev.symbol), NextFunding())
             n.rate, n.source, n.estimate_ts = ev.funding_rate, "venue estimate", ev.ts
             if ev.next_funding_ms:
@@ -98,7 +98,7 @@ class FundingGuard(BaseGuard):
 
     # -- open legs ----------------------------------------------------------------------------
     def on_cycle_end(self, ts: int, ctx: GuardContext) -> None:
-        if not ctx.ledger.positions:
+        if not ctx.ledger.positions or not any(abs(n.bps) >= self.trim_bps for n in self.next.values()):
             return
         for venue, symbol, pside in list(ctx.ledger.positions):
             n = self.next.get((venue, symbol))

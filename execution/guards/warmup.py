@@ -4,14 +4,13 @@ state settle first; the runbook's entry block after start). Exits always go.
 Measured in market time, like every other rule. On a live feed it counts from `anchor_ms`, the
 wall clock at start, so every (re)start warms up again and candles backfilled over REST never
 count as warm-up time. On recorded and generated markets it is the first WARMUP_SEC of the data
-(from the first event, which a resumed run replays too to warm its indicators), so a resumed
-replay does exactly what an uninterrupted one does. While warming up the guard is `routine`: it
+(from the first market instant; a resumed run carries the warm-up on from its snapshot), so a
+resumed replay does exactly what an uninterrupted one does. While warming up the guard is `routine`: it
 refuses entries but does not make the fund "degraded".
 """
 
 from __future__ import annotations
 
-from execution.feeds.events import Event
 from execution.guard import BaseGuard, GuardContext, report
 from execution.guards import utc
 from execution.models import Intent
@@ -27,18 +26,20 @@ class WarmupGuard(BaseGuard):
         self.latest = 0
         self.done = self.warmup_ms == 0
 
-    def observe(self, ev: Event, ctx: GuardContext) -> None:
-        if ev.ts > self.latest:
-            self.latest = ev.ts
-        if self.until is None:
-            self.until = ev.ts + self.warmup_ms
+    def warming_at(self, ts: int) -> bool:
+        return not self.done and (self.until is None or ts < self.until)
 
     @property
     def warming(self) -> bool:
-        return not self.done and (self.until is None or self.latest < self.until)
+        return self.warming_at(self.latest)
 
     def on_cycle_end(self, ts: int, ctx: GuardContext) -> None:
-        if not self.done and self.until is not None and ts >= self.until:
+        if self.done:
+            return
+        self.latest = ts
+        if self.until is None:  # the first market instant of the data (of this process, live: anchored at start)
+            self.until = ts + self.warmup_ms
+        if ts >= self.until:
             self.done = True
             report(
                 ctx, self.name, "OFF", ts, f"warm-up of {self.warmup_ms // 1000} s over: entries allowed", alert=False
@@ -51,7 +52,7 @@ class WarmupGuard(BaseGuard):
         return f"warm-up: no entries for WARMUP_SEC {self.warmup_ms // 1000} after start ({until})"
 
     def vet(self, intent: Intent, ctx: GuardContext) -> str | None:
-        return self.holds_new_risk() or None
+        return self.holds_new_risk() if self.warming_at(intent.ts) else None
 
     def status(self) -> dict | None:
         if not self.warming:

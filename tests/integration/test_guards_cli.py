@@ -143,3 +143,17 @@ def test_a_market_without_the_reference_runs_with_the_depeg_guard_idle_and_says_
     assert "GUARD depeg" not in (tmp_path / "state-with" / "replay.log").read_text()
     screened = watched["screened_symbols"]
     assert "binance_um:USDCUSDT" not in screened and "binance_um:BTCUSDT" in screened  # watched, never traded
+
+
+def test_the_live_feed_streams_the_reference_beside_the_traded_symbols_and_never_screens_it(tmp_path):
+    from execution.app import build_feed, screener_universe
+    from execution.settings import load_settings
+
+    s = load_settings({"ENV_FILE": "/nonexistent", "FEED": "live", "STATE_DIR": str(tmp_path)})
+    feed, available, label = build_feed(s)
+    try:
+        assert "USDCUSDT" in feed.cfg.symbols["binance_um"] and label == "live:paper"
+        assert ("binance_um", "USDCUSDT") in available
+        assert ("binance_um", "USDCUSDT") not in screener_universe(s, available)
+    finally:
+        feed.close()
