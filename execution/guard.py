@@ -86,10 +86,12 @@ class BaseGuard:
 def report(
     ctx: StrategyContext, guard: str, action: str, ts: int, text: str, *, alert: bool = True, **fields: Any
 ) -> None:
-    """A guard acted: one `[risk] GUARD <name> <ACTION>: text` line, one incident record (the
-    audit trail, id derived from what happened so a resumed run never writes it twice) and, for
-    what an operator must hear about, one ops alert (journal + Telegram)."""
-    logs.get().warning("[risk] GUARD %s %s: %s", guard, action, text)
+    """A guard acted: one `[risk] GUARD <name> <ACTION>: text` line (WARNING when alerted, INFO for
+    routine actions), one incident record (the audit trail, id derived from what happened so a
+    resumed run never writes it twice) and, for what an operator must hear about, one ops alert
+    (journal + Telegram)."""
+    log = logs.get()
+    (log.warning if alert else log.info)("[risk] GUARD %s %s: %s", guard, action, text)
     record_id = f"guard:{guard}:{action}:{ts}" + "".join(f":{fields[k]}" for k in ("venue", "symbol") if k in fields)
     ctx.journal(
         "incidents",
