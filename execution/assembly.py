@@ -174,8 +174,9 @@ def build_guards(
     """The account breakers, then the runbook's guards as config/risk_limits.json enables them.
     `market_symbols`: what the feed carries (None: unknown), so the depeg guard knows whether its
     reference market will come; `resumed_at`: the snapshot's market time (events up to it only
-    warm the indicators: the guards restored from the snapshot already saw them); `live_start_ms`: a live feed's start on the wall clock (the
-    warm-up's anchor; recorded and generated markets warm up over their first WARMUP_SEC)."""
+    warm the indicators: the guards restored from the snapshot already saw them);
+    `live_start_ms`: a live feed's start on the wall clock (the warm-up's anchor; recorded and
+    generated markets warm up over their first WARMUP_SEC)."""
     g = s.guards
     guards: list[Guard] = [AccountBreakers(), DailyStop(s.risk.kill_daily_loss_pct, s.risk.day_boundary_tz)]
     if g.depeg_enabled:

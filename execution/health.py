@@ -5,8 +5,9 @@
     1 degraded  trading goes on with something wrong or held back: a guard active (depeg, daily
                 stop, funding spike, ... but not the routine ones: the warm-up after a start, a
                 standing denylist), data stale on some symbols, a repair pending (an order whose
-                outcome is unknown, a drift or a stop repair another component publishes in
-                `repairs_pending`), a difference found at reconciliation with the venues
+                outcome is unknown; a drift or a stop repair a component publishes in
+                `repairs_pending`, at the top of the document or in its entry of `strategies`),
+                a difference found at reconciliation with the venues
     0 healthy   none of these
 
 Pure: a function of the control document (`state/control.json`, which carries the guards'
@@ -60,7 +61,11 @@ def assess(control: Mapping) -> Health:
             degraded.append(f"guard {g.get('name', '?')}: {g.get('reason') or 'active'}")
     if stale:
         degraded.append(f"market data stale on {', '.join(stale[:5])}{' ...' if len(stale) > 5 else ''}")
-    for r in _list(control.get("repairs_pending")):
+    repairs = list(_list(control.get("repairs_pending")))
+    for st in _list(control.get("strategies")):  # e.g. the stop validator, when it publishes some
+        if isinstance(st, dict):
+            repairs += [f"{st.get('name', '?')}: {r}" for r in _list(st.get("repairs_pending"))]
+    for r in repairs:
         degraded.append(f"repair pending: {r}")
     diffs = [d for d in _list(control.get("reconciliation")) if isinstance(d, dict)]
     if diffs:

@@ -1,7 +1,11 @@
 """Every account breaker through the real engine and paper venue: the order that would cross a limit
 is refused (and what is refused is never sent), a limit the account drifts past trips HOLD, and
 each time what was journaled and what the operator sees (control document, health, alerts).
-The daily loss is the daily stop, with its re-arm across a non-UTC day boundary."""
+The daily loss is the daily stop, with its re-arm across a non-UTC day boundary.
+
+The scenarios where prices jump past a stop run with PROTECTIVE_ORDERS=false: a venue-side stop
+would close the leg inside the bar (test_protection.py), and these test what happens when the
+account really does drift past a limit (a gap, a stop that did not hold)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from execution import control, control_log, ids
 from execution.models import Intent, PositionSide
 from tests.support.engine_harness import ROOT, breakout, harness, warm
 
+OWN_STOPS = {"PROTECTIVE_ORDERS": "false"}  # the executor's SL/TP check alone
 NY_MIDNIGHT_UTC = int(datetime(2026, 1, 3, 5, 0, tzinfo=UTC).timestamp() * 1000)  # 2026-01-03 00:00 EST
 
 
@@ -52,7 +57,7 @@ def lose_1_5_pct(h):
 
 
 def test_daily_stop_refuses_new_risk_then_rearms_at_midnight_new_york_not_utc(tmp_path, log_lines):
-    h = harness(tmp_path, risk={"KILL_DAILY_LOSS_PCT": 1.0, "DAY_BOUNDARY_TZ": "America/New_York"})
+    h = harness(tmp_path, env=OWN_STOPS, risk={"KILL_DAILY_LOSS_PCT": 1.0, "DAY_BOUNDARY_TZ": "America/New_York"})
     lose_1_5_pct(h)
     assert not h.engine.ledger.positions
     doc = operator_view(h)
@@ -88,6 +93,7 @@ def test_max_leverage_refuses_the_entry_and_trips_hold_when_the_account_drifts_p
 
     h2 = harness(
         tmp_path / "b",
+        env=OWN_STOPS,
         risk=big,
         strategy={"defaults": {"rsi_buy_max": 99, "rsi_sell_min": 1, "capital_per_trade": 9_500}},
     )
@@ -113,7 +119,7 @@ def test_per_symbol_cap_refuses_the_entry_and_trips_when_prices_carry_it_past(tm
         in [x for x in log_lines.getvalue().splitlines() if "[decision]" in x][-1]
     )
 
-    h2 = harness(tmp_path / "b", risk={"MAX_NOTIONAL_PER_SYMBOL_USDT": 1000})
+    h2 = harness(tmp_path / "b", env=OWN_STOPS, risk={"MAX_NOTIONAL_PER_SYMBOL_USDT": 1000})
     warm(h2)
     breakout(h2)
     h2.step({"BTCUSDT": 61_200.0})
@@ -142,7 +148,7 @@ def test_gross_cap_refuses_the_second_entry_and_trips_when_prices_carry_it_past(
         in [x for x in log_lines.getvalue().splitlines() if "ETHUSDT" in x and "[decision]" in x][-1]
     )
 
-    h2 = harness(tmp_path / "b", symbols=("BTCUSDT", "ETHUSDT"), risk={"MAX_GROSS_NOTIONAL_USDT": 2000})
+    h2 = harness(tmp_path / "b", env=OWN_STOPS, symbols=("BTCUSDT", "ETHUSDT"), risk={"MAX_GROSS_NOTIONAL_USDT": 2000})
     two_symbols(h2)
     h2.step({"BTCUSDT": 61_200.0, "ETHUSDT": 3_060.0})  # both long
     h2.step({"BTCUSDT": 61_200.0, "ETHUSDT": 3_060.0})
@@ -220,7 +226,7 @@ def test_a_symbol_without_tiers_gets_a_derived_schedule_and_a_line_saying_so(tmp
 
 
 def test_the_drawdown_kill_still_needs_the_two_man_resume(tmp_path):
-    h = harness(tmp_path, risk={"KILL_DD_PCT": 1.0})
+    h = harness(tmp_path, env=OWN_STOPS, risk={"KILL_DD_PCT": 1.0})
     lose_1_5_pct(h)
     assert h.engine.control.mode == control.HOLD and h.engine.control.reason.startswith("breaker drawdown")
     for _ in range(200):  # days pass: it never clears by itself
