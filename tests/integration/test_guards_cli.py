@@ -157,3 +157,41 @@ def test_the_live_feed_streams_the_reference_beside_the_traded_symbols_and_never
         assert ("binance_um", "USDCUSDT") not in screener_universe(s, available)
     finally:
         feed.close()
+
+
+def test_a_reference_the_venue_does_not_list_does_not_stop_the_other_symbols(log_lines):
+    """A DEPEG_REFERENCE the venue refuses (-1121) is skipped at backfill, said once; the traded
+    symbols are backfilled and stream as before."""
+    import time
+
+    from execution.feeds.events import BookUpdate, CandleClosed
+    from execution.feeds.live import LiveConfig, LiveFeed
+    from tests.support.fake_streams import BAR_MS, FakeBinanceStream, FakeHistory
+
+    now = int(time.time() * 1000)
+    t = now - now % BAR_MS
+    with FakeBinanceStream() as ws, FakeHistory() as hist:
+        for i in range(30, 0, -1):
+            hist.add("BTCUSDT", t - i * BAR_MS, 60_000.0 + i)
+        hist.refused = {"USDCUSDT"}
+        cfg = LiveConfig(
+            {"binance_um": ["BTCUSDT", "USDCUSDT"]},
+            binance_rest=hist.url,
+            binance_ws=ws.url,
+            backfill_bars=30,
+            tick_ms=100,
+        )
+        feed = LiveFeed(cfg)
+        it = feed.events()
+        try:
+            got = []
+            deadline = time.monotonic() + 30
+            while not any(isinstance(e, BookUpdate) for e in got):
+                assert time.monotonic() < deadline, "the stream never flowed"
+                ws.book("BTCUSDT", 60_000.0, 60_000.1, int(time.time() * 1000))
+                got.append(next(it))
+        finally:
+            feed.close()
+    assert len([e for e in got if isinstance(e, CandleClosed) and e.symbol == "BTCUSDT"]) == 30
+    skipped = [x for x in log_lines.getvalue().splitlines() if "candles not backfilled" in x]
+    assert len(skipped) == 1 and "binance_um USDCUSDT" in skipped[0] and "Invalid symbol" in skipped[0]
