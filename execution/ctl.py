@@ -192,10 +192,7 @@ def print_status(d: dict) -> None:
         f"heartbeat : last state write {_age(d['heartbeat_age_ms'])} (source {d['source']}); "
         f"market time {_utc(d['market_ts'])}"
     )
-    reasons = "; ".join(d["health_reasons"])
-    print(f"health    : {d['health_state']} {d['health']}" + (f": {reasons}" if reasons else ""))
-    for g in d["guards"]:
-        print(f"guard     : {_guard_line(g)}")
+    _print_health(d)
     skew = d["clock_skew_ms"]
     print(f"clock skew: {'n/a (no venue clock in this profile)' if skew is None else f'{skew} ms'}")
     print(f"NAV       : {d['nav']:,.2f} USDT  drawdown {d['drawdown_pct']:.2f}%")
@@ -237,6 +234,13 @@ def print_status(d: dict) -> None:
         print(f"reconcile : {r['difference']} {r['venue']} {r['symbol']}: {r['detail']}")
     for p in d["problems"]:
         print(f"problem   : {p}")
+
+
+def _print_health(d: dict) -> None:
+    reasons = "; ".join(d["health_reasons"])
+    print(f"health    : {d['health_state']} {d['health']}" + (f": {reasons}" if reasons else ""))
+    for g in d["guards"]:
+        print(f"guard     : {_guard_line(g)}")
 
 
 def _guard_line(g: dict) -> str:
