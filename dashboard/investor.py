@@ -19,6 +19,7 @@ from decimal import Decimal
 import numpy as np
 
 from dashboard.view_model import DASH, base_asset, dec, fmt_money, fmt_ts, position_groups
+from execution import health
 from execution import performance as perf
 
 ASSET_NAMES = {
@@ -65,10 +66,11 @@ def fmt_day(ms: int | None) -> str:
 # status: Trading / Paused / Not reporting, simulated money
 @dataclass(frozen=True)
 class Status:
-    label: str  # "Trading" | "Paused" | "Not reporting since HH:MM UTC" | "No data yet"
-    level: str  # "ok" | "paused" | "down" | "none"
+    label: str  # "Trading" | "Trading with extra caution" | "Paused" | "Not reporting since HH:MM UTC" | "No data yet"
+    level: str  # "ok" | "caution" | "paused" | "down" | "none"
     simulated: bool
     simulated_label: str
+    explanation: str = ""  # one plain sentence from the health state (execution/health.py), no reasons
 
 
 def status(control: dict, nav: dict, updated_at_ms: int, now_ms: int, stale_after_ms: int) -> Status:
@@ -96,9 +98,12 @@ def status(control: dict, nav: dict, updated_at_ms: int, now_ms: int, stale_afte
         text = when.strftime("%H:%M UTC") if same_day else when.strftime("%Y-%m-%d %H:%M UTC")
         return Status(f"Not reporting since {text}", "down", simulated, sim_label)
     mode = str(pick("mode") or "").upper()
-    if mode == "RUN" and not control.get("kill"):
-        return Status("Trading", "ok", simulated, sim_label)
-    return Status("Paused", "paused", simulated, sim_label)
+    state = health.assess(control).state
+    if mode == "RUN" and not control.get("kill") and state != health.HALTED:
+        if state == health.DEGRADED:
+            return Status("Trading with extra caution", "caution", simulated, sim_label, health.investor_text(state))
+        return Status("Trading", "ok", simulated, sim_label, health.investor_text(state))
+    return Status("Paused", "paused", simulated, sim_label, health.investor_text(health.HALTED))
 
 
 # ---------------------------------------------------------------------------------------------

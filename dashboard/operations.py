@@ -1,7 +1,7 @@
 """Operations: what an operator reads and an investor does not need. Read-only, same login.
 
-Mode and its reason, SAFE_MODE / DRY_RUN / profile, breakers, alerts, freshness and read problems
-(file names, never server paths), every position leg with venue codes and stop / take levels, the
+Mode and its reason, health state and its reasons, SAFE_MODE / DRY_RUN / profile, breakers, guards,
+alerts, freshness and read problems (file names, never server paths), every position leg with venue codes and stop / take levels, the
 latest fills, signals, the screener tail and the arbitrage diagnostics.
 """
 
@@ -19,7 +19,7 @@ import streamlit as st
 from dashboard import shared
 from dashboard import view_model as vm
 from dashboard.data import Loaded
-from execution import clock
+from execution import clock, health
 
 CFG = shared.settings()
 FILLS_SHOWN = 10
@@ -50,7 +50,11 @@ def header(data: Loaded, now: int) -> None:
     if data.docs:
         stale = " :red-badge[NOT REPORTING]" if fresh.level == "stale" else ""
         reason = f" &nbsp;{badge.reason}" if badge.mode != "RUN" and badge.reason else ""
-        st.markdown(_badges(badge) + stale + reason)
+        fund = health.assess(data.doc("control"))
+        colour = {health.HEALTHY: "green", health.DEGRADED: "orange", health.HALTED: "red"}[fund.state]
+        st.markdown(_badges(badge) + f" :{colour}-badge[health {fund.state} {fund.label}]" + stale + reason)
+        for why in fund.reasons:
+            st.caption(f"Health: {why}")
     if fresh.level == "stale":
         st.warning(fresh.message)
     elif fresh.level == "none":
@@ -88,6 +92,25 @@ def breakers_and_alerts(data: Loaded) -> None:
     ]
     st.markdown("**Latest alerts**")
     _table(rows, "No alerts.")
+
+
+def guards(data: Loaded) -> None:
+    rows = []
+    for g in data.doc("control").get("guards") or []:
+        if not isinstance(g, dict):
+            continue
+        state = "idle" if g.get("idle") else "ACTIVE" if g.get("active") else "armed"
+        detail = (
+            g.get("idle")
+            or g.get("reason")
+            or ", ".join(
+                f"{k}={v}"
+                for k, v in g.items()
+                if k not in ("name", "active", "routine", "reason") and v not in (None, [], {})
+            )
+        )
+        rows.append({"Guard": str(g.get("name", vm.DASH)), "State": state, "Detail": str(detail or vm.DASH)})
+    _table(rows, "No guard has anything to report.")
 
 
 def kpis(data: Loaded) -> None:
@@ -177,6 +200,7 @@ def operations() -> None:
     data = shared.live(CFG, with_alerts=True)
     section(None, lambda: header(data, now))
     section("Breakers and alerts", lambda: breakers_and_alerts(data))
+    section("Guards", lambda: guards(data))
     section("Exposure", lambda: kpis(data))
     section("Positions", lambda: positions(data))
     section(None, lambda: activity(data))

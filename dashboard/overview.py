@@ -49,11 +49,13 @@ def table(rows: list[dict], empty: str) -> None:
 
 def status_line(data: Loaded, now: int) -> None:
     s = iv.status(data.doc("control"), data.doc("nav"), data.updated_at_ms, now, CFG.stale_after_ms)
-    colour = {"ok": "green", "paused": "orange", "down": "red"}.get(s.level, "gray")
+    colour = {"ok": "green", "caution": "violet", "paused": "orange", "down": "red"}.get(s.level, "gray")
     badges = [f":{colour}-badge[{s.label}]"]
     if s.simulated:
         badges.append(f":blue-badge[{s.simulated_label}]")
     st.markdown(" ".join(badges))
+    if s.level in ("caution", "paused") and s.explanation:
+        st.caption(s.explanation)
     if s.level == "down":
         st.warning(f"The fund has not reported since {vm.fmt_ts(data.updated_at_ms)}: figures are as of then.")
     elif s.level == "none":

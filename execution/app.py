@@ -19,7 +19,7 @@ from execution.exchanges.paper import PaperVenue
 from execution.feeds.base import Feed
 from execution.feeds.market_files import discover
 from execution.feeds.replay import ReplayFeed
-from execution.feeds.synthetic import GeneratedFeed, SyntheticMarket
+from execution.feeds.synthetic import GeneratedFeed
 from execution.metrics_hooks import MetricsHooks
 from execution.notify import Notifier
 from execution.settings import VENUES, ConfigError, Settings
@@ -56,6 +56,7 @@ def paper_venues(s: Settings) -> dict[str, PaperVenue]:
         vc = s.venues[name]
         filters = {sym: f for (v, sym), f in s.filters.items() if v == name}
         leverage = {sym: cfg.target_leverage for sym, cfg in s.symbols.items() if cfg.venue == name}
+        tiers = {sym: t for (v, sym), t in s.margin_tiers.items() if v == name}
         out[name] = PaperVenue(
             name,
             s.initial_capital_usdt,
@@ -65,6 +66,7 @@ def paper_venues(s: Settings) -> dict[str, PaperVenue]:
             half_spread_bps=vc.half_spread_bps,
             default_leverage=s.default_strategy.leverage,
             leverage=leverage,
+            margin_tiers=tiers,
         )
     return out
 
@@ -90,7 +92,8 @@ def build_venues(s: Settings) -> tuple[dict[str, Venue], dict[str, MarketSimulat
 def screener_universe(s: Settings, available: Iterable[SymbolKey]) -> list[SymbolKey]:
     """Configured symbols on the screener venue that the feed has; for a market directory with
     none of them, every symbol of its screener venue (or of the first venue it has)."""
-    available = sorted(set(available))
+    reference = {s.guards.depeg_reference} if s.guards.depeg_enabled else set()
+    available = sorted(set(available) - reference)  # the peg's reference market is watched, never screened
     configured = [(s.symbol_config(sym).venue, sym) for sym in s.symbols]
     chosen = [k for k in configured if k in available]
     if chosen:
@@ -106,7 +109,7 @@ def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[Sym
     if s.feed == "generated":
         generated = GeneratedFeed(seed=s.seed, start_ms=start_ms)
         market = generated.market
-        available = [(v, sym) for spec in market.assets for v, sym, _ in SyntheticMarket.venue_symbols(spec.spec)]
+        available = market.symbols()
         return generated, available, f"generated:seed={s.seed}:start={market.t}"
     if s.feed == "replay":
         assert s.market_dir is not None
@@ -122,6 +125,10 @@ def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[Sym
     from execution.feeds.live import LiveConfig, LiveFeed
 
     symbols = live_symbols(s)
+    if s.guards.depeg_enabled:  # the peg's reference market (DEPEG_REFERENCE) streams beside the traded ones
+        ref_venue, ref_symbol = s.guards.depeg_reference
+        if ref_symbol not in symbols.setdefault(ref_venue, []):
+            symbols[ref_venue].append(ref_symbol)
     backfill = max([s.default_strategy.warmup_bars] + [c.strategy.warmup_bars for c in s.symbols.values()]) + 20
     cfg = LiveConfig.from_settings(s.live, s.access.endpoints, symbols, backfill, s.risk.max_clock_skew_ms)
     return LiveFeed(cfg), [(v, sym) for v, syms in symbols.items() for sym in syms], f"live:{s.profile}"
@@ -172,6 +179,7 @@ def open_runtime(
         snap=snap,
         journaled_ids=journaled_ids_after(state_dir, snap.get("seq", 0)) if snap is not None else None,
         command_reader=control_log.CommandReader(state_dir, start_offset),
+        market_symbols=available,
         run_label=run_label,
         metrics=metrics,
     )

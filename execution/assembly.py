@@ -22,6 +22,12 @@ from execution.control_log import CommandReader
 from execution.engine import Engine, ResumePoint
 from execution.exchanges.base import Venue
 from execution.guard import Guard
+from execution.guards.daily_stop import DailyStop
+from execution.guards.denylist import DenylistGuard
+from execution.guards.depeg import DepegGuard
+from execution.guards.funding import FundingGuard
+from execution.guards.min_notional import MinNotionalGuard
+from execution.guards.warmup import WarmupGuard
 from execution.journal import Journal
 from execution.ledger import Ledger
 from execution.metrics_hooks import MetricsHooks, NullMetrics
@@ -54,6 +60,7 @@ def build_engine(
     with_arbitrage: bool = True,
     extra_strategies: Iterable[Strategy] = (),
     extra_guards: Iterable[Guard] = (),
+    market_symbols: Iterable[SymbolKey] | None = None,
     wall_ms: Callable[[], int] = clock.wall_ms,
     publish_interval_ms: int = 1000,
     run_label: str = "",
@@ -87,8 +94,15 @@ def build_engine(
         alert=alerting.alert,
         metrics=metrics,
     )
+    guards = build_guards(
+        s,
+        market_symbols=market_symbols,
+        resumed_at=int(snap.get("market_ts", 0)),
+        live_start_ms=wall_ms() if s.feed == "live" else None,
+    )
+    guards.extend(extra_guards)
     strategies: list[Strategy] = []
-    arbitrage = build_arbitrage(s, venues, journal, control, alerting, metrics) if with_arbitrage else None
+    arbitrage = build_arbitrage(s, venues, journal, control, alerting, metrics, guards) if with_arbitrage else None
     if arbitrage is not None:
         strategies.append(arbitrage)
     protection = Protection(
@@ -103,7 +117,6 @@ def build_engine(
     protection.protect(screener)
     strategies.extend([protection, screener])  # the protection first: its start-up check precedes any entry
     strategies.extend(extra_strategies)
-    guards: list[Guard] = [AccountBreakers(), *extra_guards]
     for strategy in strategies:
         strategy.restore(snap.get("strategies", {}).get(strategy.name, {}))
     for guard in guards:
@@ -117,6 +130,8 @@ def build_engine(
         handlers: dict[str, CommandHandler] = {}
         for strategy in strategies:
             handlers.update(strategy.commands())
+        for guard in guards:
+            handlers.update(guard.commands())
         commands = CommandApplier(command_reader, lambda: s.secret("APPROVE_TOKEN"), handlers)
     resume = ResumePoint(market_ts=trade_from_ms - 1) if trade_from_ms > 0 else ResumePoint()
     if snap:
@@ -149,6 +164,38 @@ def build_engine(
     )
 
 
+def build_guards(
+    s: Settings,
+    *,
+    market_symbols: Iterable[SymbolKey] | None = None,
+    resumed_at: int = 0,
+    live_start_ms: int | None = None,
+) -> list[Guard]:
+    """The account breakers, then the runbook's guards as config/risk_limits.json enables them.
+    `market_symbols`: what the feed carries (None: unknown), so the depeg guard knows whether its
+    reference market will come; `resumed_at`: the snapshot's market time (events up to it only
+    warm the indicators: the guards restored from the snapshot already saw them);
+    `live_start_ms`: a live feed's start on the wall clock (the warm-up's anchor; recorded and
+    generated markets warm up over their first WARMUP_SEC)."""
+    g = s.guards
+    guards: list[Guard] = [AccountBreakers(), DailyStop(s.risk.kill_daily_loss_pct, s.risk.day_boundary_tz)]
+    if g.depeg_enabled:
+        available = None if market_symbols is None else g.depeg_reference in set(market_symbols)
+        guards.append(DepegGuard(g, available, after_ts=resumed_at))
+    if g.funding_enabled:
+        guards.append(FundingGuard(g, owner=ScreenerStrategy.name, after_ts=resumed_at))
+    guards.append(WarmupGuard(g.warmup_sec, anchor_ms=live_start_ms))
+    guards.append(DenylistGuard(g.denylist_path, g.denylist))
+    if g.min_notional_block_usd > 0:
+        guards.append(MinNotionalGuard(g.min_notional_block_usd))
+    return guards
+
+
+def guard_hold(guards: Iterable[Guard]) -> str:
+    """Why every new risk is held by a guard right now ("" when none does)."""
+    return "; ".join(reason for g in guards if (reason := g.holds_new_risk()))
+
+
 def build_arbitrage(
     s: Settings,
     venues: Mapping[str, Venue],
@@ -156,10 +203,13 @@ def build_arbitrage(
     control: ControlState,
     alerting: Alerting,
     metrics: MetricsHooks | None = None,
+    guards: Iterable[Guard] = (),
 ) -> Strategy | None:
     """The arbitrage loop when config/arbitrage.json exists and is enabled. It sends no order
     (dry run, simulated fills journaled) under DRY_RUN_MODE, or under SAFE_MODE when a venue is
-    a real exchange."""
+    a real exchange. It sends its legs itself, so the guards that hold every new risk (depeg,
+    daily stop, warm-up) reach it through `holding`, beside HOLD."""
+    held_by_guards = list(guards)
     from execution.arb.config import load as load_arb_config
     from execution.arb.loop import ArbitrageLoop
     from execution.arb.strategy import ArbitrageStrategy
@@ -174,7 +224,7 @@ def build_arbitrage(
         journal=journal.append,
         dry_run=dry_run,
         half_spread_bps={name: vc.half_spread_bps for name, vc in s.venues.items()},
-        holding=lambda: control.reason if control.holding else "",
+        holding=lambda: control.reason if control.holding else guard_hold(held_by_guards),
         trip=alerting.trip,
         max_orders_per_min=s.risk.max_orders_per_min,
         order_metrics=metrics,

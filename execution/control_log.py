@@ -35,6 +35,7 @@ COMMANDS = {
     "arb-execute": ("pair",),
     "arb-flatten": (),
     "cancel": ("target",),  # withdraw a queued command (by id) before the executor applies it
+    "denylist-reload": (),
 }
 
 

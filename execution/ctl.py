@@ -8,6 +8,7 @@
     python -m execution.ctl resume --operator NAME
     python -m execution.ctl kill --reason TEXT --operator NAME
     python -m execution.ctl flatten --operator NAME
+    python -m execution.ctl denylist-reload --operator NAME   re-read DENYLIST_FILE (as SIGHUP does)
     python -m execution.ctl queue [--json]                commands written but not acknowledged yet
     python -m execution.ctl cancel ID --operator NAME     withdraw a queued command before it is applied
     python -m execution.ctl export-log --out FILE
@@ -22,7 +23,8 @@ that got no acknowledgement stays queued: `queue` lists it, `cancel ID` withdraw
 command names its operator (--operator, else HEDGE_OPERATOR); there is no silent default.
 Exit codes: 0 done, 1 refused, 2 bad usage, 3 the executor did not acknowledge in time,
 4 (`status` only) the executor is DOWN: no state written for WATCHDOG_STALE_S (default 300 s), or
-no state at all.
+no state at all; 5 (`status`) health_state 1 DEGRADED (a guard active, stale data on some
+symbols, a repair pending); 6 (`status`) health_state 2 HALTED (HOLD, kill, all data stale).
 The approval token for resume-confirm comes from --token, else APPROVE_TOKEN in the process
 environment (never from .env, so the operator who runs the executor does not hold it by
 default), else a prompt. It never leaves this process: only an HMAC bound to the command does.
@@ -39,7 +41,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from execution import clock, control_log, liveness
+from execution import clock, control_log, health, liveness
 from execution.logs import redact
 from execution.settings import (
     ConfigError,
@@ -55,10 +57,12 @@ from execution.state.atomic import read_lines, write_text
 from execution.state.layout import COLLECTION_FILES
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NO_ACK, EXIT_DOWN = 0, 1, 2, 3, 4
-WRITE_COMMANDS = ("hold", "resume-request", "resume-confirm", "resume", "kill", "flatten", "cancel")
+EXIT_DEGRADED, EXIT_HALTED = 5, 6  # `status`: health_state 1 and 2 (execution/health.py)
+WRITE_COMMANDS = ("hold", "resume-request", "resume-confirm", "resume", "kill", "flatten", "cancel", "denylist-reload")
 EPILOG = """exit codes: 0 done, 1 refused (the reason is printed), 2 bad usage, 3 the executor did not
 acknowledge (the command stays queued: see `queue`, withdraw with `cancel ID`), 4 (status) the
-executor is DOWN or there is no state. Commands need --operator NAME (or HEDGE_OPERATOR)."""
+executor is DOWN or there is no state, 5 (status) up but health_state 1 DEGRADED, 6 (status) up
+but health_state 2 HALTED. Commands need --operator NAME (or HEDGE_OPERATOR)."""
 
 
 class UsageError(Exception):
@@ -124,6 +128,7 @@ def status_data(state_dir: Path) -> dict:
     live = liveness.assess(snap.updated_at_ms, snap.read_at_ms, read_env(WatchdogEnv, process_env_over_file()).stale_ms)
     last_mode = ctl.get("mode", nav.get("mode", "unknown"))
     problems = list(snap.problems) + ([f"executor {live.describe()}"] if live.down and nav else [])
+    h = health.assess(ctl)  # the same function the executor published `health_state` with
     return {
         "source": snap.source,
         "state_dir": str(state_dir),
@@ -132,6 +137,10 @@ def status_data(state_dir: Path) -> dict:
         "mode": liveness.DOWN if live.down else last_mode,
         "last_mode": last_mode,
         "reason": ctl.get("reason", ""),
+        "health_state": h.state,
+        "health": h.label,
+        "health_reasons": list(h.reasons),
+        "guards": ctl.get("guards", []),
         "since_ms": ctl.get("since_ms", 0),
         "by": ctl.get("by", ""),
         "kill": ctl.get("kill", False),
@@ -183,6 +192,7 @@ def print_status(d: dict) -> None:
         f"heartbeat : last state write {_age(d['heartbeat_age_ms'])} (source {d['source']}); "
         f"market time {_utc(d['market_ts'])}"
     )
+    _print_health(d)
     skew = d["clock_skew_ms"]
     print(f"clock skew: {'n/a (no venue clock in this profile)' if skew is None else f'{skew} ms'}")
     print(f"NAV       : {d['nav']:,.2f} USDT  drawdown {d['drawdown_pct']:.2f}%")
@@ -224,6 +234,31 @@ def print_status(d: dict) -> None:
         print(f"reconcile : {r['difference']} {r['venue']} {r['symbol']}: {r['detail']}")
     for p in d["problems"]:
         print(f"problem   : {p}")
+
+
+def _print_health(d: dict) -> None:
+    reasons = "; ".join(d["health_reasons"])
+    print(f"health    : {d['health_state']} {d['health']}" + (f": {reasons}" if reasons else ""))
+    for g in d["guards"]:
+        print(f"guard     : {_guard_line(g)}")
+
+
+def _guard_line(g: dict) -> str:
+    """One line per guard with something to show: what it holds back now, or what it watches."""
+    name = g.get("name", "?")
+    if g.get("idle"):
+        return f"{name} idle ({g['idle']})"
+    if g.get("active"):
+        return f"{name} ACTIVE: {g.get('reason') or g.get('denied') or 'active'}"
+    figures = {k: v for k, v in g.items() if k not in ("name", "active", "routine") and v not in (None, [], {})}
+    return f"{name} armed: " + ", ".join(f"{k}={v}" for k, v in figures.items())
+
+
+def status_exit_code(d: dict) -> int:
+    """4 DOWN (or no state), else 6 HALTED, 5 DEGRADED, 0 HEALTHY."""
+    if d["mode"] == liveness.DOWN or d["nav"] is None:
+        return EXIT_DOWN
+    return {health.HALTED: EXIT_HALTED, health.DEGRADED: EXIT_DEGRADED}.get(d["health_state"], EXIT_OK)
 
 
 def _arbitrage_doc(state_dir: Path) -> dict:
@@ -307,7 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="machine-readable output")
         return p
 
-    command("status", "mode, HOLD reasons, flags, heartbeat, counters, limits, positions, exposure, queue")
+    command(
+        "status",
+        "mode, HOLD reasons, health and guards, flags, heartbeat, counters, limits, positions, exposure, queue "
+        "(exit 0 healthy, 4 down, 5 degraded, 6 halted)",
+    )
     p = command("alerts", "recent ops alerts (breakers, operator actions, rescues)")
     p.add_argument("-n", type=int, default=20, help="how many (20)")
     p = sub.add_parser("export-log", help="export every journal, merged by time, secrets redacted")
@@ -329,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("resume", "two-man resume, step 3: set RUN after an approved request", False),
         ("kill", "kill switch: HOLD and close every position", True),
         ("flatten", "close every position; the mode is unchanged", False),
+        ("denylist-reload", "re-read the denylist (DENYLIST_FILE) without a restart, as SIGHUP does", False),
     ):
         p = command(name, helptext, writes=True)
         if needs_reason:
@@ -364,7 +404,7 @@ def _main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ov
         if args.command == "status":
             d = status_data(state_dir)
             print(json.dumps(d, indent=1, default=str)) if args.json else print_status(d)
-            return EXIT_DOWN if d["mode"] == liveness.DOWN or d["nav"] is None else EXIT_OK
+            return status_exit_code(d)
         if args.command == "alerts":
             rows = alerts_data(state_dir, args.n)
             if args.json:

@@ -31,7 +31,7 @@ from execution.control import ControlState
 from execution.exchanges.base import Venue
 from execution.feeds.events import BookUpdate, CandleClosed, Event, FeedIssue, FundingSettled, MarkUpdate, Tick
 from execution.filters import derive_filters
-from execution.guard import Guard
+from execution.guard import BaseGuard, Guard
 from execution.journal import Journal
 from execution.ledger import Ledger
 from execution.metrics_hooks import MetricsHooks, NullMetrics, slippage_bps
@@ -98,6 +98,9 @@ class Engine:
         self.router = router
         self.strategies: Sequence[Strategy] = tuple(strategies)
         self.guards: Sequence[Guard] = tuple(guards)
+        # only the guards that watch market events see them (most vet orders or act at cycle end;
+        # a no-op call per guard per event is a measurable share of a replay)
+        self._observers = tuple(g for g in self.guards if getattr(type(g), "observe", None) is not BaseGuard.observe)
         self.simulators: Mapping[str, MarketSimulator] = simulators or {}
         self.commands = commands
         self.wall_ms = wall_ms
@@ -138,7 +141,7 @@ class Engine:
             self.cycle_ts = ev.ts
             if self._metered:
                 self._cycle_t0 = perf_counter()
-        for guard in self.guards:
+        for guard in self._observers:
             guard.observe(ev, self)
         if isinstance(ev, CandleClosed):
             self.on_candle(ev)
@@ -291,6 +294,11 @@ class Engine:
 
     def is_stale(self, key: SymbolKey) -> bool:
         return key in self.stale
+
+    @property
+    def screened(self) -> frozenset[SymbolKey]:
+        """Every symbol some strategy screens (all of them stale: the stale-data breaker)."""
+        return self._screened
 
     def journal(self, collection: str, record: dict) -> None:
         self.journals.append(collection, record)

@@ -4,7 +4,8 @@
 
 Defaults: paper profile, the generated market paced at SPEED x real time (900: one 15-minute
 candle per second), state in STATE_DIR (data/). SIGTERM/SIGINT stop it cleanly: the current
-cycle finishes, state is flushed, exit 0. A restart resumes from `synced_state.json`.
+cycle finishes, state is flushed, exit 0. SIGHUP reloads the denylist (DENYLIST_FILE) without a
+restart. A restart resumes from `synced_state.json`.
 Exit code 2: bad configuration (one line on stderr naming the file and field), or another
 executor already holds STATE_DIR (its PID is named).
 METRICS_PORT > 0: Prometheus metrics on 127.0.0.1:METRICS_PORT/metrics while it runs.
@@ -20,6 +21,7 @@ import threading
 from execution import logs
 from execution.app import fail_config, open_runtime_or_exit_code
 from execution.feeds.base import paced
+from execution.guards.denylist import DenylistGuard
 from execution.metrics import Exporter, MetricsHooks, MetricsSettings, NullMetrics
 from execution.metrics import start as start_metrics
 from execution.notify import build_notifier
@@ -78,6 +80,14 @@ def _run(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     engine = rt.engine
+
+    def _reload(signum, _frame):
+        # only a flag: the denylist guard re-reads its file from the loop, at the end of a market instant
+        for guard in engine.guards:
+            if isinstance(guard, DenylistGuard):
+                guard.request_reload()
+
+    signal.signal(signal.SIGHUP, _reload)
     log.info("[executor] started: state in %s; pacing %s", settings.state_dir.resolve(), _pacing(settings))
     events = rt.feed.events()
     if settings.feed != "live":

@@ -5,18 +5,26 @@ engine asks every guard to `vet` each order that adds risk (reduce-only orders a
 vetted: a guard must not stop a position from being closed) and refuses the order with the
 first reason given, in one `[risk] refused <intent> by <guard>: <reason>` line. At the end of
 every market instant, after NAV and drawdown are updated, `on_cycle_end` may trip breakers
-(HOLD), raise alerts or re-arm itself. `status` is what the control document, `ctl status`
-and the health state show while the guard is active.
+(HOLD), raise alerts, send reduce-only orders or re-arm itself.
+
+`status` is what the control document (`guards`), `ctl status`, the heartbeat, the dashboard and
+the health state show: None (nothing to show) or a dict with `active` (True while the guard
+holds or refuses something: the fund is then "degraded", `execution/health.py`) and the figures
+that explain it. `holds_new_risk` is the reason, while active, when the guard refuses *every*
+new risk (the arbitrage loop, which sends its own legs, asks it before each entry). Operator
+commands a guard answers come from `commands` (names known to `execution/control_log.py`).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
+from execution import logs
 from execution.feeds.events import Event
 from execution.models import Intent
 from execution.portfolio import Performance
-from execution.strategy import StrategyContext
+from execution.strategy import CommandHandler, StrategyContext
 
 
 class GuardContext(StrategyContext, Protocol):
@@ -34,8 +42,13 @@ class Guard(Protocol):
 
     def on_cycle_end(self, ts: int, ctx: GuardContext) -> None: ...
 
+    def holds_new_risk(self) -> str:
+        """While it refuses every new risk: why ("" otherwise)."""
+
     def status(self) -> dict | None:
-        """While active: {"active": True, "reason": ...} and any figures; None when idle."""
+        """{"active": bool, ...figures} or None when there is nothing to show."""
+
+    def commands(self) -> Mapping[str, CommandHandler]: ...
 
     def snapshot(self) -> dict: ...
 
@@ -54,11 +67,35 @@ class BaseGuard:
     def on_cycle_end(self, ts: int, ctx: GuardContext) -> None:
         return None
 
+    def holds_new_risk(self) -> str:
+        return ""
+
     def status(self) -> dict | None:
         return None
+
+    def commands(self) -> Mapping[str, CommandHandler]:
+        return {}
 
     def snapshot(self) -> dict:
         return {}
 
     def restore(self, snap: dict) -> None:
         return None
+
+
+def report(
+    ctx: StrategyContext, guard: str, action: str, ts: int, text: str, *, alert: bool = True, **fields: Any
+) -> None:
+    """A guard acted: one `[risk] GUARD <name> <ACTION>: text` line (WARNING when alerted, INFO for
+    routine actions), one incident record (the audit trail, id derived from what happened so a
+    resumed run never writes it twice) and, for what an operator must hear about, one ops alert
+    (journal + Telegram)."""
+    log = logs.get()
+    (log.warning if alert else log.info)("[risk] GUARD %s %s: %s", guard, action, text)
+    record_id = f"guard:{guard}:{action}:{ts}" + "".join(f":{fields[k]}" for k in ("venue", "symbol") if k in fields)
+    ctx.journal(
+        "incidents",
+        {"id": record_id, "ts": ts, "kind": "guard", "guard": guard, "action": action, "text": text, **fields},
+    )
+    if alert:
+        ctx.alert(f"alert:{record_id}", ts, "guard", f"GUARD {guard} {action}: {text}", guard=guard, action=action)

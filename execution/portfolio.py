@@ -57,6 +57,11 @@ class Performance:
         midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         self._next_day_ms = int(midnight.timestamp() * 1000)
 
+    @property
+    def next_day_ms(self) -> int:
+        """When the current day ends (the next midnight in the configured zone), epoch ms."""
+        return self._next_day_ms
+
     def drawdown_pct(self, nav: Decimal | float) -> float:
         nav, peak = float(nav), self.peak_nav
         if peak <= 0 or nav >= peak:

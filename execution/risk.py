@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from execution.models import Position
 from execution.settings import RiskLimits
 
 
@@ -44,21 +46,22 @@ def drawdown_pct(nav: float, peak: float) -> float:
     return (peak - nav) / peak * 100 if peak > 0 and nav < peak else 0.0
 
 
+def daily_loss_pct(nav: float, day_start_nav: float) -> float:
+    """Loss since the start of the day (midnight in DAY_BOUNDARY_TZ), % of that day's first NAV."""
+    return (day_start_nav - nav) / day_start_nav * 100 if day_start_nav > 0 else 0.0
+
+
 def breaker_trips(
-    limits: RiskLimits, *, nav: float, peak_nav: float, day_start_nav: float, margin_ratio: float | None = None
+    limits: RiskLimits, *, nav: float, peak_nav: float, margin_ratio: float | None = None
 ) -> list[tuple[str, str]]:
     """Breakers that trip HOLD from account numbers: (name, detail). NAV figures are floats
-    (`Ledger.nav_float`): they are checked at every market instant and only compared."""
+    (`Ledger.nav_float`): they are checked at every market instant and only compared. The daily
+    loss is not one of them: it stops new risk until the next day and re-arms by itself
+    (execution/guards/daily_stop.py)."""
     out = []
     dd = drawdown_pct(nav, peak_nav)
     if dd >= limits.kill_dd_pct:
         out.append(("drawdown", f"drawdown {dd:.2f}% from peak {peak_nav:.2f} >= KILL_DD_PCT {limits.kill_dd_pct:g}"))
-    if day_start_nav > 0:
-        day_loss = (day_start_nav - nav) / day_start_nav * 100
-        if day_loss >= limits.kill_daily_loss_pct:
-            out.append(
-                ("daily_loss", f"daily loss {day_loss:.2f}% >= KILL_DAILY_LOSS_PCT {limits.kill_daily_loss_pct:g}")
-            )
     if margin_ratio is not None and margin_ratio < limits.min_margin_ratio:
         out.append(
             (
@@ -103,12 +106,13 @@ def account_trips(
     limits: RiskLimits,
     *,
     nav: float,
-    positions,
-    maint_margin_rate: float = 0.005,
+    positions: Iterable[Position],
+    maintenance: float,
 ) -> list[tuple[str, str]]:
     """Breakers on the account as it stands (prices move, a reconciliation finds more positions):
     the order gate keeps new orders inside the limits, these catch the account drifting out.
-    Checked at every market instant with positions open, in floats (compared, never booked)."""
+    Checked at every market instant with positions open, in floats (compared, never booked).
+    `maintenance`: the positions' maintenance margin from the venues' tiers (execution/margin.py)."""
     out = []
     count = 0
     gross = 0.0
@@ -142,14 +146,20 @@ def account_trips(
             break
     if nav > 0 and gross / nav > limits.max_leverage * CAP_TOLERANCE:
         out.append(("max_leverage", f"gross/NAV {gross / nav:.2f} > 110% of MAX_LEVERAGE {limits.max_leverage:g}"))
-    maint = gross * maint_margin_rate
-    if maint > 0:
-        ratio = nav / maint
-        if ratio < limits.min_margin_ratio:
-            out.append(
+    ratio = margin_ratio(nav, maintenance)
+    if ratio is not None and ratio < limits.min_margin_ratio:
+        out.append(
+            (
+                "margin_stress",
                 (
-                    "margin_stress",
-                    f"equity/maintenance margin {ratio:.2f} < MIN_MARGIN_RATIO {limits.min_margin_ratio:g}",
-                )
+                    f"equity/maintenance margin {ratio:.2f} (maintenance {maintenance:.2f} USDT from the venues' "
+                    f"tiers) < MIN_MARGIN_RATIO {limits.min_margin_ratio:g}"
+                ),
             )
+        )
     return out
+
+
+def margin_ratio(nav: float, maintenance: float) -> float | None:
+    """Equity / maintenance margin; None without maintenance margin (nothing open)."""
+    return nav / maintenance if maintenance > 0 else None

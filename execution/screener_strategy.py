@@ -1,7 +1,8 @@
 """The screener strategy: z-score / RSI / ATR readings on closed candles -> entries with SL/TP.
 
     candle -> indicators (SymbolScreener) -> SL/TP / max-hold exits of the open trade
-           -> reading -> decision (vetoes) -> sizing -> risk gate -> ctx.submit
+           -> reading -> decision (vetoes) -> sizing (execution/sizing.py: fixed or ATR risk
+              parity) -> venue filters -> risk gate -> ctx.submit (guards)
 
 It owns its trades (one per symbol, with its levels), cooldowns, the bad-data recovery count,
 the screener tail, the latest signals and the per-symbol leaderboard. It is the residual owner
@@ -23,12 +24,14 @@ from execution import ids, logs
 from execution.decision import Decision, candidate_signal, decide
 from execution.feeds.events import CandleClosed, FeedIssue
 from execution.filters import round_qty
+from execution.ledger import Ledger
 from execution.models import Fill, Intent, OrderType, PositionSide
 from execution.protection import Protection
 from execution.risk import ExposureView, entry_rejections
 from execution.rules_sl_tp import Levels, exit_reason, levels
 from execution.screener import Reading, SymbolScreener, screener_line
 from execution.settings import Settings
+from execution.sizing import risk_at_stop, sizer_for
 from execution.state.store import StateSink
 from execution.strategy import BaseStrategy, PositionKey, StrategyContext, SymbolKey
 from execution.trades import InFlight, OpenTrade
@@ -147,23 +150,20 @@ class ScreenerStrategy(BaseStrategy):
         )
         price = _dec(r.close)
         cfg = self.s.symbol_config(r.symbol, r.venue)
-        notional_target = params.capital_per_trade * params.leverage
+        sizer = sizer_for(params)
+        view = _exposure(ledger, r.symbol) if sizer.needs_exposure else None
+        size = sizer.size(params, self.s.risk, price, r.atr, view)
         filters = ctx.venues[r.venue].filters(r.symbol)
-        qty = round_qty(notional_target / price, filters, OrderType.MARKET)
+        qty = round_qty(size.notional / price, filters, OrderType.MARKET)
         notional = qty * price
         if qty <= 0:
-            d.veto.append(f"size_rounds_to_zero(step {filters.step_size})")
+            d.veto.append(
+                f"size_rounds_to_zero(step {filters.step_size}{', ' + size.capped_by if size.capped_by else ''})"
+            )
         if cfg.min_notional is not None and qty > 0 and notional < cfg.min_notional:
             d.veto.append(f"below_config_min_notional({notional:.2f}<{cfg.min_notional})")
         if not d.veto:
-            view = ExposureView(
-                nav=ledger.nav(),
-                gross_notional=ledger.gross_notional(),
-                symbol_notional=sum(
-                    (p.notional for p in ledger.positions.values() if p.symbol == r.symbol), Decimal(0)
-                ),
-                open_positions=len(ledger.positions),
-            )
+            view = view or _exposure(ledger, r.symbol)
             d.veto.extend(f"risk:{x}" for x in entry_rejections(self.s.risk, view, notional))
         self.log.info("[decision] %s", json.dumps(_decision_doc(d, r, qty, notional), separators=(",", ":")))
         if not d.go:
@@ -171,6 +171,8 @@ class ScreenerStrategy(BaseStrategy):
         pside = d.position_side
         assert d.candidate is not None and pside is not None  # d.go
         lv = levels(pside, r.close, r.atr, params.sl_atr, params.tp_atr)
+        risk_usdt = risk_at_stop(qty, r.atr, params.sl_atr)  # what this entry loses at its stop
+        nav = view.nav if view is not None else ledger.nav()
         intent = Intent(
             intent_id=ids.intent_id(r.venue, r.symbol, r.ts, "entry"),
             ts=r.ts,
@@ -200,7 +202,12 @@ class ScreenerStrategy(BaseStrategy):
             "stop_loss": lv.stop_loss,
             "take_profit": lv.take_profit,
             "leverage": params.leverage,
+            "sizer": sizer.name,
+            "risk_usdt": round(float(risk_usdt), 4),
+            "risk_pct_nav": round(float(risk_usdt / nav * 100), 6) if nav > 0 else None,
         }
+        if size.capped_by:
+            signal["capped_by"] = size.capped_by
         self.log.info("[screener->executor] %s", json.dumps(signal, separators=(",", ":")))
         self.cycle_emitted += 1
         ctx.journal("signals", signal)
@@ -336,6 +343,15 @@ class ScreenerStrategy(BaseStrategy):
         self.bad_data = {(v, s): n for v, s, n in snap.get("bad_data", [])}
         self.leaderboard = snap.get("leaderboard", {})
         self.signals_tail = snap.get("signals_tail", [])
+
+
+def _exposure(ledger: Ledger, symbol: str) -> ExposureView:
+    return ExposureView(
+        nav=ledger.nav(),
+        gross_notional=ledger.gross_notional(),
+        symbol_notional=sum((p.notional for p in ledger.positions.values() if p.symbol == symbol), Decimal(0)),
+        open_positions=len(ledger.positions),
+    )
 
 
 def _decision_doc(d: Decision, r: Reading, qty: Decimal, notional: Decimal) -> dict:

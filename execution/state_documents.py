@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from execution import health
 from execution.control import ControlState
 from execution.guard import Guard
 from execution.journal import Journal
@@ -34,6 +35,9 @@ class EngineView(Protocol):
     journals: Journal
     started_wall_ms: int
     run_label: str
+
+    @property
+    def screened(self) -> frozenset[SymbolKey]: ...
 
 
 def nav_doc(e: EngineView, now: int) -> dict:
@@ -140,10 +144,17 @@ def control_doc(e: EngineView, now: int) -> dict:
         },
         resume_blocked=resume_blocker(e.settings),
         stale_symbols=sorted(f"{v}:{s}" for v, s in e.stale),
+        screened_symbols=sorted(f"{v}:{s}" for v, s in e.screened),
         reconciliation=e.reconciliation[-50:],
         guards=[dict(status, name=g.name) for g in e.guards if (status := g.status())],
         strategies=[dict(status, name=s.name) for s in e.strategies if (status := s.status())],
+        repairs_pending=[
+            f"order {cid} on {f.request.venue} {f.request.symbol}: outcome unknown, being looked up"
+            for cid, f in sorted(e.router.in_flight.items())
+            if f.unknown
+        ],
         market_ts=e.cycle_ts,
         updated_at_ms=now,
     )
+    doc.update(health.assess(doc).to_doc())
     return doc

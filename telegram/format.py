@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from execution import health
 from execution.arb.symbols import pair_of
 
 TREND_THRESHOLD_PCT = Decimal("0.25")
@@ -466,6 +467,10 @@ def build_payload(
     if mode and mode != "RUN":
         reason = control.get("reason") or ", ".join(str(b) for b in control.get("breakers") or []) or "no reason given"
         notes.insert(0, f"Mode: {mode} ({reason})")
+    fund_health = health.assess(control) if control else None
+    if fund_health is not None and fund_health.state:  # the Mode note already says HOLD / kill and why
+        shown = [r for r in fund_health.reasons if not r.startswith(("HOLD:", "kill switch:"))]
+        notes.insert(0, f"Health: {fund_health.label}" + (f" ({'; '.join(shown)})" if shown else ""))
     if updated_at_ms and now_ms - updated_at_ms > STALE_AFTER_MS:
         notes.insert(0, f"⚠ State last written {_span(now_ms - updated_at_ms)} ago: is the executor running?")
     elif nav is not None and abs(now_ms - as_of) > STALE_AFTER_MS:  # a replay, or a feed that lags
@@ -487,6 +492,8 @@ def build_payload(
         "state_updated_at_ms": int(updated_at_ms) or None,
         "source": source,
         "mode": mode,
+        "health_state": fund_health.state if fund_health is not None else None,
+        "health_reasons": list(fund_health.reasons) if fund_health is not None else [],
         "nav": _num(nav, 2),
         "nav_24h_delta_abs": _num(delta[0], 2) if delta else None,
         "nav_24h_delta_pct": _num(delta[1], 4) if delta else None,

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import BadRequest, OrderNotFound
+from execution.margin import MarginSchedule
 from execution.models import (
     BPS_PER_UNIT,
     Balance,
@@ -118,6 +119,9 @@ class ArbDryRunVenue(Venue):
 
     def fees(self, symbol: str) -> FeeSchedule:
         return self.inner.fees(symbol)
+
+    def margin_tiers(self, symbol: str) -> MarginSchedule | None:
+        return self.inner.margin_tiers(symbol)
 
     def funding(self, symbol: str) -> FundingInfo:
         return self.inner.funding(symbol)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from execution.exchanges.errors import BadRequest
+from execution.margin import MarginSchedule
 from execution.models import (
     Balance,
     BookTop,
@@ -53,6 +54,11 @@ class Venue(ABC):
 
     @abstractmethod
     def funding(self, symbol: str) -> FundingInfo: ...
+
+    def margin_tiers(self, symbol: str) -> MarginSchedule | None:
+        """The venue's maintenance-margin tiers for the symbol (Binance leverage brackets, OKX
+        position tiers), read with the filters; None when the venue publishes none we could read."""
+        return None
 
     @abstractmethod
     def book_top(self, symbol: str) -> BookTop: ...

@@ -4,6 +4,7 @@
     parse_exchange_info(payload) -> {symbol: SymbolFilters}   GET /fapi/v1/exchangeInfo
     parse_filters(symbol_info)   -> SymbolFilters             one entry of exchangeInfo["symbols"]
     parse_fees(payload)          -> FeeSchedule               GET /fapi/v1/commissionRate
+    parse_leverage_brackets(payload) -> {symbol: MarginSchedule} GET /fapi/v1/leverageBracket
     parse_funding(payload)       -> FundingInfo               GET /fapi/v1/premiumIndex
     parse_book_top(payload)      -> BookTop                   GET /fapi/v1/ticker/bookTicker
     parse_position(row)          -> Position | None           GET /fapi/v3 (or v2) /positionRisk row
@@ -43,6 +44,7 @@ from execution.exchanges.errors import (
     http_error,
 )
 from execution.exchanges.wire import dec, retry_after_s
+from execution.margin import NOTIONAL, MarginSchedule, MarginTier, schedule
 from execution.models import (
     Balance,
     BookTop,
@@ -88,6 +90,27 @@ def parse_filters(info: Mapping[str, Any], venue: str = VENUE) -> SymbolFilters:
 
 def parse_exchange_info(payload: Mapping[str, Any], venue: str = VENUE) -> dict[str, SymbolFilters]:
     return {s["symbol"]: parse_filters(s, venue) for s in payload.get("symbols", [])}
+
+
+def parse_leverage_brackets(payload: Any, venue: str = VENUE) -> dict[str, MarginSchedule]:
+    """Notional brackets per symbol: maintenance = notional x maintMarginRatio - cum. The answer is
+    a list of {symbol, brackets: [...]} (one object when a symbol was asked for)."""
+    rows = payload if isinstance(payload, list) else [payload]
+    out: dict[str, MarginSchedule] = {}
+    for row in rows:
+        symbol = row["symbol"]
+        tiers = [
+            MarginTier(
+                floor=dec(b["notionalFloor"]),
+                cap=dec(b["notionalCap"]),
+                maint_rate=dec(b["maintMarginRatio"]),
+                max_leverage=int(b["initialLeverage"]),
+                cum=dec(b.get("cum")),
+            )
+            for b in row["brackets"]
+        ]
+        out[symbol] = schedule(venue, symbol, NOTIONAL, tiers, "venue")
+    return out
 
 
 def parse_fees(payload: Mapping[str, Any]) -> FeeSchedule:

@@ -38,6 +38,7 @@ from execution.exchanges.binance_parsers import (
     parse_exchange_info,
     parse_fees,
     parse_funding,
+    parse_leverage_brackets,
     parse_order,
     parse_positions,
     parse_stream_order,
@@ -52,6 +53,7 @@ from execution.exchanges.errors import (
 from execution.exchanges.rest_venue import Lost, RestVenue
 from execution.exchanges.throttle import Throttler, binance_um_throttler
 from execution.exchanges.wire import fmt
+from execution.margin import MarginSchedule
 from execution.models import (
     Balance,
     BookTop,
@@ -179,6 +181,10 @@ class BinanceUM(RestVenue):
 
     def _unknown_symbol(self, symbol: str) -> BadRequest:
         return BadRequest(self.name, -1121, f"Invalid symbol {symbol}.")
+
+    def _fetch_margin_tiers(self, symbol: str) -> dict[str, MarginSchedule]:
+        """GET /fapi/v1/leverageBracket (signed, weight 1): every symbol's brackets in one answer."""
+        return parse_leverage_brackets(self._call("leverageBracket", self.client.futures_leverage_bracket), self.name)
 
     def _fetch_fees(self, symbol: str) -> FeeSchedule:
         return parse_fees(self._call("commissionRate", self.client.futures_commission_rate, symbol=symbol))

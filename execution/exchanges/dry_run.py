@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from execution.exchanges.base import Venue
 from execution.exchanges.paper import PaperVenue
+from execution.margin import MarginSchedule
 from execution.models import (
     Balance,
     BookTop,
@@ -60,6 +61,9 @@ class RealBookDryRunVenue(Venue):
 
     def fees(self, symbol: str) -> FeeSchedule:
         return self.real.fees(symbol)
+
+    def margin_tiers(self, symbol: str) -> MarginSchedule | None:
+        return self.real.margin_tiers(symbol)
 
     def funding(self, symbol: str) -> FundingInfo:
         return self.real.funding(symbol)

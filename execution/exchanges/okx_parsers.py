@@ -7,6 +7,7 @@ instrument's ctVal:
     parse_instruments(payload)          -> {instId: SymbolFilters}   GET /api/v5/public/instruments (linear only)
     parse_filters(instrument)           -> SymbolFilters             one linear SWAP instrument
     parse_fees(row)                     -> FeeSchedule               GET /api/v5/account/trade-fee
+    parse_position_tiers(payload, symbol, ct_val) -> MarginSchedule  GET /api/v5/public/position-tiers
     parse_funding(funding_row, mark_row)-> FundingInfo               GET /public/funding-rate (+ /public/mark-price)
     parse_book_top(ticker_row, ct_val)  -> BookTop                   GET /api/v5/market/ticker
     parse_position(row, ct_val)         -> Position | None           GET /api/v5/account/positions
@@ -44,6 +45,7 @@ from execution.exchanges.errors import (
     http_error,
 )
 from execution.exchanges.wire import dec, retry_after_s
+from execution.margin import QTY, MarginSchedule, MarginTier, schedule
 from execution.models import (
     Balance,
     BookTop,
@@ -138,6 +140,26 @@ def parse_instruments(payload: Any, venue: str = VENUE) -> dict[str, SymbolFilte
 
 def contracts_of(filters: SymbolFilters) -> Contracts:
     return Contracts(filters.contract_value, filters.step_size / filters.contract_value)
+
+
+def parse_position_tiers(payload: Any, symbol: str, ct_val: Decimal, venue: str = VENUE) -> MarginSchedule:
+    """A swap's position tiers (asked by instFamily): sizes in contracts, kept in base units;
+    maintenance = notional x mmr of the tier the whole position is in."""
+    c = Contracts(ct_val)
+    family = symbol.removesuffix("-SWAP")
+    rows = [r for r in all_rows(payload) if r.get("instFamily", family) in (family, "") or r.get("uly") == family]
+    if not rows:
+        raise ValueError(f"no position tiers for {symbol} in the answer")
+    tiers = [
+        MarginTier(
+            floor=c.to_base(r.get("minSz")),
+            cap=c.to_base(r.get("maxSz")),
+            maint_rate=dec(r["mmr"]),
+            max_leverage=int(dec(r.get("maxLever"), "1")),
+        )
+        for r in rows
+    ]
+    return schedule(venue, symbol, QTY, tiers, "venue")
 
 
 def parse_fees(row: Any) -> FeeSchedule:

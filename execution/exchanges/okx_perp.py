@@ -49,10 +49,12 @@ from execution.exchanges.okx_parsers import (
     parse_order,
     parse_order_fee,
     parse_position,
+    parse_position_tiers,
 )
 from execution.exchanges.rest_venue import Lost, RestVenue, can_rest
 from execution.exchanges.throttle import Throttler, okx_perp_throttler
 from execution.exchanges.wire import fmt
+from execution.margin import MarginSchedule
 from execution.models import (
     Balance,
     BookTop,
@@ -218,6 +220,19 @@ class OkxPerp(RestVenue):
 
     def _unknown_symbol(self, symbol: str) -> BadRequest:
         return BadRequest(self.name, "51001", f"Instrument ID {symbol} does not exist (or is not a linear swap)")
+
+    def _fetch_margin_tiers(self, symbol: str) -> dict[str, MarginSchedule]:
+        """GET /api/v5/public/position-tiers (public) for the swap's instrument family in our
+        margin mode; sizes come in contracts and are converted with the instrument's ctVal."""
+        data = self._call(
+            "public/position-tiers",
+            self.public.get_position_tiers,
+            signed=False,
+            instType="SWAP",
+            tdMode=_TD_MODE[self.margin],
+            instFamily=symbol.removesuffix("-SWAP"),
+        )
+        return {symbol: parse_position_tiers(data, symbol, self.filters(symbol).contract_value, self.name)}
 
     def _fetch_fees(self, symbol: str) -> FeeSchedule:
         family = symbol.rsplit("-", 1)[0] if symbol.endswith("-SWAP") else symbol

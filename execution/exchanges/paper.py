@@ -32,6 +32,7 @@ from execution.exchanges.paper_state import Resting, order_doc, order_from_doc, 
 from execution.exchanges.paper_triggers import PaperTrigger, TriggerBook, would_fire_now
 from execution.filters import FilterViolation, check_order, is_multiple
 from execution.ledger import Ledger, OverClose
+from execution.margin import MarginSchedule
 from execution.models import (
     ONE_BP,
     Balance,
@@ -67,9 +68,11 @@ class PaperVenue(Venue):
         half_spread_bps: Decimal = Decimal("0.5"),
         default_leverage: int = 1,
         leverage: dict[str, int] | None = None,
+        margin_tiers: dict[str, MarginSchedule] | None = None,
     ):
         self.name = name
         self.order_endpoint = f"paper:{name}"
+        self._margin_tiers = dict(margin_tiers or {})
         self.account = Ledger(initial_balance)
         self._filters = dict(filters)
         self._fees = fees
@@ -210,6 +213,10 @@ class PaperVenue(Venue):
 
     def fees(self, symbol: str) -> FeeSchedule:
         return self._fees
+
+    def margin_tiers(self, symbol: str) -> MarginSchedule | None:
+        """The configured leverage brackets / position tiers (config/venue_filters.json)."""
+        return self._margin_tiers.get(symbol)
 
     def funding(self, symbol: str) -> FundingInfo:
         return FundingInfo(

@@ -38,6 +38,7 @@ from execution.exchanges.errors import (
 )
 from execution.exchanges.fill_tracker import FillTracker
 from execution.exchanges.throttle import Throttler
+from execution.margin import MarginSchedule
 from execution.models import (
     FeeSchedule,
     Fill,
@@ -104,6 +105,8 @@ class RestVenue(Venue):
         self._filters_ms = 0
         self._filters_ttl_ms = filters_ttl_ms
         self._fees: dict[str, FeeSchedule] = {}
+        self._tiers: dict[str, tuple[int, MarginSchedule]] = {}  # symbol -> (read at, tiers)
+        self._tiers_failed: dict[str, int] = {}  # symbol -> when a read last failed
         self._dual_side: bool | None = None  # hedge (dual-side / long_short) mode; None until asked
         self._tracker = FillTracker(self.name)
 
@@ -141,6 +144,12 @@ class RestVenue(Venue):
     @abstractmethod
     def _fetch_filters(self) -> dict[str, SymbolFilters]:
         """Every tradable instrument's filters, in base units, from the venue."""
+
+    def _fetch_margin_tiers(self, symbol: str) -> dict[str, MarginSchedule]:
+        """The maintenance-margin tiers of `symbol` (and of any other instrument the same answer
+        covers); {} for a venue that publishes none. May raise a VenueError or ValueError:
+        `margin_tiers` then keeps what it had."""
+        return {}
 
     @abstractmethod
     def _fetch_fees(self, symbol: str) -> FeeSchedule:
@@ -288,6 +297,34 @@ class RestVenue(Venue):
             return self._filters[symbol]
         except KeyError:
             raise self._unknown_symbol(symbol) from None
+
+    def margin_tiers(self, symbol: str) -> MarginSchedule | None:
+        """Read with the filters' lifetime (re-read after FILTERS_TTL); a failed read is retried
+        at most once a minute and leaves the last tiers read (or None: the breaker then uses a
+        conservative derived schedule and says so)."""
+        now = clock.wall_ms()
+        cached = self._tiers.get(symbol)
+        if cached is not None and now - cached[0] <= self._filters_ttl_ms:
+            return cached[1]
+        if now - self._tiers_failed.get(symbol, -FILTERS_RETRY_UNKNOWN_MS) < FILTERS_RETRY_UNKNOWN_MS:
+            return cached[1] if cached else None
+        try:
+            fetched = self._fetch_margin_tiers(symbol)
+        except (VenueError, ValueError, KeyError, TypeError) as exc:
+            self._tiers_failed[symbol] = now
+            self.log.warning(
+                "[executor] %s margin tiers of %s not read (%s: %s); %s",
+                self.name,
+                symbol,
+                exc.__class__.__name__,
+                str(exc)[:160],
+                "keeping the last ones read" if cached else "none known yet",
+            )
+            return cached[1] if cached else None
+        for sym, tiers in fetched.items():
+            self._tiers[sym] = (now, tiers)
+        cached = self._tiers.get(symbol)
+        return cached[1] if cached else None
 
     def fees(self, symbol: str) -> FeeSchedule:
         cached = self._fees.get(symbol)

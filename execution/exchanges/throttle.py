@@ -177,6 +177,7 @@ def binance_um_throttler(**kw) -> Throttler:
         "ping": weight(1),
         "time": weight(1),
         "exchangeInfo": weight(1),
+        "leverageBracket": weight(1),
         "premiumIndex": weight(1),
         "bookTicker": weight(2),
         "commissionRate": weight(20),
@@ -211,6 +212,7 @@ def okx_perp_throttler(**kw) -> Throttler:
     per_2s = {
         "public/time": 10,
         "public/instruments": 20,
+        "public/position-tiers": 10,
         "public/funding-rate": 20,
         "public/mark-price": 10,
         "market/ticker": 20,

@@ -329,10 +329,17 @@ class LiveFeed(Feed):
             end = now - now % BAR_MS  # only bars that have closed
             if start >= end:
                 continue
-            if conn.venue == "binance_um":
-                rows = rest_history.binance_candles(self.session, self.cfg.binance_rest, symbol, start, end)
-            else:
-                rows = rest_history.okx_candles(self.session, self.cfg.okx_rest, symbol, start, end)
+            try:
+                if conn.venue == "binance_um":
+                    rows = rest_history.binance_candles(self.session, self.cfg.binance_rest, symbol, start, end)
+                else:
+                    rows = rest_history.okx_candles(self.session, self.cfg.okx_rest, symbol, start, end)
+            except rest_history.DownloadError as exc:
+                if not exc.refused:
+                    raise  # the network: reconnect and backfill everything again
+                # the venue refuses this symbol (e.g. a DEPEG_REFERENCE it does not list): the others go on
+                self.log.warning("[feed] %s %s candles not backfilled: %s", conn.venue, symbol, str(exc)[:200])
+                continue
             emitted = 0
             for t, o, h, low, c, v in rows:
                 t = int(t)

@@ -27,7 +27,9 @@ def binance_host(url: str) -> str:
 
 
 class DownloadError(Exception):
-    pass
+    def __init__(self, message: str, refused: bool = False):
+        super().__init__(message)
+        self.refused = refused  # the venue answered and said no (an unknown symbol, ...): asking again will not help
 
 
 def _get(session: requests.Session, url: str, params: dict, retries: int = 4) -> object:
@@ -46,10 +48,10 @@ def _get(session: requests.Session, url: str, params: dict, retries: int = 4) ->
             time.sleep(min(wait, 60.0))
             continue
         if resp.status_code != 200:
-            raise DownloadError(f"GET {url}: HTTP {resp.status_code}: {resp.text[:200]}")
+            raise DownloadError(f"GET {url}: HTTP {resp.status_code}: {resp.text[:200]}", refused=True)
         data = resp.json()
         if isinstance(data, dict) and "code" in data and str(data.get("code")) not in ("0", "200"):
-            raise DownloadError(f"GET {url}: venue error code={data.get('code')} msg={data.get('msg')}")
+            raise DownloadError(f"GET {url}: venue error code={data.get('code')} msg={data.get('msg')}", refused=True)
         return data
     raise DownloadError(f"GET {url}: no answer")
 

@@ -7,6 +7,11 @@ built from 15 one-minute steps. Each asset trades on Binance USD-M and, for BTC 
 with a cross-venue basis that mean-reverts (Ornstein-Uhlenbeck, a few bps) and jumps now and
 then. Funding settles every 8 hours on both venues from the premium plus noise.
 
+It also carries the depeg guard's reference market, USDC/USDT on Binance USD-M (`USDCUSDT`): a
+price near 1 (a fraction of a bp of noise around +0.3 bp) with, now and then (about once in 60
+days), a depeg episode that jumps 50-150 bps away and decays back over hours. It has its own
+random stream, so the other symbols' series are the same as without it.
+
 Usage: python -m execution.feeds.synthetic --out DIR [--days 30] [--seed 7] [--start 2026-01-01]
 """
 
@@ -49,6 +54,41 @@ DEFAULT_ASSETS = (
 )
 
 REGIMES = ("calm", "trend_up", "trend_down", "mean_revert")
+PEG_REFERENCE = ("binance_um", "USDCUSDT")
+PEG_TICK = "0.0001"
+PEG_EPISODE_PER_BAR = 1 / (60 * 96)
+
+
+@dataclass
+class _PegState:
+    """The reference stablecoin pair: an OU around +0.3 bp plus decaying depeg episodes."""
+
+    rng: random.Random
+    basis: float = 0.00003
+    episode: float = 0.0  # extra deviation of an episode in progress (fraction of price)
+    decay: float = 0.0
+    close: float = 1.0
+
+    def next_bar(self, open_time: int, close_time: int) -> CandleClosed:
+        rng = self.rng
+        if self.episode == 0.0 and rng.random() < PEG_EPISODE_PER_BAR:
+            self.episode = rng.choice((-1, 1)) * rng.uniform(0.005, 0.015)
+            self.decay = rng.uniform(0.90, 0.97)  # ~ 8 to 33 bars to lose most of it
+        path = [self.close]
+        for _ in range(STEPS_PER_BAR):
+            self.basis += -0.1 * (self.basis - 0.00003) + 0.00002 * rng.gauss(0.0, 1.0)
+            path.append(1.0 + self.basis + self.episode)
+        if self.episode:
+            self.episode *= self.decay
+            if abs(self.episode) < 0.0002:
+                self.episode = 0.0
+        o, c = (_round(x, PEG_TICK) for x in (path[0], path[-1]))
+        h, lo = _round(max(path), PEG_TICK), _round(min(path), PEG_TICK)
+        self.close = c
+        vol = round(rng.lognormvariate(13.0, 0.4), 1)
+        return CandleClosed(
+            close_time, PEG_REFERENCE[0], PEG_REFERENCE[1], open_time, o, max(h, o, c), min(lo, o, c), c, vol
+        )
 
 
 @dataclass
@@ -77,6 +117,11 @@ class SyntheticMarket:
         self.rng = random.Random(seed)
         self.t = start_ms
         self.assets = [_AssetState(a, math.log(a.price), (a.minute_vol**2), math.log(a.price)) for a in assets]
+        self.peg = _PegState(random.Random(seed * 1_000_003 + 17))  # its own stream: the others stay as they were
+
+    def symbols(self) -> list[tuple[str, str]]:
+        """Every (venue, symbol) the market carries, the peg's reference included."""
+        return [(v, sym) for st in self.assets for v, sym, _ in self.venue_symbols(st.spec)] + [PEG_REFERENCE]
 
     @staticmethod
     def venue_symbols(spec: AssetSpec) -> list[tuple[str, str, str]]:
@@ -134,6 +179,7 @@ class SyntheticMarket:
                 # perp premium: positive in up-moves (longs crowd in), plus the venue's basis
                 st.premium_acc[vi] += math.tanh((path[-1] - path[0]) / (spec.minute_vol * 4)) * 0.0003 + (f - 1.0)
             st.premium_n += 1
+        events.append(self.peg.next_bar(open_time, close_time))
         if close_time % FUNDING_MS == 0:
             for st in self.assets:
                 for vi, (venue, symbol, _tick) in enumerate(self.venue_symbols(st.spec)):

@@ -6,6 +6,7 @@
     env_types.py  the validators behind them (each says what it expected)
     fields.py     `_Fields`: the validator of the JSON files
     files.py      the JSON files of CONFIG_DIR -> StrategyParams, RiskLimits, VenueConfig, ...
+    guards.py     the guards' fields of risk_limits.json -> GuardLimits (and the denylist file)
     tree.py       `Settings` (everything the executor needs) and `load_settings`
     errors.py     `ConfigError`, the one error a bad setting raises (one line, exit 2)
 
@@ -46,7 +47,8 @@ from execution.settings.env import (
 )
 from execution.settings.errors import ConfigError
 from execution.settings.fields import _Fields, _load_json
-from execution.settings.files import ConfigFiles, RiskLimits, StrategyParams, SymbolConfig, VenueConfig
+from execution.settings.files import SIZERS, ConfigFiles, RiskLimits, StrategyParams, SymbolConfig, VenueConfig
+from execution.settings.guards import GuardLimits
 from execution.settings.names import (
     ENV_FILE,
     EXCHANGE_PROFILES,
@@ -64,6 +66,7 @@ __all__ = [
     "EXCHANGE_PROFILES",
     "FEEDS",
     "GROUPS",
+    "SIZERS",
     "LOG_LEVELS",
     "PROFILES",
     "PROJECT_ROOT",
@@ -79,6 +82,7 @@ __all__ = [
     "EnvGroup",
     "ExecutionEnv",
     "FundEnv",
+    "GuardLimits",
     "HeartbeatEnv",
     "LiveFeedEnv",
     "LogEnv",

@@ -5,7 +5,7 @@ venues (fees, slippage) and venue filters.
     pairs_universe.json   screened symbols, venue overrides  -> SymbolConfig
     risk_limits.json                                         -> RiskLimits
     venues.json           fees, slippage, half spread        -> VenueConfig
-    venue_filters.json    tick/step/min-notional             -> SymbolFilters
+    venue_filters.json    tick/step/min-notional, margin tiers -> SymbolFilters, MarginSchedule
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from execution.margin import NOTIONAL, QTY, MarginSchedule, MarginTier, schedule, with_deductions
 from execution.models import FeeSchedule, SymbolFilters
 from execution.settings.errors import ConfigError
 from execution.settings.fields import _MISSING, _Fields, _load_json
+from execution.settings.guards import GUARD_FIELDS, GuardLimits, read_guards
 from execution.settings.names import TIMEFRAMES, VENUES
 
 
@@ -38,6 +40,8 @@ class StrategyParams:
     tp_atr: float
     max_hold_bars: int
     cooldown_bars: int
+    sizer: str = "fixed"  # fixed: capital_per_trade x leverage; atr_risk_parity: risk_per_trade_pct at the stop
+    risk_per_trade_pct: float = 0.1  # % of NAV lost if an atr_risk_parity entry hits its ATR stop
 
     @property
     def warmup_bars(self) -> int:
@@ -92,7 +96,10 @@ STRATEGY_FIELDS = {
     "tp_atr",
     "max_hold_bars",
     "cooldown_bars",
+    "sizer",
+    "risk_per_trade_pct",
 }
+SIZERS = ("fixed", "atr_risk_parity")
 
 
 def _strategy(f: _Fields, base: StrategyParams | None) -> StrategyParams:
@@ -116,6 +123,10 @@ def _strategy(f: _Fields, base: StrategyParams | None) -> StrategyParams:
         tp_atr=f.number("tp_atr", d("tp_atr"), lo=0, hi=100, lo_open=True),
         max_hold_bars=f.integer("max_hold_bars", d("max_hold_bars"), lo=0),
         cooldown_bars=f.integer("cooldown_bars", d("cooldown_bars"), lo=0),
+        sizer=f.string("sizer", base.sizer if base else "fixed", SIZERS),
+        risk_per_trade_pct=f.number(
+            "risk_per_trade_pct", base.risk_per_trade_pct if base else 0.1, lo=0, hi=10, lo_open=True
+        ),
     )
     f.no_unknown()
     return params
@@ -127,7 +138,7 @@ def override_strategy(base: StrategyParams, values: dict[str, Any], source: str,
     return _strategy(_Fields(source, dict(values), prefix), base)
 
 
-def _risk(path: Path) -> RiskLimits:
+def _risk(path: Path) -> tuple[RiskLimits, GuardLimits]:
     f = _Fields(str(path), _load_json(path))
     limits = RiskLimits(
         kill_dd_pct=f.number("KILL_DD_PCT", lo=0, hi=100, lo_open=True),
@@ -143,14 +154,15 @@ def _risk(path: Path) -> RiskLimits:
         max_clock_skew_ms=f.integer("MAX_CLOCK_SKEW_MS", 1_000, lo=1),
         min_margin_ratio=f.number("MIN_MARGIN_RATIO", 1.5, lo=1),
     )
-    f.no_unknown({"_comment"})
+    guards = read_guards(f, path.parent)
+    f.no_unknown({"_comment", *GUARD_FIELDS})
     try:
         ZoneInfo(limits.day_boundary_tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
             str(path), "DAY_BOUNDARY_TZ", "an IANA time zone such as UTC or Europe/Zurich", limits.day_boundary_tz
         ) from None
-    return limits
+    return limits, guards
 
 
 def _venues(path: Path) -> dict[str, VenueConfig]:
@@ -169,9 +181,10 @@ def _venues(path: Path) -> dict[str, VenueConfig]:
     return out
 
 
-def _filters(path: Path) -> dict[tuple[str, str], SymbolFilters]:
+def _filters(path: Path) -> tuple[dict[tuple[str, str], SymbolFilters], dict[tuple[str, str], MarginSchedule]]:
     f = _Fields(str(path), _load_json(path))
     out: dict[tuple[str, str], SymbolFilters] = {}
+    tiers: dict[tuple[str, str], MarginSchedule] = {}
     for venue in VENUES:
         per = f.obj(venue, {})
         for symbol in list(per.data):
@@ -193,9 +206,41 @@ def _filters(path: Path) -> dict[tuple[str, str], SymbolFilters]:
                 max_price=s.decimal("max_price", "0", lo=0),
                 source="config",
             )
+            if "margin_tiers" in s.data:
+                tiers[(venue, symbol)] = _margin_tiers(s, venue, symbol)
             s.no_unknown()
     f.no_unknown({"_comment", "_source"})
-    return out
+    return out, tiers
+
+
+def _margin_tiers(s: _Fields, venue: str, symbol: str) -> MarginSchedule:
+    """`margin_tiers`: a list of {notional_floor, notional_cap} (Binance brackets, USDT) or
+    {qty_floor, qty_cap} (OKX position tiers in base units) with maint_rate and max_leverage;
+    cap 0 = no upper bound. Deductions are derived so maintenance is continuous."""
+    raw = s.raw("margin_tiers")
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(s.source, f"{s.prefix}.margin_tiers", "a non-empty list of tiers", raw)
+    rows, bases = [], set()
+    for i, item in enumerate(raw):
+        t = _Fields(s.source, item, f"{s.prefix}.margin_tiers[{i}]")
+        basis = NOTIONAL if "notional_floor" in t.data else QTY
+        bases.add(basis)
+        rows.append(
+            MarginTier(
+                floor=t.decimal(f"{basis}_floor", lo=0),
+                cap=t.decimal(f"{basis}_cap", lo=0),
+                maint_rate=t.decimal("maint_rate", lo=0),
+                max_leverage=t.integer("max_leverage", lo=1, hi=200),
+            )
+        )
+        t.no_unknown()
+    if len(bases) > 1:
+        raise ConfigError(s.source, f"{s.prefix}.margin_tiers", "tiers all by notional or all by qty", raw)
+    basis = bases.pop()
+    try:
+        return schedule(venue, symbol, basis, with_deductions(rows) if basis == NOTIONAL else rows, "config")
+    except ValueError as exc:
+        raise ConfigError(s.source, f"{s.prefix}.margin_tiers", "ordered, non-overlapping tiers", str(exc)) from None
 
 
 def _universe(
@@ -237,8 +282,10 @@ class ConfigFiles:
     symbols: dict[str, SymbolConfig]
     default_strategy: StrategyParams
     risk: RiskLimits
+    guards: GuardLimits
     venues: dict[str, VenueConfig]
     filters: dict[tuple[str, str], SymbolFilters]
+    margin_tiers: dict[tuple[str, str], MarginSchedule]
 
 
 def load_config_files(config_dir: Path) -> ConfigFiles:
@@ -249,11 +296,15 @@ def load_config_files(config_dir: Path) -> ConfigFiles:
     per_symbol = {sym: per_symbol_f.obj(sym) for sym in per_symbol_f.data}
     sf.no_unknown({"_comment"})
     screener_venue, symbols = _universe(config_dir / "pairs_universe.json", defaults, per_symbol)
+    risk, guards = _risk(config_dir / "risk_limits.json")
+    filters, tiers = _filters(config_dir / "venue_filters.json")
     return ConfigFiles(
         screener_venue=screener_venue,
         symbols=symbols,
         default_strategy=defaults,
-        risk=_risk(config_dir / "risk_limits.json"),
+        risk=risk,
+        guards=guards,
         venues=_venues(config_dir / "venues.json"),
-        filters=_filters(config_dir / "venue_filters.json"),
+        filters=filters,
+        margin_tiers=tiers,
     )

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from execution.margin import MarginSchedule
 from execution.models import SymbolFilters
 from execution.settings.env import (
     ExecutionEnv,
@@ -30,6 +31,7 @@ from execution.settings.env import (
 )
 from execution.settings.errors import ConfigError
 from execution.settings.files import RiskLimits, StrategyParams, SymbolConfig, VenueConfig, load_config_files
+from execution.settings.guards import GuardLimits
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,10 @@ class Settings:
     symbols: dict[str, SymbolConfig]
     default_strategy: StrategyParams
     risk: RiskLimits
+    guards: GuardLimits
     venues: dict[str, VenueConfig]
     filters: dict[tuple[str, str], SymbolFilters]
+    margin_tiers: dict[tuple[str, str], MarginSchedule]  # configured leverage brackets / position tiers
     # the edges' groups, handed to the adapters that need them
     store: StoreEnv
     live: LiveFeedEnv
@@ -121,8 +125,10 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         symbols=files.symbols,
         default_strategy=files.default_strategy,
         risk=files.risk,
+        guards=files.guards,
         venues=files.venues,
         filters=files.filters,
+        margin_tiers=files.margin_tiers,
         store=store,
         live=read_env(LiveFeedEnv, source),
         access=VenueAccess.read(source),

@@ -34,6 +34,9 @@ def config(tmp_path):
     strat["defaults"].update(rsi_buy_max=100, rsi_sell_min=0)  # one breakout candle is an entry
     strat["symbols"] = {}
     (cfg / "strategy_config.json").write_text(json.dumps(strat))
+    risk = json.loads((cfg / "risk_limits.json").read_text())
+    risk["WARMUP_SEC"] = 0  # the entry is the backfilled bar, right at start: no warm-up (issue 15's guard)
+    (cfg / "risk_limits.json").write_text(json.dumps(risk))
     arb = json.loads((cfg / "arbitrage.json").read_text())
     arb["enabled"] = False
     (cfg / "arbitrage.json").write_text(json.dumps(arb))

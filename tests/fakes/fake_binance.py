@@ -87,6 +87,22 @@ def default_instruments() -> list[Instrument]:
     ]
 
 
+def default_brackets() -> list[dict[str, Any]]:
+    """Notional brackets in the shape of GET /fapi/v1/leverageBracket (cum makes them continuous)."""
+    rows = [(125, 50_000, 0, 0.004, 0.0), (100, 500_000, 50_000, 0.005, 50.0), (50, 8_000_000, 500_000, 0.01, 2550.0)]
+    return [
+        {
+            "bracket": i + 1,
+            "initialLeverage": lev,
+            "notionalCap": cap,
+            "notionalFloor": floor,
+            "maintMarginRatio": rate,
+            "cum": cum,
+        }
+        for i, (lev, cap, floor, rate, cum) in enumerate(rows)
+    ]
+
+
 def _s(x: Decimal) -> str:
     return format(x.normalize(), "f") if x else "0"
 
@@ -120,6 +136,9 @@ class FakeBinance(AlgoService, LoopbackVenue):
         self.test_orders: list[dict[str, str]] = []
         self.commission = (D("0.0002"), D("0.0004"))
         self.funding_rate = D("0.00010000")
+        # GET /fapi/v1/leverageBracket: symbol -> brackets as Binance lists them (JSON numbers)
+        self.brackets: dict[str, list[dict[str, Any]]] = {s: default_brackets() for s in self.engine.instruments}
+        self.bracket_calls = 0
         self._tlock = threading.Lock()
         self._algo_init()
 
@@ -379,6 +398,14 @@ class FakeBinance(AlgoService, LoopbackVenue):
             "time": self.now(),
             "lastUpdateId": 1027024,
         }
+
+    def _get_v1_leverageBracket(self, p: dict) -> Any:
+        """USER_DATA (signed): every symbol's brackets, or one object when `symbol` is given."""
+        self.bracket_calls += 1
+        if "symbol" in p:
+            inst = self._inst(p)
+            return {"symbol": inst.symbol, "brackets": self.brackets[inst.symbol]}
+        return [{"symbol": sym, "brackets": rows} for sym, rows in self.brackets.items()]
 
     # -- account configuration -----------------------------------------------------------------------
     def _get_v1_commissionRate(self, p: dict) -> dict:

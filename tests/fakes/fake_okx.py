@@ -74,6 +74,16 @@ class FakeOkx(OkxAlgoService, LoopbackVenue):
         self.fee_rates = ("-0.0002", "-0.0005")
         self.leverage: dict[tuple[str, str, str], int] = {}  # (instId, mgnMode, posSide) -> lever
         self.td_modes: list[str] = []  # tdMode of every order received
+        # GET /api/v5/public/position-tiers: instFamily -> [(minSz, maxSz contracts, mmr, maxLever)]
+        self.tiers: dict[str, list[tuple[str, str, str, str]]] = {
+            i.symbol.removesuffix("-SWAP"): [
+                ("0", "5000", "0.004", "100"),
+                ("5001", "10000", "0.005", "75"),
+                ("10001", "20000", "0.008", "50"),
+            ]
+            for i in self.engine.instruments.values()
+        }
+        self.tier_requests: list[dict[str, str]] = []
 
     @property
     def url(self) -> str:
@@ -274,6 +284,35 @@ class FakeOkx(OkxAlgoService, LoopbackVenue):
                 "uly": "BTC-USD",
             }
         )
+        return self._env("0", "", rows)
+
+    def _get_public_position_tiers(self, p: dict, b: Any) -> dict:
+        """Public; SWAP needs instFamily (or uly) and tdMode, as OKX requires."""
+        self.tier_requests.append(dict(p))
+        if p.get("instType") != "SWAP":
+            raise _Err("51000", "Parameter instType error")
+        if p.get("tdMode") not in ("cross", "isolated"):
+            raise _Err("51000", "Parameter tdMode error")
+        family = p.get("instFamily") or p.get("uly") or ""
+        if not family:
+            raise _Err("51000", "Parameter instFamily error")
+        rows = [
+            {
+                "baseMaxLoan": "",
+                "imr": str(1 / Decimal(lever)),
+                "instId": "",
+                "instFamily": family,
+                "maxLever": lever,
+                "maxSz": hi,
+                "minSz": lo,
+                "mmr": mmr,
+                "optMgnFactor": "0",
+                "quoteMaxLoan": "",
+                "tier": str(n + 1),
+                "uly": family,
+            }
+            for n, (lo, hi, mmr, lever) in enumerate(self.tiers.get(family, []))
+        ]
         return self._env("0", "", rows)
 
     def _get_public_funding_rate(self, p: dict, b: Any) -> dict:

@@ -97,7 +97,11 @@ def test_a_guard_refuses_new_risk_and_says_so(tmp_path, log_lines):
     assert h.venue.open_orders() == [] and not h.engine.ledger.positions
     refused = [line for line in log_lines.getvalue().splitlines() if "[risk] refused" in line]
     assert refused and "by guard deny_all: test guard refuses every entry" in refused[0]
-    assert control_doc(h.engine, 0)["guards"] == [{"active": True, "reason": "test", "name": "deny_all"}]
+    doc = control_doc(h.engine, 0)
+    assert [g for g in doc["guards"] if g["name"] == "deny_all"] == [
+        {"active": True, "reason": "test", "name": "deny_all"}
+    ]
+    assert doc["health_state"] == 1 and "guard deny_all: test" in doc["health_reasons"]
 
 
 def test_reduce_only_orders_skip_the_guards(tmp_path):

@@ -21,14 +21,22 @@ T0 = 1_767_225_600_000
 
 
 def make_config(
-    tmp: Path, risk: dict | None = None, strategy: dict | None = None, universe: dict | None = None
+    tmp: Path,
+    risk: dict | None = None,
+    strategy: dict | None = None,
+    universe: dict | None = None,
+    filters: dict | None = None,
+    denylist: str | None = None,
 ) -> Path:
     cfg = tmp / "config"
     shutil.copytree(ROOT / "config", cfg)
+    if denylist is not None:
+        (cfg / "denylist.txt").write_text(denylist)
     for name, patch in (
         ("risk_limits.json", risk),
         ("strategy_config.json", strategy),
         ("pairs_universe.json", universe),
+        ("venue_filters.json", filters),
     ):
         if patch:
             data = json.loads((cfg / name).read_text())
@@ -92,6 +100,7 @@ def harness(
     notifier=None,
     metrics=None,
     sink=None,
+    market_symbols=None,
     **patches,
 ) -> Harness:
     """RSI bounds are opened up so a single breakout candle after a flat warm-up is an entry."""
@@ -110,6 +119,7 @@ def harness(
         extra_strategies=strategies,
         extra_guards=guards,
         notifier=notifier,
+        market_symbols=market_symbols,
         publish_interval_ms=0,
         metrics=metrics,
     )

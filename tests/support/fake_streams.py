@@ -247,6 +247,7 @@ class FakeHistory:
         self.candles: dict[str, list[tuple]] = {}  # symbol -> [(open_time, o, h, l, c, v)]
         self.server_time = server_time
         self.kline_requests = 0
+        self.refused: set[str] = set()  # symbols answered with -1121 Invalid symbol
         self.server = LoopbackServer(
             {
                 ("GET", "/fapi/v1/klines"): self._klines,
@@ -272,6 +273,8 @@ class FakeHistory:
 
     def _klines(self, q, body, headers):
         self.kline_requests += 1
+        if q["symbol"] in self.refused:  # as Binance answers a symbol it does not list
+            return 400, {"code": -1121, "msg": "Invalid symbol."}, {}
         lo, hi, limit = int(q["startTime"]), int(q["endTime"]), int(q["limit"])
         rows = [
             [t, f"{o}", f"{h}", f"{low}", f"{c}", f"{v}", t + BAR_MS - 1, "0", 1, "0", "0", "0"]

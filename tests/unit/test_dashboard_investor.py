@@ -209,3 +209,14 @@ def test_trades_are_shown_as_of_the_positions(tmp_path, positions, shown, pendin
     data = load(LocalReader(tmp_path))
     assert [t["seq"] for t in data.trades] == shown
     assert data.trades_pending is pending
+
+
+def test_a_guard_holding_back_new_risk_reads_as_caution_in_plain_words():
+    guard = {"name": "daily_stop", "active": True, "reason": "daily stop: 6.20% loss"}
+    s = iv.status({"mode": "RUN", "guards": [guard]}, {}, NOW - 1000, NOW, STALE)
+    assert (s.label, s.level) == ("Trading with extra caution", "caution")
+    assert "safeguard" in s.explanation and "daily" not in s.explanation and "%" not in s.explanation
+    routine = {"name": "warmup", "active": True, "routine": True, "reason": "warm-up"}
+    assert iv.status({"mode": "RUN", "guards": [routine]}, {}, NOW - 1000, NOW, STALE).level == "ok"
+    stale_all = {"mode": "RUN", "stale_symbols": ["binance_um:BTCUSDT"], "screened_symbols": ["binance_um:BTCUSDT"]}
+    assert iv.status(stale_all, {}, NOW - 1000, NOW, STALE).label == "Paused"

@@ -46,3 +46,23 @@ def test_candles_are_well_formed_funding_every_8h_basis_mean_reverts():
         )
     ]
     assert statistics.correlation(rets[:-1], rets[1:]) > 0.05  # volatility clusters
+
+
+def test_the_peg_reference_is_near_one_has_rare_depegs_and_leaves_the_other_series_alone():
+    import random
+
+    plain, other = SyntheticMarket(seed=7), SyntheticMarket(seed=7)
+    other.peg.rng = random.Random(99)  # another stream for the reference only
+    peg, rest_a, rest_b = [], [], []
+    for _ in range(200 * 96):
+        a, b = plain.next_bar(), other.next_bar()
+        peg += [e for e in a if e.symbol == "USDCUSDT"]
+        rest_a += [e for e in a if e.symbol != "USDCUSDT"]
+        rest_b += [e for e in b if e.symbol != "USDCUSDT"]
+    assert rest_a == rest_b  # the other symbols' series do not depend on the reference
+    assert ("binance_um", "USDCUSDT") in plain.symbols() and all(e.venue == "binance_um" for e in peg)
+    devs = [abs(e.close - 1) * 10_000 for e in peg]
+    assert statistics.median(devs) < 2  # bps: pegged almost all the time
+    outside = sum(d >= 50 for d in devs)
+    assert 0 < outside < len(devs) / 100  # a few depeg episodes in 200 days, none lasting
+    assert all(e.low <= min(e.open, e.close) <= max(e.open, e.close) <= e.high for e in peg)

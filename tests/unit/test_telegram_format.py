@@ -326,3 +326,14 @@ def test_message_size_is_bounded_whatever_the_state_holds():
     assert utf16_len(text) < 4096 and parse_html(text)[1] == ""
     notes = 2 + len(p["notes"])  # reserve, screener, then at most MAX_NOTES of the caller's
     assert len(p["notes"]) <= 8 and text.count("\n• ") == 10 + notes  # 5 positions, 5 trades and the notes
+
+
+def test_health_is_in_the_payload_and_a_note_when_not_healthy():
+    ok = payload(control={"mode": "RUN"})
+    assert ok["health_state"] == 0 and not any(n.startswith("Health") for n in ok["notes"])
+    guard = {"name": "depeg", "active": True, "reason": "depeg: binance_um:USDCUSDT +80.0 bps from 1"}
+    degraded = payload(control={"mode": "RUN", "guards": [guard]})
+    assert degraded["health_state"] == 1 and degraded["health_reasons"] == [f"guard depeg: {guard['reason']}"]
+    assert "Health: DEGRADED (guard depeg: depeg: binance_um:USDCUSDT +80.0 bps from 1)" in render_text(degraded)
+    held = render_text(payload(control={"mode": "HOLD", "reason": "BREAKER drawdown"}))
+    assert "• Health: HALTED" in held.split("\n") and "Mode: HOLD (BREAKER drawdown)" in held  # the reason once
