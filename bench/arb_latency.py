@@ -29,10 +29,11 @@ if str(ROOT) not in sys.path:
 
 from execution import logs  # noqa: E402
 from execution.app import paper_venues  # noqa: E402
+from execution.arb.attempt import Attempt  # noqa: E402
 from execution.arb.config import parse  # noqa: E402
 from execution.arb.loop import ArbitrageLoop  # noqa: E402
 from execution.arb.metrics import percentile  # noqa: E402
-from execution.arb.two_leg import Attempt, TwoLegRunner  # noqa: E402
+from execution.arb.two_leg import TwoLegRunner  # noqa: E402
 from execution.exchanges.base import Venue  # noqa: E402
 from execution.models import BookTop, Order, OrderRequest  # noqa: E402
 from execution.settings import load_settings  # noqa: E402

@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from execution import logs
 from execution.arb import preflight as pf
+from execution.arb.attempt import Attempt, LegOrder, Phase, entry_attempt, exit_attempt
 from execution.arb.basis import RollingBasis
 from execution.arb.book import OpenPair, PairLeg
 from execution.arb.config import ArbConfig
@@ -39,6 +40,7 @@ from execution.arb.edge import (
 )
 from execution.arb.exits import exit_reason
 from execution.arb.holdings import ArbBook
+from execution.arb.leg_sender import LegSender
 from execution.arb.market_books import PairState, float_to_decimal
 from execution.arb.metrics import ArbMetrics
 from execution.arb.order_lines import answer_lines
@@ -54,15 +56,7 @@ from execution.arb.plan import entry_plan
 from execution.arb.reference import VenueReference
 from execution.arb.scanner import EdgeScanner
 from execution.arb.state_doc import arbitrage_doc, attempt_restore, attempt_snapshot
-from execution.arb.two_leg import (
-    Attempt,
-    LegOrder,
-    LegSender,
-    Phase,
-    TwoLegRunner,
-    entry_attempt,
-    exit_attempt,
-)
+from execution.arb.two_leg import TwoLegRunner
 from execution.control import ControlState
 from execution.control import trip as control_trip
 from execution.exchanges.base import Venue

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 
-from execution.arb.two_leg import LegOrder, LegState
+from execution.arb.attempt import LegOrder, LegState
 from execution.models import OrderStatus
 
 FAILED = ("REFUSED", OrderStatus.REJECTED.value, OrderStatus.UNKNOWN.value)
