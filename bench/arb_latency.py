@@ -109,7 +109,8 @@ def run(ticks, mode: str, basis_bps: float, period: int, rtt_ms: float = 0.0) ->
         half_spread_bps={n: vc.half_spread_bps for n, vc in settings.venues.items()},
     )
     lat_ns: list[int] = []
-    loop.runner = TimedRunner(loop.runner, lat_ns)
+    # the loop steps attempts on its runner, the lifecycle starts them: both get the timed one
+    loop.runner = loop.lifecycle.runner = TimedRunner(loop.runner, lat_ns)
     okx_tick = Decimal("0.1")
     perf = time.perf_counter_ns
     t_start = perf()
