@@ -29,10 +29,11 @@ if str(ROOT) not in sys.path:
 
 from execution import logs  # noqa: E402
 from execution.app import paper_venues  # noqa: E402
+from execution.arb.attempt import Attempt  # noqa: E402
 from execution.arb.config import parse  # noqa: E402
 from execution.arb.loop import ArbitrageLoop  # noqa: E402
 from execution.arb.metrics import percentile  # noqa: E402
-from execution.arb.two_leg import Attempt, TwoLegRunner  # noqa: E402
+from execution.arb.two_leg import TwoLegRunner  # noqa: E402
 from execution.exchanges.base import Venue  # noqa: E402
 from execution.models import BookTop, Order, OrderRequest  # noqa: E402
 from execution.settings import load_settings  # noqa: E402
@@ -108,7 +109,8 @@ def run(ticks, mode: str, basis_bps: float, period: int, rtt_ms: float = 0.0) ->
         half_spread_bps={n: vc.half_spread_bps for n, vc in settings.venues.items()},
     )
     lat_ns: list[int] = []
-    loop.runner = TimedRunner(loop.runner, lat_ns)
+    # the loop steps attempts on its runner, the lifecycle starts them: both get the timed one
+    loop.runner = loop.lifecycle.runner = TimedRunner(loop.runner, lat_ns)
     okx_tick = Decimal("0.1")
     perf = time.perf_counter_ns
     t_start = perf()

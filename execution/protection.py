@@ -21,7 +21,8 @@ its protective orders on the venue (right side, position side, quantity, prices)
 wrong ones are replaced and counted (`stop_validator_missing_total`,
 `stop_validator_repaired_total`) with one ops alert per incident; ours whose position is gone
 are cancelled. A protective order the venue refuses twice closes the position (an incident).
-Trigger orders nobody here placed are left alone.
+Trigger orders nobody here placed are left alone. This module decides when; the venue I/O of
+placing, replacing and cancelling is `ProtectivePlacer` (execution/protective_placer.py).
 """
 
 from __future__ import annotations
@@ -30,22 +31,16 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from execution import clock, ids, logs
+from execution import clock, logs
 from execution.exchanges.base import Venue
-from execution.exchanges.errors import (
-    ClockSkew,
-    RateLimited,
-    SafeModeRefused,
-    UnknownOutcome,
-    VenueError,
-    VenueUnavailable,
-)
+from execution.exchanges.errors import VenueError
 from execution.feeds.events import BookUpdate, CandleClosed
 from execution.filters import round_price
 from execution.metrics_hooks import MetricsHooks, NullMetrics
 from execution.models import Fill, PositionSide
 from execution.protective_orders import LegProtection
-from execution.stop_validator import Leg, needed, problems
+from execution.protective_placer import CLAIMS_KEPT, PLACE_TRIES, PURPOSE, ProtectivePlacer
+from execution.stop_validator import Leg, problems
 from execution.strategy import BaseStrategy, PositionKey, StrategyContext
 from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, WorkingType
 
@@ -53,9 +48,6 @@ if TYPE_CHECKING:
     from execution.trades import InFlight
 
 NAME = "protection"
-PURPOSE = {"stop": "stop_loss", "take": "take_profit", "oco": "protective_close"}
-PLACE_TRIES = 2  # a protective order refused this many times in a row: the position is closed
-CLAIMS_KEPT = 1000
 
 
 class ProtectedOwner(Protocol):
@@ -105,7 +97,15 @@ class Protection(BaseStrategy):
         self.last_validation_ms = 0
         self.started = False
         self.log = logs.get()
-        self._noted: set[str] = set()
+        self.placer = ProtectivePlacer(
+            venues,
+            self.legs,
+            self.claimed,
+            enabled=enabled,
+            working=working,
+            on_unplaceable=self._unplaceable,
+            log=self.log,
+        )
 
     def protect(self, owner: ProtectedOwner) -> None:
         self.owner = owner
@@ -128,21 +128,21 @@ class Protection(BaseStrategy):
         g = self.legs.get(key)
         if qty <= 0 or levels is None:
             if g is not None:
-                self._cancel_all(g, "position closed", ts)
+                self.placer.cancel_all(g, "position closed", ts)
                 del self.legs[key]
             return
-        v = self._venue(venue)
+        v = self.placer.venue(venue)
         if v is None:
             return
         leg = self._leg(v, key, qty, levels, intent_id)
         if g is not None and g.intent_id != intent_id:
-            self._cancel_all(g, "a new trade on the same position", ts)
+            self.placer.cancel_all(g, "a new trade on the same position", ts)
             g = None
         if g is None:
             g = self.legs[key] = LegProtection(venue, symbol, pside, intent_id)
         elif g.qty == leg.qty and g.stop == leg.stop and g.take == leg.take and g.open_ids():
             return
-        self._replace(g, leg, ts, ctx, "entry" if not g.placements else "quantity changed")
+        self.placer.replace(g, leg, ts, ctx, "entry" if not g.placements else "quantity changed")
 
     # ------------------------------------------------------------------------------------------
     # engine hooks
@@ -220,7 +220,7 @@ class Protection(BaseStrategy):
         legs = self._owner_legs(ctx)
         names = {k[0] for k in legs} | {g.venue for g in self.legs.values()}
         for name in sorted(names):
-            v = self._venue(name)
+            v = self.placer.venue(name)
             if v is None:
                 continue
             try:
@@ -255,7 +255,7 @@ class Protection(BaseStrategy):
                 continue
             if key in venue_legs and key not in live and o.client_id in current:
                 continue  # our books still hold it, the venue not: a fill on its way; the next run decides
-            self._cancel(v, o.symbol, o.client_id, "its position is gone", ts)
+            self.placer.cancel(v, o.symbol, o.client_id, "its position is gone", ts)
             self.orphans_cancelled_total += 1
         for key in [k for k, g in self.legs.items() if k[0] == v.name and k not in venue_legs]:
             if not self.legs[key].open_ids() and not self.legs[key].pending():
@@ -286,7 +286,7 @@ class Protection(BaseStrategy):
         for cid in list(g.orders):
             if cid not in open_now and not g.orders[cid].status.is_open:
                 del g.orders[cid]  # final on the venue: replaced below
-        if self._replace(g, leg, ts, ctx, "validator"):
+        if self.placer.replace(g, leg, ts, ctx, "validator"):
             self.repaired_total += 1
 
     def _refresh(self, v: Venue, open_now: dict[str, TriggerOrder]) -> None:
@@ -307,98 +307,7 @@ class Protection(BaseStrategy):
                     g.orders[cid] = now
 
     # ------------------------------------------------------------------------------------------
-    # placing and cancelling
-    def _replace(self, g: LegProtection, leg: Leg, ts: int, ctx: StrategyContext, why: str) -> bool:
-        """Place the leg's orders (a new version), then cancel the old ones. False when one could
-        not be placed: refused twice, the position is then closed and an incident raised; not
-        reachable, the next validator run tries again. What was placed stays: half a protection is
-        better than none, and the validator completes it."""
-        v = self._venue(g.venue)
-        if v is None:
-            return False
-        old = g.open_ids()
-        g.version = g.placements  # every placement has its own client ids
-        g.placements += 1
-        g.qty, g.stop, g.take = leg.qty, leg.stop, leg.take
-        placed: list[TriggerOrder] = []
-        for kind, stop, take in needed(leg, v.native_oco):
-            req = TriggerRequest(
-                venue=g.venue,
-                symbol=g.symbol,
-                position_side=g.position_side,
-                quantity=leg.qty,
-                client_id=ids.client_order_id(f"{g.intent_id}:protect", kind, g.version),
-                intent_id=f"{g.intent_id}:protect",
-                stop_price=stop,
-                take_price=take,
-                working=self.working,
-            )
-            order = self._place(v, req, g, ts, ctx, why)
-            if order is None:
-                return False
-            placed.append(order)
-        for cid in old:
-            self._cancel(v, g.symbol, cid, f"replaced ({why})", ts)
-        return True
-
-    def _place(
-        self, v: Venue, req: TriggerRequest, g: LegProtection, ts: int, ctx: StrategyContext, why: str
-    ) -> TriggerOrder | None:
-        self.claimed[req.client_id] = PURPOSE[req.kind]
-        if len(self.claimed) > 2 * CLAIMS_KEPT:
-            for cid in list(self.claimed)[:CLAIMS_KEPT]:
-                del self.claimed[cid]
-        last: VenueError | None = None
-        for _ in range(PLACE_TRIES):
-            try:
-                order = v.place_trigger(req)
-            except SafeModeRefused:
-                self._note(f"safe:{v.name}", f"[risk] PROTECT {v.name}: SAFE_MODE, protective orders not sent")
-                return None
-            except (VenueUnavailable, RateLimited, ClockSkew, UnknownOutcome) as exc:
-                self.log.error(  # not a refusal: the venue did not answer; the next validator run repairs
-                    "[executor] [ORDER_ERR] code=%s PROTECT %s %s cid=%s not placed now (%s): %s",
-                    exc.code,
-                    req.venue,
-                    req.symbol,
-                    req.client_id,
-                    type(exc).__name__,
-                    exc.message,
-                )
-                return None
-            except VenueError as exc:
-                last = exc
-                self.log.error(
-                    "[executor] [ORDER_ERR] code=%s PROTECT %s %s positionSide=%s %s cid=%s: %s",
-                    exc.code,
-                    req.venue,
-                    req.symbol,
-                    req.position_side.value,
-                    req.kind,
-                    req.client_id,
-                    exc.message,
-                )
-                continue
-            g.orders[order.client_id] = order
-            g.refused = 0
-            self.log.info(
-                "[executor] PROTECT placed %s %s %s positionSide=%s qty=%s stop=%s take=%s trigger=%s cid=%s (%s)",
-                req.venue,
-                req.symbol,
-                req.side.value,
-                req.position_side.value,
-                req.quantity,
-                req.stop_price,
-                req.take_price,
-                req.working.value,
-                req.client_id,
-                why,
-            )
-            return order
-        g.refused += 1
-        self._unplaceable(g, req, last, ts, ctx)
-        return None
-
+    # a protective order the venue refused twice (placing and cancelling: ProtectivePlacer)
     def _unplaceable(
         self, g: LegProtection, req: TriggerRequest, err: VenueError | None, ts: int, ctx: StrategyContext
     ) -> None:
@@ -435,44 +344,7 @@ class Protection(BaseStrategy):
             g.closing = True
             self.owner.close_position(g.venue, g.symbol, g.position_side, "stop_unplaceable", ts, ctx)
 
-    def _cancel_all(self, g: LegProtection, why: str, ts: int) -> None:
-        v = self._venue(g.venue)
-        if v is None:
-            return
-        for cid in g.open_ids():
-            self._cancel(v, g.symbol, cid, why, ts)
-
-    def _cancel(self, v: Venue, symbol: str, cid: str, why: str, ts: int) -> None:
-        try:
-            done = v.cancel_trigger(symbol, cid)
-        except VenueError as exc:
-            self.log.error(
-                "[executor] [ORDER_ERR] code=%s cancel PROTECT %s cid=%s: %s", exc.code, symbol, cid, exc.message
-            )
-            return
-        for g in self.legs.values():
-            if cid in g.orders:
-                if done is not None:
-                    g.orders[cid] = done
-                elif g.orders[cid].status.is_open:
-                    g.orders[cid].status = TriggerStatus.CANCELED
-        self.log.info("[executor] PROTECT cancelled %s %s cid=%s (%s)", v.name, symbol, cid, why)
-
     # ------------------------------------------------------------------------------------------
-    def _venue(self, name: str) -> Venue | None:
-        v = self.venues.get(name)
-        if v is None or not self.enabled:
-            return None
-        if not v.supports_triggers:
-            self._note(f"none:{name}", f"[risk] PROTECT {name}: no trigger orders there; the executor's SL/TP only")
-            return None
-        return v
-
-    def _note(self, key: str, line: str) -> None:
-        if key not in self._noted:
-            self._noted.add(key)
-            self.log.warning(line)
-
     def _leg(self, v: Venue, key: PositionKey, qty: Decimal, levels: tuple[float, float], intent_id: str) -> Leg:
         f = v.filters(key[1])
         side = key[2].closing_side
@@ -484,7 +356,7 @@ class Protection(BaseStrategy):
         if self.owner is None:
             return out
         for venue, symbol, pside, stop, take, intent_id in self.owner.protected_legs():
-            v = self._venue(venue)
+            v = self.placer.venue(venue)
             qty = ctx.held_by(self.owner.name, venue, symbol, pside)
             if v is not None and qty > 0:
                 out[(venue, symbol, pside)] = self._leg(v, (venue, symbol, pside), qty, (stop, take), intent_id)
@@ -517,8 +389,10 @@ class Protection(BaseStrategy):
         }
 
     def restore(self, snap: dict) -> None:
-        self.legs = {g.key: g for g in (LegProtection.from_doc(d) for d in snap.get("legs", []))}
-        self.claimed = dict(snap.get("claimed", {}))
+        self.legs.clear()  # in place: the placer shares both
+        self.legs.update({g.key: g for g in (LegProtection.from_doc(d) for d in snap.get("legs", []))})
+        self.claimed.clear()
+        self.claimed.update(dict(snap.get("claimed", {})))
         c = snap.get("counters", {})
         self.missing_total = int(c.get("missing", 0))
         self.repaired_total = int(c.get("repaired", 0))

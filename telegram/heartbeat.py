@@ -4,8 +4,9 @@
     python /opt/hedge/telegram/heartbeat.py [--dry-run]     (the fund's cron line: a script path works too)
 
 Reads the latest state (Firestore when FIRESTORE_PROJECT is set, else, or when it does not
-answer, the local STATE_DIR), builds the fund's update (telegram/format.py), logs its JSON
-payload as one `[heartbeat] payload {...}` line and sends one message to TELEGRAM_CHAT_ID.
+answer, the local STATE_DIR), builds the fund's update (telegram/payload.py, then the text:
+telegram/format.py), logs its JSON payload as one `[heartbeat] payload {...}` line and sends one
+message to TELEGRAM_CHAT_ID.
 Where no NAV can be read from state, the venues' wallet balance + unrealised PnL is used
 (PROFILE=testnet|live with venue keys). `--dry-run` prints the message and the payload and
 sends nothing.
@@ -58,7 +59,10 @@ from execution.settings import (
 )
 from execution.state.reader import StateReader, trades_as_of_positions
 from telegram.bot_api import API_BASE, BotApi
-from telegram.format import DAY_MS, STALE_AFTER_MS, build_payload, dec, render_text
+from telegram.format import render_text
+from telegram.nav_history import DAY_MS
+from telegram.numbers import dec
+from telegram.payload import STALE_AFTER_MS, build_payload
 
 FULL_HISTORY_MS = 2 * DAY_MS  # every NAV point: an exact Δ24h
 KPI_HISTORY_MS = 30 * DAY_MS  # hourly points: the worst daily loss of the last 30 days

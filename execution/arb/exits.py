@@ -7,6 +7,9 @@ from decimal import Decimal
 
 from execution.arb.book import OpenPair
 from execution.arb.config import ArbConfig
+from execution.models import BPS_PER_UNIT
+
+ZERO = Decimal(0)
 
 
 def exit_reason(
@@ -27,3 +30,13 @@ def exit_reason(
     if funding_next_bps is not None and funding_next_bps < -cfg.funding.exit_against_bps:
         return f"funding_against: next settlement {funding_next_bps:.2f} bps < -{cfg.funding.exit_against_bps}"
     return None
+
+
+def next_funding_bps(funding: dict[tuple[str, str], tuple[Decimal, int]], pair: OpenPair, now: int) -> Decimal | None:
+    """What the pair receives (+) or pays (-) at the next settlements still ahead of `now`, in bps
+    (`funding`: rate and next settlement ms by (venue, symbol)); None when no rate is known."""
+    rs, ns = funding.get((pair.short.venue, pair.short.symbol), (ZERO, 0))
+    rl, nl = funding.get((pair.long.venue, pair.long.symbol), (ZERO, 0))
+    if not ns and not nl:
+        return None
+    return (rs if ns >= now else ZERO) * BPS_PER_UNIT - (rl if nl >= now else ZERO) * BPS_PER_UNIT

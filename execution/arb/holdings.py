@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from decimal import Decimal
 
+from execution.arb.attempt import Attempt, LegOrder
 from execution.arb.book import OpenPair
 from execution.arb.outcomes import leg_purpose
-from execution.arb.two_leg import Attempt, LegOrder
 from execution.models import PositionSide
 
 ZERO = Decimal(0)

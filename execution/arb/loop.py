@@ -14,14 +14,15 @@ Hook API (all times are event times, epoch ms; nothing here reads a clock for de
     purpose(cid)          arb_entry | arb_exit | arb_rescue, for the trade journal
 
 `trade=False` (the engine warming up after a restart) keeps books and basis current but
-neither starts nor steps attempts. Incidents go to the `incidents` journal through `journal`,
+neither starts nor steps attempts. The loop decides (scanner, preflight, exit rules, breakers);
+starting an attempt and settling it after every step is `AttemptLifecycle`'s
+(execution/arb/lifecycle.py). Incidents go to the `incidents` journal through `journal`,
 breakers trip HOLD through `trip`. Log lines are tagged `[arb]`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -29,40 +30,32 @@ from decimal import Decimal
 
 from execution import logs
 from execution.arb import preflight as pf
+from execution.arb.attempt import Attempt, LegOrder
 from execution.arb.basis import RollingBasis
-from execution.arb.book import OpenPair, PairLeg
+from execution.arb.book import OpenPair
 from execution.arb.config import ArbConfig
+from execution.arb.deferred_log import DeferredLog
 from execution.arb.dry_run import ArbDryRunVenue
 from execution.arb.edge import (
     BPS_PER_UNIT,
     Edge,
 )
-from execution.arb.exits import exit_reason
+from execution.arb.exits import exit_reason, next_funding_bps
 from execution.arb.holdings import ArbBook
+from execution.arb.leg_sender import LegSender
+from execution.arb.lifecycle import AttemptLifecycle
 from execution.arb.market_books import PairState, float_to_decimal
 from execution.arb.metrics import ArbMetrics
-from execution.arb.order_lines import answer_lines
+from execution.arb.order_lines import answer_lines, send_line
 from execution.arb.outcomes import (
-    INCIDENT_BREAKERS,
-    breaker_incident_record,
     breaker_trips,
-    incident_record,
     order_metrics,
-    realised_gross_bps,
 )
 from execution.arb.plan import entry_plan
 from execution.arb.reference import VenueReference
 from execution.arb.scanner import EdgeScanner
 from execution.arb.state_doc import arbitrage_doc, attempt_restore, attempt_snapshot
-from execution.arb.two_leg import (
-    Attempt,
-    LegOrder,
-    LegSender,
-    Phase,
-    TwoLegRunner,
-    entry_attempt,
-    exit_attempt,
-)
+from execution.arb.two_leg import TwoLegRunner
 from execution.control import ControlState
 from execution.control import trip as control_trip
 from execution.exchanges.base import Venue
@@ -104,6 +97,7 @@ class ArbitrageLoop:
         self.perf_ns = perf_ns
         self.order_metrics: MetricsHooks = order_metrics or NullMetrics()  # the executor's Prometheus hooks
         self.log = logs.get()
+        self.later = DeferredLog(self.log)  # written after the hot path, never before a send
         self.order_venues: dict[str, Venue] = dict(venues)
         if dry_run:
             self.order_venues = {
@@ -143,9 +137,23 @@ class ArbitrageLoop:
         self.accounts = self.ref.accounts
         self.max_orders_per_min = max_orders_per_min
         self.metrics = ArbMetrics(cfg.mismatch_window)
-        self.seq = 0
         self.now = 0
-        self._logs_later: list[tuple[int, str, tuple]] = []  # written after the hot path, never before a send
+        self.lifecycle = AttemptLifecycle(
+            cfg,
+            self.book,
+            self.runner,
+            self.metrics,
+            fees=self.ref.fees,
+            marks=lambda: self.marks,
+            clock=lambda: self.now,
+            perf_ns=perf_ns,
+            journal=journal,
+            trip=self._trip,
+            recent=self.recent,
+            later=self.later,
+            log=self.log,
+            dry_run_venues=self.order_venues if dry_run else None,
+        )
         self._metrics_logged: tuple[int, int, int] = (0, 0, 0)
         self.min_edge_f = float(cfg.min_edge_bps)
 
@@ -206,14 +214,14 @@ class ArbitrageLoop:
             return
         for a in list(self.attempts.values()):
             self.runner.step(a, self.now, cycle_end=True)
-            self._after_step(a)
+            self.lifecycle.after_step(a)
         if self.open_pairs or self.attempts:
             self._health_if_stale(self.now)
         self._check_breakers(self.now)
         for ps in self.pairs.values():
             if ps.flatten_requested:
                 self._flatten_pair(ps, self.now, "flatten")
-        self._flush_logs()
+        self.later.flush()
 
     # ------------------------------------------------------------------------------------------
     @property
@@ -226,20 +234,11 @@ class ArbitrageLoop:
                 out[(venue, book.symbol)] = book.mid
         return out
 
-    def _log_later(self, level: int, msg: str, *args) -> None:
-        self._logs_later.append((level, msg, args))
-
-    def _flush_logs(self) -> None:
-        if self._logs_later:
-            pending, self._logs_later = self._logs_later, []
-            for level, msg, args in pending:
-                self.log.log(level, msg, *args)
-
     def _on_book(self, ps: PairState, venue: str, ts: int, trade: bool, t0: int) -> None:
         try:
             self._on_book_inner(ps, venue, ts, trade, t0)
         finally:
-            self._flush_logs()
+            self.later.flush()
 
     def _on_book_inner(self, ps: PairState, venue: str, ts: int, trade: bool, t0: int) -> None:
         if ts > self.now:
@@ -248,7 +247,7 @@ class ArbitrageLoop:
         if trade:
             for a in [a for a in self.attempts.values() if a.pair.pair == ps.cfg.pair]:
                 self.runner.step(a, now)
-                self._after_step(a)
+                self.lifecycle.after_step(a)
         other = ps.venue_b if venue == ps.venue_a else ps.venue_a
         if other not in ps.books or abs(ts - ps.books.ts(other)) > self.cfg.max_latency_ms:
             return
@@ -272,20 +271,9 @@ class ArbitrageLoop:
                 self.try_entry(ps, best, now, t0, exposure=exposure)
 
     def exposure(self) -> pf.Exposure:
-        ex = pf.Exposure()
         if not self.open_pairs:
-            return ex
-        marks = self.marks
-        for p in self.open_pairs.values():
-            for leg in p.legs:
-                if leg.qty <= 0:
-                    continue
-                n = leg.qty * marks.get((leg.venue, leg.symbol), leg.avg_price)
-                ex.per_symbol[(leg.venue, leg.symbol)] = ex.per_symbol.get((leg.venue, leg.symbol), ZERO) + n
-                ex.per_venue[leg.venue] = ex.per_venue.get(leg.venue, ZERO) + n
-                ex.total += n
-            ex.delta_usd += p.delta_usd(marks)
-        return ex
+            return pf.Exposure()
+        return pf.exposure_of(self.open_pairs.values(), self.marks)
 
     def evaluate(
         self,
@@ -349,52 +337,12 @@ class ArbitrageLoop:
                 "reasons": reasons,
                 "plan": self.plan(edge) if source != "auto" else None,
             }
-        self.seq += 1
-        attempt_id = f"arb:{ps.cfg.pair}:{now}:entry{self.seq}"
-        pair = OpenPair(
-            attempt_id,
-            ps.cfg.pair,
-            PairLeg(edge.long_venue, edge.long_symbol, PositionSide.LONG),
-            PairLeg(edge.short_venue, edge.short_symbol, PositionSide.SHORT),
-            now,
-            edge.size,
-            expected_net_bps=edge.net_edge_bps,
-            expected_gross_bps=edge.gross_edge_bps,
-            entry_ref_price=edge.ref_price,
-            meta={"source": source},
-        )
-        maker = self._maker_quote(edge)
-        a = entry_attempt(attempt_id, pair, edge.size, now, t0, self.cfg.venues[0], maker)
-        a.to(Phase.PREFLIGHT, now)
-        self.attempts[attempt_id] = a
-        self.runner.start(a, now)
-        a.expected = edge.to_doc()  # bookkeeping after the legs are out
-        a.fees = {
-            "long": self.fees(edge.long_venue, edge.long_symbol).taker_rate,
-            "short": self.fees(edge.short_venue, edge.short_symbol).taker_rate,
-        }
-        if maker is not None:  # its fee is the maker rate (the fallback and the other leg pay taker)
-            mk = a.legs[0].request
-            a.fees[a.legs[0].name] = self.fees(mk.venue, mk.symbol).maker_rate
-        self.metrics.sent(a.legs_sent_ns)
-        self._log_later(
-            logging.INFO,
-            "[arb] ENTRY %s %s size=%s gross=%.2f net=%.2f bps expected_pnl=%.4f legs_sent_us=%.1f %s",
-            attempt_id,
-            edge.direction,
-            edge.size,
-            edge.gross_edge_bps,
-            edge.net_edge_bps,
-            edge.expected_pnl_usdt,
-            a.legs_sent_ns / 1000,
-            "DRY_RUN" if self.dry_run else "",
-        )
-        self._after_step(a)
+        a = self.lifecycle.start_entry(ps.cfg.pair, edge, now, t0, source, self._maker_quote(edge))
         if source != "auto":
-            self._flush_logs()
+            self.later.flush()
         return {
             "accepted": True,
-            "attempt_id": attempt_id,
+            "attempt_id": a.attempt_id,
             "reasons": [],
             "phase": a.phase.value,
             "plan": self.plan(edge) if source != "auto" else None,
@@ -429,44 +377,13 @@ class ArbitrageLoop:
             basis = (ms - ml) / ((ml + ms) / TWO) * BPS_PER_UNIT
             mean_ab = float_to_decimal(ps.basis.mean)
             mean = mean_ab if p.long.venue == ps.venue_a else -mean_ab
-            reason = exit_reason(self.cfg, p, now, basis, mean, self._pair_funding_bps(p, now))
+            reason = exit_reason(self.cfg, p, now, basis, mean, next_funding_bps(self.funding, p, now))
             if reason is not None:
                 self.start_exit(p, reason, now, t0)
                 return  # one attempt per pair at a time
 
-    def _pair_funding_bps(self, p: OpenPair, now: int) -> Decimal | None:
-        rs, ns = self.funding.get((p.short.venue, p.short.symbol), (ZERO, 0))
-        rl, nl = self.funding.get((p.long.venue, p.long.symbol), (ZERO, 0))
-        if not ns and not nl:
-            return None
-        return (rs if ns >= now else ZERO) * BPS_PER_UNIT - (rl if nl >= now else ZERO) * BPS_PER_UNIT
-
     def start_exit(self, p: OpenPair, reason: str, now: int, t0: int | None = None) -> Attempt | None:
-        if any(a.pair is p for a in self.attempts.values()):
-            return None
-        self.seq += 1
-        attempt_id = f"arb:{p.pair}:{now}:exit{self.seq}"
-        a = exit_attempt(attempt_id, p, reason, now, self.perf_ns() if t0 is None else t0, self.cfg.venues[0])
-        a.fees = {
-            "long": self.fees(p.long.venue, p.long.symbol).taker_rate,
-            "short": self.fees(p.short.venue, p.short.symbol).taker_rate,
-        }
-        p.exit_reason = reason
-        a.to(Phase.PREFLIGHT, now)  # closes are reduce-only: allowed in HOLD, no entry gates
-        self.attempts[attempt_id] = a
-        self.runner.start(a, now)
-        self.metrics.exits += 1
-        self._log_later(
-            logging.INFO,
-            "[arb] EXIT %s pair=%s reason=%s long=%s short=%s",
-            attempt_id,
-            p.pair_id,
-            reason,
-            p.long.qty,
-            p.short.qty,
-        )
-        self._after_step(a)
-        return a
+        return self.lifecycle.start_exit(p, reason, now, t0)
 
     def _flatten_pair(self, ps: PairState, now: int, reason: str) -> list[str]:
         started = []
@@ -485,32 +402,18 @@ class ArbitrageLoop:
         for ps in self.pairs.values():
             ps.flatten_requested = True
             out += self._flatten_pair(ps, now, reason)
-        self._flush_logs()
+        self.later.flush()
         return out
 
     # ------------------------------------------------------------------------------------------
-    # after every step of an attempt
+    # orders: recorded as the runner sends them, and what the engine asks about them
     def _on_order(self, leg: LegOrder, ts: int) -> None:
+        """The runner's callback for every leg order handed to a venue (its answer included)."""
         r = leg.request
         self.book.record_order(leg, ts, self._quote(r.venue, r.symbol, r.side))
         order_metrics(self.order_metrics, leg)
-        self._log_later(
-            logging.INFO,
-            "[arb] SEND_ORDER %s %s %s positionSide=%s qty=%s type=%s reduceOnly=%s cid=%s intent=%s -> %s%s",
-            r.venue,
-            r.symbol,
-            r.side.value,
-            r.position_side.value,
-            r.quantity,
-            r.order_type.value,
-            r.reduce_only,
-            r.client_order_id,
-            r.intent_id,
-            leg.state.value,
-            f" ({leg.error})" if leg.error else "",
-        )
-        for level, msg, args in answer_lines(leg):
-            self._log_later(level, msg, *args)
+        for level, msg, args in [send_line(leg), *answer_lines(leg)]:
+            self.later.add(level, msg, *args)
 
     def reference_price(self, client_order_id: str) -> Decimal | None:
         return self.book.ref_price(client_order_id)
@@ -528,105 +431,11 @@ class ArbitrageLoop:
     def owned_qty(self, venue: str, symbol: str, position_side: PositionSide) -> Decimal:
         return self.book.owned_qty(venue, symbol, position_side)
 
-    def _after_step(self, a: Attempt) -> None:
-        self._drain_dry_run()
-        for name, detail in a.alerts:
-            self._alert(name, detail, a)
-        a.alerts.clear()
-        if not a.done:
-            return
-        self.attempts.pop(a.attempt_id, None)
-        pair = a.pair
-        if a.kind == "entry":
-            rescued = a.rescue_round > 0
-            legs = {leg.role: leg for leg in a.legs}
-            realised = realised_gross_bps(a)
-            if realised is not None:
-                pair.realised_gross_bps = realised
-            self.metrics.entry_done(
-                pair.planned_qty,
-                legs["long"].filled,
-                legs["short"].filled,
-                rescued,
-                float(pair.expected_gross_bps),
-                None if realised is None else float(realised),
-            )
-            if rescued:
-                self.metrics.rescued(a.history[-1][1])
-            if not pair.flat:
-                self.open_pairs[pair.pair_id] = pair
-        else:
-            if pair.flat:
-                self.open_pairs.pop(pair.pair_id, None)
-                notional = pair.planned_qty * pair.entry_ref_price
-                pnl = pair.realised_pnl_usdt()
-                realised_net = pnl / notional * BPS_PER_UNIT if notional else ZERO
-                self.metrics.pair_closed(float(pair.expected_net_bps), float(realised_net), pnl)
-                self._log_later(
-                    logging.INFO,
-                    "[arb] CLOSED %s reason=%s pnl_usdt=%.4f realised_net_bps=%.2f "
-                    "expected_net_bps=%.2f (funding not included)",
-                    pair.pair_id,
-                    pair.exit_reason,
-                    pnl,
-                    realised_net,
-                    pair.expected_net_bps,
-                )
-            if a.rescue_round:
-                self.metrics.rescued(a.history[-1][1])
-        doc = a.doc()
-        doc["final_delta_usd"] = str(pair.delta_usd(self.marks).quantize(Decimal("0.01")))
-        self.recent.append(doc)
-        level = "ERROR" if a.severity == "ERROR" else ("WARN" if a.severity else "OK")
-        self._log_later(
-            logging.INFO,
-            "[arb] DONE %s kind=%s %s long=%s short=%s delta_usd=%s rescue_rounds=%d",
-            a.attempt_id,
-            a.kind,
-            level,
-            pair.long.qty,
-            pair.short.qty,
-            doc["final_delta_usd"],
-            a.rescue_round,
-        )
-        if a.severity:
-            self._incident(a, doc)
-
-    def _incident(self, a: Attempt, doc: dict) -> None:
-        self.metrics.incidents += 1
-        record = incident_record(a, doc, self.dry_run)
-        self.journal("incidents", record)
-        self._log_later(
-            logging.ERROR if a.severity == "ERROR" else logging.WARNING,
-            "[arb] INCIDENT %s %s %s: %s",
-            a.severity,
-            record["kind"],
-            a.attempt_id,
-            record["summary"],
-        )
-
-    def _alert(self, name: str, detail: str, a: Attempt | None = None) -> None:
-        self.log.error("[arb] BREAKER %s: %s", name, detail)
-        self._trip(name, detail, self.now)
-        if a is not None and name in INCIDENT_BREAKERS:
-            self.journal("incidents", breaker_incident_record(a, name, detail, self.now, self.dry_run))
-            self.metrics.incidents += 1
-
-    def _drain_dry_run(self) -> None:
-        if not self.dry_run:
-            return
-        for v in self.order_venues.values():
-            for fill in v.drain_fills():
-                rec = fill.record()
-                rec["reason"] = self.book.purpose(fill.client_order_id) or "arb"
-                rec["dry_run"] = True
-                self.journal("trades", rec)
-
     def _check_breakers(self, now: int) -> None:
         if not self.open_pairs and not self.metrics.rescue_ts and not self.metrics.mismatch:
             return
         for name, detail in breaker_trips(self.cfg, self.book.settled_pairs(), self.marks, self.metrics, now):
-            self._alert(name, detail)
+            self.lifecycle.alert(name, detail)
 
     # ------------------------------------------------------------------------------------------
     # venue health (I/O at a bounded rate, never on the hot path after the first evaluation)
@@ -654,7 +463,7 @@ class ArbitrageLoop:
     # restart
     def snapshot(self) -> dict:
         return {
-            "seq": self.seq,
+            "seq": self.lifecycle.seq,
             "now": self.now,
             "open_pairs": [p.doc() for p in self.open_pairs.values()],
             "attempts": [attempt_snapshot(a) for a in self.attempts.values()],
@@ -666,7 +475,7 @@ class ArbitrageLoop:
     def restore(self, snap: dict) -> None:
         """Open pairs and metrics come back as they were; an attempt that was in flight comes back
         with every non-final order UNKNOWN, so it is reconciled by client order id first."""
-        self.seq = int(snap.get("seq", 0))
+        self.lifecycle.seq = int(snap.get("seq", 0))
         self.now = int(snap.get("now", 0))
         self.book.restore(snap.get("open_pairs", []), [attempt_restore(d) for d in snap.get("attempts", [])])
         for name, b in snap.get("basis", {}).items():

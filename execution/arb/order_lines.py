@@ -1,17 +1,38 @@
-"""The venue's answer to an arbitrage leg as the fund's runbook greps it: `[arb] ORDER_REQ
-<endpoint> <http status> {...}` when the venue took the order, `[arb] [ORDER_ERR] ...` when it
-refused or lost it (the evening sweep greps `[ORDER_ERR]` whatever the code). Pure: a leg in,
-log records out."""
+"""An arbitrage leg order as the fund's runbook greps it: `[arb] SEND_ORDER ...` when it was
+handed to its venue, then the venue's answer: `[arb] ORDER_REQ <endpoint> <http status> {...}`
+when the venue took the order, `[arb] [ORDER_ERR] ...` when it refused or lost it (the evening
+sweep greps `[ORDER_ERR]` whatever the code). Pure: a leg in, log records out."""
 
 from __future__ import annotations
 
 import json
 import logging
 
-from execution.arb.two_leg import LegOrder, LegState
+from execution.arb.attempt import LegOrder, LegState
 from execution.models import OrderStatus
 
 FAILED = ("REFUSED", OrderStatus.REJECTED.value, OrderStatus.UNKNOWN.value)
+
+
+def send_line(leg: LegOrder) -> tuple[int, str, tuple]:
+    r = leg.request
+    return (
+        logging.INFO,
+        "[arb] SEND_ORDER %s %s %s positionSide=%s qty=%s type=%s reduceOnly=%s cid=%s intent=%s -> %s%s",
+        (
+            r.venue,
+            r.symbol,
+            r.side.value,
+            r.position_side.value,
+            r.quantity,
+            r.order_type.value,
+            r.reduce_only,
+            r.client_order_id,
+            r.intent_id,
+            leg.state.value,
+            f" ({leg.error})" if leg.error else "",
+        ),
+    )
 
 
 def answer_lines(leg: LegOrder) -> list[tuple[int, str, tuple]]:

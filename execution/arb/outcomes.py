@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from execution.arb.attempt import Attempt, LegOrder
 from execution.arb.book import OpenPair
 from execution.arb.config import ArbConfig
 from execution.arb.metrics import ArbMetrics
-from execution.arb.two_leg import Attempt, LegOrder
 from execution.metrics_hooks import MetricsHooks
 from execution.models import BPS_PER_UNIT
 

@@ -10,12 +10,16 @@ A reason is `name` or `name: detail`; the names are stable so logs and tests can
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from execution.arb.book import OpenPair
 from execution.arb.config import ArbConfig, PairConfig
 from execution.arb.edge import Edge
 from execution.models import MarginType
+
+ZERO = Decimal(0)
 
 
 @dataclass(slots=True)
@@ -45,6 +49,21 @@ class Exposure:
     per_venue: dict[str, Decimal] = field(default_factory=dict)
     total: Decimal = Decimal(0)
     delta_usd: Decimal = Decimal(0)
+
+
+def exposure_of(open_pairs: Iterable[OpenPair], marks: dict[tuple[str, str], Decimal]) -> Exposure:
+    """The open pairs' legs at `marks` (a leg without a mark counts at its average price)."""
+    ex = Exposure()
+    for p in open_pairs:
+        for leg in p.legs:
+            if leg.qty <= 0:
+                continue
+            n = leg.qty * marks.get((leg.venue, leg.symbol), leg.avg_price)
+            ex.per_symbol[(leg.venue, leg.symbol)] = ex.per_symbol.get((leg.venue, leg.symbol), ZERO) + n
+            ex.per_venue[leg.venue] = ex.per_venue.get(leg.venue, ZERO) + n
+            ex.total += n
+        ex.delta_usd += p.delta_usd(marks)
+    return ex
 
 
 @dataclass(slots=True)

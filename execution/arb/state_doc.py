@@ -7,9 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from execution.arb.attempt import Attempt, LegOrder, LegState, Phase
 from execution.arb.book import OpenPair
 from execution.arb.symbols import BINANCE, OKX
-from execution.arb.two_leg import Attempt, LegOrder, LegState, Phase
 from execution.models import OrderRequest
 
 if TYPE_CHECKING:

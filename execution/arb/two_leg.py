@@ -1,17 +1,14 @@
-"""Two-leg execution: the state machine and the runner that does its I/O.
+"""Two-leg execution: the runner that drives an attempt (execution/arb/attempt.py) through its
+I/O. Every call goes through the `Venue` interface; time comes from the caller (event time).
 
-    IDLE -> PREFLIGHT -> LEGS -> HEDGED -> DONE
-                  |         \\-> RESCUE -> HEDGED -> DONE
-                  \\-> DONE (refused)      (LEGS -> DONE when nothing filled on either leg)
-
-- LEGS: both legs are handed to the venue clients, concurrently by default (leg B on a
-  worker thread while leg A goes from the calling thread), or A then B (`sequential`: B is
-  sent once A is accepted; never if A was refused).
+- LEGS: both legs are handed to the venue clients (execution/arb/leg_sender.py), concurrently by
+  default (leg B on a worker thread while leg A goes from the calling thread), or A then B
+  (`sequential`: B is sent once A is accepted; never if A was refused).
 - An order whose outcome is unknown (timeout, 5xx, disconnect after sending) is reconciled by
   client order id (`venue.get_order`) before anything else is sent for the attempt; an id the
   venue still does not know after `not_found_limit` queries is taken as never placed.
 - When every leg is final, the fills go into the pair book. Equal legs: HEDGED. Otherwise the
-  rescue plan (`rescue.plan_rescue`) closes the difference at once with market orders on the
+  rescue round (`rescue.start_round`) closes the difference at once with market orders on the
   leg's own position side: RESCUE, then HEDGED once the book is balanced again.
 - A working leg still open `leg_timeout_ms` after it was sent is cancelled (checked at cycle
   end, so a fill arriving in the same market instant is seen first).
@@ -22,288 +19,24 @@
   whatever the maker order did not fill: the pair is never left waiting on an unhedged leg
   longer than the timeout, and a rescue covers a fallback that fills short.
 
-The transitions are checked against `TRANSITIONS`; the runner never sends an order for a leg
-that has one in flight or unknown, and every client order id is derived from the attempt id,
-the leg and the round, so nothing is ever sent twice under the same or another id by mistake.
+The runner never sends an order for a leg that has one in flight or unknown.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
 
-from execution import ids
-from execution.arb.book import OpenPair, PairLeg
-from execution.arb.rescue import RescuePlan, plan_rescue
+from execution.arb.attempt import Attempt, LegOrder, LegState, Phase, is_maker, taker_fallback
+from execution.arb.leg_sender import LegSender
+from execution.arb.rescue import start_round
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import OrderNotFound, UnknownOutcome, VenueError
-from execution.models import (
-    Order,
-    OrderRequest,
-    OrderStatus,
-    OrderType,
-    SymbolFilters,
-    TimeInForce,
-)
+from execution.models import Order, OrderStatus, SymbolFilters
 
 ZERO = Decimal(0)
 
 
-class Phase(str, Enum):
-    IDLE = "IDLE"
-    PREFLIGHT = "PREFLIGHT"
-    LEGS = "LEGS"
-    RESCUE = "RESCUE"
-    HEDGED = "HEDGED"
-    DONE = "DONE"
-
-
-TRANSITIONS: dict[Phase, frozenset[Phase]] = {
-    Phase.IDLE: frozenset({Phase.PREFLIGHT}),
-    Phase.PREFLIGHT: frozenset({Phase.LEGS, Phase.DONE}),
-    Phase.LEGS: frozenset({Phase.HEDGED, Phase.RESCUE, Phase.DONE}),
-    Phase.RESCUE: frozenset({Phase.HEDGED}),
-    Phase.HEDGED: frozenset({Phase.DONE}),
-    Phase.DONE: frozenset(),
-}
-
-
-class IllegalTransition(RuntimeError):
-    pass
-
-
-class LegState(str, Enum):
-    PLANNED = "PLANNED"  # not sent yet (sequential leg B waits for A)
-    WORKING = "WORKING"  # acknowledged, not final
-    UNKNOWN = "UNKNOWN"  # outcome unknown: reconcile by client order id first
-    FINAL = "FINAL"  # filled, cancelled, rejected, expired, never placed
-
-
-@dataclass(slots=True)
-class LegOrder:
-    name: str  # long | short | rescue1:long ...
-    role: str  # long | short: which pair leg it changes
-    request: OrderRequest
-    state: LegState = LegState.PLANNED
-    status: str = ""  # the venue's order status, or REFUSED / LOST / NOT_SENT
-    filled: Decimal = ZERO
-    avg_price: Decimal = ZERO
-    error: str = ""
-    not_found: int = 0
-    sent_ns: int = 0
-    sent_ts: int = 0
-    answered_ns: int = 0  # when place_order returned (0: no answer, e.g. timed out)
-    cancel_tries: int = 0
-    applied: bool = False  # its fills are in the pair book
-    endpoint: str = ""  # where the placing request went and what HTTP status answered (0: none)
-    http_status: int = 0
-    error_code: str = ""  # the venue's code when it refused or lost the order
-
-    @property
-    def accepted(self) -> bool:
-        """The venue took the order (it may still fill nothing)."""
-        return (
-            self.state in (LegState.WORKING, LegState.UNKNOWN)
-            or self.filled > 0
-            or self.status in (OrderStatus.FILLED.value, OrderStatus.PARTIALLY_FILLED.value, OrderStatus.NEW.value)
-        )
-
-    def doc(self) -> dict:
-        r = self.request
-        return {
-            "name": self.name,
-            "role": self.role,
-            "venue": r.venue,
-            "symbol": r.symbol,
-            "side": r.side.value,
-            "position_side": r.position_side.value,
-            "qty": str(r.quantity),
-            "type": r.order_type.value,
-            "reduce_only": r.reduce_only,
-            "client_order_id": r.client_order_id,
-            "state": self.state.value,
-            "status": self.status,
-            "filled": str(self.filled),
-            "avg_price": str(self.avg_price),
-            "error": self.error,
-            "sent_ts": self.sent_ts,
-        }
-
-
-@dataclass(slots=True)
-class Attempt:
-    attempt_id: str
-    kind: str  # entry | exit
-    pair: OpenPair
-    started_ts: int
-    t0_ns: int
-    legs: list[LegOrder]
-    reason: str = "entry"
-    phase: Phase = Phase.IDLE
-    rescues: list[LegOrder] = field(default_factory=list)
-    rescue_round: int = 0
-    rescue_plans: list[dict] = field(default_factory=list)
-    severity: str = ""  # "" | WARN | ERROR
-    events: list[str] = field(default_factory=list)
-    history: list[tuple[str, int]] = field(default_factory=list)
-    legs_sent_ns: int = 0  # decision -> both legs handed to the venue clients
-    unresolved_since: int = 0
-    expected: dict = field(default_factory=dict)
-    fees: dict[str, Decimal] = field(default_factory=dict)  # fee rate per role, for the book
-    alerts: list[tuple[str, str]] = field(default_factory=list)  # (breaker, detail) for the loop to act on
-
-    def to(self, phase: Phase, ts: int) -> None:
-        if phase not in TRANSITIONS[self.phase]:
-            raise IllegalTransition(f"{self.attempt_id}: {self.phase.value} -> {phase.value}")
-        self.phase = phase
-        self.history.append((phase.value, ts))
-
-    def note(self, text: str, severity: str = "") -> None:
-        self.events.append(text)
-        if severity == "ERROR" or (severity == "WARN" and self.severity != "ERROR"):
-            self.severity = severity
-
-    @property
-    def unknown(self) -> list[LegOrder]:
-        return [leg for leg in self.legs + self.rescues if leg.state is LegState.UNKNOWN]
-
-    @property
-    def done(self) -> bool:
-        return self.phase is Phase.DONE
-
-    def doc(self) -> dict:
-        return {
-            "attempt_id": self.attempt_id,
-            "kind": self.kind,
-            "pair": self.pair.pair,
-            "reason": self.reason,
-            "phase": self.phase.value,
-            "severity": self.severity,
-            "started_ts": self.started_ts,
-            "legs": [leg.doc() for leg in self.legs],
-            "rescues": [leg.doc() for leg in self.rescues],
-            "rescue_plans": self.rescue_plans,
-            "events": self.events[-20:],
-            "history": self.history,
-            "legs_sent_us": round(self.legs_sent_ns / 1000, 1) if self.legs_sent_ns else None,
-            "expected": self.expected,
-        }
-
-
-# ---------------------------------------------------------------------------------------------
-def entry_attempt(
-    attempt_id: str,
-    pair: OpenPair,
-    qty: Decimal,
-    ts: int,
-    t0_ns: int,
-    first_venue: str,
-    maker: tuple[str, Decimal] | None = None,
-) -> Attempt:
-    """Both entry legs as market orders; with `maker` (venue, price) the leg on that venue is a
-    post-only limit at `price` and goes first."""
-    legs = []
-    for leg in (pair.long, pair.short):
-        role = "long" if leg is pair.long else "short"
-        post_only = maker is not None and leg.venue == maker[0]
-        legs.append(
-            LegOrder(
-                f"{role}:maker" if post_only else role,
-                role,
-                OrderRequest(
-                    venue=leg.venue,
-                    symbol=leg.symbol,
-                    side=leg.position_side.opening_side,
-                    position_side=leg.position_side,
-                    order_type=OrderType.LIMIT if post_only else OrderType.MARKET,
-                    quantity=qty,
-                    client_order_id=ids.client_order_id(attempt_id, f"{role}:maker" if post_only else role),
-                    intent_id=attempt_id,
-                    price=maker[1] if post_only and maker else None,
-                    time_in_force=TimeInForce.POST_ONLY if post_only else None,
-                ),
-            )
-        )
-    first = maker[0] if maker is not None else first_venue
-    legs.sort(key=lambda x: x.request.venue != first)
-    return Attempt(attempt_id, "entry", pair, ts, t0_ns, legs)
-
-
-def is_maker(leg: LegOrder) -> bool:
-    r = leg.request
-    return r.order_type is OrderType.LIMIT and r.time_in_force is TimeInForce.POST_ONLY
-
-
-def exit_attempt(attempt_id: str, pair: OpenPair, reason: str, ts: int, t0_ns: int, first_venue: str) -> Attempt:
-    legs = []
-    for role, leg in (("long", pair.long), ("short", pair.short)):
-        if leg.qty > 0:
-            legs.append(LegOrder(role, role, _close_request(attempt_id, role, leg, leg.qty)))
-    legs.sort(key=lambda x: x.request.venue != first_venue)
-    return Attempt(attempt_id, "exit", pair, ts, t0_ns, legs, reason=reason)
-
-
-def _close_request(attempt_id: str, name: str, leg: PairLeg, qty: Decimal, round_: int = 0) -> OrderRequest:
-    """Reduce-only market close on the leg's own position side (hedge mode)."""
-    return OrderRequest(
-        venue=leg.venue,
-        symbol=leg.symbol,
-        side=leg.position_side.closing_side,
-        position_side=leg.position_side,
-        order_type=OrderType.MARKET,
-        quantity=qty,
-        client_order_id=ids.client_order_id(attempt_id, name, round_),
-        intent_id=attempt_id,
-        reduce_only=True,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-class LegSender:
-    """Hands orders to venue clients: the first on the calling thread, the others on a small
-    pool at the same time (`concurrent`), or one after the other."""
-
-    def __init__(
-        self, concurrent: bool = True, timeout_s: float = 10.0, perf_ns: Callable[[], int] = time.perf_counter_ns
-    ):
-        self.concurrent = concurrent
-        self.timeout_s = timeout_s
-        self.perf_ns = perf_ns
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="arb-leg") if concurrent else None
-        if self._pool is not None:
-            self._pool.submit(lambda: None).result()  # start the worker now, not on the first trade
-
-    def _send(self, venue: Venue, req: OrderRequest) -> tuple[Order | BaseException, int, int]:
-        """(the venue's answer or the exception, when it was sent, when it answered)."""
-        t = self.perf_ns()
-        try:
-            return venue.place_order(req), t, self.perf_ns()
-        except Exception as exc:  # noqa: BLE001 - every outcome is classified by the caller
-            return exc, t, self.perf_ns()
-
-    def send(self, jobs: list[tuple[Venue, OrderRequest]]) -> list[tuple[Order | BaseException, int, int]]:
-        if self._pool is None or len(jobs) < 2:
-            return [self._send(v, r) for v, r in jobs]
-        futures = [self._pool.submit(self._send, v, r) for v, r in jobs[1:]]
-        out = [self._send(*jobs[0])]
-        for fut, (_, req) in zip(futures, jobs[1:], strict=False):
-            try:
-                out.append(fut.result(timeout=self.timeout_s))
-            except FutureTimeout:
-                out.append((UnknownOutcome(req.venue, "timeout", "place_order did not return in time"), 0, 0))
-        return out
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-
-
-# ---------------------------------------------------------------------------------------------
 class TwoLegRunner:
     """Drives attempts: sends, reconciles, cancels on timeout, rescues. The only I/O it does is
     through the `Venue` interface; time comes from the caller (event time)."""
@@ -417,29 +150,11 @@ class TwoLegRunner:
             a.note(f"{mk.name} not filled within {self.maker_timeout_ms} ms: cancelled, filled {mk.filled}")
         if mk.state is not LegState.FINAL:
             return
-        left = mk.request.quantity - mk.filled
-        fallback = []
-        if left > 0:
-            name = mk.name.replace(":maker", ":taker")
-            book_leg = a.pair.long if mk.role == "long" else a.pair.short
+        fb = taker_fallback(a, mk)
+        if fb is not None:
             r = mk.request
-            fallback.append(
-                LegOrder(
-                    name,
-                    mk.role,
-                    OrderRequest(
-                        venue=r.venue,
-                        symbol=r.symbol,
-                        side=book_leg.position_side.opening_side,
-                        position_side=book_leg.position_side,
-                        order_type=OrderType.MARKET,
-                        quantity=left,
-                        client_order_id=ids.client_order_id(a.attempt_id, name),
-                        intent_id=a.attempt_id,
-                    ),
-                )
-            )
-            a.note(f"{mk.name} {mk.status} filled {mk.filled}/{r.quantity}: taker fallback for {left}")
+            a.note(f"{mk.name} {mk.status} filled {mk.filled}/{r.quantity}: taker fallback for {fb.request.quantity}")
+        fallback = [fb] if fb is not None else []
         a.legs.extend(fallback)
         self._send(a, fallback + waiting, now)
         self._stamp_sent(a)
@@ -601,43 +316,9 @@ class TwoLegRunner:
             "long": self.filters(pair.long.venue, pair.long.symbol),
             "short": self.filters(pair.short.venue, pair.short.symbol),
         }
-        plan: RescuePlan = plan_rescue(pair, filters, self.policy, close_all=a.kind == "exit")
-        a.rescue_round += 1
-        a.rescue_plans.append(
-            {
-                "round": a.rescue_round,
-                "ts": now,
-                "target_qty": str(plan.target_qty),
-                "orders": [o.doc(pair) for o in plan.orders],
-                "residual": list(plan.residual),
-            }
-        )
-        if a.rescue_round > 1:
-            a.note(
-                f"rescue round {a.rescue_round - 1} left the pair unbalanced "
-                f"(long {pair.long.qty}, short {pair.short.qty})",
-                "ERROR",
-            )
-            if a.rescue_round == 2:
-                a.alerts.append(("arb_rescue_failed", f"{a.attempt_id}: long {pair.long.qty} short {pair.short.qty}"))
-        if plan.residual:
-            a.note(f"rescue round {a.rescue_round}: residual no venue order can close: {list(plan.residual)}", "ERROR")
-            a.alerts.append(("arb_residual", f"{a.attempt_id}: {list(plan.residual)}"))
-        if not plan.needed:
-            a.to(Phase.HEDGED, now)
-            a.to(Phase.DONE, now)
-            return
-        a.note(
-            f"rescue round {a.rescue_round}: close {[(o.venue, o.symbol, str(o.qty)) for o in plan.orders]} "
-            f"-> target {plan.target_qty} per leg",
-            "WARN",
-        )
-        new = []
-        for o in plan.orders:
-            leg = pair.long if o.leg == "long" else pair.short
-            name = f"rescue{a.rescue_round}:{o.leg}"
-            new.append(LegOrder(name, o.leg, _close_request(a.attempt_id, name, leg, o.qty, a.rescue_round)))
-        a.rescues.extend(new)
+        new = start_round(a, filters, self.policy, now)
+        if not new:
+            return  # nothing to close: the round left the attempt HEDGED and DONE
         self._send(a, new, now)
         if not a.unknown:
             self._settle(a, now, cycle_end=False)

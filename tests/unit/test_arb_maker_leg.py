@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from execution.arb.two_leg import LegState, Phase
+from execution.arb.attempt import LegState, Phase
 from execution.models import OrderType, PositionSide, Side, TimeInForce
 from tests.support.arb_harness import BIN, OKX, Harness
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from execution.arb.two_leg import Phase
+from execution.arb.attempt import Phase
 from execution.exchanges.errors import VenueUnavailable
 from execution.models import PositionSide, Side
 from tests.support.arb_harness import BIN, OKX, Harness

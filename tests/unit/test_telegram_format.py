@@ -9,15 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from telegram.format import (
-    DAY_MS,
-    build_payload,
-    closing_trades,
-    delta_24h,
-    render_text,
-    trend_of,
-    worst_daily_loss_pct,
-)
+from telegram.format import render_text
+from telegram.nav_history import DAY_MS, delta_24h, trend_of, worst_daily_loss_pct
+from telegram.payload import build_payload, closing_trades
 from tests.support.fake_telegram import parse_html, utf16_len
 
 T = 1_767_225_600_000  # 2026-01-01 00:00 UTC
