@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from execution import clock, control_log, logs
+from execution import clock, control_log, logs, venue_filters
 from execution.assembly import build_engine, journaled_ids_after
 from execution.control import hold
 from execution.deadman import DeadManSwitch
@@ -130,7 +130,8 @@ def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[Sym
         if ref_symbol not in symbols.setdefault(ref_venue, []):
             symbols[ref_venue].append(ref_symbol)
     backfill = max([s.default_strategy.warmup_bars] + [c.strategy.warmup_bars for c in s.symbols.values()]) + 20
-    cfg = LiveConfig.from_settings(s.live, s.access.endpoints, symbols, backfill, s.risk.max_clock_skew_ms)
+    ct_vals = {sym: f.contract_value for (v, sym), f in s.filters.items() if v == "okx_perp"}
+    cfg = LiveConfig.from_settings(s.live, s.access.endpoints, symbols, backfill, s.risk.max_clock_skew_ms, ct_vals)
     return LiveFeed(cfg), [(v, sym) for v, syms in symbols.items() for sym in syms], f"live:{s.profile}"
 
 
@@ -155,6 +156,8 @@ def open_runtime(
     s: Settings, sink: StateSink | None = None, notifier: Notifier | None = None, metrics: MetricsHooks | None = None
 ) -> Runtime:
     venues, simulators = build_venues(s)
+    if s.profile != "paper":  # the venues' live filters win; a difference from the file is said once
+        venue_filters.log_mismatches(venues, s.filters, live_symbols(s), logs.get())
     feed, available, run_label = build_feed(s)
     state_dir = s.state_dir
     state_dir.mkdir(parents=True, exist_ok=True)

@@ -281,9 +281,10 @@ class Balance:
 class FundingInfo:
     venue: str
     symbol: str
-    mark_price: Decimal
+    mark_price: Decimal  # 0: not known (older funding-history rows carry none)
     funding_rate: Decimal
     next_funding_time_ms: int
+    funding_time_ms: int = 0  # a history row: when that rate settled
 
 
 @dataclass(frozen=True, slots=True)

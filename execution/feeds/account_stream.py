@@ -47,6 +47,19 @@ class _Stream(threading.Thread):
         self.log = logs.get()
         self.connects = 0
         self.updates = 0
+        self.parse_errors = 0
+
+    def frame(self, raw: str | bytes) -> dict | None:
+        """A frame as a JSON object; anything else is a counted parse error and the stream stays up."""
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            msg = None
+        if isinstance(msg, dict):
+            return msg
+        self.parse_errors += 1
+        self.log.warning("[feed] %s account stream: frame is not a JSON object: %.120r", self.name, raw)
+        return None
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -116,7 +129,9 @@ class BinanceUserStream(_Stream):
                     raw = ws.recv(timeout=1.0)
                 except TimeoutError:
                     continue
-                msg = json.loads(raw)
+                msg = self.frame(raw)
+                if msg is None:
+                    continue
                 kind = msg.get("e")
                 if kind == "ORDER_TRADE_UPDATE":
                     self.venue.on_stream_order(msg["o"])
@@ -175,7 +190,9 @@ class OkxPrivateStream(_Stream):
                     continue
                 if raw == "pong":
                     continue
-                msg = json.loads(raw)
+                msg = self.frame(raw)
+                if msg is None:
+                    continue
                 if msg.get("event") == "error":
                     raise RuntimeError(f"okx private stream error code={msg.get('code')} msg={msg.get('msg')}")
                 if (msg.get("arg") or {}).get("channel") == "orders":

@@ -47,42 +47,61 @@ WEIGHTS = {
 
 
 def default_instruments() -> list[Instrument]:
+    """The venue's current rules (the values config/venue_filters.json ships; its `_source` says
+    where each came from): GET /fapi/v1/exchangeInfo PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE and
+    MIN_NOTIONAL of each symbol."""
     return [
         Instrument(
             "BTCUSDT",
-            D("0.10"),
-            D("0.001"),
-            D("0.001"),
-            D("1000"),
-            D("120"),
-            D("100"),
+            tick=D("0.10"),
+            step=D("0.001"),
+            min_qty=D("0.001"),
+            max_qty=D("1000"),
+            market_max_qty=D("120"),
+            min_notional=D("50"),
             price_precision=2,
             qty_precision=3,
+            min_price=D("556.80"),
+            max_price=D("4529764"),
         ),
         Instrument(
             "ETHUSDT",
-            D("0.01"),
-            D("0.001"),
-            D("0.001"),
-            D("10000"),
-            D("2000"),
-            D("20"),
+            tick=D("0.01"),
+            step=D("0.001"),
+            min_qty=D("0.001"),
+            max_qty=D("10000"),
+            market_max_qty=D("2000"),
+            min_notional=D("20"),
             price_precision=2,
             qty_precision=3,
+            min_price=D("39.86"),
+            max_price=D("306177"),
         ),
         Instrument(
             "BNBUSDT",
-            D("0.010"),
-            D("0.01"),
-            D("0.01"),
-            D("100000"),
-            D("2000"),
-            D("5"),
+            tick=D("0.010"),
+            step=D("0.01"),
+            min_qty=D("0.01"),
+            max_qty=D("100000"),
+            market_max_qty=D("2000"),
+            min_notional=D("5"),
             price_precision=3,
             qty_precision=2,
+            min_price=D("6.600"),
+            max_price=D("100000"),
         ),
         Instrument(
-            "SOLUSDT", D("0.0100"), D("1"), D("1"), D("1000000"), D("5000"), D("5"), price_precision=4, qty_precision=0
+            "SOLUSDT",
+            tick=D("0.0100"),
+            step=D("1"),
+            min_qty=D("1"),
+            max_qty=D("1000000"),
+            market_max_qty=D("5000"),
+            min_notional=D("5"),
+            price_precision=4,
+            qty_precision=0,
+            min_price=D("0.4200"),
+            max_price=D("6857"),
         ),
     ]
 
@@ -311,8 +330,8 @@ class FakeBinance(AlgoService, LoopbackVenue):
                     "marketTakeBound": "0.05",
                     "filters": [
                         {
-                            "minPrice": "0.10",
-                            "maxPrice": "4529764",
+                            "minPrice": _s(i.min_price),
+                            "maxPrice": _s(i.max_price),
                             "filterType": "PRICE_FILTER",
                             "tickSize": _s(i.tick),
                         },

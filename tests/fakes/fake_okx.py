@@ -34,15 +34,55 @@ PUBLIC_PREFIXES = ("/api/v5/public/", "/api/v5/market/")
 
 def default_instruments() -> list[Instrument]:
     # ctVal/lotSz/minSz/tickSz as OKX lists these linear swaps (sizes in contracts)
+    # (the values config/venue_filters.json ships, from GET /api/v5/public/instruments?instType=SWAP)
     return [
-        Instrument("BTC-USDT-SWAP", D("0.1"), D("0.01"), D("0.01"), D("100000000"), D("10000"), ct_val=D("0.01")),
-        Instrument("ETH-USDT-SWAP", D("0.01"), D("0.01"), D("0.01"), D("100000000"), D("10000"), ct_val=D("0.1")),
+        Instrument("BTC-USDT-SWAP", D("0.1"), D("0.01"), D("0.01"), D("100000000"), D("35000"), ct_val=D("0.01")),
+        Instrument("ETH-USDT-SWAP", D("0.01"), D("0.01"), D("0.01"), D("100000000"), D("90000"), ct_val=D("0.1")),
         Instrument("SOL-USDT-SWAP", D("0.01"), D("0.01"), D("0.01"), D("100000000"), D("10000"), ct_val=D("1")),
     ]
 
 
 def _s(x: Decimal) -> str:
     return format(x.normalize(), "f") if x else "0"
+
+
+def instrument_row(i: Instrument) -> dict[str, Any]:
+    """One linear swap as GET /api/v5/public/instruments lists it (sizes in contracts)."""
+    base = i.symbol.split("-")[0]
+    return {
+        "alias": "",
+        "auctionEndTime": "",
+        "baseCcy": "",
+        "category": "1",
+        "ctMult": "1",
+        "ctType": "linear",
+        "ctVal": _s(i.ct_val),
+        "ctValCcy": base,
+        "expTime": "",
+        "instFamily": f"{base}-USDT",
+        "instId": i.symbol,
+        "instType": "SWAP",
+        "lever": "100",
+        "listTime": "1611916828000",
+        "lotSz": _s(i.step),
+        "maxIcebergSz": "100000000",
+        "maxLmtAmt": "20000000",
+        "maxLmtSz": _s(i.max_qty),
+        "maxMktAmt": "",
+        "maxMktSz": _s(i.market_max_qty),
+        "maxStopSz": _s(i.market_max_qty),
+        "maxTriggerSz": _s(i.max_qty),
+        "maxTwapSz": _s(i.max_qty),
+        "minSz": _s(i.min_qty),
+        "optType": "",
+        "quoteCcy": "",
+        "settleCcy": "USDT",
+        "state": "live",
+        "stk": "",
+        "tickSz": _s(i.tick),
+        "uly": f"{base}-USDT",
+        "ruleType": "normal",
+    }
 
 
 class FakeOkx(OkxAlgoService, LoopbackVenue):
@@ -215,47 +255,7 @@ class FakeOkx(OkxAlgoService, LoopbackVenue):
     def _get_public_instruments(self, p: dict, b: Any) -> dict:
         if p.get("instType") != "SWAP":
             raise _Err("51000", "Parameter instType error")
-        rows = []
-        for i in self.engine.instruments.values():
-            if p.get("instId") and p["instId"] != i.symbol:
-                continue
-            base = i.symbol.split("-")[0]
-            rows.append(
-                {
-                    "alias": "",
-                    "auctionEndTime": "",
-                    "baseCcy": "",
-                    "category": "1",
-                    "ctMult": "1",
-                    "ctType": "linear",
-                    "ctVal": _s(i.ct_val),
-                    "ctValCcy": base,
-                    "expTime": "",
-                    "instFamily": f"{base}-USDT",
-                    "instId": i.symbol,
-                    "instType": "SWAP",
-                    "lever": "100",
-                    "listTime": "1611916828000",
-                    "lotSz": _s(i.step),
-                    "maxIcebergSz": "100000000",
-                    "maxLmtAmt": "20000000",
-                    "maxLmtSz": _s(i.max_qty),
-                    "maxMktAmt": "",
-                    "maxMktSz": _s(i.market_max_qty),
-                    "maxStopSz": _s(i.market_max_qty),
-                    "maxTriggerSz": _s(i.max_qty),
-                    "maxTwapSz": _s(i.max_qty),
-                    "minSz": _s(i.min_qty),
-                    "optType": "",
-                    "quoteCcy": "",
-                    "settleCcy": "USDT",
-                    "state": "live",
-                    "stk": "",
-                    "tickSz": _s(i.tick),
-                    "uly": f"{base}-USDT",
-                    "ruleType": "normal",
-                }
-            )
+        rows = [instrument_row(i) for i in self.engine.instruments.values() if p.get("instId") in (None, "", i.symbol)]
         rows.append(
             {  # an inverse swap, as the real listing has: ctVal is in USD, not in base units
                 "alias": "",

@@ -31,6 +31,8 @@ class Instrument:
     ct_val: Decimal = D(1)
     price_precision: int = 2
     qty_precision: int = 3
+    min_price: Decimal = D("0.01")
+    max_price: Decimal = D("1000000")
 
 
 @dataclass
