@@ -200,9 +200,10 @@ class Fill:
     intent_id: str
     liquidity: str = "taker"
     simulated: bool = True
+    venue_order_id: str = ""  # the venue's order id (live fills): trades are matched by it
 
     def record(self) -> dict:
-        return {
+        rec = {
             "kind": "fill",
             "id": f"{self.venue}:{self.client_order_id}:{self.ts}:{self.qty}",
             "ts": self.ts,
@@ -219,6 +220,9 @@ class Fill:
             "liquidity": self.liquidity,
             "status": "simulated" if self.simulated else "filled",
         }
+        if self.venue_order_id:
+            rec["venue_order_id"] = self.venue_order_id
+        return rec
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,7 @@ class FillTracker:
             intent_id=seen.intent_id,
             liquidity=seen.liquidity,
             simulated=False,
+            venue_order_id=order.venue_order_id,
         )
         self._fills.append(fill)
         if order.status.is_final:

@@ -22,7 +22,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import requests
@@ -48,6 +48,12 @@ class _Stream(threading.Thread):
         self.connects = 0
         self.updates = 0
         self.parse_errors = 0
+        self.on_connect: Callable[[str], None] | None = None  # told the venue's name on every (re)connect
+
+    def connected(self, venue: str) -> None:
+        self.connects += 1
+        if self.on_connect is not None:
+            self.on_connect(venue)
 
     def frame(self, raw: str | bytes) -> dict | None:
         """A frame as a JSON object; anything else is a counted parse error and the stream stays up."""
@@ -116,7 +122,7 @@ class BinanceUserStream(_Stream):
 
         key = self._listen_key("POST")
         with connect(f"{self.ws_base}/ws/{key}", open_timeout=10, close_timeout=2, proxy=None) as ws:
-            self.connects += 1
+            self.connected("binance_um")
             self.log.info(
                 "[feed] binance account stream connected (listen key kept alive every %.0fs)", self.keepalive_s
             )
@@ -177,7 +183,7 @@ class OkxPrivateStream(_Stream):
             if answer.get("event") != "login" or str(answer.get("code", "0")) != "0":
                 raise RuntimeError(f"okx login refused: code={answer.get('code')} msg={answer.get('msg')}")
             ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "orders", "instType": "SWAP"}]}))
-            self.connects += 1
+            self.connected("okx_perp")
             self.log.info("[feed] okx account stream connected (orders)")
             last_ping = time.monotonic()
             while not self._stop_event.is_set():

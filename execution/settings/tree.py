@@ -23,6 +23,7 @@ from execution.settings.env import (
     LogEnv,
     MetricsEnv,
     ProfileEnv,
+    ReconcileEnv,
     RunEnv,
     StoreEnv,
     TelegramEnv,
@@ -71,6 +72,7 @@ class Settings:
     def benchmark(self) -> tuple[str, str]:
         """(venue, symbol) whose mark the NAV history records as the benchmark."""
         return self.screener_venue, self.benchmark_symbol
+    reconcile: ReconcileEnv  # the venue reconciler (testnet/live)
 
     def symbol_config(self, symbol: str, venue: str | None = None) -> SymbolConfig:
         """Configured block, or the defaults for a symbol found only in a market directory."""
@@ -135,6 +137,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         telegram=read_env(TelegramEnv, source),
         execution=read_env(ExecutionEnv, source),
         metrics=read_env(MetricsEnv, source),
+        reconcile=read_env(ReconcileEnv, source),
     )
     _check_cross_field(settings)
     return settings
