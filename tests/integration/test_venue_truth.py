@@ -229,3 +229,21 @@ def test_dry_run_shows_simulated_ledger_and_venue_equity_apart(tmp_path):
         assert nav["nav_drift_usdt"] is None and bench.journal("funding_log.jsonl") == []
         assert bench.engine.control.mode == "RUN"
         bench.close()
+
+
+def test_fills_journaled_after_the_last_snapshot_are_reapplied_not_booked_again(tmp_path):
+    with venues() as (fb, fo):
+        bench = Bench(tmp_path, fb, fo)
+        bench.open()
+        bench.tick()
+        bench.engine.publish(force=True)  # the last snapshot before the fill
+        entry = Intent("i-tail-1", bench.clock(), "binance_um", "BTCUSDT", BUY, LONG, "entry", D("0.010"), D(60000))
+        assert bench.engine.submit(entry, "entry", "screener", leverage=2)  # filled, journaled ...
+        bench.kill()  # ... and the process dies before the next snapshot
+        [journaled] = bench.journal("trade_log.jsonl")
+
+        bench.open()
+        assert bench.engine.ledger.position_qty("binance_um", "BTCUSDT", LONG) == D("0.010")
+        assert bench.journal("trade_log.jsonl") == [journaled]  # re-applied from the journal, not booked again
+        assert abs(dec(bench.nav()["nav_drift_usdt"])) < D("0.1")  # only the commission beyond the quoted rate
+        bench.close()
