@@ -334,14 +334,8 @@ class Engine:
         """Book funding the venue paid or charged (its income / bills history), journaled once."""
         record["amount_usdt"] = self.ledger.apply_funding_amount(amount)
         self.journal("funding", record)
-        self.log.info(
-            "[executor] FUNDING %s %s positionSide=%s amount_usdt=%s (venue id %s)",
-            record.get("venue"),
-            record.get("symbol") or "-",
-            record.get("position_side") or "-",
-            record["amount_usdt"],
-            record.get("venue_id", "-"),
-        )
+        r = record
+        self.log.info("[executor] FUNDING %s %s amount_usdt=%s id=%s", r["venue"], r["symbol"], amount, r.get("id"))
 
     def book_capital_flow(self, flow: CapitalFlow) -> None:
         """A deposit or withdrawal: NAV moves by it, P&L does not; journaled as a capital flow."""
@@ -349,13 +343,9 @@ class Engine:
         self.ledger.apply_capital_flow(flow.amount_usdt, flow.off_venue)
         self.perf.on_flow(flow.amount_usdt, nav_before)
         self.journal("capital_flows", flow.record())
+        f = flow
         self.log.info(
-            "[executor] CAPITAL_FLOW %s amount_usdt=%s source=%s id=%s note=%s",
-            flow.venue,
-            flow.amount_usdt,
-            flow.source,
-            flow.id,
-            flow.note or "-",
+            "[executor] CAPITAL_FLOW %s amount_usdt=%s id=%s %s", f.venue, f.amount_usdt, f.id, f.note or f.source
         )
 
     def nav(self) -> Decimal:
