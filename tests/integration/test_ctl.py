@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_ROOT
+from tests.support.waiting import wait_for
 
 TOKEN = "approve-Zq81-very-secret"
 
@@ -130,8 +131,15 @@ def test_arbitrage_commands_go_through_the_executor(executor):
     assert r.returncode == 1 and "unknown pair" in r.stdout
 
 
+def _nav(state: Path) -> dict | None:
+    try:
+        return json.loads((state / "state" / "nav.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def test_capital_flow_from_the_cli_on_paper(executor):
-    before = json.loads((executor / "state" / "nav.json").read_text())
+    before = wait_for(lambda: _nav(executor))
     out = ctl(executor, "capital-flow", "--amount", "2500", "--note", "subscription A. Investor", "--operator", "ops1")
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.startswith("OK: off-venue deposit of 2500 USDT booked (flow:cmd-")
@@ -143,7 +151,7 @@ def test_capital_flow_from_the_cli_on_paper(executor):
         "note": "subscription A. Investor",
         "operator": "ops1",
     }
-    nav = json.loads((executor / "state" / "nav.json").read_text())
+    nav = wait_for(lambda: (doc := _nav(executor)) and doc.get("capital_flows") == 1 and doc)
     assert nav["capital_flows"] == 1 and nav["off_venue_cash"] == 2500.0
     assert nav["net_contributed_capital"] == before["net_contributed_capital"] + 2500.0
     for doc in (before, nav):  # the wallet is the starting capital plus trading only: the deposit sits beside it
