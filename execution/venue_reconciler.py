@@ -65,13 +65,24 @@ class VenueState:
     cursor_ms: int = 0  # history up to here is booked
     booked: dict[str, int] = field(default_factory=dict)  # venue record id -> its ts, within the overlap
     trades_checked_ms: int = 0
+    floor_ms: int = 0  # nothing older is booked: the books opened from the wallet read then
 
     def doc(self) -> dict:
-        return {"cursor_ms": self.cursor_ms, "booked": dict(self.booked), "trades_checked_ms": self.trades_checked_ms}
+        return {
+            "cursor_ms": self.cursor_ms,
+            "booked": dict(self.booked),
+            "trades_checked_ms": self.trades_checked_ms,
+            "floor_ms": self.floor_ms,
+        }
 
     @classmethod
     def from_doc(cls, d: Mapping) -> VenueState:
-        return cls(int(d.get("cursor_ms", 0)), dict(d.get("booked") or {}), int(d.get("trades_checked_ms", 0)))
+        return cls(
+            int(d.get("cursor_ms", 0)),
+            dict(d.get("booked") or {}),
+            int(d.get("trades_checked_ms", 0)),
+            int(d.get("floor_ms", 0)),
+        )
 
 
 class VenueReconciler:
@@ -111,7 +122,7 @@ class VenueReconciler:
         History before now belongs to the opening balance: every cursor starts here."""
         readings = {name: self.read(name) for name in self.venues}
         for name, r in readings.items():
-            self.state[name].cursor_ms = r.read_at_ms
+            self.state[name].cursor_ms = self.state[name].floor_ms = r.read_at_ms
         return sum((r.wallet for r in readings.values()), ZERO), readings
 
     def request_trade_check(self, venue: str) -> None:
@@ -130,13 +141,13 @@ class VenueReconciler:
         st = self.state[name]
         end = reading.read_at_ms  # what the wallet just read includes
         if not st.cursor_ms:  # a snapshot from before venue truth: nothing older is booked here
-            st.cursor_ms = end
+            st.cursor_ms = st.floor_ms = end
             self.log.info("[state] venue truth %s: history followed from %d on", name, end)
-        start = st.cursor_ms - self.overlap_ms
+        start = max(st.cursor_ms - self.overlap_ms, st.floor_ms)
         for event in venue.account_events(start, end):
             self._book_event(event, port, st)
         if name in self.trade_check_due or wall_now - st.trades_checked_ms >= TRADE_CHECK_BACKSTOP_MS:
-            self._check_trades(venue, name, port, start, end, reading)
+            self._check_trades(venue, name, port, (start, st.cursor_ms, end), reading)
             st.trades_checked_ms = wall_now
             self.trade_check_due.discard(name)
         st.cursor_ms = max(st.cursor_ms, end - self.lag_ms)
@@ -210,8 +221,11 @@ class VenueReconciler:
 
     # -- trades --------------------------------------------------------------------------------
     def _check_trades(
-        self, venue: AccountHistory, name: str, port: BookingPort, start: int, end: int, reading: Reading
+        self, venue: AccountHistory, name: str, port: BookingPort, window: tuple[int, int, int], reading: Reading
     ) -> None:
+        """Venue trades in [start, end] against the journal; journal fills since the previous
+        reading (`since`, their orders' trades all inside the window) checked the other way."""
+        start, since, end = window
         symbols = set(self.symbols.get(name, ()))
         symbols |= {p.symbol for p in port.ledger.positions.values() if p.venue == name}
         symbols |= {p.symbol for p in reading.positions}
@@ -221,8 +235,7 @@ class VenueReconciler:
         cid_of = self._client_ids(venue, trades, journal)
         for miss in missing_trades(trades, journal, cid_of):
             self._book_trade(miss, port)
-        settled = end - self.lag_ms
-        inner = [j for j in journal if start + self.overlap_ms <= j.ts <= settled]
+        inner = [j for j in journal if since <= j.ts <= end - self.lag_ms]
         for fill, qty in unknown_fills(trades, inner, cid_of):
             port.journal(
                 "incidents",

@@ -27,15 +27,18 @@ def dec(x) -> D:
 def test_books_open_from_the_venues_and_nav_is_their_equity(tmp_path):
     with venues() as (fb, fo):
         fb.wallet_change("2345.5")  # the fund's real balance, whatever INITIAL_CAPITAL_USDT says
+        fb.pay_funding("BTCUSDT", "-1.5", ts=fb.now() - 60_000)  # history the opening balance already holds
+        fo.transfer("1.5", ts=fo.now() - 120_000)
         bench = Bench(tmp_path, fb, fo)
         bench.open()
         try:
+            assert bench.journal("funding_log.jsonl") == bench.journal("capital_flows.jsonl") == []
             nav = bench.nav()
             assert nav["nav_source"] == "venues" and nav["initial_capital"] == 22_345.5
             assert nav["venue_equity"] == nav["ledger_nav"] == nav["nav"] == 22_345.5
             assert nav["nav_drift_usdt"] == 0 and nav["net_contributed_capital"] == 22_345.5
             assert set(nav["venues"]) == {"binance_um", "okx_perp"}
-            assert nav["venues"]["binance_um"]["wallet"] == 12_345.5
+            assert (nav["venues"]["binance_um"]["wallet"], nav["venues"]["okx_perp"]["wallet"]) == (12_344, 10_001.5)
         finally:
             bench.close()
 
