@@ -130,10 +130,10 @@ class VenueReconciler:
         self.trade_check_due.add(venue)
 
     # -- one pass ------------------------------------------------------------------------------
-    def run(self, name: str, port: BookingPort, wall_now: int) -> Reading:
-        """Read one venue and book what its history says since the last pass. Raises VenueError
-        when the venue cannot be read (nothing is half-booked: records are booked one by one,
-        each once)."""
+    def run(self, name: str, port: BookingPort, wall_now: int, trades: bool = True) -> Reading:
+        """Read one venue and book what its history says since the last pass; the trade history
+        too when due and `trades`. Raises VenueError when the venue cannot be read (nothing is
+        half-booked: records are booked one by one, each once)."""
         reading = self.read(name)
         venue = self.venues[name]
         if not self.booking or not isinstance(venue, AccountHistory):
@@ -146,7 +146,8 @@ class VenueReconciler:
         start = max(st.cursor_ms - self.overlap_ms, st.floor_ms)
         for event in venue.account_events(start, end):
             self._book_event(event, port, st)
-        if name in self.trade_check_due or wall_now - st.trades_checked_ms >= TRADE_CHECK_BACKSTOP_MS:
+        due = name in self.trade_check_due or wall_now - st.trades_checked_ms >= TRADE_CHECK_BACKSTOP_MS
+        if trades and due:
             self._check_trades(venue, name, port, (start, st.cursor_ms, end), reading)
             st.trades_checked_ms = wall_now
             self.trade_check_due.discard(name)
@@ -234,6 +235,8 @@ class VenueReconciler:
         journal = [j for j in self.journal_fills.values() if j.venue == name]
         cid_of = self._client_ids(venue, trades, journal)
         for miss in missing_trades(trades, journal, cid_of):
+            if venue.knows_order(miss.trade.order_id):
+                continue  # an order this process tracks: its fills come through the adapter's drain
             self._book_trade(miss, port)
         inner = [j for j in journal if since <= j.ts <= end - self.lag_ms]
         for fill, qty in unknown_fills(trades, inner, cid_of):

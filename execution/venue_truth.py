@@ -73,13 +73,16 @@ class VenueTruth(BaseGuard):
 
     # -- start ---------------------------------------------------------------------------------
     def start(self, port: TruthPort, now: int, state_dir: Path | None = None, snap_seq: int = 0) -> None:
-        """Before anything trades: index the journal (re-applying what followed the snapshot),
-        compare the venues' trades since the last run, read every venue."""
+        """Before anything trades: index the journal (re-applying what followed the snapshot) and
+        read every venue. The venues' trades are compared at the first reading after the
+        strategies' first cycle (a few seconds on): the executor's own machinery (a protective
+        order's fill found by the stop validator) books what it knows first, with its purpose."""
         port.journals.watch("trades", self.reconciler.index)
         if state_dir is not None and self.reconciler.booking:
             self.reconciler.adopt(state_dir, snap_seq, port)
         self.reconciler.trade_check_due |= set(self.reconciler.venues)
-        self.run(port, now)
+        self.run(port, now, trades=False)  # trades a few seconds later: the executor's own orders first
+        self.next_run_ms = min(self.next_run_ms, now + self.confirm_ms)
         equity = self.equity
         self.log.info(
             "[state] venue truth at start: venues' equity %s USDT, ledger NAV %s USDT, drift %s%s",
@@ -101,11 +104,11 @@ class VenueTruth(BaseGuard):
         if now >= self.next_run_ms:
             self.run(port, now)
 
-    def run(self, port: TruthPort, now: int) -> None:
+    def run(self, port: TruthPort, now: int, trades: bool = True) -> None:
         """Read (and book from) every venue, then judge the drift."""
         for name in self.reconciler.venues:
             try:
-                self.readings[name] = self.reconciler.run(name, port, now)
+                self.readings[name] = self.reconciler.run(name, port, now, trades)
             except VenueError as exc:
                 self._unreadable(port, name, f"code={exc.code} {exc.message}", now)
                 continue

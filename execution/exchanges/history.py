@@ -72,3 +72,6 @@ class AccountHistory(Protocol):
 
     def client_order_id_of(self, symbol: str, order_id: str) -> str:
         """The client order id of a venue order id ("" when the venue does not know it)."""
+
+    def knows_order(self, venue_order_id: str) -> bool:
+        """True while the adapter books that order's fills itself (an order this process tracks)."""
