@@ -159,7 +159,7 @@ def test_capital_flow_from_the_cli_on_paper(executor):
         assert doc["wallet_balance"] - trading == pytest.approx(doc["initial_capital"], abs=1e-6)
     too_much = ctl(executor, "capital-flow", "--amount", "-3000", "--note", "redemption", "--operator", "ops1")
     assert too_much.returncode == 1 and "more than the off-venue cash (2500" in too_much.stdout
-    bad = ctl(executor, "capital-flow", "--amount", "lots", "--note", "x")
+    bad = ctl(executor, "capital-flow", "--amount", "lots", "--note", "x", "--operator", "ops1")
     assert bad.returncode == 2 and "--amount must be a number of USDT" in bad.stderr
     status = ctl(executor, "status")
     assert "net contributed" in status.stdout
