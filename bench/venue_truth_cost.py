@@ -4,11 +4,12 @@ running the real reconciler (composed by execution.app on PROFILE=testnet with t
 readings (60 at RECONCILE_INTERVAL_S=60, the hourly trade comparison included), compared with the
 venues' published limits. Figures, not pass/fail.
 
-    python bench/venue_truth_cost.py [reconcile_interval_s]
+    python bench/venue_truth_cost.py [--interval-s 60]
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from collections import Counter
@@ -91,8 +92,10 @@ def measure(interval_s: float) -> tuple[Counter, Counter, int]:
             rt.engine.close()
 
 
-def main() -> None:
-    interval_s = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--interval-s", type=float, default=60.0, help="RECONCILE_INTERVAL_S to measure (default 60)")
+    interval_s = ap.parse_args(argv).interval_s
     binance, okx, passes = measure(interval_s)
     print(f"venue truth: {passes} readings in one hour (RECONCILE_INTERVAL_S={interval_s:g}), trades compared once")
     total = 0
