@@ -64,7 +64,7 @@ class Performance:
         if self._ref is not None:
             self._ref = (self._ref[0], self._ref[1] + amount)
 
-    def _roll_day(self, ts: int, nav: Decimal) -> None:
+    def _roll_day(self, ts: int, nav: float) -> None:
         local = datetime.fromtimestamp(ts / 1000, tz=UTC).astimezone(self.tz)
         self.day = local.strftime("%Y-%m-%d")
         self.day_start_nav = self.last_nav if self.last_ts else nav

@@ -67,12 +67,12 @@ class Settings:
     telegram: TelegramEnv
     execution: ExecutionEnv  # protective orders, the stop validator, order retries and cut-backs
     metrics: MetricsEnv  # METRICS_PORT: the executor's Prometheus exporter (0: off)
+    reconcile: ReconcileEnv  # the venue reconciler (testnet/live)
 
     @property
     def benchmark(self) -> tuple[str, str]:
         """(venue, symbol) whose mark the NAV history records as the benchmark."""
         return self.screener_venue, self.benchmark_symbol
-    reconcile: ReconcileEnv  # the venue reconciler (testnet/live)
 
     def symbol_config(self, symbol: str, venue: str | None = None) -> SymbolConfig:
         """Configured block, or the defaults for a symbol found only in a market directory."""

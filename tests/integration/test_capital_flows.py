@@ -38,7 +38,7 @@ def test_deposit_and_withdrawal_move_nav_not_pnl(tmp_path):
     e = h.engine
     before = nav_doc(h)
     pnl_before = (e.ledger.realized_total, e.ledger.fees_total, e.ledger.funding_total, e.ledger.unrealized())
-    dd_before, day_pnl_before = e.perf.drawdown_pct(e.nav()), e.nav() - e.perf.day_start_nav
+    dd_before, day_pnl_before = e.perf.drawdown_pct(e.nav()), float(e.nav()) - e.perf.day_start_nav
 
     ack = send(h, "5000", "subscription A. Investor")
     assert ack["ok"], ack["message"]
@@ -46,7 +46,7 @@ def test_deposit_and_withdrawal_move_nav_not_pnl(tmp_path):
     assert Decimal(str(after["nav"])) - Decimal(str(before["nav"])) == Decimal(5000)
     assert (e.ledger.realized_total, e.ledger.fees_total, e.ledger.funding_total, e.ledger.unrealized()) == pnl_before
     assert e.perf.drawdown_pct(e.nav()) == pytest.approx(dd_before)
-    assert e.nav() - e.perf.day_start_nav == day_pnl_before
+    assert float(e.nav()) - e.perf.day_start_nav == pytest.approx(day_pnl_before)
     assert after["net_contributed_capital"] == 15_000 and after["capital_flows"] == 1
     assert after["off_venue_cash"] == 5000 and after["wallet_balance"] == before["wallet_balance"]
 

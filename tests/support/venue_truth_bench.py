@@ -60,6 +60,9 @@ def config(tmp: Path) -> Path:
         arb = json.loads((cfg / "arbitrage.json").read_text())
         arb["enabled"] = False  # the tests place their own orders
         (cfg / "arbitrage.json").write_text(json.dumps(arb))
+        risk = json.loads((cfg / "risk_limits.json").read_text())
+        risk["WARMUP_SEC"] = 0  # the tests trade at once (the warm-up guard has its own tests)
+        (cfg / "risk_limits.json").write_text(json.dumps(risk))
     return cfg
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 from execution.exchanges.history import VenueTrade
+from execution.guards.daily_stop import DailyStop
 from execution.ledger import Ledger
 from execution.models import Fill, Position, PositionSide, Side
 from execution.portfolio import Performance
@@ -106,10 +107,53 @@ def test_capital_flows_in_the_ledger_survive_a_restart():
 
 def test_a_flow_moves_neither_drawdown_nor_the_days_pnl():
     perf = Performance(D(10_000))
-    perf.update(1, D(10_000))
-    perf.update(2, D(9_000))  # 10 % down, -1,000 today
+    perf.update(1, 10_000.0)
+    perf.update(2, 9_000.0)  # 10 % down, -1,000 today
     perf.on_flow(D(9_000), nav_before=D(9_000))
     assert perf.drawdown_pct(D(18_000)) == pytest.approx(10.0)
-    assert D(18_000) - perf.day_start_nav == D(-1_000)
+    assert 18_000.0 - perf.day_start_nav == pytest.approx(-1_000.0)
     delta, pct, _ = perf.change_24h()
-    assert delta == D(-1_000)
+    assert delta == pytest.approx(-1_000.0)
+
+
+class _GuardCtx:
+    """What the daily stop reads and writes: the performance figures, the journal, the alerts."""
+
+    def __init__(self, perf: Performance):
+        self.perf = perf
+        self.incidents: list[dict] = []
+
+    def journal(self, kind: str, record: dict) -> None:
+        self.incidents.append(record)
+
+    def alert(self, *args: object, **fields: object) -> None:
+        pass
+
+
+def _day(stop: DailyStop, perf: Performance, ctx: _GuardCtx, ts: int, nav: float) -> None:
+    perf.update(ts, nav)
+    stop.on_cycle_end(ts, ctx)  # type: ignore[arg-type]
+
+
+def test_the_daily_stop_fires_from_the_day_start_a_deposit_moved():
+    """KILL_DAILY_LOSS_PCT is measured from the day's start as capital flows moved it: after a
+    deposit doubles the fund, a 5.5 % loss of the new start stops new risk."""
+    perf, stop = Performance(D(10_000)), DailyStop(5.0, "UTC")
+    ctx = _GuardCtx(perf)
+    _day(stop, perf, ctx, 1, 10_000.0)
+    perf.on_flow(D(10_000), nav_before=D(10_000))  # day start 20,000: the stop is at 19,000 now
+    _day(stop, perf, ctx, 2, 19_400.0)  # -3 %
+    assert stop.holds_new_risk() == ""
+    _day(stop, perf, ctx, 3, 18_900.0)  # -5.5 %
+    assert stop.stopped_loss == pytest.approx(5.5)
+    assert "daily stop" in stop.holds_new_risk()
+
+
+def test_a_withdrawal_is_not_a_daily_loss():
+    perf, stop = Performance(D(10_000)), DailyStop(5.0, "UTC")
+    ctx = _GuardCtx(perf)
+    _day(stop, perf, ctx, 1, 10_000.0)
+    perf.on_flow(D(-5_000), nav_before=D(10_000))
+    _day(stop, perf, ctx, 2, 4_900.0)  # -100 since the (moved) start: 2 %
+    assert stop.holds_new_risk() == ""
+    assert stop.loss_pct == pytest.approx(2.0)
