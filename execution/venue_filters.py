@@ -88,8 +88,8 @@ def refresh(
     wanted: Iterable[tuple[str, str]] = (),
 ) -> tuple[dict[str, Any], list[str]]:
     """(the refreshed document, the lines describing what changed). Every instrument already in
-    the file plus `wanted` is written from the venue's answer in `fetched`; one the venue no longer
-    lists is dropped. Venues not in `fetched` (not read) are kept as they were."""
+    the file plus `wanted` is written from the venue's answer in `fetched` (an entry's other keys,
+    such as `margin_tiers`, are kept); one the venue no longer lists is dropped. Venues not in `fetched` (not read) are kept as they were."""
     out: dict[str, Any] = {k: doc[k] for k in META_KEYS if k in doc}
     out["_source"] = {**dict(doc.get("_source") or {}), **{v: dict(s) for v, s in sources.items()}}
     lines: list[str] = []
@@ -109,7 +109,8 @@ def refresh(
             if live is None:
                 lines.append(f"{venue} {symbol}: not listed by the venue" + (" (dropped)" if symbol in old else ""))
                 continue
-            new[symbol] = record(live)
+            kept = {k: v for k, v in old.get(symbol, {}).items() if k not in FIELDS[venue]}
+            new[symbol] = {**record(live), **kept}  # what is not a filter (margin_tiers) stays as it was
             if symbol not in old:
                 lines.append(f"{venue} {symbol}: new " + " ".join(f"{k}={v}" for k, v in new[symbol].items()))
                 continue

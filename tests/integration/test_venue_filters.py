@@ -105,6 +105,8 @@ def test_refresh_dry_run_prints_the_diff_and_apply_writes_the_file(tmp_path):
         assert "MATICUSDT" not in written["binance_um"]
         assert written["binance_um"]["SOLUSDT"]["step_size"] == "1"  # the configured symbol comes back
         assert written["binance_um"]["BTCUSDT"]["tick_size"] == "0.1"
+        tiers = stale["binance_um"]["BTCUSDT"]["margin_tiers"]
+        assert tiers and written["binance_um"]["BTCUSDT"]["margin_tiers"] == tiers  # not a filter: kept
         load_settings({"CONFIG_DIR": str(config)})  # the written file validates
 
         again = _script(env)
