@@ -26,7 +26,7 @@ from typing import Any
 
 from execution import clock, logs, snapshot, state_documents
 from execution.alerting import Alerting
-from execution.capital_flows import CapitalFlow
+from execution.bookings import OutsideBookings
 from execution.commands import CommandApplier
 from execution.control import ControlState
 from execution.exchanges.base import Venue
@@ -66,7 +66,7 @@ class ResumePoint:
     trade_seq: int = 0
 
 
-class Engine:
+class Engine(OutsideBookings):
     def __init__(
         self,
         settings: Settings,
@@ -324,34 +324,6 @@ class Engine:
         for payment in venue.drain_funding():
             self._on_funding_payment(payment)
 
-    def book_fill(self, fill: Fill, extra: Mapping[str, Any] | None = None) -> None:
-        """Book a fill found outside the venues' drains (the venue reconciler: a trade the journal
-        lacks). `extra` goes into the trade-log record (its id keyed by the venue's trade id, the
-        venue's commission and asset)."""
-        self._on_fill(fill, extra)
-
-    def book_funding(self, record: dict, amount: Decimal) -> None:
-        """Book funding the venue paid or charged (its income / bills history), journaled once."""
-        record["amount_usdt"] = self.ledger.apply_funding_amount(amount)
-        self.journal("funding", record)
-        r = record
-        self.log.info("[executor] FUNDING %s %s amount_usdt=%s id=%s", r["venue"], r["symbol"], amount, r.get("id"))
-
-    def book_capital_flow(self, flow: CapitalFlow) -> None:
-        """A deposit or withdrawal: NAV moves by it, P&L does not; journaled as a capital flow."""
-        nav_before = self.nav()
-        self.ledger.apply_capital_flow(flow.amount_usdt, flow.off_venue)
-        self.perf.on_flow(flow.amount_usdt, nav_before)
-        self.journal("capital_flows", flow.record())
-        f = flow
-        self.log.info(
-            "[executor] CAPITAL_FLOW %s amount_usdt=%s id=%s %s", f.venue, f.amount_usdt, f.id, f.note or f.source
-        )
-
-    def nav(self) -> Decimal:
-        """The NAV the fund reports (the ledger's on paper, the venues' on testnet/live)."""
-        return self.nav_source.nav(self.ledger)
-
     def _on_fill(self, fill: Fill, extra: Mapping[str, Any] | None = None) -> None:
         cid = fill.client_order_id
         flight = self.router.in_flight.get(cid)
@@ -370,8 +342,7 @@ class Engine:
         record = booked.record()
         record["reason"] = purpose
         record["ref_price"] = ref  # the price the order was decided on: slippage = fill price against it
-        if extra:
-            record.update(extra)
+        record.update(extra or {})  # the venue's ids and commission for a fill recovered from its history
         self.journal("trades", record)
         self.trade_seq = record.get("seq", self.trade_seq)
         if self._metered:
