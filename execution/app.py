@@ -4,17 +4,19 @@ to the core; `execution.executor` and `execution.replay` are thin entry points o
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from execution import clock, control_log, logs
+from execution import clock, control_log, logs, venue_filters
 from execution.assembly import build_engine, journaled_ids_after
 from execution.control import hold
 from execution.deadman import DeadManSwitch
 from execution.engine import Engine
 from execution.exchanges.base import Venue
+from execution.exchanges.errors import VenueError
 from execution.exchanges.paper import PaperVenue
 from execution.feeds.base import Feed
 from execution.feeds.market_files import discover
@@ -28,6 +30,9 @@ from execution.state.atomic import read_json
 from execution.state.open import open_sink
 from execution.state.store import StateSink
 from execution.strategy import SymbolKey
+from execution.venue_match import Reading
+from execution.venue_reconciler import VenueReconciler
+from execution.venue_truth import VenueTruth
 
 EXIT_CONFIG = 2
 
@@ -130,7 +135,8 @@ def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[Sym
         if ref_symbol not in symbols.setdefault(ref_venue, []):
             symbols[ref_venue].append(ref_symbol)
     backfill = max([s.default_strategy.warmup_bars] + [c.strategy.warmup_bars for c in s.symbols.values()]) + 20
-    cfg = LiveConfig.from_settings(s.live, s.access.endpoints, symbols, backfill, s.risk.max_clock_skew_ms)
+    ct_vals = {sym: f.contract_value for (v, sym), f in s.filters.items() if v == "okx_perp"}
+    cfg = LiveConfig.from_settings(s.live, s.access.endpoints, symbols, backfill, s.risk.max_clock_skew_ms, ct_vals)
     return LiveFeed(cfg), [(v, sym) for v, syms in symbols.items() for sym in syms], f"live:{s.profile}"
 
 
@@ -151,10 +157,32 @@ def live_symbols(s: Settings) -> dict[str, list[str]]:
     return out
 
 
+def build_venue_truth(s: Settings, venues: Mapping[str, Venue]) -> VenueTruth | None:
+    """The venue reconciler on exchange profiles (None on paper). Under DRY_RUN it reads the real
+    venues behind the simulated ones and books nothing from them."""
+    if s.profile == "paper":
+        return None
+    from execution.exchanges.dry_run import RealBookDryRunVenue
+
+    real = {n: v.real if isinstance(v, RealBookDryRunVenue) else v for n, v in venues.items()}
+    reconciler = VenueReconciler(real, live_symbols(s), booking=not s.dry_run)
+    r = s.reconcile
+    return VenueTruth(
+        reconciler,
+        interval_ms=int(r.interval_s * 1000),
+        tolerance_usdt=r.drift_tolerance_usdt,
+        tolerance_pct=r.drift_tolerance_pct,
+        hold=r.drift_hold,
+        simulated=s.dry_run,
+    )
+
+
 def open_runtime(
     s: Settings, sink: StateSink | None = None, notifier: Notifier | None = None, metrics: MetricsHooks | None = None
 ) -> Runtime:
     venues, simulators = build_venues(s)
+    if s.profile != "paper":  # the venues' live filters win; a difference from the file is said once
+        venue_filters.log_mismatches(venues, s.filters, live_symbols(s), logs.get())
     feed, available, run_label = build_feed(s)
     state_dir = s.state_dir
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -169,6 +197,17 @@ def open_runtime(
         if snap is not None
         else (commands_file.stat().st_size if commands_file.exists() else 0)  # a fresh run ignores old commands
     )
+    log = logs.get()
+    truth = build_venue_truth(s, venues)
+    opening: Decimal | None = None
+    opening_readings: dict[str, Reading] = {}
+    if truth is not None and snap is None and truth.reconciler.booking:
+        opening, opening_readings = truth.reconciler.opening_capital()  # before anything trades
+        log.info(
+            "[state] books opened from the venues' USDT wallets: %s USDT (%s); INITIAL_CAPITAL_USDT is for paper",
+            opening,
+            ", ".join(f"{n} {r.wallet}" for n, r in opening_readings.items()),
+        )
     engine = build_engine(
         s,
         venues,
@@ -180,11 +219,12 @@ def open_runtime(
         journaled_ids=journaled_ids_after(state_dir, snap.get("seq", 0)) if snap is not None else None,
         command_reader=control_log.CommandReader(state_dir, start_offset),
         market_symbols=available,
+        venue_truth=truth,
+        opening_capital=opening,
         run_label=run_label,
         metrics=metrics,
     )
     resumed = 0
-    log = logs.get()
     if snap is not None:
         resumed = snap["market_ts"]
         log.info(
@@ -197,6 +237,9 @@ def open_runtime(
     if s.profile == "live":
         hold(engine.control, "live profile always starts in HOLD; reconcile, then two-man resume", "startup", now)
         log.warning("[control] live profile: starting in HOLD")
+    if truth is not None:  # venue truth first: what the venues booked while we were away, then the diff
+        truth.seed(opening_readings, now)
+        truth.start(engine, now, state_dir if snap is not None else None, int(snap.get("seq", 0)) if snap else 0)
     engine.reconcile(now)
     deadman = None
     if s.feed == "live" and any(v.is_exchange for v in venues.values()):
@@ -206,6 +249,9 @@ def open_runtime(
         from execution.feeds.account_stream import start_account_streams
 
         streams = start_account_streams(venues, s.access, s.profile)
+        if truth is not None:  # a (re)connected private stream: fills may have been missed meanwhile
+            for stream in streams:
+                stream.on_connect = truth.reconciler.request_trade_check
     log.info(
         "[executor] profile=%s safe_mode=%s dry_run=%s feed=%s universe=%s",
         s.profile,
@@ -248,4 +294,7 @@ def open_runtime_or_exit_code(
         return fail_config(exc)
     except StateConflict as exc:
         print(f"state error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except VenueError as exc:  # an exchange profile must read its venues before it may trade
+        print(f"venue error: {exc.venue} code={exc.code}: {exc.message} (nothing traded)", file=sys.stderr)
         return EXIT_CONFIG

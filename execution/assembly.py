@@ -10,6 +10,7 @@ own, and the stop validator runs once before the screener can open anything).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from execution.state.store import StateSink
 from execution.strategy import CommandHandler, Strategy, SymbolKey
 from execution.trades import InFlight
 from execution.triggers import WorkingType
+from execution.venue_truth import VenueTruth
 
 
 def build_engine(
@@ -61,6 +63,8 @@ def build_engine(
     extra_strategies: Iterable[Strategy] = (),
     extra_guards: Iterable[Guard] = (),
     market_symbols: Iterable[SymbolKey] | None = None,
+    venue_truth: VenueTruth | None = None,
+    opening_capital: Decimal | None = None,
     wall_ms: Callable[[], int] = clock.wall_ms,
     publish_interval_ms: int = 1000,
     run_label: str = "",
@@ -69,12 +73,16 @@ def build_engine(
 ) -> Engine:
     """`metrics`: the executor's Prometheus hooks (execution.metrics.start), NullMetrics when off.
     `trade_from_ms`: events before it only warm the indicators (a research backtest's window
-    starts there, its warm-up before it); a resumed run trades from its snapshot instead."""
+    starts there, its warm-up before it); a resumed run trades from its snapshot instead.
+    `venue_truth` (testnet/live): the venue reconciler, a guard and the NAV source;
+    `opening_capital`: what a first start on an exchange profile opens the books with (the
+    venues' USDT wallets) instead of INITIAL_CAPITAL_USDT."""
     metrics = metrics or NullMetrics()
     snap = snapshot.upgrade(snap) if snap else {}
     journal = Journal(sink, int(snap.get("seq", 0)), journaled_ids)
-    ledger = Ledger.restore(snap["ledger"]) if snap else Ledger(s.initial_capital_usdt)
-    perf = Performance(s.initial_capital_usdt, s.risk.day_boundary_tz)
+    capital = opening_capital if opening_capital is not None else s.initial_capital_usdt
+    ledger = Ledger.restore(snap["ledger"]) if snap else Ledger(capital)
+    perf = Performance(capital, s.risk.day_boundary_tz)
     if snap:
         perf.restore(snap["perf"])
     control = ControlState.from_doc(snap["control"]) if snap else ControlState()
@@ -101,6 +109,8 @@ def build_engine(
         live_start_ms=wall_ms() if s.feed == "live" else None,
     )
     guards.extend(extra_guards)
+    if venue_truth is not None:
+        guards.append(venue_truth)
     strategies: list[Strategy] = []
     arbitrage = build_arbitrage(s, venues, journal, control, alerting, metrics, guards) if with_arbitrage else None
     if arbitrage is not None:
@@ -156,6 +166,7 @@ def build_engine(
         guards=guards,
         simulators=simulators,
         commands=commands,
+        nav_source=venue_truth,
         resume=resume,
         wall_ms=wall_ms,
         publish_interval_ms=publish_interval_ms,

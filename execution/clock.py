@@ -15,3 +15,10 @@ def wall_ms() -> int:
 
 def monotonic_ms() -> float:
     return time.monotonic() * 1000.0
+
+
+def utc_iso(ms: int) -> str:
+    """Epoch ms as an ISO-8601 UTC timestamp to the second (what files record for people)."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any, Protocol
 
-from execution import control, control_log, logs
+from execution import capital_flows, control, control_log, logs
+from execution.capital_flows import CapitalFlow
 from execution.control import Answer
 from execution.strategy import CommandHandler, StrategyContext
 
@@ -26,6 +28,10 @@ class OperatorPort(StrategyContext, Protocol):
     """What applying a command may do to the engine."""
 
     def flatten_all(self, reason: str) -> None: ...
+
+    def book_capital_flow(self, flow: CapitalFlow) -> None: ...
+
+    def nav(self) -> Decimal: ...
 
     def publish(self, now: int | None = None, force: bool = False) -> None: ...
 
@@ -121,12 +127,29 @@ class CommandApplier:
             answer = Answer(True, f"flatten by {cmd.operator}: closing {len(port.ledger.positions)} position(s)")
             port.flatten_all(f"flatten by {cmd.operator}")
             return answer, None
+        if cmd.cmd == "capital-flow":
+            return self._capital_flow(cmd, port)
         handler = self.strategy_commands.get(cmd.cmd)
         if handler is None:
             if cmd.cmd.startswith("arb-"):
                 return Answer(False, "the arbitrage engine is not running (config/arbitrage.json)"), None
             return Answer(False, f"no running component answers {cmd.cmd!r}"), None
         return handler(cmd, port)
+
+    def _capital_flow(self, cmd: control_log.Command, port: OperatorPort) -> tuple[Answer, dict | None]:
+        """An off-venue deposit or withdrawal: NAV moves by it, P&L does not (paper too)."""
+        try:
+            amount = capital_flows.parse_amount(cmd.args["amount"])
+            capital_flows.check_off_venue(port.ledger.off_venue_cash, amount)
+            ts = port.cycle_ts or cmd.ts  # market time: the NAV point of this instant includes it
+            flow = capital_flows.operator_flow(cmd.id, ts, amount, cmd.args["note"], cmd.operator)
+        except capital_flows.BadFlow as exc:
+            return Answer(False, str(exc)), None
+        port.book_capital_flow(flow)
+        nav = port.nav()
+        direction = "deposit" if amount > 0 else "withdrawal"
+        message = f"off-venue {direction} of {abs(amount)} USDT booked ({flow.id}); NAV now {nav:,.2f} USDT"
+        return Answer(True, message), {"flow": flow.record(), "nav": nav}
 
     def _ack(
         self,

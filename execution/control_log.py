@@ -36,6 +36,7 @@ COMMANDS = {
     "arb-flatten": (),
     "cancel": ("target",),  # withdraw a queued command (by id) before the executor applies it
     "denylist-reload": (),
+    "capital-flow": ("amount", "note"),  # off-venue deposit (+) / withdrawal (-), never P&L
 }
 
 
@@ -69,6 +70,13 @@ def validate(cmd: str, operator: str, args: dict) -> None:
         value = args.get(name)
         if not isinstance(value, str) or not value.strip():
             raise BadCommand(f"{cmd}: --{name} is required and must not be empty")
+    if cmd == "capital-flow":
+        from execution.capital_flows import BadFlow, parse_amount
+
+        try:
+            parse_amount(args["amount"])
+        except BadFlow as exc:
+            raise BadCommand(f"{cmd}: {exc}") from None
 
 
 def parse(record: dict) -> Command:

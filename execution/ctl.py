@@ -16,6 +16,8 @@
     python -m execution.ctl preview PAIR [SIZE]           arbitrage: projected PnL + rescue plan
     python -m execution.ctl execute PAIR [SIZE]           arbitrage: enter through the normal gates
     python -m execution.ctl arb-flatten                   arbitrage: close every pair
+    python -m execution.ctl capital-flow --amount X --note TEXT [--operator NAME]
+                                                          an off-venue deposit (+X) or withdrawal (-X)
 
 The CLI never writes trading state: commands go to the control log, the executor applies them
 and writes an acknowledgement, which the CLI waits for (--timeout, default 15 s). A command
@@ -161,6 +163,11 @@ def status_data(state_dir: Path) -> dict:
         "clock_skew_ms": ctl.get("clock_skew_ms"),
         "reconciliation": ctl.get("reconciliation", []),
         "nav": nav.get("nav"),
+        "nav_source": nav.get("nav_source", "ledger"),
+        "ledger_nav": nav.get("ledger_nav"),
+        "venue_equity": nav.get("venue_equity"),
+        "nav_drift_usdt": nav.get("nav_drift_usdt"),
+        "net_contributed_capital": nav.get("net_contributed_capital"),
         "drawdown_pct": nav.get("drawdown_pct"),
         "market_ts": nav.get("market_ts"),
         "positions": pos.get("positions", []),
@@ -168,6 +175,18 @@ def status_data(state_dir: Path) -> dict:
         "open_arbitrage_pairs": arb.get("open_pairs", []),
         "problems": problems,
     }
+
+
+def _print_venue_truth(d: dict) -> None:
+    """The venues' equity beside the ledger (testnet/live), and the capital put in."""
+    if d.get("venue_equity") is not None:
+        drift = d.get("nav_drift_usdt")
+        print(
+            f"venues    : equity {d['venue_equity']:,.2f} USDT  ledger {d['ledger_nav']:,.2f} USDT"
+            + (f"  drift {drift:+,.2f} USDT" if drift is not None else "  (drift not checked: simulated money)")
+        )
+    if d.get("net_contributed_capital") is not None:
+        print(f"capital   : net contributed {d['net_contributed_capital']:,.2f} USDT")
 
 
 def print_status(d: dict) -> None:
@@ -195,7 +214,8 @@ def print_status(d: dict) -> None:
     _print_health(d)
     skew = d["clock_skew_ms"]
     print(f"clock skew: {'n/a (no venue clock in this profile)' if skew is None else f'{skew} ms'}")
-    print(f"NAV       : {d['nav']:,.2f} USDT  drawdown {d['drawdown_pct']:.2f}%")
+    print(f"NAV       : {d['nav']:,.2f} USDT  drawdown {d['drawdown_pct']:.2f}%  (from the {d['nav_source']})")
+    _print_venue_truth(d)
     c, lim = d["counters"], d["limits"]
     print(
         f"counters  : orders/min {c.get('orders_last_min', '-')}/{lim.get('MAX_ORDERS_PER_MIN', '-')}  "
@@ -360,6 +380,11 @@ def build_parser() -> argparse.ArgumentParser:
         p = command(name, helptext, writes=True)
         p.add_argument("pair", help="e.g. BTC-USDT")
         p.add_argument("size", nargs="?", help="base units (default: the configured size)")
+    p = command(
+        "capital-flow", "record an off-venue deposit (+) or withdrawal (-): NAV moves, P&L does not", writes=True
+    )
+    p.add_argument("--amount", required=True, help="USDT, + in / - out (e.g. 5000 or -1200.50)")
+    p.add_argument("--note", required=True, help="what it is (subscription, redemption, ...)")
     command("arb-flatten", "arbitrage: close every pair, delta back to ~0", writes=True)
     for name, helptext, needs_reason in (
         ("hold", "set HOLD: no new risk (closes and cancels still go); a second hold adds its reason", True),
@@ -454,6 +479,8 @@ def _main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ov
             extra["reason"] = args.reason
         if args.command == "cancel":
             extra["target"] = args.target
+        if args.command == "capital-flow":
+            extra["amount"], extra["note"] = args.amount, args.note
         if args.command == "resume-confirm":
             token = (
                 args.token

@@ -26,6 +26,7 @@ from typing import Any
 
 from execution import clock, logs, snapshot, state_documents
 from execution.alerting import Alerting
+from execution.bookings import OutsideBookings
 from execution.commands import CommandApplier
 from execution.control import ControlState
 from execution.exchanges.base import Venue
@@ -36,6 +37,7 @@ from execution.journal import Journal
 from execution.ledger import Ledger
 from execution.metrics_hooks import MetricsHooks, NullMetrics, slippage_bps
 from execution.models import Fill, FundingPayment, Intent, PositionSide
+from execution.nav_source import LedgerNav, NavSource
 from execution.portfolio import Performance
 from execution.reconcile import Difference, reconcile_venue
 from execution.router import OrderRouter
@@ -64,7 +66,7 @@ class ResumePoint:
     trade_seq: int = 0
 
 
-class Engine:
+class Engine(OutsideBookings):
     def __init__(
         self,
         settings: Settings,
@@ -81,6 +83,7 @@ class Engine:
         guards: Sequence[Guard] = (),
         simulators: Mapping[str, MarketSimulator] | None = None,
         commands: CommandApplier | None = None,
+        nav_source: NavSource | None = None,
         resume: ResumePoint = ResumePoint(),
         wall_ms: Callable[[], int] = clock.wall_ms,
         publish_interval_ms: int = 1000,
@@ -103,6 +106,7 @@ class Engine:
         self._observers = tuple(g for g in self.guards if getattr(type(g), "observe", None) is not BaseGuard.observe)
         self.simulators: Mapping[str, MarketSimulator] = simulators or {}
         self.commands = commands
+        self.nav_source: NavSource = nav_source or LedgerNav()
         self.wall_ms = wall_ms
         self.publish_interval_ms = publish_interval_ms
         self.run_label = run_label
@@ -320,7 +324,7 @@ class Engine:
         for payment in venue.drain_funding():
             self._on_funding_payment(payment)
 
-    def _on_fill(self, fill: Fill) -> None:
+    def _on_fill(self, fill: Fill, extra: Mapping[str, Any] | None = None) -> None:
         cid = fill.client_order_id
         flight = self.router.in_flight.get(cid)
         claimer, purpose, leverage, ref = None, "unknown", 1, None
@@ -338,6 +342,7 @@ class Engine:
         record = booked.record()
         record["reason"] = purpose
         record["ref_price"] = ref  # the price the order was decided on: slippage = fill price against it
+        record.update(extra or {})  # the venue's ids and commission for a fill recovered from its history
         self.journal("trades", record)
         self.trade_seq = record.get("seq", self.trade_seq)
         if self._metered:
@@ -413,7 +418,7 @@ class Engine:
             return
         for strategy in self.strategies:
             strategy.on_cycle_end(ts, self, True)
-        nav = self.ledger.nav_float()  # a float: peak, drawdown and breakers; booked amounts stay Decimal
+        nav = self.nav_source.nav_float(self.ledger)  # a float: peak, drawdown, breakers; booked amounts stay Decimal
         self.perf.update(ts, nav)
         for guard in self.guards:
             guard.on_cycle_end(ts, self)
@@ -486,7 +491,7 @@ class Engine:
             s.dry_run,  # DRY_RUN_MODE, as on the start line (paper is named by profile=paper there)
             led.wallet,
             led.unrealized(),
-            led.nav(),
+            self.nav(),
             len(led.positions),
         )
 

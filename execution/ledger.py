@@ -5,8 +5,10 @@ books, so "what the venue says" and "what we think" are computed by one piece of
 be reconciled line by line.
 
 Identity kept exactly (to the 1e-8 quantum every booked amount is rounded to):
-    wallet = initial + sum(realized_pnl) - sum(fees) + sum(funding)
-    NAV    = wallet + sum(unrealized_pnl at the last mark)
+    wallet = initial + sum(realized_pnl) - sum(fees) + sum(funding) + sum(venue capital flows)
+    NAV    = wallet + sum(unrealized_pnl at the last mark) + off-venue cash
+Capital flows (deposits +, withdrawals -) move the wallet (transfers into or out of a venue's
+futures wallet) or the off-venue cash (money the fund holds elsewhere), never realised P&L.
 
 `nav_float` is the same NAV as a float for the once-per-instant figures (peak, drawdown, the
 breakers): the wallet's float is kept from the last booking, so it costs one float per open
@@ -40,26 +42,34 @@ class Ledger:
         self.realized_total = ZERO
         self.fees_total = ZERO
         self.funding_total = ZERO
+        self.flows_total = ZERO  # capital moved into (+) or out of (-) the venues' futures wallets
+        self.off_venue_cash = ZERO  # capital the fund holds off the venues (operator-entered flows)
+        self.flow_count = 0
         self.positions: dict[PositionKey, Position] = {}
         self.marks: dict[tuple[str, str], Decimal] = {}
-        self._wallet_f: float | None = None  # float(wallet), dropped at every booking
+        self._wallet_f: float | None = None  # float(wallet + off-venue cash), dropped at every booking
 
     # -- derived values ----------------------------------------------------------------------
     @property
     def wallet(self) -> Decimal:
-        return self.initial_wallet + self.realized_total - self.fees_total + self.funding_total
+        return self.initial_wallet + self.realized_total - self.fees_total + self.funding_total + self.flows_total
 
     def unrealized(self) -> Decimal:
         return sum((p.unrealized_pnl for p in self.positions.values()), ZERO)
 
     def nav(self) -> Decimal:
-        return self.wallet + self.unrealized()
+        return self.wallet + self.unrealized() + self.off_venue_cash
+
+    @property
+    def net_contributed(self) -> Decimal:
+        """Capital put in minus capital taken out: the starting capital plus every flow."""
+        return self.initial_wallet + self.flows_total + self.off_venue_cash
 
     def nav_float(self) -> float:
         """NAV as a float (to ~1e-12 USDT): for figures computed at every market instant."""
         nav = self._wallet_f
         if nav is None:
-            nav = self._wallet_f = float(self.wallet)
+            nav = self._wallet_f = float(self.wallet + self.off_venue_cash)
         for p in self.positions.values():
             if p.qty and p.mark_price:
                 upnl = float((p.mark_price - p.entry_price) * p.qty)
@@ -161,8 +171,25 @@ class Ledger:
 
     def apply_funding_payment(self, payment: FundingPayment) -> None:
         """Book a payment computed elsewhere (by the venue)."""
-        self.funding_total += quantize_usdt(payment.amount_usdt)
+        self.apply_funding_amount(payment.amount_usdt)
+
+    def apply_funding_amount(self, amount: Decimal) -> Decimal:
+        """Book funding the venue paid (+) or charged (-); returns the amount as booked."""
+        booked = quantize_usdt(amount)
+        self.funding_total += booked
         self._wallet_f = None
+        return booked
+
+    def apply_capital_flow(self, amount: Decimal, off_venue: bool) -> Decimal:
+        """A deposit (+) or withdrawal (-): NAV moves by it, realised P&L does not."""
+        booked = quantize_usdt(amount)
+        if off_venue:
+            self.off_venue_cash += booked
+        else:
+            self.flows_total += booked
+        self.flow_count += 1
+        self._wallet_f = None
+        return booked
 
     # -- persistence -------------------------------------------------------------------------
     def snapshot(self) -> dict:
@@ -172,6 +199,9 @@ class Ledger:
             "realized_total": str(self.realized_total),
             "fees_total": str(self.fees_total),
             "funding_total": str(self.funding_total),
+            "flows_total": str(self.flows_total),
+            "off_venue_cash": str(self.off_venue_cash),
+            "flow_count": self.flow_count,
             "positions": [
                 {k: (str(v) if isinstance(v, Decimal) else v) for k, v in position_record(p).items()}
                 for p in self.positions.values()
@@ -184,6 +214,9 @@ class Ledger:
         led.realized_total = Decimal(str(snap["realized_total"]))
         led.fees_total = Decimal(str(snap["fees_total"]))
         led.funding_total = Decimal(str(snap["funding_total"]))
+        led.flows_total = Decimal(str(snap.get("flows_total", "0")))
+        led.off_venue_cash = Decimal(str(snap.get("off_venue_cash", "0")))
+        led.flow_count = int(snap.get("flow_count", 0))
         for rec in snap.get("positions", []):
             pos = Position(
                 venue=rec["venue"],

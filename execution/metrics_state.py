@@ -37,6 +37,7 @@ KNOWN_BREAKERS = (
     "cancel_rate",
     "stale_data",
     "clock_skew",
+    "nav_drift",
     "arb_delta",
     "arb_rescues",
     "arb_fill_mismatch",

@@ -200,9 +200,10 @@ class Fill:
     intent_id: str
     liquidity: str = "taker"
     simulated: bool = True
+    venue_order_id: str = ""  # the venue's order id (live fills): trades are matched by it
 
     def record(self) -> dict:
-        return {
+        rec = {
             "kind": "fill",
             "id": f"{self.venue}:{self.client_order_id}:{self.ts}:{self.qty}",
             "ts": self.ts,
@@ -219,6 +220,9 @@ class Fill:
             "liquidity": self.liquidity,
             "status": "simulated" if self.simulated else "filled",
         }
+        if self.venue_order_id:
+            rec["venue_order_id"] = self.venue_order_id
+        return rec
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,9 +285,10 @@ class Balance:
 class FundingInfo:
     venue: str
     symbol: str
-    mark_price: Decimal
+    mark_price: Decimal  # 0: not known (older funding-history rows carry none)
     funding_rate: Decimal
     next_funding_time_ms: int
+    funding_time_ms: int = 0  # a history row: when that rate settled
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """Performance bookkeeping on top of the ledger: peak, drawdown, daily start, 24h change.
 
 Pure: it is told (ts, nav) and never reads a clock. The day boundary for the daily-loss
-breaker is midnight in a configured time zone.
+breaker is midnight in a configured time zone. A capital flow (`on_flow`) moves NAV without
+being a gain or a loss: the references are moved with it, so drawdown, daily P&L and the 24h
+change stay what they were.
 
 NAV figures here are floats (`Ledger.nav_float`): they are updated once per market instant
 (~17,000 times per replayed half-year) and only compared, shown or fed to the breakers; a float
@@ -49,6 +51,18 @@ class Performance:
         while w and w[0][0] <= cutoff:
             self._ref = w.popleft()
         self.last_ts, self.last_nav = ts, nav
+
+    def on_flow(self, amount: Decimal | float, nav_before: Decimal | float) -> None:
+        """A deposit (+) or withdrawal (-) moves NAV from `nav_before` by `amount`: the peak is scaled
+        (the drawdown in % is unchanged), the day's start and the last 24 h are shifted (P&L unchanged)."""
+        amount, nav_before = float(amount), float(nav_before)
+        if nav_before > 0 and nav_before + amount > 0:
+            self.peak_nav = self.peak_nav * (nav_before + amount) / nav_before
+        self.day_start_nav += amount
+        self.last_nav += amount
+        self._window = deque((t, n + amount) for t, n in self._window)
+        if self._ref is not None:
+            self._ref = (self._ref[0], self._ref[1] + amount)
 
     def _roll_day(self, ts: int, nav: float) -> None:
         local = datetime.fromtimestamp(ts / 1000, tz=UTC).astimezone(self.tz)

@@ -11,6 +11,7 @@ from execution.control import ControlState
 from execution.guard import Guard
 from execution.journal import Journal
 from execution.ledger import Ledger, position_record
+from execution.nav_source import NavSource
 from execution.portfolio import Performance
 from execution.router import OrderRouter
 from execution.settings import Settings
@@ -35,6 +36,7 @@ class EngineView(Protocol):
     journals: Journal
     started_wall_ms: int
     run_label: str
+    nav_source: NavSource
 
     @property
     def screened(self) -> frozenset[SymbolKey]: ...
@@ -42,7 +44,7 @@ class EngineView(Protocol):
 
 def nav_doc(e: EngineView, now: int) -> dict:
     led, perf = e.ledger, e.perf
-    nav = led.nav()
+    nav = e.nav_source.nav(led)
     d_abs, d_pct, ref = perf.change_24h()
     return {
         "env": e.settings.hedge_env,
@@ -80,6 +82,7 @@ def nav_doc(e: EngineView, now: int) -> dict:
         "updated_at_ms": now,
         "started_at_ms": e.started_wall_ms,
         "run": e.run_label,
+        **e.nav_source.fields(led),
     }
 
 

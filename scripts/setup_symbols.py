@@ -4,6 +4,8 @@
     python scripts/setup_symbols.py                       # dry run: what would change
     python scripts/setup_symbols.py --apply               # change what differs
     python scripts/setup_symbols.py --apply --symbol okx_perp:BTC-USDT-SWAP:2
+    python scripts/setup_symbols.py --refresh-filters     # dry run: diff of config/venue_filters.json
+    python scripts/setup_symbols.py --refresh-filters --apply   # write it from the venues' answers
 
 Symbols and target leverage come from config/pairs_universe.json (venue per symbol, overrides
 target_leverage) and, when the arbitrage engine is enabled, both legs of every pair in
@@ -19,11 +21,17 @@ type is the tdMode every order carries (OKX has no per-instrument setting).
 Idempotent: it reads before it writes, and a venue's "no need to change" answer counts as
 success. Never places an order. Exit 0: everything is (or, dry run, could be made) as
 configured; 1: something failed (listed); 2: configuration error.
+
+--refresh-filters reads the venues' public exchangeInfo / instruments answers (no keys needed;
+BINANCE_FAPI_URL / OKX_BASE_URL or the profile's official URLs) and rewrites CONFIG_DIR/
+venue_filters.json for every instrument it lists plus the configured ones (an instrument the
+venue no longer lists is dropped); `_source` records when and from where each venue was read.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,21 +41,24 @@ from typing import TextIO, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from execution import logs
+from execution import clock, logs, venue_filters
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import VenueError
 from execution.exchanges.factory import build_venue
+from execution.exchanges.rest_venue import RestVenue
 from execution.models import MarginType
 from execution.settings import (
     VENUES,
     ConfigError,
     Credentials,
+    EndpointsEnv,
     Settings,
     load_dotenv_file,
     load_settings,
     process_env_over_file,
     read_env,
 )
+from execution.state.atomic import write_text
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 T = TypeVar("T")
@@ -212,9 +223,66 @@ def targets_of(s: Settings, extra: list[str], override: MarginType | None) -> li
     return list(out.values())
 
 
+def public_venue(name: str, profile: str, endpoints: EndpointsEnv) -> tuple[RestVenue, str]:
+    """(an adapter without keys for the public reference-data calls, the URL it lists instruments from)."""
+    if name == "binance_um":
+        from execution.exchanges.binance_um import LIVE_URL, TESTNET_URL, BinanceUM
+
+        base = endpoints.binance_rest or (TESTNET_URL if profile == "testnet" else LIVE_URL)
+        return BinanceUM("", "", base, safe_mode=True), f"{base.rstrip('/')}/v1/exchangeInfo"
+    from execution.exchanges.okx_perp import LIVE_URL as OKX_URL
+    from execution.exchanges.okx_perp import OkxPerp
+
+    domain = endpoints.okx_rest or OKX_URL
+    return (
+        OkxPerp("", "", "", demo=profile == "testnet", domain=domain, safe_mode=True),
+        f"{domain.rstrip('/')}/api/v5/public/instruments?instType=SWAP",
+    )
+
+
+def refresh_filters(s: Settings, endpoints: EndpointsEnv, apply: bool, out: TextIO = sys.stdout) -> int:
+    """Diff (and with `apply` write) CONFIG_DIR/venue_filters.json from the venues' answers."""
+    from execution.app import live_symbols
+
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    path = s.config_dir / "venue_filters.json"
+    doc = json.loads(path.read_text())
+    fetched, sources, failed = {}, {}, []
+    for name in VENUES:
+        venue, url = public_venue(name, s.profile, endpoints)
+        try:
+            fetched[name] = venue.refresh_filters()
+            sources[name] = {"url": url, "fetched_at": clock.utc_iso(clock.wall_ms())}
+            say(f"[filters] {name}: {len(fetched[name])} instruments listed by {url}")
+        except VenueError as exc:
+            say(f"[filters] {name}: FAILED to read {url}: code={exc.code} {exc.message} (its entries are kept)")
+            failed.append(name)
+        finally:
+            venue.close()
+    wanted = [(v, sym) for v, syms in live_symbols(s).items() for sym in syms]
+    new_doc, lines = venue_filters.refresh(doc, fetched, sources, wanted)
+    for line in lines:
+        say(f"[filters] {line}")
+    if not lines:
+        say("[filters] no difference from the venues' answers")
+    if apply:
+        write_text(path, json.dumps(new_doc, indent=1) + "\n")
+        say(f"[filters] wrote {path} ({len(lines)} change(s))")
+    else:
+        say(f"[filters] {len(lines)} change(s) (dry run: nothing written; --apply to write {path})")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--apply", action="store_true", help="change what differs (default: dry run)")
+    ap.add_argument(
+        "--refresh-filters",
+        action="store_true",
+        help="diff config/venue_filters.json against the venues' exchangeInfo / instruments (--apply writes it)",
+    )
     ap.add_argument("--symbol", action="append", default=[], help="venue:SYMBOL[:LEVERAGE], repeatable")
     ap.add_argument(
         "--margin-type",
@@ -228,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     venues: dict[str, Venue] = {}
     try:
         s = load_settings(FEED="live", MARGIN_TYPE=args.margin_type)  # the feed plays no part in symbol setup
+        if args.refresh_filters:
+            return refresh_filters(s, s.access.endpoints, args.apply)
         margin_type = s.access.venue.margin_type
         if s.profile == "paper":
             print("[setup] PROFILE=paper: the paper venue needs no setup")

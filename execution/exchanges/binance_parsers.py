@@ -5,7 +5,8 @@
     parse_filters(symbol_info)   -> SymbolFilters             one entry of exchangeInfo["symbols"]
     parse_fees(payload)          -> FeeSchedule               GET /fapi/v1/commissionRate
     parse_leverage_brackets(payload) -> {symbol: MarginSchedule} GET /fapi/v1/leverageBracket
-    parse_funding(payload)       -> FundingInfo               GET /fapi/v1/premiumIndex
+    parse_funding(payload)       -> FundingInfo               GET /fapi/v1/premiumIndex, or a /fapi/v1/fundingRate row
+    parse_funding_history(rows)  -> [FundingInfo]             GET /fapi/v1/fundingRate (markPrice may be absent or "")
     parse_book_top(payload)      -> BookTop                   GET /fapi/v1/ticker/bookTicker
     parse_position(row)          -> Position | None           GET /fapi/v3 (or v2) /positionRisk row
     parse_positions(rows)        -> [Position]                the whole positionRisk answer, flat rows dropped
@@ -118,13 +119,24 @@ def parse_fees(payload: Mapping[str, Any]) -> FeeSchedule:
 
 
 def parse_funding(payload: Mapping[str, Any], venue: str = VENUE) -> FundingInfo:
+    """GET /fapi/v1/premiumIndex (markPrice, lastFundingRate, nextFundingTime) or one row of
+    GET /fapi/v1/fundingRate (fundingRate, fundingTime; markPrice absent or "" on older rows:
+    mark_price 0 = not known)."""
+    payload = _one(payload)
+    rate = payload.get("lastFundingRate", payload.get("fundingRate"))
     return FundingInfo(
         venue=venue,
         symbol=payload["symbol"],
-        mark_price=dec(payload["markPrice"]),
-        funding_rate=dec(payload.get("lastFundingRate")),
+        mark_price=dec(payload.get("markPrice")),
+        funding_rate=dec(rate),
         next_funding_time_ms=int(payload.get("nextFundingTime") or 0),
+        funding_time_ms=int(payload.get("fundingTime") or 0),
     )
+
+
+def parse_funding_history(rows: list[Mapping[str, Any]], venue: str = VENUE) -> list[FundingInfo]:
+    """GET /fapi/v1/fundingRate: one FundingInfo per settlement, oldest first."""
+    return sorted((parse_funding(r, venue) for r in rows), key=lambda f: f.funding_time_ms)
 
 
 def parse_book_top(payload: Mapping[str, Any], venue: str = VENUE) -> BookTop:

@@ -30,6 +30,7 @@ from binance.client import Client
 from binance.exceptions import BinanceAPIException, BinanceRequestException
 
 from execution.exchanges.binance_algo import algo_params, parse_algo, parse_algo_update
+from execution.exchanges.binance_history import BinanceHistory
 from execution.exchanges.binance_parsers import (
     VENUE,
     parse_balance,
@@ -83,7 +84,7 @@ def _not_sent(exc: requests.exceptions.RequestException) -> bool:
     return False
 
 
-class BinanceUM(RestVenue):
+class BinanceUM(RestVenue, BinanceHistory):
     name = VENUE
     supports_triggers = True
     order_endpoint = "/fapi/v1/order"

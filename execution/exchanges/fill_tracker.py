@@ -33,6 +33,7 @@ class FillTracker:
         self.venue = venue
         self._orders: dict[str, _Seen] = {}
         self._fills: list[Fill] = []
+        self._live: dict[str, str] = {}  # venue order id -> client order id, tracked orders not final yet
         self._lock = threading.Lock()
 
     def track(self, client_order_id: str, intent_id: str, liquidity: str = "taker") -> None:
@@ -41,6 +42,12 @@ class FillTracker:
 
     def is_tracked(self, client_order_id: str) -> bool:
         return client_order_id in self._orders
+
+    def knows(self, venue_order_id: str) -> bool:
+        """True while this tracker books that venue order: tracked and not final, or a fill of it
+        not drained yet (the venue reconciler leaves such an order to it)."""
+        with self._lock:
+            return venue_order_id in self._live or any(f.venue_order_id == venue_order_id for f in self._fills)
 
     def set_liquidity(self, client_order_id: str, liquidity: str) -> None:
         seen = self._orders.get(client_order_id)
@@ -58,9 +65,11 @@ class FillTracker:
         seen = self._orders.get(order.client_order_id)
         if seen is None:
             return None
+        if order.venue_order_id:
+            self._live[order.venue_order_id] = order.client_order_id
         if order.filled_qty <= seen.filled or order.avg_price <= 0:
             if order.status.is_final and order.filled_qty <= seen.filled:
-                del self._orders[order.client_order_id]
+                self._forget(order)
             return None
         qty = order.filled_qty - seen.filled
         total_notional = order.avg_price * order.filled_qty
@@ -87,11 +96,16 @@ class FillTracker:
             intent_id=seen.intent_id,
             liquidity=seen.liquidity,
             simulated=False,
+            venue_order_id=order.venue_order_id,
         )
         self._fills.append(fill)
         if order.status.is_final:
-            del self._orders[order.client_order_id]
+            self._forget(order)
         return fill
+
+    def _forget(self, order: Order) -> None:
+        del self._orders[order.client_order_id]
+        self._live.pop(order.venue_order_id, None)
 
     def drain(self) -> list[Fill]:
         with self._lock:

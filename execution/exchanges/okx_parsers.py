@@ -14,8 +14,9 @@ instrument's ctVal:
     parse_positions(payload, ct_vals)   -> [Position]                the whole answer; ct_vals {instId: ctVal}
     parse_order(row, ct_val)            -> Order                     GET /api/v5/trade/order, orders-pending
     parse_order_fee(row)                -> Decimal | None            cumulative fee of an order in USDT
-    parse_balance(row, ccy)             -> Balance                   GET /api/v5/account/balance
-    parse_error(status, body, headers)  -> VenueError | None         checks `code` and every `sCode` (or parse_error(body))
+    parse_balance(row, ccy)             -> Balance                   GET /api/v5/account/balance (or a details row)
+    parse_error(status, body, headers)  -> VenueError | None         checks `code` and every `sCode` (or parse_error(body);
+                                                                     a bare `data` row is read by its own sCode)
 Contracts <-> base units happen in exactly one place: `Contracts`. Errors are read from one
 table of OKX's documented codes, by meaning.
 """
@@ -276,8 +277,10 @@ def parse_order_fee(row: Any) -> Decimal | None:
 
 
 def parse_balance(row: Any, ccy: str = "USDT") -> Balance:
+    """An account row (with `details`), the envelope around it, or one `details` row on its own."""
     acct = one_row(row)
-    for d in acct.get("details", []):
+    details = acct.get("details") if "details" in acct else [acct] if "ccy" in acct else []
+    for d in details or []:
         if d.get("ccy") == ccy:
             avail = d.get("availEq") or d.get("availBal")
             return Balance(
@@ -334,7 +337,10 @@ def _envelope(body: Any) -> Mapping[str, Any]:
 
 def _code_and_msg(payload: Mapping[str, Any]) -> tuple[str, str]:
     """The answer's code and message; a failed item's `sCode`/`sMsg` win (the top-level code of a
-    partly failed batch only says "operation failed")."""
+    partly failed batch only says "operation failed"). A bare item row (no envelope: a `data` row
+    of an order answer) is read by its own `sCode`/`sMsg`."""
+    if payload.get("code") is None and payload.get("sCode") is not None:
+        return str(payload["sCode"]), str(payload.get("sMsg") or "")
     code = str(payload.get("code", "")) if payload.get("code") is not None else ""
     msg = str(payload.get("msg") or "")
     failed = [d for d in payload.get("data") or [] if isinstance(d, Mapping) and str(d.get("sCode", "0")) != "0"]

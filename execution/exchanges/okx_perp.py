@@ -36,6 +36,7 @@ from execution.exchanges.errors import (
     VenueUnavailable,
 )
 from execution.exchanges.okx_algo import algo_body, parse_algo
+from execution.exchanges.okx_history import OkxHistory
 from execution.exchanges.okx_parsers import (
     VENUE,
     contracts_of,
@@ -111,7 +112,7 @@ _ORD_TYPE = {
 _TD_MODE = {MarginType.ISOLATED: "isolated", MarginType.CROSS: "cross"}
 
 
-class OkxPerp(RestVenue):
+class OkxPerp(RestVenue, OkxHistory):
     name = VENUE
     supports_triggers = True
     native_oco = True

@@ -475,6 +475,10 @@ class RestVenue(Venue):
     def drain_fills(self) -> list[Fill]:
         return self._tracker.drain()
 
+    def knows_order(self, venue_order_id: str) -> bool:
+        """This process books that venue order's fills itself (see FillTracker.knows)."""
+        return self._tracker.knows(venue_order_id)
+
     def arm_cancel_all_after(self, symbol: str, timeout_ms: int) -> bool:
         if timeout_ms < 0:
             raise ValueError(f"timeout_ms must be >= 0, got {timeout_ms}")

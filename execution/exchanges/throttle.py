@@ -202,6 +202,7 @@ def binance_um_throttler(**kw) -> Throttler:
         "openAlgoOrders": weight(1),
         "openAlgoOrders:all": weight(40),
         "income": weight(30),
+        "userTrades": weight(5),
     }
     limits = [RateLimit(w, 2400, 60.0), RateLimit("ORDERS_10S", 300, 10.0), RateLimit("ORDERS_1M", 1200, 60.0)]
     return Throttler("binance_um", limits, costs, default_cost=weight(5), **kw)
@@ -233,10 +234,13 @@ def okx_perp_throttler(**kw) -> Throttler:
         "trade/order-algo:get": 20,
         "trade/cancel-algos": 20,
         "trade/orders-algo-pending": 20,
+        "trade/fills-history": 10,
+        "account/bills-archive": 5,
     }
+    per_1s = {"trade/cancel-all-after": 1, "account/bills": 5}
     limits = [RateLimit(k, v, 2.0) for k, v in per_2s.items()]
-    limits.append(RateLimit("trade/cancel-all-after", 1, 1.0))
+    limits += [RateLimit(k, v, 1.0) for k, v in per_1s.items()]
     limits.append(RateLimit("default", 5, 2.0))
-    costs = {k: ((k, 1),) for k in list(per_2s) + ["trade/cancel-all-after"]}
+    costs = {k: ((k, 1),) for k in list(per_2s) + list(per_1s)}
     # cancel-all-after allows exactly 1/s: a safety margin below 1 would round to 1 anyway
     return Throttler("okx_perp", limits, costs, default_cost=(("default", 1),), **kw)

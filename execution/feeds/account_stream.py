@@ -22,7 +22,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import requests
@@ -47,6 +47,25 @@ class _Stream(threading.Thread):
         self.log = logs.get()
         self.connects = 0
         self.updates = 0
+        self.parse_errors = 0
+        self.on_connect: Callable[[str], None] | None = None  # told the venue's name on every (re)connect
+
+    def connected(self, venue: str) -> None:
+        self.connects += 1
+        if self.on_connect is not None:
+            self.on_connect(venue)
+
+    def frame(self, raw: str | bytes) -> dict | None:
+        """A frame as a JSON object; anything else is a counted parse error and the stream stays up."""
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            msg = None
+        if isinstance(msg, dict):
+            return msg
+        self.parse_errors += 1
+        self.log.warning("[feed] %s account stream: frame is not a JSON object: %.120r", self.name, raw)
+        return None
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -103,7 +122,7 @@ class BinanceUserStream(_Stream):
 
         key = self._listen_key("POST")
         with connect(f"{self.ws_base}/ws/{key}", open_timeout=10, close_timeout=2, proxy=None) as ws:
-            self.connects += 1
+            self.connected("binance_um")
             self.log.info(
                 "[feed] binance account stream connected (listen key kept alive every %.0fs)", self.keepalive_s
             )
@@ -116,7 +135,9 @@ class BinanceUserStream(_Stream):
                     raw = ws.recv(timeout=1.0)
                 except TimeoutError:
                     continue
-                msg = json.loads(raw)
+                msg = self.frame(raw)
+                if msg is None:
+                    continue
                 kind = msg.get("e")
                 if kind == "ORDER_TRADE_UPDATE":
                     self.venue.on_stream_order(msg["o"])
@@ -162,7 +183,7 @@ class OkxPrivateStream(_Stream):
             if answer.get("event") != "login" or str(answer.get("code", "0")) != "0":
                 raise RuntimeError(f"okx login refused: code={answer.get('code')} msg={answer.get('msg')}")
             ws.send(json.dumps({"op": "subscribe", "args": [{"channel": "orders", "instType": "SWAP"}]}))
-            self.connects += 1
+            self.connected("okx_perp")
             self.log.info("[feed] okx account stream connected (orders)")
             last_ping = time.monotonic()
             while not self._stop_event.is_set():
@@ -175,7 +196,9 @@ class OkxPrivateStream(_Stream):
                     continue
                 if raw == "pong":
                     continue
-                msg = json.loads(raw)
+                msg = self.frame(raw)
+                if msg is None:
+                    continue
                 if msg.get("event") == "error":
                     raise RuntimeError(f"okx private stream error code={msg.get('code')} msg={msg.get('msg')}")
                 if (msg.get("arg") or {}).get("channel") == "orders":

@@ -27,8 +27,10 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import requests
 
@@ -69,6 +71,7 @@ class LiveConfig:
     clock_check_ms: int = 300_000
     max_clock_skew_ms: int = 1_000
     ping_s: float = 20.0
+    okx_ct_vals: dict[str, float] = field(default_factory=dict)  # instId -> ctVal (configured; the venue's win)
 
     @classmethod
     def from_settings(
@@ -78,8 +81,11 @@ class LiveConfig:
         symbols: dict[str, list[str]],
         backfill_bars: int,
         max_clock_skew_ms: int,
+        contract_values: Mapping[str, Decimal] | None = None,
     ) -> LiveConfig:
-        """The feed's configuration from its groups; unset endpoints are the venues' production ones."""
+        """The feed's configuration from its groups; unset endpoints are the venues' production ones.
+        `contract_values`: OKX ctVal per instId from config/venue_filters.json, used when the venue's
+        instruments answer cannot be read at start."""
         return cls(
             symbols=symbols,
             binance_rest=rest_history.binance_host(endpoints.binance_rest or rest_history.BINANCE_URL),
@@ -91,6 +97,7 @@ class LiveConfig:
             backoff_max_s=live.backoff_max_s,
             backfill_bars=backfill_bars,
             max_clock_skew_ms=max_clock_skew_ms,
+            okx_ct_vals={k: float(v) for k, v in (contract_values or {}).items()},
         )
 
 
@@ -165,6 +172,8 @@ class LiveFeed(Feed):
         self.funding: dict[tuple[str, str], _FundingClock] = {}
         self.offsets = {v: ClockOffset() for v in cfg.symbols}
         self._threads: list[threading.Thread] = []
+        self.ct_vals: dict[str, float] = dict(cfg.okx_ct_vals)
+        self.issue_counts: Counter[str] = Counter()  # feed issues raised by this feed, by kind
         self.conns = self._connections()
         self._last_clock_check = 0
 
@@ -186,13 +195,14 @@ class LiveFeed(Feed):
                 return sub
 
             ping = lambda ws: ws.send("ping")  # noqa: E731 - OKX closes a connection silent for 30 s
+            parse = lambda msg, now: parse_okx(msg, now, self.ct_vals)  # noqa: E731 - sizes: contracts -> base
             out.append(
                 _Conn(
                     "okx-public",
                     "okx_perp",
                     self.cfg.okx_ws_public,
                     subscriber(okx_public_args(okx)),
-                    parse_okx,
+                    parse,
                     okx,
                     False,
                     ping,
@@ -204,7 +214,7 @@ class LiveFeed(Feed):
                     "okx_perp",
                     self.cfg.okx_ws_business,
                     subscriber(okx_business_args(okx)),
-                    parse_okx,
+                    parse,
                     okx,
                     True,
                     ping,
@@ -217,6 +227,8 @@ class LiveFeed(Feed):
             self.staleness.expect([(v, s) for v, syms in self.cfg.symbols.items() for s in syms], self.wall())
         for venue in self.cfg.symbols:
             self._check_clock(venue)
+        if self.cfg.symbols.get("okx_perp"):
+            self._load_contract_values(self.cfg.symbols["okx_perp"])
         for conn in self.conns:
             t = threading.Thread(target=self._run_conn, args=(conn,), name=f"feed-{conn.name}", daemon=True)
             t.start()
@@ -286,14 +298,44 @@ class LiveFeed(Feed):
                 self._stop.wait(wait)
                 backoff = min(backoff * 2, self.cfg.backoff_max_s)
 
+    def _load_contract_values(self, symbols: list[str]) -> None:
+        """OKX ctVal per instrument from the venue's public instruments answer (the configured
+        values stay for any instrument it does not answer)."""
+        try:
+            found = rest_history.okx_contract_values(self.session, self.cfg.okx_rest)
+        except Exception as exc:  # noqa: BLE001 - the configured values still convert the sizes
+            self.log.warning(
+                "[feed] okx_perp contract values not read (%s): using config/venue_filters.json",
+                exc.__class__.__name__,
+            )
+            return
+        for inst in symbols:
+            venue_ct = found.get(inst)
+            if venue_ct is None:
+                continue
+            configured = self.ct_vals.get(inst)
+            if configured is not None and configured != venue_ct:
+                self.log.warning(
+                    "[feed] okx_perp %s ctVal %s (configured %s): the venue's wins", inst, venue_ct, configured
+                )
+            self.ct_vals[inst] = venue_ct
+
+    def _issue(self, issue: FeedIssue) -> None:
+        self.issue_counts[issue.kind] += 1
+        self.q.put(issue)
+
     def _on_message(self, conn: _Conn, raw: str | bytes) -> None:
+        """One frame: a bad one is a counted parse error and the connection stays up."""
         now = self.wall()
         try:
             events = conn.parse(json.loads(raw), now)
-        except (ValueError, KeyError, TypeError) as exc:
-            self.q.put(FeedIssue(now, conn.venue, "", "parse_error", f"{conn.name}: {exc}"))
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            self._issue(FeedIssue(now, conn.venue, "", "parse_error", f"{conn.name}: {exc}"))
             return
         for ev in events:
+            if isinstance(ev, FeedIssue):
+                self._issue(ev)
+                continue
             key = (ev.venue, ev.symbol)
             if isinstance(ev, CandleClosed):
                 with self._lock:

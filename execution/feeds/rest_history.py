@@ -155,3 +155,17 @@ def okx_funding(session, base: str, inst: str, start: int, end: int) -> list[tup
             break
         after = oldest
     return [out[t] for t in sorted(out)]
+
+
+def okx_contract_values(session, base: str) -> dict[str, float]:
+    """instId -> ctVal x ctMult of every linear swap (GET /api/v5/public/instruments?instType=SWAP):
+    what turns the public channels' contract sizes into base units."""
+    out: dict[str, float] = {}
+    for row in _okx_data(session, f"{base}/api/v5/public/instruments", {"instType": "SWAP"}):
+        if not isinstance(row, dict) or row.get("ctType", "linear") != "linear":
+            continue
+        try:
+            out[str(row["instId"])] = float(row["ctVal"]) * float(row.get("ctMult") or 1)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out

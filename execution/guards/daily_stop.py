@@ -26,6 +26,7 @@ class DailyStop(BaseGuard):
         self.rearms_at = 0
         self.day = ""
         self._stop_nav = 0.0
+        self._stop_from = 0.0  # the day-start NAV `_stop_nav` was computed from
         self._nav = self._day_start = 0.0  # floats, like the performance figures they come from
 
     @property
@@ -34,8 +35,9 @@ class DailyStop(BaseGuard):
 
     def on_cycle_end(self, ts: int, ctx: GuardContext) -> None:
         perf = ctx.perf
-        if perf.day != self.day:  # a new day: the NAV at which the stop fires (one comparison a cycle)
-            self.day = perf.day
+        if perf.day != self.day or perf.day_start_nav != self._stop_from:
+            # a new day (or a capital flow moved the day's start): the NAV at which the stop fires
+            self.day, self._stop_from = perf.day, perf.day_start_nav
             self._stop_nav = perf.day_start_nav * (1 - self.limit_pct / 100)
         if self.stopped_day and perf.day != self.stopped_day:
             report(

@@ -19,6 +19,8 @@ loads `Credentials`, the operator CLI never loads `RunEnv`.
     ExecutionEnv  PROTECTIVE_ORDERS PROTECTION_TRIGGER_PRICE             executor (protection, order router)
                   STOP_VALIDATOR_INTERVAL_S ORDER_REMAINDER_RETRIES
                   ORDER_CUTBACK_MAX
+    ReconcileEnv  RECONCILE_INTERVAL_S NAV_DRIFT_TOLERANCE_USDT           executor (testnet/live: the venue reconciler)
+                  NAV_DRIFT_TOLERANCE_PCT NAV_DRIFT_HOLD
     Credentials   BINANCE_API_KEY BINANCE_API_SECRET OKX_API_KEY         executor, scripts, heartbeat, CLI
                   OKX_API_SECRET OKX_PASSPHRASE APPROVE_TOKEN
     TelegramEnv   TELEGRAM_BOT_TOKEN TELEGRAM_CHAT_ID TELEGRAM_API_BASE  executor (alerts), heartbeat
@@ -289,6 +291,22 @@ class VenueEnv(EnvGroup):
     )
 
 
+class ReconcileEnv(EnvGroup):
+    """The venue reconciler on testnet/live: how often the venues' balances, positions and history
+    are read, and how far the ledger may drift from the venues' equity before new risk is held."""
+
+    interval_s: Annotated[float, number(lo=5, hi=3600, expected="seconds in [5, 3600]")] = Field(
+        60.0, alias="RECONCILE_INTERVAL_S"
+    )
+    drift_tolerance_usdt: Annotated[Decimal, decimal(Decimal(0))] = Field(
+        Decimal("10"), alias="NAV_DRIFT_TOLERANCE_USDT"
+    )
+    drift_tolerance_pct: Annotated[Decimal, decimal(Decimal(0))] = Field(
+        Decimal("0.5"), alias="NAV_DRIFT_TOLERANCE_PCT"
+    )
+    drift_hold: Annotated[bool, flag()] = Field(True, alias="NAV_DRIFT_HOLD")  # trip HOLD beyond tolerance
+
+
 def _venue(name: str) -> Any:
     return {"venue": name}
 
@@ -402,6 +420,7 @@ GROUPS: tuple[type[EnvGroup], ...] = (
     EndpointsEnv,
     VenueEnv,
     ExecutionEnv,
+    ReconcileEnv,
     Credentials,
     TelegramEnv,
     HeartbeatEnv,

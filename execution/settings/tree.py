@@ -23,6 +23,7 @@ from execution.settings.env import (
     LogEnv,
     MetricsEnv,
     ProfileEnv,
+    ReconcileEnv,
     RunEnv,
     StoreEnv,
     TelegramEnv,
@@ -66,6 +67,7 @@ class Settings:
     telegram: TelegramEnv
     execution: ExecutionEnv  # protective orders, the stop validator, order retries and cut-backs
     metrics: MetricsEnv  # METRICS_PORT: the executor's Prometheus exporter (0: off)
+    reconcile: ReconcileEnv  # the venue reconciler (testnet/live)
 
     @property
     def benchmark(self) -> tuple[str, str]:
@@ -135,6 +137,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         telegram=read_env(TelegramEnv, source),
         execution=read_env(ExecutionEnv, source),
         metrics=read_env(MetricsEnv, source),
+        reconcile=read_env(ReconcileEnv, source),
     )
     _check_cross_field(settings)
     return settings

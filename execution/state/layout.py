@@ -10,7 +10,8 @@ time range costs at most a few document reads however long the fund has run:
 `btc` is the benchmark's mark (BENCHMARK_SYMBOL on the screener venue, BTC by default) at each
 point, null where it was not known; buckets written before it was recorded have no `btc`.
 Append-only records, one per line locally and one document per record in Firestore:
-    trades, funding, signals, incidents, alerts (ops alerts), commands (operator control log), acks
+    trades, funding, signals, incidents, alerts (ops alerts), commands (operator control log), acks,
+    capital_flows (deposits and withdrawals, apart from P&L)
 Files operators already know: peak_state.json, synced_state.json (the executor's restart
 snapshot), trade_log.json (the most recent trades; the complete log is trade_log.jsonl).
 """
@@ -29,6 +30,7 @@ COLLECTION_FILES = {
     "alerts": "ops_alerts.jsonl",
     "commands": "control_log.jsonl",
     "acks": "control_acks.jsonl",
+    "capital_flows": "capital_flows.jsonl",
 }
 
 NAMED_FILES = ("peak_state", "synced_state", "trade_log")

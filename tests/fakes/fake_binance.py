@@ -1,5 +1,11 @@
 """A loopback Binance USD-M futures REST server speaking the real wire format.
 
+Account history as the venue keeps it: GET /fapi/v1/income (FUNDING_FEE, TRANSFER, and the
+REALIZED_PNL / COMMISSION rows of every fill; oldest first, `page`/`limit`), GET
+/fapi/v1/userTrades (one symbol, at most 7 days, `fromId`), and POST /sapi/v1/asset/transfer
+(universal transfer MAIN_UMFUTURE / UMFUTURE_MAIN) for deposits and withdrawals. Tests make
+funding happen with `pay_funding` and move money behind the executor's back with `wallet_change`.
+
 What it checks as Binance does: X-MBX-APIKEY (-2014/-2015), timestamp inside recvWindow (-1021),
 HMAC-SHA256 hex signature of the exact query string + body (-1022); hedge-mode rules (-4061
 positionSide mismatch, -1106 reduceOnly sent in hedge mode, -2022 over-close); filters (-1111
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import re
 import threading
 import time
@@ -43,46 +50,69 @@ WEIGHTS = {
     "/fapi/v3/balance": 5,
     "/fapi/v1/symbolConfig": 5,
     "/fapi/v1/countdownCancelAll": 10,
+    "/fapi/v1/income": 30,
+    "/fapi/v1/userTrades": 5,
+    "/sapi/v1/asset/transfer": 900,
 }
+WEEK_MS = 7 * 86_400_000
 
 
 def default_instruments() -> list[Instrument]:
+    """The venue's current rules (the values config/venue_filters.json ships; its `_source` says
+    where each came from): GET /fapi/v1/exchangeInfo PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE and
+    MIN_NOTIONAL of each symbol."""
     return [
         Instrument(
             "BTCUSDT",
-            D("0.10"),
-            D("0.001"),
-            D("0.001"),
-            D("1000"),
-            D("120"),
-            D("100"),
+            tick=D("0.10"),
+            step=D("0.001"),
+            min_qty=D("0.001"),
+            max_qty=D("1000"),
+            market_max_qty=D("120"),
+            min_notional=D("50"),
             price_precision=2,
             qty_precision=3,
+            min_price=D("556.80"),
+            max_price=D("4529764"),
         ),
         Instrument(
             "ETHUSDT",
-            D("0.01"),
-            D("0.001"),
-            D("0.001"),
-            D("10000"),
-            D("2000"),
-            D("20"),
+            tick=D("0.01"),
+            step=D("0.001"),
+            min_qty=D("0.001"),
+            max_qty=D("10000"),
+            market_max_qty=D("2000"),
+            min_notional=D("20"),
             price_precision=2,
             qty_precision=3,
+            min_price=D("39.86"),
+            max_price=D("306177"),
         ),
         Instrument(
             "BNBUSDT",
-            D("0.010"),
-            D("0.01"),
-            D("0.01"),
-            D("100000"),
-            D("2000"),
-            D("5"),
+            tick=D("0.010"),
+            step=D("0.01"),
+            min_qty=D("0.01"),
+            max_qty=D("100000"),
+            market_max_qty=D("2000"),
+            min_notional=D("5"),
             price_precision=3,
             qty_precision=2,
+            min_price=D("6.600"),
+            max_price=D("100000"),
         ),
         Instrument(
-            "SOLUSDT", D("0.0100"), D("1"), D("1"), D("1000000"), D("5000"), D("5"), price_precision=4, qty_precision=0
+            "SOLUSDT",
+            tick=D("0.0100"),
+            step=D("1"),
+            min_qty=D("1"),
+            max_qty=D("1000000"),
+            market_max_qty=D("5000"),
+            min_notional=D("5"),
+            price_precision=4,
+            qty_precision=0,
+            min_price=D("0.4200"),
+            max_price=D("6857"),
         ),
     ]
 
@@ -141,6 +171,8 @@ class FakeBinance(AlgoService, LoopbackVenue):
         self.bracket_calls = 0
         self._tlock = threading.Lock()
         self._algo_init()
+        self.income: list[dict[str, Any]] = []  # FUNDING_FEE / TRANSFER rows (fills' rows are derived)
+        self._tran_ids = itertools.count(9_689_322_392)
 
     # -- helpers for tests -------------------------------------------------------------------------
     @property
@@ -154,6 +186,35 @@ class FakeBinance(AlgoService, LoopbackVenue):
         with self._lock:
             self.engine.set_book(symbol, bids, asks, self.now())
             self.fire_algos(symbol)  # the Algo Service watches the price
+
+    def pay_funding(self, symbol: str, amount: str, ts: int | None = None) -> dict[str, Any]:
+        """A funding settlement on the account: the wallet moves, a FUNDING_FEE income row is kept."""
+        return self._book_income("FUNDING_FEE", symbol, D(amount), ts, "FUNDING_FEE")
+
+    def transfer(self, amount: str, ts: int | None = None) -> dict[str, Any]:
+        """Money moved into (+) or out of (-) the futures wallet (what /sapi/v1/asset/transfer does)."""
+        return self._book_income("TRANSFER", "", D(amount), ts, "TRANSFER")
+
+    def wallet_change(self, amount: str) -> None:
+        """The balance changes with no income row the executor could read (behind its back)."""
+        with self._lock:
+            self.engine.acct.wallet += D(amount)
+
+    def _book_income(self, kind: str, symbol: str, amount: Decimal, ts: int | None, info: str) -> dict[str, Any]:
+        with self._lock:
+            self.engine.acct.wallet += amount
+            row = {
+                "symbol": symbol,
+                "incomeType": kind,
+                "income": f"{amount:.8f}",
+                "asset": "USDT",
+                "info": info,
+                "time": ts if ts is not None else self.now(),
+                "tranId": next(self._tran_ids),
+                "tradeId": "",
+            }
+            self.income.append(row)
+            return row
 
     def give_position(self, symbol: str, pside: str, qty: str, entry: str) -> None:
         with self._lock:
@@ -234,7 +295,8 @@ class FakeBinance(AlgoService, LoopbackVenue):
                 return denied
             if self.refuse_all is not None:
                 return self._err(400, *self.refuse_all)
-        handler = getattr(self, "_" + req.method.lower() + "_" + req.path.replace("/fapi/", "").replace("/", "_"), None)
+        name = req.path.replace("/fapi/", "").replace("/sapi/", "sapi/").replace("/", "_")
+        handler = getattr(self, "_" + req.method.lower() + "_" + name, None)
         if handler is None:
             return self._err(404, -5000, f"Path {req.path}, Method {req.method} is invalid")
         try:
@@ -311,8 +373,8 @@ class FakeBinance(AlgoService, LoopbackVenue):
                     "marketTakeBound": "0.05",
                     "filters": [
                         {
-                            "minPrice": "0.10",
-                            "maxPrice": "4529764",
+                            "minPrice": _s(i.min_price),
+                            "maxPrice": _s(i.max_price),
                             "filterType": "PRICE_FILTER",
                             "tickSize": _s(i.tick),
                         },
@@ -687,6 +749,94 @@ class FakeBinance(AlgoService, LoopbackVenue):
                 }
             )
         return rows
+
+    # -- account history -----------------------------------------------------------------------------
+    def _fill_income(self) -> list[dict[str, Any]]:
+        """The REALIZED_PNL and COMMISSION rows Binance writes for every fill."""
+        rows = []
+        for t in self.engine.trades:
+            for kind, amount in (("COMMISSION", -t.fee), ("REALIZED_PNL", t.realized)):
+                if kind == "REALIZED_PNL" and not self.engine.is_closing(t.order):
+                    continue
+                rows.append(
+                    {
+                        "symbol": t.order.symbol,
+                        "incomeType": kind,
+                        "income": f"{amount:.8f}",
+                        "asset": "USDT",
+                        "info": kind,
+                        "time": t.ts,
+                        "tranId": 5_000_000_000 + t.trade_id * 2 + (kind == "COMMISSION"),
+                        "tradeId": str(t.trade_id),
+                    }
+                )
+        return rows
+
+    def _get_v1_income(self, p: dict) -> list:
+        limit = min(int(p.get("limit", "100")), 1000)
+        page = max(int(p.get("page", "1")), 1)
+        now = self.now()
+        lo = int(p["startTime"]) if "startTime" in p else (0 if "endTime" in p else now - WEEK_MS)
+        hi = int(p.get("endTime", now))
+        rows = [
+            r
+            for r in self.income + self._fill_income()
+            if lo <= r["time"] <= hi
+            and p.get("incomeType") in (None, r["incomeType"])
+            and p.get("symbol") in (None, r["symbol"])
+        ]
+        rows.sort(key=lambda r: (r["time"], r["tranId"]))
+        return rows[(page - 1) * limit : page * limit]
+
+    def _trade_row(self, t: Any) -> dict[str, Any]:
+        o, inst = t.order, self.engine.instruments[t.order.symbol]
+        return {
+            "buyer": o.side == "BUY",
+            "commission": f"{t.fee:.8f}",
+            "commissionAsset": "USDT",
+            "id": t.trade_id,
+            "maker": t.maker,
+            "orderId": o.oid,
+            "price": f"{t.price:.{inst.price_precision}f}",
+            "qty": _s(t.qty),
+            "quoteQty": f"{t.qty * t.price:.8f}",
+            "realizedPnl": f"{t.realized:.8f}",
+            "side": o.side,
+            "positionSide": o.pside,
+            "symbol": o.symbol,
+            "time": t.ts,
+        }
+
+    def _get_v1_userTrades(self, p: dict) -> list:
+        inst = self._inst(p)
+        if "fromId" in p and ("startTime" in p or "endTime" in p):
+            raise _Err(400, -1128, "Combination of optional parameters invalid.")
+        now = self.now()
+        hi = int(p.get("endTime", now))
+        lo = int(p.get("startTime", hi - WEEK_MS))
+        if hi - lo > WEEK_MS:
+            raise _Err(400, -1127, "More than 7 days between startTime and endTime.")
+        limit = min(int(p.get("limit", "500")), 1000)
+        trades = [t for t in self.engine.trades if t.order.symbol == inst.symbol]
+        if "fromId" in p:
+            trades = [t for t in trades if t.trade_id >= int(p["fromId"])]
+        else:
+            trades = [t for t in trades if lo <= t.ts <= hi]
+        return [self._trade_row(t) for t in sorted(trades, key=lambda t: t.trade_id)[:limit]]
+
+    def _post_sapi_v1_asset_transfer(self, p: dict) -> dict:
+        kind, asset = p.get("type", ""), p.get("asset", "")
+        if kind not in ("MAIN_UMFUTURE", "UMFUTURE_MAIN"):
+            raise _Err(400, -1102, "Mandatory parameter 'type' was not sent, was empty/null, or malformed.")
+        if asset != "USDT":
+            raise _Err(400, -5011, "This asset is not supported.")
+        amount = D(p.get("amount", "0"))
+        if amount <= 0:
+            raise _Err(400, -1102, "Mandatory parameter 'amount' was not sent, was empty/null, or malformed.")
+        if kind == "UMFUTURE_MAIN" and amount > self.engine.available():
+            raise _Err(400, -5013, "Asset transfer failed: insufficient balance")
+        row = self.transfer(str(amount if kind == "MAIN_UMFUTURE" else -amount))
+        return {"tranId": row["tranId"]}
 
     def _get_v3_balance(self, p: dict) -> list:
         acct = self.engine.acct

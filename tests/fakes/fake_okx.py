@@ -10,6 +10,13 @@ clOrdId (51016), unknown order (51603), cancel of a final order (51400); per-end
 2 s answered with HTTP 429 + code 50011. Errors come back as data with `code` and `sCode`, as
 python-okx expects. Faults come from `LoopbackVenue.inject`. Algo orders (the protective `oco` /
 `conditional` orders) are in tests/fakes/fake_okx_algo.py and fire when the book moves.
+
+Account history as the venue keeps it, newest first with `after`/`before` billId paging and
+`begin`/`end`: GET /api/v5/account/bills (7 days) and bills-archive (3 months) with funding-fee
+(type 8, subType 173/174), transfer (type 1, subType 11/12) and trade (type 2) bills; GET
+/api/v5/trade/fills (3 days) and fills-history (3 months); POST /api/v5/asset/transfer between
+the funding (6) and trading (18) accounts. Tests make funding happen with `pay_funding` and move
+money behind the executor's back with `wallet_change`.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from collections import defaultdict
@@ -30,19 +38,60 @@ from tests.fakes.loopback import LoopbackVenue, Reply, Request
 from tests.fakes.matching import Account, D, Engine, FakeOrder, Instrument, Reject
 
 PUBLIC_PREFIXES = ("/api/v5/public/", "/api/v5/market/")
+ZERO = Decimal(0)
 
 
 def default_instruments() -> list[Instrument]:
     # ctVal/lotSz/minSz/tickSz as OKX lists these linear swaps (sizes in contracts)
+    # (the values config/venue_filters.json ships, from GET /api/v5/public/instruments?instType=SWAP)
     return [
-        Instrument("BTC-USDT-SWAP", D("0.1"), D("0.01"), D("0.01"), D("100000000"), D("10000"), ct_val=D("0.01")),
-        Instrument("ETH-USDT-SWAP", D("0.01"), D("0.01"), D("0.01"), D("100000000"), D("10000"), ct_val=D("0.1")),
+        Instrument("BTC-USDT-SWAP", D("0.1"), D("0.01"), D("0.01"), D("100000000"), D("35000"), ct_val=D("0.01")),
+        Instrument("ETH-USDT-SWAP", D("0.01"), D("0.01"), D("0.01"), D("100000000"), D("90000"), ct_val=D("0.1")),
         Instrument("SOL-USDT-SWAP", D("0.01"), D("0.01"), D("0.01"), D("100000000"), D("10000"), ct_val=D("1")),
     ]
 
 
 def _s(x: Decimal) -> str:
     return format(x.normalize(), "f") if x else "0"
+
+
+def instrument_row(i: Instrument) -> dict[str, Any]:
+    """One linear swap as GET /api/v5/public/instruments lists it (sizes in contracts)."""
+    base = i.symbol.split("-")[0]
+    return {
+        "alias": "",
+        "auctionEndTime": "",
+        "baseCcy": "",
+        "category": "1",
+        "ctMult": "1",
+        "ctType": "linear",
+        "ctVal": _s(i.ct_val),
+        "ctValCcy": base,
+        "expTime": "",
+        "instFamily": f"{base}-USDT",
+        "instId": i.symbol,
+        "instType": "SWAP",
+        "lever": "100",
+        "listTime": "1611916828000",
+        "lotSz": _s(i.step),
+        "maxIcebergSz": "100000000",
+        "maxLmtAmt": "20000000",
+        "maxLmtSz": _s(i.max_qty),
+        "maxMktAmt": "",
+        "maxMktSz": _s(i.market_max_qty),
+        "maxStopSz": _s(i.market_max_qty),
+        "maxTriggerSz": _s(i.max_qty),
+        "maxTwapSz": _s(i.max_qty),
+        "minSz": _s(i.min_qty),
+        "optType": "",
+        "quoteCcy": "",
+        "settleCcy": "USDT",
+        "state": "live",
+        "stk": "",
+        "tickSz": _s(i.tick),
+        "uly": f"{base}-USDT",
+        "ruleType": "normal",
+    }
 
 
 class FakeOkx(OkxAlgoService, LoopbackVenue):
@@ -84,6 +133,8 @@ class FakeOkx(OkxAlgoService, LoopbackVenue):
             for i in self.engine.instruments.values()
         }
         self.tier_requests: list[dict[str, str]] = []
+        self.bills: list[dict[str, Any]] = []  # funding and transfer bills (trade bills are derived)
+        self._bill_ids = itertools.count(623_950_854_533_513_219)
 
     @property
     def url(self) -> str:
@@ -113,6 +164,68 @@ class FakeOkx(OkxAlgoService, LoopbackVenue):
                 self.engine.cancel(o, self.now())
             self.cancel_all_after_s = 0
             return len(gone)
+
+    def pay_funding(self, inst: str, amount: str, pside: str = "LONG", ts: int | None = None) -> dict[str, Any]:
+        """A funding settlement on the `pside` position: the wallet moves, a type-8 bill is kept."""
+        with self._lock:
+            pos = self.engine.pos(inst, pside)
+            mark = self.engine.mark.get(inst, pos.entry)
+            return self._bill("8", "174" if D(amount) > 0 else "173", D(amount), ts, inst=inst, sz=pos.qty, px=mark)
+
+    def transfer(self, amount: str, ts: int | None = None) -> dict[str, Any]:
+        """Money moved between the funding (6) and the trading (18) account: a type-1 bill."""
+        with self._lock:
+            a = D(amount)
+            route = ("6", "18") if a > 0 else ("18", "6")
+            return self._bill("1", "11" if a > 0 else "12", a, ts, route=route)
+
+    def wallet_change(self, amount: str) -> None:
+        """The balance changes with no bill the executor could read (behind its back)."""
+        with self._lock:
+            self.engine.acct.wallet += D(amount)
+
+    def _bill(
+        self,
+        kind: str,
+        sub: str,
+        amount: Decimal,
+        ts: int | None,
+        inst: str = "",
+        sz: Decimal = ZERO,
+        px: Decimal = ZERO,
+        route: tuple[str, str] = ("", ""),
+    ) -> dict[str, Any]:
+        self.engine.acct.wallet += amount
+        row = {
+            "bal": _s(self.engine.acct.wallet),
+            "balChg": _s(amount),
+            "billId": str(next(self._bill_ids)),
+            "ccy": "USDT",
+            "clOrdId": "",
+            "execType": "",
+            "fee": "0",
+            "fillTime": "",
+            "from": route[0],
+            "instId": inst,
+            "instType": "SWAP" if inst else "",
+            "interest": "0",
+            "mgnMode": "isolated" if inst else "",
+            "notes": "",
+            "ordId": "",
+            "pnl": _s(amount) if kind == "8" else "0",
+            "posBal": "0",
+            "posBalChg": "0",
+            "px": _s(px) if px else "",
+            "subType": sub,
+            "sz": _s(sz) if kind == "8" else _s(abs(amount)),
+            "tag": "",
+            "to": route[1],
+            "tradeId": "",
+            "ts": str(ts if ts is not None else self.now()),
+            "type": kind,
+        }
+        self.bills.append(row)
+        return row
 
     def position_contracts(self, symbol: str, pside: str) -> Decimal:
         with self._lock:
@@ -215,47 +328,7 @@ class FakeOkx(OkxAlgoService, LoopbackVenue):
     def _get_public_instruments(self, p: dict, b: Any) -> dict:
         if p.get("instType") != "SWAP":
             raise _Err("51000", "Parameter instType error")
-        rows = []
-        for i in self.engine.instruments.values():
-            if p.get("instId") and p["instId"] != i.symbol:
-                continue
-            base = i.symbol.split("-")[0]
-            rows.append(
-                {
-                    "alias": "",
-                    "auctionEndTime": "",
-                    "baseCcy": "",
-                    "category": "1",
-                    "ctMult": "1",
-                    "ctType": "linear",
-                    "ctVal": _s(i.ct_val),
-                    "ctValCcy": base,
-                    "expTime": "",
-                    "instFamily": f"{base}-USDT",
-                    "instId": i.symbol,
-                    "instType": "SWAP",
-                    "lever": "100",
-                    "listTime": "1611916828000",
-                    "lotSz": _s(i.step),
-                    "maxIcebergSz": "100000000",
-                    "maxLmtAmt": "20000000",
-                    "maxLmtSz": _s(i.max_qty),
-                    "maxMktAmt": "",
-                    "maxMktSz": _s(i.market_max_qty),
-                    "maxStopSz": _s(i.market_max_qty),
-                    "maxTriggerSz": _s(i.max_qty),
-                    "maxTwapSz": _s(i.max_qty),
-                    "minSz": _s(i.min_qty),
-                    "optType": "",
-                    "quoteCcy": "",
-                    "settleCcy": "USDT",
-                    "state": "live",
-                    "stk": "",
-                    "tickSz": _s(i.tick),
-                    "uly": f"{base}-USDT",
-                    "ruleType": "normal",
-                }
-            )
+        rows = [instrument_row(i) for i in self.engine.instruments.values() if p.get("instId") in (None, "", i.symbol)]
         rows.append(
             {  # an inverse swap, as the real listing has: ctVal is in USD, not in base units
                 "alias": "",
@@ -822,6 +895,148 @@ class FakeOkx(OkxAlgoService, LoopbackVenue):
     def _get_trade_orders_pending(self, p: dict, b: Any) -> dict:
         sym = p.get("instId") or None
         return self._env("0", "", [self._order_row(o) for o in self.engine.open_orders(sym)])
+
+    # -- account history -----------------------------------------------------------------------------
+    def _fill_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for t in self.engine.trades:
+            o = t.order
+            closing = self.engine.is_closing(o)
+            sub = {("BUY", False): "3", ("SELL", False): "4", ("SELL", True): "5", ("BUY", True): "6"}[
+                (o.side, closing)
+            ]
+            if o.pside == "BOTH":
+                sub = "1" if o.side == "BUY" else "2"
+            rows.append(
+                {
+                    "side": o.side.lower(),
+                    "fillSz": _s(t.qty),
+                    "fillPx": _s(t.price),
+                    "fillPxVol": "",
+                    "fillFwdPx": "",
+                    "fee": _s(-t.fee),
+                    "fillPnl": _s(t.realized),
+                    "ordId": str(o.oid),
+                    "feeRate": "",
+                    "instType": "SWAP",
+                    "fillPxUsd": "",
+                    "instId": o.symbol,
+                    "clOrdId": o.cid,
+                    "posSide": o.pside.lower() if o.pside != "BOTH" else "net",
+                    "billId": str(700_000_000_000_000_000 + t.trade_id),
+                    "subType": sub,
+                    "fillMarkVol": "",
+                    "tag": "",
+                    "fillTime": str(t.ts),
+                    "execType": "M" if t.maker else "T",
+                    "fillIdxPx": _s(t.price),
+                    "tradeId": str(t.trade_id),
+                    "fillMarkPx": _s(self.engine.mark.get(o.symbol, t.price)),
+                    "feeCcy": "USDT",
+                    "ts": str(t.ts),
+                }
+            )
+        return rows
+
+    def _trade_bills(self) -> list[dict[str, Any]]:
+        return [
+            {
+                **{k: "" for k in ("fillFwdPx", "fillMarkVol", "fillPxUsd", "fillPxVol", "from", "to", "notes", "tag")},
+                "bal": "",
+                "balChg": _s(D(f["fillPnl"]) + D(f["fee"])),
+                "billId": f["billId"],
+                "ccy": "USDT",
+                "clOrdId": f["clOrdId"],
+                "execType": f["execType"],
+                "fee": f["fee"],
+                "fillIdxPx": f["fillIdxPx"],
+                "fillMarkPx": f["fillMarkPx"],
+                "fillTime": f["fillTime"],
+                "instId": f["instId"],
+                "instType": "SWAP",
+                "interest": "0",
+                "mgnMode": "isolated",
+                "ordId": f["ordId"],
+                "pnl": f["fillPnl"],
+                "posBal": "0",
+                "posBalChg": "0",
+                "px": f["fillPx"],
+                "subType": f["subType"],
+                "sz": f["fillSz"],
+                "tradeId": f["tradeId"],
+                "ts": f["ts"],
+                "type": "2",
+            }
+            for f in self._fill_rows()
+        ]
+
+    def _page(self, rows: list[dict[str, Any]], p: dict, keep_ms: int) -> dict:
+        """Newest first; `after`: older than that billId, `before`: newer; begin/end on ts; limit <= 100."""
+        now = self.now()
+        rows = [r for r in rows if int(r["ts"]) >= now - keep_ms]
+        rows.sort(key=lambda r: (int(r["ts"]), int(r["billId"])), reverse=True)
+        if p.get("begin"):
+            rows = [r for r in rows if int(r["ts"]) >= int(p["begin"])]
+        if p.get("end"):
+            rows = [r for r in rows if int(r["ts"]) <= int(p["end"])]
+        ids = [r["billId"] for r in rows]
+        if p.get("after") in ids:
+            rows = rows[ids.index(p["after"]) + 1 :]
+        elif p.get("before") in ids:
+            rows = rows[: ids.index(p["before"])]
+        try:
+            limit = min(int(p.get("limit") or 100), 100)
+        except ValueError:
+            raise _Err("51000", "Parameter limit error") from None
+        return self._env("0", "", rows[:limit])
+
+    def _bills(self, p: dict, keep_ms: int) -> dict:
+        rows = [
+            r
+            for r in self.bills + self._trade_bills()
+            if p.get("ccy") in (None, "", r["ccy"])
+            and p.get("type") in (None, "", r["type"])
+            and p.get("subType") in (None, "", r["subType"])
+            and p.get("instType") in (None, "", r["instType"])
+        ]
+        return self._page(rows, p, keep_ms)
+
+    def _get_account_bills(self, p: dict, b: Any) -> dict:
+        return self._bills(p, 7 * 86_400_000)
+
+    def _get_account_bills_archive(self, p: dict, b: Any) -> dict:
+        return self._bills(p, 92 * 86_400_000)
+
+    def _fills(self, p: dict, keep_ms: int) -> dict:
+        rows = [
+            r
+            for r in self._fill_rows()
+            if p.get("instId") in (None, "", r["instId"]) and p.get("ordId") in (None, "", r["ordId"])
+        ]
+        return self._page(rows, p, keep_ms)
+
+    def _get_trade_fills(self, p: dict, b: Any) -> dict:
+        return self._fills(p, 3 * 86_400_000)
+
+    def _get_trade_fills_history(self, p: dict, b: Any) -> dict:
+        if not p.get("instType"):
+            raise _Err("51000", "Parameter instType error")
+        return self._fills(p, 92 * 86_400_000)
+
+    def _post_asset_transfer(self, p: dict, b: dict) -> dict:
+        ccy, src, dst = b.get("ccy"), str(b.get("from", "")), str(b.get("to", ""))
+        try:
+            amt = D(b.get("amt") or "0")
+        except ArithmeticError:
+            amt = D(0)
+        if ccy != "USDT" or amt <= 0 or {src, dst} != {"6", "18"}:
+            raise _Err("51000", "Parameter amt error" if amt <= 0 else "Parameter from error")
+        if src == "18" and amt > self.engine.available():
+            raise _Err("58350", "Insufficient balance")
+        row = self.transfer(str(amt if dst == "18" else -amt))
+        return self._env(
+            "0", "", [{"transId": row["billId"], "ccy": "USDT", "clientId": "", "from": src, "amt": _s(amt), "to": dst}]
+        )
 
     def _post_trade_cancel_all_after(self, p: dict, b: dict) -> dict:
         try:

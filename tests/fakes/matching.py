@@ -31,6 +31,8 @@ class Instrument:
     ct_val: Decimal = D(1)
     price_precision: int = 2
     qty_precision: int = 3
+    min_price: Decimal = D("0.01")
+    max_price: Decimal = D("1000000")
 
 
 @dataclass
@@ -61,6 +63,20 @@ class FakeOrder:
     @property
     def open(self) -> bool:
         return self.status in ("NEW", "PARTIALLY_FILLED")
+
+
+@dataclass
+class Trade:
+    """One execution, as the venue's trade history lists it (sizes in venue units)."""
+
+    trade_id: int
+    order: FakeOrder
+    qty: Decimal
+    price: Decimal
+    fee: Decimal  # paid
+    maker: bool
+    realized: Decimal  # gross P&L of the closed part
+    ts: int
 
 
 @dataclass
@@ -101,6 +117,8 @@ class Engine:
         self.mark: dict[str, Decimal] = {}
         self.funding_rate: dict[str, Decimal] = {}
         self._ids = itertools.count(8_389_765_000_000_001)
+        self._trade_ids = itertools.count(698_759)
+        self.trades: list[Trade] = []
 
     # -- market ----------------------------------------------------------------------------------
     def set_book(self, symbol: str, bids: list[tuple[str, str]], asks: list[tuple[str, str]], now: int = 0) -> None:
@@ -228,15 +246,18 @@ class Engine:
         o.last_fill_px, o.last_fill_qty = px, qty
         o.status = "FILLED" if o.filled >= o.qty else "PARTIALLY_FILLED"
         self.acct.wallet -= fee
+        realized = D(0)
         if self.is_closing(o):
             target = self.close_target(o)
             p = self.pos(o.symbol, target)
             sign = 1 if target == "LONG" else -1
-            self.acct.wallet += (px - p.entry) * qty * inst.ct_val * sign
+            realized = (px - p.entry) * qty * inst.ct_val * sign
+            self.acct.wallet += realized
             p.qty -= qty
             if p.qty == 0:
                 p.entry = D(0)
-        else:
+        self.trades.append(Trade(next(self._trade_ids), o, qty, px, fee, maker, realized, now))
+        if not self.is_closing(o):
             target = o.pside if o.pside != "BOTH" else ("LONG" if o.side == "BUY" else "SHORT")
             p = self.pos(o.symbol, target)
             p.entry = (p.entry * p.qty + px * qty) / (p.qty + qty)

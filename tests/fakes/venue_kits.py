@@ -263,10 +263,10 @@ BINANCE = BinanceKit(
     filter_cases=(
         FilterCase("BTCUSDT", "0.0001", None, "-1111"),  # more decimals than the asset allows
         FilterCase("SOLUSDT", "1.5", None, "-1111"),
-        FilterCase("BTCUSDT", "0.001", None, "-4164"),  # 60 USDT < 100 min notional
+        FilterCase("BTCUSDT", "0.001", "40000.0", "-4164"),  # 40 USDT < 50 min notional
         FilterCase("BTCUSDT", "0.01", "60000.05", "-4014"),  # off the 0.10 tick
     ),
-    btc_filters={"tick_size": D("0.1"), "step_size": D("0.001"), "min_notional": D(100), "market_max_qty": D(120)},
+    btc_filters={"tick_size": D("0.1"), "step_size": D("0.001"), "min_notional": D(50), "market_max_qty": D(120)},
     rate_limit_wait_s=2.0,  # the fake's Retry-After
 )
 

@@ -76,8 +76,10 @@ def test_binance_user_stream_books_a_resting_fill_once_and_keeps_its_key_alive()
                     "rp": "0",
                 },
             }
+            uws.raw("[]")  # valid JSON that is not an object: counted, the stream stays connected
             uws.event(update)
             [fill] = wait_for(lambda: venue.drain_fills())
+            assert stream.parse_errors == 1 and stream.connects == 1
             assert (fill.client_order_id, fill.qty, fill.price, fill.position_side, fill.simulated) == (
                 "hfrest1",
                 D("0.010"),
@@ -109,6 +111,7 @@ def test_okx_private_stream_logs_in_and_converts_contracts():
             stream.start()
             try:
                 wait_for(lambda: stream.connects == 1 and pws.orders([]) == 1)
+                pws.raw('"not an object"')
                 pws.orders(
                     [
                         {
@@ -141,6 +144,7 @@ def test_okx_private_stream_logs_in_and_converts_contracts():
                     D("59000"),
                     D("0.059"),
                 )  # 5 contracts x 0.01
+                assert stream.parse_errors == 1 and stream.connects == 1
             finally:
                 stream.stop()
                 venue.close()

@@ -98,7 +98,7 @@ def test_safe_mode_validates_with_the_test_endpoint(fake, log_lines):
         v.place_order(req(Side.BUY, LONG, "0.01", "hfT1"))
     assert len(fake.test_orders) == 1 and fake.test_orders[0]["positionSide"] == "LONG"
     with pytest.raises(FilterFailure):  # the venue still judges the order
-        v.place_order(req(Side.BUY, LONG, "0.001", "hfT2"))
+        v.place_order(req(Side.BUY, LONG, "0.0001", "hfT2"))  # finer than the 0.001 step: -1111
     assert "[executor] SAFE_MODE binance_um BTCUSDT BUY positionSide=LONG" in log_lines.getvalue()
 
 

@@ -133,7 +133,8 @@ def test_cut_back_is_bounded_and_never_goes_below_the_minimum_notional():
         r, alerts = router(v, cutback_max=5)
         assert r.submit(intent("binance_um", "BTCUSDT", "0.01"), "entry", "screener") is None
         sent = [s["quantity"] for s in binance_sent(fb)]
-        assert sent == ["0.01", "0.005", "0.002"]  # next half, 0.001 BTC = 60 USDT, is below the 100 USDT minimum
+        # the next half, 0.0005 BTC, is below the 0.001 step (and its 30 USDT below the 50 USDT minimum)
+        assert sent == ["0.01", "0.005", "0.002", "0.001"]
         assert "nothing smaller allowed" in alerts[-1][3]
         r2, alerts2 = router(v, cutback_max=1)
         r2.submit(intent("binance_um", "BTCUSDT", "0.01"), "entry", "screener")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT_ROOT
+from tests.support.waiting import wait_for
 
 TOKEN = "approve-Zq81-very-secret"
 
@@ -128,3 +129,37 @@ def test_arbitrage_commands_go_through_the_executor(executor):
     assert r.returncode == 1 and "edge_below_min" in json.loads(r.stdout)["message"]
     r = ctl(executor, "preview", "DOGE-USDT", "--operator", "erin")
     assert r.returncode == 1 and "unknown pair" in r.stdout
+
+
+def _nav(state: Path) -> dict | None:
+    try:
+        return json.loads((state / "state" / "nav.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def test_capital_flow_from_the_cli_on_paper(executor):
+    before = wait_for(lambda: _nav(executor))
+    out = ctl(executor, "capital-flow", "--amount", "2500", "--note", "subscription A. Investor", "--operator", "ops1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.startswith("OK: off-venue deposit of 2500 USDT booked (flow:cmd-")
+    [flow] = [json.loads(line) for line in (executor / "capital_flows.jsonl").read_text().splitlines()]
+    assert {k: flow[k] for k in ("venue", "amount_usdt", "source", "note", "operator")} == {
+        "venue": "off_venue",
+        "amount_usdt": 2500.0,
+        "source": "operator",
+        "note": "subscription A. Investor",
+        "operator": "ops1",
+    }
+    nav = wait_for(lambda: (doc := _nav(executor)) and doc.get("capital_flows") == 1 and doc)
+    assert nav["capital_flows"] == 1 and nav["off_venue_cash"] == 2500.0
+    assert nav["net_contributed_capital"] == before["net_contributed_capital"] + 2500.0
+    for doc in (before, nav):  # the wallet is the starting capital plus trading only: the deposit sits beside it
+        trading = doc["realized_pnl_total"] - doc["fees_total"] + doc["funding_total"]
+        assert doc["wallet_balance"] - trading == pytest.approx(doc["initial_capital"], abs=1e-6)
+    too_much = ctl(executor, "capital-flow", "--amount", "-3000", "--note", "redemption", "--operator", "ops1")
+    assert too_much.returncode == 1 and "more than the off-venue cash (2500" in too_much.stdout
+    bad = ctl(executor, "capital-flow", "--amount", "lots", "--note", "x", "--operator", "ops1")
+    assert bad.returncode == 2 and "--amount must be a number of USDT" in bad.stderr
+    status = ctl(executor, "status")
+    assert "net contributed" in status.stdout

@@ -99,6 +99,18 @@ def test_backfill_then_stream_then_a_90s_drop_with_gap_backfill(binance):
         assert (mark.mark, mark.funding_rate) == (60_000.7, 0.0001)
         assert [c.open_time for c in candles(evs, "BTCUSDT")] == [T]
 
+        # frames that must not become data nor cost the connection: a 1m kline, JSON that is not an object
+        connections = ws.connections
+        ws.kline("BTCUSDT", T + BAR_MS - 60_000, 1, 2, 0.5, 1.5, closed=True, ts=T + BAR_MS, interval="1m")
+        ws.raw("[]")
+        ws.raw('"hello"')
+        ws.book("BTCUSDT", 60_002.0, 60_002.5, T + BAR_MS + 1)
+        evs = drain(it, lambda e: any(isinstance(x, BookUpdate) for x in e))
+        assert candles(evs, "BTCUSDT") == []  # the 1m frame is not a 15m candle
+        assert [i.kind for i in evs if isinstance(i, FeedIssue)] == ["ignored", "parse_error", "parse_error"]
+        assert feed.issue_counts["ignored"] == 1 and feed.issue_counts["parse_error"] == 2
+        assert ws.connections == connections  # the connection was kept
+
         # the stream goes silent and drops; 90 s pass; three bars close meanwhile
         ws.refuse(True)
         clock.advance(90_000)  # the clock now reads T + 100 s
@@ -154,13 +166,18 @@ def test_okx_subscribe_protocol_candles_and_funding_settlement():
             evs = drain(it, lambda e: any(isinstance(x, FundingSettled) for x in e) and candles(e, "BTC-USDT-SWAP"))
             tick = [e for e in evs if isinstance(e, BookUpdate)][0]
             assert (tick.venue, tick.bid, tick.ask) == ("okx_perp", 60_010.1, 60_010.2)
+            assert (tick.bid_qty, tick.ask_qty) == pytest.approx((0.12, 0.09))  # 12 and 9 contracts of 0.01 BTC
             settled = [e for e in evs if isinstance(e, FundingSettled)]
             assert [(s.ts, s.rate) for s in settled] == [(f1, 0.00012)]
             assert [c.close for c in candles(evs, "BTC-USDT-SWAP")] == [1.7]
             time.sleep(0.8)  # keep-alive: the client pings, the server pongs, nothing breaks
+            okx.raw("[1, 2, 3]")  # valid JSON, not an object: counted on each connection, which stays
+            drain(it, lambda e: len(issues(e, "parse_error")) == 2)
             okx.ticker("BTC-USDT-SWAP", 60_011.0, 60_011.1, T + 2_000)
             evs = drain(it, lambda e: any(isinstance(x, BookUpdate) for x in e))
             assert okx.connections == 2  # public + business, no reconnect needed
+            assert feed.issue_counts["parse_error"] == 2
+            assert feed.ct_vals["BTC-USDT-SWAP"] == 0.01  # from the venue's instruments answer
         finally:
             feed.close()
 

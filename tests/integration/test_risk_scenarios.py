@@ -119,7 +119,7 @@ def test_reconciliation_reports_unknown_orders_and_leaves_them_alone(tmp_path):
         Side.BUY,
         PositionSide.LONG,
         OrderType.LIMIT,
-        Decimal("0.001"),
+        Decimal("0.002"),  # 60 USDT: above BTCUSDT's 50 USDT minimum notional
         "manual1",
         "human",
         price=Decimal("30000"),

@@ -1,5 +1,5 @@
 """Loopback websocket servers that speak Binance USD-M's and OKX v5's public stream formats, and a
-REST server with their kline / candle / time endpoints, for live-feed tests.
+REST server with their kline / candle / time (and OKX instruments) endpoints, for live-feed tests.
 
 Binance: combined stream at /stream?streams=a/b/c; messages {"stream": name, "data": payload}.
 OKX: clients send {"op":"subscribe","args":[{channel, instId}]}, get {"event":"subscribe","arg":..,
@@ -95,6 +95,10 @@ class _WsServer:
     def _on_client_message(self, ws, state, raw):
         pass
 
+    def raw(self, message: str) -> int:
+        """Send `message` as it is to every client (e.g. valid JSON that is not an object)."""
+        return self._send(lambda st: True, message)
+
     def _send(self, predicate, message: str) -> int:
         with self.lock:
             targets = [ws for ws, st in self.clients if predicate(st)]
@@ -145,34 +149,44 @@ class FakeBinanceStream(_WsServer):
             },
         )
 
-    def kline(self, symbol: str, open_time: int, o, h, low, c, closed: bool, ts: int) -> int:
-        return self.push(
-            f"{symbol.lower()}@kline_15m",
-            {
-                "e": "kline",
-                "E": ts,
-                "s": symbol,
-                "k": {
-                    "t": open_time,
-                    "T": open_time + BAR_MS - 1,
-                    "s": symbol,
-                    "i": "15m",
-                    "f": 1,
-                    "L": 2,
-                    "o": f"{o}",
-                    "c": f"{c}",
-                    "h": f"{h}",
-                    "l": f"{low}",
-                    "v": "12.5",
-                    "n": 10,
-                    "x": closed,
-                    "q": "1",
-                    "V": "1",
-                    "Q": "1",
-                    "B": "0",
-                },
-            },
+    def kline(self, symbol: str, open_time: int, o, h, low, c, closed: bool, ts: int, interval: str = "15m") -> int:
+        """A kline frame; `interval` other than 15m is what a stream we did not ask for would send
+        (it goes to the 15m subscribers all the same, as a misrouted frame would)."""
+        return self._send(
+            lambda st: f"{symbol.lower()}@kline_15m" in st["streams"],
+            json.dumps(
+                {
+                    "stream": f"{symbol.lower()}@kline_{interval}",
+                    "data": self._kline(symbol, open_time, o, h, low, c, closed, ts, interval),
+                }
+            ),
         )
+
+    def _kline(self, symbol: str, open_time: int, o, h, low, c, closed: bool, ts: int, interval: str) -> dict:
+        return {
+            "e": "kline",
+            "E": ts,
+            "s": symbol,
+            "k": {
+                "t": open_time,
+                "T": open_time + BAR_MS - 1,
+                "s": symbol,
+                "i": interval,
+                "f": 1,
+                "L": 2,
+                "o": f"{o}",
+                "c": f"{c}",
+                "h": f"{h}",
+                "l": f"{low}",
+                "v": "12.5",
+                "n": 10,
+                "x": closed,
+                "q": "1",
+                "V": "1",
+                "Q": "1",
+                "B": "0",
+            },
+        }
 
 
 class FakeOkxStream(_WsServer):
@@ -215,6 +229,16 @@ class FakeOkxStream(_WsServer):
             ],
         )
 
+    def books5(self, inst: str, bid: float, bid_sz: str, ask: float, ask_sz: str, ts: int) -> int:
+        """books5 (sizes in contracts, levels [px, sz, "0", orders])."""
+        row = {
+            "asks": [[f"{ask}", ask_sz, "0", "3"]],
+            "bids": [[f"{bid}", bid_sz, "0", "5"]],
+            "instId": inst,
+            "ts": str(ts),
+        }
+        return self.push("books5", inst, [row])
+
     def funding(self, inst: str, rate: float, funding_time: int, ts: int) -> int:
         return self.push(
             "funding-rate",
@@ -254,6 +278,7 @@ class FakeHistory:
                 ("GET", "/fapi/v1/time"): self._btime,
                 ("GET", "/api/v5/market/history-candles"): self._okx_candles,
                 ("GET", "/api/v5/public/time"): self._otime,
+                ("GET", "/api/v5/public/instruments"): self._okx_instruments,
             }
         )
 
@@ -290,6 +315,11 @@ class FakeHistory:
             [str(t), f"{o}", f"{h}", f"{low}", f"{c}", f"{v}", "1", "1", "1"] for t, o, h, low, c, v in reversed(rows)
         ]
         return 200, {"code": "0", "msg": "", "data": data}, {}
+
+    def _okx_instruments(self, q, body, headers):
+        from tests.fakes.fake_okx import default_instruments, instrument_row
+
+        return 200, {"code": "0", "msg": "", "data": [instrument_row(i) for i in default_instruments()]}, {}
 
     def _btime(self, q, body, headers):
         return 200, {"serverTime": self.server_time()}, {}

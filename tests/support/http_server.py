@@ -27,6 +27,9 @@ class LoopbackServer:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.requests.append((method, parts.path, query))
                 handler = outer.routes.get((method, parts.path))
+                status: int
+                payload: object
+                headers: dict
                 if handler is None:
                     status, payload, headers = 404, {"code": -1, "msg": f"no route {method} {parts.path}"}, {}
                 else:

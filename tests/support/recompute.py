@@ -15,6 +15,7 @@ def load_jsonl(path: Path) -> list[dict]:
 def recompute(state_dir: Path, initial_capital: float) -> dict:
     fills = load_jsonl(state_dir / "trade_log.jsonl")
     funding = load_jsonl(state_dir / "funding_log.jsonl")
+    flows = load_jsonl(state_dir / "capital_flows.jsonl")
     positions_doc = json.loads((state_dir / "state" / "positions.json").read_text())
     marks = {(p["venue"], p["symbol"]): p["mark_price"] for p in positions_doc["positions"]}
     books: dict[tuple, list[float]] = {}  # key -> [qty, avg_entry]
@@ -40,8 +41,10 @@ def recompute(state_dir: Path, initial_capital: float) -> dict:
     realized = sum(f["realized_pnl_usdt"] for f in fills)
     fees = sum(f["fee_usdt"] for f in fills)
     fund = sum(p["amount_usdt"] for p in funding)
+    contributed = sum(f["amount_usdt"] for f in flows)
     return {
-        "nav": initial_capital + realized - fees + fund + upnl,
+        "nav": initial_capital + realized - fees + fund + contributed + upnl,
+        "capital_flows": contributed,
         "realized": realized,
         "realized_recomputed": realized_recomputed,
         "fees": fees,

@@ -63,3 +63,15 @@ def test_final_unfilled_order_is_forgotten():
     t.track("c1", "i")
     assert t.observe(snap("0", "0", OrderStatus.CANCELED), FEES) is None
     assert not t.is_tracked("c1")
+
+
+def test_it_knows_the_venue_orders_it_books_until_their_fills_are_drained():
+    t = FillTracker("binance_um")
+    assert not t.knows("9")
+    t.track("c1", "intent-1")
+    t.observe(snap("0.4", "100", OrderStatus.PARTIALLY_FILLED), FEES)
+    assert t.knows("9")  # tracked and open: the venue reconciler leaves it to the tracker
+    t.observe(snap("1", "100", OrderStatus.FILLED, ts=2), FEES)
+    assert t.knows("9")  # final, but a fill of it is not drained yet
+    [f1, f2] = t.drain()
+    assert (f1.venue_order_id, f2.venue_order_id) == ("9", "9") and not t.knows("9")

@@ -23,7 +23,7 @@ from execution.exchanges.errors import (
     VenueUnavailable,
 )
 from execution.models import OrderStatus, OrderType, PositionSide, Side
-from tests.conftest import PROJECT_ROOT, shared_path
+from tests.conftest import shared_path
 
 ETH_SWAP = {
     "alias": "",
@@ -78,18 +78,16 @@ def test_inverse_contracts_are_refused_and_skipped():
     assert list(o.parse_instruments({"code": "0", "msg": "", "data": [ETH_SWAP, inverse]})) == ["ETH-USDT-SWAP"]
 
 
-def test_instruments_sample_matches_configured_filters():
+def test_instruments_sample_parses_every_linear_swap():
+    """A real (2022) answer: every linear swap parses, inverse ones are skipped. Its lot sizes are
+    old (1 contract); the shipped file holds the venue's current rules."""
     path = shared_path("api_samples", "okx_perp", "api_v5_public_instruments_SWAP_20220513.json")
     payload = json.loads(path.read_text())
     parsed = o.parse_instruments(payload)
     linear = [i for i in payload["data"] if i["ctType"] == "linear"]
     assert len(parsed) == len(linear) and all(k.endswith("-USDT-SWAP") for k in parsed)
-    config = json.loads((PROJECT_ROOT / "config" / "venue_filters.json").read_text())["okx_perp"]
-    for symbol, c in config.items():
-        f = parsed[symbol]
-        assert f.contract_value == D(c["contract_value"]) and f.tick_size == D(c["tick_size"]), symbol
-        assert f.step_size == D(c["step_size"]) and f.min_qty == D(c["min_qty"]), symbol
-        assert f.max_qty == D(c["max_qty"]) and f.market_max_qty == D(c["market_max_qty"]), symbol
+    btc = parsed["BTC-USDT-SWAP"]
+    assert (btc.contract_value, btc.step_size) == (D("0.01"), D("0.01"))  # 1-contract lots then
 
 
 def test_contracts_conversion_is_exact_and_refuses_partial_lots():
@@ -518,3 +516,51 @@ def test_plural_and_body_only_forms():
         o.parse_positions(rows, {})
     assert isinstance(o.parse_error({"code": "50011", "msg": "Rate limit reached.", "data": []}), RateLimited)
     assert o.parse_error({"code": "0", "msg": "", "data": []}) is None
+
+
+# -- REST shapes the live path met (issue 13, item 5), each as the OKX v5 docs show it -------------
+ORDER_ACK_ROW = {  # one `data` row of POST /api/v5/trade/order, handed on without its envelope
+    "clOrdId": "oktswap6",
+    "ordId": "312269865356374016",
+    "tag": "",
+    "ts": "1695190491421",
+    "sCode": "0",
+    "sMsg": "",
+}
+
+
+def test_a_bare_order_row_with_scode_0_is_a_success():
+    assert o.parse_error(ORDER_ACK_ROW) is None
+    assert o.parse_error(200, json.dumps(ORDER_ACK_ROW)) is None
+    failed = {**ORDER_ACK_ROW, "sCode": "51008", "sMsg": "Order failed. Insufficient USDT margin in account"}
+    err = o.parse_error(failed)
+    assert isinstance(err, InsufficientMargin) and err.code == "51008"
+
+
+BALANCE_DETAILS_ROW = {  # one `details` row of GET /api/v5/account/balance
+    "availBal": "8213.24",
+    "availEq": "8213.24",
+    "cashBal": "10042.25",
+    "ccy": "USDT",
+    "disEq": "10050.1",
+    "eq": "10052.25",
+    "eqUsd": "10050.1",
+    "frozenBal": "1829.01",
+    "isoEq": "0",
+    "ordFrozen": "0",
+    "uTime": "1705474164160",
+    "upl": "10.0",
+}
+
+
+def test_a_balance_details_row_without_envelope_reads_its_usdt():
+    bal = o.parse_balance(BALANCE_DETAILS_ROW)
+    assert (bal.asset, bal.wallet_balance, bal.available_balance, bal.unrealized_pnl) == (
+        "USDT",
+        D("10042.25"),
+        D("8213.24"),
+        D("10.0"),
+    )
+    account = {"totalEq": "10052.25", "details": [BALANCE_DETAILS_ROW], "uTime": "1705474164160"}
+    assert o.parse_balance(account) == bal == o.parse_balance({"code": "0", "msg": "", "data": [account]})
+    assert o.parse_balance({**BALANCE_DETAILS_ROW, "ccy": "BTC"}).wallet_balance == 0  # another currency
