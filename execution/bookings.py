@@ -3,15 +3,15 @@
 The venue reconciler (`execution/venue_reconciler.py`) books what the venues' history says the
 journal lacks (a missed fill, funding, a transfer) and the operator's `capital-flow` command books
 money moved off the venues; both go through these methods so the ledger, the performance
-references and the journal move together. Mixed into `Engine` (kept apart so the loop's file
-stays the loop).
+references and the journal move together. A collaborator the engine builds with its own ledger,
+performance and journal (kept apart so the loop's file stays the loop).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from execution.capital_flows import CapitalFlow
 from execution.ledger import Ledger
@@ -21,17 +21,22 @@ from execution.nav_source import NavSource
 from execution.portfolio import Performance
 
 
-class OutsideBookings:
-    ledger: Ledger
-    perf: Performance
-    nav_source: NavSource
-    log: EventLog
-
-    if TYPE_CHECKING:
-
-        def journal(self, collection: str, record: dict) -> None: ...
-
-        def _on_fill(self, fill: Fill, extra: Mapping[str, Any] | None = None) -> None: ...
+class Bookings:
+    def __init__(
+        self,
+        ledger: Ledger,
+        perf: Performance,
+        nav_source: NavSource,
+        log: EventLog,
+        journal: Callable[[str, dict], None],
+        on_fill: Callable[[Fill, Mapping[str, Any] | None], None],
+    ) -> None:
+        self.ledger = ledger
+        self.perf = perf
+        self.nav_source = nav_source
+        self.log = log
+        self.journal = journal
+        self._on_fill = on_fill
 
     def book_fill(self, fill: Fill, extra: Mapping[str, Any] | None = None) -> None:
         """Book a fill found outside the venues' drains (the venue reconciler: a trade the journal

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any, Protocol
 
 from execution import capital_flows, control, control_log, logs
-from execution.capital_flows import CapitalFlow
+from execution.bookings import Bookings
 from execution.control import Answer
 from execution.strategy import CommandHandler, StrategyContext
 
@@ -29,9 +28,7 @@ class OperatorPort(StrategyContext, Protocol):
 
     def flatten_all(self, reason: str) -> None: ...
 
-    def book_capital_flow(self, flow: CapitalFlow) -> None: ...
-
-    def nav(self) -> Decimal: ...
+    bookings: Bookings
 
     def publish(self, now: int | None = None, force: bool = False) -> None: ...
 
@@ -145,8 +142,8 @@ class CommandApplier:
             flow = capital_flows.operator_flow(cmd.id, ts, amount, cmd.args["note"], cmd.operator)
         except capital_flows.BadFlow as exc:
             return Answer(False, str(exc)), None
-        port.book_capital_flow(flow)
-        nav = port.nav()
+        port.bookings.book_capital_flow(flow)
+        nav = port.bookings.nav()
         direction = "deposit" if amount > 0 else "withdrawal"
         message = f"off-venue {direction} of {abs(amount)} USDT booked ({flow.id}); NAV now {nav:,.2f} USDT"
         return Answer(True, message), {"flow": flow.record(), "nav": nav}

@@ -26,7 +26,7 @@ from typing import Any
 
 from execution import clock, logs, snapshot, state_documents
 from execution.alerting import Alerting
-from execution.bookings import OutsideBookings
+from execution.bookings import Bookings
 from execution.commands import CommandApplier
 from execution.control import ControlState
 from execution.exchanges.base import Venue
@@ -66,7 +66,7 @@ class ResumePoint:
     trade_seq: int = 0
 
 
-class Engine(OutsideBookings):
+class Engine:
     def __init__(
         self,
         settings: Settings,
@@ -115,6 +115,7 @@ class Engine(OutsideBookings):
         self._cycle_t0 = 0.0
         self.benchmark = settings.benchmark
         self.log = logs.get()
+        self.bookings = Bookings(self.ledger, self.perf, self.nav_source, self.log, self.journal, self._on_fill)
         self.warming_until_ts = resume.market_ts
         self.bars = resume.bars
         self.fills = resume.fills
@@ -303,6 +304,10 @@ class Engine(OutsideBookings):
     def screened(self) -> frozenset[SymbolKey]:
         """Every symbol some strategy screens (all of them stale: the stale-data breaker)."""
         return self._screened
+
+    def nav(self) -> Decimal:
+        """The NAV the fund reports (the ledger's on paper, the venues' on testnet/live)."""
+        return self.bookings.nav()
 
     def journal(self, collection: str, record: dict) -> None:
         self.journals.append(collection, record)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from execution import logs
+from execution.bookings import Bookings
 from execution.capital_flows import CapitalFlow
 from execution.exchanges.base import Venue
 from execution.exchanges.errors import VenueError
@@ -47,11 +48,7 @@ class BookingPort(Protocol):
     journals: Journal
     cycle_ts: int
 
-    def book_fill(self, fill: Fill, extra: Mapping[str, Any] | None = None) -> None: ...
-
-    def book_funding(self, record: dict, amount: Decimal) -> None: ...
-
-    def book_capital_flow(self, flow: CapitalFlow) -> None: ...
+    bookings: Bookings
 
     def journal(self, collection: str, record: dict) -> None: ...
 
@@ -182,9 +179,9 @@ class VenueReconciler:
             )
             return
         if event.kind == "funding":
-            port.book_funding(self._funding_record(event, port.ledger), event.amount)
+            port.bookings.book_funding(self._funding_record(event, port.ledger), event.amount)
         else:
-            port.book_capital_flow(
+            port.bookings.book_capital_flow(
                 CapitalFlow(
                     id=f"{event.venue}:transfer:{event.venue_id}",
                     ts=port.cycle_ts or event.ts,
@@ -314,7 +311,7 @@ class VenueReconciler:
             fee,
             t.fee_asset,
         )
-        port.book_fill(
+        port.bookings.book_fill(
             fill,
             {
                 "id": f"{t.venue}:trade:{t.trade_id}",
@@ -359,11 +356,11 @@ class VenueReconciler:
         if collection == "trades":
             fill = fill_from_record(rec)
             if fill is not None:
-                port.book_fill(fill, {"id": rec["id"]})  # the journal has it: only the ledger takes it
+                port.bookings.book_fill(fill, {"id": rec["id"]})  # the journal has it: only the ledger takes it
         elif collection == "funding":
-            port.book_funding(dict(rec), Decimal(str(rec["amount_usdt"])))
+            port.bookings.book_funding(dict(rec), Decimal(str(rec["amount_usdt"])))
         else:
-            port.book_capital_flow(CapitalFlow.from_record(rec))
+            port.bookings.book_capital_flow(CapitalFlow.from_record(rec))
 
     def _remember(self, rec: dict) -> None:
         """A venue record re-applied from the journal is booked: the venue's copy is not booked again."""
