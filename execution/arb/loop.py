@@ -15,11 +15,10 @@ Hook API (all times are event times, epoch ms; nothing here reads a clock for de
 
 `vet_legs`: the per-symbol guards on an entry's legs (execution/arb/leg_guards.py), beside
 `holding` (the guards that hold every new risk). `trade=False` (the engine warming up after a
-restart) keeps books and basis current but
-neither starts nor steps attempts. The loop decides (scanner, preflight, exit rules, breakers);
-starting an attempt and settling it after every step is `AttemptLifecycle`'s
-(execution/arb/lifecycle.py). Incidents go to the `incidents` journal through `journal`,
-breakers trip HOLD through `trip`. Log lines are tagged `[arb]`.
+restart) keeps books and basis current but neither starts nor steps attempts. The loop decides
+(scanner, preflight, exit rules, breakers); starting an attempt and settling it after every step
+is `AttemptLifecycle`'s (execution/arb/lifecycle.py). Incidents go to the `incidents` journal
+through `journal`, breakers trip HOLD through `trip`. Log lines are tagged `[arb]`.
 """
 
 from __future__ import annotations
@@ -98,10 +97,10 @@ class ArbitrageLoop:
         self.control = ControlState()
         self._holding = holding or (lambda: self.control.reason if self.control.holding else "")
         self._trip = trip or (lambda name, detail, ts: control_trip(self.control, name, detail, ts))
-        self.leg_guards = LegGuards(vet_legs, logs.get())  # the per-symbol guards on an entry's legs
         self.perf_ns = perf_ns
         self.order_metrics: MetricsHooks = order_metrics or NullMetrics()  # the executor's Prometheus hooks
         self.log = logs.get()
+        self.leg_guards = LegGuards(vet_legs, self.log)  # the per-symbol guards on an entry's legs
         self.later = DeferredLog(self.log)  # written after the hot path, never before a send
         self.order_venues: dict[str, Venue] = dict(venues)
         if dry_run:
