@@ -22,7 +22,7 @@ from execution.control import ControlState
 from execution.control_log import CommandReader
 from execution.engine import Engine, ResumePoint
 from execution.exchanges.base import Venue
-from execution.guard import Guard
+from execution.guard import Guard, hedge_leg_vetoes
 from execution.guards.daily_stop import DailyStop
 from execution.guards.denylist import DenylistGuard
 from execution.guards.depeg import DepegGuard
@@ -219,7 +219,8 @@ def build_arbitrage(
     """The arbitrage loop when config/arbitrage.json exists and is enabled. It sends no order
     (dry run, simulated fills journaled) under DRY_RUN_MODE, or under SAFE_MODE when a venue is
     a real exchange. It sends its legs itself, so the guards that hold every new risk (depeg,
-    daily stop, warm-up) reach it through `holding`, beside HOLD."""
+    daily stop, warm-up) reach it through `holding`, beside HOLD, and the per-symbol ones
+    (denylist, minimum notional) vet each entry's legs through `vet_legs`."""
     held_by_guards = list(guards)
     from execution.arb.config import load as load_arb_config
     from execution.arb.loop import ArbitrageLoop
@@ -239,6 +240,7 @@ def build_arbitrage(
         trip=alerting.trip,
         max_orders_per_min=s.risk.max_orders_per_min,
         order_metrics=metrics,
+        vet_legs=lambda legs: hedge_leg_vetoes(held_by_guards, legs),
     )
     return ArbitrageStrategy(loop)
 

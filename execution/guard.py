@@ -11,13 +11,16 @@ every market instant, after NAV and drawdown are updated, `on_cycle_end` may tri
 the health state show: None (nothing to show) or a dict with `active` (True while the guard
 holds or refuses something: the fund is then "degraded", `execution/health.py`) and the figures
 that explain it. `holds_new_risk` is the reason, while active, when the guard refuses *every*
-new risk (the arbitrage loop, which sends its own legs, asks it before each entry). Operator
-commands a guard answers come from `commands` (names known to `execution/control_log.py`).
+new risk (the arbitrage loop, which sends its own legs, asks it before each entry).
+`vet_hedge_leg` is why one leg of a hedged pair's entry (the arbitrage loop's) must not open: the
+per-symbol rules that hold for a hedge (denylist, minimum notional), from the same place as `vet`.
+Operator commands a guard answers come from `commands` (names known to `execution/control_log.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any, Protocol
 
 from execution import logs
@@ -45,6 +48,10 @@ class Guard(Protocol):
     def holds_new_risk(self) -> str:
         """While it refuses every new risk: why ("" otherwise)."""
 
+    def vet_hedge_leg(self, venue: str, symbol: str, notional_usdt: Decimal) -> str | None:
+        """Why this leg of a hedged pair's entry must not open, or None. No side rule (a hedged
+        pair is flat in price and prices funding into its edge); nothing counted (previews ask too)."""
+
     def status(self) -> dict | None:
         """{"active": bool, ...figures} or None when there is nothing to show."""
 
@@ -70,6 +77,9 @@ class BaseGuard:
     def holds_new_risk(self) -> str:
         return ""
 
+    def vet_hedge_leg(self, venue: str, symbol: str, notional_usdt: Decimal) -> str | None:
+        return None
+
     def status(self) -> dict | None:
         return None
 
@@ -81,6 +91,12 @@ class BaseGuard:
 
     def restore(self, snap: dict) -> None:
         return None
+
+
+def hedge_leg_vetoes(guards: Iterable[Guard], legs: Iterable[tuple[str, str, Decimal]]) -> list[tuple[str, str]]:
+    """(guard name, why) for each (venue, symbol, notional) leg of a hedged pair's entry a guard refuses."""
+    legs = list(legs)
+    return [(g.name, why) for g in guards for v, s, n in legs if (why := g.vet_hedge_leg(v, s, n))]
 
 
 def report(

@@ -91,10 +91,8 @@ class AttemptLifecycle:
             meta={"source": source},
         )
         a = entry_attempt(attempt_id, pair, edge.size, now, t0, self.cfg.venues[0], maker)
-        a.to(Phase.PREFLIGHT, now)
-        self.book.attempts[attempt_id] = a
-        self.runner.start(a, now)
-        a.expected = edge.to_doc()  # bookkeeping after the legs are out
+        # The rates in force at the send, before it: a leg may fill inside the send (a market order
+        # answered FILLED, the dry-run venue) and is booked then. Cached reads, the edge's own.
         a.fees = {
             "long": self.fees(edge.long_venue, edge.long_symbol).taker_rate,
             "short": self.fees(edge.short_venue, edge.short_symbol).taker_rate,
@@ -102,6 +100,10 @@ class AttemptLifecycle:
         if maker is not None:  # its fee is the maker rate (the fallback and the other leg pay taker)
             mk = a.legs[0].request
             a.fees[a.legs[0].name] = self.fees(mk.venue, mk.symbol).maker_rate
+        a.to(Phase.PREFLIGHT, now)
+        self.book.attempts[attempt_id] = a
+        self.runner.start(a, now)
+        a.expected = edge.to_doc()  # bookkeeping after the legs are out
         self.metrics.sent(a.legs_sent_ns)
         self.later.add(
             logging.INFO,

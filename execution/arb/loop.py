@@ -13,11 +13,12 @@ Hook API (all times are event times, epoch ms; nothing here reads a clock for de
                           other strategies sharing the hedge-mode position never close it
     purpose(cid)          arb_entry | arb_exit | arb_rescue, for the trade journal
 
-`trade=False` (the engine warming up after a restart) keeps books and basis current but
-neither starts nor steps attempts. The loop decides (scanner, preflight, exit rules, breakers);
-starting an attempt and settling it after every step is `AttemptLifecycle`'s
-(execution/arb/lifecycle.py). Incidents go to the `incidents` journal through `journal`,
-breakers trip HOLD through `trip`. Log lines are tagged `[arb]`.
+`vet_legs`: the per-symbol guards on an entry's legs (execution/arb/leg_guards.py), beside
+`holding` (the guards that hold every new risk). `trade=False` (the engine warming up after a
+restart) keeps books and basis current but neither starts nor steps attempts. The loop decides
+(scanner, preflight, exit rules, breakers); starting an attempt and settling it after every step
+is `AttemptLifecycle`'s (execution/arb/lifecycle.py). Incidents go to the `incidents` journal
+through `journal`, breakers trip HOLD through `trip`. Log lines are tagged `[arb]`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from execution.arb.edge import (
 )
 from execution.arb.exits import exit_reason, next_funding_bps
 from execution.arb.holdings import ArbBook
+from execution.arb.leg_guards import LegGuards, LegVet
 from execution.arb.leg_sender import LegSender
 from execution.arb.lifecycle import AttemptLifecycle
 from execution.arb.market_books import PairState, float_to_decimal
@@ -84,6 +86,7 @@ class ArbitrageLoop:
         sender: LegSender | None = None,
         perf_ns: Callable[[], int] = time.perf_counter_ns,
         order_metrics: MetricsHooks | None = None,
+        vet_legs: LegVet | None = None,
     ):
         self.cfg = cfg
         self.venues = venues
@@ -97,6 +100,7 @@ class ArbitrageLoop:
         self.perf_ns = perf_ns
         self.order_metrics: MetricsHooks = order_metrics or NullMetrics()  # the executor's Prometheus hooks
         self.log = logs.get()
+        self.leg_guards = LegGuards(vet_legs, self.log)  # the per-symbol guards on an entry's legs
         self.later = DeferredLog(self.log)  # written after the hot path, never before a send
         self.order_venues: dict[str, Venue] = dict(venues)
         if dry_run:
@@ -312,6 +316,7 @@ class ArbitrageLoop:
             basis_samples=ps.basis.samples,
             holding=self._holding(),
             busy=self._busy(ps),
+            guard_vetoes=self.leg_guards.reasons(edge),
         )
         reasons = pf.check(self.cfg, x)
         sent = self.orders_last_min(now)
@@ -327,6 +332,7 @@ class ArbitrageLoop:
         """IDLE -> PREFLIGHT -> LEGS, or refused with the named reasons (nothing is created then)."""
         reasons = self.preflight(ps, edge, now, exposure)
         ps.reasons = reasons
+        self.leg_guards.decided(ps.cfg.pair, reasons)
         if reasons:
             self.metrics.refused += 1
             if source != "auto":

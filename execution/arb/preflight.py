@@ -4,8 +4,11 @@ The venue state it reads (connected, clock skew, position mode, margin type, lev
 gathered by the loop at a bounded rate, never on the hot path; here it is only compared.
 A reason is `name` or `name: detail`; the names are stable so logs and tests can match them:
 
-    hold, busy, disconnected, stale_book, clock_skew, position_mode, margin_type, leverage,
-    basis_warmup, edge_below_min, funding_window, size, cap_symbol, cap_venue, cap_total, delta
+    hold, busy, denylist, min_notional, disconnected, stale_book, clock_skew, position_mode,
+    margin_type, leverage, basis_warmup, edge_below_min, funding_window, size, cap_symbol,
+    cap_venue, cap_total, delta
+
+(denylist and min_notional are the guards' own rules and names: execution/arb/leg_guards.py).
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ class PreflightInput:
     basis_samples: int
     holding: str = ""  # HOLD reason, "" when trading
     busy: str = ""  # why this pair cannot start another attempt now
+    guard_vetoes: list[str] = field(default_factory=list)  # `<guard>: <why>` per leg a per-symbol guard refuses
 
 
 def cap_headroom(cfg: ArbConfig, pair: PairConfig, exposure: Exposure, legs: list[tuple[str, str]]) -> Decimal:
@@ -100,6 +104,7 @@ def check(cfg: ArbConfig, x: PreflightInput) -> list[str]:  # noqa: C901 - a fla
         out.append(f"hold: {x.holding}")
     if x.busy:
         out.append(f"busy: {x.busy}")
+    out.extend(x.guard_vetoes)
     for venue, symbol in legs:
         h = x.health.get(venue)
         if h is None or not h.connected:

@@ -1,6 +1,7 @@
 """Denylist guard: symbols that are never traded, reloaded without a restart.
 
-New risk on a listed symbol is refused (exits always go). The file (`DENYLIST_FILE` in
+New risk on a listed symbol is refused (exits always go): the screener's orders (`vet`) and the
+legs of an arbitrage pair's entry (`vet_hedge_leg`: either venue's symbol listed refuses the pair). The file (`DENYLIST_FILE` in
 CONFIG_DIR, format in `execution/denylist.py`) is read at start by the settings (a bad file:
 exit 2) and again:
     on SIGHUP            `supervisorctl signal HUP hedge-executor`: the signal handler only sets a
@@ -14,6 +15,7 @@ refused with the line at fault). A file that is gone means an empty list.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 
 from execution import logs
@@ -88,11 +90,20 @@ class DenylistGuard(BaseGuard):
 
         return {RELOAD_COMMAND: handle}
 
-    def vet(self, intent: Intent, ctx: GuardContext) -> str | None:
-        if not self.list.denies(intent.venue, intent.symbol):
+    def denied(self, venue: str, symbol: str) -> str | None:
+        """The rule, for the router's orders and the arbitrage loop's legs alike."""
+        if not self.list.denies(venue, symbol):
             return None
-        self.refused += 1
-        return f"{intent.venue}:{intent.symbol} is on the denylist ({self.path.name if self.path else 'DENYLIST_FILE'})"
+        return f"{venue}:{symbol} is on the denylist ({self.path.name if self.path else 'DENYLIST_FILE'})"
+
+    def vet(self, intent: Intent, ctx: GuardContext) -> str | None:
+        why = self.denied(intent.venue, intent.symbol)
+        if why is not None:
+            self.refused += 1
+        return why
+
+    def vet_hedge_leg(self, venue: str, symbol: str, notional_usdt: Decimal) -> str | None:
+        return self.denied(venue, symbol)
 
     def status(self) -> dict | None:
         if not self.list.entries and not self.refused:

@@ -2,7 +2,8 @@
 
 The venues' own minimum (5 USDT on Binance) only stops orders the venue would reject; this one
 stops positions too small to be worth their fees and their stop (a sizer that shrank an entry to
-a sliver, a cap almost used up). Exits are never refused.
+a sliver, a cap almost used up), the screener's and each leg of an arbitrage pair's entry alike.
+Exits are never refused.
 """
 
 from __future__ import annotations
@@ -20,12 +21,22 @@ class MinNotionalGuard(BaseGuard):
         self.min_usd = min_usd
         self.refused = 0
 
-    def vet(self, intent: Intent, ctx: GuardContext) -> str | None:
-        notional = intent.quantity * intent.ref_price
-        if intent.ref_price <= 0 or notional >= self.min_usd:
+    def too_small(self, notional: Decimal) -> str | None:
+        """The rule, for the router's orders and the arbitrage loop's legs alike."""
+        if notional >= self.min_usd:
             return None
-        self.refused += 1
         return f"notional {notional:.2f} USDT below MIN_NOTIONAL_BLOCK_USD {self.min_usd}"
+
+    def vet(self, intent: Intent, ctx: GuardContext) -> str | None:
+        why = self.too_small(intent.quantity * intent.ref_price) if intent.ref_price > 0 else None
+        if why is not None:
+            self.refused += 1
+        return why
+
+    def vet_hedge_leg(self, venue: str, symbol: str, notional_usdt: Decimal) -> str | None:
+        """A leg of no size is the preflight's `size` reason, not this guard's."""
+        why = self.too_small(notional_usdt) if notional_usdt > 0 else None
+        return f"{venue} {symbol} leg {why}" if why else None
 
     def status(self) -> dict | None:
         if not self.refused:

@@ -27,6 +27,7 @@ def make_config(
     universe: dict | None = None,
     filters: dict | None = None,
     denylist: str | None = None,
+    arbitrage: dict | None = None,
 ) -> Path:
     cfg = tmp / "config"
     shutil.copytree(ROOT / "config", cfg)
@@ -37,6 +38,7 @@ def make_config(
         ("strategy_config.json", strategy),
         ("pairs_universe.json", universe),
         ("venue_filters.json", filters),
+        ("arbitrage.json", arbitrage),
     ):
         if patch:
             data = json.loads((cfg / name).read_text())
