@@ -8,6 +8,7 @@ others are still shown. Figures come from execution.performance via dashboard/sh
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, shared
+from dashboard import html_table as ht
 from dashboard import investor as iv
 from dashboard import view_model as vm
 from dashboard.data import Loaded
@@ -40,9 +42,10 @@ def section(title: str | None, draw: Callable[[], None]) -> None:
 
 
 def table(rows: list[dict], empty: str) -> None:
-    """A plain HTML table: it wraps and scrolls on a phone, and its first columns (P&L among them) stay in view."""
+    """A plain HTML table (dashboard/html_table.py): it wraps and scrolls on a phone, and its first
+    columns (P&L among them) stay in view."""
     if rows:
-        st.table(pd.DataFrame(rows), hide_index=True)
+        st.html(ht.rows_html(rows))
     else:
         st.caption(empty)
 
@@ -124,17 +127,16 @@ def monthly(fig: shared.Figures) -> None:
         st.caption("No complete month of history yet.")
         return
     years, rows, cols = iv.monthly_table(fig.returns.monthly)
-    frame = pd.DataFrame(rows, index=pd.Index(years, name="Year"), columns=cols, dtype="float64")
 
-    def colour(v: float) -> str:
-        if pd.isna(v) or v == 0:
+    def colour(r: int, c: int) -> str:
+        v = rows[r][c]
+        if v is None or math.isnan(v) or v == 0:
             return ""
         alpha = min(0.85, 0.15 + abs(v) * 8)
         return f"background-color: rgba({'22,163,74' if v > 0 else '220,38,38'},{alpha:.2f})"
 
-    shown = frame.map(lambda v: "" if pd.isna(v) else iv.fmt_ret(v, places=1))
-    styled = shown.style.apply(lambda _: frame.map(colour), axis=None)
-    st.table(styled)
+    shown = [["" if v is None or math.isnan(v) else iv.fmt_ret(v, places=1) for v in row] for row in rows]
+    st.html(ht.grid_html(cols, shown, index=years, index_name="Year", style=colour))
     st.caption(
         "Time-weighted return of each month (UTC), deposits and withdrawals excluded; Year compounds the months."
     )

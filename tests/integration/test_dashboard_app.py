@@ -19,6 +19,7 @@ from dashboard import investor as iv
 from execution import clock
 from execution import performance as perf
 from tests.conftest import PROJECT_ROOT
+from tests.support import html_tables
 from tests.support.dashboard_state import (
     add_btc_marks,
     arbitrage_doc,
@@ -98,7 +99,9 @@ def texts(at: AppTest) -> str:
 
 
 def tables(at: AppTest) -> list:
-    return [t.value for t in at.table] + [d.value for d in at.dataframe]
+    """Streamlit tables and data grids, and the Overview's plain HTML tables (st.html)."""
+    found = [t.value for t in at.table] + [d.value for d in at.dataframe]
+    return found + [t for h in at.html for t in html_tables.parse(h.value)]
 
 
 def typed(values) -> list:
