@@ -102,11 +102,15 @@ export default function (component) {
   }
   if (!window.__hedgePlotly) {
     window.__hedgePlotly = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = data.src;
-      script.onload = resolve;
-      script.onerror = reject;
-      document.head.appendChild(script);
+      // nginx may already have put the bundle in the page (deploy/nginx: loaded while Streamlit starts)
+      const found = document.querySelector('script[src$="' + data.src.split("/").pop() + '"]');
+      const script = found || document.createElement("script");
+      script.addEventListener("load", resolve);
+      script.addEventListener("error", reject);
+      if (!found) {
+        script.src = data.src;
+        document.head.appendChild(script);
+      }
     });
   }
   window.__hedgePlotly.then(draw);

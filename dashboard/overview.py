@@ -8,6 +8,7 @@ others are still shown. Figures come from execution.performance via dashboard/sh
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Callable
@@ -33,7 +34,7 @@ METRIC_WIDTH = 165  # px: two headline figures per row on a 390 px phone, a sing
 def section(title: str | None, draw: Callable[[], None]) -> None:
     """One section; if it fails, one line says so and the rest of the page goes on."""
     if title:
-        st.subheader(title)
+        st.subheader(title, anchor=False)  # no link icon per heading: fewer elements to draw
     try:
         draw()
     except Exception as exc:  # noqa: BLE001 - a section must never take the page down
@@ -223,9 +224,9 @@ def trades(data: Loaded, fig: shared.Figures) -> None:
         f"{n} closed trades, newest first (page {page} of {iv.pages(n)}). P&L is after fees and funding."
         + ("" if data.trades_complete else " Only the most recent trade records are kept in this view.")
     )
-    st.download_button(
+    st.download_button(  # the CSV is made only when asked for: no file built and fetched on every load
         "Download all closed trades (CSV)",
-        shared.trips_csv(data.version, fig),
+        functools.partial(iv.round_trips_csv, fig.trips),
         file_name="closed_trades.csv",
         mime="text/csv",
         on_click="ignore",

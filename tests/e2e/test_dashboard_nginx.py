@@ -23,6 +23,7 @@ import requests
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from dashboard import charts
 from execution import clock
 from execution.state.local import LocalStore
 from tests.conftest import PROJECT_ROOT
@@ -181,7 +182,9 @@ def test_static_bundle_is_public_but_carries_no_data(site):
             )
         )
     assert codes == {p: 401 for p in paths}
-    chart_js = requests.get(https(site, "/app/static/plotly-basic-4.1.1.min.js"), verify=False, timeout=10)
+    # the page asks for the chart's bundle from the start (nginx puts it in; deferred after Streamlit's script)
+    assert f'<script defer src="{charts.PLOTLY_JS}"></script></head>' in index
+    chart_js = requests.get(https(site, "/" + charts.PLOTLY_JS), verify=False, timeout=10)
     assert chart_js.status_code == 200 and "javascript" in chart_js.headers["Content-Type"]  # public code, no data
     assert chart_js.headers["X-Frame-Options"] == "DENY" and "max-age" in chart_js.headers.get("Cache-Control", "")
 
