@@ -172,6 +172,7 @@ def test_static_bundle_is_public_but_carries_no_data(site):
     r = requests.get(https(site, asset[1:]), verify=False, timeout=10)  # no credentials
     assert r.status_code == 200 and "javascript" in r.headers["Content-Type"]
     assert r.headers["X-Frame-Options"] == "DENY"
+    assert [p for p in (site.root / "cache").rglob("*") if p.is_file()]  # kept by nginx: Streamlit serves it once
     paths = ("/", "/_stcore/health", "/_stcore/host-config", "/favicon.png")
     with ThreadPoolExecutor(len(paths)) as pool:  # each refusal takes auth_delay (1 s)
         codes = dict(
