@@ -21,8 +21,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, shared
-from dashboard import html_table as ht
 from dashboard import investor as iv
+from dashboard import plain_html as ht
 from dashboard import view_model as vm
 from dashboard.data import Loaded
 from execution import clock
@@ -43,7 +43,7 @@ def section(title: str | None, draw: Callable[[], None]) -> None:
 
 
 def table(rows: list[dict], empty: str) -> None:
-    """A plain HTML table (dashboard/html_table.py): it wraps and scrolls on a phone, and its first
+    """A plain HTML table (dashboard/plain_html.py): it wraps and scrolls on a phone, and its first
     columns (P&L among them) stay in view."""
     if rows:
         st.html(ht.rows_html(rows))
@@ -71,26 +71,31 @@ def status_line(data: Loaded, now: int) -> None:
 def headline(data: Loaded, fig: shared.Figures) -> None:
     h = iv.headline(data.doc("nav"), fig.returns)
     box = st.container(horizontal=True, gap="small")
-    box.metric("NAV (USDT)", h.nav, width=METRIC_WIDTH, help="Account equity in USDT (excludes the BTC reserve).")
-    box.metric(
-        "Since inception",
-        h.since_inception,
-        width=METRIC_WIDTH,
-        help=f"Time-weighted return since {h.inception}; deposits and withdrawals are not counted as gains or losses.",
-    )
-    box.metric("This month", h.month, width=METRIC_WIDTH, help="Time-weighted return since the last NAV of last month.")
-    box.metric("Today", h.today, width=METRIC_WIDTH, help="Since the last NAV of yesterday (UTC).")
-    box.metric(
-        "Holding BTC",
-        h.benchmark,
-        width=METRIC_WIDTH,
-        help="Bitcoin's price change over the same period since inception.",
-    )
-    box.metric("Drawdown", h.drawdown, width=METRIC_WIDTH, help="How far NAV is below its highest value so far.")
+    box.metric("NAV (USDT)", h.nav, width=METRIC_WIDTH)
+    box.metric("Since inception", h.since_inception, width=METRIC_WIDTH)
+    box.metric("This month", h.month, width=METRIC_WIDTH)
+    box.metric("Today", h.today, width=METRIC_WIDTH)
+    box.metric("Holding BTC", h.benchmark, width=METRIC_WIDTH)
+    box.metric("Drawdown", h.drawdown, width=METRIC_WIDTH)
+    st.html(ht.notes_html("What these figures mean", headline_notes(h.inception)))
     if fig.returns is not None and fig.returns.benchmark is None:
         st.caption("Benchmark (holding BTC) not available yet: the history does not record the BTC price yet.")
     if "nav" in data.unreadable:
         st.caption("The latest NAV report could not be read just now: NAV is the last recorded day close.")
+
+
+def headline_notes(inception: str) -> list[tuple[str, str]]:
+    return [
+        ("NAV", "Account equity in USDT (excludes the BTC reserve)."),
+        (
+            "Since inception",
+            f"Time-weighted return since {inception}; deposits and withdrawals are not counted as gains or losses.",
+        ),
+        ("This month", "Time-weighted return since the last NAV of last month."),
+        ("Today", "Since the last NAV of yesterday (UTC)."),
+        ("Holding BTC", "Bitcoin's price change over the same period since inception."),
+        ("Drawdown", "How far NAV is below its highest value so far."),
+    ]
 
 
 def chart(data: Loaded, fig: shared.Figures) -> None:
@@ -161,25 +166,19 @@ def costs(data: Loaded, fig: shared.Figures) -> None:
         return
     box = st.container(horizontal=True, gap="small")
     box.metric("Fees paid (USDT)", vm.fmt_money(c.fees), width=METRIC_WIDTH)
-    box.metric(
-        "Funding (USDT)",
-        vm.fmt_money(c.funding, signed=True),
-        width=METRIC_WIDTH,
-        help="Funding payments on perpetual futures: positive received, negative paid.",
-    )
+    box.metric("Funding (USDT)", vm.fmt_money(c.funding, signed=True), width=METRIC_WIDTH)
     if c.slippage is not None:
-        box.metric(
-            "Slippage (USDT)",
-            vm.fmt_money(c.slippage),
-            width=METRIC_WIDTH,
-            help="Cost of fills against the price each order was decided on.",
-        )
+        box.metric("Slippage (USDT)", vm.fmt_money(c.slippage), width=METRIC_WIDTH)
     if data.flows_journaled:
         box.metric("Deposits (USDT)", vm.fmt_money(c.deposits), width=METRIC_WIDTH)
         box.metric("Withdrawals (USDT)", vm.fmt_money(c.withdrawals), width=METRIC_WIDTH)
     st.caption(
-        "Since inception."
-        + ("" if c.slippage is not None else " Slippage is not recorded yet.")
+        "Since inception. Funding: payments on perpetual futures, positive received, negative paid."
+        + (
+            " Slippage: the cost of fills against the price each order was decided on."
+            if c.slippage is not None
+            else " Slippage is not recorded yet."
+        )
         + ("" if data.flows_journaled else " No deposits or withdrawals are recorded yet.")
     )
 

@@ -189,6 +189,8 @@ def test_overview_figures_equal_the_performance_module(monkeypatch, fresh):
     page = texts(at)
     assert "→ 2025-07-01 00:00 UTC" in page  # the chart spans the default 30 days up to the last market time
     assert ":blue-badge[Simulated money (paper trading)]" in page
+    notes = " ".join(h.value for h in at.html)  # the headline figures explained, folded under them
+    assert "<summary>What these figures mean</summary>" in notes and "not counted as gains or losses" in notes
     for word in OPERATOR_WORDS:
         assert not re.search(rf"\b{word}\b", page), f"operator word {word!r} on the investor page"
 

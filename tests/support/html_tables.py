@@ -1,4 +1,4 @@
-"""The Overview's plain HTML tables (dashboard/html_table.py) read back as DataFrames, so tests
+"""The Overview's plain HTML tables (dashboard/plain_html.py) read back as DataFrames, so tests
 compare their cells as they compared `st.table`'s (standard library parser: no lxml needed)."""
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""dashboard/html_table.py: the Overview's plain HTML tables escape what they show and read back as
+"""dashboard/plain_html.py: the Overview's plain HTML tables escape what they show and read back as
 the rows they were given."""
 
 from __future__ import annotations
 
-from dashboard import html_table as ht
+from dashboard import plain_html as ht
 from tests.support import html_tables
 
 
@@ -38,3 +38,14 @@ def test_grid_with_row_labels_and_cell_styles():
 
 def test_no_rows_is_an_empty_table():
     assert html_tables.parse(ht.rows_html([]))[0].empty
+
+
+def test_notes_are_escaped_and_folded():
+    body = ht.notes_html("What <these> mean", [("NAV", "equity < 5 & more"), ("<i>x</i>", "y")])
+    assert body.startswith('<details class="hedge-notes"><summary>What &lt;these&gt; mean</summary>')
+    assert "<dt>NAV</dt><dd>equity &lt; 5 &amp; more</dd>" in body and "<i>" not in body
+
+
+def test_dates_never_break_inside():
+    body = ht.rows_html([{"Closed": "2025-06-30 22:00", "Month": "2025-06", "Asset": "Bitcoin"}])
+    assert '<td class="nw">2025-06-30 22:00</td><td class="nw">2025-06</td><td>Bitcoin</td>' in body

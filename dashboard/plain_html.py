@@ -1,4 +1,4 @@
-"""Plain HTML tables for the Overview, drawn with one `st.html` element each.
+"""Plain HTML for the Overview (tables, notes), drawn with one `st.html` element each.
 
 Why not `st.table`: Streamlit renders every cell of it through its Markdown component (a React
 subtree, a Markdown parse and CSS-in-JS styles per cell), which made the Overview's ~270 table
@@ -15,11 +15,12 @@ from html import escape
 
 CLASS = "hedge-table"
 _NUMBER = re.compile(r"^[+\-−]?[\d,]+(\.\d+)?\s?%?$")
+_TIME = re.compile(r"^\d{4}-\d{2}(-\d{2})?( \d{2}:\d{2}( UTC)?)?$")  # a date/time never breaks inside
 
 
 def _cell(tag: str, value: object, style: str = "", scope: str = "") -> str:
     text = "" if value is None else str(value)
-    attrs = ' class="num"' if _NUMBER.match(text) else ""
+    attrs = ' class="num"' if _NUMBER.match(text) else ' class="nw"' if _TIME.match(text) else ""
     if scope:
         attrs += f' scope="{scope}"'
     if style:
@@ -54,3 +55,9 @@ def grid_html(
         f'<div class="{CLASS}"><table><thead><tr>{"".join(head)}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
+
+
+def notes_html(summary: str, notes: Sequence[tuple[str, str]]) -> str:
+    """Terms and what they mean, folded under `summary` (a native <details>: opens on a tap, no script)."""
+    items = "".join(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in notes)
+    return f'<details class="hedge-notes"><summary>{escape(summary)}</summary><dl>{items}</dl></details>'
