@@ -123,6 +123,21 @@ def nav_chart(at: AppTest) -> dict | None:
     return None
 
 
+def choose_month(at: AppTest, month: str) -> None:
+    """The Overview's month of statement figures: the year's buttons (when shown), then the month's."""
+    years = [w for w in at.segmented_control if w.key == "statement_year"]
+    if years:
+        years[0].set_value(month[:4]).run()
+    at.segmented_control(key=f"statement_month_{month[:4]}").set_value(iv.MONTHS[int(month[5:7]) - 1]).run()
+
+
+def shown_month(at: AppTest) -> str:
+    years = [w.value for w in at.segmented_control if w.key == "statement_year"]
+    control = next(w for w in at.segmented_control if (w.key or "").startswith("statement_month_"))
+    year = years[0] if years else control.key.rsplit("_", 1)[1]
+    return f"{year}-{iv.MONTHS.index(control.value) + 1:02d}"
+
+
 def table_with(at: AppTest, column: str):
     found = [t for t in tables(at) if column in t.columns]
     assert found, f"no table with column {column!r}"
@@ -179,8 +194,8 @@ def test_overview_figures_equal_the_performance_module(monkeypatch, fresh):
     newest = sorted(trips, key=lambda t: t.closed_ts, reverse=True)[: iv.ROUND_TRIPS_PER_PAGE]
     assert list(trips_shown["P&L (USDT)"]) == [money(float(t.net), True) for t in newest]
     assert list(trips_shown.columns[:3]) == ["Closed", "Asset", "P&L (USDT)"]  # P&L in view on a phone
-    assert at.selectbox[0].value == "2025-07"  # the newest month first
-    at.selectbox[0].set_value("2025-06").run()
+    assert shown_month(at) == "2025-07"  # the newest month first
+    choose_month(at, "2025-06")
     month = table_with(at, "Figure")
     mf = perf.month_figures(points, "2025-06", [], fills, funding)
     assert mf is not None
@@ -342,7 +357,7 @@ def test_widgets_only_change_the_view(monkeypatch, fresh):
     shown = table_with(at, "P&L (USDT)")
     assert list(shown["P&L (USDT)"]) == [money(float(t.net), True) for t in newest[20:40]]
     assert len(at.download_button) == 1
-    at.selectbox[0].set_value("2025-06").run()
+    choose_month(at, "2025-06")
     assert not at.exception
     assert {p: p.read_bytes() for p in fresh.rglob("*") if p.is_file()} == before
 
