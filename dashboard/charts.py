@@ -70,7 +70,8 @@ def nav_figure(s: ChartSeries, range_key: str, height: int = 440) -> go.Figure:
     fig.update_yaxes(title_text="Drawdown", row=2, col=1, ticksuffix="%")
     fig.update_layout(
         height=height,
-        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        # room for the tick labels and axis titles (no automargin: it would cost plotly a second layout pass)
+        margin={"l": 72, "r": 8, "t": 8, "b": 40},
         hovermode="x unified",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         uirevision=f"nav-{range_key}",
