@@ -31,10 +31,22 @@ st.set_page_config(
 )
 
 # Phones: headline figures two per row (they are fixed-width items of a wrapping row), smaller
-# figures so a NAV fits its box, and less padding around the page.
+# figures so a NAV fits its box, and less padding around the page. The Overview's plain HTML
+# tables (dashboard/plain_html.py): cells wrap, the table scrolls sideways only inside its box.
 STYLE = """
 <style>
 [data-testid="stMetricValue"] { font-size: 1.7rem; }
+.hedge-table { overflow-x: auto; max-width: 100%; margin-bottom: 1rem; }
+.hedge-table table { border-collapse: collapse; width: 100%; font-size: 0.875rem; }
+.hedge-table th, .hedge-table td { padding: 0.25rem 0.6rem; border-bottom: 1px solid rgba(49,51,63,0.1);
+  text-align: left; vertical-align: top; }
+.hedge-table thead th { color: rgba(49,51,63,0.6); font-weight: 400; border-bottom-color: rgba(49,51,63,0.2); }
+.hedge-table .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.hedge-table .nw { white-space: nowrap; }
+.hedge-notes { font-size: 0.875rem; color: rgba(49,51,63,0.6); margin-bottom: 0.5rem; }
+.hedge-notes summary { cursor: pointer; }
+.hedge-notes dt { font-weight: 600; margin-top: 0.3rem; }
+.hedge-notes dd { margin: 0; }
 @media (max-width: 640px) {
   [data-testid="stMetricValue"] { font-size: 1.25rem; }
   [data-testid="stMainBlockContainer"] { padding-left: 0.75rem; padding-right: 0.75rem; }

@@ -70,7 +70,8 @@ def nav_figure(s: ChartSeries, range_key: str, height: int = 440) -> go.Figure:
     fig.update_yaxes(title_text="Drawdown", row=2, col=1, ticksuffix="%")
     fig.update_layout(
         height=height,
-        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        # room for the tick labels and axis titles (no automargin: it would cost plotly a second layout pass)
+        margin={"l": 72, "r": 8, "t": 8, "b": 40},
         hovermode="x unified",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         uirevision=f"nav-{range_key}",
@@ -102,11 +103,15 @@ export default function (component) {
   }
   if (!window.__hedgePlotly) {
     window.__hedgePlotly = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = data.src;
-      script.onload = resolve;
-      script.onerror = reject;
-      document.head.appendChild(script);
+      // nginx may already have put the bundle in the page (deploy/nginx: loaded while Streamlit starts)
+      const found = document.querySelector('script[src$="' + data.src.split("/").pop() + '"]');
+      const script = found || document.createElement("script");
+      script.addEventListener("load", resolve);
+      script.addEventListener("error", reject);
+      if (!found) {
+        script.src = data.src;
+        document.head.appendChild(script);
+      }
     });
   }
   window.__hedgePlotly.then(draw);

@@ -8,6 +8,8 @@ others are still shown. Figures come from execution.performance via dashboard/sh
 
 from __future__ import annotations
 
+import functools
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +22,7 @@ import streamlit as st
 
 from dashboard import charts, shared
 from dashboard import investor as iv
+from dashboard import plain_html as ht
 from dashboard import view_model as vm
 from dashboard.data import Loaded
 from execution import clock
@@ -31,7 +34,7 @@ METRIC_WIDTH = 165  # px: two headline figures per row on a 390 px phone, a sing
 def section(title: str | None, draw: Callable[[], None]) -> None:
     """One section; if it fails, one line says so and the rest of the page goes on."""
     if title:
-        st.subheader(title)
+        st.subheader(title, anchor=False)  # no link icon per heading: fewer elements to draw
     try:
         draw()
     except Exception as exc:  # noqa: BLE001 - a section must never take the page down
@@ -40,9 +43,10 @@ def section(title: str | None, draw: Callable[[], None]) -> None:
 
 
 def table(rows: list[dict], empty: str) -> None:
-    """A plain HTML table: it wraps and scrolls on a phone, and its first columns (P&L among them) stay in view."""
+    """A plain HTML table (dashboard/plain_html.py): it wraps and scrolls on a phone, and its first
+    columns (P&L among them) stay in view."""
     if rows:
-        st.table(pd.DataFrame(rows), hide_index=True)
+        st.html(ht.rows_html(rows))
     else:
         st.caption(empty)
 
@@ -67,26 +71,31 @@ def status_line(data: Loaded, now: int) -> None:
 def headline(data: Loaded, fig: shared.Figures) -> None:
     h = iv.headline(data.doc("nav"), fig.returns)
     box = st.container(horizontal=True, gap="small")
-    box.metric("NAV (USDT)", h.nav, width=METRIC_WIDTH, help="Account equity in USDT (excludes the BTC reserve).")
-    box.metric(
-        "Since inception",
-        h.since_inception,
-        width=METRIC_WIDTH,
-        help=f"Time-weighted return since {h.inception}; deposits and withdrawals are not counted as gains or losses.",
-    )
-    box.metric("This month", h.month, width=METRIC_WIDTH, help="Time-weighted return since the last NAV of last month.")
-    box.metric("Today", h.today, width=METRIC_WIDTH, help="Since the last NAV of yesterday (UTC).")
-    box.metric(
-        "Holding BTC",
-        h.benchmark,
-        width=METRIC_WIDTH,
-        help="Bitcoin's price change over the same period since inception.",
-    )
-    box.metric("Drawdown", h.drawdown, width=METRIC_WIDTH, help="How far NAV is below its highest value so far.")
+    box.metric("NAV (USDT)", h.nav, width=METRIC_WIDTH)
+    box.metric("Since inception", h.since_inception, width=METRIC_WIDTH)
+    box.metric("This month", h.month, width=METRIC_WIDTH)
+    box.metric("Today", h.today, width=METRIC_WIDTH)
+    box.metric("Holding BTC", h.benchmark, width=METRIC_WIDTH)
+    box.metric("Drawdown", h.drawdown, width=METRIC_WIDTH)
+    st.html(ht.notes_html("What these figures mean", headline_notes(h.inception)))
     if fig.returns is not None and fig.returns.benchmark is None:
         st.caption("Benchmark (holding BTC) not available yet: the history does not record the BTC price yet.")
     if "nav" in data.unreadable:
         st.caption("The latest NAV report could not be read just now: NAV is the last recorded day close.")
+
+
+def headline_notes(inception: str) -> list[tuple[str, str]]:
+    return [
+        ("NAV", "Account equity in USDT (excludes the BTC reserve)."),
+        (
+            "Since inception",
+            f"Time-weighted return since {inception}; deposits and withdrawals are not counted as gains or losses.",
+        ),
+        ("This month", "Time-weighted return since the last NAV of last month."),
+        ("Today", "Since the last NAV of yesterday (UTC)."),
+        ("Holding BTC", "Bitcoin's price change over the same period since inception."),
+        ("Drawdown", "How far NAV is below its highest value so far."),
+    ]
 
 
 def chart(data: Loaded, fig: shared.Figures) -> None:
@@ -124,17 +133,16 @@ def monthly(fig: shared.Figures) -> None:
         st.caption("No complete month of history yet.")
         return
     years, rows, cols = iv.monthly_table(fig.returns.monthly)
-    frame = pd.DataFrame(rows, index=pd.Index(years, name="Year"), columns=cols, dtype="float64")
 
-    def colour(v: float) -> str:
-        if pd.isna(v) or v == 0:
+    def colour(r: int, c: int) -> str:
+        v = rows[r][c]
+        if v is None or math.isnan(v) or v == 0:
             return ""
         alpha = min(0.85, 0.15 + abs(v) * 8)
         return f"background-color: rgba({'22,163,74' if v > 0 else '220,38,38'},{alpha:.2f})"
 
-    shown = frame.map(lambda v: "" if pd.isna(v) else iv.fmt_ret(v, places=1))
-    styled = shown.style.apply(lambda _: frame.map(colour), axis=None)
-    st.table(styled)
+    shown = [["" if v is None or math.isnan(v) else iv.fmt_ret(v, places=1) for v in row] for row in rows]
+    st.html(ht.grid_html(cols, shown, index=years, index_name="Year", style=colour))
     st.caption(
         "Time-weighted return of each month (UTC), deposits and withdrawals excluded; Year compounds the months."
     )
@@ -158,25 +166,19 @@ def costs(data: Loaded, fig: shared.Figures) -> None:
         return
     box = st.container(horizontal=True, gap="small")
     box.metric("Fees paid (USDT)", vm.fmt_money(c.fees), width=METRIC_WIDTH)
-    box.metric(
-        "Funding (USDT)",
-        vm.fmt_money(c.funding, signed=True),
-        width=METRIC_WIDTH,
-        help="Funding payments on perpetual futures: positive received, negative paid.",
-    )
+    box.metric("Funding (USDT)", vm.fmt_money(c.funding, signed=True), width=METRIC_WIDTH)
     if c.slippage is not None:
-        box.metric(
-            "Slippage (USDT)",
-            vm.fmt_money(c.slippage),
-            width=METRIC_WIDTH,
-            help="Cost of fills against the price each order was decided on.",
-        )
+        box.metric("Slippage (USDT)", vm.fmt_money(c.slippage), width=METRIC_WIDTH)
     if data.flows_journaled:
         box.metric("Deposits (USDT)", vm.fmt_money(c.deposits), width=METRIC_WIDTH)
         box.metric("Withdrawals (USDT)", vm.fmt_money(c.withdrawals), width=METRIC_WIDTH)
     st.caption(
-        "Since inception."
-        + ("" if c.slippage is not None else " Slippage is not recorded yet.")
+        "Since inception. Funding: payments on perpetual futures, positive received, negative paid."
+        + (
+            " Slippage: the cost of fills against the price each order was decided on."
+            if c.slippage is not None
+            else " Slippage is not recorded yet."
+        )
         + ("" if data.flows_journaled else " No deposits or withdrawals are recorded yet.")
     )
 
@@ -194,11 +196,26 @@ def holdings(data: Loaded) -> None:
     st.caption("Held in BTC outside the trading accounts. Not part of NAV and never added to it.")
 
 
+def month_choice(months: list[str]) -> str:
+    """A year (when there is more than one), then a month of it, as rows of buttons like the chart's
+    range: a drop-down list (st.selectbox) cost ~0.2 s of every visit for its frontend code alone.
+    `months` is newest first; the newest is chosen until the viewer picks another."""
+    years = list(dict.fromkeys(m[:4] for m in months))
+    year = years[0]
+    if len(years) > 1:
+        year = st.segmented_control("Year", years, default=year, key="statement_year", required=True) or year
+    names = {iv.MONTHS[int(m[5:7]) - 1]: m for m in sorted(m for m in months if m.startswith(year))}
+    newest = list(names)[-1]
+    # one key per year: a year's months are that control's options
+    name = st.segmented_control("Month", list(names), default=newest, key=f"statement_month_{year}", required=True)
+    return names.get(str(name), names[newest])
+
+
 def month_detail(data: Loaded, fig: shared.Figures) -> None:
     if not fig.months:
         st.caption("No month of history yet.")
         return
-    name = st.selectbox("Month", fig.months, key="statement_month")
+    name = month_choice(fig.months)
     m = shared.month(data.version, str(name), fig, data)
     if m is None:
         st.caption("No figures for this month.")
@@ -221,9 +238,9 @@ def trades(data: Loaded, fig: shared.Figures) -> None:
         f"{n} closed trades, newest first (page {page} of {iv.pages(n)}). P&L is after fees and funding."
         + ("" if data.trades_complete else " Only the most recent trade records are kept in this view.")
     )
-    st.download_button(
+    st.download_button(  # the CSV is made only when asked for: no file built and fetched on every load
         "Download all closed trades (CSV)",
-        shared.trips_csv(data.version, fig),
+        functools.partial(iv.round_trips_csv, fig.trips),
         file_name="closed_trades.csv",
         mime="text/csv",
         on_click="ignore",

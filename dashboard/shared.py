@@ -116,11 +116,6 @@ def month(version: tuple, name: str, fig: Figures, data: Loaded) -> perf.MonthFi
     return perf.month_figures(fig.inception, name, fig.flows, data.trades, data.funding)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4, hash_funcs={Figures: id})
-def trips_csv(version: tuple, fig: Figures) -> str:
-    return iv.round_trips_csv(fig.trips)
-
-
 def chart(cfg: dsettings.DashboardSettings, data: Loaded, fig: Figures, range_key: str):
     """(ChartSeries, the chart's data for charts.show) for a range: "All" is the since-inception day
     closes themselves."""

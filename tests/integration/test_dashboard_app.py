@@ -19,6 +19,7 @@ from dashboard import investor as iv
 from execution import clock
 from execution import performance as perf
 from tests.conftest import PROJECT_ROOT
+from tests.support import html_tables
 from tests.support.dashboard_state import (
     add_btc_marks,
     arbitrage_doc,
@@ -98,7 +99,9 @@ def texts(at: AppTest) -> str:
 
 
 def tables(at: AppTest) -> list:
-    return [t.value for t in at.table] + [d.value for d in at.dataframe]
+    """Streamlit tables and data grids, and the Overview's plain HTML tables (st.html)."""
+    found = [t.value for t in at.table] + [d.value for d in at.dataframe]
+    return found + [t for h in at.html for t in html_tables.parse(h.value)]
 
 
 def typed(values) -> list:
@@ -118,6 +121,21 @@ def nav_chart(at: AppTest) -> dict | None:
         if el.proto.component_name == "hedge_plotly":
             return json.loads(el.proto.json)["figure"]
     return None
+
+
+def choose_month(at: AppTest, month: str) -> None:
+    """The Overview's month of statement figures: the year's buttons (when shown), then the month's."""
+    years = [w for w in at.segmented_control if w.key == "statement_year"]
+    if years:
+        years[0].set_value(month[:4]).run()
+    at.segmented_control(key=f"statement_month_{month[:4]}").set_value(iv.MONTHS[int(month[5:7]) - 1]).run()
+
+
+def shown_month(at: AppTest) -> str:
+    years = [w.value for w in at.segmented_control if w.key == "statement_year"]
+    control = next(w for w in at.segmented_control if (w.key or "").startswith("statement_month_"))
+    year = years[0] if years else control.key.rsplit("_", 1)[1]
+    return f"{year}-{iv.MONTHS.index(control.value) + 1:02d}"
 
 
 def table_with(at: AppTest, column: str):
@@ -176,8 +194,8 @@ def test_overview_figures_equal_the_performance_module(monkeypatch, fresh):
     newest = sorted(trips, key=lambda t: t.closed_ts, reverse=True)[: iv.ROUND_TRIPS_PER_PAGE]
     assert list(trips_shown["P&L (USDT)"]) == [money(float(t.net), True) for t in newest]
     assert list(trips_shown.columns[:3]) == ["Closed", "Asset", "P&L (USDT)"]  # P&L in view on a phone
-    assert at.selectbox[0].value == "2025-07"  # the newest month first
-    at.selectbox[0].set_value("2025-06").run()
+    assert shown_month(at) == "2025-07"  # the newest month first
+    choose_month(at, "2025-06")
     month = table_with(at, "Figure")
     mf = perf.month_figures(points, "2025-06", [], fills, funding)
     assert mf is not None
@@ -186,6 +204,8 @@ def test_overview_figures_equal_the_performance_module(monkeypatch, fresh):
     page = texts(at)
     assert "→ 2025-07-01 00:00 UTC" in page  # the chart spans the default 30 days up to the last market time
     assert ":blue-badge[Simulated money (paper trading)]" in page
+    notes = " ".join(h.value for h in at.html)  # the headline figures explained, folded under them
+    assert "<summary>What these figures mean</summary>" in notes and "not counted as gains or losses" in notes
     for word in OPERATOR_WORDS:
         assert not re.search(rf"\b{word}\b", page), f"operator word {word!r} on the investor page"
 
@@ -337,7 +357,7 @@ def test_widgets_only_change_the_view(monkeypatch, fresh):
     shown = table_with(at, "P&L (USDT)")
     assert list(shown["P&L (USDT)"]) == [money(float(t.net), True) for t in newest[20:40]]
     assert len(at.download_button) == 1
-    at.selectbox[0].set_value("2025-06").run()
+    choose_month(at, "2025-06")
     assert not at.exception
     assert {p: p.read_bytes() for p in fresh.rglob("*") if p.is_file()} == before
 

@@ -15,6 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from execution import clock
 from tests.conftest import PROJECT_ROOT
+from tests.integration.test_dashboard_app import choose_month
+from tests.support import html_tables
 from tests.support.browser import chromium_binary
 from tests.support.dashboard_state import add_btc_marks, copy_state, market_of, replay_state, stamp_state
 
@@ -49,9 +51,9 @@ def page_figures(monkeypatch, state: Path, month: str) -> dict[str, str]:
     monkeypatch.setenv("ENV_FILE", "/nonexistent")
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard" / "app.py"), default_timeout=60)
     at.run()
-    at.selectbox[0].set_value(month).run()
+    choose_month(at, month)
     assert not at.exception
-    table = next(t.value for t in at.table if "Figure" in t.value.columns)
+    table = next(t for h in at.html for t in html_tables.parse(h.value) if "Figure" in t.columns)
     return dict(zip(table["Figure"], table["Value"], strict=True))
 
 

@@ -173,6 +173,9 @@ def render(root: Path, upstream_port: int, htpasswd: Path, tls: bool = True) -> 
     site = _sub(
         site, "include /etc/nginx/snippets/hedge-dashboard-proxy.conf;", f"include {root / 'snippet.conf'};", 1, "site"
     )
+    site = _sub(
+        site, "proxy_cache_path /var/cache/nginx/hedge-dashboard ", f"proxy_cache_path {root / 'cache'} ", 1, "site"
+    )
     (root / "site.conf").write_text(site)
     # run as root (CI containers), workers would drop to "nobody" and could not read pytest's 0700 dirs
     user = "user root;" if os.geteuid() == 0 else ""
