@@ -28,7 +28,6 @@ from execution.settings.env import (
     LiveFeedEnv,
     LogEnv,
     MetricsEnv,
-    OperatorEnv,
     ProfileEnv,
     ReconcileEnv,
     RunEnv,
@@ -45,6 +44,7 @@ from execution.settings.env import (
     process_env_over_file,
     read_env,
     secret_values,
+    sudo_user,
 )
 from execution.settings.errors import ConfigError
 from execution.settings.fields import _Fields, _load_json
@@ -88,7 +88,6 @@ __all__ = [
     "LiveFeedEnv",
     "LogEnv",
     "MetricsEnv",
-    "OperatorEnv",
     "ProfileEnv",
     "ReconcileEnv",
     "RiskLimits",
@@ -113,4 +112,5 @@ __all__ = [
     "process_env_over_file",
     "read_env",
     "secret_values",
+    "sudo_user",
 ]

@@ -28,7 +28,6 @@ loads `Credentials`, the operator CLI never loads `RunEnv`.
     TelegramBotEnv TELEGRAM_BOT_ALLOWED_CHATS TELEGRAM_BOT_ALLOWED_USERS  Telegram commands bot
                   TELEGRAM_BOT_POLL_S TELEGRAM_BOT_OFFSET_FILE
     DashboardEnv  DASHBOARD_*                                            dashboard
-    OperatorEnv   HEDGE_OPERATOR                                         operator CLI
     MetricsEnv    METRICS_PORT ALERTMANAGER_TELEGRAM_TOKEN_FILE          metrics exporter, monitoring config
     WatchdogEnv   WATCHDOG_STALE_S WATCHDOG_STATE_FILE                   watchdog, operator CLI (status DOWN)
 
@@ -383,10 +382,6 @@ class DashboardEnv(EnvGroup):
     credentials_file: Annotated[str, stripped()] = Field("", alias="DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS")
 
 
-class OperatorEnv(EnvGroup):
-    operator: Annotated[str, stripped()] = Field("", alias="HEDGE_OPERATOR")  # "" = --operator is required
-
-
 # -- monitoring -----------------------------------------------------------------------------------
 class MetricsEnv(EnvGroup):
     """The executor's Prometheus exporter (127.0.0.1 only) and what the monitoring config needs."""
@@ -426,7 +421,6 @@ GROUPS: tuple[type[EnvGroup], ...] = (
     HeartbeatEnv,
     TelegramBotEnv,
     DashboardEnv,
-    OperatorEnv,
     MetricsEnv,
     WatchdogEnv,
 )
@@ -525,6 +519,13 @@ def adopt_env_file(
             environ[target] = str(value)
             taken.append(target)
     return taken
+
+
+def sudo_user() -> str:
+    """SUDO_USER: set by sudo for the process it starts (the operator behind a root CLI). Read from
+    the process environment only, never from .env; trusted only when running as root
+    (`execution/operators.py`)."""
+    return os.environ.get("SUDO_USER", "").strip()
 
 
 def process_env_over_file(default: Path | str = ".env") -> dict[str, str]:

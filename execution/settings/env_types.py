@@ -166,3 +166,22 @@ def time_zone(*, expected: str = "an IANA time zone") -> BeforeValidator:
         return name
 
     return BeforeValidator(parse)
+
+
+APPROVE_TOKEN_MIN_CHARS = 16
+APPROVE_TOKEN_MIN_GUESSES_LOG10 = 16  # zxcvbn's estimate: about 53 bits against a guided guesser
+
+
+def approval_token_problem(token: str) -> str | None:
+    """Why APPROVE_TOKEN is too weak to protect the two-man rule, or None. A resume-confirm proof
+    stored in the control log lets anyone who reads it test guesses offline, so the token must
+    resist a guided guesser (zxcvbn's estimate, dictionary words and patterns included); the
+    token itself never appears in the answer."""
+    if len(token) < APPROVE_TOKEN_MIN_CHARS:
+        return f"{len(token)} characters"
+    from zxcvbn import zxcvbn
+
+    guesses = float(zxcvbn(token[:100])["guesses_log10"])
+    if guesses < APPROVE_TOKEN_MIN_GUESSES_LOG10:
+        return f"{len(token)} characters guessed in about 10^{guesses:.0f} tries"
+    return None

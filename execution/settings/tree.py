@@ -30,6 +30,11 @@ from execution.settings.env import (
     VenueAccess,
     read_env,
 )
+from execution.settings.env_types import (
+    APPROVE_TOKEN_MIN_CHARS,
+    APPROVE_TOKEN_MIN_GUESSES_LOG10,
+    approval_token_problem,
+)
 from execution.settings.errors import ConfigError
 from execution.settings.files import RiskLimits, StrategyParams, SymbolConfig, VenueConfig, load_config_files
 from execution.settings.guards import GuardLimits
@@ -153,6 +158,16 @@ def _btc_perpetual(venue: str) -> str:
 
 
 def _check_cross_field(s: Settings) -> None:
+    token = s.secret("APPROVE_TOKEN")
+    weak = approval_token_problem(token) if token else None
+    if weak:
+        raise ConfigError(
+            ".env",
+            "APPROVE_TOKEN",
+            f"a token of at least {APPROVE_TOKEN_MIN_CHARS} characters that resists 10^{APPROVE_TOKEN_MIN_GUESSES_LOG10} "
+            "guesses (e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))')",
+            f"<hidden: {weak}>",
+        )
     if s.profile != "paper" and s.feed != "live":
         raise ConfigError(
             ".env", "FEED", f"'live' for PROFILE={s.profile} (only paper trades on recorded data)", s.feed
