@@ -25,7 +25,7 @@ from execution.guards.denylist import DenylistGuard
 from execution.metrics import Exporter, MetricsHooks, MetricsSettings, NullMetrics
 from execution.metrics import start as start_metrics
 from execution.notify import build_notifier
-from execution.settings import ConfigError, Settings, load_dotenv_file, load_settings
+from execution.settings import ConfigError, Settings, env_file_exposure, load_dotenv_file, load_settings
 from execution.state_lock import StateDirBusy, StateDirLock
 
 WARMUP_BARS_UNPACED = 400  # history the indicators need is generated at full speed, then paced
@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(settings: Settings) -> int:
     log = logs.setup(settings.log_level, stream=sys.stdout, secrets=settings.secret_values())
+    exposed = env_file_exposure()
+    if exposed:
+        log.warning("[state] %s", exposed)
     notifier = build_notifier(settings)
     metrics, exporter = _serve_metrics(settings.metrics.port)
     rt = open_runtime_or_exit_code(settings, notifier, metrics)

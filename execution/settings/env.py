@@ -489,6 +489,18 @@ def load_dotenv_file(env_file: str | None = None) -> None:
         load_dotenv(path, override=False)
 
 
+def env_file_exposure(env_file: str | None = None) -> str | None:
+    """A warning when `.env` (or ENV_FILE), which holds the keys, is readable by other users."""
+    path = Path(env_file) if env_file else env_file_path()
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & 0o077:
+        return f"{path} is readable by other users (mode {mode & 0o777:04o}): it holds the keys; chmod 600 {path}"
+    return None
+
+
 def env_file_values(env: Mapping[str, str] | None = None, default: Path | str = ".env") -> dict[str, str]:
     """What `.env` (or the ENV_FILE of `env`) sets, without touching os.environ."""
     from dotenv import dotenv_values
