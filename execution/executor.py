@@ -42,8 +42,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser().parse_args(argv)  # --help answers and exits before anything starts
-    load_dotenv_file()
     try:
+        env_warnings = load_dotenv_file()
         settings = load_settings()
     except ConfigError as exc:
         return fail_config(exc)
@@ -60,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(settings: Settings) -> int:
     log = logs.setup(settings.log_level, stream=sys.stdout, secrets=settings.secret_values())
-    exposed = env_file_exposure()
-    if exposed:
-        log.warning("[state] %s", exposed)
+    for warning in [*env_warnings, env_file_exposure()]:
+        if warning:
+            log.warning("[config] %s", warning)
     notifier = build_notifier(settings)
     metrics, exporter = _serve_metrics(settings.metrics.port)
     rt = open_runtime_or_exit_code(settings, notifier, metrics)

@@ -41,19 +41,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-html", type=Path, metavar="FILE", help="write the report with charts to FILE")
     args = ap.parse_args(argv)
 
-    load_dotenv_file()
+    try:
+        env_warnings = load_dotenv_file()
+    except ConfigError as exc:
+        return fail_config(exc)
     try:
         lock = StateDirLock(args.state_dir).acquire()  # before --fresh: never delete a running executor's state
     except StateDirBusy as exc:
         print(f"replay error: {exc}", file=sys.stderr)
         return 2
     try:
-        return _replay(args)
+        return _replay(args, env_warnings)
     finally:
         lock.release()
 
 
-def _replay(args: argparse.Namespace) -> int:
+def _replay(args: argparse.Namespace, env_warnings: list[str]) -> int:
     if args.fresh and args.state_dir.exists():
         for child in args.state_dir.iterdir():
             if child.name == LOCK_NAME:
@@ -70,7 +73,9 @@ def _replay(args: argparse.Namespace) -> int:
         return fail_config(exc)
     args.state_dir.mkdir(parents=True, exist_ok=True)
     log_path = None if str(args.log) == "-" else str(args.log or args.state_dir / "replay.log")
-    logs.setup(settings.log_level, stream=sys.stderr, path=log_path)
+    log = logs.setup(settings.log_level, stream=sys.stderr, path=log_path)
+    for warning in env_warnings:
+        log.warning("[config] %s", warning)
     metrics = None
     if args.metrics:
         from execution.metrics import Metrics  # prometheus_client is loaded only when asked for

@@ -2,7 +2,9 @@
 
     names.py      vocabularies defined once: PROFILES, FEEDS, VENUES, TIMEFRAMES, LOG_LEVELS
     env.py        the environment variables, grouped by concern (pydantic models, secrets as
-                  SecretStr), `read_env`, SECRET_NAMES, VENUE_KEYS, `.env` loading
+                  SecretStr), `read_env`, SECRET_NAMES, VENUE_KEYS
+    env_file.py   `.env` read strictly (one line per variable, UTF-8, regular file), look-alike
+                  variables warned about
     env_types.py  the validators behind them (each says what it expected)
     fields.py     `_Fields`: the validator of the JSON files
     files.py      the JSON files of CONFIG_DIR -> StrategyParams, RiskLimits, VenueConfig, ...
@@ -37,14 +39,17 @@ from execution.settings.env import (
     VenueAccess,
     VenueEnv,
     WatchdogEnv,
-    adopt_env_file,
     declared_values,
+    read_env,
+    secret_values,
+)
+from execution.settings.env_file import (
+    adopt_env_file,
     env_file_exposure,
     env_file_values,
     load_dotenv_file,
     process_env_over_file,
-    read_env,
-    secret_values,
+    read_env_file,
     sudo_user,
 )
 from execution.settings.errors import ConfigError
@@ -113,6 +118,7 @@ __all__ = [
     "load_settings",
     "process_env_over_file",
     "read_env",
+    "read_env_file",
     "secret_values",
     "sudo_user",
 ]

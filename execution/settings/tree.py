@@ -112,6 +112,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     logging = read_env(LogEnv, source)
     store = read_env(StoreEnv, source)
     fund = read_env(FundEnv, source)
+    check_state_dir(store.state_dir)
     settings = Settings(
         profile=profile.profile,
         safe_mode=profile.safe_mode,
@@ -155,6 +156,20 @@ def _btc_perpetual(venue: str) -> str:
         return venue_symbol("BTC-USDT", venue)
     except ValueError:  # a venue without a symbol mapping: the Binance name
         return "BTCUSDT"
+
+
+def check_state_dir(path: Path) -> None:
+    """STATE_DIR must be a directory this process can create and write (not a file, not in /proc)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-probe.{os.getpid()}.tmp"  # a leftover is removed by the next start
+        probe.write_bytes(b"")
+        probe.unlink()
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ConfigError(
+            ".env", "STATE_DIR", "a directory the executor can create and write", f"{path} ({why})"
+        ) from None
 
 
 def _check_cross_field(s: Settings) -> None:
