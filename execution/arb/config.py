@@ -137,12 +137,10 @@ def parse(source: str, data: object) -> ArbConfig:
     fees = f.obj("fees", {"mode": "auto"})
     fee_mode = fees.string("mode", "auto", FEE_MODES)
     manual: dict[str, FeeSchedule] = {}
-    if fee_mode == "manual":
+    if fee_mode == "manual" or "manual" in fees.data:  # checked even when unused: a switch to manual is one word
         mf = fees.obj("manual")
         manual = {v: _fees(mf, v) for v in venues}
         mf.no_unknown()
-    else:
-        fees.raw("manual", None)
     fees.no_unknown()
 
     fu = f.obj("funding", {})

@@ -187,7 +187,7 @@ def time_zone(*, expected: str = "an IANA time zone") -> BeforeValidator:
             return "UTC"
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise refuse(expected, raw) from None
         return name
 

@@ -98,7 +98,7 @@ class _Fields:
 
     def string(self, key: str, default: Any = _MISSING, choices: tuple[str, ...] | None = None) -> str:
         value = self._get(key, default)
-        if not isinstance(value, str) or (choices and value not in choices):
+        if not isinstance(value, str) or len(value) > 200 or (choices and value not in choices):
             raise ConfigError(self.source, self._path(key), f"one of {list(choices)}" if choices else "a string", value)
         return value
 

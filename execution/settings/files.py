@@ -161,7 +161,7 @@ def _risk(path: Path) -> tuple[RiskLimits, GuardLimits]:
     f.no_unknown({"_comment", *GUARD_FIELDS})
     try:
         ZoneInfo(limits.day_boundary_tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(
             str(path), "DAY_BOUNDARY_TZ", "an IANA time zone such as UTC or Europe/Zurich", limits.day_boundary_tz
         ) from None

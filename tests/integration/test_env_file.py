@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
+
+import pytest
 
 from execution.settings import env_file_exposure
 from tests.conftest import PROJECT_ROOT
@@ -41,4 +44,43 @@ def test_the_executor_warns_at_start(tmp_path):
     with running_executor(tmp_path / "state", log, ENV_FILE=str(env)):
         pass
     text = log.read_text()
-    assert re.search(r"WARNING \[state\] .*hedge\.env is readable by other users \(mode 0644\)", text), text[-2000:]
+    assert re.search(r"WARNING \[config\] .*hedge\.env is readable by other users \(mode 0644\)", text), text[-2000:]
+
+
+@pytest.mark.parametrize(
+    "content,extra,expected",
+    [
+        (bytes(range(256)), {}, "field '<byte 128>': expected UTF-8 text, got 'binary data'"),
+        (b"SAFE_MODE=true\nSAFE_MODE=false\n", {}, "field 'SAFE_MODE': expected one line per variable"),
+        ("SEED=\u00b2\n".encode(), {}, "field 'SEED': expected an integer in [0, 4294967295]"),
+        (b"HEDGE_ENV=a/b\n", {}, "field 'HEDGE_ENV': expected letters, digits"),
+        (b"LIVE_STALE_S=inf\n", {}, "field 'LIVE_STALE_S': expected a positive number of seconds"),
+        (b"SAFE_MODE=true\n", {"STATE_DIR": "/etc/hostname"}, "field 'STATE_DIR': expected a directory"),
+        (b"SAFE_MODE=true\n", {"STATE_DIR": "/proc/hedge"}, "field 'STATE_DIR': expected a directory"),
+    ],
+)
+def test_a_hostile_env_stops_the_executor_with_one_line(tmp_path, content, extra, expected):
+    env_file = tmp_path / "hedge.env"
+    env_file.write_bytes(content)
+    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": str(env_file), "STATE_DIR": str(tmp_path / "st"), **extra}
+    r = subprocess.run(
+        [sys.executable, "-m", "execution.executor"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2, r.stderr[-2000:]
+    [line] = r.stderr.strip().splitlines()
+    assert line.startswith("config error: ") and expected in line and "Traceback" not in r.stderr
+
+
+def test_a_look_alike_variable_is_warned_about_and_the_executor_runs(tmp_path):
+    env = tmp_path / "hedge.env"
+    env.write_text("SAFEMODE=false\n")
+    env.chmod(0o600)
+    log = tmp_path / "executor.log"
+    with running_executor(tmp_path / "state", log, ENV_FILE=str(env)):
+        pass
+    assert "unknown variable SAFEMODE ignored (did you mean SAFE_MODE?)" in log.read_text()
