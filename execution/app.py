@@ -21,6 +21,7 @@ from execution.exchanges.errors import VenueError
 from execution.exchanges.paper import PaperVenue
 from execution.feeds.base import Feed
 from execution.feeds.market_files import discover
+from execution.feeds.plausibility import ScreenedFeed
 from execution.feeds.replay import ReplayFeed
 from execution.feeds.synthetic import GeneratedFeed
 from execution.metrics_hooks import MetricsHooks
@@ -112,6 +113,12 @@ def screener_universe(s: Settings, available: Iterable[SymbolKey]) -> list[Symbo
 
 
 def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[SymbolKey], str]:
+    """The profile's feed behind the market-data screen (execution/feeds/plausibility.py)."""
+    feed, available, label = _raw_feed(s, start_ms)
+    return ScreenedFeed(feed), available, label
+
+
+def _raw_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[SymbolKey], str]:
     if s.feed == "generated":
         generated = GeneratedFeed(seed=s.seed, start_ms=start_ms)
         market = generated.market
