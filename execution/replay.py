@@ -23,10 +23,15 @@ from pathlib import Path
 from execution import logs
 from execution.app import fail_config, open_runtime_or_exit_code
 from execution.settings import ConfigError, load_dotenv_file, load_settings
+from execution.state.disk import stop_on_full_disk
 from execution.state_lock import LOCK_NAME, StateDirBusy, StateDirLock
 
 
 def main(argv: list[str] | None = None) -> int:
+    return stop_on_full_disk(lambda: _main(argv))
+
+
+def _main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m execution.replay", description="Replay a market directory.")
     ap.add_argument("market_dir", type=Path)
     ap.add_argument("--state-dir", type=Path, required=True)

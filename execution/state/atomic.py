@@ -56,15 +56,22 @@ def write_text(path: Path, text: str, durable: bool = True, mode: int = 0o640) -
     data = text.encode("utf-8")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:  # a full disk: the half-written temp file goes (the next start removes any that stays)
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     if durable:
         fsync_dir(path.parent)
 
