@@ -24,6 +24,7 @@ from execution.feeds.market_files import discover
 from execution.feeds.plausibility import ScreenedFeed
 from execution.feeds.replay import ReplayFeed
 from execution.feeds.synthetic import GeneratedFeed
+from execution.guard import Guard
 from execution.metrics_hooks import MetricsHooks
 from execution.notify import Notifier
 from execution.settings import VENUES, ConfigError, Settings
@@ -229,6 +230,7 @@ def open_runtime(
             journaled_ids=journaled_ids_after(state_dir, snap.get("seq", 0)) if snap is not None else None,
             command_reader=control_log.CommandReader(state_dir, position),
             applied_command_ids=control_log.acknowledged_ids(state_dir),
+            extra_guards=_audit_alerts(sink),
             seal_key=key,
             market_symbols=available,
             venue_truth=truth,
@@ -282,6 +284,16 @@ def open_runtime(
         ",".join(f"{v}:{sym}" for v, sym in sorted(universe)),
     )
     return Runtime(s, engine, feed, sink, venues, resumed, deadman, streams)
+
+
+def _audit_alerts(sink: StateSink) -> list[Guard]:
+    """The Firestore audit's findings become alerts (when the sink mirrors to Firestore)."""
+    from execution.audit_alerts import FirestoreAuditAlerts
+    from execution.state.mirror import MirrorSink
+
+    if isinstance(sink, MirrorSink) and sink.mirror.audit is not None:
+        return [FirestoreAuditAlerts(sink.mirror.audit)]
+    return []
 
 
 def _hold_unverified(engine: Engine, problem: str, snap: dict, position: ChainPosition) -> None:

@@ -239,6 +239,9 @@ class StoreEnv(EnvGroup):
     read_retry_s: Annotated[float, number(lo=0, hi=86_400, expected=_SECONDS_GE_0)] = Field(
         30.0, alias="FIRESTORE_READ_RETRY_S"
     )
+    audit_interval_s: Annotated[float, number(lo=0, hi=7 * 86_400, expected="seconds in [0, 604800]")] = Field(
+        3600.0, alias="FIRESTORE_AUDIT_INTERVAL_S"
+    )  # Firestore vs the local journals (execution/state/audit.py); 0 = never
 
     @property
     def env_name(self) -> str:
