@@ -8,6 +8,7 @@ half-written deployment must still render a readable page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -62,13 +63,31 @@ def fmt_num(value: object, max_places: int = 8) -> str:
     return text
 
 
-def fmt_ts(ms: object, seconds: bool = False) -> str:
+MAX_TS_MS = 4_102_444_800_000  # 2100-01-01: a later time is a broken document, shown as a dash
+
+
+def valid_ts(ms: object) -> int:
+    """`ms` as epoch milliseconds when it is a plausible time, else 0 (an absurd 1e30 takes no page down)."""
     d = dec(ms)
-    if d is None or d <= 0:
+    return int(d) if d is not None and 0 < d < MAX_TS_MS else 0
+
+
+def fmt_ts(ms: object, seconds: bool = False) -> str:
+    ts = valid_ts(ms)
+    if not ts:
         return DASH
-    return datetime.fromtimestamp(int(d) / 1000, tz=UTC).strftime(
+    return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime(
         "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
     )
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=&@])")
+
+
+def md_escape(text: object) -> str:
+    """Text from the state shown literally where Streamlit renders Markdown (st.markdown, st.table
+    cells): a HOLD reason with a link in it stays text, never a clickable link or a badge."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def fmt_age(ms: int | float | None) -> str:
