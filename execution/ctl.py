@@ -141,7 +141,7 @@ def _age(ms: int | None) -> str:
 
 
 def _utc(ts: int | None) -> str:
-    if not ts:
+    if not isinstance(ts, (int, float)) or not 0 < ts < 4_102_444_800_000:  # a broken document: a dash, no traceback
         return "-"
     return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
