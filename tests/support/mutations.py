@@ -96,7 +96,7 @@ def file_mutations(name: str, original: bytes) -> Iterator[Mutation]:
     yield Mutation(name, "null", _write(name, b"null"), True)
     yield Mutation(name, "nested 100,000 deep", _write(name, b"[" * 100_000 + b"]" * 100_000), True)
     yield Mutation(name, "an object nested 5,000 deep", _write(name, b'{"a":' * 5000 + b"1" + b"}" * 5000), True)
-    yield Mutation(name, "3 MiB of whitespace then the file", _write(name, b" " * (3 << 20) + original), True)
+    yield Mutation(name, "3 MiB of whitespace then the file", _write(name, b" " * (3 << 20) + original), False)
     yield Mutation(name, "a directory in its place", _replace_with_dir(name), True)
     yield Mutation(name, "a symlink loop in its place", _symlink_loop(name), True)
     yield Mutation(name, "a symlink to nothing in its place", _dangling(name), True)
@@ -302,7 +302,7 @@ def env_mutations(base: str, run_env: dict[str, str]) -> list[EnvMutation]:
     out.append(EnvMutation("a line that is not KEY=VALUE", with_line("this is not a setting"), True))
     out.append(EnvMutation("a binary .env", bytes(range(256)) * 4, True))
     out.append(EnvMutation("invalid UTF-8 in a value", with_line("TELEGRAM_CHAT_ID=\udcff\udcfe"), True))
-    out.append(EnvMutation("a 2 MiB .env", (base + "#" + "x" * (2 << 20) + "\n").encode(), True))
+    out.append(EnvMutation("a 2 MiB .env", (base + "#" + "x" * (2 << 20) + "\n").encode(), False))
 
     def as_dir(p: Path) -> None:
         p.mkdir()
