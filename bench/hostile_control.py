@@ -62,7 +62,7 @@ class Fund:
     def _run(self, *args: str, operator: str = "alice", token: bool = False) -> subprocess.CompletedProcess:
         argv = list(args)
         env = _env(self.root, STATE_DIR=str(self.state), SUDO_USER=operator)
-        if self.old_cli_known() and "--help" not in argv:
+        if self.old_cli_known() and "--help" not in argv and argv[0] not in ("status", "alerts"):
             argv += ["--operator", operator]
         if token:
             env["APPROVE_TOKEN"] = TOKEN
