@@ -92,9 +92,11 @@ def config_area(root: Path) -> Tally:
 
 
 # -- .env -----------------------------------------------------------------------------------------
-def run_executor(root: Path, env: dict[str, str], state: Path, timeout_s: float = 60) -> tuple[str, str, str]:
+def run_executor(
+    root: Path, env: dict[str, str], state: Path, logs: Path, timeout_s: float = 60
+) -> tuple[str, str, str]:
     """("exit", code, stderr) or ("ran", "", stdout) once the executor wrote its first state."""
-    out, err = state.parent / f"{state.name}.out", state.parent / f"{state.name}.err"
+    out, err = logs / "executor.out", logs / "executor.err"
     with open(out, "wb") as fo, open(err, "wb") as fe:
         proc = subprocess.Popen([sys.executable, "-m", "execution.executor"], cwd=root, env=env, stdout=fo, stderr=fe)
         deadline = time.monotonic() + timeout_s
@@ -138,7 +140,7 @@ def env_area(root: Path, work: Path) -> Tally:
         state = case / "state"
         env = env_for(root, ENV_FILE=str(path), STATE_DIR=str(state), SPEED="3000")
         env.update(dict(m.extra))
-        kind, code, text = run_executor(root, env, Path(env["STATE_DIR"]) if "STATE_DIR" in dict(m.extra) else state)
+        kind, code, text = run_executor(root, env, Path(env["STATE_DIR"]), case)
         t.add(judge_start(kind, code, text, m.must_refuse, m.warns), m.what)
     for var, value in (("FIRESTORE_READ_TIMEOUT_S", "inf"), ("FIRESTORE_READ_CACHE_S", "1e400")):
         r = subprocess.run(
