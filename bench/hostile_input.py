@@ -102,8 +102,11 @@ def run_executor(
         deadline = time.monotonic() + timeout_s
         ran = False
         while proc.poll() is None and time.monotonic() < deadline:
-            if (state / "state" / "control.json").exists():
-                ran = True
+            try:
+                ran = os.path.exists(state / "state" / "control.json")
+            except (OSError, ValueError):  # a hostile STATE_DIR (too long a name, a NUL)
+                ran = False
+            if ran:
                 break
             time.sleep(0.1)
         if proc.poll() is None:
