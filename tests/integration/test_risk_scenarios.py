@@ -190,7 +190,7 @@ def operator_command(h, name: str, operator: str, **args: str) -> dict:
     return control_log.find_ack(h.state_dir, cmd.id)
 
 
-def test_an_approved_resume_after_a_drawdown_trip_rebases_the_breaker_and_keeps_running(tmp_path):
+def test_an_approved_resume_after_a_drawdown_trip_rebases_the_breaker_and_keeps_running(tmp_path, capsys):
     import json
 
     h = harness(tmp_path, risk={"KILL_DD_PCT": 1.0}, env={"APPROVE_TOKEN": APPROVE})
@@ -221,6 +221,11 @@ def test_an_approved_resume_after_a_drawdown_trip_rebases_the_breaker_and_keeps_
     nav = json.loads((h.state_dir / "state" / "nav.json").read_text())
     assert nav["breaker_reference"]["rebased"]["confirmed_by"] == "bob"
     assert nav["breaker_reference"]["drawdown_nav"] < float(peak)
+    from execution import ctl
+
+    ctl.print_status(ctl.status_data(h.state_dir))  # what an operator sees: the reference in use
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("dd ref")]
+    assert "requested by alice and confirmed by bob" in line
 
 
 def test_resume_request_expiry_uses_the_executors_clock_not_the_commands(tmp_path):
