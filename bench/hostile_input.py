@@ -251,8 +251,8 @@ def market_area(root: Path, work: Path) -> Tally:
 # -- disk full ------------------------------------------------------------------------------------
 def disk_area(root: Path, work: Path) -> Tally:
     t = Tally()
-    mount = work / "disk"
-    mount.mkdir()
+    mount = work / "disk" / "mnt"
+    mount.mkdir(parents=True)
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mount)], capture_output=True).returncode:
         print("disk: cannot mount a tmpfs (needs root): skipped", file=sys.stderr)
         return t
@@ -320,7 +320,7 @@ def main() -> int:
                 raise SystemExit(f"unknown area {area!r}")
             rows.append(t.row(area))
             failures += [f"{area}: {f}" for f in t.failures]
-            print(f"{area}: done in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+            print(f"{area}: done in {time.monotonic() - t0:.0f} s: {t.row(area)}", file=sys.stderr, flush=True)
     print(f"checkout: {root} ({os.popen(f'git -C {root} rev-parse --short HEAD').read().strip()})")
     print("| area | tried | held | failed |\n|---|---|---|---|")
     print("\n".join(rows))
