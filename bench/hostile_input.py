@@ -141,11 +141,16 @@ def env_area(root: Path, work: Path) -> Tally:
         path = case / "hedge.env"
         mu.write_env(path, m)
         state = case / "state"
-        env = env_for(root, ENV_FILE=str(path), STATE_DIR=str(state), SPEED="3000")
+        env = env_for(root, ENV_FILE=str(path), STATE_DIR=str(state))  # nothing the .env sets: it must win
         env.update(dict(m.extra))
         kind, code, text = run_executor(root, env, Path(env["STATE_DIR"]), case)
         t.add(judge_start(kind, code, text, m.must_refuse, m.warns), m.what)
-    for var, value in (("FIRESTORE_READ_TIMEOUT_S", "inf"), ("FIRESTORE_READ_CACHE_S", "1e400")):
+    for var, value in (
+        ("FIRESTORE_READ_TIMEOUT_S", "inf"),
+        ("FIRESTORE_READ_CACHE_S", "1e400"),
+        ("WATCHDOG_STALE_S", "1e400"),
+        ("WATCHDOG_STALE_S", "9" * 5000),
+    ):
         r = subprocess.run(
             [sys.executable, "-m", "execution.ctl", "--state-dir", str(work), "status"],
             cwd=root,
@@ -156,7 +161,7 @@ def env_area(root: Path, work: Path) -> Tally:
         )
         lines = [x for x in r.stderr.splitlines() if x.strip()]
         ok = r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr
-        t.add("refused" if ok else "crash", f"ctl status with {var}={value}")
+        t.add("refused" if ok else "crash", f"ctl status with {var}={value[:20]}")
     return t
 
 
