@@ -20,6 +20,7 @@ import gzip
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -123,9 +124,8 @@ def run_executor(
 
 def judge_start(kind: str, code: str, text: str, must_refuse: bool, warns: str = "") -> str:
     if kind == "ran":
-        if must_refuse or (warns and warns not in text):
-            return "silent"
-        return "held"
+        warned = not warns or re.search(rf"\b{re.escape(warns)}\b[^\n]*(ignored|no longer read)", text)
+        return "silent" if must_refuse or not warned else "held"
     lines = [x for x in text.splitlines() if x.strip()]
     if code == "2" and len(lines) == 1 and "Traceback" not in text:
         return "refused"
