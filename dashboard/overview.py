@@ -41,8 +41,8 @@ def section(title: str | None, draw: Callable[[], None]) -> None:
 
 def table(rows: list[dict], empty: str) -> None:
     """A plain HTML table: it wraps and scrolls on a phone, and its first columns (P&L among them) stay in view."""
-    if rows:  # table cells are Markdown: what the state says is shown literally
-        st.table(pd.DataFrame([{k: vm.md_escape(v) for k, v in r.items()} for r in rows]), hide_index=True)
+    if rows:  # figures and labels this page makes itself; free text from the state stays on Operations
+        st.table(pd.DataFrame(rows), hide_index=True)
     else:
         st.caption(empty)
 

@@ -82,12 +82,16 @@ def fmt_ts(ms: object, seconds: bool = False) -> str:
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=&@])")
+# what can make Markdown act (a link, an autolink, a badge or emoji, HTML, code, emphasis, math)
+_ACTIVE = re.compile(r"[\\`*\[\]()<>~$!|@]|:[A-Za-z/]|(?i:www)\.")
 
 
 def md_escape(text: object) -> str:
     """Text from the state shown literally where Streamlit renders Markdown (st.markdown, st.table
-    cells): a HOLD reason with a link in it stays text, never a clickable link or a badge."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    cells): a HOLD reason with a link in it stays text, never a clickable link or a badge. Text in
+    which nothing can act (figures, dates, venue names) is returned as it is."""
+    plain = " ".join(str(text).split())
+    return _MARKDOWN.sub(r"\\\1", plain) if _ACTIVE.search(plain) else str(text)
 
 
 def fmt_age(ms: int | float | None) -> str:

@@ -264,7 +264,7 @@ class ExecutionEnv(EnvGroup):
     trigger_price: Annotated[
         str, choice(_TRIGGER_PRICES, expected="mark or last", normalize=lambda s: s.strip().lower())
     ] = Field("MARK_PRICE", alias="PROTECTION_TRIGGER_PRICE")
-    stop_validator_interval_s: Annotated[float, number(lo=1, expected=_SECONDS_GE_1)] = Field(
+    stop_validator_interval_s: Annotated[float, number(lo=1, hi=86_400, expected=_SECONDS_GE_1)] = Field(
         30.0, alias="STOP_VALIDATOR_INTERVAL_S"
     )
     remainder_retries: Annotated[int, integer(0, 10)] = Field(2, alias="ORDER_REMAINDER_RETRIES")

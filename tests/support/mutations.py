@@ -255,6 +255,9 @@ NUMERIC_ENV = (
     "FIRESTORE_READ_CACHE_S",
     "FIRESTORE_READ_TIMEOUT_S",
     "FIRESTORE_READ_RETRY_S",
+    "STOP_VALIDATOR_INTERVAL_S",
+    "ORDER_REMAINDER_RETRIES",
+    "ORDER_CUTBACK_MAX",
 )  # WATCHDOG_STALE_S is read by `ctl status` and the watchdog, not the executor (bench: the ctl checks)
 HOSTILE_NUMBERS = ("nan", "inf", "-inf", "1e400", "1e308", "-1", "abc", "\u00b2", "9" * 5000, "0x10", "1e-400")
 FLAG_ENV = ("SAFE_MODE", "DRY_RUN_MODE")
