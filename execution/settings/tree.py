@@ -112,7 +112,6 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     logging = read_env(LogEnv, source)
     store = read_env(StoreEnv, source)
     fund = read_env(FundEnv, source)
-    check_state_dir(store.state_dir)
     settings = Settings(
         profile=profile.profile,
         safe_mode=profile.safe_mode,
@@ -146,6 +145,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         reconcile=read_env(ReconcileEnv, source),
     )
     _check_cross_field(settings)
+    check_state_dir(store.state_dir)  # last: a bad value anywhere else creates nothing
     return settings
 
 

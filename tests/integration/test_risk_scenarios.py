@@ -193,7 +193,7 @@ def operator_command(h, name: str, operator: str, **args: str) -> dict:
 def test_an_approved_resume_after_a_drawdown_trip_rebases_the_breaker_and_keeps_running(tmp_path, capsys):
     import json
 
-    h = harness(tmp_path, risk={"KILL_DD_PCT": 1.0}, env={"APPROVE_TOKEN": APPROVE})
+    h = harness(tmp_path, risk={"KILL_DD_PCT": 1.0}, env={"APPROVE_TOKEN": APPROVE, **OWN_STOPS})
     warm(h)
     breakout(h)
     h.step({"BTCUSDT": 61_200.0})

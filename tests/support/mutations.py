@@ -196,7 +196,7 @@ def value_mutations(name: str, data: Any, max_leaves: int = 400) -> Iterator[Mut
         number = _numeric(value)
         for raw, label, bad_for_number, bad_for_string in HOSTILE_VALUES:
             if isinstance(value, bool):
-                bad = raw != "true" or value is not True
+                bad = raw != "true"  # the other truth value is a valid setting
             elif number:
                 bad = bad_for_number and not (raw == "-1" and field in NEGATIVE_OK)
             else:
