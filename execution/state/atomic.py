@@ -9,6 +9,7 @@ still skip (and report) a torn last line that only a power cut could leave.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from decimal import Decimal
@@ -99,8 +100,12 @@ class AppendOnlyFile:
         """Returns the file's length after this record (a resumable position for tailers)."""
         data = (dumps(record) + "\n").encode("utf-8")
         n = os.write(self._fd, data)
-        if n != len(data):  # regular files do not short-write short of ENOSPC; never leave half a line
-            raise OSError(f"short write to {self.path}: {n} of {len(data)} bytes")
+        if n != len(data):  # regular files short-write only when the disk fills: never leave half a line
+            end = os.lseek(self._fd, 0, os.SEEK_CUR)
+            os.ftruncate(self._fd, end - n)
+            raise OSError(
+                errno.ENOSPC, f"short write ({n} of {len(data)} bytes; the part written was removed)", str(self.path)
+            )
         self._dirty = True
         return os.lseek(self._fd, 0, os.SEEK_CUR)  # O_APPEND leaves the offset at the end of our write
 

@@ -54,7 +54,7 @@ def test_the_executor_stops_with_one_line(small_disk):
 
 def test_the_replay_stops_with_one_line_and_the_next_start_cleans_up(small_disk, tmp_path):
     market = tmp_path / "market"
-    write_market(market, days=30, seed=3)
+    write_market(market, days=20, seed=11)
     state = small_disk / "state"
     cmd = [sys.executable, "-m", "execution.replay", str(market), "--state-dir", str(state)]
     r = subprocess.run(cmd, cwd=PROJECT_ROOT, env=ENV, capture_output=True, text=True, timeout=300)
@@ -62,6 +62,9 @@ def test_the_replay_stops_with_one_line_and_the_next_start_cleans_up(small_disk,
     assert "disk full" in one_line(r.stderr)
     for path in state.rglob("*.json"):
         json.loads(path.read_text())  # every document whole
+    for path in state.glob("*.jsonl"):
+        text = path.read_text()
+        assert text == "" or text.endswith("\n"), f"{path.name} ends mid-line"  # a short write was undone
     moved = tmp_path / "moved"  # "free some space": move the state to a bigger disk and start again
     shutil.copytree(state, moved)
     (moved / "state" / ".nav.json.4242.tmp").write_bytes(b"{half")  # what a killed write leaves
