@@ -43,12 +43,21 @@ def fold(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold().strip()
 
 
+def identities(name: str) -> set[str]:
+    """The folded names a person goes by in `name`: the Telegram bot records `telegram:<id>/@<user>`,
+    which is also `<user>`, the name the same person may have on the executor host."""
+    folded = fold(name)
+    out = {folded}
+    if folded.startswith("telegram:") and "/@" in folded:
+        out.add(folded.split("/@", 1)[1])
+    return out
+
+
 def same_operator(a: str, b: str) -> bool:
     """True when `a` and `b` may name the same person (equal or confusable after folding)."""
     from confusables import is_confusable
 
-    fa, fb = fold(a), fold(b)
-    return fa == fb or bool(is_confusable(fa, fb))
+    return any(x == y or bool(is_confusable(x, y)) for x in identities(a) for y in identities(b))
 
 
 def name_problem(name: object) -> str | None:

@@ -106,7 +106,7 @@ def test_a_shorter_or_different_copy_of_the_log_replays_nothing(executor):
     wait_for(lambda: incidents(state, "control_log_tamper"), "the truncation refused")
     time.sleep(1.0)  # several polls: nothing of the old history is applied
     d = status(state)
-    assert d["mode"] == "HOLD" and "truncated" in d["reason"]
+    assert d["mode"] == "HOLD" and any("truncated" in h["reason"] for h in d["holds"])  # a reason added to HOLD
 
     lines = history.splitlines(keepends=True)
     other = b"".join(lines[:-1]) + history  # longer, but the line read last is no longer where it was
@@ -128,7 +128,7 @@ def test_a_forged_kill_line_is_refused_and_not_run(executor):
     assert control_log.find_ack(state, "cmd-1-forged") is None  # never applied, never acknowledged
     assert "KILL by nobody" not in (state / "ops_alerts.jsonl").read_text()
     r = ctl(state, "hold", "--reason", "after the forgery")  # the CLI chains after the forged line
-    assert r.returncode == 0 and "HOLD set by alice" in r.stdout
+    assert r.returncode == 0 and "reason added by alice" in r.stdout  # applied: HOLD keeps both reasons
 
 
 def test_request_expiry_is_measured_on_the_executors_clock(executor):

@@ -96,15 +96,15 @@ def test_arbitrage_commands_go_through_the_executor(executor):
         time.sleep(0.3)
     edge = json.loads(ctl(executor, "edge", "--json").stdout)
     assert edge["pairs"][0]["pair"] == "BTC-USDT" and "net_edge_bps" in edge["pairs"][0]
-    r = ctl(executor, "preview", "BTC-USDT", "0.01", "--json", "--operator", "erin")
+    r = ctl(executor, "preview", "BTC-USDT", "0.01", "--json", operator="erin")
     assert r.returncode == 0
     plan = json.loads(r.stdout)["result"]
     legs = {(leg["venue"], leg["side"], leg["position_side"]) for leg in plan["legs"]}
     assert len(legs) == 2 and {v for v, _, _ in legs} == {"binance_um", "okx_perp"}
     assert {(s, p) for _, s, p in legs} == {("BUY", "LONG"), ("SELL", "SHORT")}
-    r = ctl(executor, "execute", "BTC-USDT", "--json", "--operator", "erin")  # generated basis is bps: taker costs win
+    r = ctl(executor, "execute", "BTC-USDT", "--json", operator="erin")  # generated basis is bps: taker costs win
     assert r.returncode == 1 and "edge_below_min" in json.loads(r.stdout)["message"]
-    r = ctl(executor, "preview", "DOGE-USDT", "--operator", "erin")
+    r = ctl(executor, "preview", "DOGE-USDT", operator="erin")
     assert r.returncode == 1 and "unknown pair" in r.stdout
 
 

@@ -35,13 +35,18 @@ def test_the_login_is_the_operator_and_sudo_user_only_counts_for_root():
         ("mike", "rnike"),
         ("bob", "b0b"),
         ("bob", " bob "),
+        ("telegram:42/@alice", "alice"),  # the bot's operator name and the same person's login
+        ("telegram:42/@alice", "telegram:42/@Alice"),
     ],
 )
 def test_confusable_names_are_the_same_operator(a, b):
     assert same_operator(a, b)
 
 
-@pytest.mark.parametrize("a,b", [("alice", "bob"), ("carol", "carol2"), ("dave", "eve")])
+@pytest.mark.parametrize(
+    "a,b",
+    [("alice", "bob"), ("carol", "carol2"), ("dave", "eve"), ("telegram:42/@alice", "bob"), ("telegram:42", "alice")],
+)
 def test_different_names_are_different_operators(a, b):
     assert not same_operator(a, b)
 
