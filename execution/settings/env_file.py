@@ -14,15 +14,15 @@ from __future__ import annotations
 import difflib
 import io
 import os
-import stat
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 from execution.settings.env import GROUPS
 from execution.settings.errors import ConfigError
 from execution.settings.names import ENV_FILE
+from execution.settings.text_file import MAX_TEXT_FILE_BYTES, read_text_file
 
-MAX_ENV_FILE_BYTES = 1 << 20
+MAX_ENV_FILE_BYTES = MAX_TEXT_FILE_BYTES
 RETIRED = {"HEDGE_OPERATOR": "the operator is the OS user running the CLI (the login, or SUDO_USER under sudo)"}
 OUTSIDE = (ENV_FILE, "SUDO_USER")  # read from the process environment only
 _PREFIXES = ("BINANCE_", "OKX_", "FIRESTORE_", "DASHBOARD_", "TELEGRAM_", "HEARTBEAT_", "WATCHDOG_", "LIVE_", "HEDGE_")
@@ -40,33 +40,10 @@ def env_file_path(env: Mapping[str, str] | None = None, default: Path | str = ".
 def read_env_file(path: Path) -> tuple[dict[str, str], list[str]]:
     """(values, warnings) of an env file; {} when there is none. Raises ConfigError naming the
     file and the line or variable that is wrong."""
-    source = str(path)
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        if os.path.lexists(path):
-            raise ConfigError(source, "<file>", "a readable file", "a symlink to nothing") from None
+    text = read_text_file(path, MAX_ENV_FILE_BYTES)
+    if text is None:
         return {}, []
-    except OSError as exc:
-        raise ConfigError(source, "<file>", "a readable file", exc.strerror or type(exc).__name__) from None
-    if not stat.S_ISREG(st.st_mode):
-        raise ConfigError(
-            source, "<file>", "a regular file", "a directory" if stat.S_ISDIR(st.st_mode) else "a special file"
-        )
-    if st.st_size > MAX_ENV_FILE_BYTES:
-        raise ConfigError(source, "<file>", f"at most {MAX_ENV_FILE_BYTES} bytes", f"{st.st_size} bytes")
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_ENV_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(source, "<file>", "a readable file", exc.strerror or type(exc).__name__) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(source, f"<byte {exc.start}>", "UTF-8 text", "binary data") from None
-    if "\x00" in text:
-        raise ConfigError(source, f"<byte {text.index(chr(0))}>", "text", "a NUL byte")
-    return _parse(source, text)
+    return _parse(str(path), text)
 
 
 def _parse(source: str, text: str) -> tuple[dict[str, str], list[str]]:

@@ -1,4 +1,4 @@
-"""Hostile mutations of the configuration: every JSON file in config/ and `.env`.
+"""Hostile mutations of the configuration: every JSON file in config/, the denylist and `.env`.
 
 Each `Mutation` changes one thing in a copy of the configuration and says whether a correct
 loader must refuse it (`must_refuse`: a value no reading can make sense of) or may accept it.
@@ -30,6 +30,7 @@ CONFIG_FILES = (
     "venue_filters.json",
     "arbitrage.json",
 )
+TEXT_FILES = ("denylist.txt",)  # line-based files beside the JSON (DENYLIST_FILE of risk_limits.json)
 NEGATIVE_OK = {"maker_fee", "maker", "exit_edge_bps"}  # fields where a negative number means something
 PLACEHOLDER = "__HOSTILE__"
 
@@ -102,6 +103,24 @@ def file_mutations(name: str, original: bytes) -> Iterator[Mutation]:
     yield Mutation(name, "a symlink to nothing in its place", _dangling(name), True)
     yield Mutation(name, "its first key written twice", _duplicate_first_key(name), True)
     yield Mutation(name, "a UTF-8 byte order mark first", _write(name, b"\xef\xbb\xbf" + original), False)
+
+
+def text_file_mutations(name: str, original: bytes) -> Iterator[Mutation]:
+    """A line-based file (the denylist): what the strict text reader and the line parser refuse."""
+    yield Mutation(name, "binary garbage", _write(name, bytes(range(256)) * 8), True)
+    yield Mutation(name, "a NUL byte in a line", _write(name, original + b"ETH\x00USDT\n"), True)
+    yield Mutation(name, "invalid UTF-8 in a line", _write(name, original + b"BTC\xff\xfeUSDT\n"), True)
+    yield Mutation(name, "2 MiB of comment", _write(name, b"#" * (2 << 20) + b"\n" + original), True)
+    yield Mutation(name, "a symbol in lower case", _write(name, original + b"btcusdt\n"), True)
+    yield Mutation(name, "an unknown venue", _write(name, original + b"binance:BTCUSDT\n"), True)
+    yield Mutation(name, "a 5,000-character symbol", _write(name, original + b"A" * 5000 + b"\n"), True)
+    yield Mutation(name, "a markdown link as a symbol", _write(name, original + b"[x](http://a.b)\n"), True)
+    yield Mutation(name, "a directory in its place", _replace_with_dir(name), True)
+    yield Mutation(name, "a symlink loop in its place", _symlink_loop(name), True)
+    yield Mutation(name, "a symlink to nothing in its place", _dangling(name), True)
+    yield Mutation(name, "empty file", _write(name, b""), False)
+    yield Mutation(name, "CRLF line ends", _write(name, original.replace(b"\n", b"\r\n")), False)
+    yield Mutation(name, "a symbol listed twice", _write(name, original + b"SOLUSDT\nSOLUSDT\n"), False)
 
 
 # -- one value ------------------------------------------------------------------------------------
@@ -226,6 +245,9 @@ def config_mutations(config_dir: Path, filters_leaves: int = 40) -> list[Mutatio
         out.extend(file_mutations(name, raw))
         limit = filters_leaves if name == "venue_filters.json" else 400
         out.extend(value_mutations(name, json.loads(raw), limit))
+    for name in TEXT_FILES:
+        if (config_dir / name).is_file():
+            out.extend(text_file_mutations(name, (config_dir / name).read_bytes()))
     return out
 
 

@@ -54,6 +54,22 @@ def test_a_fifo_in_place_of_a_config_file_is_refused_not_waited_on(tmp_path):
         load_settings({"CONFIG_DIR": str(d), "STATE_DIR": str(tmp_path / "state")})
 
 
+def test_a_fifo_in_place_of_the_denylist_is_refused_at_start_and_on_reload(tmp_path):
+    from execution.guards.denylist import DenylistGuard
+
+    d = fresh_config(tmp_path)
+    (d / "denylist.txt").unlink()
+    os.mkfifo(d / "denylist.txt")  # a plain read would wait for a writer forever
+    with pytest.raises(
+        ConfigError, match=r"denylist.txt: field '<file>': expected a regular file, got 'a special file'"
+    ):
+        load_settings({"CONFIG_DIR": str(d), "STATE_DIR": str(tmp_path / "state")})
+    guard = DenylistGuard(d / "denylist.txt", frozenset({("*", "SOLUSDT")}))
+    answer = guard.reload(None, "test", 0)  # type: ignore[arg-type]  # refused before any context is used
+    assert not answer.ok and "expected a regular file, got 'a special file'" in answer.message
+    assert guard.list.names() == ["SOLUSDT"]  # the previous list stays in force
+
+
 def test_a_dangling_arbitrage_symlink_is_refused_not_arbitrage_off(tmp_path):
     from execution.arb.config import load
 
