@@ -117,8 +117,9 @@ def test_echoed_headers_reach_no_record_no_document_no_mirror_and_no_cli_output(
     assert "50113" in arbitrage and "-2015" in arbitrage
     assert any(p.startswith("state/control") for p, _ in Recorder.commits)
 
-    assert ctl.main(["--state-dir", str(state), "status"]) == 0
-    assert ctl.main(["--state-dir", str(state), "status", "--json"]) == 0
+    # status answers (5: DEGRADED, differences found at reconciliation: the venues' errors)
+    assert ctl.main(["--state-dir", str(state), "status"]) == 5
+    assert ctl.main(["--state-dir", str(state), "status", "--json"]) == 5
     assert ctl.main(["--state-dir", str(state), "edge", "--json"]) == 0
     out = capsys.readouterr().out
     assert "venue_error" in out and "okx_perp" in out
