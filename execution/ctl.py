@@ -38,7 +38,9 @@ HMAC bound to this command, the pending request and this operator does.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import io
 import json
 import os
 import sys
@@ -323,6 +325,22 @@ def _guard_line(g: dict) -> str:
     return f"{name} armed: " + ", ".join(f"{k}={v}" for k, v in figures.items())
 
 
+def _status(state_dir: Path, as_json: bool) -> int:
+    """`status`; a state document of an unexpected shape (edited, or from another version) is one
+    line on stderr and exit 1, never a traceback or half a report."""
+    out = io.StringIO()
+    try:
+        d = status_data(state_dir)
+        with contextlib.redirect_stdout(out):
+            print(json.dumps(d, indent=1, default=str)) if as_json else print_status(d)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        why = redact(f"{exc.__class__.__name__}: {exc}")[:200]
+        print(f"status: the state documents in {state_dir} are not what this CLI reads ({why})", file=sys.stderr)
+        return EXIT_REFUSED
+    sys.stdout.write(out.getvalue())
+    return status_exit_code(d)
+
+
 def status_exit_code(d: dict) -> int:
     """4 DOWN (or no state), else 6 HALTED, 5 DEGRADED, 0 HEALTHY."""
     if d["mode"] == liveness.DOWN or d["nav"] is None:
@@ -489,9 +507,7 @@ def _main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ov
     try:
         state_dir = _state_dir(args)
         if args.command == "status":
-            d = status_data(state_dir)
-            print(json.dumps(d, indent=1, default=str)) if args.json else print_status(d)
-            return status_exit_code(d)
+            return _status(state_dir, args.json)
         if args.command == "alerts":
             rows = alerts_data(state_dir, args.n)
             if args.json:

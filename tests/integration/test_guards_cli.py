@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from execution import control
 from execution.feeds.synthetic import write_market
 from tests.conftest import PROJECT_ROOT
@@ -58,6 +60,29 @@ def test_status_shows_health_and_guards_and_its_exit_code_follows_the_health(tmp
     h.engine.publish(force=True)
     halted = ctl(h.state_dir, "status")
     assert halted.returncode == 6 and "health    : 2 HALTED" in halted.stdout
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"guards": "not a list"},
+        {"guards": ["a string", 1, None]},
+        {"breakers": {"drawdown": 1e308}},
+        {"holds": [{"ts": "x"}, {"ts": "y"}]},
+    ],
+    ids=["guards-a-string", "guard-items-not-objects", "breakers-an-object", "holds-without-reasons"],
+)
+def test_status_of_a_control_document_of_another_shape_is_one_line_not_a_traceback(tmp_path, edit):
+    h = harness(tmp_path)
+    warm(h)
+    h.engine.publish(force=True)
+    path = h.state_dir / "state" / "control.json"
+    doc = json.loads(path.read_text())
+    doc.update(edit)
+    path.write_text(json.dumps(doc))
+    r = ctl(h.state_dir, "status")
+    assert r.returncode == 1 and r.stdout == "" and "Traceback" not in r.stderr
+    assert r.stderr.startswith("status: the state documents in ") and len(r.stderr.strip().splitlines()) == 1
 
 
 @needs_root
