@@ -22,11 +22,16 @@ def replayed(tmp_path_factory):
     return replay_state(tmp_path_factory.mktemp("replay"))
 
 
-def test_markdown_in_a_hold_reason_or_an_alert_stays_text(monkeypatch, replayed, tmp_path):
+def test_markdown_in_a_hold_reason_a_guard_or_an_alert_stays_text(monkeypatch, replayed, tmp_path):
     state = copy_state(replayed, tmp_path / "state")
     stamp_state(state, clock.wall_ms() - 1_000)
     control = read_doc(state, "control")
-    control.update(mode="HOLD", reason=f"venue check {LINK}", breakers=[{"name": "x", "detail": LINK, "ts": 1}])
+    control.update(
+        mode="HOLD",
+        reason=f"venue check {LINK}",
+        breakers=[{"name": "x", "detail": LINK, "ts": 1}],
+        guards=[{"name": "depeg", "active": True, "reason": LINK}],  # the Guards table and a health reason
+    )
     put_docs(state, {"control": control})
     with open(state / "ops_alerts.jsonl", "a") as fh:
         fh.write('{"id": "a1", "ts": 1, "kind": "operator", "text": "hold by x - ' + LINK.replace('"', "") + '"}\n')
@@ -34,6 +39,7 @@ def test_markdown_in_a_hold_reason_or_an_alert_stays_text(monkeypatch, replayed,
     rendered = texts(ops) + "\n".join(str(t.to_dict()) for t in tables(ops))
     assert "](https://" not in rendered and ":red-badge[URGENT]" not in rendered
     assert r"\[click here\]\(https\://evil" in rendered  # shown, escaped
+    assert "depeg" in rendered and "ACTIVE" in rendered  # the guard and its reason were on the page (Guards table)
     overview = run_app(monkeypatch, state)
     assert "evil.example" not in texts(overview)  # the reason never reaches investors at all
 
