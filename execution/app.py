@@ -211,13 +211,7 @@ def open_runtime(
             opening,
             ", ".join(f"{n} {r.wallet}" for n, r in opening_readings.items()),
         )
-    key, key_problem = snapshot.load_key(state_dir)
-    distrust = snapshot.verify(snap, key) if snap is not None else None
-    if distrust and key_problem:
-        distrust = f"{distrust} ({key_problem})"
-    position = ChainPosition.from_doc(snap.get("control_log")) if snap is not None and not distrust else None
-    if position is None:  # a fresh run, or a snapshot that does not verify: what is in the log is never applied
-        position = ChainPosition.at_end(state_dir)
+    key, distrust, position = _verified_start(state_dir, snap)
     try:
         engine = build_engine(
             s,
@@ -294,6 +288,18 @@ def _audit_alerts(sink: StateSink) -> list[Guard]:
     if isinstance(sink, MirrorSink) and sink.mirror.audit is not None:
         return [FirestoreAuditAlerts(sink.mirror.audit)]
     return []
+
+
+def _verified_start(state_dir: Path, snap: dict | None) -> tuple[bytes, str | None, ChainPosition]:
+    """(seal key, why the snapshot does not verify or None, where to read the control log from)."""
+    key, key_problem = snapshot.load_key(state_dir)
+    distrust = snapshot.verify(snap, key) if snap is not None else None
+    if distrust and key_problem:
+        distrust = f"{distrust} ({key_problem})"
+    position = ChainPosition.from_doc(snap.get("control_log")) if snap is not None and not distrust else None
+    if position is None:  # a fresh run, or a snapshot that does not verify: what is in the log is never applied
+        position = ChainPosition.at_end(state_dir)
+    return key, distrust, position
 
 
 def _hold_unverified(engine: Engine, problem: str, snap: dict, position: ChainPosition) -> None:

@@ -16,7 +16,7 @@
     python -m execution.ctl preview PAIR [SIZE]           arbitrage: projected PnL + rescue plan
     python -m execution.ctl execute PAIR [SIZE]           arbitrage: enter through the normal gates
     python -m execution.ctl arb-flatten                   arbitrage: close every pair
-    python -m execution.ctl capital-flow --amount X --note TEXT [--operator NAME]
+    python -m execution.ctl capital-flow --amount X --note TEXT
                                                           an off-venue deposit (+X) or withdrawal (-X)
 
 The CLI never writes trading state: commands go to the control log, the executor applies them
