@@ -33,6 +33,7 @@ CONFIG_FILES = (
 TEXT_FILES = ("denylist.txt",)  # line-based files beside the JSON (DENYLIST_FILE of risk_limits.json)
 NEGATIVE_OK = {"maker_fee", "maker", "exit_edge_bps"}  # fields where a negative number means something
 PLACEHOLDER = "__HOSTILE__"
+METADATA = ("_comment", "_source")  # free text the loaders never read (venue_filters.json: where it came from)
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,10 @@ def text_file_mutations(name: str, original: bytes) -> Iterator[Mutation]:
 
 # -- one value ------------------------------------------------------------------------------------
 def leaves(data: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
-    """(path, value) of every scalar and every container, comments left out."""
+    """(path, value) of every scalar and every container, comments and provenance left out."""
     if isinstance(data, dict):
         for k, v in data.items():
-            if k == "_comment":
+            if k in METADATA:
                 continue
             yield (*path, k), v
             yield from leaves(v, (*path, k))
