@@ -63,11 +63,14 @@ class Performance:
         self.last_ts, self.last_nav = ts, nav
 
     def on_flow(self, amount: Decimal | float, nav_before: Decimal | float) -> None:
-        """A deposit (+) or withdrawal (-) moves NAV from `nav_before` by `amount`: the peak is scaled
-        (the drawdown in % is unchanged), the day's start and the last 24 h are shifted (P&L unchanged)."""
+        """A deposit (+) or withdrawal (-) moves NAV from `nav_before` by `amount`: the peak and the
+        drawdown breaker's reference are scaled (the drawdown in % is unchanged: a redemption is no
+        loss), the day's start and the last 24 h are shifted (P&L unchanged)."""
         amount, nav_before = float(amount), float(nav_before)
         if nav_before > 0 and nav_before + amount > 0:
-            self.peak_nav = self.peak_nav * (nav_before + amount) / nav_before
+            scale = (nav_before + amount) / nav_before
+            self.peak_nav = self.peak_nav * scale
+            self.dd_ref_nav = self.dd_ref_nav * scale
         self.day_start_nav += amount
         self.last_nav += amount
         self._window = deque((t, n + amount) for t, n in self._window)
