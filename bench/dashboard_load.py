@@ -227,21 +227,7 @@ def page_time(root: Path, loads: int) -> None:
         "ENV_FILE": "/nonexistent",
         "DASHBOARD_STALE_MINUTES": "600",
     }
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "dashboard/app.py",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    cmd = [sys.executable, "-m", "dashboard", "--port", str(port)]  # the project's launcher (loopback only)
     log = open(work / "streamlit.log", "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     site = None

@@ -1,7 +1,7 @@
 """The read-only dashboard: two pages behind the same login. It reads state and draws it; it never
 writes or trades.
 
-    streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
+    python -m dashboard --port 8501      (dashboard/__main__.py: loopback only, from any directory)
 
 - Overview (dashboard/overview.py): the investor page, in plain words.
 - Operations (dashboard/operations.py): modes, reasons, breakers, alerts, signals, screener and
@@ -22,6 +22,12 @@ if __package__ in (None, ""):  # `streamlit run dashboard/app.py` runs this file
 import streamlit as st
 
 from dashboard import settings as dsettings
+from execution.settings import ConfigError
+
+# Investors never see a traceback or a developer menu, whichever way Streamlit was started (the
+# project's config file is read only from the directory it starts in): set here, not only there.
+for option, value in (("client.showErrorDetails", "none"), ("client.toolbarMode", "minimal")):
+    st.set_option(option, value)
 
 st.set_page_config(
     page_title="Fund overview",
@@ -55,12 +61,12 @@ STYLE = """
 </style>
 """
 
-dsettings.load_env_file()
 try:
+    dsettings.load_env_file()
     dsettings.load()
-except dsettings.DashboardConfigError as exc:
-    print(f"dashboard config: {exc}", file=sys.stderr)
-    st.warning(f"The dashboard is misconfigured and cannot show figures: {exc}")
+except (dsettings.DashboardConfigError, ConfigError) as exc:
+    print(f"dashboard config: {exc}", file=sys.stderr)  # the detail (names, paths) is for the operator's log
+    st.warning("The dashboard cannot show figures just now: its configuration needs attention.")
     st.stop()
 
 st.html(STYLE)

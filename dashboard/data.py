@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from dashboard.journals import Journal
+from dashboard.view_model import valid_ts
 from execution import clock
 from execution.logs import redact
 from execution.state.layout import DOCS
@@ -87,7 +88,10 @@ def load(reader, journals: Journals | None = None, with_alerts: bool = False) ->
         return out
     out.source = str(getattr(snap, "source", "") or out.source)
     out.docs = {k: v for k, v in (getattr(snap, "docs", None) or {}).items() if isinstance(v, dict)}
-    out.updated_at_ms = int(getattr(snap, "updated_at_ms", 0) or 0)
+    updated = getattr(snap, "updated_at_ms", 0) or 0
+    out.updated_at_ms = valid_ts(updated)
+    if updated and not out.updated_at_ms:
+        out.problems.append("the state's update time is not a valid time")
     out.read_at_ms = int(getattr(snap, "read_at_ms", 0) or out.read_at_ms)
     for p in getattr(snap, "problems", None) or []:
         text = no_paths(redact(str(p)))

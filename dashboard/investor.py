@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from dashboard.view_model import DASH, base_asset, dec, fmt_money, fmt_ts, position_groups
+from dashboard.view_model import DASH, MAX_TS_MS, base_asset, dec, fmt_money, fmt_ts, position_groups, valid_ts
 from execution import health
 from execution import performance as perf
 
@@ -59,7 +59,8 @@ def fmt_ratio(value: float | None) -> str:
 
 
 def fmt_day(ms: int | None) -> str:
-    return DASH if not ms else datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
+    ts = valid_ts(ms)
+    return DASH if not ts else datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ def status(control: dict, nav: dict, updated_at_ms: int, now_ms: int, stale_afte
     if simulated:
         why = {"paper": "paper trading", "testnet": "exchange test accounts"}.get(profile, "no real orders are sent")
         sim_label = f"Simulated money ({why})"
-    if not updated_at_ms:
+    if not 0 < updated_at_ms < MAX_TS_MS:
         return Status("No data yet", "none", simulated, sim_label)
     if now_ms - updated_at_ms > stale_after_ms:
         when = datetime.fromtimestamp(updated_at_ms / 1000, tz=UTC)

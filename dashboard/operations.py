@@ -26,8 +26,8 @@ FILLS_SHOWN = 10
 
 
 def _table(rows: list[dict[str, str]], empty: str) -> None:
-    if rows:
-        st.table(pd.DataFrame(rows), hide_index=True)
+    if rows:  # table cells are Markdown: what the state says is shown literally
+        st.table(pd.DataFrame([{k: vm.md_escape(v) for k, v in r.items()} for r in rows]), hide_index=True)
     else:
         st.caption(empty)
 
@@ -49,12 +49,12 @@ def header(data: Loaded, now: int) -> None:
     badge = vm.mode_badge(data.doc("control"), data.doc("nav"))
     if data.docs:
         stale = " :red-badge[NOT REPORTING]" if fresh.level == "stale" else ""
-        reason = f" &nbsp;{badge.reason}" if badge.mode != "RUN" and badge.reason else ""
+        reason = f" &nbsp;{vm.md_escape(badge.reason)}" if badge.mode != "RUN" and badge.reason else ""
         fund = health.assess(data.doc("control"))
         colour = {health.HEALTHY: "green", health.DEGRADED: "orange", health.HALTED: "red"}[fund.state]
         st.markdown(_badges(badge) + f" :{colour}-badge[health {fund.state} {fund.label}]" + stale + reason)
         for why in fund.reasons:
-            st.caption(f"Health: {why}")
+            st.caption(f"Health: {vm.md_escape(why)}")
     if fresh.level == "stale":
         st.warning(fresh.message)
     elif fresh.level == "none":

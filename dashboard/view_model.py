@@ -8,6 +8,7 @@ half-written deployment must still render a readable page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -62,13 +63,35 @@ def fmt_num(value: object, max_places: int = 8) -> str:
     return text
 
 
-def fmt_ts(ms: object, seconds: bool = False) -> str:
+MAX_TS_MS = 4_102_444_800_000  # 2100-01-01: a later time is a broken document, shown as a dash
+
+
+def valid_ts(ms: object) -> int:
+    """`ms` as epoch milliseconds when it is a plausible time, else 0 (an absurd 1e30 takes no page down)."""
     d = dec(ms)
-    if d is None or d <= 0:
+    return int(d) if d is not None and 0 < d < MAX_TS_MS else 0
+
+
+def fmt_ts(ms: object, seconds: bool = False) -> str:
+    ts = valid_ts(ms)
+    if not ts:
         return DASH
-    return datetime.fromtimestamp(int(d) / 1000, tz=UTC).strftime(
+    return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime(
         "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
     )
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=&@])")
+# what can make Markdown act (a link, an autolink, a badge or emoji, HTML, code, emphasis, math)
+_ACTIVE = re.compile(r"[\\`*\[\]()<>~$!|@]|:[A-Za-z/]|(?i:www)\.")
+
+
+def md_escape(text: object) -> str:
+    """Text from the state shown literally where Streamlit renders Markdown (st.markdown, st.table
+    cells): a HOLD reason with a link in it stays text, never a clickable link or a badge. Text in
+    which nothing can act (figures, dates, venue names) is returned as it is."""
+    plain = " ".join(str(text).split())
+    return _MARKDOWN.sub(r"\\\1", plain) if _ACTIVE.search(plain) else str(text)
 
 
 def fmt_age(ms: int | float | None) -> str:

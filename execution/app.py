@@ -10,9 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from execution import clock, control_log, logs, venue_filters
+from execution import clock, control_log, logs, snapshot, venue_filters
 from execution.assembly import build_engine, journaled_ids_after
 from execution.control import hold
+from execution.control_log import ChainPosition
 from execution.deadman import DeadManSwitch
 from execution.engine import Engine
 from execution.exchanges.base import Venue
@@ -20,8 +21,10 @@ from execution.exchanges.errors import VenueError
 from execution.exchanges.paper import PaperVenue
 from execution.feeds.base import Feed
 from execution.feeds.market_files import discover
+from execution.feeds.plausibility import ScreenedFeed
 from execution.feeds.replay import ReplayFeed
 from execution.feeds.synthetic import GeneratedFeed
+from execution.guard import Guard
 from execution.metrics_hooks import MetricsHooks
 from execution.notify import Notifier
 from execution.settings import VENUES, ConfigError, Settings
@@ -111,6 +114,12 @@ def screener_universe(s: Settings, available: Iterable[SymbolKey]) -> list[Symbo
 
 
 def build_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[SymbolKey], str]:
+    """The profile's feed behind the market-data screen (execution/feeds/plausibility.py)."""
+    feed, available, label = _raw_feed(s, start_ms)
+    return ScreenedFeed(feed), available, label
+
+
+def _raw_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[SymbolKey], str]:
     if s.feed == "generated":
         generated = GeneratedFeed(seed=s.seed, start_ms=start_ms)
         market = generated.market
@@ -191,12 +200,6 @@ def open_runtime(
         # a replay re-creates its state from the data: fsync at close only (files stay whole anyway)
         sink = open_sink(state_dir, s.store, durable=s.feed != "replay")
     universe = screener_universe(s, available)
-    commands_file = control_log.commands_path(state_dir)
-    start_offset = (
-        int(snap.get("control_offset", 0))
-        if snap is not None
-        else (commands_file.stat().st_size if commands_file.exists() else 0)  # a fresh run ignores old commands
-    )
     log = logs.get()
     truth = build_venue_truth(s, venues)
     opening: Decimal | None = None
@@ -208,22 +211,36 @@ def open_runtime(
             opening,
             ", ".join(f"{n} {r.wallet}" for n, r in opening_readings.items()),
         )
-    engine = build_engine(
-        s,
-        venues,
-        sink,
-        universe=universe,
-        simulators=simulators,
-        notifier=notifier,
-        snap=snap,
-        journaled_ids=journaled_ids_after(state_dir, snap.get("seq", 0)) if snap is not None else None,
-        command_reader=control_log.CommandReader(state_dir, start_offset),
-        market_symbols=available,
-        venue_truth=truth,
-        opening_capital=opening,
-        run_label=run_label,
-        metrics=metrics,
-    )
+    key, distrust, position = _verified_start(state_dir, snap)
+    try:
+        engine = build_engine(
+            s,
+            venues,
+            sink,
+            universe=universe,
+            simulators=simulators,
+            notifier=notifier,
+            snap=snap,
+            journaled_ids=journaled_ids_after(state_dir, snap.get("seq", 0)) if snap is not None else None,
+            command_reader=control_log.CommandReader(state_dir, position),
+            applied_command_ids=control_log.acknowledged_ids(state_dir),
+            extra_guards=_audit_alerts(sink),
+            seal_key=key,
+            market_symbols=available,
+            venue_truth=truth,
+            opening_capital=opening,
+            run_label=run_label,
+            metrics=metrics,
+        )
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+        if snap is None:
+            raise
+        raise StateConflict(
+            f"{state_dir / 'synced_state.json'} cannot be restored ({exc.__class__.__name__}: {exc}"
+            f"{'; it does not verify either' if distrust else ''}); move it away to start fresh"
+        ) from None
+    if distrust:
+        _hold_unverified(engine, distrust, snap or {}, position)
     resumed = 0
     if snap is not None:
         resumed = snap["market_ts"]
@@ -263,6 +280,40 @@ def open_runtime(
     return Runtime(s, engine, feed, sink, venues, resumed, deadman, streams)
 
 
+def _audit_alerts(sink: StateSink) -> list[Guard]:
+    """The Firestore audit's findings become alerts (when the sink mirrors to Firestore)."""
+    from execution.audit_alerts import FirestoreAuditAlerts
+    from execution.state.mirror import MirrorSink
+
+    if isinstance(sink, MirrorSink) and sink.mirror.audit is not None:
+        return [FirestoreAuditAlerts(sink.mirror.audit)]
+    return []
+
+
+def _verified_start(state_dir: Path, snap: dict | None) -> tuple[bytes, str | None, ChainPosition]:
+    """(seal key, why the snapshot does not verify or None, where to read the control log from)."""
+    key, key_problem = snapshot.load_key(state_dir)
+    distrust = snapshot.verify(snap, key) if snap is not None else None
+    if distrust and key_problem:
+        distrust = f"{distrust} ({key_problem})"
+    position = ChainPosition.from_doc(snap.get("control_log")) if snap is not None and not distrust else None
+    if position is None:  # a fresh run, or a snapshot that does not verify: what is in the log is never applied
+        position = ChainPosition.at_end(state_dir)
+    return key, distrust, position
+
+
+def _hold_unverified(engine: Engine, problem: str, snap: dict, position: ChainPosition) -> None:
+    """A restart snapshot that does not verify: HOLD (never RUN), an incident and an alert."""
+    now = clock.wall_ms()
+    skipped = max(0, position.offset - int(snap.get("control_offset", 0) or 0))
+    detail = f"{problem}; restarted in HOLD, control log read from byte {position.offset} ({skipped} bytes not applied)"
+    logs.get().error("[state] SNAPSHOT NOT VERIFIED: %s", detail)
+    engine.journal(
+        "incidents", {"id": f"snapshot-unverified:{now}", "ts": now, "kind": "snapshot_unverified", "detail": detail}
+    )
+    engine.alerting.trip("snapshot", detail, now)
+
+
 def _read_snapshot(state_dir: Path, run_label: str) -> dict | None:
     snap_path = state_dir / "synced_state.json"
     if not snap_path.exists():
@@ -271,6 +322,10 @@ def _read_snapshot(state_dir: Path, run_label: str) -> dict | None:
         snap = read_json(snap_path)
     except (OSError, ValueError) as exc:
         raise StateConflict(f"{snap_path} is unreadable ({exc}); move it away to start fresh") from None
+    if not isinstance(snap, dict):
+        raise StateConflict(
+            f"{snap_path} is not a snapshot (a JSON {type(snap).__name__}); move it away to start fresh"
+        )
     if snap.get("run") != run_label:
         raise StateConflict(
             f"{state_dir} holds the state of another run ({snap.get('run')!r}, this one is {run_label!r}); "

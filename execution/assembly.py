@@ -59,6 +59,8 @@ def build_engine(
     snap: dict[str, Any] | None = None,
     journaled_ids: Mapping[str, int] | None = None,
     command_reader: CommandReader | None = None,
+    applied_command_ids: Iterable[str] = (),
+    seal_key: bytes = b"",
     with_arbitrage: bool = True,
     extra_strategies: Iterable[Strategy] = (),
     extra_guards: Iterable[Guard] = (),
@@ -142,7 +144,7 @@ def build_engine(
             handlers.update(strategy.commands())
         for guard in guards:
             handlers.update(guard.commands())
-        commands = CommandApplier(command_reader, lambda: s.secret("APPROVE_TOKEN"), handlers)
+        commands = CommandApplier(command_reader, lambda: s.secret("APPROVE_TOKEN"), handlers, applied_command_ids)
     resume = ResumePoint(market_ts=trade_from_ms - 1) if trade_from_ms > 0 else ResumePoint()
     if snap:
         resume = ResumePoint(
@@ -172,6 +174,7 @@ def build_engine(
         publish_interval_ms=publish_interval_ms,
         run_label=run_label,
         metrics=metrics,
+        seal_key=seal_key,
     )
 
 

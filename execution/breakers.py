@@ -4,7 +4,9 @@ positions are open. The rules are pure (`execution/risk.py`); this guard applies
 engine's books. Margin stress uses each venue's own maintenance tiers (Binance leverage
 brackets, OKX position tiers, `execution/margin.py`); an instrument without published tiers gets
 a conservative derived schedule, said once in a `[risk]` line. The daily loss is not a breaker
-here: it is the daily stop (`execution/guards/daily_stop.py`), which re-arms by itself."""
+here: it is the daily stop (`execution/guards/daily_stop.py`), which re-arms by itself.
+Drawdown is measured from the breaker's reference (`Performance.dd_ref_nav`, re-based by an
+approved resume), not the investor-facing peak."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ class AccountBreakers(BaseGuard):
         nav = (
             perf.last_nav
         )  # this cycle's NAV, a float (`Ledger.nav_float`), booked by the engine just before the guards run
-        trips = breaker_trips(limits, nav=nav, peak_nav=perf.peak_nav)
+        trips = breaker_trips(limits, nav=nav, peak_nav=perf.dd_ref_nav)
         if ledger.positions:
             maintenance = self.maintenance(ctx)
             self._maintenance, self._ratio = maintenance, margin_ratio(nav, maintenance)

@@ -6,13 +6,17 @@ order: a second hold adds its reason, it never overwrites the first (`reason`/`s
 stay those of the hold that started HOLD).
 Leaving HOLD takes two different people: `resume-request` (operator A, reason), then
 `resume-confirm` (operator B != A, with APPROVE_TOKEN, within the request's lifetime), then
-`resume` sets RUN. Every refusal says why.
+`resume` sets RUN. Every refusal says why. "Different" means different after Unicode
+normalisation and confusable folding (`execution/operators.py`); `now` is the executor's clock,
+never the time a command says it was written.
 """
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import asdict, dataclass, field
+
+from execution.operators import same_operator
 
 RUN = "RUN"
 HOLD = "HOLD"
@@ -92,12 +96,14 @@ def kill(state: ControlState, reason: str, by: str, now: int) -> Answer:
     return Answer(True, f"KILL by {by}: HOLD and flatten everything")
 
 
-def request_resume(state: ControlState, operator: str, reason: str, now: int) -> Answer:
+def request_resume(state: ControlState, operator: str, reason: str, now: int, request_id: str = "") -> Answer:
+    """`request_id` (the command's id) is what a confirmation's proof is bound to."""
     if state.mode != HOLD:
         return Answer(False, "not in HOLD: nothing to resume")
     if not operator.strip() or not reason.strip():
-        return Answer(False, "resume-request needs --operator and --reason")
+        return Answer(False, "resume-request needs an operator and --reason")
     state.resume_request = {
+        "id": request_id,
         "operator": operator,
         "reason": reason,
         "ts": now,
@@ -122,12 +128,12 @@ def confirm_resume(state: ControlState, operator: str, proof: str, expected_proo
     if now > req["expires_ms"]:
         state.resume_request = None
         return Answer(False, f"resume request by {req['operator']} expired; request again")
-    if not operator.strip() or operator.strip().lower() == req["operator"].strip().lower():
+    if not operator.strip() or same_operator(operator, req["operator"]):
         return Answer(False, f"resume-confirm must come from a different operator than {req['operator']}")
     if not expected_proof:
         return Answer(False, "APPROVE_TOKEN is not configured on the executor: resume is disabled")
     if not hmac.compare_digest(proof.encode(), expected_proof.encode()):
-        return Answer(False, "wrong or missing approval token")
+        return Answer(False, "wrong or missing approval token (or a proof made for another request or operator)")
     state.resume_approved = {"requested_by": req["operator"], "confirmed_by": operator, "ts": now}
     state.resume_request = None
     return Answer(True, f"resume approved by {operator} (requested by {req['operator']}); run resume to set RUN")

@@ -2,40 +2,45 @@
 
     python -m execution.ctl status [--json]            (also: python scripts/hedgectl.py ...)
     python -m execution.ctl alerts [-n 20] [--json]
-    python -m execution.ctl hold --reason TEXT --operator NAME
-    python -m execution.ctl resume-request --reason TEXT --operator NAME
-    python -m execution.ctl resume-confirm --operator NAME [--token TOKEN]
-    python -m execution.ctl resume --operator NAME
-    python -m execution.ctl kill --reason TEXT --operator NAME
-    python -m execution.ctl flatten --operator NAME
-    python -m execution.ctl denylist-reload --operator NAME   re-read DENYLIST_FILE (as SIGHUP does)
+    python -m execution.ctl hold --reason TEXT
+    python -m execution.ctl resume-request --reason TEXT
+    python -m execution.ctl resume-confirm [--token-file FILE]
+    python -m execution.ctl resume
+    python -m execution.ctl kill --reason TEXT
+    python -m execution.ctl flatten
+    python -m execution.ctl denylist-reload               re-read DENYLIST_FILE (as SIGHUP does)
     python -m execution.ctl queue [--json]                commands written but not acknowledged yet
-    python -m execution.ctl cancel ID --operator NAME     withdraw a queued command before it is applied
+    python -m execution.ctl cancel ID                     withdraw a queued command before it is applied
     python -m execution.ctl export-log --out FILE
     python -m execution.ctl edge [--json]                 arbitrage: current net edges
     python -m execution.ctl preview PAIR [SIZE]           arbitrage: projected PnL + rescue plan
     python -m execution.ctl execute PAIR [SIZE]           arbitrage: enter through the normal gates
     python -m execution.ctl arb-flatten                   arbitrage: close every pair
-    python -m execution.ctl capital-flow --amount X --note TEXT [--operator NAME]
+    python -m execution.ctl capital-flow --amount X --note TEXT
                                                           an off-venue deposit (+X) or withdrawal (-X)
 
 The CLI never writes trading state: commands go to the control log, the executor applies them
 and writes an acknowledgement, which the CLI waits for (--timeout, default 15 s). A command
 that got no acknowledgement stays queued: `queue` lists it, `cancel ID` withdraws it. Every
-command names its operator (--operator, else HEDGE_OPERATOR); there is no silent default.
+command names its operator: the OS user running the CLI (a bare root is refused).
 Exit codes: 0 done, 1 refused, 2 bad usage, 3 the executor did not acknowledge in time,
 4 (`status` only) the executor is DOWN: no state written for WATCHDOG_STALE_S (default 300 s), or
 no state at all; 5 (`status`) health_state 1 DEGRADED (a guard active, stale data on some
 symbols, a repair pending); 6 (`status`) health_state 2 HALTED (HOLD, kill, all data stale).
-The approval token for resume-confirm comes from --token, else APPROVE_TOKEN in the process
-environment (never from .env, so the operator who runs the executor does not hold it by
-default), else a prompt. It never leaves this process: only an HMAC bound to the command does.
+The operator is whoever runs the CLI, as the operating system says (the login, or SUDO_USER
+under sudo: `execution/operators.py`); it is never an argument. The approval token for
+resume-confirm comes from --token-file, else APPROVE_TOKEN in the process environment (never
+from .env, so the operator who runs the executor does not hold it by default), else a prompt;
+never from the command line, where `ps` would show it. It never leaves this process: only an
+HMAC bound to this command, the pending request and this operator does.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import io
 import json
 import os
 import sys
@@ -45,17 +50,17 @@ from pathlib import Path
 
 from execution import clock, control_log, health, liveness
 from execution.logs import redact
+from execution.operators import invoking_operator
 from execution.settings import (
     ConfigError,
     Credentials,
-    OperatorEnv,
     StoreEnv,
     WatchdogEnv,
     process_env_over_file,
     read_env,
     secret_values,
 )
-from execution.state.atomic import read_lines, write_text
+from execution.state.atomic import read_json, read_lines, write_text
 from execution.state.layout import COLLECTION_FILES
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NO_ACK, EXIT_DOWN = 0, 1, 2, 3, 4
@@ -64,7 +69,8 @@ WRITE_COMMANDS = ("hold", "resume-request", "resume-confirm", "resume", "kill", 
 EPILOG = """exit codes: 0 done, 1 refused (the reason is printed), 2 bad usage, 3 the executor did not
 acknowledge (the command stays queued: see `queue`, withdraw with `cancel ID`), 4 (status) the
 executor is DOWN or there is no state, 5 (status) up but health_state 1 DEGRADED, 6 (status) up
-but health_state 2 HALTED. Commands need --operator NAME (or HEDGE_OPERATOR)."""
+but health_state 2 HALTED. The operator is the OS user running the CLI (the login, or SUDO_USER
+under sudo); the approval token comes from a prompt, --token-file or $APPROVE_TOKEN."""
 
 
 class UsageError(Exception):
@@ -82,12 +88,15 @@ def _store(state_dir: Path) -> StoreEnv:
     return read_env(StoreEnv, STATE_DIR=str(state_dir))
 
 
-def _operator(given: str | None, command: str) -> str:
-    """Who sends the command: --operator, else HEDGE_OPERATOR; never a silent default (on a
-    server the login is `root`, which says nothing about who acted)."""
-    name = (given or "").strip() or read_env(OperatorEnv).operator
-    if not name:
-        raise UsageError(f"{command}: who is acting? pass --operator NAME (or set HEDGE_OPERATOR); it is journaled")
+def _operator(command: str) -> str:
+    """Who sends the command: the OS user running the CLI (SUDO_USER under sudo: execution/operators.py),
+    never an argument; a bare `root` is refused, as it says nothing about who acted."""
+    name = invoking_operator()
+    if name == "root":
+        raise UsageError(
+            f"{command}: who is acting? run the CLI as yourself or through sudo (the operator is the OS user, "
+            "and it is journaled)"
+        )
     return name
 
 
@@ -103,6 +112,29 @@ def queued(state_dir: Path) -> list[dict]:
     return control_log.pending(state_dir, _control_offset(state_dir))
 
 
+def _pending_request_id(state_dir: Path) -> str:
+    """The id of the resume request waiting for a confirmation, from the executor's local control
+    document (the CLI runs beside the executor; Firestore may lag by a minute)."""
+    try:
+        doc = read_json(state_dir / "state" / "control.json")
+    except (OSError, ValueError):
+        return ""
+    req = doc.get("resume_request") if isinstance(doc, dict) else None
+    return str(req.get("id", "")) if isinstance(req, dict) else ""
+
+
+def _read_token(args) -> str:
+    """--token-file, else $APPROVE_TOKEN, else a prompt on a terminal; "" when none."""
+    if args.token_file:
+        try:
+            return Path(args.token_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--token-file {args.token_file}: cannot read it ({exc.__class__.__name__})") from None
+    return read_env(Credentials).approve_token.get_secret_value() or (
+        getpass.getpass("approval token: ") if sys.stdin.isatty() else ""
+    )
+
+
 def _age(ms: int | None) -> str:
     if ms is None:
         return "never"
@@ -111,7 +143,7 @@ def _age(ms: int | None) -> str:
 
 
 def _utc(ts: int | None) -> str:
-    if not ts:
+    if not isinstance(ts, (int, float)) or not 0 < ts < 4_102_444_800_000:  # a broken document: a dash, no traceback
         return "-"
     return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
@@ -169,6 +201,8 @@ def status_data(state_dir: Path) -> dict:
         "nav_drift_usdt": nav.get("nav_drift_usdt"),
         "net_contributed_capital": nav.get("net_contributed_capital"),
         "drawdown_pct": nav.get("drawdown_pct"),
+        "peak_nav": nav.get("peak_nav"),
+        "breaker_reference": nav.get("breaker_reference") or {},
         "market_ts": nav.get("market_ts"),
         "positions": pos.get("positions", []),
         "exposure_per_venue": exposure,
@@ -187,6 +221,22 @@ def _print_venue_truth(d: dict) -> None:
         )
     if d.get("net_contributed_capital") is not None:
         print(f"capital   : net contributed {d['net_contributed_capital']:,.2f} USDT")
+
+
+def _print_reference(d: dict) -> None:
+    """The drawdown breaker's reference: the fund's peak, or the NAV an approved resume re-based it to."""
+    ref = d["breaker_reference"]
+    if ref.get("drawdown_nav") is not None:
+        rb = ref.get("rebased")
+        print(
+            f"dd ref    : {ref['drawdown_nav']:,.2f} USDT (drawdown breaker); "
+            + (
+                f"re-based {_utc(rb.get('ts'))} on the resume requested by {rb.get('requested_by')} and confirmed "
+                f"by {rb.get('confirmed_by')}"
+                if isinstance(rb, dict)
+                else f"the fund's peak {d['peak_nav']:,.2f} USDT (never re-based)"
+            )
+        )
 
 
 def print_status(d: dict) -> None:
@@ -216,6 +266,7 @@ def print_status(d: dict) -> None:
     print(f"clock skew: {'n/a (no venue clock in this profile)' if skew is None else f'{skew} ms'}")
     print(f"NAV       : {d['nav']:,.2f} USDT  drawdown {d['drawdown_pct']:.2f}%  (from the {d['nav_source']})")
     _print_venue_truth(d)
+    _print_reference(d)
     c, lim = d["counters"], d["limits"]
     print(
         f"counters  : orders/min {c.get('orders_last_min', '-')}/{lim.get('MAX_ORDERS_PER_MIN', '-')}  "
@@ -274,6 +325,22 @@ def _guard_line(g: dict) -> str:
     return f"{name} armed: " + ", ".join(f"{k}={v}" for k, v in figures.items())
 
 
+def _status(state_dir: Path, as_json: bool) -> int:
+    """`status`; a state document of an unexpected shape (edited, or from another version) is one
+    line on stderr and exit 1, never a traceback or half a report."""
+    out = io.StringIO()
+    try:
+        d = status_data(state_dir)
+        with contextlib.redirect_stdout(out):
+            print(json.dumps(d, indent=1, default=str)) if as_json else print_status(d)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        why = redact(f"{exc.__class__.__name__}: {exc}")[:200]
+        print(f"status: the state documents in {state_dir} are not what this CLI reads ({why})", file=sys.stderr)
+        return EXIT_REFUSED
+    sys.stdout.write(out.getvalue())
+    return status_exit_code(d)
+
+
 def status_exit_code(d: dict) -> int:
     """4 DOWN (or no state), else 6 HALTED, 5 DEGRADED, 0 HEALTHY."""
     if d["mode"] == liveness.DOWN or d["nav"] is None:
@@ -319,15 +386,10 @@ def send_with_result(
     if not (state_dir / "state").is_dir():
         raise UsageError(f"no executor state in {state_dir}: is STATE_DIR right and has the executor run?")
     command = control_log.new_command(cmd, operator, clock.wall_ms(), **args)
-    if cmd == "resume-confirm":  # bind the token to this very command; the token itself stays here
-        command = control_log.Command(
-            command.id,
-            command.ts,
-            cmd,
-            command.operator,
-            {"proof": control_log.approval_proof(args["proof"], command.id)},
-        )
-    control_log.append_command(state_dir, command)
+    if cmd == "resume-confirm":  # bind the token to this command, request and operator; the token stays here
+        proof = control_log.approval_proof(args["proof"], command.id, _pending_request_id(state_dir), operator)
+        command = control_log.Command(command.id, command.ts, cmd, command.operator, {"proof": proof})
+    command = control_log.append_command(state_dir, command)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         ack = control_log.find_ack(state_dir, command.id)
@@ -344,6 +406,18 @@ def send_with_result(
     )
 
 
+REFUSED_OPTIONS = {
+    "--operator": "the operator is the OS user running the CLI (the login, or SUDO_USER under sudo)",
+    "--token": "a token on the command line shows in `ps`; use --token-file, $APPROVE_TOKEN or the prompt",
+}
+
+
+def _refused_options(p: argparse.ArgumentParser) -> None:
+    """Options that used to exist: refused with the reason instead of "unrecognized arguments"."""
+    for flag in REFUSED_OPTIONS:
+        p.add_argument(flag, dest=f"refused_{flag.strip('-')}", help=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="hedgectl",
@@ -357,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, helptext: str, writes: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext, description=helptext, epilog=EPILOG)
         if writes:
-            p.add_argument("--operator", help="who is acting (default: $HEDGE_OPERATOR; required)")
+            _refused_options(p)  # --operator and --token: refused with the reason
             p.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for the ack (15)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
         return p
@@ -399,7 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
         if needs_reason:
             p.add_argument("--reason", required=True, help="why (journaled, shown in status)")
         if name == "resume-confirm":
-            p.add_argument("--token", help="approval token (else $APPROVE_TOKEN, else a prompt)")
+            p.add_argument(
+                "--token-file", help="a file holding the approval token (else $APPROVE_TOKEN, else a prompt)"
+            )
     p = command("cancel", "withdraw a queued command (see `queue`) before the executor applies it", writes=True)
     p.add_argument("target", metavar="ID", help="the command's id, as `queue` shows it")
     return ap
@@ -424,12 +500,14 @@ def _main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ov
         args = ap.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
+    for flag, why in REFUSED_OPTIONS.items():
+        if getattr(args, f"refused_{flag.strip('-')}", None) is not None:
+            print(f"error: {flag} is not accepted: {why}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         state_dir = _state_dir(args)
         if args.command == "status":
-            d = status_data(state_dir)
-            print(json.dumps(d, indent=1, default=str)) if args.json else print_status(d)
-            return status_exit_code(d)
+            return _status(state_dir, args.json)
         if args.command == "alerts":
             rows = alerts_data(state_dir, args.n)
             if args.json:
@@ -461,7 +539,7 @@ def _main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ov
                     )
                 print(f"open pairs: {len(arb['open_arbitrage_pairs'])}")
             return EXIT_OK
-        operator = _operator(args.operator, args.command)
+        operator = _operator(args.command)
         if args.command == "cancel":
             refused = _cancel_refusal(state_dir, args.target)
             if refused is not None:
@@ -482,13 +560,9 @@ def _main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch ov
         if args.command == "capital-flow":
             extra["amount"], extra["note"] = args.amount, args.note
         if args.command == "resume-confirm":
-            token = (
-                args.token
-                or read_env(Credentials).approve_token.get_secret_value()
-                or (getpass.getpass("approval token: ") if sys.stdin.isatty() else "")
-            )
+            token = _read_token(args)
             if not token:
-                raise UsageError("resume-confirm needs the approval token (--token, $APPROVE_TOKEN or the prompt)")
+                raise UsageError("resume-confirm needs the approval token (--token-file, $APPROVE_TOKEN or the prompt)")
             extra["proof"] = token
         wire = {"preview": "arb-preview", "execute": "arb-execute"}.get(args.command, args.command)
         code, message, result = send_with_result(state_dir, wire, operator, args.timeout, **extra)

@@ -29,6 +29,7 @@ from execution.alerting import Alerting
 from execution.bookings import Bookings
 from execution.commands import CommandApplier
 from execution.control import ControlState
+from execution.control_log import ChainPosition
 from execution.exchanges.base import Venue
 from execution.feeds.events import BookUpdate, CandleClosed, Event, FeedIssue, FundingSettled, MarkUpdate, Tick
 from execution.filters import derive_filters
@@ -89,6 +90,7 @@ class Engine:
         publish_interval_ms: int = 1000,
         run_label: str = "",
         metrics: MetricsHooks | None = None,
+        seal_key: bytes = b"",
     ):
         self.settings = settings
         self.venues = venues
@@ -114,6 +116,7 @@ class Engine:
         self._metered = not isinstance(self.metrics, NullMetrics)  # without metrics: not even the clock reads
         self._cycle_t0 = 0.0
         self.benchmark = settings.benchmark
+        self.seal_key = seal_key  # seals the restart snapshot (execution/snapshot.py)
         self.log = logs.get()
         self.bookings = Bookings(self.ledger, self.perf, self.nav_source, self.log, self.journal, self._on_fill)
         self.warming_until_ts = resume.market_ts
@@ -453,8 +456,8 @@ class Engine:
     # ------------------------------------------------------------------------------------------
     # state out
     @property
-    def control_offset(self) -> int:
-        return self.commands.offset if self.commands is not None else 0
+    def control_position(self) -> ChainPosition | None:
+        return self.commands.position if self.commands is not None else None
 
     def publish(self, now: int | None = None, force: bool = False) -> None:
         now = self.wall_ms() if now is None else now
@@ -480,7 +483,7 @@ class Engine:
                 "updated_at_ms": now,
             },
         )
-        sink.put_file("synced_state", snapshot.take(self, now))
+        sink.put_file("synced_state", snapshot.take(self, now, self.seal_key))
         sink.flush(force=force)
         if isinstance(sink, DocumentTap):  # the metrics say what the documents say (outbox: after this flush)
             from execution.metrics_state import update_from_state  # loaded only with metrics on

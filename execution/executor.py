@@ -7,7 +7,8 @@ candle per second), state in STATE_DIR (data/). SIGTERM/SIGINT stop it cleanly: 
 cycle finishes, state is flushed, exit 0. SIGHUP reloads the denylist (DENYLIST_FILE) without a
 restart. A restart resumes from `synced_state.json`.
 Exit code 2: bad configuration (one line on stderr naming the file and field), or another
-executor already holds STATE_DIR (its PID is named).
+executor already holds STATE_DIR (its PID is named). Exit code 75: the disk is full (one line;
+nothing half-written; the next start removes leftover temp files).
 METRICS_PORT > 0: Prometheus metrics on 127.0.0.1:METRICS_PORT/metrics while it runs.
 """
 
@@ -25,7 +26,8 @@ from execution.guards.denylist import DenylistGuard
 from execution.metrics import Exporter, MetricsHooks, MetricsSettings, NullMetrics
 from execution.metrics import start as start_metrics
 from execution.notify import build_notifier
-from execution.settings import ConfigError, Settings, load_dotenv_file, load_settings
+from execution.settings import ConfigError, Settings, env_file_exposure, load_dotenv_file, load_settings
+from execution.state.disk import stop_on_full_disk
 from execution.state_lock import StateDirBusy, StateDirLock
 
 WARMUP_BARS_UNPACED = 400  # history the indicators need is generated at full speed, then paced
@@ -42,8 +44,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser().parse_args(argv)  # --help answers and exits before anything starts
-    load_dotenv_file()
+    return stop_on_full_disk(lambda: _main(argv))
+
+
+def _main(argv: list[str] | None = None) -> int:
     try:
+        env_warnings = load_dotenv_file()
         settings = load_settings()
     except ConfigError as exc:
         return fail_config(exc)
@@ -53,13 +59,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"executor error: {exc}", file=sys.stderr)
         return 2
     try:
-        return _run(settings)
+        return _run(settings, env_warnings)
     finally:
         lock.release()
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, env_warnings: list[str]) -> int:
     log = logs.setup(settings.log_level, stream=sys.stdout, secrets=settings.secret_values())
+    for warning in [*env_warnings, env_file_exposure()]:
+        if warning:
+            log.warning("[config] %s", warning)
     notifier = build_notifier(settings)
     metrics, exporter = _serve_metrics(settings.metrics.port)
     rt = open_runtime_or_exit_code(settings, notifier, metrics)

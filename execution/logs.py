@@ -7,6 +7,11 @@ was written (market time, where it matters, is inside the text). Every line pass
 A replay writes ~100k lines per six months of four symbols, so the path is kept cheap: no
 caller lookup, a timestamp prefix cached per second, redaction regexes only run when a line
 contains a word that could introduce a secret, and file output flushed in blocks.
+
+The secret values of the process (venue keys, tokens) are registered once (`setup`, and every
+venue adapter registers its own keys), so `redact(text)` removes them wherever they appear,
+also in text that is not a log line: a venue error becomes a record through
+`execution/exchanges/errors.py`, which redacts its message here.
 """
 
 from __future__ import annotations
@@ -31,8 +36,19 @@ logging.logProcesses = False
 logging.logMultiprocessing = False
 
 
+_REGISTERED: tuple[str, ...] = ()
+
+
+def register_secrets(*values: str) -> None:
+    """Values `redact` removes from now on, in this process, whatever the caller passes."""
+    global _REGISTERED
+    new = tuple(v for v in values if v and len(v) >= 6 and v not in _REGISTERED)
+    if new:
+        _REGISTERED = tuple(sorted(_REGISTERED + new, key=len, reverse=True))  # longest first: no partial leftovers
+
+
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    for s in secrets:
+    for s in (*secrets, *_REGISTERED) if _REGISTERED else secrets:
         if s and len(s) >= 6 and s in text:
             text = text.replace(s, "***")
     low = text.lower()
@@ -184,6 +200,7 @@ def setup(level: str = "INFO", stream=None, path: str | None = None, secrets: tu
     else:
         handler = _LineHandler(stream or sys.stdout, every=1)
     clean = tuple(s for s in secrets if s)
+    register_secrets(*clean)
     handler.setFormatter(_Formatter(clean))
     log.addHandler(handler)
     log.setLevel(level)

@@ -8,6 +8,12 @@ change stay what they were.
 NAV figures here are floats (`Ledger.nav_float`): they are updated once per market instant
 (~17,000 times per replayed half-year) and only compared, shown or fed to the breakers; a float
 carries a NAV to ~1e-12 USDT. Booked amounts and the published NAV stay Decimal in the ledger.
+
+Two peaks: the fund's true peak (what investors see as drawdown, never moved) and the drawdown
+breaker's reference (`dd_ref_nav`, the highest NAV since the last approved resume). A two-man
+resume re-bases the breaker's reference to the NAV at that moment (`rebase`), so a resume after
+a drawdown trip does not trip again at once. (The daily loss is the daily stop, which re-arms by
+itself at the day boundary: nothing to re-base there.)
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ class Performance:
         self._ref: tuple[int, float] | None = None  # newest point at least 24h old
         self.last_ts = 0
         self.last_nav = initial_nav
+        self.dd_ref_nav = initial_nav  # the drawdown breaker's peak: max NAV since the last re-base
+        self.rebased: dict | None = None  # the last re-base: ts, nav, previous reference, operators
 
     def update(self, ts: int, nav: float) -> None:
         if ts >= self._next_day_ms:
@@ -45,6 +53,8 @@ class Performance:
             dd = (peak - nav) / peak * 100
             if dd > self.max_dd_pct:
                 self.max_dd_pct = dd
+        if nav > self.dd_ref_nav:
+            self.dd_ref_nav = nav
         w = self._window
         w.append((ts, nav))
         cutoff = ts - DAY_MS
@@ -53,11 +63,14 @@ class Performance:
         self.last_ts, self.last_nav = ts, nav
 
     def on_flow(self, amount: Decimal | float, nav_before: Decimal | float) -> None:
-        """A deposit (+) or withdrawal (-) moves NAV from `nav_before` by `amount`: the peak is scaled
-        (the drawdown in % is unchanged), the day's start and the last 24 h are shifted (P&L unchanged)."""
+        """A deposit (+) or withdrawal (-) moves NAV from `nav_before` by `amount`: the peak and the
+        drawdown breaker's reference are scaled (the drawdown in % is unchanged: a redemption is no
+        loss), the day's start and the last 24 h are shifted (P&L unchanged)."""
         amount, nav_before = float(amount), float(nav_before)
         if nav_before > 0 and nav_before + amount > 0:
-            self.peak_nav = self.peak_nav * (nav_before + amount) / nav_before
+            scale = (nav_before + amount) / nav_before
+            self.peak_nav = self.peak_nav * scale
+            self.dd_ref_nav = self.dd_ref_nav * scale
         self.day_start_nav += amount
         self.last_nav += amount
         self._window = deque((t, n + amount) for t, n in self._window)
@@ -75,6 +88,18 @@ class Performance:
     def next_day_ms(self) -> int:
         """When the current day ends (the next midnight in the configured zone), epoch ms."""
         return self._next_day_ms
+
+    def rebase(self, ts: int, nav: Decimal | float, **who: str) -> dict:
+        """Re-base the drawdown breaker's reference to `nav` (an approved resume); returns the record."""
+        self.rebased = {
+            "ts": ts,
+            "nav": str(float(nav)),
+            "previous_dd_ref_nav": str(self.dd_ref_nav),
+            "peak_nav": str(self.peak_nav),
+            **who,
+        }
+        self.dd_ref_nav = float(nav)
+        return dict(self.rebased)
 
     def drawdown_pct(self, nav: Decimal | float) -> float:
         nav, peak = float(nav), self.peak_nav
@@ -101,6 +126,8 @@ class Performance:
             "last_nav": str(self.last_nav),
             "window": [[t, str(n)] for t, n in self._window],
             "ref": [self._ref[0], str(self._ref[1])] if self._ref else None,
+            "dd_ref_nav": str(self.dd_ref_nav),
+            "rebased": self.rebased,
         }
 
     def restore(self, snap: dict) -> None:
@@ -116,3 +143,6 @@ class Performance:
         self._window = deque((int(t), float(n)) for t, n in snap.get("window", []))
         ref = snap.get("ref")
         self._ref = (int(ref[0]), float(ref[1])) if ref else None
+        self.dd_ref_nav = float(snap.get("dd_ref_nav", snap["peak_nav"]))
+        rebased = snap.get("rebased")
+        self.rebased = dict(rebased) if isinstance(rebased, dict) else None

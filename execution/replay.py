@@ -23,10 +23,15 @@ from pathlib import Path
 from execution import logs
 from execution.app import fail_config, open_runtime_or_exit_code
 from execution.settings import ConfigError, load_dotenv_file, load_settings
+from execution.state.disk import stop_on_full_disk
 from execution.state_lock import LOCK_NAME, StateDirBusy, StateDirLock
 
 
 def main(argv: list[str] | None = None) -> int:
+    return stop_on_full_disk(lambda: _main(argv))
+
+
+def _main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m execution.replay", description="Replay a market directory.")
     ap.add_argument("market_dir", type=Path)
     ap.add_argument("--state-dir", type=Path, required=True)
@@ -41,19 +46,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-html", type=Path, metavar="FILE", help="write the report with charts to FILE")
     args = ap.parse_args(argv)
 
-    load_dotenv_file()
+    try:
+        env_warnings = load_dotenv_file()
+    except ConfigError as exc:
+        return fail_config(exc)
     try:
         lock = StateDirLock(args.state_dir).acquire()  # before --fresh: never delete a running executor's state
     except StateDirBusy as exc:
         print(f"replay error: {exc}", file=sys.stderr)
         return 2
     try:
-        return _replay(args)
+        return _replay(args, env_warnings)
     finally:
         lock.release()
 
 
-def _replay(args: argparse.Namespace) -> int:
+def _replay(args: argparse.Namespace, env_warnings: list[str]) -> int:
     if args.fresh and args.state_dir.exists():
         for child in args.state_dir.iterdir():
             if child.name == LOCK_NAME:
@@ -70,7 +78,9 @@ def _replay(args: argparse.Namespace) -> int:
         return fail_config(exc)
     args.state_dir.mkdir(parents=True, exist_ok=True)
     log_path = None if str(args.log) == "-" else str(args.log or args.state_dir / "replay.log")
-    logs.setup(settings.log_level, stream=sys.stderr, path=log_path)
+    log = logs.setup(settings.log_level, stream=sys.stderr, path=log_path)
+    for warning in env_warnings:
+        log.warning("[config] %s", warning)
     metrics = None
     if args.metrics:
         from execution.metrics import Metrics  # prometheus_client is loaded only when asked for

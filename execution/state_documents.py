@@ -61,6 +61,10 @@ def nav_doc(e: EngineView, now: int) -> dict:
         "funding_total": led.funding_total,
         "peak_nav": round(perf.peak_nav, 8),
         "drawdown_pct": round(perf.drawdown_pct(nav), 6),
+        "breaker_reference": {  # what the drawdown breaker measures from (re-based on an approved resume)
+            "drawdown_nav": round(perf.dd_ref_nav, 8),
+            "rebased": perf.rebased,
+        },
         "max_drawdown_pct": round(perf.max_dd_pct, 6),
         "day": perf.day,
         "day_start_nav": round(perf.day_start_nav, 8),

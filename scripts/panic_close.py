@@ -284,8 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5, help="close/re-read rounds before giving up (default 5)")
     ap.add_argument("--wait-s", type=float, default=1.0, help="seconds between rounds (default 1)")
     args = ap.parse_args(argv)
-    load_dotenv_file()
     try:
+        load_dotenv_file()
         access = VenueAccess.read()
         logs.setup("INFO", stream=sys.stderr, secrets=access.credentials.secret_values())
         profile_env = read_env(ProfileEnv)

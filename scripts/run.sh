@@ -11,7 +11,8 @@ bash scripts/bootstrap.sh
 HOME_DIR=$PWD
 RUN_DIR=${RUN_DIR:-$HOME_DIR/run}
 PROGRAMS=${PROGRAMS:-hedge-executor,hedge-dashboard}
-[ -f .env ] || cp .env.example .env
+# .env holds the keys: created readable by this user only (the executor warns at start otherwise)
+[ -f .env ] || (umask 077 && cp .env.example .env)
 if [ "${MONITORING:-1}" = "1" ]; then
   .venv/bin/python scripts/render_monitoring.py --out "$HOME_DIR/run/monitoring" >/dev/null
   PROGRAMS="$PROGRAMS,hedge-prometheus,hedge-alertmanager"

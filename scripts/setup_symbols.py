@@ -291,10 +291,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--venues", default="", help="comma-separated subset of venues")
     args = ap.parse_args(argv)
-    load_dotenv_file()
-    logs.setup("WARNING", stream=sys.stderr, secrets=read_env(Credentials).secret_values())
     venues: dict[str, Venue] = {}
     try:
+        load_dotenv_file()
+        logs.setup("WARNING", stream=sys.stderr, secrets=read_env(Credentials).secret_values())
         s = load_settings(FEED="live", MARGIN_TYPE=args.margin_type)  # the feed plays no part in symbol setup
         if args.refresh_filters:
             return refresh_filters(s, s.access.endpoints, args.apply)

@@ -15,6 +15,8 @@ from pathlib import Path
 from execution.arb.symbols import BINANCE, OKX, split_pair, venue_symbol
 from execution.models import FeeSchedule, MarginType
 from execution.settings import VENUES, ConfigError, _Fields, _load_json
+from execution.settings.fields import config_file_present
+from execution.settings.files import MAX_BPS, MAX_FEE_RATE
 
 FILE_NAME = "arbitrage.json"
 LEG_MODES = ("concurrent", "sequential")
@@ -94,7 +96,10 @@ class ArbConfig:
 
 def _fees(f: _Fields, venue: str) -> FeeSchedule:
     v = f.obj(venue)
-    fees = FeeSchedule(maker_rate=v.decimal("maker", lo=-0.01), taker_rate=v.decimal("taker", lo=0))
+    fees = FeeSchedule(
+        maker_rate=v.decimal("maker", lo=-MAX_FEE_RATE, hi=MAX_FEE_RATE),
+        taker_rate=v.decimal("taker", lo=0, hi=MAX_FEE_RATE),
+    )
     v.no_unknown()
     return fees
 
@@ -118,12 +123,12 @@ def parse(source: str, data: object) -> ArbConfig:
         if name in pairs:
             raise ConfigError(source, f"pairs[{i}].pair", "each pair listed once", name)
         symbols = {v: venue_symbol(name, v) for v in venues}
-        target = p.decimal("target_notional_usdt", lo=0, lo_open=True)
+        target = p.decimal("target_notional_usdt", lo=0, lo_open=True, hi=1e9)
         pairs[name] = PairConfig(
             pair=name,
             symbols=symbols,
             target_notional_usdt=target,
-            max_notional_usdt=p.decimal("max_notional_usdt", str(target), lo=0),
+            max_notional_usdt=p.decimal("max_notional_usdt", str(target), lo=0, hi=1e9),
             leverage=p.integer("leverage", 1, lo=1, hi=125),
             margin_type=MarginType(p.string("margin_type", MarginType.CROSS.value, tuple(m.value for m in MarginType))),
         )
@@ -132,48 +137,46 @@ def parse(source: str, data: object) -> ArbConfig:
     fees = f.obj("fees", {"mode": "auto"})
     fee_mode = fees.string("mode", "auto", FEE_MODES)
     manual: dict[str, FeeSchedule] = {}
-    if fee_mode == "manual":
+    if fee_mode == "manual" or "manual" in fees.data:  # checked even when unused: a switch to manual is one word
         mf = fees.obj("manual")
         manual = {v: _fees(mf, v) for v in venues}
         mf.no_unknown()
-    else:
-        fees.raw("manual", None)
     fees.no_unknown()
 
     fu = f.obj("funding", {})
     funding = FundingConfig(
         include_next_window=fu.boolean("include_next_window", True),
         avoid_window_minutes=fu.number("avoid_window_minutes", 5, lo=0, hi=480),
-        expected_holding_minutes=fu.number("expected_holding_minutes", 480, lo=0),
-        exit_against_bps=fu.decimal("exit_against_bps", "2", lo=0),
+        expected_holding_minutes=fu.number("expected_holding_minutes", 480, lo=0, hi=1_000_000),
+        exit_against_bps=fu.decimal("exit_against_bps", "2", lo=0, hi=MAX_BPS),
         interval_hours=fu.number("interval_hours", 8, lo=0, lo_open=True, hi=24),
     )
     fu.no_unknown()
 
     cf = f.obj("caps")
     caps = Caps(
-        per_symbol_usdt=cf.decimal("per_symbol_usdt", lo=0),
-        per_venue_usdt=cf.decimal("per_venue_usdt", lo=0),
-        total_usdt=cf.decimal("total_usdt", lo=0),
+        per_symbol_usdt=cf.decimal("per_symbol_usdt", lo=0, hi=1e12),
+        per_venue_usdt=cf.decimal("per_venue_usdt", lo=0, hi=1e12),
+        total_usdt=cf.decimal("total_usdt", lo=0, hi=1e12),
     )
     cf.no_unknown()
 
     sf = f.obj("expected_slippage_bps", {})
-    slippage = {v: sf.decimal(v, "2", lo=0) for v in venues}
+    slippage = {v: sf.decimal(v, "2", lo=0, hi=MAX_BPS) for v in venues}
     sf.no_unknown()
 
     bf = f.obj("basis", {})
     basis_window = bf.integer("window", 96, lo=2, hi=100_000)
-    basis_min = bf.integer("min_samples", 24, lo=0)
-    basis_sample_ms = bf.integer("sample_ms", 900_000, lo=1)
+    basis_min = bf.integer("min_samples", 24, lo=0, hi=100_000)
+    basis_sample_ms = bf.integer("sample_ms", 900_000, lo=1, hi=86_400_000)
     bf.no_unknown()
     if basis_min > basis_window:
         raise ConfigError(source, "basis.min_samples", f"<= basis.window {basis_window}", basis_min)
 
     rf = f.obj("risk", {})
-    max_rescues = rf.integer("max_rescues_per_min", 2, lo=1)
+    max_rescues = rf.integer("max_rescues_per_min", 2, lo=1, hi=1000)
     mismatch_ratio = rf.number("max_fill_mismatch_ratio", 0.2, lo=0, hi=1)
-    mismatch_window = rf.integer("mismatch_window", 20, lo=1)
+    mismatch_window = rf.integer("mismatch_window", 20, lo=1, hi=100_000)
     rf.no_unknown()
 
     cfg = ArbConfig(
@@ -182,24 +185,24 @@ def parse(source: str, data: object) -> ArbConfig:
         auto=f.boolean("auto", True),
         venues=(venues[0], venues[1]),
         pairs=pairs,
-        min_edge_bps=f.decimal("min_edge_bps"),
-        exit_edge_bps=f.decimal("exit_edge_bps", "0.5"),
-        max_holding_minutes=f.number("max_holding_minutes", 1440, lo=0, lo_open=True),
-        max_latency_ms=f.integer("max_latency_ms", lo=1),
-        max_leg_slippage_bps=f.decimal("max_leg_slippage_bps", lo=0),
+        min_edge_bps=f.decimal("min_edge_bps", lo=0, lo_open=True, hi=MAX_BPS),  # a negative edge loses by design
+        exit_edge_bps=f.decimal("exit_edge_bps", "0.5", lo=-MAX_BPS, hi=MAX_BPS),
+        max_holding_minutes=f.number("max_holding_minutes", 1440, lo=0, lo_open=True, hi=1_000_000),
+        max_latency_ms=f.integer("max_latency_ms", lo=1, hi=600_000),
+        max_leg_slippage_bps=f.decimal("max_leg_slippage_bps", lo=0, hi=MAX_BPS),
         expected_slippage_bps=slippage,
         prefer_maker=f.boolean("prefer_maker", False),
         maker_venue=f.string("maker_venue", venues[0], tuple(venues)),
         maker_timeout_ms=f.integer("maker_timeout_ms", 2_000, lo=1),
         leg_mode=f.string("leg_mode", "concurrent", LEG_MODES),
         partial_fill_policy=f.string("partial_fill_policy", "reject_if_unhedged", PARTIAL_FILL_POLICIES),
-        leg_timeout_ms=f.integer("leg_timeout_ms", 10_000, lo=1),
+        leg_timeout_ms=f.integer("leg_timeout_ms", 10_000, lo=1, hi=3_600_000),
         fee_mode=fee_mode,
         manual_fees=manual,
         funding=funding,
         caps=caps,
-        cross_venue_delta_abs_max_usd=f.decimal("cross_venue_delta_abs_max_usd", lo=0, lo_open=True),
-        max_clock_skew_ms=f.integer("max_clock_skew_ms", 1000, lo=1),
+        cross_venue_delta_abs_max_usd=f.decimal("cross_venue_delta_abs_max_usd", lo=0, lo_open=True, hi=1e9),
+        max_clock_skew_ms=f.integer("max_clock_skew_ms", 1000, lo=1, hi=600_000),
         basis_window=basis_window,
         basis_min_samples=basis_min,
         basis_sample_ms=basis_sample_ms,
@@ -207,8 +210,10 @@ def parse(source: str, data: object) -> ArbConfig:
         max_fill_mismatch_ratio=mismatch_ratio,
         mismatch_window=mismatch_window,
         not_found_limit=f.integer("not_found_limit", 3, lo=1, hi=100),
-        health_refresh_ms=f.integer("health_refresh_ms", 60_000, lo=1),
+        health_refresh_ms=f.integer("health_refresh_ms", 60_000, lo=1, hi=86_400_000),
     )
+    if cfg.exit_edge_bps >= cfg.min_edge_bps:
+        raise ConfigError(source, "exit_edge_bps", f"< min_edge_bps {cfg.min_edge_bps}", str(cfg.exit_edge_bps))
     f.no_unknown({"_comment"})
     if cfg.maker_timeout_ms > cfg.leg_timeout_ms:
         raise ConfigError(source, "maker_timeout_ms", f"<= leg_timeout_ms {cfg.leg_timeout_ms}", cfg.maker_timeout_ms)
@@ -225,6 +230,6 @@ def parse(source: str, data: object) -> ArbConfig:
 def load(config_dir: Path) -> ArbConfig | None:
     """The arbitrage config, or None when the file is absent (arbitrage off)."""
     path = Path(config_dir) / FILE_NAME
-    if not path.exists():
+    if not config_file_present(path):  # a symlink to nothing is present: refused, never "arbitrage off"
         return None
     return parse(str(path), _load_json(path))

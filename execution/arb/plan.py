@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from execution.arb.book import OpenPair, PairLeg
 from execution.arb.edge import Edge
 from execution.arb.rescue import plan_rescue
+from execution.exchanges.errors import describe
 from execution.models import BPS_PER_UNIT, PositionSide
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def entry_plan(loop: ArbitrageLoop, edge: Edge) -> dict:
             rp = plan_rescue(pair, filters, loop.cfg.partial_fill_policy)
             fee = loop.fees(kept.venue, kept.symbol).taker_rate
         except Exception as exc:  # noqa: BLE001
-            rescue[f"if_{failed}_leg_fails"] = {"error": str(exc)}
+            rescue[f"if_{failed}_leg_fails"] = {"error": describe(exc)}
             continue
         half = loop.half_spread.get(kept.venue, ZERO) * BPS_PER_UNIT
         slip = loop.cfg.expected_slippage_bps.get(kept.venue, ZERO)

@@ -15,6 +15,7 @@ from execution.arb import preflight as pf
 from execution.arb.config import ArbConfig
 from execution.arb.market_books import PairState
 from execution.exchanges.base import Venue
+from execution.exchanges.errors import describe
 from execution.models import FeeSchedule, SymbolFilters
 
 
@@ -69,12 +70,12 @@ class VenueReference:
                 h.skew_ms = float(venue.server_time_ms() - now)
                 h.connected, h.error = True, ""
             except Exception as exc:  # noqa: BLE001 - any failure means: not usable now
-                h.connected, h.error = False, f"{type(exc).__name__}: {exc}"
+                h.connected, h.error = False, describe(exc)
                 continue
             try:
                 dual = venue.is_dual_side()
             except Exception as exc:  # noqa: BLE001
-                dual, err = None, f"{type(exc).__name__}: {exc}"
+                dual, err = None, describe(exc)
             else:
                 err = ""
             for ps in pairs:
@@ -91,4 +92,4 @@ class VenueReference:
                     if fi.next_funding_time_ms > 0:
                         funding[(venue_name, symbol)] = (fi.funding_rate, fi.next_funding_time_ms)
                 except Exception as exc:  # noqa: BLE001
-                    acc.error = f"{type(exc).__name__}: {exc}"
+                    acc.error = describe(exc)

@@ -15,6 +15,7 @@ from execution.arb.config import ArbConfig
 from execution.arb.edge import Edge, EdgeParams, LegMarket, QuickCosts, best_edge, compute_edge, quick_net_bps
 from execution.arb.market_books import PairState, float_to_decimal
 from execution.arb.reference import VenueReference
+from execution.exchanges.errors import describe
 from execution.models import BPS_PER_UNIT
 
 ZERO = Decimal(0)
@@ -74,7 +75,7 @@ class EdgeScanner:
             filters = self.ref.filters(venue, symbol)
             fees = self.ref.fees(venue, symbol)
         except Exception as exc:  # noqa: BLE001 - a venue without the symbol: no edge, say why
-            ps.reasons = [f"reference_data: {venue} {symbol}: {exc}"]
+            ps.reasons = [f"reference_data: {venue} {symbol}: {describe(exc)}"]
             return None
         rate, nxt = self.funding.get((venue, symbol), (ZERO, 0))
         return LegMarket(

@@ -31,7 +31,7 @@ from execution.arb.attempt import Attempt, LegOrder, LegState, Phase, is_maker, 
 from execution.arb.leg_sender import LegSender
 from execution.arb.rescue import start_round
 from execution.exchanges.base import Venue
-from execution.exchanges.errors import OrderNotFound, UnknownOutcome, VenueError
+from execution.exchanges.errors import OrderNotFound, UnknownOutcome, VenueError, describe
 from execution.models import Order, OrderStatus, SymbolFilters
 
 ZERO = Decimal(0)
@@ -107,14 +107,14 @@ class TwoLegRunner:
         leg.error_code = result.code if isinstance(result, VenueError) else type(result).__name__
         if isinstance(result, UnknownOutcome) or not isinstance(result, VenueError):
             leg.state, leg.status = LegState.UNKNOWN, OrderStatus.UNKNOWN.value
-            leg.error = f"{type(result).__name__}: {result}"
+            leg.error = describe(result)
             a.note(
                 f"{leg.name} {r.venue} {r.symbol} outcome unknown ({leg.error}); reconciling by "
                 f"client order id {r.client_order_id}",
                 "WARN",
             )
             return
-        leg.state, leg.status, leg.error = LegState.FINAL, "REFUSED", f"{type(result).__name__}: {result}"
+        leg.state, leg.status, leg.error = LegState.FINAL, "REFUSED", describe(result)
         a.note(f"{leg.name} {r.venue} {r.symbol} refused: {leg.error}", "ERROR")
 
     def _send_next_sequential(self, a: Attempt, now: int) -> None:
@@ -145,7 +145,7 @@ class TwoLegRunner:
             except OrderNotFound:
                 self._refresh(a, [mk], now)  # final already: read what it did
             except VenueError as exc:
-                mk.error = f"cancel failed: {exc}"
+                mk.error = f"cancel failed: {describe(exc)}"
                 return
             a.note(f"{mk.name} not filled within {self.maker_timeout_ms} ms: cancelled, filled {mk.filled}")
         if mk.state is not LegState.FINAL:
@@ -185,7 +185,7 @@ class TwoLegRunner:
             try:
                 order = self.venues[r.venue].get_order(r.symbol, r.client_order_id)
             except Exception as exc:  # noqa: BLE001 - unreachable venue: stay as we are, ask again later
-                leg.error = f"get_order failed: {type(exc).__name__}: {exc}"
+                leg.error = f"get_order failed: {describe(exc)}"
                 continue
             if order is None:
                 leg.not_found += 1
@@ -226,7 +226,7 @@ class TwoLegRunner:
             except OrderNotFound:
                 self._refresh(a, [leg], now)  # final already: read what it did
             except VenueError as exc:
-                leg.error = f"cancel failed: {exc}"
+                leg.error = f"cancel failed: {describe(exc)}"
 
     # -- the step --------------------------------------------------------------------------------
     def step(self, a: Attempt, now: int, cycle_end: bool = False) -> None:

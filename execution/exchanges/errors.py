@@ -1,10 +1,19 @@
 """Typed venue errors: every adapter maps its venue's codes to these, so the core reacts to the
-meaning (retry, resync clock, back off, reconcile) and never to a venue's numbers."""
+meaning (retry, resync clock, back off, reconcile) and never to a venue's numbers.
+
+This is the one place a venue's answer becomes text that records keep (incidents, the control
+and arbitrage documents, their Firestore copies, `ctl status`): the message is redacted here
+(`execution.logs.redact`: every registered secret value, and anything written as a key, secret,
+passphrase, signature or token assignment), so a venue that echoes the request headers in its
+error body leaks nothing. `describe` does the same for any other exception turned into text.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
 from typing import TypeVar
+
+from execution import logs
 
 K = TypeVar("K", bound=Hashable)
 
@@ -19,9 +28,9 @@ class VenueError(Exception):
 
     def __init__(self, venue: str, code: str | int, message: str):
         self.venue = venue
-        self.code = str(code)
-        self.message = message
-        super().__init__(f"{venue} code={self.code}: {message}")
+        self.code = logs.redact(str(code))[:64]
+        self.message = logs.redact(str(message))
+        super().__init__(f"{venue} code={self.code}: {self.message}")
 
 
 class FilterFailure(VenueError):
@@ -97,6 +106,11 @@ class SafeModeRefused(VenueError):
 
 class BadRequest(VenueError):
     """Any other rejection: a bug or a venue rule we do not model; never retried."""
+
+
+def describe(exc: BaseException, limit: int = 300) -> str:
+    """`ClassName: text` of any exception, redacted and bounded, for a record or a document."""
+    return logs.redact(f"{type(exc).__name__}: {exc}")[:limit]
 
 
 def code_table(groups: Mapping[type[VenueError], Iterable[K]]) -> dict[K, type[VenueError]]:

@@ -100,6 +100,7 @@ class RestVenue(Venue):
         self.reconcile_delays_s = reconcile_delays_s
         self._sleep = sleep or time.sleep
         self._secrets = tuple(s for s in secrets if s)
+        logs.register_secrets(*self._secrets)  # every error text of this process is redacted of them
         self.log = logs.get()
         self._filters: dict[str, SymbolFilters] = {}
         self._filters_ms = 0

@@ -16,6 +16,7 @@ import io
 import math
 import os
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from execution.feeds.events import CandleClosed, FeedIssue, FundingSettled
+from execution.feeds.plausibility import MAX_TS_MS, MIN_TS_MS
 
 CANDLE_COLUMNS = ("open_time_ms", "open", "high", "low", "close", "volume")
 FUNDING_COLUMNS = ("funding_time_ms", "funding_rate")
@@ -55,9 +57,10 @@ def discover(market_dir: Path) -> list[SeriesFile]:
 
 
 def _open_text(path: Path) -> io.TextIOBase:
+    """Bytes that are not UTF-8 become U+FFFD: the row they are in is then unparsable and dropped."""
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace", newline="")
+    return open(path, encoding="utf-8", errors="replace", newline="")
 
 
 def _to_ms(raw: float) -> int:
@@ -135,7 +138,7 @@ def _read_candles_rows(  # noqa: C901 - validation of every row, inlined on purp
         fh = _open_text(path)
         reader = csv.reader(fh)
         header = next(reader, None)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, csv.Error, ValueError, zlib.error) as exc:
         yield FeedIssue(0, venue, symbol, "parse_error", f"{path.name}: cannot read: {exc}")
         return
     if header is None:
@@ -173,6 +176,11 @@ def _read_candles_rows(  # noqa: C901 - validation of every row, inlined on purp
                     )
                     continue
                 t = _to_ms(raw_t)
+                if not MIN_TS_MS <= t < MAX_TS_MS:  # year 10000 or 1e300: never a market's time
+                    yield FeedIssue(
+                        max(pos_ts, 0), venue, symbol, "bad_value", f"line {lineno}: time {row[i_t]!r} out of range"
+                    )
+                    continue
                 if t == pos_ts and 0.0 < lo <= o <= h and lo <= c <= h < INF and 0.0 <= v < INF:
                     prev_open = t  # the common case: the next contiguous, well-formed bar
                     yield CandleClosed(t + timeframe_ms, venue, symbol, t, o, h, lo, c, v)
@@ -245,7 +253,7 @@ def _read_candles_rows(  # noqa: C901 - validation of every row, inlined on purp
                     )
                 prev_open = t
                 yield CandleClosed(t + timeframe_ms, venue, symbol, t, o, h, lo, c, v)
-        except (OSError, EOFError, gzip.BadGzipFile, csv.Error) as exc:
+        except (OSError, EOFError, gzip.BadGzipFile, csv.Error, ValueError, zlib.error) as exc:
             yield FeedIssue(
                 (prev_open or 0) + timeframe_ms,
                 venue,
@@ -260,7 +268,7 @@ def read_funding(path: Path, venue: str, symbol: str) -> Iterator[FundingSettled
         fh = _open_text(path)
         reader = csv.reader(fh)
         header = next(reader, None)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, csv.Error, ValueError, zlib.error) as exc:
         yield FeedIssue(0, venue, symbol, "parse_error", f"{path.name}: cannot read: {exc}")
         return
     cols = [h.strip() for h in (header or [])]
@@ -284,6 +292,11 @@ def read_funding(path: Path, venue: str, symbol: str) -> Iterator[FundingSettled
                     yield FeedIssue(prev or 0, venue, symbol, "parse_error", f"{path.name} line {lineno}: bad time")
                     continue
                 t = _to_ms(raw_t)
+                if not MIN_TS_MS <= t < MAX_TS_MS:
+                    yield FeedIssue(
+                        prev or 0, venue, symbol, "bad_value", f"{path.name} line {lineno}: time out of range"
+                    )
+                    continue
                 if t != raw_t and not warned_seconds:
                     warned_seconds = True
                     yield FeedIssue(
@@ -301,7 +314,7 @@ def read_funding(path: Path, venue: str, symbol: str) -> Iterator[FundingSettled
                     continue
                 prev = t
                 yield FundingSettled(t, venue, symbol, rate)
-        except (OSError, EOFError, gzip.BadGzipFile, csv.Error) as exc:
+        except (OSError, EOFError, gzip.BadGzipFile, csv.Error, ValueError, zlib.error) as exc:
             yield FeedIssue(prev or 0, venue, symbol, "parse_error", f"{path.name}: read failed mid-file: {exc}")
 
 

@@ -9,7 +9,9 @@ exit 2) and again:
     on `denylist-reload` the operator command through the control log (`ctl denylist-reload`),
                          acknowledged with what changed
 A file that cannot be read or parsed keeps the previous list, and says why (the command is
-refused with the line at fault). A file that is gone means an empty list.
+refused with the line at fault); it is read as strictly as at start (`settings/text_file.py`: a
+directory, a FIFO, binary data or a dangling link are refused). A file that is gone means an
+empty list.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from execution.control_log import Command
 from execution.denylist import Denylist, DenylistError, parse
 from execution.guard import BaseGuard, GuardContext, report
 from execution.models import Intent
+from execution.settings.errors import ConfigError
+from execution.settings.text_file import read_text_file
 from execution.strategy import CommandHandler, StrategyContext
 
 RELOAD_COMMAND = "denylist-reload"
@@ -54,11 +58,9 @@ class DenylistGuard(BaseGuard):
         if self.path is None:
             return Answer(False, "no DENYLIST_FILE configured in risk_limits.json: nothing to reload")
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = ""
-        except (OSError, UnicodeDecodeError) as exc:
-            return self._refused(f"{self.path} unreadable ({exc.__class__.__name__})")
+            text = read_text_file(self.path) or ""  # the reader the start used: same refusals, one line
+        except ConfigError as exc:
+            return self._refused(str(exc).removeprefix("config error: "))
         try:
             new = parse(text)
         except DenylistError as exc:

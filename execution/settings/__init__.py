@@ -2,7 +2,9 @@
 
     names.py      vocabularies defined once: PROFILES, FEEDS, VENUES, TIMEFRAMES, LOG_LEVELS
     env.py        the environment variables, grouped by concern (pydantic models, secrets as
-                  SecretStr), `read_env`, SECRET_NAMES, VENUE_KEYS, `.env` loading
+                  SecretStr), `read_env`, SECRET_NAMES, VENUE_KEYS
+    env_file.py   `.env` read strictly (one line per variable, UTF-8, regular file), look-alike
+                  variables warned about
     env_types.py  the validators behind them (each says what it expected)
     fields.py     `_Fields`: the validator of the JSON files
     files.py      the JSON files of CONFIG_DIR -> StrategyParams, RiskLimits, VenueConfig, ...
@@ -28,7 +30,6 @@ from execution.settings.env import (
     LiveFeedEnv,
     LogEnv,
     MetricsEnv,
-    OperatorEnv,
     ProfileEnv,
     ReconcileEnv,
     RunEnv,
@@ -38,13 +39,18 @@ from execution.settings.env import (
     VenueAccess,
     VenueEnv,
     WatchdogEnv,
-    adopt_env_file,
     declared_values,
+    read_env,
+    secret_values,
+)
+from execution.settings.env_file import (
+    adopt_env_file,
+    env_file_exposure,
     env_file_values,
     load_dotenv_file,
     process_env_over_file,
-    read_env,
-    secret_values,
+    read_env_file,
+    sudo_user,
 )
 from execution.settings.errors import ConfigError
 from execution.settings.fields import _Fields, _load_json
@@ -88,7 +94,6 @@ __all__ = [
     "LiveFeedEnv",
     "LogEnv",
     "MetricsEnv",
-    "OperatorEnv",
     "ProfileEnv",
     "ReconcileEnv",
     "RiskLimits",
@@ -107,10 +112,13 @@ __all__ = [
     "_load_json",
     "adopt_env_file",
     "declared_values",
+    "env_file_exposure",
     "env_file_values",
     "load_dotenv_file",
     "load_settings",
     "process_env_over_file",
     "read_env",
+    "read_env_file",
     "secret_values",
+    "sudo_user",
 ]

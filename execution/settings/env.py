@@ -28,7 +28,6 @@ loads `Credentials`, the operator CLI never loads `RunEnv`.
     TelegramBotEnv TELEGRAM_BOT_ALLOWED_CHATS TELEGRAM_BOT_ALLOWED_USERS  Telegram commands bot
                   TELEGRAM_BOT_POLL_S TELEGRAM_BOT_OFFSET_FILE
     DashboardEnv  DASHBOARD_*                                            dashboard
-    OperatorEnv   HEDGE_OPERATOR                                         operator CLI
     MetricsEnv    METRICS_PORT ALERTMANAGER_TELEGRAM_TOKEN_FILE          metrics exporter, monitoring config
     WatchdogEnv   WATCHDOG_STALE_S WATCHDOG_STATE_FILE                   watchdog, operator CLI (status DOWN)
 
@@ -40,7 +39,7 @@ cannot be left out. An empty or blank value means "not set" (the default).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -49,9 +48,19 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from execution.models import MarginType
-from execution.settings.env_types import choice, decimal, flag, integer, number, stripped, time_zone, whole
+from execution.settings.env_types import (
+    choice,
+    decimal,
+    flag,
+    integer,
+    number,
+    pattern,
+    stripped,
+    time_zone,
+    whole,
+)
 from execution.settings.errors import ConfigError, from_validation_error
-from execution.settings.names import ENV_FILE, FEEDS, LOG_LEVELS, PROFILES, PROJECT_ROOT, VENUES
+from execution.settings.names import FEEDS, LOG_LEVELS, PROFILES, PROJECT_ROOT, VENUES
 
 G = TypeVar("G", bound="EnvGroup")
 OnBad = Callable[[ConfigError, Any], None]  # (the error, the default used instead)
@@ -169,10 +178,10 @@ class RunEnv(EnvGroup):
 
     feed: Annotated[str, choice(FEEDS)] = Field("generated", alias="FEED")
     market_dir: Path | None = Field(None, alias="MARKET_DIR")
-    speed: Annotated[float | None, number(lo=0.001, keywords={"max": None})] = Field(900.0, alias="SPEED")
+    speed: Annotated[float | None, number(lo=0.001, hi=1e6, keywords={"max": None})] = Field(900.0, alias="SPEED")
     seed: Annotated[int, whole()] = Field(7, alias="SEED")
     config_dir: Path = Field(PROJECT_ROOT / "config", alias="CONFIG_DIR")
-    initial_capital_usdt: Annotated[Decimal, decimal(Decimal("0.01"))] = Field(
+    initial_capital_usdt: Annotated[Decimal, decimal(Decimal("0.01"), Decimal("1e12"))] = Field(
         Decimal("10000"), alias="INITIAL_CAPITAL_USDT"
     )
 
@@ -181,21 +190,25 @@ class LogEnv(EnvGroup):
     log_level: Annotated[str, choice(LOG_LEVELS, expected="DEBUG, INFO, WARNING or ERROR", normalize=str.upper)] = (
         Field("INFO", alias="LOG_LEVEL")
     )
-    account_log_interval_s: Annotated[float, number(lo=1)] = Field(60.0, alias="ACCOUNT_LOG_INTERVAL_S")
+    account_log_interval_s: Annotated[float, number(lo=1, hi=86_400)] = Field(60.0, alias="ACCOUNT_LOG_INTERVAL_S")
 
 
 class FundEnv(EnvGroup):
     """What the fund holds outside the venues: reported beside NAV, never added to it."""
 
-    reserve_btc: Annotated[Decimal, decimal(Decimal(0))] = Field(Decimal("0.013"), alias="RESERVE_BTC")
+    reserve_btc: Annotated[Decimal, decimal(Decimal(0), Decimal("1e6"))] = Field(Decimal("0.013"), alias="RESERVE_BTC")
     # the investor page's benchmark: this symbol's mark on the screener venue is recorded beside
     # every NAV point; empty = that venue's BTC perpetual (BTCUSDT, BTC-USDT-SWAP)
     benchmark_symbol: Annotated[str, stripped()] = Field("", alias="BENCHMARK_SYMBOL")
 
 
 # -- state ----------------------------------------------------------------------------------------
-_SECONDS_GE_1 = "seconds (a number >= 1)"
-_SECONDS_GE_0 = "seconds (a number >= 0)"
+_SECONDS_GE_1 = "seconds (a number in [1, 86400])"
+_SECONDS_GE_0 = "seconds (a number in [0, 86400])"
+# Firestore's own rules: a path segment (hedge/{env}/...), a database id, a project id
+_ENV_NAME = pattern(r"[A-Za-z0-9_-]{1,64}", "letters, digits, '_' or '-' (a Firestore path segment, <= 64)")
+_DATABASE = pattern(r"\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9]", "(default) or a Firestore database id")
+_PROJECT = pattern(r"|[a-z][a-z0-9-]{4,28}[a-z0-9]", "a Google Cloud project id (6-30 of a-z, 0-9, '-')")
 
 
 class StoreEnv(EnvGroup):
@@ -203,25 +216,32 @@ class StoreEnv(EnvGroup):
     set). The write cadence is the executor's; the read cache, timeout and retry are the readers'."""
 
     state_dir: Path = Field(Path("data"), alias="STATE_DIR")
-    hedge_env: str | None = Field(None, alias="HEDGE_ENV")  # hedge/{env}/... ; None: "prod"
-    firestore_project: Annotated[str, stripped()] = Field("", alias="FIRESTORE_PROJECT")
-    firestore_database: Annotated[str, stripped()] = Field("(default)", alias="FIRESTORE_DATABASE")
+    hedge_env: Annotated[str | None, _ENV_NAME] = Field(None, alias="HEDGE_ENV")  # hedge/{env}/... ; None: "prod"
+    firestore_project: Annotated[str, _PROJECT] = Field("", alias="FIRESTORE_PROJECT")
+    firestore_database: Annotated[str, _DATABASE] = Field("(default)", alias="FIRESTORE_DATABASE")
     emulator_host: Annotated[str, stripped()] = Field("", alias="FIRESTORE_EMULATOR_HOST")
     credentials_file: Annotated[str, stripped()] = Field("", alias="GOOGLE_APPLICATION_CREDENTIALS")
-    doc_interval_s: Annotated[float, number(lo=1, expected=_SECONDS_GE_1)] = Field(
+    doc_interval_s: Annotated[float, number(lo=1, hi=86_400, expected=_SECONDS_GE_1)] = Field(
         60.0, alias="FIRESTORE_DOC_INTERVAL_S"
     )
-    nav_day_interval_s: Annotated[float, number(lo=1, expected=_SECONDS_GE_1)] = Field(
+    nav_day_interval_s: Annotated[float, number(lo=1, hi=86_400, expected=_SECONDS_GE_1)] = Field(
         60.0, alias="FIRESTORE_NAV_DAY_INTERVAL_S"
     )
-    summary_interval_s: Annotated[float, number(lo=1, expected=_SECONDS_GE_1)] = Field(
+    summary_interval_s: Annotated[float, number(lo=1, hi=86_400, expected=_SECONDS_GE_1)] = Field(
         600.0, alias="FIRESTORE_SUMMARY_INTERVAL_S"
     )
-    read_cache_s: Annotated[float, number(lo=0, expected=_SECONDS_GE_0)] = Field(60.0, alias="FIRESTORE_READ_CACHE_S")
-    read_timeout_s: Annotated[float, number(lo=0, lo_open=True, expected="seconds (a number > 0)")] = Field(
+    read_cache_s: Annotated[float, number(lo=0, hi=86_400, expected=_SECONDS_GE_0)] = Field(
+        60.0, alias="FIRESTORE_READ_CACHE_S"
+    )
+    read_timeout_s: Annotated[float, number(lo=0, hi=600, lo_open=True, expected="seconds in (0, 600]")] = Field(
         3.0, alias="FIRESTORE_READ_TIMEOUT_S"
     )
-    read_retry_s: Annotated[float, number(lo=0, expected=_SECONDS_GE_0)] = Field(30.0, alias="FIRESTORE_READ_RETRY_S")
+    read_retry_s: Annotated[float, number(lo=0, hi=86_400, expected=_SECONDS_GE_0)] = Field(
+        30.0, alias="FIRESTORE_READ_RETRY_S"
+    )
+    audit_interval_s: Annotated[float, number(lo=0, hi=7 * 86_400, expected="seconds in [0, 604800]")] = Field(
+        3600.0, alias="FIRESTORE_AUDIT_INTERVAL_S"
+    )  # Firestore vs the local journals (execution/state/audit.py); 0 = never
 
     @property
     def env_name(self) -> str:
@@ -244,7 +264,7 @@ class ExecutionEnv(EnvGroup):
     trigger_price: Annotated[
         str, choice(_TRIGGER_PRICES, expected="mark or last", normalize=lambda s: s.strip().lower())
     ] = Field("MARK_PRICE", alias="PROTECTION_TRIGGER_PRICE")
-    stop_validator_interval_s: Annotated[float, number(lo=1, expected=_SECONDS_GE_1)] = Field(
+    stop_validator_interval_s: Annotated[float, number(lo=1, hi=86_400, expected=_SECONDS_GE_1)] = Field(
         30.0, alias="STOP_VALIDATOR_INTERVAL_S"
     )
     remainder_retries: Annotated[int, integer(0, 10)] = Field(2, alias="ORDER_REMAINDER_RETRIES")
@@ -252,16 +272,16 @@ class ExecutionEnv(EnvGroup):
 
 
 # -- venues and market data -----------------------------------------------------------------------
-_POSITIVE_SECONDS = "a positive number of seconds"
+_POSITIVE_SECONDS = "a positive number of seconds, at most 3600"
 
 
 class LiveFeedEnv(EnvGroup):
     """The live feed's behaviour (its endpoints are in EndpointsEnv)."""
 
-    stale_s: Annotated[float, number(lo=0, lo_open=True, expected=_POSITIVE_SECONDS)] = Field(
+    stale_s: Annotated[float, number(lo=0, hi=3600, lo_open=True, expected=_POSITIVE_SECONDS)] = Field(
         30.0, alias="LIVE_STALE_S"
     )
-    backoff_max_s: Annotated[float, number(lo=0, lo_open=True, expected=_POSITIVE_SECONDS)] = Field(
+    backoff_max_s: Annotated[float, number(lo=0, hi=3600, lo_open=True, expected=_POSITIVE_SECONDS)] = Field(
         30.0, alias="LIVE_BACKOFF_MAX_S"
     )
 
@@ -383,10 +403,6 @@ class DashboardEnv(EnvGroup):
     credentials_file: Annotated[str, stripped()] = Field("", alias="DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS")
 
 
-class OperatorEnv(EnvGroup):
-    operator: Annotated[str, stripped()] = Field("", alias="HEDGE_OPERATOR")  # "" = --operator is required
-
-
 # -- monitoring -----------------------------------------------------------------------------------
 class MetricsEnv(EnvGroup):
     """The executor's Prometheus exporter (127.0.0.1 only) and what the monitoring config needs."""
@@ -400,7 +416,7 @@ class MetricsEnv(EnvGroup):
 class WatchdogEnv(EnvGroup):
     """When the executor counts as DOWN (ctl status, the cron watchdog) and where the watchdog remembers."""
 
-    stale_s: Annotated[float, number(lo=0, lo_open=True, expected="seconds (a number > 0)")] = Field(
+    stale_s: Annotated[float, number(lo=0, hi=30 * 86_400, lo_open=True, expected="seconds in (0, 2592000]")] = Field(
         300.0, alias="WATCHDOG_STALE_S"
     )
     state_file: Path | None = Field(None, alias="WATCHDOG_STATE_FILE")  # None: STATE_DIR/watchdog_state.json
@@ -426,7 +442,6 @@ GROUPS: tuple[type[EnvGroup], ...] = (
     HeartbeatEnv,
     TelegramBotEnv,
     DashboardEnv,
-    OperatorEnv,
     MetricsEnv,
     WatchdogEnv,
 )
@@ -472,61 +487,9 @@ class VenueAccess:
         )
 
 
-# -- where the values come from -------------------------------------------------------------------
-def env_file_path(env: Mapping[str, str] | None = None, default: Path | str = ".env") -> Path:
-    """`.env` in the working directory (or `default`), or the file ENV_FILE names (in the process environment)."""
-    return Path((os.environ if env is None else env).get(ENV_FILE) or default)
-
-
 def declared_values(env: Mapping[str, str] | None = None, exclude: Iterable[str] = ()) -> tuple[tuple[str, str], ...]:
     """Every declared variable set in `env` (default: the process environment), secrets excepted:
     what a process hands to another that must run with the same settings (a research worker)."""
     source = os.environ if env is None else env
     names = {n for g in GROUPS for n in g.variables()} - set(SECRET_NAMES) - set(exclude)
     return tuple((k, source[k]) for k in sorted(names) if k in source)
-
-
-def load_dotenv_file(env_file: str | None = None) -> None:
-    """Load `.env` (or ENV_FILE) into os.environ without overriding what is already set."""
-    from dotenv import load_dotenv
-
-    path = Path(env_file) if env_file else env_file_path()
-    if path.is_file():
-        load_dotenv(path, override=False)
-
-
-def env_file_values(env: Mapping[str, str] | None = None, default: Path | str = ".env") -> dict[str, str]:
-    """What `.env` (or the ENV_FILE of `env`) sets, without touching os.environ."""
-    from dotenv import dotenv_values
-
-    path = env_file_path(env, default)
-    return {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
-
-
-def adopt_env_file(
-    variables: tuple[str, ...],
-    environ: MutableMapping[str, str] | None = None,
-    replace: Mapping[str, str] | None = None,
-) -> list[str]:
-    """Copy `variables` from `.env` into `environ` (default: os.environ) where not already set, for
-    libraries that read the process environment themselves (the Firestore client). `replace`
-    maps a variable to one it overrides: {"DASHBOARD_GOOGLE_APPLICATION_CREDENTIALS":
-    "GOOGLE_APPLICATION_CREDENTIALS"} gives the dashboard its read-only key. Returns what was set."""
-    environ = os.environ if environ is None else environ
-    values = env_file_values(environ)
-    taken = []
-    for key in variables:
-        if values.get(key) and key not in environ:
-            environ[key] = str(values[key])
-            taken.append(key)
-    for source, target in (replace or {}).items():
-        value = environ.get(source) or values.get(source)
-        if value:
-            environ[target] = str(value)
-            taken.append(target)
-    return taken
-
-
-def process_env_over_file(default: Path | str = ".env") -> dict[str, str]:
-    """`.env` (or `default`, or ENV_FILE) values with the process environment's non-empty values on top."""
-    return {**env_file_values(None, default), **{k: v for k, v in os.environ.items() if v}}

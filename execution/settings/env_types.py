@@ -57,6 +57,8 @@ def number(
         if keywords and isinstance(raw, str) and raw.strip().lower() in keywords:
             return keywords[raw.strip().lower()]
         try:
+            if len(str(raw)) > 64:
+                raise ValueError
             value = float(raw)
         except (TypeError, ValueError):
             raise refuse(text, raw) from None
@@ -67,16 +69,18 @@ def number(
     return BeforeValidator(parse)
 
 
-def decimal(lo: Decimal | None = None, *, expected: str | None = None) -> BeforeValidator:
-    """A finite Decimal (and one a float can hold) at or above `lo`."""
-    text = expected or f"a decimal number{bounds_text(lo, None)}"
+def decimal(lo: Decimal | None = None, hi: Decimal | None = None, *, expected: str | None = None) -> BeforeValidator:
+    """A finite Decimal (and one a float can hold) within [lo, hi]."""
+    text = expected or f"a decimal number{bounds_text(lo, hi)}"
 
     def parse(raw: Any) -> Decimal:
         try:
-            value = Decimal(str(raw))
+            if len(str(raw)) > 64:
+                raise InvalidOperation
+            value = Decimal(str(raw).strip())
         except InvalidOperation:
             raise refuse(text, raw) from None
-        if not value.is_finite() or not math.isfinite(float(value)) or not _in_bounds(value, lo, None, False):
+        if not value.is_finite() or not math.isfinite(float(value)) or not _in_bounds(value, lo, hi, False):
             raise refuse(text, raw)
         return value
 
@@ -89,6 +93,8 @@ def integer(lo: int, hi: int, *, expected: str | None = None) -> BeforeValidator
 
     def parse(raw: Any) -> int:
         try:
+            if len(str(raw)) > 64:
+                raise ValueError
             value = int(str(raw).strip())
         except ValueError:
             raise refuse(text, raw) from None
@@ -99,15 +105,20 @@ def integer(lo: int, hi: int, *, expected: str | None = None) -> BeforeValidator
     return BeforeValidator(parse)
 
 
-def whole(*, expected: str = "a non-negative integer") -> BeforeValidator:
-    """A non-negative integer written with digits only."""
+def whole(hi: int = 2**32 - 1, *, expected: str | None = None) -> BeforeValidator:
+    """A non-negative integer up to `hi`, written with ASCII digits only ("²" is a digit to
+    str.isdigit, not to int)."""
+    text = expected or f"an integer in [0, {hi}]"
 
     def parse(raw: Any) -> int:
-        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= hi:
             return raw
-        if not isinstance(raw, str) or not raw.isdigit():
-            raise refuse(expected, raw)
-        return int(raw)
+        if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or len(raw) > len(str(hi)):
+            raise refuse(text, raw)
+        value = int(raw)
+        if value > hi:
+            raise refuse(text, raw)
+        return value
 
     return BeforeValidator(parse)
 
@@ -147,6 +158,21 @@ def choice(
     return BeforeValidator(parse)
 
 
+def pattern(regex: str, expected: str) -> BeforeValidator:
+    """Text (surrounding blanks removed) that matches `regex` whole, e.g. a Firestore path segment."""
+    import re
+
+    compiled = re.compile(regex)
+
+    def parse(raw: Any) -> str:
+        text = str(raw).strip()
+        if not compiled.fullmatch(text):
+            raise refuse(expected, raw)
+        return text
+
+    return BeforeValidator(parse)
+
+
 def stripped() -> BeforeValidator:
     """Text with surrounding blanks removed (a stray space from a .env edit is never meant)."""
     return BeforeValidator(lambda raw: str(raw).strip())
@@ -161,8 +187,27 @@ def time_zone(*, expected: str = "an IANA time zone") -> BeforeValidator:
             return "UTC"
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise refuse(expected, raw) from None
         return name
 
     return BeforeValidator(parse)
+
+
+APPROVE_TOKEN_MIN_CHARS = 16
+APPROVE_TOKEN_MIN_GUESSES_LOG10 = 16  # zxcvbn's estimate: about 53 bits against a guided guesser
+
+
+def approval_token_problem(token: str) -> str | None:
+    """Why APPROVE_TOKEN is too weak to protect the two-man rule, or None. A resume-confirm proof
+    stored in the control log lets anyone who reads it test guesses offline, so the token must
+    resist a guided guesser (zxcvbn's estimate, dictionary words and patterns included); the
+    token itself never appears in the answer."""
+    if len(token) < APPROVE_TOKEN_MIN_CHARS:
+        return f"{len(token)} characters"
+    from zxcvbn import zxcvbn
+
+    guesses = float(zxcvbn(token[:100])["guesses_log10"])
+    if guesses < APPROVE_TOKEN_MIN_GUESSES_LOG10:
+        return f"{len(token)} characters guessed in about 10^{guesses:.0f} tries"
+    return None

@@ -15,7 +15,10 @@ class ConfigError(Exception):
     def __init__(self, source: str, field_name: str, expected: str, got: Any = None, missing: bool = False):
         self.source, self.field_name, self.expected = source, field_name, expected
         self.got, self.missing = got, missing
-        got_text = "missing" if missing else f"got {got!r}"
+        shown = repr(got)
+        if len(shown) > 100:  # a 5,000-digit value is still one readable line
+            shown = f"{shown[:60]}... ({len(str(got))} characters)"
+        got_text = "missing" if missing else f"got {shown}"
         super().__init__(f"config error: {source}: field '{field_name}': expected {expected}, {got_text}")
 
 

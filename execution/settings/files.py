@@ -23,6 +23,9 @@ from execution.settings.fields import _MISSING, _Fields, _load_json
 from execution.settings.guards import GUARD_FIELDS, GuardLimits, read_guards
 from execution.settings.names import TIMEFRAMES, VENUES
 
+MAX_FEE_RATE = 0.01  # 1% a fill: far above any venue's fee; 1e308 fees never reach the books
+MAX_BPS = 1000
+
 
 @dataclass(frozen=True)
 class StrategyParams:
@@ -116,13 +119,13 @@ def _strategy(f: _Fields, base: StrategyParams | None) -> StrategyParams:
         rsi_sell_min=f.number("rsi_sell_min", d("rsi_sell_min"), lo=0, hi=100),
         atr_period=f.integer("atr_period", d("atr_period"), lo=1, hi=1000),
         capital_per_trade=f.decimal(
-            "capital_per_trade", str(base.capital_per_trade) if base else _MISSING, lo=0, lo_open=True
+            "capital_per_trade", str(base.capital_per_trade) if base else _MISSING, lo=0, lo_open=True, hi=1e9
         ),
         leverage=f.integer("leverage", d("leverage"), lo=1, hi=125),
         sl_atr=f.number("sl_atr", d("sl_atr"), lo=0, hi=100, lo_open=True),
         tp_atr=f.number("tp_atr", d("tp_atr"), lo=0, hi=100, lo_open=True),
-        max_hold_bars=f.integer("max_hold_bars", d("max_hold_bars"), lo=0),
-        cooldown_bars=f.integer("cooldown_bars", d("cooldown_bars"), lo=0),
+        max_hold_bars=f.integer("max_hold_bars", d("max_hold_bars"), lo=0, hi=1_000_000),
+        cooldown_bars=f.integer("cooldown_bars", d("cooldown_bars"), lo=0, hi=1_000_000),
         sizer=f.string("sizer", base.sizer if base else "fixed", SIZERS),
         risk_per_trade_pct=f.number(
             "risk_per_trade_pct", base.risk_per_trade_pct if base else 0.1, lo=0, hi=10, lo_open=True
@@ -143,22 +146,22 @@ def _risk(path: Path) -> tuple[RiskLimits, GuardLimits]:
     limits = RiskLimits(
         kill_dd_pct=f.number("KILL_DD_PCT", lo=0, hi=100, lo_open=True),
         kill_daily_loss_pct=f.number("KILL_DAILY_LOSS_PCT", lo=0, hi=100, lo_open=True),
-        max_positions=f.integer("MAX_POSITIONS", lo=0),
+        max_positions=f.integer("MAX_POSITIONS", lo=0, hi=1000),
         max_leverage=f.number("MAX_LEVERAGE", lo=0, hi=125, lo_open=True),
-        max_notional_per_symbol_usdt=f.decimal("MAX_NOTIONAL_PER_SYMBOL_USDT", lo=0),
-        max_gross_notional_usdt=f.decimal("MAX_GROSS_NOTIONAL_USDT", lo=0),
-        max_orders_per_min=f.integer("MAX_ORDERS_PER_MIN", 60, lo=1),
-        max_cancels_per_min=f.integer("MAX_CANCELS_PER_MIN", 60, lo=1),
+        max_notional_per_symbol_usdt=f.decimal("MAX_NOTIONAL_PER_SYMBOL_USDT", lo=0, hi=1e12),
+        max_gross_notional_usdt=f.decimal("MAX_GROSS_NOTIONAL_USDT", lo=0, hi=1e12),
+        max_orders_per_min=f.integer("MAX_ORDERS_PER_MIN", 60, lo=1, hi=100_000),
+        max_cancels_per_min=f.integer("MAX_CANCELS_PER_MIN", 60, lo=1, hi=100_000),
         day_boundary_tz=f.string("DAY_BOUNDARY_TZ", "UTC"),
-        stale_data_ms=f.integer("STALE_DATA_MS", 120_000, lo=1),
-        max_clock_skew_ms=f.integer("MAX_CLOCK_SKEW_MS", 1_000, lo=1),
-        min_margin_ratio=f.number("MIN_MARGIN_RATIO", 1.5, lo=1),
+        stale_data_ms=f.integer("STALE_DATA_MS", 120_000, lo=1, hi=7 * 86_400_000),
+        max_clock_skew_ms=f.integer("MAX_CLOCK_SKEW_MS", 1_000, lo=1, hi=600_000),
+        min_margin_ratio=f.number("MIN_MARGIN_RATIO", 1.5, lo=1, hi=1000),
     )
     guards = read_guards(f, path.parent)
     f.no_unknown({"_comment", *GUARD_FIELDS})
     try:
         ZoneInfo(limits.day_boundary_tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(
             str(path), "DAY_BOUNDARY_TZ", "an IANA time zone such as UTC or Europe/Zurich", limits.day_boundary_tz
         ) from None
@@ -172,9 +175,12 @@ def _venues(path: Path) -> dict[str, VenueConfig]:
         v = f.obj(name)
         out[name] = VenueConfig(
             name=name,
-            fees=FeeSchedule(maker_rate=v.decimal("maker_fee", lo=-0.01), taker_rate=v.decimal("taker_fee", lo=0)),
-            slippage_bps=v.decimal("slippage_bps", lo=0),
-            half_spread_bps=v.decimal("half_spread_bps", lo=0),
+            fees=FeeSchedule(
+                maker_rate=v.decimal("maker_fee", lo=-MAX_FEE_RATE, hi=MAX_FEE_RATE),
+                taker_rate=v.decimal("taker_fee", lo=0, hi=MAX_FEE_RATE),
+            ),
+            slippage_bps=v.decimal("slippage_bps", lo=0, hi=MAX_BPS),
+            half_spread_bps=v.decimal("half_spread_bps", lo=0, hi=MAX_BPS),
         )
         v.no_unknown()
     f.no_unknown({"_comment"})
@@ -189,26 +195,38 @@ def _filters(path: Path) -> tuple[dict[tuple[str, str], SymbolFilters], dict[tup
         per = f.obj(venue, {})
         for symbol in list(per.data):
             s = per.obj(symbol)
-            ct_val = s.decimal("contract_value", "1", lo=0, lo_open=True)
-            step = s.decimal("step_size", lo=0, lo_open=True)
-            out[(venue, symbol)] = SymbolFilters(
+            ct_val = s.decimal("contract_value", "1", lo=0, lo_open=True, hi=1e6)
+            step = s.decimal("step_size", lo=0, lo_open=True, hi=1e9)
+            filters = SymbolFilters(
                 venue=venue,
                 symbol=symbol,
-                tick_size=s.decimal("tick_size", lo=0, lo_open=True),
+                tick_size=s.decimal("tick_size", lo=0, lo_open=True, hi=1e6),
                 step_size=step,
-                min_qty=s.decimal("min_qty", lo=0),
-                max_qty=s.decimal("max_qty", lo=0),
-                min_notional=s.decimal("min_notional", "0", lo=0),
-                market_step_size=s.decimal("market_step_size", str(step), lo=0, lo_open=True),
-                market_max_qty=s.decimal("market_max_qty", "0", lo=0) or None,
+                min_qty=s.decimal("min_qty", lo=0, hi=1e12),
+                max_qty=s.decimal("max_qty", lo=0, hi=1e15),
+                min_notional=s.decimal("min_notional", "0", lo=0, hi=1e9),
+                market_step_size=s.decimal("market_step_size", str(step), lo=0, lo_open=True, hi=1e9),
+                market_max_qty=s.decimal("market_max_qty", "0", lo=0, hi=1e15) or None,
                 contract_value=ct_val,
-                min_price=s.decimal("min_price", "0", lo=0),
-                max_price=s.decimal("max_price", "0", lo=0),
+                min_price=s.decimal("min_price", "0", lo=0, hi=1e12),
+                max_price=s.decimal("max_price", "0", lo=0, hi=1e12),
                 source="config",
             )
             if "margin_tiers" in s.data:
                 tiers[(venue, symbol)] = _margin_tiers(s, venue, symbol)
             s.no_unknown()
+            if filters.max_qty and filters.min_qty > filters.max_qty:
+                raise ConfigError(
+                    str(path), f"{venue}.{symbol}.min_qty", f"<= max_qty {filters.max_qty}", str(filters.min_qty)
+                )
+            if filters.max_price and filters.min_price > filters.max_price:
+                raise ConfigError(
+                    str(path),
+                    f"{venue}.{symbol}.min_price",
+                    f"<= max_price {filters.max_price}",
+                    str(filters.min_price),
+                )
+            out[(venue, symbol)] = filters
     f.no_unknown({"_comment", "_source"})
     return out, tiers
 
@@ -259,7 +277,7 @@ def _universe(
             venue=o.string("venue", venue, VENUES),
             strategy=strat,
             target_leverage=o.integer("target_leverage", strat.leverage, lo=1, hi=125),
-            min_notional=o.decimal("min_notional", lo=0) if "min_notional" in o.data else None,
+            min_notional=o.decimal("min_notional", lo=0, hi=1e9) if "min_notional" in o.data else None,
         )
         o.no_unknown({"min_notional"})
     for sym in overrides.data:

@@ -25,6 +25,7 @@ from pathlib import Path
 from execution.settings.errors import ConfigError
 from execution.settings.fields import _Fields
 from execution.settings.names import VENUES
+from execution.settings.text_file import read_text_file
 
 GUARD_FIELDS = (
     "FUNDING_GUARD_ENABLED",
@@ -101,12 +102,9 @@ def _denylist(f: _Fields, config_dir: Path) -> dict:
     if not name.strip():
         return {"denylist_path": None, "denylist": frozenset()}
     path = config_dir / name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_text_file(path)  # strict: a directory, a FIFO, binary data or a dangling link -> exit 2
+    if text is None:
         return {"denylist_path": path, "denylist": frozenset()}  # optional: an absent file denies nothing
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), "<file>", "a readable UTF-8 text file", exc.__class__.__name__) from None
     try:
         entries = parse(text).entries
     except DenylistError as exc:

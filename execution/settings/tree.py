@@ -30,6 +30,11 @@ from execution.settings.env import (
     VenueAccess,
     read_env,
 )
+from execution.settings.env_types import (
+    APPROVE_TOKEN_MIN_CHARS,
+    APPROVE_TOKEN_MIN_GUESSES_LOG10,
+    approval_token_problem,
+)
 from execution.settings.errors import ConfigError
 from execution.settings.files import RiskLimits, StrategyParams, SymbolConfig, VenueConfig, load_config_files
 from execution.settings.guards import GuardLimits
@@ -140,6 +145,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         reconcile=read_env(ReconcileEnv, source),
     )
     _check_cross_field(settings)
+    check_state_dir(store.state_dir)  # last: a bad value anywhere else creates nothing
     return settings
 
 
@@ -152,7 +158,31 @@ def _btc_perpetual(venue: str) -> str:
         return "BTCUSDT"
 
 
+def check_state_dir(path: Path) -> None:
+    """STATE_DIR must be a directory this process can create and write (not a file, not in /proc)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-probe.{os.getpid()}.tmp"  # a leftover is removed by the next start
+        probe.write_bytes(b"")
+        probe.unlink()
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ConfigError(
+            ".env", "STATE_DIR", "a directory the executor can create and write", f"{path} ({why})"
+        ) from None
+
+
 def _check_cross_field(s: Settings) -> None:
+    token = s.secret("APPROVE_TOKEN")
+    weak = approval_token_problem(token) if token else None
+    if weak:
+        raise ConfigError(
+            ".env",
+            "APPROVE_TOKEN",
+            f"a token of at least {APPROVE_TOKEN_MIN_CHARS} characters that resists 10^{APPROVE_TOKEN_MIN_GUESSES_LOG10} "
+            "guesses (e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))')",
+            f"<hidden: {weak}>",
+        )
     if s.profile != "paper" and s.feed != "live":
         raise ConfigError(
             ".env", "FEED", f"'live' for PROFILE={s.profile} (only paper trades on recorded data)", s.feed

@@ -9,6 +9,7 @@ still skip (and report) a torn last line that only a power cut could leave.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from decimal import Decimal
@@ -50,21 +51,28 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_text(path: Path, text: str, durable: bool = True) -> None:
+def write_text(path: Path, text: str, durable: bool = True, mode: int = 0o640) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     data = text.encode("utf-8")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:  # a full disk: the half-written temp file goes (the next start removes any that stays)
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     if durable:
         fsync_dir(path.parent)
 
@@ -92,8 +100,12 @@ class AppendOnlyFile:
         """Returns the file's length after this record (a resumable position for tailers)."""
         data = (dumps(record) + "\n").encode("utf-8")
         n = os.write(self._fd, data)
-        if n != len(data):  # regular files do not short-write short of ENOSPC; never leave half a line
-            raise OSError(f"short write to {self.path}: {n} of {len(data)} bytes")
+        if n != len(data):  # regular files short-write only when the disk fills: never leave half a line
+            end = os.lseek(self._fd, 0, os.SEEK_CUR)
+            os.ftruncate(self._fd, end - n)
+            raise OSError(
+                errno.ENOSPC, f"short write ({n} of {len(data)} bytes; the part written was removed)", str(self.path)
+            )
         self._dirty = True
         return os.lseek(self._fd, 0, os.SEEK_CUR)  # O_APPEND leaves the offset at the end of our write
 

@@ -101,6 +101,24 @@ class FirestoreTarget:
         self.reads += max(len(rows), 1)
         return list(reversed(rows))
 
+    def count(self, collection: str) -> int:
+        """Documents in a collection: one aggregation read per 1,000 (the audit's cheap check)."""
+        col = self.client.collection(f"hedge/{self.cfg.env}/{collection}")
+        result = col.count().get(retry=None, timeout=self.timeout_s)
+        value = int(result[0][0].value)
+        self.reads += max(1, (value + 999) // 1000)
+        return value
+
+    def ids_between(self, collection: str, start_ms: int, end_ms: int) -> set[str]:
+        """Ids of a collection's documents with start_ms <= ts < end_ms (ids only; one read each)."""
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        col = self.client.collection(f"hedge/{self.cfg.env}/{collection}")
+        query = col.where(filter=FieldFilter("ts", ">=", start_ms)).where(filter=FieldFilter("ts", "<", end_ms))
+        ids = {snap.id for snap in query.select([]).stream(retry=None, timeout=self.timeout_s)}
+        self.reads += max(1, len(ids))
+        return ids
+
     def all_ids(self, collection: str) -> list[str]:
         """Every document id of a collection (tests and audits; costs one read per document)."""
         col = self.client.collection(f"hedge/{self.cfg.env}/{collection}")

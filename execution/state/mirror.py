@@ -25,6 +25,7 @@ from typing import Protocol
 from execution import clock, logs
 from execution.settings import StoreEnv
 from execution.state.atomic import read_json
+from execution.state.audit import FirestoreAudit
 from execution.state.firestore_store import jsonable, record_doc_id
 from execution.state.layout import COLLECTION_FILES
 from execution.state.local import LocalStore
@@ -82,6 +83,7 @@ class FirestoreMirror:
         wall_ms: Callable[[], int] = clock.wall_ms,
         max_backoff_s: float = 30.0,
         state_dir: Path | None = None,
+        audit: FirestoreAudit | None = None,
     ):
         self._factory = target_factory
         self.target: WriteTarget | None = None
@@ -90,6 +92,7 @@ class FirestoreMirror:
         self._wall = wall_ms
         self.max_backoff_s = max_backoff_s
         self.state_dir = Path(state_dir) if state_dir is not None else None
+        self.audit = audit  # checks now and then that Firestore holds what the journals hold
         self.log = logs.get()
         self._last_sent: dict[str, int] = {}
         self._urgent_until = 0
@@ -322,6 +325,8 @@ class FirestoreMirror:
                     for collection in EXTERNAL:
                         self.tail(collection)
                 progressed, wait_ms = self._send_once()
+                if not progressed and self.audit is not None and self.audit.due() and not self.outbox.count():
+                    self._audit()
                 backoff = 0.5
             except _Down:
                 self._stop.wait(backoff)
@@ -334,6 +339,24 @@ class FirestoreMirror:
             if not progressed:
                 self._wake.wait(min(wait_ms, 500.0) / 1000.0)
                 self._wake.clear()
+
+    def _audit(self) -> None:
+        """Everything queued so far is in Firestore (the outbox is empty): compare with the journals."""
+        assert self.audit is not None
+        if self.target is None:
+            try:
+                self.target = self._factory()
+            except Exception as exc:
+                self._went_down(exc)
+                raise _Down() from exc
+        try:
+            self.audit.run(self.target, _public)  # type: ignore[arg-type]
+        except Exception as exc:
+            if not refused(exc):
+                self._went_down(exc)
+                raise _Down() from exc
+            self.log.error("[state] firestore audit failed: %s", _why(exc))
+        self._wake.set()
 
     def close(self, timeout_s: float = 10.0) -> int:
         """Stop the thread, then try (bounded) to send what is queued. Returns what is left."""

@@ -61,7 +61,12 @@ def open_sink(state_dir: Path, store: StoreEnv | None = None, durable: bool = Tr
 
     intervals = DocIntervals.from_store(store)
     outbox = Outbox(outbox_path(state_dir))
-    mirror = FirestoreMirror(lambda: FirestoreTarget(cfg, CALL_TIMEOUT_S), outbox, intervals, state_dir=state_dir)
+    from execution.state.audit import FirestoreAudit
+
+    audit = FirestoreAudit(state_dir, outbox, int(store.audit_interval_s * 1000))
+    mirror = FirestoreMirror(
+        lambda: FirestoreTarget(cfg, CALL_TIMEOUT_S), outbox, intervals, state_dir=state_dir, audit=audit
+    )
     mirror.catch_up()  # before trading: what a killed run wrote locally but never queued
     queued = outbox.count()
     target = None

@@ -46,10 +46,9 @@ def supervisor_command(port: int) -> list[str]:
     conf = (PROJECT_ROOT / "deploy" / "supervisor" / "hedge-dashboard.conf").read_text()
     line = next(x for x in conf.splitlines() if x.startswith("command="))
     argv = shlex.split(line[len("command=") :])
-    assert argv[0] == "/opt/hedge/.venv/bin/python" and argv[1:4] == ["-m", "streamlit", "run"]
-    assert "--server.address" in argv and argv[argv.index("--server.address") + 1] == "127.0.0.1"
+    assert argv[0] == "/opt/hedge/.venv/bin/python" and argv[1:3] == ["-m", "dashboard"]  # the launcher
     argv[0] = sys.executable
-    argv[argv.index("--server.port") + 1] = str(port)
+    argv[argv.index("--port") + 1] = str(port)
     return argv
 
 
@@ -78,8 +77,8 @@ def streamlit_server(state, tmp_path_factory):
     log = open(home / "streamlit.log", "wb")
     proc = subprocess.Popen(
         supervisor_command(port),
-        cwd=PROJECT_ROOT,
-        env=env,
+        cwd="/",  # not the project directory: the launcher must not depend on where it starts
+        env={**env, "PYTHONPATH": str(PROJECT_ROOT)},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -153,8 +152,36 @@ def test_security_headers_and_tls_redirect(site):
     assert "nginx/" not in h.get("Server", "")  # no version
     denied = requests.get(https(site), verify=False, timeout=10)
     assert denied.headers["X-Frame-Options"] == "DENY"  # on errors too
-    plain = requests.get(f"http://127.0.0.1:{site.http_port}/some/path?x=1", allow_redirects=False, timeout=10)
-    assert plain.status_code == 301 and plain.headers["Location"] == "https://127.0.0.1/some/path?x=1"
+    plain = requests.get(
+        f"http://127.0.0.1:{site.http_port}/some/path?x=1",
+        headers={"Host": "evil.example"},  # a forged Host never picks where the redirect goes
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert plain.status_code == 301 and plain.headers["Location"] == "https://dashboard.example.com/some/path?x=1"
+
+
+def test_tls_offers_forward_secret_ciphers_only(site):
+    import socket
+    import ssl
+
+    def handshake(ciphers: str) -> str | None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(ciphers)
+        try:
+            with (
+                socket.create_connection(("127.0.0.1", site.https_port), timeout=10) as raw,
+                ctx.wrap_socket(raw) as tls,
+            ):
+                return tls.cipher()[0]
+        except ssl.SSLError:
+            return None
+
+    assert handshake("ECDHE-RSA-AES128-GCM-SHA256") == "ECDHE-RSA-AES128-GCM-SHA256"
+    for no_forward_secrecy in ("AES128-GCM-SHA256", "AES256-SHA", "DHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA"):
+        assert handshake(no_forward_secrecy) is None, no_forward_secrecy
 
 
 def test_nothing_writes_through_the_proxy(site):

@@ -5,7 +5,8 @@ injected per method + path and fire `times` times:
     before/after  the venue's processing ("after" = the order was accepted, then the fault)
     hang          answer only after `hang_s` (the client times out)
     drop          close the connection without answering (a disconnect)
-    status        answer `status` with `body` (e.g. a 503 page) instead of the real answer
+    status        answer `status` with `body` (e.g. a 503 page) instead of the real answer;
+                  a callable `body` is given the request (an error page that echoes its headers)
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
                 venue._stopping.wait(fault.hang_s)
                 self.close_connection = True
                 return
-            reply = Reply(fault.status, fault.body)
+            reply = Reply(fault.status, fault.body(req) if callable(fault.body) else fault.body)
         assert reply is not None
         self._write(reply)
 

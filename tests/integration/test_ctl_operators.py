@@ -14,11 +14,15 @@ from pathlib import Path
 
 from execution.ctl import build_parser
 from tests.conftest import PROJECT_ROOT
+from tests.support.operator_cli import needs_root
 from tests.support.waiting import wait_for
 
 
-def ctl(state: Path, *args: str, env: dict | None = None, stdout=subprocess.PIPE, timeout: float = 30.0):
+def ctl(state: Path, *args: str, who: str = "", env: dict | None = None, stdout=subprocess.PIPE, timeout: float = 30.0):
+    """The CLI run as root; `who` is the operator sudo names (SUDO_USER), as `sudo hedgectl` does."""
     base = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state), "HOME": str(state.parent)}
+    if who:
+        base["SUDO_USER"] = who
     return subprocess.run(
         [sys.executable, "-m", "execution.ctl", *args],
         cwd=PROJECT_ROOT,
@@ -73,24 +77,29 @@ def test_a_closed_pipe_ends_status_without_a_traceback(tmp_path):
     assert r.returncode in (0, 4)
 
 
+@needs_root
 def test_a_command_without_an_operator_is_refused(tmp_path):
+    """A bare root login says nothing about who acted; a self-declared name is no identity (#20)."""
     state = tmp_path / "state"
     (state / "state").mkdir(parents=True)
     r = ctl(state, "hold", "--reason", "x", "--timeout", "0.2")
-    assert r.returncode == 2 and "--operator" in r.stderr and "root" not in r.stderr
-    assert not (state / "control_log.jsonl").exists()  # nothing was sent
+    assert r.returncode == 2 and "run the CLI as yourself or through sudo" in r.stderr
     r = ctl(state, "hold", "--reason", "x", "--timeout", "0.2", env={"HEDGE_OPERATOR": "dana"})
+    assert r.returncode == 2  # HEDGE_OPERATOR is not read any more
+    assert not (state / "control_log.jsonl").exists()  # nothing was sent
+    r = ctl(state, "hold", "--reason", "x", "--timeout", "0.2", who="dana")
     assert r.returncode == 3
     [cmd] = [json.loads(line) for line in (state / "control_log.jsonl").read_text().splitlines()]
     assert cmd["operator"] == "dana"
 
 
+@needs_root
 def test_queue_cancel_hold_reasons_and_impossible_resume(tmp_path):
     state = tmp_path / "state"
     proc = start_executor(tmp_path, state, "first.log")
     try:
-        assert ctl(state, "hold", "--operator", "alice", "--reason", "venue maintenance").returncode == 0
-        r = ctl(state, "hold", "--operator", "bob", "--reason", "funding spike")
+        assert ctl(state, "hold", "--reason", "venue maintenance", who="alice").returncode == 0
+        r = ctl(state, "hold", "--reason", "funding spike", who="bob")
         assert r.returncode == 0 and "kept" in r.stdout
         wait_for(
             lambda: (
@@ -106,16 +115,16 @@ def test_queue_cancel_hold_reasons_and_impossible_resume(tmp_path):
         assert "funding spike" in out and "venue maintenance" in out
         assert "resume    : IMPOSSIBLE: APPROVE_TOKEN is not configured" in out
         first_hold = json.loads((state / "control_log.jsonl").read_text().splitlines()[0])["id"]
-        r = ctl(state, "cancel", first_hold, "--operator", "alice")
+        r = ctl(state, "cancel", first_hold, who="alice")
         assert r.returncode == 1 and "too late" in r.stdout  # it was applied already
-        assert ctl(state, "resume-request", "--operator", "alice", "--reason", "done").returncode == 0
+        assert ctl(state, "resume-request", "--reason", "done", who="alice").returncode == 0
     finally:
         stop(proc)
 
     # the executor is down: a kill gets no ack and stays queued, visibly
-    r = ctl(state, "kill", "--operator", "carol", "--reason", "wrong window", "--timeout", "0.5")
+    r = ctl(state, "kill", "--reason", "wrong window", "--timeout", "0.5", who="carol")
     assert r.returncode == 3 and "stays queued" in r.stdout
-    r = ctl(state, "flatten", "--operator", "carol", "--timeout", "0.5")
+    r = ctl(state, "flatten", "--timeout", "0.5", who="carol")
     assert r.returncode == 3
     queue = json.loads(ctl(state, "queue", "--json").stdout)
     assert [q["cmd"] for q in queue] == ["kill", "flatten"]
@@ -124,9 +133,9 @@ def test_queue_cancel_hold_reasons_and_impossible_resume(tmp_path):
         "kill",
         "flatten",
     ]
-    r = ctl(state, "cancel", queue[0]["id"], "--operator", "carol", "--timeout", "0.5")
+    r = ctl(state, "cancel", queue[0]["id"], "--timeout", "0.5", who="carol")
     assert r.returncode == 3  # no executor to acknowledge yet
-    assert ctl(state, "cancel", "cmd-nope", "--operator", "carol").returncode == 2
+    assert ctl(state, "cancel", "cmd-nope", who="carol").returncode == 2
 
     proc = start_executor(tmp_path, state, "second.log")
     try:

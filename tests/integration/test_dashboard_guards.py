@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.view_model import md_escape
 from execution import clock
 from tests.integration.test_dashboard_app import run_app, table_with, texts
 from tests.support.dashboard_state import copy_state, put_docs, read_doc, replay_state, stamp_state
@@ -43,7 +44,7 @@ def test_operators_read_the_health_its_reasons_and_the_guards(monkeypatch, guard
     page = texts(ops)
     assert (
         ":orange-badge[health 1 DEGRADED]" in page
-        and "Health: guard depeg: depeg: binance_um:USDCUSDT +80.0 bps" in page
+        and "Health: " + md_escape("guard depeg: depeg: binance_um:USDCUSDT +80.0 bps") in page  # shown, not acted on
     )
     table = table_with(ops, "Guard")
     rows = dict(zip(table["Guard"], table["State"], strict=True))

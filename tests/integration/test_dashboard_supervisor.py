@@ -30,7 +30,7 @@ def render(text: str, log_dir: Path, port: int, state: Path) -> str:
         text.replace("/opt/hedge/.venv/bin/python", sys.executable)
         .replace("/opt/hedge", str(PROJECT_ROOT))
         .replace("/var/log/", f"{log_dir}/")
-        .replace("--server.port 8501", f"--server.port {port}")
+        .replace("--port 8501", f"--port {port}")
         .replace(
             'environment=PYTHONUNBUFFERED="1"',
             f'environment=PYTHONUNBUFFERED="1",STATE_DIR="{state}",ENV_FILE="/nonexistent"',
@@ -39,7 +39,7 @@ def render(text: str, log_dir: Path, port: int, state: Path) -> str:
     settings = [line for line in out.splitlines() if not line.startswith(";")]
     assert not any("/opt/hedge" in line or "/var/log" in line for line in settings)
     assert f"stdout_logfile={log_dir}/hedge-dashboard.out.log" in settings
-    assert any(line.startswith("command=") and f"--server.port {port}" in line for line in settings)
+    assert any(line.startswith("command=") and f"-m dashboard --port {port}" in line for line in settings)
     return out
 
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import math
-import shutil
 import socket
 
 import pytest
@@ -23,7 +21,7 @@ from execution.feeds.synthetic import write_market
 from execution.metrics import SLIPPAGE_BUCKETS_BPS, Metrics, slippage_bps
 from execution.settings import load_settings
 from execution.state.atomic import read_json, read_lines
-from tests.conftest import PROJECT_ROOT
+from tests.support.monitoring import trading_config
 
 
 def scrape(m: Metrics) -> dict[tuple[str, tuple], float]:
@@ -42,12 +40,9 @@ def total(samples: dict, name: str, **labels: str) -> float:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("engine_metrics")
-    market, config, state = root / "market", root / "config", root / "state"
+    market, state = root / "market", root / "state"
     write_market(market, days=6, seed=7)
-    shutil.copytree(PROJECT_ROOT / "config", config)
-    arb = json.loads((config / "arbitrage.json").read_text())
-    arb.update(min_edge_bps=-40, exit_edge_bps=-45, max_holding_minutes=120)  # trades on the generated basis
-    (config / "arbitrage.json").write_text(json.dumps(arb))
+    config = trading_config(root)  # the arbitrage loop trades on the generated basis (a negative edge is refused)
     with socket.socket() as s:  # a port nothing listens on: Firestore down for the whole run
         s.bind(("127.0.0.1", 0))
         dead = f"127.0.0.1:{s.getsockname()[1]}"

@@ -12,15 +12,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from execution import control
 from execution.feeds.synthetic import write_market
 from tests.conftest import PROJECT_ROOT
 from tests.support.engine_harness import harness, warm
 from tests.support.monitoring import wait_until
+from tests.support.operator_cli import needs_root
 
 
-def ctl(state: Path, *args: str) -> subprocess.CompletedProcess:
+def ctl(state: Path, *args: str, who: str = "") -> subprocess.CompletedProcess:
+    """The CLI; `who` is the operator sudo names (SUDO_USER, trusted only as root: execution/operators.py)."""
     env = {"PATH": "/usr/bin:/bin", "ENV_FILE": "/nonexistent", "STATE_DIR": str(state), "HOME": str(state.parent)}
+    if who:
+        env["SUDO_USER"] = who
     return subprocess.run(
         [sys.executable, "-m", "execution.ctl", *args],
         cwd=PROJECT_ROOT,
@@ -56,6 +62,30 @@ def test_status_shows_health_and_guards_and_its_exit_code_follows_the_health(tmp
     assert halted.returncode == 6 and "health    : 2 HALTED" in halted.stdout
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"guards": "not a list"},
+        {"guards": ["a string", 1, None]},
+        {"breakers": {"drawdown": 1e308}},
+        {"holds": [{"ts": "x"}, {"ts": "y"}]},
+    ],
+    ids=["guards-a-string", "guard-items-not-objects", "breakers-an-object", "holds-without-reasons"],
+)
+def test_status_of_a_control_document_of_another_shape_is_one_line_not_a_traceback(tmp_path, edit):
+    h = harness(tmp_path)
+    warm(h)
+    h.engine.publish(force=True)
+    path = h.state_dir / "state" / "control.json"
+    doc = json.loads(path.read_text())
+    doc.update(edit)
+    path.write_text(json.dumps(doc))
+    r = ctl(h.state_dir, "status")
+    assert r.returncode == 1 and r.stdout == "" and "Traceback" not in r.stderr
+    assert r.stderr.startswith("status: the state documents in ") and len(r.stderr.strip().splitlines()) == 1
+
+
+@needs_root
 def test_sighup_and_ctl_reload_the_denylist_of_a_running_executor(tmp_path):
     config = tmp_path / "config"
     shutil.copytree(PROJECT_ROOT / "config", config)
@@ -87,13 +117,13 @@ def test_sighup_and_ctl_reload_the_denylist_of_a_running_executor(tmp_path):
         )
         assert "2 symbol(s) from denylist.txt (SIGHUP); added SOLUSDT, okx_perp:BTC-USDT-SWAP" in line
         assert proc.poll() is None  # no restart
-        r = ctl(state, "denylist-reload", "--operator", "frank")
+        r = ctl(state, "denylist-reload", who="frank")
         assert (
             r.returncode == 0
             and "denylist reloaded: 2 symbol(s) from denylist.txt (denylist-reload by frank); no change" in r.stdout
         )
         (config / "denylist.txt").write_text("solusdt\n")
-        r = ctl(state, "denylist-reload", "--operator", "frank")
+        r = ctl(state, "denylist-reload", who="frank")
         assert r.returncode == 1 and "line 1: expected a symbol in capitals" in r.stdout
         doc = wait_until(
             lambda: (
@@ -152,7 +182,8 @@ def test_the_live_feed_streams_the_reference_beside_the_traded_symbols_and_never
     s = load_settings({"ENV_FILE": "/nonexistent", "FEED": "live", "STATE_DIR": str(tmp_path)})
     feed, available, label = build_feed(s)
     try:
-        assert "USDCUSDT" in feed.cfg.symbols["binance_um"] and label == "live:paper"
+        live = feed.inner  # every feed is screened (execution/feeds/plausibility.py): the live feed inside
+        assert "USDCUSDT" in live.cfg.symbols["binance_um"] and label == "live:paper"
         assert ("binance_um", "USDCUSDT") in available
         assert ("binance_um", "USDCUSDT") not in screener_universe(s, available)
     finally:

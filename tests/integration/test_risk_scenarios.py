@@ -173,3 +173,68 @@ def test_an_order_that_never_arrived_is_released_and_may_be_decided_again(tmp_pa
     assert [f.unknown for f in h.engine.router.in_flight.values()] == [True] and faulty.placed == []
     h.finish_cycle()
     assert h.engine.router.in_flight == {}  # the venue does not know it: nothing is in flight any more
+
+
+APPROVE = "approve-Zq81-very-secret"
+
+
+def operator_command(h, name: str, operator: str, **args: str) -> dict:
+    """Append a command as the CLI does (chained) and let the engine apply it; its ack."""
+    cmd = control_log.new_command(name, operator, 1, **args)
+    if name == "resume-confirm":
+        request = (h.engine.control.resume_request or {}).get("id", "")
+        proof = control_log.approval_proof(APPROVE, cmd.id, request, operator)
+        cmd = control_log.Command(cmd.id, cmd.ts, name, operator, {"proof": proof})
+    control_log.append_command(h.state_dir, cmd)
+    h.engine.commands.poll(h.engine)
+    return control_log.find_ack(h.state_dir, cmd.id)
+
+
+def test_an_approved_resume_after_a_drawdown_trip_rebases_the_breaker_and_keeps_running(tmp_path, capsys):
+    import json
+
+    h = harness(tmp_path, risk={"KILL_DD_PCT": 1.0}, env={"APPROVE_TOKEN": APPROVE, **OWN_STOPS})
+    warm(h)
+    breakout(h)
+    h.step({"BTCUSDT": 61_200.0})
+    h.step({"BTCUSDT": 58_000.0})
+    h.step({"BTCUSDT": 52_000.0})
+    h.finish_cycle()
+    assert h.engine.control.reason.startswith("breaker drawdown")
+    peak = h.engine.perf.peak_nav
+    assert operator_command(h, "resume-request", "alice", reason="loss taken, strategy reviewed")["ok"]
+    assert operator_command(h, "resume-confirm", "bob", proof="x")["ok"]
+    assert operator_command(h, "resume", "bob")["ok"]
+    for _ in range(3):
+        h.step({"BTCUSDT": 52_000.0})
+    h.finish_cycle()
+    assert h.engine.control.mode == control.RUN  # the breaker measures from the resume, not the old peak
+    assert h.engine.perf.peak_nav == peak and h.engine.perf.drawdown_pct(h.engine.ledger.nav()) > 1.0  # investors' view
+    [rebase] = [
+        r
+        for r in map(json.loads, (h.state_dir / "incidents.jsonl").read_text().splitlines())
+        if r["kind"] == "risk_reference_rebased"
+    ]
+    assert (rebase["requested_by"], rebase["confirmed_by"]) == ("alice", "bob")
+    assert float(rebase["previous_dd_ref_nav"]) == float(peak)
+    h.engine.publish(force=True)
+    nav = json.loads((h.state_dir / "state" / "nav.json").read_text())
+    assert nav["breaker_reference"]["rebased"]["confirmed_by"] == "bob"
+    assert nav["breaker_reference"]["drawdown_nav"] < float(peak)
+    from execution import ctl
+
+    ctl.print_status(ctl.status_data(h.state_dir))  # what an operator sees: the reference in use
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("dd ref")]
+    assert "requested by alice and confirmed by bob" in line
+
+
+def test_resume_request_expiry_uses_the_executors_clock_not_the_commands(tmp_path):
+    h = harness(tmp_path, env={"APPROVE_TOKEN": APPROVE})
+    clock_ms = [10_000_000]
+    h.engine.wall_ms = lambda: clock_ms[0]
+    control.hold(h.engine.control, "check", "alice", 0)
+    assert operator_command(h, "resume-request", "alice", reason="ok")["ok"]
+    assert h.engine.control.resume_request["ts"] == 10_000_000
+    clock_ms[0] += control.RESUME_REQUEST_TTL_MS + 1  # the commands still say ts=1
+    ack = operator_command(h, "resume-confirm", "bob", proof="x")
+    assert not ack["ok"] and "expired" in ack["message"]

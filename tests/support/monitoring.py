@@ -53,12 +53,18 @@ def _run(args: list[str], **env: str) -> None:
 
 def trading_config(root: Path, keep_trading: bool = False) -> Path:
     """A test copy of config/ in which the arbitrage loop trades on the generated market's basis
-    (negative minimum edge). `keep_trading`: risk limits wide enough that no breaker holds a long
+    (no fees or slippage and a tiny minimum edge: a negative one is refused at start). `keep_trading`: risk limits wide enough that no breaker holds a long
     run (the metrics tests need fills in every minute)."""
     config = root / "config"
     shutil.copytree(PROJECT_ROOT / "config", config)
     arb = json.loads((config / "arbitrage.json").read_text())
-    arb.update(min_edge_bps=-40, exit_edge_bps=-45, max_holding_minutes=120)
+    arb.update(
+        min_edge_bps=0.01,
+        exit_edge_bps=-45,
+        max_holding_minutes=120,
+        expected_slippage_bps={"binance_um": 0, "okx_perp": 0},
+        fees={"mode": "manual", "manual": {v: {"maker": "0", "taker": "0"} for v in ("binance_um", "okx_perp")}},
+    )
     (config / "arbitrage.json").write_text(json.dumps(arb))
     if keep_trading:
         risk = json.loads((config / "risk_limits.json").read_text())

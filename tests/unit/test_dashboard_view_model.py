@@ -348,7 +348,7 @@ def test_settings_defaults_and_errors():
             "RESERVE_BTC": "0.02",
             "DASHBOARD_DEFAULT_RANGE": "all",
             "STATE_DIR": "/x",
-            "FIRESTORE_PROJECT": "p",
+            "FIRESTORE_PROJECT": "hedge-test",
         }
     )
     assert (s.stale_after_ms, s.reserve_btc, s.default_range, s.firestore_configured) == (

@@ -131,20 +131,29 @@ def test_a_secret_is_never_in_a_config_error():
     [
         ({"PROFILE": "prod"}, "field 'PROFILE': expected one of ['paper', 'testnet', 'live'], got 'prod'"),
         ({"DRY_RUN_MODE": "maybe"}, "field 'DRY_RUN_MODE': expected true or false, got 'maybe'"),
-        ({"SEED": "-1"}, "field 'SEED': expected a non-negative integer, got '-1'"),
-        ({"INITIAL_CAPITAL_USDT": "0"}, "field 'INITIAL_CAPITAL_USDT': expected a decimal number >= 0.01, got '0'"),
+        ({"SEED": "-1"}, "field 'SEED': expected an integer in [0, 4294967295], got '-1'"),
+        (
+            {"INITIAL_CAPITAL_USDT": "0"},
+            "field 'INITIAL_CAPITAL_USDT': expected a decimal number in [0.01, 1E+12], got '0'",
+        ),
         ({"LOG_LEVEL": "chatty"}, "field 'LOG_LEVEL': expected DEBUG, INFO, WARNING or ERROR, got 'CHATTY'"),
-        ({"ACCOUNT_LOG_INTERVAL_S": "0.5"}, "field 'ACCOUNT_LOG_INTERVAL_S': expected a number >= 1, got '0.5'"),
-        ({"RESERVE_BTC": "-1"}, "field 'RESERVE_BTC': expected a decimal number >= 0, got '-1'"),
+        (
+            {"ACCOUNT_LOG_INTERVAL_S": "0.5"},
+            "field 'ACCOUNT_LOG_INTERVAL_S': expected a number in [1, 86400], got '0.5'",
+        ),
+        ({"RESERVE_BTC": "-1"}, "field 'RESERVE_BTC': expected a decimal number in [0, 1E+6], got '-1'"),
         (
             {"FIRESTORE_READ_CACHE_S": "-1"},
-            "field 'FIRESTORE_READ_CACHE_S': expected seconds (a number >= 0), got '-1'",
+            "field 'FIRESTORE_READ_CACHE_S': expected seconds (a number in [0, 86400]), got '-1'",
         ),
         (
             {"FIRESTORE_READ_TIMEOUT_S": "0"},
-            "field 'FIRESTORE_READ_TIMEOUT_S': expected seconds (a number > 0), got '0'",
+            "field 'FIRESTORE_READ_TIMEOUT_S': expected seconds in (0, 600], got '0'",
         ),
-        ({"LIVE_STALE_S": "abc"}, "field 'LIVE_STALE_S': expected a positive number of seconds, got 'abc'"),
+        (
+            {"LIVE_STALE_S": "abc"},
+            "field 'LIVE_STALE_S': expected a positive number of seconds, at most 3600, got 'abc'",
+        ),
         ({"MARGIN_TYPE": " both "}, "field 'MARGIN_TYPE': expected ISOLATED or CROSSED, got 'BOTH'"),
         ({"VENUE_TIMEOUT_S": "121"}, "field 'VENUE_TIMEOUT_S': expected seconds in (0, 120], got '121'"),
     ],
@@ -195,9 +204,11 @@ def test_lenient_reading_reports_each_bad_value_and_uses_its_default():
 
 
 def test_store_group_round_trips_through_its_cache_key():
-    store = read_env(StoreEnv, {"STATE_DIR": "/srv/state", "FIRESTORE_PROJECT": " p ", "FIRESTORE_READ_CACHE_S": "5"})
+    store = read_env(
+        StoreEnv, {"STATE_DIR": "/srv/state", "FIRESTORE_PROJECT": " hedge-test ", "FIRESTORE_READ_CACHE_S": "5"}
+    )
     assert read_env(StoreEnv, dict(store.as_env())) == store
-    assert store.firestore_project == "p" and store.env_name == "prod" and store.read_cache_s == 5.0
+    assert store.firestore_project == "hedge-test" and store.env_name == "prod" and store.read_cache_s == 5.0
 
 
 def test_dashboard_takes_no_secret_and_no_writer_credentials_from_env_file():
@@ -253,7 +264,7 @@ def test_operator_cli_exits_2_with_one_line_for_a_bad_reader_setting(tmp_path):
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [
-        "error: config error: .env: field 'FIRESTORE_READ_TIMEOUT_S': expected seconds (a number > 0), got '-3'"
+        "error: config error: .env: field 'FIRESTORE_READ_TIMEOUT_S': expected seconds in (0, 600], got '-3'"
     ]  # the CLI's usual "error: " prefix
 
 

@@ -116,6 +116,21 @@ def test_a_flow_moves_neither_drawdown_nor_the_days_pnl():
     assert delta == pytest.approx(-1_000.0)
 
 
+def test_a_redemption_is_no_drawdown_for_the_breaker_either():
+    """The drawdown breaker measures from its own reference (re-based by an approved resume): a
+    flow scales it like the peak, so redeeming half the fund trips nothing."""
+    from execution.risk import drawdown_pct
+
+    perf = Performance(D(10_000))
+    perf.update(1, 10_000.0)
+    perf.update(2, 9_500.0)  # 5 % down
+    perf.rebase(3, 9_500.0, requested_by="alice", confirmed_by="bob")  # an approved resume
+    perf.on_flow(D(-4_750), nav_before=D(9_500))  # half redeemed
+    perf.update(4, 4_750.0)
+    assert perf.dd_ref_nav == pytest.approx(4_750.0) and drawdown_pct(4_750.0, perf.dd_ref_nav) == 0.0
+    assert perf.drawdown_pct(4_750.0) == pytest.approx(5.0)  # investors' drawdown: unchanged by the redemption
+
+
 class _GuardCtx:
     """What the daily stop reads and writes: the performance figures, the journal, the alerts."""
 
