@@ -229,7 +229,7 @@ def positions_text(d: dict) -> str:
 def alerts_text(rows: list[dict]) -> str:
     if not rows:
         return "no alerts"
-    return "\n".join(f"{ctl._utc(r.get('ts'))} {r.get('kind', '?')}: {r.get('text', '')}" for r in rows)
+    return "\n".join(f"{ctl.utc_text(r.get('ts'))} {r.get('kind', '?')}: {r.get('text', '')}" for r in rows)
 
 
 def main(argv: list[str] | None = None) -> int:
