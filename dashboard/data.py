@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from dashboard.formatting import valid_ts
 from dashboard.journals import Journal
-from dashboard.view_model import valid_ts
 from execution import clock
 from execution.logs import redact
 from execution.state.layout import DOCS

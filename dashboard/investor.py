@@ -18,7 +18,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from dashboard.view_model import DASH, MAX_TS_MS, base_asset, dec, fmt_money, fmt_ts, position_groups, valid_ts
+from dashboard.formatting import DASH, MAX_TS_MS, dec, fmt_money, fmt_ts, valid_ts
+from dashboard.positions_view import base_asset, position_groups
 from execution import health
 from execution import performance as perf
 

@@ -16,6 +16,8 @@ if __package__ in (None, ""):  # run by st.navigation as a script
 import pandas as pd
 import streamlit as st
 
+from dashboard import formatting as fm
+from dashboard import positions_view as pv
 from dashboard import shared
 from dashboard import view_model as vm
 from dashboard.data import Loaded
@@ -27,7 +29,7 @@ FILLS_SHOWN = 10
 
 def _table(rows: list[dict[str, str]], empty: str) -> None:
     if rows:  # table cells are Markdown: what the state says is shown literally
-        st.table(pd.DataFrame([{k: vm.md_escape(v) for k, v in r.items()} for r in rows]), hide_index=True)
+        st.table(pd.DataFrame([{k: fm.md_escape(v) for k, v in r.items()} for r in rows]), hide_index=True)
     else:
         st.caption(empty)
 
@@ -49,21 +51,21 @@ def header(data: Loaded, now: int) -> None:
     badge = vm.mode_badge(data.doc("control"), data.doc("nav"))
     if data.docs:
         stale = " :red-badge[NOT REPORTING]" if fresh.level == "stale" else ""
-        reason = f" &nbsp;{vm.md_escape(badge.reason)}" if badge.mode != "RUN" and badge.reason else ""
+        reason = f" &nbsp;{fm.md_escape(badge.reason)}" if badge.mode != "RUN" and badge.reason else ""
         fund = health.assess(data.doc("control"))
         colour = {health.HEALTHY: "green", health.DEGRADED: "orange", health.HALTED: "red"}[fund.state]
         st.markdown(_badges(badge) + f" :{colour}-badge[health {fund.state} {fund.label}]" + stale + reason)
         for why in fund.reasons:
-            st.caption(f"Health: {vm.md_escape(why)}")
+            st.caption(f"Health: {fm.md_escape(why)}")
     if fresh.level == "stale":
         st.warning(fresh.message)
     elif fresh.level == "none":
         st.info(fresh.message)
     else:
         st.caption(fresh.message)
-    market_ts = vm.dec(data.doc("nav").get("market_ts"))
+    market_ts = fm.dec(data.doc("nav").get("market_ts"))
     if market_ts:
-        st.caption(f"Market data up to {vm.fmt_ts(market_ts)}.")
+        st.caption(f"Market data up to {fm.fmt_ts(market_ts)}.")
     if CFG.firestore_configured and data.source and data.source != "firestore":
         st.warning("Firestore is not reachable: showing the executor's local state files instead.")
     for msg in data.errors:
@@ -78,17 +80,17 @@ def breakers_and_alerts(data: Loaded) -> None:
     _table(
         [
             {
-                "Breaker": str(b.get("name", vm.DASH)),
-                "Detail": str(b.get("detail", vm.DASH)),
-                "At": vm.fmt_ts(b.get("ts")),
+                "Breaker": str(b.get("name", fm.DASH)),
+                "Detail": str(b.get("detail", fm.DASH)),
+                "At": fm.fmt_ts(b.get("ts")),
             }
             for b in breakers
         ],
         "No breaker tripped.",
     )
     rows = [
-        {"Time": vm.fmt_ts(a.get("ts")), "Kind": str(a.get("kind", vm.DASH)), "Text": str(a.get("text", vm.DASH))}
-        for a in sorted(data.alerts, key=lambda a: int(vm.dec(a.get("ts")) or 0), reverse=True)
+        {"Time": fm.fmt_ts(a.get("ts")), "Kind": str(a.get("kind", fm.DASH)), "Text": str(a.get("text", fm.DASH))}
+        for a in sorted(data.alerts, key=lambda a: int(fm.dec(a.get("ts")) or 0), reverse=True)
     ]
     st.markdown("**Latest alerts**")
     _table(rows, "No alerts.")
@@ -109,7 +111,7 @@ def guards(data: Loaded) -> None:
                 if k not in ("name", "active", "routine", "reason") and v not in (None, [], {})
             )
         )
-        rows.append({"Guard": str(g.get("name", vm.DASH)), "State": state, "Detail": str(detail or vm.DASH)})
+        rows.append({"Guard": str(g.get("name", fm.DASH)), "State": state, "Detail": str(detail or fm.DASH)})
     _table(rows, "No guard has anything to report.")
 
 
@@ -117,20 +119,20 @@ def kpis(data: Loaded) -> None:
     k = vm.kpis(data.doc("nav"), data.doc("positions"), CFG.reserve_btc)
     c = st.columns(4)
     c[0].metric("Open positions", str(k.open_positions), help="Open legs (hedge mode: LONG and SHORT count apart).")
-    c[1].metric("Gross exposure (USDT)", vm.fmt_money(k.gross_exposure))
-    c[2].metric("Net exposure (USDT)", vm.fmt_money(k.net_exposure, signed=True))
-    c[3].metric("24h PnL (USDT)", vm.fmt_money(k.change_24h_abs, signed=True))
+    c[1].metric("Gross exposure (USDT)", fm.fmt_money(k.gross_exposure))
+    c[2].metric("Net exposure (USDT)", fm.fmt_money(k.net_exposure, signed=True))
+    c[3].metric("24h PnL (USDT)", fm.fmt_money(k.change_24h_abs, signed=True))
     st.caption(
-        f"Peak NAV {vm.fmt_money(k.peak_nav)} USDT · max drawdown (every point) {vm.fmt_pct(k.max_drawdown_pct)} · "
-        f"unrealized PnL {vm.fmt_money(k.unrealized_pnl, signed=True)} USDT · gross "
-        f"{k.gross_leverage if k.gross_leverage is not None else vm.DASH}x NAV"
+        f"Peak NAV {fm.fmt_money(k.peak_nav)} USDT · max drawdown (every point) {fm.fmt_pct(k.max_drawdown_pct)} · "
+        f"unrealized PnL {fm.fmt_money(k.unrealized_pnl, signed=True)} USDT · gross "
+        f"{k.gross_leverage if k.gross_leverage is not None else fm.DASH}x NAV"
     )
 
 
 def positions(data: Loaded) -> None:
-    groups = vm.position_groups(data.doc("positions"), data.doc("arbitrage"))
-    _table(vm.leg_rows(groups), "No open positions.")
-    pairs = vm.pair_rows(groups)
+    groups = pv.position_groups(data.doc("positions"), data.doc("arbitrage"))
+    _table(pv.leg_rows(groups), "No open positions.")
+    pairs = pv.pair_rows(groups)
     if pairs:
         st.markdown("**Cross-venue pairs** (net delta is what the pair leaves exposed)")
         _table(pairs, "")
@@ -138,13 +140,13 @@ def positions(data: Loaded) -> None:
         {
             "Venue": e.venue,
             "Legs": str(e.legs),
-            "Long (USDT)": vm.fmt_money(e.long_notional),
-            "Short (USDT)": vm.fmt_money(e.short_notional),
-            "Gross (USDT)": vm.fmt_money(e.gross),
-            "Net (USDT)": vm.fmt_money(e.net, signed=True),
-            "uPnL (USDT)": vm.fmt_money(e.unrealized_pnl, signed=True),
+            "Long (USDT)": fm.fmt_money(e.long_notional),
+            "Short (USDT)": fm.fmt_money(e.short_notional),
+            "Gross (USDT)": fm.fmt_money(e.gross),
+            "Net (USDT)": fm.fmt_money(e.net, signed=True),
+            "uPnL (USDT)": fm.fmt_money(e.unrealized_pnl, signed=True),
         }
-        for e in vm.exposure_by_venue(data.doc("positions"))
+        for e in pv.exposure_by_venue(data.doc("positions"))
     ]
     st.markdown("**Exposure per venue**")
     _table(rows, "No exposure: no open positions.")
@@ -164,7 +166,7 @@ def activity(data: Loaded) -> None:
     st.caption(
         "Last 10 readings, newest first: z-score of close, RSI, ATR and cross flags."
         + (
-            f" Last cycle {vm.fmt_ts(last.get('ts'))}: {last.get('attempted', 0)} read, "
+            f" Last cycle {fm.fmt_ts(last.get('ts'))}: {last.get('attempted', 0)} read, "
             f"{last.get('emitted', 0)} signalled."
             if last.get("ts")
             else ""
@@ -205,7 +207,7 @@ def operations() -> None:
     section("Positions", lambda: positions(data))
     section(None, lambda: activity(data))
     section("Arbitrage", lambda: arbitrage(data, now))
-    st.caption(f"Read-only view. Page refreshed {vm.fmt_ts(now, seconds=True)} every {CFG.refresh_s:g} s.")
+    st.caption(f"Read-only view. Page refreshed {fm.fmt_ts(now, seconds=True)} every {CFG.refresh_s:g} s.")
 
 
 st.title("Operations")

@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, shared
+from dashboard import formatting as fm
 from dashboard import investor as iv
 from dashboard import plain_html as ht
 from dashboard import view_model as vm
@@ -61,7 +62,7 @@ def status_line(data: Loaded, now: int) -> None:
     if s.level in ("caution", "paused") and s.explanation:
         st.caption(s.explanation)
     if s.level == "down":
-        st.warning(f"The fund has not reported since {vm.fmt_ts(data.updated_at_ms)}: figures are as of then.")
+        st.warning(f"The fund has not reported since {fm.fmt_ts(data.updated_at_ms)}: figures are as of then.")
     elif s.level == "none":
         st.info("No figures to show yet: the fund has not published its first report.")
     if data.unreadable or data.errors:
@@ -122,9 +123,9 @@ def chart(data: Loaded, fig: shared.Figures) -> None:
     note = " (the same points as the return and risk figures)" if rng == "All" else ""
     bench = "" if pd.notna(series.btc).any() else " · benchmark not available yet for this range"
     st.caption(
-        f"{vm.fmt_ts(int(series.ts[0]))} → {vm.fmt_ts(int(series.ts[-1]))} · {len(series.ts)} points, "
-        f"{series.sampled}{note} · low {vm.fmt_money(low)} / high {vm.fmt_money(high)} USDT · "
-        f"deepest drawdown {vm.fmt_pct(float(series.drawdown_pct.max()))}{bench}"
+        f"{fm.fmt_ts(int(series.ts[0]))} → {fm.fmt_ts(int(series.ts[-1]))} · {len(series.ts)} points, "
+        f"{series.sampled}{note} · low {fm.fmt_money(low)} / high {fm.fmt_money(high)} USDT · "
+        f"deepest drawdown {fm.fmt_pct(float(series.drawdown_pct.max()))}{bench}"
     )
 
 
@@ -165,13 +166,13 @@ def costs(data: Loaded, fig: shared.Figures) -> None:
         st.caption("No trades yet.")
         return
     box = st.container(horizontal=True, gap="small")
-    box.metric("Fees paid (USDT)", vm.fmt_money(c.fees), width=METRIC_WIDTH)
-    box.metric("Funding (USDT)", vm.fmt_money(c.funding, signed=True), width=METRIC_WIDTH)
+    box.metric("Fees paid (USDT)", fm.fmt_money(c.fees), width=METRIC_WIDTH)
+    box.metric("Funding (USDT)", fm.fmt_money(c.funding, signed=True), width=METRIC_WIDTH)
     if c.slippage is not None:
-        box.metric("Slippage (USDT)", vm.fmt_money(c.slippage), width=METRIC_WIDTH)
+        box.metric("Slippage (USDT)", fm.fmt_money(c.slippage), width=METRIC_WIDTH)
     if data.flows_journaled:
-        box.metric("Deposits (USDT)", vm.fmt_money(c.deposits), width=METRIC_WIDTH)
-        box.metric("Withdrawals (USDT)", vm.fmt_money(c.withdrawals), width=METRIC_WIDTH)
+        box.metric("Deposits (USDT)", fm.fmt_money(c.deposits), width=METRIC_WIDTH)
+        box.metric("Withdrawals (USDT)", fm.fmt_money(c.withdrawals), width=METRIC_WIDTH)
     st.caption(
         "Since inception. Funding: payments on perpetual futures, positive received, negative paid."
         + (
@@ -191,7 +192,7 @@ def holdings(data: Loaded) -> None:
     if data.trades_pending:
         st.caption("These holdings include trades that are still being loaded; they appear at the next refresh.")
     k = vm.kpis(data.doc("nav"), data.doc("positions"), CFG.reserve_btc)
-    reserve = f"{vm.fmt_num(k.reserve_btc)} BTC" if k.reserve_btc is not None else vm.DASH
+    reserve = f"{fm.fmt_num(k.reserve_btc)} BTC" if k.reserve_btc is not None else fm.DASH
     st.metric("BTC reserve", reserve, width=METRIC_WIDTH)
     st.caption("Held in BTC outside the trading accounts. Not part of NAV and never added to it.")
 
@@ -263,8 +264,8 @@ def overview() -> None:
     section("Holdings", lambda: holdings(data))
     section("Month by month", lambda: month_detail(data, fig))
     section("Closed trades", lambda: trades(data, fig))
-    as_of = vm.fmt_ts(data.updated_at_ms) if data.updated_at_ms else vm.DASH
-    st.caption(f"Read-only view. Data as of {as_of}; page refreshed {vm.fmt_ts(now, seconds=True)}.")
+    as_of = fm.fmt_ts(data.updated_at_ms) if data.updated_at_ms else fm.DASH
+    st.caption(f"Read-only view. Data as of {as_of}; page refreshed {fm.fmt_ts(now, seconds=True)}.")
 
 
 st.title("Fund overview")

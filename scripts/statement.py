@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 from dashboard import investor as iv  # noqa: E402
 from dashboard import settings as dsettings  # noqa: E402
 from dashboard.data import Journals, Loaded, load  # noqa: E402
-from dashboard.view_model import fmt_ts  # noqa: E402
+from dashboard.formatting import fmt_ts  # noqa: E402
 from execution import clock  # noqa: E402
 from execution import performance as perf  # noqa: E402
 from execution.state.open import open_reader  # noqa: E402

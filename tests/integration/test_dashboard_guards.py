@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.view_model import md_escape
+from dashboard.formatting import md_escape
 from execution import clock
 from tests.integration.test_dashboard_app import run_app, table_with, texts
 from tests.support.dashboard_state import copy_state, put_docs, read_doc, replay_state, stamp_state

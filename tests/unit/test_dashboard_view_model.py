@@ -7,6 +7,8 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from dashboard import formatting as fm
+from dashboard import positions_view as pv
 from dashboard import settings as dsettings
 from dashboard import view_model as vm
 from tests.support.dashboard_state import arbitrage_doc, hedged_positions
@@ -32,7 +34,7 @@ MIN = 60_000
     ],
 )
 def test_money(value, signed, expected):
-    assert vm.fmt_money(value, signed=signed) == expected
+    assert fm.fmt_money(value, signed=signed) == expected
 
 
 @pytest.mark.parametrize(
@@ -49,14 +51,14 @@ def test_money(value, signed, expected):
     ],
 )
 def test_num_keeps_the_documents_digits(value, expected):
-    assert vm.fmt_num(value) == expected
+    assert fm.fmt_num(value) == expected
 
 
 def test_timestamps_and_ages():
-    assert vm.fmt_ts(MARKET) == "2025-07-01 00:00 UTC"
-    assert vm.fmt_ts(MARKET + 5_000, seconds=True) == "2025-07-01 00:00:05 UTC"
-    assert vm.fmt_ts(0) == "—"
-    assert [vm.fmt_age(x) for x in (0, 42_000, 7 * MIN, 125 * MIN, 3 * vm.DAY_MS + 3_600_000, None)] == [
+    assert fm.fmt_ts(MARKET) == "2025-07-01 00:00 UTC"
+    assert fm.fmt_ts(MARKET + 5_000, seconds=True) == "2025-07-01 00:00:05 UTC"
+    assert fm.fmt_ts(0) == "—"
+    assert [fm.fmt_age(x) for x in (0, 42_000, 7 * MIN, 125 * MIN, 3 * vm.DAY_MS + 3_600_000, None)] == [
         "0 s",
         "42 s",
         "7 min",
@@ -140,7 +142,7 @@ def test_kpis_with_nothing():
 
 
 def test_exposure_per_venue():
-    rows = {e.venue: e for e in vm.exposure_by_venue(hedged_positions(NOW, MARKET))}
+    rows = {e.venue: e for e in pv.exposure_by_venue(hedged_positions(NOW, MARKET))}
     bn, okx = rows["binance_um"], rows["okx_perp"]
     assert (bn.legs, bn.long_notional, bn.short_notional) == (
         3,
@@ -155,20 +157,20 @@ def test_exposure_per_venue():
 def test_exposure_falls_back_to_rows_without_per_venue():
     pos = hedged_positions(NOW, MARKET)
     del pos["per_venue"]
-    bn = {e.venue: e for e in vm.exposure_by_venue(pos)}["binance_um"]
+    bn = {e.venue: e for e in pv.exposure_by_venue(pos)}["binance_um"]
     assert (bn.gross, bn.net) == (Decimal("2313.15"), Decimal("-325.71"))
 
 
 # -- positions ----------------------------------------------------------------------------------
 def test_legs_group_per_asset_and_cross_venue_pairs_carry_net_delta():
-    groups = {g.asset: g for g in vm.position_groups(hedged_positions(NOW, MARKET), arbitrage_doc(NOW, MARKET))}
+    groups = {g.asset: g for g in pv.position_groups(hedged_positions(NOW, MARKET), arbitrage_doc(NOW, MARKET))}
     assert sorted(groups) == ["BTC", "ETH"]
     btc, eth = groups["BTC"], groups["ETH"]
     assert [(leg.side, leg.venue) for leg in btc.legs] == [("LONG", "okx_perp"), ("SHORT", "binance_um")]
     assert btc.cross_venue_pair and (btc.net_qty, btc.net_notional) == (Decimal("0.002"), Decimal("214.08"))
     # LONG and SHORT on the same venue is hedge mode, not a cross-venue pair
     assert not eth.cross_venue_pair and eth.net_qty == Decimal("0.3")
-    pairs = vm.pair_rows(list(groups.values()))
+    pairs = pv.pair_rows(list(groups.values()))
     assert pairs == [
         {
             "Asset": "BTC",
@@ -181,7 +183,7 @@ def test_legs_group_per_asset_and_cross_venue_pairs_carry_net_delta():
 
 
 def test_leg_rows_show_every_leg_with_its_numbers():
-    rows = vm.leg_rows(vm.position_groups(hedged_positions(NOW, MARKET)))
+    rows = pv.leg_rows(pv.position_groups(hedged_positions(NOW, MARKET)))
     assert len(rows) == 4
     eth_short = next(r for r in rows if r["Asset"] == "ETH" and r["Side"] == "SHORT")
     assert eth_short == {
@@ -208,20 +210,20 @@ def test_leg_rows_show_every_leg_with_its_numbers():
     ],
 )
 def test_base_asset(venue, symbol, asset):
-    assert vm.base_asset(venue, symbol) == asset
+    assert pv.base_asset(venue, symbol) == asset
 
 
 def test_arbitrage_pairs_name_the_asset():
-    aliases = vm.arb_aliases(
+    aliases = pv.arb_aliases(
         {"pairs": [{"pair": "XBT-USDT", "binance_symbol": "BTCUSDT", "okx_symbol": "BTC-USDT-SWAP"}]}
     )
     assert aliases == {("binance_um", "BTCUSDT"): "XBT", ("okx_perp", "BTC-USDT-SWAP"): "XBT"}
 
 
 def test_malformed_positions_do_not_raise():
-    groups = vm.position_groups({"positions": [{"venue": "binance_um"}, "junk", {"symbol": "X", "qty": "abc"}]})
-    assert len(vm.leg_rows(groups)) == 2
-    assert vm.position_groups({"positions": "nope"}) == []
+    groups = pv.position_groups({"positions": [{"venue": "binance_um"}, "junk", {"symbol": "X", "qty": "abc"}]})
+    assert len(pv.leg_rows(groups)) == 2
+    assert pv.position_groups({"positions": "nope"}) == []
 
 
 # -- tables -------------------------------------------------------------------------------------
@@ -271,7 +273,7 @@ def test_screener_tail_and_cross_flags():
 
 def test_signals_newest_first():
     sigs = [{"ts": t, "signal": "SELL", "position_side": "SHORT", "price": 1.5, "z": -2.37341} for t in (3, 1, 2)]
-    assert [r["Time"] for r in vm.signal_rows(sigs, 2)] == [vm.fmt_ts(3), vm.fmt_ts(2)]
+    assert [r["Time"] for r in vm.signal_rows(sigs, 2)] == [fm.fmt_ts(3), fm.fmt_ts(2)]
     assert vm.signal_rows(sigs)[0]["Signal"] == "SELL SHORT" and vm.signal_rows(sigs)[0]["z"] == "-2.3734"
 
 
@@ -291,7 +293,7 @@ def test_arbitrage_present():
         "Venue": "binance_um",
         "Symbol": "BTCUSDT",
         "Rate": "0.009151%",
-        "Next funding": vm.fmt_ts(MARKET + 3_600_000),
+        "Next funding": fm.fmt_ts(MARKET + 3_600_000),
         "In": "60 min",
     }
     assert v.funding[1]["Rate"] == "-0.00054877%"
