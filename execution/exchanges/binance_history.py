@@ -14,12 +14,12 @@ the part of the adapter that calls them through the template's call loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from execution import clock
 from execution.exchanges.binance_parsers import VENUE
 from execution.exchanges.history import AccountEvent, VenueTrade
+from execution.exchanges.rest_venue import RestVenue
 from execution.exchanges.wire import dec
 from execution.models import PositionSide, Side
 
@@ -76,30 +76,13 @@ def parse_user_trade(row: Mapping[str, Any], venue: str = VENUE) -> VenueTrade:
     )
 
 
-class BinanceHistory:
-    """Mixed into BinanceUM: the template's `_call` does the throttling, signing and errors."""
+class BinanceHistory(RestVenue):
+    """BinanceUM's history calls: the template's `_call` does the throttling, signing and errors."""
 
     if TYPE_CHECKING:
         from binance.client import Client
 
-        from execution.exchanges.clock_sync import ClockOffset
-
-        name: str
         client: Client
-        clock: ClockOffset
-
-        def _call(
-            self,
-            endpoint: str,
-            fn: Callable[..., Any],
-            *args: Any,
-            mutating: bool = False,
-            signed: bool = True,
-            **kw: Any,
-        ) -> Any: ...
-
-    def venue_now_ms(self) -> int:
-        return clock.wall_ms() + int(self.clock.offset_ms)
 
     def account_events(self, start_ms: int, end_ms: int) -> list[AccountEvent]:
         out: dict[str, AccountEvent] = {}

@@ -51,7 +51,7 @@ from execution.exchanges.errors import (
     UnknownOutcome,
     VenueError,
 )
-from execution.exchanges.rest_venue import Lost, RestVenue
+from execution.exchanges.rest_venue import Lost
 from execution.exchanges.throttle import Throttler, binance_um_throttler
 from execution.exchanges.wire import fmt
 from execution.margin import MarginSchedule
@@ -84,7 +84,7 @@ def _not_sent(exc: requests.exceptions.RequestException) -> bool:
     return False
 
 
-class BinanceUM(RestVenue, BinanceHistory):
+class BinanceUM(BinanceHistory):
     name = VENUE
     supports_triggers = True
     order_endpoint = "/fapi/v1/order"

@@ -14,15 +14,15 @@ the part of the adapter that calls them through the template's call loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from execution import clock
 from execution.exchanges.history import AccountEvent, VenueTrade
 from execution.exchanges.okx_parsers import VENUE, Contracts
+from execution.exchanges.rest_venue import RestVenue
 from execution.exchanges.wire import dec
-from execution.models import PositionSide, Side, SymbolFilters
+from execution.models import PositionSide, Side
 
 BILL_FUNDING, BILL_TRANSFER = "8", "1"
 PAGE = 100
@@ -85,31 +85,12 @@ def parse_fill(row: Mapping[str, Any], ct_val: Decimal, venue: str = VENUE) -> V
     )
 
 
-class OkxHistory:
-    """Mixed into OkxPerp: the template's `_call` checks `code`/`sCode`, throttles and signs."""
+class OkxHistory(RestVenue):
+    """OkxPerp's history calls: the template's `_call` checks `code`/`sCode`, throttles and signs."""
 
     if TYPE_CHECKING:
-        from execution.exchanges.clock_sync import ClockOffset
-
-        name: str
         account: Any
         trade: Any
-        clock: ClockOffset
-
-        def _call(
-            self,
-            endpoint: str,
-            fn: Callable[..., Any],
-            *args: Any,
-            mutating: bool = False,
-            signed: bool = True,
-            **kw: Any,
-        ) -> Any: ...
-
-        def filters(self, symbol: str) -> SymbolFilters: ...
-
-    def venue_now_ms(self) -> int:
-        return clock.wall_ms() + int(self.clock.offset_ms)
 
     def _ct_val(self, inst: str) -> Decimal | None:
         try:

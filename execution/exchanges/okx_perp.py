@@ -52,7 +52,7 @@ from execution.exchanges.okx_parsers import (
     parse_position,
     parse_position_tiers,
 )
-from execution.exchanges.rest_venue import Lost, RestVenue, can_rest
+from execution.exchanges.rest_venue import Lost, can_rest
 from execution.exchanges.throttle import Throttler, okx_perp_throttler
 from execution.exchanges.wire import fmt
 from execution.margin import MarginSchedule
@@ -112,7 +112,7 @@ _ORD_TYPE = {
 _TD_MODE = {MarginType.ISOLATED: "isolated", MarginType.CROSS: "cross"}
 
 
-class OkxPerp(RestVenue, OkxHistory):
+class OkxPerp(OkxHistory):
     name = VENUE
     supports_triggers = True
     native_oco = True

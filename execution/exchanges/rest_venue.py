@@ -190,6 +190,10 @@ class RestVenue(Venue):
     def _arm_countdown(self, symbol: str, timeout_ms: int) -> None:
         """Arm (0: disarm) the venue's cancel-all-after timer; `timeout_ms` >= 0."""
 
+    def venue_now_ms(self) -> int:
+        """The venue's clock now (local time + the measured offset): history windows are in its time."""
+        return self.clock.venue_time(clock.wall_ms())
+
     # -- the call loop -------------------------------------------------------------------------
     def _call(
         self,
