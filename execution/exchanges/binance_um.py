@@ -355,17 +355,11 @@ class BinanceUM(BinanceHistory):
                 request.client_id,
             )
             raise SafeModeRefused(self.name, "SAFE_MODE", "SAFE_MODE=true: protective orders are not sent")
-        self._tracker.track(request.client_id, request.intent_id)
-        try:
-            answer = self._call("algoOrder:post", self.client.futures_create_algo_order, mutating=True, **params)
-        except UnknownOutcome as exc:
-            return self._reconcile_trigger(request, exc)
-        except BadRequest as exc:
-            found = self.get_trigger(request.symbol, request.client_id) if exc.code in self.DUPLICATE_ID_CODES else None
-            if found is None:
-                raise
-            return found
-        return self._seen_trigger(parse_algo(answer, self.name))
+        answer, found = self._submit_trigger(
+            request,
+            lambda: self._call("algoOrder:post", self.client.futures_create_algo_order, mutating=True, **params),
+        )
+        return found if found is not None else self._seen_trigger(parse_algo(answer, self.name))
 
     def cancel_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
         try:

@@ -446,16 +446,11 @@ class OkxPerp(OkxHistory):
                 request.client_id,
             )
             raise SafeModeRefused(self.name, "SAFE_MODE", "SAFE_MODE=true: protective orders are not sent")
-        self._tracker.track(request.client_id, request.intent_id)
-        try:
-            ack = self._call("trade/order-algo:post", self.trade.place_algo_order, mutating=True, **body)
-        except UnknownOutcome as exc:
-            return self._reconcile_trigger(request, exc)
-        except BadRequest as exc:
-            found = self.get_trigger(request.symbol, request.client_id) if exc.code in self.DUPLICATE_ID_CODES else None
-            if found is None:
-                raise
-            return found  # placed before (a retry after a lost answer): report it
+        ack, found = self._submit_trigger(
+            request, lambda: self._call("trade/order-algo:post", self.trade.place_algo_order, mutating=True, **body)
+        )
+        if found is not None:
+            return found
         try:
             found = self.get_trigger(request.symbol, request.client_id)
         except VenueError:

@@ -449,6 +449,21 @@ class RestVenue(Venue):
             "queries: keep in flight and reconcile before any resend",
         )
 
+    def _submit_trigger(self, request: TriggerRequest, send: Callable[[], Any]) -> tuple[Any, TriggerOrder | None]:
+        """Send a protective order once, tracked first: (the venue's answer, None) when it was
+        placed now; (None, the order) when the answer was lost and the venue knows the id, or the
+        id was already placed (a retry after a lost answer)."""
+        self._tracker.track(request.client_id, request.intent_id)
+        try:
+            return send(), None
+        except UnknownOutcome as exc:
+            return None, self._reconcile_trigger(request, exc)
+        except BadRequest as exc:
+            found = self.get_trigger(request.symbol, request.client_id) if exc.code in self.DUPLICATE_ID_CODES else None
+            if found is None:
+                raise
+            return None, found
+
     def _reconcile_trigger(self, request: TriggerRequest, cause: UnknownOutcome) -> TriggerOrder:
         """A protective order whose placement answer was lost: ask the venue by its client id,
         never send it again."""
