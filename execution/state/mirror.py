@@ -239,17 +239,21 @@ class FirestoreMirror:
         self.target.commit([(r.path, r.data) for r in rows])
         self.commits += 1
 
-    def _send_once(self, final: bool = False) -> tuple[bool, float]:
-        """Send one batch. Returns (progress made, ms to wait before the next try)."""
-        rows, wait_ms = self._sendable(final)
-        if not rows:
-            return False, wait_ms
+    def _connect(self) -> None:
+        """Open the Firestore client on first use; a failure counts as Firestore being down."""
         if self.target is None:
             try:
                 self.target = self._factory()
             except Exception as exc:
                 self._went_down(exc)
                 raise _Down() from exc
+
+    def _send_once(self, final: bool = False) -> tuple[bool, float]:
+        """Send one batch. Returns (progress made, ms to wait before the next try)."""
+        rows, wait_ms = self._sendable(final)
+        if not rows:
+            return False, wait_ms
+        self._connect()
         try:
             self._commit(rows)
             done = rows
@@ -343,12 +347,7 @@ class FirestoreMirror:
     def _audit(self) -> None:
         """Everything queued so far is in Firestore (the outbox is empty): compare with the journals."""
         assert self.audit is not None
-        if self.target is None:
-            try:
-                self.target = self._factory()
-            except Exception as exc:
-                self._went_down(exc)
-                raise _Down() from exc
+        self._connect()
         try:
             self.audit.run(self.target, _public)  # type: ignore[arg-type]
         except Exception as exc:
