@@ -84,12 +84,7 @@ def measure(interval_s: float) -> tuple[Counter, Counter, int]:
             binance = Counter({k: n for k, n in (Counter(fb.requests) - fb_before).items() if k not in streams})
             return binance, Counter(fo.requests) - fo_before, passes
         finally:
-            for stream in rt.account_streams:
-                stream.stop()
-            rt.sink.close()
-            for v in rt.venues.values():
-                v.close()
-            rt.engine.close()
+            rt.close()
 
 
 def main(argv: list[str] | None = None) -> None:

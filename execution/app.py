@@ -55,6 +55,16 @@ class Runtime:
     deadman: DeadManSwitch | None = None
     account_streams: list[Any] = field(default_factory=list)  # private order streams of real exchange venues
 
+    def close(self) -> None:
+        """Shut down in an order that loses nothing: the private streams stop first, then the state
+        sink flushes and closes, then the venues and the engine."""
+        for stream in self.account_streams:
+            stream.stop()
+        self.sink.close()
+        for venue in self.venues.values():
+            venue.close()
+        self.engine.close()
+
 
 def paper_venues(s: Settings) -> dict[str, PaperVenue]:
     """One paper account per venue. The screener venue gets the fund's capital; the other

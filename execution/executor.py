@@ -110,12 +110,7 @@ def _run(settings: Settings, env_warnings: list[str]) -> int:
             log.info("[executor] signal %s: stopping after this cycle", received[0])
         engine.publish()
         engine.account_line()
-        for stream in rt.account_streams or []:
-            stream.stop()
-        rt.sink.close()
-        for venue in rt.venues.values():
-            venue.close()
-        engine.close()
+        rt.close()
         if exporter is not None:
             exporter.close()
     log.info("[executor] stopped cleanly at market_ts=%d", engine.cycle_ts)

@@ -118,12 +118,7 @@ class Bench:
         self._shutdown(self.rt)
 
     def _shutdown(self, rt: Runtime) -> None:
-        for stream in rt.account_streams:
-            stream.stop()
-        rt.sink.close()
-        for v in rt.venues.values():
-            v.close()
-        rt.engine.close()
+        rt.close()
         for s in self._streams:
             s.__exit__(None, None, None)
         self.rt = None
