@@ -12,6 +12,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from execution import ids
+
 #: Basis points, one meaning everywhere: a rate of 1 (100 %) is 10,000 bps, so
 #: bps = rate * BPS_PER_UNIT and rate = bps / BPS_PER_UNIT = bps * ONE_BP.
 BPS_PER_UNIT = Decimal(10_000)
@@ -321,3 +323,32 @@ class Intent:
     ref_price: Decimal
     reduce_only: bool = False
     meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def closing(
+        cls,
+        venue: str,
+        symbol: str,
+        pside: PositionSide,
+        qty: Decimal,
+        ts: int,
+        reason: str,
+        tag: str,
+        mark: Decimal,
+        meta: dict | None = None,
+    ) -> Intent:
+        """Reduce-only close of `qty` on one position side, its id derived from the instant and `tag`
+        (so a replayed instant makes the same order id)."""
+        return cls(
+            intent_id=ids.intent_id(venue, symbol, ts, f"{tag}-{pside.value}"),
+            ts=ts,
+            venue=venue,
+            symbol=symbol,
+            side=pside.closing_side,
+            position_side=pside,
+            reason=reason,
+            quantity=qty,
+            ref_price=mark,
+            reduce_only=True,
+            meta=dict(meta or {}),
+        )

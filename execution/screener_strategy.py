@@ -233,18 +233,7 @@ class ScreenerStrategy(BaseStrategy):
         if qty <= 0:
             return
         mark = ctx.ledger.marks.get((venue, symbol), Decimal(0))
-        intent = Intent(
-            intent_id=ids.intent_id(venue, symbol, ts, f"{reason}-{pside.value}"),
-            ts=ts,
-            venue=venue,
-            symbol=symbol,
-            side=pside.closing_side,
-            position_side=pside,
-            reason=reason,
-            quantity=qty,
-            ref_price=mark,
-            reduce_only=True,
-        )
+        intent = Intent.closing(venue, symbol, pside, qty, ts, reason, reason, mark)
         cid = ctx.submit(intent, purpose=reason, owner=NAME)
         trade = self.trades.get((venue, symbol))
         if cid and trade is not None and trade.position_side is pside:

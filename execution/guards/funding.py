@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from execution import ids
 from execution.feeds.events import Event, FundingSettled, MarkUpdate
 from execution.filters import round_qty
 from execution.guard import BaseGuard, GuardContext, report
@@ -122,19 +121,8 @@ class FundingGuard(BaseGuard):
         if qty <= 0:
             return
         mark = ctx.ledger.marks.get((venue, symbol), Decimal(0))
-        intent = Intent(
-            intent_id=ids.intent_id(venue, symbol, ts, f"funding-trim-{pside.value}"),
-            ts=ts,
-            venue=venue,
-            symbol=symbol,
-            side=pside.closing_side,
-            position_side=pside,
-            reason="funding_trim",
-            quantity=qty,
-            ref_price=mark,
-            reduce_only=True,
-            meta={"funding_rate": n.rate, "funding_time_ms": n.next_ms},
-        )
+        meta = {"funding_rate": n.rate, "funding_time_ms": n.next_ms}
+        intent = Intent.closing(venue, symbol, pside, qty, ts, "funding_trim", "funding-trim", mark, meta)
         cid = ctx.submit(intent, purpose="funding_trim", owner=self.owner)
         self.trims += 1
         report(
