@@ -28,6 +28,7 @@ from execution.guard import Guard
 from execution.metrics_hooks import MetricsHooks
 from execution.notify import Notifier
 from execution.settings import VENUES, ConfigError, Settings
+from execution.settings.paths import is_directory
 from execution.simulation import MarketSimulator
 from execution.state.atomic import read_json
 from execution.state.open import open_sink
@@ -137,7 +138,7 @@ def _raw_feed(s: Settings, start_ms: int | None = None) -> tuple[Feed, list[Symb
         return generated, available, f"generated:seed={s.seed}:start={market.t}"
     if s.feed == "replay":
         assert s.market_dir is not None
-        if not s.market_dir.is_dir():
+        if not is_directory(s.market_dir):
             raise ConfigError(".env", "MARKET_DIR", "an existing market directory", str(s.market_dir))
         series = discover(s.market_dir)
         if not any(x.kind == "15m" for x in series):

@@ -70,6 +70,7 @@ from execution.settings import (
     read_env,
     secret_values,
 )
+from execution.settings.paths import directory_problem, output_file_arg
 from execution.state.atomic import read_json, read_lines, write_text
 from execution.state.layout import COLLECTION_FILES
 
@@ -87,9 +88,12 @@ class UsageError(Exception):
 
 
 def _state_dir(args) -> Path:
-    if args.state_dir:
-        return Path(args.state_dir)
-    return read_env(StoreEnv, process_env_over_file()).state_dir
+    path = Path(args.state_dir) if args.state_dir else read_env(StoreEnv, process_env_over_file()).state_dir
+    problem = directory_problem(path)
+    if problem:
+        where = "command line" if args.state_dir else ".env"
+        raise ConfigError(where, "--state-dir" if args.state_dir else "STATE_DIR", "a directory", f"{path} ({problem})")
+    return path
 
 
 def _operator(command: str) -> str:
@@ -223,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("alerts", "recent ops alerts (breakers, operator actions, rescues)")
     p.add_argument("-n", type=int, default=20, help="how many (20)")
     p = sub.add_parser("export-log", help="export every journal, merged by time, secrets redacted")
-    p.add_argument("--out", required=True, type=Path, help="the file to write")
+    p.add_argument("--out", required=True, type=output_file_arg, help="the file to write")
     command("queue", "commands written to the control log that the executor has not acknowledged yet")
     command("edge", "arbitrage: current net edges per configured pair (from the state)")
     for name, helptext in (

@@ -23,7 +23,8 @@ from pathlib import Path
 from execution import logs
 from execution.app import fail_config, open_runtime_or_exit_code
 from execution.settings import ConfigError, load_dotenv_file, load_settings
-from execution.state.disk import stop_on_full_disk
+from execution.settings.paths import directory_arg, output_directory_arg, output_file_arg
+from execution.state.disk import full, stop_on_full_disk
 from execution.state_lock import LOCK_NAME, StateDirBusy, StateDirLock
 
 
@@ -33,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m execution.replay", description="Replay a market directory.")
-    ap.add_argument("market_dir", type=Path)
-    ap.add_argument("--state-dir", type=Path, required=True)
+    ap.add_argument("market_dir", type=directory_arg)
+    ap.add_argument("--state-dir", type=output_directory_arg, required=True)
     ap.add_argument("--log", type=Path, help="log file (default: STATE_DIR/replay.log; '-' for stderr)")
     ap.add_argument("--fresh", action="store_true", help="delete the state directory's contents first")
     ap.add_argument(
@@ -43,7 +44,7 @@ def _main(argv: list[str] | None = None) -> int:
         help="keep the executor's Prometheus metrics as it does (hooks and state gauges; nothing served)",
     )
     ap.add_argument("--report", action="store_true", help="print the report tables before the summary line")
-    ap.add_argument("--report-html", type=Path, metavar="FILE", help="write the report with charts to FILE")
+    ap.add_argument("--report-html", type=output_file_arg, metavar="FILE", help="write the report with charts to FILE")
     args = ap.parse_args(argv)
 
     try:
@@ -54,6 +55,11 @@ def _main(argv: list[str] | None = None) -> int:
         lock = StateDirLock(args.state_dir).acquire()  # before --fresh: never delete a running executor's state
     except StateDirBusy as exc:
         print(f"replay error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # /proc, a read-only mount: what the argument check could not know
+        if full(exc):
+            raise  # stop_on_full_disk says it
+        print(f"replay error: --state-dir {args.state_dir}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
         return 2
     try:
         return _replay(args, env_warnings)

@@ -37,6 +37,7 @@ from execution.feeds.rest_history import (  # noqa: E402
     okx_funding,
 )
 from execution.settings import EndpointsEnv, read_env  # noqa: E402
+from execution.settings.paths import output_directory_arg  # noqa: E402
 
 
 def _date_ms(text: str, name: str) -> int:
@@ -48,7 +49,7 @@ def _date_ms(text: str, name: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--out", type=output_directory_arg, required=True)
     ap.add_argument("--start", required=True, help="UTC date YYYY-MM-DD (inclusive)")
     ap.add_argument("--end", required=True, help="UTC date YYYY-MM-DD (exclusive)")
     ap.add_argument("--binance", default="BTCUSDT,ETHUSDT,SOLUSDT,BNBUSDT", help="comma list, '' for none")

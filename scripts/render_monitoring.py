@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from execution.settings import ConfigError, MetricsEnv, TelegramEnv, process_env_over_file, read_env  # noqa: E402
+from execution.settings.paths import directory_arg, output_directory_arg  # noqa: E402
 
 TOKEN_PATTERN = re.compile(r"[0-9]{3,}:[A-Za-z0-9_-]{20,}")  # as telegram.bot_api.BotApi checks it
 DEFAULT_METRICS_PORT = 9108
@@ -101,12 +102,14 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--out", type=Path, required=True, help="directory for prometheus.yml and alertmanager.yml")
+    ap.add_argument(
+        "--out", type=output_directory_arg, required=True, help="directory for prometheus.yml and alertmanager.yml"
+    )
     ap.add_argument(  # METRICS_PORT=0 turns the executor's metrics off: the scrape target stays the default
         "--metrics-port", default=str(metrics.port or DEFAULT_METRICS_PORT)
     )
     ap.add_argument("--alertmanager-port", default="9093")
-    ap.add_argument("--rules-dir", type=Path, default=ROOT / "deploy" / "prometheus" / "rules")
+    ap.add_argument("--rules-dir", type=directory_arg, default=ROOT / "deploy" / "prometheus" / "rules")
     ap.add_argument("--telegram-token-file", default=metrics.alertmanager_token_file)
     ap.add_argument("--chat-id", default=telegram.chat_id)
     ap.add_argument("--api-url", default=telegram.api_base or "https://api.telegram.org")

@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from execution.settings.paths import output_directory_arg
+
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ("hedge-executor", "hedge-dashboard")
 
@@ -29,8 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, default=ROOT)
     ap.add_argument("--python", type=Path, default=ROOT / ".venv" / "bin" / "python")
-    ap.add_argument("--log-dir", type=Path, required=True)
-    ap.add_argument("--run-dir", type=Path, required=True)
+    ap.add_argument("--log-dir", type=output_directory_arg, required=True)
+    ap.add_argument("--run-dir", type=output_directory_arg, required=True)
     ap.add_argument("--programs", default=",".join(PROGRAMS))
     ap.add_argument(
         "--env",

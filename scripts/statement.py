@@ -35,6 +35,7 @@ from dashboard.data import Journals, Loaded, load  # noqa: E402
 from dashboard.formatting import fmt_ts  # noqa: E402
 from execution import clock  # noqa: E402
 from execution import performance as perf  # noqa: E402
+from execution.settings.paths import output_directory_arg  # noqa: E402
 from execution.state.open import open_reader  # noqa: E402
 
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -177,7 +178,9 @@ def print_pdf(html_path: Path, pdf_path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Write the monthly investor statement (HTML and PDF).")
     ap.add_argument("--month", required=True, help="the UTC month, YYYY-MM")
-    ap.add_argument("--out", default="statements", help="directory for the files (default: statements/)")
+    ap.add_argument(
+        "--out", type=output_directory_arg, default="statements", help="directory for the files (default: statements/)"
+    )
     args = ap.parse_args(argv)
     try:
         perf.month_bounds(args.month)

@@ -30,6 +30,7 @@ from pathlib import Path
 from execution.feeds.base import Feed
 from execution.feeds.events import CandleClosed, Event, FundingSettled
 from execution.feeds.market_files import write_candles, write_funding
+from execution.settings.paths import output_directory_arg
 
 BAR_MS = 900_000
 FUNDING_MS = 8 * 3600_000
@@ -241,7 +242,7 @@ def write_market(out_dir: Path, days: int, seed: int = 7, start_ms: int = 1_767_
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m execution.feeds.synthetic", description=__doc__.split("\n")[0])
-    ap.add_argument("--out", required=True, type=Path, help="market directory to write")
+    ap.add_argument("--out", required=True, type=output_directory_arg, help="market directory to write")
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--start", default="2026-01-01", help="UTC start date YYYY-MM-DD")

@@ -31,6 +31,7 @@ from execution.research.pool import open_pool
 from execution.research.space import load_space
 from execution.research.walk_forward import Progress, Study, StudyMismatch, run
 from execution.settings import ConfigError, load_dotenv_file, load_settings
+from execution.settings.paths import directory_arg, input_file_arg, is_directory, output_directory_arg
 
 DEFAULT_SPACE = Path(__file__).resolve().parent / "spaces" / "screener.json"
 
@@ -39,13 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m execution.research", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
     wf = sub.add_parser("walk-forward", help="walk-forward optimisation of strategy and sizing parameters")
-    wf.add_argument("market_dir", type=Path)
-    wf.add_argument("--space", type=Path, default=DEFAULT_SPACE, help="search space file (JSON)")
+    wf.add_argument("market_dir", type=directory_arg)
+    wf.add_argument("--space", type=input_file_arg, default=DEFAULT_SPACE, help="search space file (JSON)")
     wf.add_argument("--folds", type=int, default=4)
     wf.add_argument("--trials", type=int, default=40, help="candidates per fold")
     wf.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port); default: local processes")
     wf.add_argument("--workers", type=int, default=2, help="local worker processes (1 = in this process)")
-    wf.add_argument("--study-dir", type=Path, help="where the study lives (default: research/<market name>)")
+    wf.add_argument(
+        "--study-dir", type=output_directory_arg, help="where the study lives (default: research/<market name>)"
+    )
     wf.add_argument(
         "--batch", type=int, default=4, help="candidates asked for at once (results do not depend on workers)"
     )
@@ -53,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     wf.add_argument("--train-ratio", type=float, default=2.0, help="training window length / test window length")
     wf.add_argument("--anchored", action="store_true", help="every training window starts at the data's first day")
     bt = sub.add_parser("backtest", help="one in-memory backtest with the current or given parameters")
-    bt.add_argument("market_dir", type=Path)
-    bt.add_argument("--params", type=Path, help="proposal.json or a JSON object of strategy parameters")
+    bt.add_argument("market_dir", type=directory_arg)
+    bt.add_argument("--params", type=input_file_arg, help="proposal.json or a JSON object of strategy parameters")
     bt.add_argument("--start", help="first UTC day (YYYY-MM-DD); default: the data's start")
     bt.add_argument("--end", help="last UTC day, inclusive; default: the data's end")
     args = ap.parse_args(argv)
@@ -65,7 +68,7 @@ def backtest(args: argparse.Namespace) -> int:
     load_dotenv_file()
     try:
         s = load_settings(FEED="replay", MARKET_DIR=str(args.market_dir), SPEED="max", PROFILE="paper")
-        if not args.market_dir.is_dir():
+        if not is_directory(args.market_dir):
             raise ConfigError("command line", "MARKET_DIR", "an existing market directory", str(args.market_dir))
         params: dict = {}
         if args.params is not None:
@@ -116,7 +119,7 @@ def walk_forward(args: argparse.Namespace) -> int:
         if args.trials < 1 or args.batch < 1 or args.workers < 1:
             raise ValueError("--trials, --batch and --workers: expected integers >= 1")
         s = load_settings(FEED="replay", MARKET_DIR=str(args.market_dir), SPEED="max", PROFILE="paper")
-        if not args.market_dir.is_dir():
+        if not is_directory(args.market_dir):
             raise ConfigError("command line", "MARKET_DIR", "an existing market directory", str(args.market_dir))
         space = load_space(args.space, s.default_strategy, s.risk.max_leverage)
         study_dir = (args.study_dir or Path("research") / args.market_dir.resolve().name).resolve()

@@ -196,6 +196,7 @@ def time_zone(*, expected: str = "an IANA time zone") -> BeforeValidator:
 
 APPROVE_TOKEN_MIN_CHARS = 16
 APPROVE_TOKEN_MIN_GUESSES_LOG10 = 16  # zxcvbn's estimate: about 53 bits against a guided guesser
+ZXCVBN_MAX_CHARS = 72  # zxcvbn raises ValueError beyond this
 
 
 def approval_token_problem(token: str) -> str | None:
@@ -207,7 +208,7 @@ def approval_token_problem(token: str) -> str | None:
         return f"{len(token)} characters"
     from zxcvbn import zxcvbn
 
-    guesses = float(zxcvbn(token[:100])["guesses_log10"])
+    guesses = float(zxcvbn(token[:ZXCVBN_MAX_CHARS])["guesses_log10"])  # a longer token is only stronger
     if guesses < APPROVE_TOKEN_MIN_GUESSES_LOG10:
         return f"{len(token)} characters guessed in about 10^{guesses:.0f} tries"
     return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -96,10 +97,19 @@ class _Fields:
             raise ConfigError(self.source, self._path(key), expected, value)
         return dec
 
-    def string(self, key: str, default: Any = _MISSING, choices: tuple[str, ...] | None = None) -> str:
+    def string(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        choices: tuple[str, ...] | None = None,
+        pattern: tuple[re.Pattern[str], str] | None = None,
+    ) -> str:
+        """`pattern`: (the regex the whole value must match, what to call it in the error)."""
         value = self._get(key, default)
         if not isinstance(value, str) or len(value) > 200 or (choices and value not in choices):
             raise ConfigError(self.source, self._path(key), f"one of {list(choices)}" if choices else "a string", value)
+        if pattern is not None and value and not pattern[0].fullmatch(value):
+            raise ConfigError(self.source, self._path(key), pattern[1], value)
         return value
 
     def boolean(self, key: str, default: Any = _MISSING) -> bool:

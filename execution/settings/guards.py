@@ -18,6 +18,7 @@ The daily stop uses KILL_DAILY_LOSS_PCT and DAY_BOUNDARY_TZ of the same file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -95,11 +96,18 @@ def _reference(f: _Fields, source: str) -> tuple[str, str]:
     return venue, symbol.strip()
 
 
+_BARE_FILE_NAME = (
+    re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}"),
+    "a file name in CONFIG_DIR (letters, digits, '.', '_', '-'), or \"\" for none",
+)
+
+
 def _denylist(f: _Fields, config_dir: Path) -> dict:
     from execution.denylist import DenylistError, parse  # late: execution.denylist imports this package
 
-    name = f.string("DENYLIST_FILE", "denylist.txt")
-    if not name.strip():
+    # a bare name, never a path: a parse error would echo the first line of any file it pointed at
+    name = f.string("DENYLIST_FILE", "denylist.txt", pattern=_BARE_FILE_NAME)
+    if not name:
         return {"denylist_path": None, "denylist": frozenset()}
     path = config_dir / name
     text = read_text_file(path)  # strict: a directory, a FIFO, binary data or a dangling link -> exit 2

@@ -30,6 +30,8 @@ def read_text_file(path: Path, max_bytes: int = MAX_TEXT_FILE_BYTES) -> str | No
         return None
     except OSError as exc:  # a symlink loop, a path through a file, no permission
         raise ConfigError(source, "<file>", "a readable file", exc.strerror or type(exc).__name__) from None
+    except (ValueError, UnicodeError):  # a NUL byte or a lone surrogate: no file can have that name
+        raise ConfigError(repr(source), "<file>", "a path the system can open", "an unencodable name") from None
     if not stat.S_ISREG(st.st_mode):
         raise ConfigError(
             source, "<file>", "a regular file", "a directory" if stat.S_ISDIR(st.st_mode) else "a special file"

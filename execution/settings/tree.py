@@ -38,6 +38,7 @@ from execution.settings.env_types import (
 from execution.settings.errors import ConfigError
 from execution.settings.files import RiskLimits, StrategyParams, SymbolConfig, VenueConfig, load_config_files
 from execution.settings.guards import GuardLimits
+from execution.settings.paths import is_directory
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
     source = dict(os.environ if env is None else env)
     source.update({k: str(v) for k, v in overrides.items() if v is not None})
     run = read_env(RunEnv, source)
-    if not run.config_dir.is_dir():
+    if not is_directory(run.config_dir):
         raise ConfigError(".env", "CONFIG_DIR", "an existing directory", str(run.config_dir))
     files = load_config_files(run.config_dir)
     profile = read_env(ProfileEnv, source)

@@ -178,6 +178,15 @@ HOSTILE_VALUES = (
     ("[]", "an empty list", True, True),
     ("{}", "an empty object", True, True),
     ('"' + "x" * 100_000 + '"', "a 100,000-character string", True, False),
+    # strings that are hostile as names or paths: each may load where the field takes free text,
+    # but none may crash (a NUL byte made os.stat raise ValueError on DENYLIST_FILE)
+    ('"\\u0000"', "a NUL character", True, False),
+    ('"x\\u0000y"', "a string with a NUL inside", True, False),
+    ('"/etc/passwd"', "an absolute path", True, False),
+    ('"../../etc/passwd"', "a path out of the directory", True, False),
+    ('"\\n"', "a newline", True, False),
+    ('"\\u202e"', "a right-to-left override", True, False),
+    ('"\\ud800"', "a lone surrogate", True, False),
 )
 
 
