@@ -14,6 +14,7 @@ a venue flow keeps the venue's own time as `venue_ts`. Pure: no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -74,19 +75,24 @@ class CapitalFlow:
             raise BadFlow(f"capital flow record {rec.get('id', '?')}: {exc.__class__.__name__}: {exc}") from None
 
 
+_AMOUNT = re.compile(r"[+-]?(?:[0-9]+|[0-9]{1,3}(?:_[0-9]{3})+)(?:\.[0-9]+)?", re.ASCII)
+
+
 def parse_amount(text: str) -> Decimal:
-    """An operator's amount: a finite, non-zero number of USDT, + in / - out."""
-    try:
-        amount = Decimal(str(text).strip().replace("_", ""))
-    except InvalidOperation:
-        raise BadFlow(f"--amount must be a number of USDT (+ in, - out), got {text!r}") from None
-    if not amount.is_finite() or amount == 0:
-        raise BadFlow(f"--amount must be a non-zero finite number of USDT, got {text!r}")
+    """An operator's amount: a plain decimal number of USDT, + in / - out (ASCII digits, `_` as a
+    thousands mark, no exponent: what is typed is what is booked), finite and non-zero."""
+    raw = str(text).strip()
+    shown = repr(raw if len(raw) <= 40 else raw[:40] + "...")
+    if len(raw) > 40 or not _AMOUNT.fullmatch(raw):
+        raise BadFlow(f"--amount must be a number of USDT such as 5000 or -1200.50 (+ in, - out), got {shown}")
+    amount = Decimal(raw.replace("_", ""))
+    if amount == 0:
+        raise BadFlow(f"--amount must be a non-zero number of USDT, got {shown}")
     if abs(amount) > MAX_FLOW_USDT:
-        raise BadFlow(f"--amount {text} is beyond {MAX_FLOW_USDT:,.0f} USDT: check the figure")
+        raise BadFlow(f"--amount {shown} is beyond {MAX_FLOW_USDT:,.0f} USDT: check the figure")
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -8:
-        raise BadFlow(f"--amount {text} has more than 8 decimals")
+        raise BadFlow(f"--amount {shown} has more than 8 decimals")
     return amount
 
 

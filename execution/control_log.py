@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,24 @@ PROOF_KDF_ROUNDS = 200_000
 MAX_LINE = 64 * 1024  # a longer line is not a command
 
 
+FREE_TEXT = ("reason", "note")  # shown to operators, investors and in Telegram: one plain line
+MAX_FREE_TEXT = 500
+
+
 class BadCommand(ValueError):
     pass
+
+
+def free_text_problem(text: str) -> str | None:
+    """Why an operator's reason or note cannot be journaled as typed, or None: it is shown on
+    terminals (an escape sequence would rewrite them), in one log line per event, in Telegram and
+    on the dashboard, so control and format characters (newlines, ESC, bidi overrides) are refused."""
+    if len(text) > MAX_FREE_TEXT:
+        return f"is {len(text)} characters: at most {MAX_FREE_TEXT}"
+    bad = next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")), None)
+    if bad is not None:
+        return f"has a control or format character (U+{ord(bad):04X}): plain text on one line only"
+    return None
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,10 @@ def validate(cmd: str, operator: str, args: dict) -> None:
         value = args.get(name)
         if not isinstance(value, str) or not value.strip():
             raise BadCommand(f"{cmd}: --{name} is required and must not be empty")
+        if name in FREE_TEXT:
+            problem = free_text_problem(value)
+            if problem:
+                raise BadCommand(f"{cmd}: --{name} {problem}")
     if cmd == "capital-flow":
         from execution.capital_flows import BadFlow, parse_amount
 

@@ -73,6 +73,7 @@ from execution.settings import (
 from execution.settings.paths import directory_problem, output_file_arg
 from execution.state.atomic import read_json, read_lines, write_text
 from execution.state.layout import COLLECTION_FILES
+from execution.terminal_text import InertWriter
 
 EXIT_USAGE, EXIT_NO_ACK = 2, 3  # the others (0 done, 1 refused, 4-6 `status`) in execution/ctl_status.py
 WRITE_COMMANDS = ("hold", "resume-request", "resume-confirm", "resume", "kill", "flatten", "cancel", "denylist-reload")
@@ -265,7 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs a command; a closed stdout (`ctl status | head -3`) ends it quietly."""
+    """Runs a command; a closed stdout (`ctl status | head -3`) ends it quietly. What it prints
+    passes through `inert`: incidents carry venues' and Telegram users' text."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = InertWriter(sys.stdout), InertWriter(sys.stderr)
     try:
         code = _main(argv)
         sys.stdout.flush()
@@ -275,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    finally:
+        sys.stdout, sys.stderr = streams
 
 
 def _main(argv: list[str] | None = None) -> int:  # noqa: C901 - one dispatch over the subcommands

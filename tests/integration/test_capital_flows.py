@@ -96,10 +96,20 @@ def test_a_bad_amount_never_reaches_the_log(tmp_path):
     for bad, why in (
         ("0", "non-zero"),
         ("abc", "a number of USDT"),
-        ("1e20", "check the figure"),
+        ("1" + "0" * 20, "check the figure"),
         ("1.123456789", "8"),
+        ("1e3", "such as 5000"),  # what is typed is what is booked: no exponent
+        ("nan", "such as 5000"),
+        ("-inf", "such as 5000"),
+        ("\u0661\u0662", "such as 5000"),  # Arabic-Indic digits Decimal would read as 12
+        ("1_0000", "such as 5000"),  # a misplaced thousands mark
+        ("9" * 5000, "such as 5000"),
     ):
         with pytest.raises(control_log.BadCommand, match=why):
             control_log.new_command("capital-flow", "ops1", h.t, amount=bad, note="x")
+    assert (
+        control_log.new_command("capital-flow", "ops1", h.t, amount="1_250_000.5", note="x").args["amount"]
+        == "1_250_000.5"
+    )
     with pytest.raises(control_log.BadCommand, match="--note is required"):
         control_log.new_command("capital-flow", "ops1", h.t, amount="10", note=" ")
