@@ -122,6 +122,12 @@ def _replay(args: argparse.Namespace, env_warnings: list[str]) -> int:
         f"wall_s={wall:.2f} bars_per_s={bars / wall if wall > 0 else 0:.0f}",
         flush=True,
     )
+    if engine.bars == 0:  # every file unreadable or every row refused: not a backtest of anything
+        print(
+            f"replay error: no bar of {args.market_dir} could be read (the [feed] lines in the log say why)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -16,6 +16,7 @@ import io
 import math
 import os
 import re
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,8 +32,9 @@ CANDLE_COLUMNS = ("open_time_ms", "open", "high", "low", "close", "volume")
 FUNDING_COLUMNS = ("funding_time_ms", "funding_rate")
 _FILE_RE = re.compile(r"^(?P<symbol>.+)_(?P<kind>15m|funding)\.csv(?:\.gz)?$")
 SECONDS_CUTOFF = 100_000_000_000  # below this an epoch value is in seconds (year 5138 in ms)
-MAX_ABS_FUNDING_RATE = 0.05
-INF = math.inf  # 5% per settlement: beyond any venue's cap, so a unit error
+MAX_ABS_FUNDING_RATE = 0.05  # 5% per settlement: beyond any venue's cap, so a unit error
+MAX_WHOLE_FILE_BYTES = 64 << 20  # ~1 million bars (ten years of 15m is 350,000); larger: streamed by row
+INF = math.inf
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,35 @@ def discover(market_dir: Path) -> list[SeriesFile]:
     return out
 
 
+def _require_regular_file(path: Path) -> None:
+    """A FIFO would block the replay forever and a device would never end: only regular files are read."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ValueError("not a regular file")
+
+
 def _open_text(path: Path) -> io.TextIOBase:
-    """Bytes that are not UTF-8 become U+FFFD: the row they are in is then unparsable and dropped."""
+    """Bytes that are not UTF-8 become U+FFFD: the row they are in is then unparsable and dropped.
+    A leading byte-order mark (a spreadsheet's export) is not part of the first column's name."""
+    _require_regular_file(path)
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace", newline="")
-    return open(path, encoding="utf-8", errors="replace", newline="")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", errors="replace", newline="")
+    return open(path, encoding="utf-8-sig", errors="replace", newline="")
+
+
+def _whole(path: Path) -> bytes:
+    """The file's bytes, decompressed; ValueError beyond MAX_WHOLE_FILE_BYTES (a gzip bomb, or a
+    file too large to hold: the row reader streams it instead)."""
+    _require_regular_file(path)
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_WHOLE_FILE_BYTES + 1)
+    if path.suffix == ".gz":
+        inflate = zlib.decompressobj(wbits=31)
+        raw = inflate.decompress(raw, MAX_WHOLE_FILE_BYTES + 1)
+        if not inflate.eof or inflate.unused_data:  # truncated, concatenated members, or too large
+            raise ValueError("not one complete gzip member within the size limit")
+    if len(raw) > MAX_WHOLE_FILE_BYTES:
+        raise ValueError("too large to parse whole")
+    return raw.removeprefix(b"\xef\xbb\xbf")
 
 
 def _to_ms(raw: float) -> int:
@@ -87,13 +113,11 @@ def _clean_candles(path: Path, venue: str, symbol: str, timeframe_ms: int) -> It
     next contiguous bar, 0 < low <= open, close <= high, finite, volume >= 0, times in ms on the
     timeframe); None when any row does not, or the file cannot be parsed whole."""
     try:
-        with path.open("rb") as fh:
-            raw = gzip.decompress(fh.read()) if path.suffix == ".gz" else fh.read()
-        header, _, body = raw.partition(b"\n")
+        header, _, body = _whole(path).partition(b"\n")
         cols = [h.strip() for h in header.decode("utf-8").split(",")]
         idx = [cols.index(c) for c in CANDLE_COLUMNS]
         a = np.loadtxt(io.BytesIO(body), delimiter=",", dtype=np.float64, ndmin=2, comments=None, encoding="utf-8")
-    except (OSError, EOFError, ValueError, UnicodeDecodeError):
+    except (OSError, EOFError, ValueError, UnicodeDecodeError, zlib.error):
         return None
     if not len(a) or a.shape[1] != len(cols):
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -149,3 +150,14 @@ def test_second_run_into_a_state_dir_of_another_market_is_refused(tmp_path):
     proc = run_replay(b, tmp_path / "st")
     assert proc.returncode == 2 and "holds the state of another run" in proc.stderr
     assert run_replay(b, tmp_path / "st", "--fresh").returncode == 0
+
+
+def test_a_market_of_nothing_but_unreadable_files_is_a_failed_replay_not_a_flat_one(tmp_path):
+    market = tmp_path / "market"
+    (market / "binance_um").mkdir(parents=True)
+    (market / "binance_um" / "BTCUSDT_15m.csv.gz").write_bytes(b"not gzip")
+    (market / "binance_um" / "ETHUSDT_15m.csv").write_text("open_time_ms,open,high,low,close,volume\nx,y,z,1,2,3\n")
+    os.mkfifo(market / "binance_um" / "SOLUSDT_15m.csv")  # never waited on
+    r = run_replay(market, tmp_path / "state", "--fresh")
+    assert r.returncode == 1, r.stderr[-800:]
+    assert "replay: bars=0" in r.stdout and "no bar of" in r.stderr and "Traceback" not in r.stderr

@@ -1,6 +1,7 @@
 """Bad market data becomes [feed] issues, never an exception; good rows still flow."""
 
 import gzip
+import os
 from pathlib import Path
 
 from execution.feeds.events import CandleClosed, FeedIssue, FundingSettled
@@ -127,3 +128,29 @@ def test_replay_merges_series_in_time_order_candles_before_funding(tmp_path):
     assert [e.ts for e in evs] == sorted(e.ts for e in evs)
     at_funding = [e for e in evs if e.ts == T0 + 32 * BAR]
     assert isinstance(at_funding[-1], FundingSettled) and len(at_funding) == 3
+
+
+def test_a_fifo_device_or_bomb_in_place_of_a_market_file_is_one_issue_and_never_blocks(tmp_path):
+    fifo = tmp_path / "BTCUSDT_15m.csv"
+    os.mkfifo(fifo)  # opened for reading, it would wait for a writer forever
+    assert kinds(read_candles(fifo, "binance_um", "BTCUSDT")) == ["parse_error"]
+    assert kinds(read_funding(fifo, "binance_um", "BTCUSDT")) == ["parse_error"]
+    bomb = tmp_path / "ETHUSDT_15m.csv.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as gz:
+        gz.write(b"open_time_ms,open,high,low,close,volume\n")
+        for _ in range(300):
+            gz.write(b"0" * (1 << 20))
+    issues = list(read_candles(bomb, "binance_um", "ETHUSDT"))  # 300 MB inflated: streamed, not held
+    assert [i.kind for i in issues] == ["parse_error"] and "mid-file" in issues[0].detail
+
+
+def test_a_byte_order_mark_before_the_header_is_not_part_of_the_first_column(tmp_path):
+    rows = "open_time_ms,open,high,low,close,volume\n1767225600000,1,2,0.5,1.5,3\n1767226500000,1.5,2,1,1.8,4\n"
+    for name, data in (
+        ("BTCUSDT_15m.csv", rows.encode("utf-8-sig")),
+        ("ETHUSDT_15m.csv.gz", gzip.compress(rows.encode("utf-8-sig"))),
+    ):
+        p = tmp_path / name
+        p.write_bytes(data)
+        candles = list(read_candles(p, "binance_um", "BTCUSDT"))
+        assert [type(c).__name__ for c in candles] == ["CandleClosed", "CandleClosed"], candles
