@@ -14,11 +14,12 @@ a venue flow keeps the venue's own time as `venue_ts`. Pure: no I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from execution.operator_numbers import NotAPlainNumber, plain_decimal
 
 OFF_VENUE = "off_venue"
 MAX_FLOW_USDT = Decimal("1e12")  # anything larger is a typing mistake, not a subscription
@@ -75,25 +76,14 @@ class CapitalFlow:
             raise BadFlow(f"capital flow record {rec.get('id', '?')}: {exc.__class__.__name__}: {exc}") from None
 
 
-_AMOUNT = re.compile(r"[+-]?(?:[0-9]+|[0-9]{1,3}(?:_[0-9]{3})+)(?:\.[0-9]+)?", re.ASCII)
-
-
 def parse_amount(text: str) -> Decimal:
-    """An operator's amount: a plain decimal number of USDT, + in / - out (ASCII digits, `_` as a
-    thousands mark, no exponent: what is typed is what is booked), finite and non-zero."""
-    raw = str(text).strip()
-    shown = repr(raw if len(raw) <= 40 else raw[:40] + "...")
-    if len(raw) > 40 or not _AMOUNT.fullmatch(raw):
-        raise BadFlow(f"--amount must be a number of USDT such as 5000 or -1200.50 (+ in, - out), got {shown}")
-    amount = Decimal(raw.replace("_", ""))
-    if amount == 0:
-        raise BadFlow(f"--amount must be a non-zero number of USDT, got {shown}")
-    if abs(amount) > MAX_FLOW_USDT:
-        raise BadFlow(f"--amount {shown} is beyond {MAX_FLOW_USDT:,.0f} USDT: check the figure")
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -8:
-        raise BadFlow(f"--amount {shown} has more than 8 decimals")
-    return amount
+    """An operator's amount of USDT, + in / - out, exactly as typed (execution/operator_numbers.py)."""
+    try:
+        return plain_decimal(
+            text, "--amount", "5000 or -1200.50 (USDT, + in, - out)", MAX_FLOW_USDT, max_decimals=8, negative=True
+        )
+    except NotAPlainNumber as exc:
+        raise BadFlow(str(exc)) from None
 
 
 def operator_flow(command_id: str, ts: int, amount: Decimal, note: str, operator: str) -> CapitalFlow:

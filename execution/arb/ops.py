@@ -11,11 +11,12 @@ the control log and the executor calls these; `edge` and `preview` change nothin
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from execution.arb.loop import ArbitrageLoop
 from execution.arb.market_books import PairState
+from execution.operator_numbers import NotAPlainNumber, plain_decimal
 
 
 class OpsError(ValueError):
@@ -32,16 +33,16 @@ def _pair(loop: ArbitrageLoop, pair: str) -> PairState:
     return ps
 
 
+MAX_SIZE_BASE_UNITS = Decimal(1_000_000_000)  # beyond any order a venue takes; the preflight caps it far lower
+
+
 def _size(size: str | Decimal | float | None) -> Decimal | None:
     if size is None:
         return None
     try:
-        d = Decimal(str(size))
-    except InvalidOperation:
-        raise OpsError(f"size must be a number of base units, got {size!r}") from None
-    if not d.is_finite() or d <= 0:
-        raise OpsError(f"size must be > 0 base units, got {size!r}")
-    return d
+        return plain_decimal(size, "size", "0.01 (base units)", MAX_SIZE_BASE_UNITS, max_decimals=12)
+    except NotAPlainNumber as exc:
+        raise OpsError(str(exc)) from None
 
 
 def edge(loop: ArbitrageLoop) -> dict:

@@ -163,8 +163,10 @@ def test_ops_edge_preview_execute_flatten(tmp_path):
         assert all(v.requests == [] for v in h.venues.values())  # preview sends nothing
         with pytest.raises(ops.OpsError, match="unknown pair"):
             ops.preview(h.loop, "DOGE-USDT", "1")
-        with pytest.raises(ops.OpsError, match="size must be > 0"):
-            ops.preview(h.loop, "BTC-USDT", "-1")
+        for bad, why in (("-1", "positive"), ("0", "positive"), ("1e400", "such as 0.01"), ("nan", "such as 0.01"),
+                         ("Infinity", "such as 0.01"), ("\u0661", "such as 0.01"), ("5" * 11, "beyond")):  # fmt: skip
+            with pytest.raises(ops.OpsError, match=f"size.*{why}"):
+                ops.preview(h.loop, "BTC-USDT", bad)
         r = ops.execute(h.loop, "BTC-USDT", "0.05")
         assert r["accepted"], r
         h.settle(1)

@@ -95,7 +95,7 @@ def test_a_bad_amount_never_reaches_the_log(tmp_path):
     h = harness(tmp_path)
     for bad, why in (
         ("0", "non-zero"),
-        ("abc", "a number of USDT"),
+        ("abc", "a number such as 5000"),
         ("1" + "0" * 20, "check the figure"),
         ("1.123456789", "8"),
         ("1e3", "such as 5000"),  # what is typed is what is booked: no exponent
