@@ -13,9 +13,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from execution.settings.paths import output_directory_arg
-
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as `python scripts/render_supervisor.py`
+    sys.path.insert(0, str(ROOT))
+
+from execution.settings.paths import output_directory_arg  # noqa: E402
+
 PROGRAMS = ("hedge-executor", "hedge-dashboard")
 
 
