@@ -1,6 +1,6 @@
 """What only the Binance USD-M adapter does (real python-binance client, loopback Binance fake):
 its wire format, the test-order endpoint, the weight headers, bans, account settings' codes.
-What both REST adapters must do alike is in test_venue_contract.py."""
+What both REST adapters must do alike is in venue_contract/test_venue_contract.py."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What only the OKX perp adapter does (real python-okx clients, `domain` pointed at loopback):
 the demo flag, sizes in contracts on the wire, batch cancels, per-side leverage, the account-wide
-cancel-all-after. What both REST adapters must do alike is in test_venue_contract.py."""
+cancel-all-after. What both REST adapters must do alike is in venue_contract/test_venue_contract.py."""
 
 from __future__ import annotations
 

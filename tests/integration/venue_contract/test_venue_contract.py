@@ -26,29 +26,12 @@ from execution.exchanges.errors import (
     VenueUnavailable,
 )
 from execution.models import OrderStatus, PositionSide, Side, TimeInForce
-from tests.fakes.venue_kits import KITS, Kit, close_venues
+from tests.fakes.venue_kits import KITS
 from tests.fakes.virtual_time import VirtualClock
 
 LONG, SHORT = PositionSide.LONG, PositionSide.SHORT
 BUY, SELL = Side.BUY, Side.SELL
 WALKED = (D("0.05") * D("60000.1") + D("0.05") * D("60010")) / D("0.1")  # 0.05 at the best ask, 0.05 next
-
-
-@pytest.fixture(params=KITS, ids=[k.name for k in KITS])
-def kit(request) -> Kit:
-    return request.param
-
-
-@pytest.fixture
-def fake(kit):
-    with kit.fake() as f:
-        yield f
-
-
-@pytest.fixture(autouse=True)
-def _close_venues():
-    yield
-    close_venues()
 
 
 def test_hedge_mode_round_trip_on_both_sides(kit, fake):

@@ -14,27 +14,10 @@ import pytest
 from execution.exchanges.errors import BadRequest, SafeModeRefused
 from execution.models import PositionSide, Side
 from execution.triggers import TriggerRequest, TriggerStatus, WorkingType
-from tests.fakes.venue_kits import BINANCE, KITS, OKX, Kit, close_venues
+from tests.fakes.venue_kits import BINANCE, OKX
 
 LONG, SHORT = PositionSide.LONG, PositionSide.SHORT
 ALGO_PATH = {BINANCE.name: "/fapi/v1/algoOrder", OKX.name: "/api/v5/trade/order-algo"}
-
-
-@pytest.fixture(params=KITS, ids=[k.name for k in KITS])
-def kit(request) -> Kit:
-    return request.param
-
-
-@pytest.fixture
-def fake(kit):
-    with kit.fake() as f:
-        yield f
-
-
-@pytest.fixture(autouse=True)
-def _close_venues():
-    yield
-    close_venues()
 
 
 def protect(kit, v, qty="0.1", pside=LONG, stop="59000", take="61000", tag="a", working=WorkingType.MARK):
