@@ -15,6 +15,7 @@ else 0.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -54,6 +55,12 @@ CATALOGUE: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "hedge_kill_switch": ("gauge", "1 while the kill switch is on (HOLD + flatten).", ()),
     "hedge_flatten_pending": ("gauge", "1 while a flatten is in progress.", ()),
     "hedge_breaker_tripped": ("gauge", "1 while the breaker is tripped (it holds the fund in HOLD).", ("breaker",)),
+    "hedge_guard_active": (
+        "gauge",
+        "1 while the guard holds new risk back (daily stop, depeg, warm-up, a denied symbol, a funding spike).",
+        ("guard",),
+    ),
+    "hedge_guard_refused": ("counter", "Entries the guard refused (kept across restarts).", ("guard",)),
     "hedge_state_updated_timestamp_seconds": ("gauge", "Wall time of the newest state document (Unix s).", ()),
     "hedge_state_age_seconds": ("gauge", "Seconds since the executor last wrote its state.", ()),
     "hedge_market_time_seconds": ("gauge", "Market time of the last cycle (Unix s).", ()),
@@ -214,6 +221,12 @@ def _control_samples(control: Mapping, arbitrage: Mapping) -> Iterable[Sample]:
     tripped = {b.get("name") for b in control.get("breakers") or [] if isinstance(b, dict)}
     for name in sorted(set(KNOWN_BREAKERS) | {t for t in tripped if t}):
         yield "hedge_breaker_tripped", (name,), 1.0 if name in tripped else 0.0
+    for guard in control.get("guards") or []:
+        if isinstance(guard, dict) and isinstance(guard.get("name"), str):
+            yield "hedge_guard_active", (guard["name"],), 1.0 if guard.get("active") else 0.0
+            refused = _num(guard.get("refused"))
+            if refused is not None and 0 <= refused < math.inf:
+                yield "hedge_guard_refused", (guard["name"],), refused
     stale = [s for s in control.get("stale_symbols") or [] if isinstance(s, str)]
     yield "hedge_stale_symbols", (), float(len(stale))
     for key in stale:

@@ -157,6 +157,12 @@ CONTROL = {
     "reconciliation": [],
     "counters": {"orders_last_min": 3, "cancels_last_min": 0},
     "limits": {"KILL_DD_PCT": 20.0, "MAX_POSITIONS": 4},
+    "guards": [
+        {"name": "depeg", "active": True, "reason": "USDCUSDT 0.9931"},
+        {"name": "denylist", "active": False, "refused": 3},
+        {"name": "funding", "active": False, "refused": "nan"},  # a value that is not a count: no sample
+        {"active": True},  # no name: no sample
+    ],
     "updated_at_ms": 1_700_000_001_000,
 }
 POSITIONS = {
@@ -191,6 +197,10 @@ def test_state_samples_say_what_the_documents_say():
     assert s[("hedge_breaker_tripped", ("drawdown",))] == 1
     assert s[("hedge_breaker_tripped", ("brand_new",))] == 1
     assert s[("hedge_breaker_tripped", ("daily_loss",))] == 0
+    assert s[("hedge_guard_active", ("depeg",))] == 1 and s[("hedge_guard_active", ("denylist",))] == 0
+    assert s[("hedge_guard_refused", ("denylist",))] == 3
+    assert ("hedge_guard_refused", ("funding",)) not in s and ("hedge_guard_refused", ("depeg",)) not in s
+    assert sum(1 for name, _ in s if name == "hedge_guard_active") == 3
     assert s[("hedge_stale_symbols", ())] == 1 and s[("hedge_data_stale", ("okx_perp", "BTC-USDT-SWAP"))] == 1
     assert s[("hedge_positions_without_stop", ())] == 1
     assert s[("hedge_venue_gross_exposure_usdt", ("binance_um",))] == 1000
