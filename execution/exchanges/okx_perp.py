@@ -35,6 +35,7 @@ from execution.exchanges.errors import (
     VenueError,
     VenueUnavailable,
 )
+from execution.exchanges.http_deadline import DeadlineClient
 from execution.exchanges.okx_algo import algo_body, parse_algo
 from execution.exchanges.okx_history import OkxHistory
 from execution.exchanges.okx_parsers import (
@@ -90,16 +91,16 @@ class _VenueClock:
         return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class _Trade(_VenueClock, Trade.TradeAPI): ...
+class _Trade(_VenueClock, Trade.TradeAPI, DeadlineClient): ...
 
 
-class _Account(_VenueClock, Account.AccountAPI): ...
+class _Account(_VenueClock, Account.AccountAPI, DeadlineClient): ...
 
 
-class _Public(_VenueClock, PublicData.PublicAPI): ...
+class _Public(_VenueClock, PublicData.PublicAPI, DeadlineClient): ...
 
 
-class _Market(_VenueClock, MarketData.MarketAPI): ...
+class _Market(_VenueClock, MarketData.MarketAPI, DeadlineClient): ...
 
 
 _ORD_TYPE = {
@@ -165,7 +166,10 @@ class OkxPerp(OkxHistory):
         self._last: dict[str, Any] = {}
         for api in self._apis:
             api.use_server_time = True  # -> _VenueClock._get_timestamp (no request to OKX)
-            api.timeout = httpx.Timeout(timeout_s)
+            api.timeout = httpx.Timeout(timeout_s)  # each read ...
+            api.deadline_transport.total_s = (
+                timeout_s  # ... and the whole answer (execution/exchanges/http_deadline.py)
+            )
             api.event_hooks = {"request": [], "response": [self._on_response]}
 
     @property
