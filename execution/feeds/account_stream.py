@@ -29,6 +29,7 @@ import requests
 
 from execution import logs
 from execution.exchanges.base import Venue
+from execution.exchanges.http_deadline import mount_deadline
 from execution.settings import VenueAccess
 
 
@@ -108,6 +109,7 @@ class BinanceUserStream(_Stream):
         self.rest_host, self.ws_base = rest_host.rstrip("/"), ws_base.rstrip("/")
         self.keepalive_s = keepalive_s
         self.http = requests.Session()
+        mount_deadline(self.http, 10.0)  # as the listen-key calls' own timeout: the whole answer too
 
     def _listen_key(self, method: str) -> str:
         resp = self.http.request(

@@ -36,6 +36,7 @@ import requests
 
 from execution import clock, logs
 from execution.exchanges.clock_sync import ClockOffset
+from execution.exchanges.http_deadline import mount_deadline
 from execution.feeds import rest_history
 from execution.feeds.base import Feed
 from execution.feeds.events import CandleClosed, Event, FeedIssue, FundingSettled, MarkUpdate, Tick
@@ -53,6 +54,7 @@ BINANCE_WS = "wss://fstream.binance.com"
 OKX_WS_PUBLIC = "wss://ws.okx.com:8443/ws/v5/public"
 OKX_WS_BUSINESS = "wss://ws.okx.com:8443/ws/v5/business"
 OKX_MAX_ARGS_PER_SUBSCRIBE = 100  # well under OKX's per-connection subscription limits
+REST_DEADLINE_S = 15.0  # the whole answer of a backfill or clock call (their per-read timeouts: 15 and 5 s)
 
 
 @dataclass
@@ -162,7 +164,10 @@ class LiveFeed(Feed):
     ):
         self.cfg = cfg
         self.wall = wall_ms
-        self.session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            mount_deadline(session, REST_DEADLINE_S)  # a dribbling answer cannot hold the feed's thread
+        self.session = session
         self.log = logs.get()
         self.q: queue.Queue[Event] = queue.Queue(maxsize=100_000)
         self._stop = threading.Event()
