@@ -61,6 +61,7 @@ from execution.ctl_status import (  # noqa: F401 - the CLI's read API and exit c
     utc_text,
 )
 from execution.logs import redact
+from execution.operator_numbers import int_arg, seconds_arg
 from execution.operators import invoking_operator
 from execution.settings import (
     ConfigError,
@@ -216,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext, description=helptext, epilog=EPILOG)
         if writes:
             _refused_options(p)  # --operator and --token: refused with the reason
-            p.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for the ack (15)")
+            p.add_argument("--timeout", type=seconds_arg(600), default=15.0, help="seconds to wait for the ack (15)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
         return p
 
@@ -226,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(exit 0 healthy, 4 down, 5 degraded, 6 halted)",
     )
     p = command("alerts", "recent ops alerts (breakers, operator actions, rescues)")
-    p.add_argument("-n", type=int, default=20, help="how many (20)")
+    p.add_argument("-n", type=int_arg(1, 100_000), default=20, help="how many (20)")
     p = sub.add_parser("export-log", help="export every journal, merged by time, secrets redacted")
     p.add_argument("--out", required=True, type=output_file_arg, help="the file to write")
     command("queue", "commands written to the control log that the executor has not acknowledged yet")

@@ -36,6 +36,7 @@ from execution.exchanges.base import Venue
 from execution.exchanges.errors import SafeModeRefused, UnknownOutcome, VenueError
 from execution.exchanges.factory import build_venue
 from execution.models import OrderRequest, OrderType, Position
+from execution.operator_numbers import int_arg, seconds_arg
 from execution.settings import VENUE_KEYS, VENUES, ConfigError, ProfileEnv, VenueAccess, load_dotenv_file, read_env
 
 EXIT_OK, EXIT_LEFT_OPEN, EXIT_CONFIG = 0, 1, 2
@@ -281,8 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--venues", default="", help=f"comma-separated subset of {','.join(VENUES)} (default: all with keys)"
     )
-    ap.add_argument("--rounds", type=int, default=5, help="close/re-read rounds before giving up (default 5)")
-    ap.add_argument("--wait-s", type=float, default=1.0, help="seconds between rounds (default 1)")
+    ap.add_argument(
+        "--rounds", type=int_arg(1, 100), default=5, help="close/re-read rounds before giving up (default 5)"
+    )
+    ap.add_argument("--wait-s", type=seconds_arg(60, zero=True), default=1.0, help="seconds between rounds (default 1)")
     args = ap.parse_args(argv)
     try:
         load_dotenv_file()

@@ -30,6 +30,7 @@ from pathlib import Path
 from execution.feeds.base import Feed
 from execution.feeds.events import CandleClosed, Event, FundingSettled
 from execution.feeds.market_files import write_candles, write_funding
+from execution.operator_numbers import int_arg
 from execution.settings.paths import output_directory_arg
 
 BAR_MS = 900_000
@@ -243,17 +244,14 @@ def write_market(out_dir: Path, days: int, seed: int = 7, start_ms: int = 1_767_
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m execution.feeds.synthetic", description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, type=output_directory_arg, help="market directory to write")
-    ap.add_argument("--days", type=int, default=30)
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--days", type=int_arg(1, 3_650), default=30)
+    ap.add_argument("--seed", type=int_arg(0, 2**32 - 1), default=7)
     ap.add_argument("--start", default="2026-01-01", help="UTC start date YYYY-MM-DD")
     args = ap.parse_args(argv)
     try:
         start = datetime.strptime(args.start, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         print(f"error: --start: expected YYYY-MM-DD, got {args.start!r}", file=sys.stderr)
-        return 2
-    if args.days <= 0:
-        print(f"error: --days: expected a positive integer, got {args.days}", file=sys.stderr)
         return 2
     counts = write_market(args.out, args.days, args.seed, int(start.timestamp() * 1000))
     print(f"synthetic market written to {args.out}: " + ", ".join(f"{k}={n} bars" for k, n in counts.items()))

@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from execution.operator_numbers import int_arg, number_arg
 from execution.research import wf_report
 from execution.research.backtest import DAY_MS, Job, market, run_env, run_job, with_params
 from execution.research.folds import FoldError, walk_forward_folds
@@ -42,18 +43,23 @@ def main(argv: list[str] | None = None) -> int:
     wf = sub.add_parser("walk-forward", help="walk-forward optimisation of strategy and sizing parameters")
     wf.add_argument("market_dir", type=directory_arg)
     wf.add_argument("--space", type=input_file_arg, default=DEFAULT_SPACE, help="search space file (JSON)")
-    wf.add_argument("--folds", type=int, default=4)
-    wf.add_argument("--trials", type=int, default=40, help="candidates per fold")
+    wf.add_argument("--folds", type=int_arg(1, 100), default=4)
+    wf.add_argument("--trials", type=int_arg(1, 100_000), default=40, help="candidates per fold")
     wf.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port); default: local processes")
-    wf.add_argument("--workers", type=int, default=2, help="local worker processes (1 = in this process)")
+    wf.add_argument("--workers", type=int_arg(1, 256), default=2, help="local worker processes (1 = in this process)")
     wf.add_argument(
         "--study-dir", type=output_directory_arg, help="where the study lives (default: research/<market name>)"
     )
     wf.add_argument(
-        "--batch", type=int, default=4, help="candidates asked for at once (results do not depend on workers)"
+        "--batch",
+        type=int_arg(1, 1_000),
+        default=4,
+        help="candidates asked for at once (results do not depend on workers)",
     )
-    wf.add_argument("--seed", type=int, default=7)
-    wf.add_argument("--train-ratio", type=float, default=2.0, help="training window length / test window length")
+    wf.add_argument("--seed", type=int_arg(0, 2**32 - 1), default=7)
+    wf.add_argument(
+        "--train-ratio", type=number_arg(100), default=2.0, help="training window length / test window length"
+    )
     wf.add_argument("--anchored", action="store_true", help="every training window starts at the data's first day")
     bt = sub.add_parser("backtest", help="one in-memory backtest with the current or given parameters")
     bt.add_argument("market_dir", type=directory_arg)
@@ -116,8 +122,6 @@ def _day_ms(text: str, flag: str) -> int:
 def walk_forward(args: argparse.Namespace) -> int:
     load_dotenv_file()
     try:
-        if args.trials < 1 or args.batch < 1 or args.workers < 1:
-            raise ValueError("--trials, --batch and --workers: expected integers >= 1")
         s = load_settings(FEED="replay", MARKET_DIR=str(args.market_dir), SPEED="max", PROFILE="paper")
         if not is_directory(args.market_dir):
             raise ConfigError("command line", "MARKET_DIR", "an existing market directory", str(args.market_dir))
