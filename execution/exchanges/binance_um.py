@@ -124,10 +124,9 @@ class BinanceUM(BinanceHistory):
         self.base_url = base_url.rstrip("/")
         self.client = Client(api_key or None, api_secret or None, ping=False)
         self.client.FUTURES_URL = self.base_url  # python-binance builds <FUTURES_URL>/v1/<path>
-        self.client.REQUEST_TIMEOUT = timeout_s  # each read ...
-        mount_deadline(
-            self.client.session, timeout_s
-        )  # ... and the whole answer (execution/exchanges/http_deadline.py)
+        # VENUE_TIMEOUT_S bounds each read and the whole answer (execution/exchanges/http_deadline.py)
+        self.client.REQUEST_TIMEOUT = timeout_s
+        mount_deadline(self.client.session, timeout_s)
         self.client.REQUEST_RECVWINDOW = recv_window_ms
 
     # -- the template's hooks: python-binance raises its errors -------------------------------

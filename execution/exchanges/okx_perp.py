@@ -166,10 +166,9 @@ class OkxPerp(OkxHistory):
         self._last: dict[str, Any] = {}
         for api in self._apis:
             api.use_server_time = True  # -> _VenueClock._get_timestamp (no request to OKX)
-            api.timeout = httpx.Timeout(timeout_s)  # each read ...
-            api.deadline_transport.total_s = (
-                timeout_s  # ... and the whole answer (execution/exchanges/http_deadline.py)
-            )
+            # VENUE_TIMEOUT_S bounds each read and the whole answer (execution/exchanges/http_deadline.py)
+            api.timeout = httpx.Timeout(timeout_s)
+            api.deadline_transport.total_s = timeout_s
             api.event_hooks = {"request": [], "response": [self._on_response]}
 
     @property
