@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from execution.exchanges.binance_parsers import VENUE
-from execution.exchanges.wire import dec, fmt
+from execution.exchanges.wire import Fields, fmt
 from execution.models import PositionSide, Side
 from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, WorkingType
 
@@ -68,64 +68,74 @@ def algo_params(request: TriggerRequest, dual_side: bool | None = True) -> dict[
     return params
 
 
-def _position_side(side: Side, raw: str, reduce_only: bool) -> PositionSide:
-    if raw in ("LONG", "SHORT"):
-        return PositionSide(raw)
-    return PositionSide.SHORT if (side is Side.BUY) == reduce_only else PositionSide.LONG
+_SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
+_POSITION_SIDES: dict[str, PositionSide | None] = {"BOTH": None, "LONG": PositionSide.LONG, "SHORT": PositionSide.SHORT}
+_WORKING = {w.value: w for w in WorkingType}
 
 
-def _trigger(order_type: str, price: Decimal) -> tuple[Decimal | None, Decimal | None]:
+def _trigger(f: Fields) -> tuple[Decimal | None, Decimal | None]:
+    order_type = f.text("orderType", "") or f.text("type", "")
+    price = f.num("triggerPrice", positive=True)
     if order_type in STOP_TYPES:
         return price, None
     if order_type in TAKE_TYPES:
         return None, price
-    raise ValueError(f"algo order type {order_type!r} is not a stop or a take-profit")
+    raise f.bad("orderType", "is not a stop or a take-profit", order_type)
+
+
+def _algo(f: Fields, venue: str) -> TriggerOrder:
+    side = f.choice("side", _SIDES)
+    stop, take = _trigger(f)
+    pside = f.choice("positionSide", _POSITION_SIDES, "BOTH")
+    if pside is None:  # one-way: a reduce-only order shrinks the opposite side
+        pside = PositionSide.SHORT if (side is Side.BUY) == f.flag("reduceOnly") else PositionSide.LONG
+    actual = f.text("actualOrderId", "")
+    return TriggerOrder(
+        venue=venue,
+        symbol=f.text("symbol"),
+        client_id=f.text("clientAlgoId", ""),
+        position_side=pside,
+        quantity=f.num("quantity", "0", nonneg=True),
+        status=ALGO_STATUS.get(f.text("algoStatus", ""), TriggerStatus.UNKNOWN),
+        stop_price=stop,
+        take_price=take,
+        working=f.choice("workingType", _WORKING, WorkingType.LAST.value),
+        side=side,
+        venue_id=f.text("algoId", ""),
+        actual_order_id=actual,
+        fired=("stop" if stop is not None else "take") if actual else "",
+        update_ms=f.ms("updateTime", 0) or f.ms("createTime", 0),
+    )
 
 
 def parse_algo(payload: Mapping[str, Any], venue: str = VENUE) -> TriggerOrder:
-    side = Side(payload["side"])
-    order_type = payload.get("orderType") or payload.get("type") or ""
-    stop, take = _trigger(order_type, dec(payload.get("triggerPrice")))
-    actual = str(payload.get("actualOrderId") or "")
-    return TriggerOrder(
-        venue=venue,
-        symbol=payload["symbol"],
-        client_id=payload.get("clientAlgoId", ""),
-        position_side=_position_side(side, payload.get("positionSide", "BOTH"), bool(payload.get("reduceOnly"))),
-        quantity=dec(payload.get("quantity")),
-        status=ALGO_STATUS.get(payload.get("algoStatus", ""), TriggerStatus.UNKNOWN),
-        stop_price=stop,
-        take_price=take,
-        working=WorkingType(payload.get("workingType") or WorkingType.LAST.value),
-        side=side,
-        venue_id=str(payload.get("algoId", "")),
-        actual_order_id=actual,
-        fired=("stop" if stop is not None else "take") if actual else "",
-        update_ms=int(payload.get("updateTime") or payload.get("createTime") or 0),
-    )
+    return _algo(Fields(payload, venue, "algoOrder"), venue)
+
+
+#: ALGO_UPDATE "o" fields by the REST algo order's names
+_UPDATE_KEYS = {
+    "clientAlgoId": "caid",
+    "algoId": "aid",
+    "orderType": "o",
+    "symbol": "s",
+    "side": "S",
+    "positionSide": "ps",
+    "quantity": "q",
+    "algoStatus": "X",
+    "actualOrderId": "ai",
+    "triggerPrice": "tp",
+    "workingType": "wt",
+    "reduceOnly": "R",
+    "updateTime": "tt",
+}
 
 
 def parse_algo_update(o: Mapping[str, Any], event_ms: int = 0, venue: str = VENUE) -> TriggerOrder:
     """An ALGO_UPDATE's "o": the algo order, with what its market order filled (aq at ap)."""
-    order = parse_algo(
-        {
-            "clientAlgoId": o.get("caid", ""),
-            "algoId": o.get("aid", ""),
-            "orderType": o.get("o", ""),
-            "symbol": o["s"],
-            "side": o["S"],
-            "positionSide": o.get("ps", "BOTH"),
-            "quantity": o.get("q"),
-            "algoStatus": o.get("X", ""),
-            "actualOrderId": o.get("ai", ""),
-            "triggerPrice": o.get("tp"),
-            "workingType": o.get("wt"),
-            "reduceOnly": o.get("R", False),
-            "updateTime": o.get("tt") or event_ms,
-        },
-        venue,
-    )
-    order.filled_qty, order.avg_price = dec(o.get("aq")), dec(o.get("ap"))
-    order.reason = str(o.get("rm") or "")
+    event = Fields(o, venue, "ALGO_UPDATE.o")
+    rest = {name: event.row[key] for name, key in _UPDATE_KEYS.items() if key in event.row}
+    order = _algo(Fields(rest, venue, event.what, aliases=_UPDATE_KEYS), venue)
+    order.filled_qty, order.avg_price = event.num("aq", "0", nonneg=True), event.num("ap", "0", nonneg=True)
+    order.reason = event.text("rm", "", cut=True)
     order.update_ms = event_ms or order.update_ms
     return order

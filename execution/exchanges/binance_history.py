@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from execution.exchanges.binance_parsers import VENUE
 from execution.exchanges.history import AccountEvent, VenueTrade
 from execution.exchanges.rest_venue import RestVenue
-from execution.exchanges.wire import dec
+from execution.exchanges.wire import Fields, rows_of
 from execution.models import PositionSide, Side
 
 #: incomeType values that move capital into or out of the futures wallet (not P&L)
@@ -33,46 +33,53 @@ PAGE = 1000
 WEEK_MS = 7 * 86_400_000
 
 
+_SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
+#: positionSide: BOTH (one-way mode) takes the side from the trade's: buys are longs, sells shorts
+_POSITION_SIDES: dict[str, PositionSide | None] = {"BOTH": None, "LONG": PositionSide.LONG, "SHORT": PositionSide.SHORT}
+MAX_ID = 2**63 - 1
+
+
 def parse_income(row: Mapping[str, Any], venue: str = VENUE) -> AccountEvent:
     """One income row: funding, a transfer, or other income (rebates, insurance clear, ...)."""
-    kind_raw = str(row["incomeType"])
+    f = Fields(row, venue, "income")
+    kind_raw = f.text("incomeType")
     kind = "funding" if kind_raw == "FUNDING_FEE" else "transfer" if kind_raw in TRANSFER_TYPES else "other"
+    info = f.text("info", "", cut=True)
     return AccountEvent(
         kind=kind,
         venue=venue,
-        venue_id=f"{kind_raw}:{row['tranId']}",
-        ts=int(row["time"]),
-        symbol=str(row.get("symbol") or ""),
-        amount=dec(row["income"]),
-        asset=str(row.get("asset") or ""),
-        detail=f"{kind_raw}" + (f" {row['info']}" if row.get("info") not in (None, "", kind_raw) else ""),
+        venue_id=f"{kind_raw}:{f.text('tranId')}",
+        ts=f.ms("time"),
+        symbol=f.text("symbol", ""),
+        amount=f.num("income"),
+        asset=f.text("asset", ""),
+        detail=kind_raw + (f" {info}" if info not in ("", kind_raw) else ""),
     )
 
 
 def parse_user_trade(row: Mapping[str, Any], venue: str = VENUE) -> VenueTrade:
     """One userTrades row. The docs' example shows the commission negative, the venue answers it
     positive: either way it is a cost (its magnitude is what was paid)."""
-    side = Side(row["side"])
-    pside_raw = row.get("positionSide", "BOTH")
-    if pside_raw == "BOTH":  # one-way mode: buys are longs, sells shorts
+    f = Fields(row, venue, "userTrades")
+    side = f.choice("side", _SIDES)
+    pside = f.choice("positionSide", _POSITION_SIDES, "BOTH")
+    if pside is None:  # one-way mode: buys are longs, sells shorts
         pside = PositionSide.LONG if side is Side.BUY else PositionSide.SHORT
-    else:
-        pside = PositionSide(pside_raw)
     return VenueTrade(
         venue=venue,
-        trade_id=str(row["id"]),
-        order_id=str(row["orderId"]),
-        client_order_id=str(row.get("clientOrderId") or ""),
-        ts=int(row["time"]),
-        symbol=str(row["symbol"]),
+        trade_id=str(f.integer("id", low=0, high=MAX_ID)),  # pages continue from the largest id
+        order_id=f.text("orderId"),
+        client_order_id=f.text("clientOrderId", ""),
+        ts=f.ms("time"),
+        symbol=f.text("symbol"),
         side=side,
         position_side=pside,
-        qty=dec(row["qty"]),
-        price=dec(row["price"]),
-        fee=abs(dec(row.get("commission"))),
-        fee_asset=str(row.get("commissionAsset") or ""),
-        maker=bool(row.get("maker")),
-        realized_pnl=dec(row.get("realizedPnl")),
+        qty=f.num("qty", positive=True),
+        price=f.num("price", positive=True),
+        fee=abs(f.num("commission", "0")),
+        fee_asset=f.text("commissionAsset", ""),
+        maker=f.flag("maker"),
+        realized_pnl=f.num("realizedPnl", "0"),
     )
 
 
@@ -97,7 +104,7 @@ class BinanceHistory(RestVenue):
                     limit=PAGE,
                     page=page,
                 )
-                for row in rows:
+                for row in rows_of(rows, self.name, "income"):
                     event = parse_income(row, self.name)
                     out[event.venue_id] = event
                 if len(rows) < PAGE:
@@ -109,32 +116,26 @@ class BinanceHistory(RestVenue):
         out: dict[str, VenueTrade] = {}
         for symbol in sorted(set(symbols)):
             for lo, hi in _windows(start_ms, end_ms, WEEK_MS):
-                rows = self._call(
-                    "userTrades",
-                    self.client.futures_account_trades,
-                    symbol=symbol,
-                    startTime=lo,
-                    endTime=hi,
-                    limit=PAGE,
-                )
-                while rows:
-                    for row in rows:
-                        if lo <= int(row["time"]) <= hi:
-                            trade = parse_user_trade(row, self.name)
+                page = self._user_trades(symbol=symbol, startTime=lo, endTime=hi, limit=PAGE)
+                while page:
+                    for trade in page:
+                        if lo <= trade.ts <= hi:
                             out[trade.trade_id] = trade
-                    if len(rows) < PAGE:
+                    if len(page) < PAGE:
                         break
-                    last = max(int(r["id"]) for r in rows)
-                    rows = self._call(
-                        "userTrades", self.client.futures_account_trades, symbol=symbol, fromId=last + 1, limit=PAGE
-                    )
-                    if rows and int(rows[0]["time"]) > hi:
+                    last = max(int(t.trade_id) for t in page)
+                    page = self._user_trades(symbol=symbol, fromId=last + 1, limit=PAGE)
+                    if page and page[0].ts > hi:
                         break
         return sorted(out.values(), key=lambda t: (t.ts, int(t.trade_id) if t.trade_id.isdigit() else 0))
 
+    def _user_trades(self, **params: Any) -> list[VenueTrade]:
+        rows = self._call("userTrades", self.client.futures_account_trades, **params)
+        return [parse_user_trade(row, self.name) for row in rows_of(rows, self.name, "userTrades")]
+
     def client_order_id_of(self, symbol: str, order_id: str) -> str:
         row = self._call("order:get", self.client.futures_get_order, symbol=symbol, orderId=order_id)
-        return str(row.get("clientOrderId") or "")
+        return Fields(row, self.name, "order").text("clientOrderId", "")
 
 
 def _windows(start_ms: int, end_ms: int, span_ms: int) -> list[tuple[int, int]]:

@@ -33,6 +33,7 @@ from execution.exchanges.errors import (
     ClockSkew,
     FilterFailure,
     InsufficientMargin,
+    MalformedAnswer,
     OrderNotFound,
     PositionLimitExceeded,
     PositionSideMismatch,
@@ -44,7 +45,7 @@ from execution.exchanges.errors import (
     code_table,
     http_error,
 )
-from execution.exchanges.wire import dec, retry_after_s
+from execution.exchanges.wire import MAX_LEVERAGE, Fields, retry_after_s, rows_of, sketch
 from execution.margin import NOTIONAL, MarginSchedule, MarginTier, schedule
 from execution.models import (
     Balance,
@@ -64,33 +65,53 @@ VENUE = "binance_um"
 
 
 # ---------------------------------------------------------------------------------------------
-# parsers (pure)
+# parsers (pure): every field is read through `wire.Fields`, so a field that is missing, null, not
+# a finite number, of the wrong sign or an unknown enum value raises MalformedAnswer naming it
+_SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
+#: positionSide: BOTH (one-way mode) leaves the side to the amount's sign or the order's reduceOnly
+_POSITION_SIDES: dict[str, PositionSide | None] = {"BOTH": None, "LONG": PositionSide.LONG, "SHORT": PositionSide.SHORT}
+
+
 def parse_filters(info: Mapping[str, Any], venue: str = VENUE) -> SymbolFilters:
-    by_type = {f["filterType"]: f for f in info.get("filters", [])}
+    entry = Fields(info, venue, "exchangeInfo symbol")
+    symbol = entry.text("symbol")
+    entry.what = f"exchangeInfo {symbol}"
+    by_type: dict[str, Fields] = {}
+    for i, raw in enumerate(entry.rows("filters", required=False)):
+        one = Fields(raw, venue, f"{entry.what} filters[{i}]")
+        by_type[one.text("filterType")] = one
     price = by_type.get("PRICE_FILTER")
     lot = by_type.get("LOT_SIZE")
     if price is None or lot is None:
-        raise ValueError(f"{venue} {info.get('symbol')}: exchangeInfo entry has no PRICE_FILTER/LOT_SIZE")
-    market = by_type.get("MARKET_LOT_SIZE", {})
-    notional = by_type.get("MIN_NOTIONAL", {})
+        raise MalformedAnswer(venue, entry.what, "exchangeInfo entry has no PRICE_FILTER/LOT_SIZE")
+    market = by_type.get("MARKET_LOT_SIZE")
+    notional = by_type.get("MIN_NOTIONAL")
     return SymbolFilters(
         venue=venue,
-        symbol=info["symbol"],
-        tick_size=dec(price["tickSize"]),
-        step_size=dec(lot["stepSize"]),
-        min_qty=dec(lot["minQty"]),
-        max_qty=dec(lot["maxQty"]),
-        min_notional=dec(notional.get("notional", notional.get("minNotional"))),
-        market_step_size=dec(market["stepSize"]) if market.get("stepSize") else None,
-        market_max_qty=dec(market["maxQty"]) if market.get("maxQty") else None,
-        min_price=dec(price.get("minPrice")),
-        max_price=dec(price.get("maxPrice")),
+        symbol=symbol,
+        tick_size=price.num("tickSize", positive=True),
+        step_size=lot.num("stepSize", positive=True),
+        min_qty=lot.num("minQty", nonneg=True),
+        max_qty=lot.num("maxQty", positive=True),
+        min_notional=(
+            notional.num("notional" if "notional" in notional.row else "minNotional", "0", nonneg=True)
+            if notional is not None
+            else Decimal(0)
+        ),
+        market_step_size=market.num("stepSize", positive=True) if market and market.has("stepSize") else None,
+        market_max_qty=market.num("maxQty", positive=True) if market and market.has("maxQty") else None,
+        min_price=price.num("minPrice", "0", nonneg=True),
+        max_price=price.num("maxPrice", "0", nonneg=True),
         source="venue",
     )
 
 
 def parse_exchange_info(payload: Mapping[str, Any], venue: str = VENUE) -> dict[str, SymbolFilters]:
-    return {s["symbol"]: parse_filters(s, venue) for s in payload.get("symbols", [])}
+    out: dict[str, SymbolFilters] = {}
+    for entry in Fields(payload, venue, "exchangeInfo").rows("symbols"):
+        filters = parse_filters(entry, venue)
+        out[filters.symbol] = filters
+    return out
 
 
 def parse_leverage_brackets(payload: Any, venue: str = VENUE) -> dict[str, MarginSchedule]:
@@ -99,92 +120,99 @@ def parse_leverage_brackets(payload: Any, venue: str = VENUE) -> dict[str, Margi
     rows = payload if isinstance(payload, list) else [payload]
     out: dict[str, MarginSchedule] = {}
     for row in rows:
-        symbol = row["symbol"]
-        tiers = [
-            MarginTier(
-                floor=dec(b["notionalFloor"]),
-                cap=dec(b["notionalCap"]),
-                maint_rate=dec(b["maintMarginRatio"]),
-                max_leverage=int(b["initialLeverage"]),
-                cum=dec(b.get("cum")),
+        entry = Fields(row, venue, "leverageBracket")
+        symbol = entry.text("symbol")
+        entry.what = f"leverageBracket {symbol}"
+        tiers = []
+        for i, raw in enumerate(entry.rows("brackets")):
+            b = Fields(raw, venue, f"{entry.what} brackets[{i}]")
+            tiers.append(
+                MarginTier(
+                    floor=b.num("notionalFloor", nonneg=True),
+                    cap=b.num("notionalCap", nonneg=True),
+                    maint_rate=b.num("maintMarginRatio", nonneg=True),
+                    max_leverage=b.integer("initialLeverage", low=1, high=MAX_LEVERAGE),
+                    cum=b.num("cum", "0", nonneg=True),
+                )
             )
-            for b in row["brackets"]
-        ]
-        out[symbol] = schedule(venue, symbol, NOTIONAL, tiers, "venue")
+        try:
+            out[symbol] = schedule(venue, symbol, NOTIONAL, tiers, "venue")
+        except ValueError as exc:  # overlapping brackets, a rate of 1 or more...
+            raise MalformedAnswer(venue, entry.what, str(exc)) from None
     return out
 
 
 def parse_fees(payload: Mapping[str, Any]) -> FeeSchedule:
-    return FeeSchedule(maker_rate=dec(payload["makerCommissionRate"]), taker_rate=dec(payload["takerCommissionRate"]))
+    f = Fields(payload, VENUE, "commissionRate")
+    return FeeSchedule(maker_rate=f.num("makerCommissionRate"), taker_rate=f.num("takerCommissionRate"))
 
 
 def parse_funding(payload: Mapping[str, Any], venue: str = VENUE) -> FundingInfo:
     """GET /fapi/v1/premiumIndex (markPrice, lastFundingRate, nextFundingTime) or one row of
     GET /fapi/v1/fundingRate (fundingRate, fundingTime; markPrice absent or "" on older rows:
     mark_price 0 = not known)."""
-    payload = _one(payload)
-    rate = payload.get("lastFundingRate", payload.get("fundingRate"))
+    f = Fields(_one(payload, venue, "funding"), venue, "funding")
     return FundingInfo(
         venue=venue,
-        symbol=payload["symbol"],
-        mark_price=dec(payload.get("markPrice")),
-        funding_rate=dec(rate),
-        next_funding_time_ms=int(payload.get("nextFundingTime") or 0),
-        funding_time_ms=int(payload.get("fundingTime") or 0),
+        symbol=f.text("symbol"),
+        mark_price=f.num("markPrice", "0", nonneg=True),
+        funding_rate=f.num("lastFundingRate" if "lastFundingRate" in f.row else "fundingRate"),
+        next_funding_time_ms=f.ms("nextFundingTime", 0),
+        funding_time_ms=f.ms("fundingTime", 0),
     )
 
 
 def parse_funding_history(rows: list[Mapping[str, Any]], venue: str = VENUE) -> list[FundingInfo]:
     """GET /fapi/v1/fundingRate: one FundingInfo per settlement, oldest first."""
-    return sorted((parse_funding(r, venue) for r in rows), key=lambda f: f.funding_time_ms)
-
-
-def parse_book_top(payload: Mapping[str, Any], venue: str = VENUE) -> BookTop:
-    return BookTop(
-        venue=venue,
-        symbol=payload["symbol"],
-        bid=dec(payload["bidPrice"]),
-        bid_qty=dec(payload["bidQty"]),
-        ask=dec(payload["askPrice"]),
-        ask_qty=dec(payload["askQty"]),
-        ts=int(payload.get("time") or 0),
+    return sorted(
+        (parse_funding(r, venue) for r in rows_of(rows, venue, "fundingRate")), key=lambda f: f.funding_time_ms
     )
 
 
-def _one(payload: Any) -> Mapping[str, Any]:
+def parse_book_top(payload: Mapping[str, Any], venue: str = VENUE) -> BookTop:
+    f = Fields(payload, venue, "bookTicker")
+    return BookTop(
+        venue=venue,
+        symbol=f.text("symbol"),
+        bid=f.num("bidPrice", positive=True),
+        bid_qty=f.num("bidQty", nonneg=True),
+        ask=f.num("askPrice", positive=True),
+        ask_qty=f.num("askQty", nonneg=True),
+        ts=f.ms("time", 0),
+    )
+
+
+def _one(payload: Any, venue: str = VENUE, what: str = "answer") -> Any:
     if isinstance(payload, list):
         if len(payload) != 1:
-            raise ValueError(f"expected one row, got {len(payload)}: use the plural parser")
+            raise MalformedAnswer(venue, what, f"expected one row, got {len(payload)}: use the plural parser")
         return payload[0]
     return payload
 
 
 def parse_position(row: Mapping[str, Any], venue: str = VENUE) -> Position | None:
     """One positionRisk row; None for a flat row. One-way rows (BOTH) take their side from the sign."""
-    row = _one(row)
-    amt = dec(row["positionAmt"])
+    f = Fields(_one(row, venue, "positionRisk"), venue, "positionRisk")
+    amt = f.num("positionAmt")
     if amt == 0:
         return None
-    side = row.get("positionSide", "BOTH")
-    if side == "BOTH":
+    pside = f.choice("positionSide", _POSITION_SIDES, "BOTH")
+    if pside is None:
         pside = PositionSide.LONG if amt > 0 else PositionSide.SHORT
-    else:
-        pside = PositionSide(side)
-    leverage = row.get("leverage")
     return Position(
         venue=venue,
-        symbol=row["symbol"],
+        symbol=f.text("symbol"),
         position_side=pside,
         qty=abs(amt),
-        entry_price=dec(row.get("entryPrice")),
-        mark_price=dec(row.get("markPrice")),
-        leverage=int(leverage) if leverage not in (None, "") else 1,
-        opened_ts=int(row.get("updateTime") or 0),
+        entry_price=f.num("entryPrice", "0", nonneg=True),
+        mark_price=f.num("markPrice", "0", nonneg=True),
+        leverage=f.integer("leverage", 1, low=1, high=MAX_LEVERAGE),
+        opened_ts=f.ms("updateTime", 0),
     )
 
 
 def parse_positions(rows: list[Mapping[str, Any]], venue: str = VENUE) -> list[Position]:
-    return [p for p in (parse_position(r, venue) for r in rows) if p is not None]
+    return [p for p in (parse_position(r, venue) for r in rows_of(rows, venue, "positionRisk")) if p is not None]
 
 
 _STATUS = {
@@ -200,69 +228,78 @@ _STATUS = {
 }
 
 
-def parse_order(payload: Mapping[str, Any], venue: str = VENUE) -> Order:
-    payload = _one(payload)
-    side = Side(payload["side"])
-    pside_raw = payload.get("positionSide", "BOTH")
-    if pside_raw == "BOTH":  # one-way: a reduce-only order shrinks the opposite side
-        reduce = bool(payload.get("reduceOnly"))
+def _order(f: Fields, venue: str) -> Order:
+    """An order in the REST answer's field names (a stream event is read with `aliases`)."""
+    side = f.choice("side", _SIDES)
+    pside = f.choice("positionSide", _POSITION_SIDES, "BOTH")
+    if pside is None:  # one-way: a reduce-only order shrinks the opposite side
+        reduce = f.flag("reduceOnly")
         pside = PositionSide.SHORT if (side is Side.BUY) == reduce else PositionSide.LONG
-    else:
-        pside = PositionSide(pside_raw)
-    otype = payload.get("type") or payload.get("origType") or "LIMIT"
-    price = dec(payload.get("price"))
+    otype = f.text("type", "") or f.text("origType", "") or "LIMIT"
+    price = f.num("price", "0", nonneg=True)
     return Order(
         venue=venue,
-        symbol=payload["symbol"],
-        client_order_id=payload.get("clientOrderId", ""),
-        status=_STATUS.get(payload.get("status", ""), OrderStatus.UNKNOWN),
+        symbol=f.text("symbol"),
+        client_order_id=f.text("clientOrderId", ""),
+        status=_STATUS.get(f.text("status", ""), OrderStatus.UNKNOWN),  # unknown: in flight until reconciled
         side=side,
         position_side=pside,
         order_type=OrderType.MARKET if otype.endswith("MARKET") else OrderType.LIMIT,
-        quantity=dec(payload.get("origQty")),
-        filled_qty=dec(payload.get("executedQty")),
-        avg_price=dec(payload.get("avgPrice")),
+        quantity=f.num("origQty", "0", nonneg=True),
+        filled_qty=f.num("executedQty", "0", nonneg=True),
+        avg_price=f.num("avgPrice", "0", nonneg=True),
         price=price if price > 0 else None,
-        venue_order_id=str(payload.get("orderId", "")),
-        update_ms=int(payload.get("updateTime") or payload.get("time") or 0),
+        venue_order_id=f.text("orderId", ""),
+        update_ms=f.ms("updateTime", 0) or f.ms("time", 0),
     )
+
+
+def parse_order(payload: Mapping[str, Any], venue: str = VENUE) -> Order:
+    return _order(Fields(_one(payload, venue, "order"), venue, "order"), venue)
+
+
+#: ORDER_TRADE_UPDATE "o" fields by the REST order's names
+_STREAM_ORDER_KEYS = {
+    "symbol": "s",
+    "clientOrderId": "c",
+    "side": "S",
+    "positionSide": "ps",
+    "type": "o",
+    "origType": "ot",
+    "status": "X",
+    "origQty": "q",
+    "executedQty": "z",
+    "avgPrice": "ap",
+    "price": "p",
+    "orderId": "i",
+    "updateTime": "T",
+    "reduceOnly": "R",
+}
 
 
 def parse_stream_order(o: Mapping[str, Any], venue: str = VENUE) -> Order:
     """The `o` object of a user-data-stream ORDER_TRADE_UPDATE event, in the REST order's terms."""
-    return parse_order(
-        {
-            "symbol": o["s"],
-            "clientOrderId": o.get("c", ""),
-            "side": o["S"],
-            "positionSide": o.get("ps", "BOTH"),
-            "type": o.get("o", "LIMIT"),
-            "status": o.get("X", ""),
-            "origQty": o.get("q"),
-            "executedQty": o.get("z"),
-            "avgPrice": o.get("ap"),
-            "price": o.get("p"),
-            "orderId": o.get("i", ""),
-            "updateTime": o.get("T", 0),
-            "reduceOnly": o.get("R", False),
-        },
-        venue,
-    )
+    event = Fields(o, venue, "ORDER_TRADE_UPDATE.o")
+    rest = {name: event.row[key] for name, key in _STREAM_ORDER_KEYS.items() if key in event.row}
+    return _order(Fields(rest, venue, event.what, aliases=_STREAM_ORDER_KEYS), venue)
 
 
 def parse_balance(rows: list[Mapping[str, Any]], asset: str = "USDT") -> Balance:
-    for row in rows:
-        if row.get("asset") == asset:
+    for i, row in enumerate(rows_of(rows, VENUE, "balance")):
+        f = Fields(row, VENUE, f"balance[{i}]")
+        if f.get("asset") == asset:
             return Balance(
                 asset=asset,
-                wallet_balance=dec(row.get("balance", row.get("walletBalance"))),
-                available_balance=dec(row.get("availableBalance")),
-                unrealized_pnl=dec(row.get("crossUnPnl", row.get("unrealizedProfit"))),
+                wallet_balance=f.num("balance" if "balance" in f.row else "walletBalance", "0"),
+                available_balance=f.num("availableBalance", "0"),
+                unrealized_pnl=f.num("crossUnPnl" if "crossUnPnl" in f.row else "unrealizedProfit", "0"),
             )
     return Balance(asset, Decimal(0), Decimal(0))
 
 
 _BANNED_UNTIL = re.compile(r"banned until (\d{13})")
+MAX_MESSAGE = 200  # characters of a venue's error message kept
+_CODE = re.compile(r"-?[0-9]{1,12}")
 _REFUSED_5XX = ("Service Unavailable", "Internal error; unable to process")  # refused before acting
 # Binance's documented codes by meaning (-1003, rate limited, is read first: it carries a wait)
 _BY_CODE = code_table(
@@ -286,16 +323,30 @@ def _payload(body: str | Mapping[str, Any]) -> Mapping[str, Any]:
         return body
     try:
         parsed = json.loads(body) if body else {}
-    except ValueError:
+    except (ValueError, TypeError, RecursionError):  # not JSON, not text, nested beyond the parser
         return {}
     return parsed if isinstance(parsed, dict) else {}
 
 
 def _int_code(raw: Any) -> int | None:
-    try:
-        return int(raw) if raw is not None else None
-    except (TypeError, ValueError):
+    """Binance's code: a JSON integer (or its text); anything else (a float that is not whole, a
+    5,000-digit number, a list) is no code."""
+    if isinstance(raw, bool):
         return None
+    if isinstance(raw, float):
+        return int(raw) if raw.is_integer() and abs(raw) < 2**53 else None
+    if isinstance(raw, str):
+        return int(raw) if _CODE.fullmatch(raw.strip()) else None
+    if isinstance(raw, int) and raw.bit_length() <= 63:
+        return raw
+    return None
+
+
+def _message(raw: Any) -> str:
+    """The venue's message as text: at most MAX_MESSAGE characters of it."""
+    if raw is None or raw == "":
+        return ""
+    return (raw if isinstance(raw, str) else sketch(raw))[:MAX_MESSAGE]
 
 
 def _rate_limited(
@@ -331,7 +382,7 @@ def parse_error(
         return parse_error(400, status, headers, venue, now_ms)
     payload = _payload(body)
     code = _int_code(payload.get("code"))
-    msg = str(payload.get("msg") or (body if isinstance(body, str) else "") or f"HTTP {status}")[:300]
+    msg = _message(payload.get("msg")) or _message(body if isinstance(body, str) else "") or f"HTTP {status}"
     if status in (418, 429) or code == -1003:
         return _rate_limited(status, code, msg, headers, venue, now_ms)
     if code is None:

@@ -54,7 +54,7 @@ from execution.exchanges.errors import (
 from execution.exchanges.http_deadline import mount_deadline
 from execution.exchanges.rest_venue import Lost
 from execution.exchanges.throttle import Throttler, binance_um_throttler
-from execution.exchanges.wire import fmt
+from execution.exchanges.wire import MAX_LEVERAGE, Fields, fmt, rows_of
 from execution.margin import MarginSchedule
 from execution.models import (
     Balance,
@@ -73,6 +73,7 @@ from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, mark
 
 LIVE_URL = "https://fapi.binance.com/fapi"
 TESTNET_URL = "https://testnet.binancefuture.com/fapi"
+_MARGIN_TYPES = {m.value: m for m in MarginType}
 
 
 def _not_sent(exc: requests.exceptions.RequestException) -> bool:
@@ -162,13 +163,15 @@ class BinanceUM(BinanceHistory):
             return parse_error(exc.status_code, body, headers, self.name)
         if isinstance(exc, BinanceRequestException):  # 2xx with a body that is not JSON
             return UnknownOutcome(self.name, "BAD_RESPONSE", str(exc.message)[:200])
+        if isinstance(exc, RecursionError):  # a body nested deeper than the JSON parser goes
+            return UnknownOutcome(self.name, "BAD_RESPONSE", "answer nested too deep to read")
         return None
 
     def _time_request(self) -> tuple[str, Callable[..., Any]]:
         return "time", self.client.futures_time
 
     def _server_ms(self, result: Any) -> int:
-        return int(result["serverTime"])
+        return Fields(result, self.name, "time").ms("serverTime")
 
     def _use_clock_offset(self, offset_ms: float) -> None:
         self.client.timestamp_offset = int(round(offset_ms))
@@ -206,7 +209,7 @@ class BinanceUM(BinanceHistory):
     # -- account configuration -----------------------------------------------------------------
     def is_dual_side(self) -> bool:
         payload = self._call("positionSide/dual:get", self.client.futures_get_position_mode)
-        self._dual_side = bool(payload["dualSidePosition"])
+        self._dual_side = Fields(payload, self.name, "positionSide/dual").flag("dualSidePosition", None)
         return self._dual_side
 
     def set_dual_side(self, enabled: bool) -> bool:
@@ -224,15 +227,16 @@ class BinanceUM(BinanceHistory):
         self._dual_side = enabled
         return True
 
-    def _symbol_config(self, symbol: str) -> Mapping[str, Any]:
+    def _symbol_config(self, symbol: str) -> Fields:
         rows = self._call("symbolConfig", self.client.futures_symbol_config, symbol=symbol)
         for row in rows if isinstance(rows, list) else [rows]:
-            if row.get("symbol") == symbol:
-                return row
+            config = Fields(row, self.name, "symbolConfig")
+            if config.get("symbol") == symbol:
+                return config
         raise BadRequest(self.name, -1121, f"no symbol config for {symbol}")
 
     def margin_type(self, symbol: str) -> MarginType:
-        return MarginType(self._symbol_config(symbol)["marginType"])
+        return self._symbol_config(symbol).choice("marginType", _MARGIN_TYPES)
 
     def set_margin_type(self, symbol: str, margin_type: MarginType) -> bool:
         try:
@@ -246,16 +250,15 @@ class BinanceUM(BinanceHistory):
         return True
 
     def leverage(self, symbol: str) -> int:
-        return int(self._symbol_config(symbol)["leverage"])
+        return self._symbol_config(symbol).integer("leverage", low=1, high=MAX_LEVERAGE)
 
     def set_leverage(self, symbol: str, leverage: int) -> bool:
         if self.leverage(symbol) == leverage:
             return False
         answer = self._call("leverage", self.client.futures_change_leverage, symbol=symbol, leverage=leverage)
-        if int(answer.get("leverage", leverage)) != leverage:
-            raise BadRequest(
-                self.name, "LEVERAGE", f"asked {leverage}x on {symbol}, venue set {answer.get('leverage')}x"
-            )
+        venue_set = Fields(answer, self.name, "leverage").integer("leverage", leverage, low=1, high=MAX_LEVERAGE)
+        if venue_set != leverage:
+            raise BadRequest(self.name, "LEVERAGE", f"asked {leverage}x on {symbol}, venue set {venue_set}x")
         return True
 
     # -- orders --------------------------------------------------------------------------------
@@ -336,7 +339,7 @@ class BinanceUM(BinanceHistory):
             rows = self._call("openOrders:all", self.client.futures_get_open_orders)
         else:
             rows = self._call("openOrders", self.client.futures_get_open_orders, symbol=symbol)
-        return [self._observe(parse_order(r, self.name)) for r in rows]
+        return [self._observe(parse_order(r, self.name)) for r in rows_of(rows, self.name, "openOrders")]
 
     # -- protective orders: the Algo Service ---------------------------------------------------
     def place_trigger(self, request: TriggerRequest) -> TriggerOrder:
@@ -383,7 +386,7 @@ class BinanceUM(BinanceHistory):
             rows = self._call("openAlgoOrders", self.client.futures_get_open_algo_orders, symbol=symbol)
         else:
             rows = self._call("openAlgoOrders:all", self.client.futures_get_open_algo_orders)
-        return [parse_algo(r, self.name) for r in rows]
+        return [parse_algo(r, self.name) for r in rows_of(rows, self.name, "openAlgoOrders")]
 
     def track_trigger(self, client_id: str, intent_id: str) -> None:
         self._tracker.track(client_id, intent_id)

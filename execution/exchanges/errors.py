@@ -108,6 +108,17 @@ class BadRequest(VenueError):
     """Any other rejection: a bug or a venue rule we do not model; never retried."""
 
 
+class MalformedAnswer(VenueError, ValueError):
+    """The venue answered something its documentation does not allow (a field missing, null, not a
+    finite number, of the wrong sign or type, an unknown enum value): nothing of it is used. A
+    VenueError for the core (which reacts to those) and a ValueError for the callers that fall back
+    on configured values (`RestVenue.fees`, `margin_tiers`). The message names the field and shows
+    at most a short sketch of the value, never the payload."""
+
+    def __init__(self, venue: str, where: str, problem: str):
+        super().__init__(venue, "MALFORMED", f"{where}: {problem}"[:300])
+
+
 def describe(exc: BaseException, limit: int = 300) -> str:
     """`ClassName: text` of any exception, redacted and bounded, for a record or a document."""
     return logs.redact(f"{type(exc).__name__}: {exc}")[:limit]

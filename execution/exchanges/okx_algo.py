@@ -18,12 +18,11 @@ Source: https://www.okx.com/docs-v5/en/#order-book-trading-algo-trading-post-pla
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from execution.exchanges.okx_parsers import VENUE, Contracts, one_row
-from execution.exchanges.wire import dec, fmt
+from execution.exchanges.okx_parsers import POS_SIDES, SIDES, VENUE, Contracts, one_row
+from execution.exchanges.wire import Fields, fmt
 from execution.models import PositionSide, Side
 from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, WorkingType
 
@@ -64,31 +63,30 @@ def algo_body(request: TriggerRequest, contracts: Decimal, td_mode: str, long_sh
 
 
 def parse_algo(row: Any, ct_val: Decimal, venue: str = VENUE) -> TriggerOrder:
-    a: Mapping[str, Any] = one_row(row)
-    side = Side.BUY if a["side"] == "buy" else Side.SELL
-    pos = a.get("posSide", "net")
-    if pos in ("long", "short"):
-        pside = PositionSide.LONG if pos == "long" else PositionSide.SHORT
-    else:  # net mode: a reduce-only order shrinks the opposite side
+    a = Fields(one_row(row, venue, "order-algo"), venue, "order-algo")
+    side = a.choice("side", SIDES)
+    pside = a.choice("posSide", POS_SIDES, "net")
+    if pside is None:  # net mode: a reduce-only order shrinks the opposite side
         pside = PositionSide.SHORT if side is Side.BUY else PositionSide.LONG
-    sl, tp = dec(a.get("slTriggerPx")), dec(a.get("tpTriggerPx"))
-    ids = a.get("ordIdList") or ([a["ordId"]] if a.get("ordId") else [])
-    fired = {"sl": "stop", "tp": "take"}.get(a.get("actualSide") or "", "")
-    px_type = a.get("slTriggerPxType") or a.get("tpTriggerPxType") or "last"
+    sl, tp = a.num("slTriggerPx", "0"), a.num("tpTriggerPx", "0")
+    ids = a.rows("ordIdList", required=False)
+    actual = a.text("ordIdList", "", value=ids[0]) if ids else a.text("ordId", "")
+    fired = {"sl": "stop", "tp": "take"}.get(a.text("actualSide", ""), "")
+    px_type = a.text("slTriggerPxType", "") or a.text("tpTriggerPxType", "") or "last"
     return TriggerOrder(
         venue=venue,
-        symbol=a["instId"],
-        client_id=a.get("algoClOrdId", ""),
+        symbol=a.text("instId"),
+        client_id=a.text("algoClOrdId", ""),
         position_side=pside,
-        quantity=Contracts(ct_val).to_base(a.get("sz")),
-        status=STATE.get(a.get("state", ""), TriggerStatus.UNKNOWN),
+        quantity=Contracts(ct_val).to_base(a.num("sz", "0", nonneg=True)),
+        status=STATE.get(a.text("state", ""), TriggerStatus.UNKNOWN),
         stop_price=sl if sl > 0 else None,
         take_price=tp if tp > 0 else None,
         working=WORKING.get(px_type, WorkingType.LAST),
         side=side,
-        venue_id=str(a.get("algoId", "")),
-        actual_order_id=str(ids[0]) if ids else "",
+        venue_id=a.text("algoId", ""),
+        actual_order_id=actual,
         fired=fired,
-        update_ms=int(a.get("uTime") or a.get("cTime") or 0),
-        reason=str(a.get("failCode") or ""),
+        update_ms=a.ms("uTime", 0) or a.ms("cTime", 0),
+        reason=a.text("failCode", "", cut=True),
     )

@@ -19,9 +19,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from execution.exchanges.history import AccountEvent, VenueTrade
-from execution.exchanges.okx_parsers import VENUE, Contracts
+from execution.exchanges.okx_parsers import POS_SIDES, SIDES, VENUE, Contracts
 from execution.exchanges.rest_venue import RestVenue
-from execution.exchanges.wire import dec
+from execution.exchanges.wire import Fields
 from execution.models import PositionSide, Side
 
 BILL_FUNDING, BILL_TRANSFER = "8", "1"
@@ -34,25 +34,26 @@ MAX_PAGES = 50
 
 def parse_bill(row: Mapping[str, Any], ct_val: Decimal | None = None, venue: str = VENUE) -> AccountEvent:
     """One bill: funding (type 8), a transfer (type 1), or other."""
-    bill_type, sub = str(row.get("type", "")), str(row.get("subType", ""))
+    f = Fields(row, venue, "bill")
+    bill_type, sub = f.text("type", ""), f.text("subType", "")
     kind = "funding" if bill_type == BILL_FUNDING else "transfer" if bill_type == BILL_TRANSFER else "other"
-    amount = dec(row.get("balChg"))
+    amount = f.num("balChg", "0")
     qty, mark = Decimal(0), Decimal(0)
     if kind == "funding":
-        if row.get("pnl") not in (None, ""):
-            amount = dec(row["pnl"])  # the docs: "refer to pnl for the fee payment"
-        mark = dec(row.get("px"))
-        if ct_val is not None and row.get("sz") not in (None, ""):
-            qty = Contracts(ct_val).to_base(row["sz"])
-    route = f" from {row.get('from')} to {row.get('to')}" if kind == "transfer" and row.get("from") else ""
+        if f.has("pnl"):
+            amount = f.num("pnl")  # the docs: "refer to pnl for the fee payment"
+        mark = f.num("px", "0", nonneg=True)
+        if ct_val is not None and f.has("sz"):
+            qty = Contracts(ct_val).to_base(f.num("sz"))
+    route = f" from {f.text('from')} to {f.text('to', '')}" if kind == "transfer" and f.has("from") else ""
     return AccountEvent(
         kind=kind,
         venue=venue,
-        venue_id=str(row["billId"]),
-        ts=int(row["ts"]),
-        symbol=str(row.get("instId") or ""),
+        venue_id=f.text("billId"),
+        ts=f.ms("ts"),
+        symbol=f.text("instId", ""),
         amount=amount,
-        asset=str(row.get("ccy") or ""),
+        asset=f.text("ccy", ""),
         detail=f"type {bill_type} subType {sub}{route}",
         qty=qty,
         mark_price=mark,
@@ -61,27 +62,26 @@ def parse_bill(row: Mapping[str, Any], ct_val: Decimal | None = None, venue: str
 
 def parse_fill(row: Mapping[str, Any], ct_val: Decimal, venue: str = VENUE) -> VenueTrade:
     """One fills row (sizes in contracts, the fee negative when charged)."""
-    side = Side.BUY if row["side"] == "buy" else Side.SELL
-    pos = row.get("posSide", "net")
-    if pos in ("long", "short"):
-        pside = PositionSide.LONG if pos == "long" else PositionSide.SHORT
-    else:  # net mode: buys are longs, sells shorts
+    f = Fields(row, venue, "fill")
+    side = f.choice("side", SIDES)
+    pside = f.choice("posSide", POS_SIDES, "net")
+    if pside is None:  # net mode: buys are longs, sells shorts
         pside = PositionSide.LONG if side is Side.BUY else PositionSide.SHORT
     return VenueTrade(
         venue=venue,
-        trade_id=str(row["billId"]),
-        order_id=str(row.get("ordId") or ""),
-        client_order_id=str(row.get("clOrdId") or ""),
-        ts=int(row.get("fillTime") or row["ts"]),
-        symbol=str(row["instId"]),
+        trade_id=f.text("billId"),
+        order_id=f.text("ordId", ""),
+        client_order_id=f.text("clOrdId", ""),
+        ts=f.ms("fillTime", 0) or f.ms("ts"),
+        symbol=f.text("instId"),
         side=side,
         position_side=pside,
-        qty=Contracts(ct_val).to_base(row["fillSz"]),
-        price=dec(row["fillPx"]),
-        fee=-dec(row.get("fee")),
-        fee_asset=str(row.get("feeCcy") or ""),
-        maker=row.get("execType") == "M",
-        realized_pnl=dec(row.get("fillPnl")),
+        qty=Contracts(ct_val).to_base(f.num("fillSz", positive=True)),
+        price=f.num("fillPx", positive=True),
+        fee=Decimal(0) - f.num("fee", "0"),
+        fee_asset=f.text("feeCcy", ""),
+        maker=f.text("execType", "") == "M",
+        realized_pnl=f.num("fillPnl", "0"),
     )
 
 
@@ -104,11 +104,14 @@ class OkxHistory(RestVenue):
         after = ""
         for _ in range(MAX_PAGES):
             query = {**params, "limit": str(PAGE), **({"after": after} if after else {})}
-            rows = self._call(endpoint, self.account._request_with_params, "GET", path, query)
-            out.extend(rows)
-            if len(rows) < PAGE or min(int(r["ts"]) for r in rows) < start_ms:
+            rows = [
+                Fields(r, self.name, endpoint)
+                for r in self._call(endpoint, self.account._request_with_params, "GET", path, query)
+            ]
+            out.extend(r.row for r in rows)
+            if len(rows) < PAGE or min(r.ms("ts") for r in rows) < start_ms:
                 break
-            after = str(rows[-1]["billId"])
+            after = rows[-1].text("billId")
         return out
 
     def account_events(self, start_ms: int, end_ms: int) -> list[AccountEvent]:
@@ -122,8 +125,8 @@ class OkxHistory(RestVenue):
         for bill_type in (BILL_FUNDING, BILL_TRANSFER):
             params = {"ccy": "USDT", "type": bill_type, "begin": str(start_ms), "end": str(end_ms)}
             for row in self._pages(endpoint, path, params, start_ms):
-                if start_ms <= int(row["ts"]) <= end_ms:
-                    event = parse_bill(row, self._ct_val(str(row.get("instId") or "")), self.name)
+                event = parse_bill(row, self._ct_val(Fields(row, self.name, "bill").text("instId", "")), self.name)
+                if start_ms <= event.ts <= end_ms:
                     out[event.venue_id] = event
         return sorted(out.values(), key=lambda e: (e.ts, e.venue_id))
 
@@ -137,13 +140,14 @@ class OkxHistory(RestVenue):
         params = {"instType": "SWAP", "begin": str(start_ms), "end": str(end_ms)}
         out: dict[str, VenueTrade] = {}
         for row in self._pages(endpoint, path, params, start_ms):
-            ct_val = self._ct_val(str(row["instId"]))
-            if ct_val is None or not start_ms <= int(row["ts"]) <= end_ms:
+            ct_val = self._ct_val(Fields(row, self.name, "fill").text("instId"))
+            if ct_val is None:
                 continue
             fill = parse_fill(row, ct_val, self.name)
-            out[fill.trade_id] = fill
+            if start_ms <= Fields(row, self.name, "fill").ms("ts") <= end_ms:
+                out[fill.trade_id] = fill
         return sorted(out.values(), key=lambda t: (t.ts, t.trade_id))
 
     def client_order_id_of(self, symbol: str, order_id: str) -> str:
         rows = self._call("trade/order:get", self.trade.get_order, instId=symbol, ordId=order_id)
-        return str(rows[0].get("clOrdId") or "") if rows else ""
+        return Fields(rows[0], self.name, "order").text("clOrdId", "") if rows else ""

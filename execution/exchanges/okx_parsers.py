@@ -34,6 +34,7 @@ from execution.exchanges.errors import (
     ClockSkew,
     FilterFailure,
     InsufficientMargin,
+    MalformedAnswer,
     OrderNotFound,
     PositionLimitExceeded,
     PositionSideMismatch,
@@ -45,7 +46,7 @@ from execution.exchanges.errors import (
     code_table,
     http_error,
 )
-from execution.exchanges.wire import dec, retry_after_s
+from execution.exchanges.wire import MAX_LEVERAGE, Fields, dec, retry_after_s, rows_of, sketch
 from execution.margin import QTY, MarginSchedule, MarginTier, schedule
 from execution.models import (
     Balance,
@@ -64,21 +65,25 @@ from execution.models import (
 VENUE = "okx_perp"
 
 
-def one_row(payload: Any) -> Mapping[str, Any]:
+def one_row(payload: Any, venue: str = VENUE, what: str = "answer") -> Mapping[str, Any]:
     """Accept a data row, the `{"code","data":[...]}` envelope, or a one-row list."""
-    if isinstance(payload, Mapping) and "data" in payload and isinstance(payload["data"], list):
+    if isinstance(payload, Mapping) and "data" in payload:
         payload = payload["data"]
+        if not isinstance(payload, list):
+            raise MalformedAnswer(venue, f"{what}.data", f"expected a list, got {sketch(payload)}")
     if isinstance(payload, list):
         if not payload:
-            raise ValueError("empty OKX data array")
+            raise MalformedAnswer(venue, f"{what}.data", "empty OKX data array")
         payload = payload[0]
-    return payload
+    return Fields(payload, venue, what).row
 
 
-def all_rows(payload: Any) -> list[Mapping[str, Any]]:
-    if isinstance(payload, Mapping) and isinstance(payload.get("data"), list):
-        return payload["data"]
-    return list(payload) if isinstance(payload, list) else [payload]
+def all_rows(payload: Any, venue: str = VENUE, what: str = "answer") -> list[Any]:
+    if isinstance(payload, Mapping) and "data" in payload:
+        return rows_of(payload["data"], venue, f"{what}.data")
+    if isinstance(payload, list):
+        return payload
+    return [Fields(payload, venue, what).row]
 
 
 class Contracts:
@@ -91,6 +96,7 @@ class Contracts:
         self.lot_size = lot_size
 
     def to_base(self, contracts: Any) -> Decimal:
+        """`contracts` a Decimal read from the answer (`Fields.num`) or a trusted number."""
         return dec(contracts) * self.ct_val
 
     def from_base(self, qty: Decimal) -> Decimal:
@@ -105,24 +111,34 @@ class Contracts:
 
 
 # ---------------------------------------------------------------------------------------------
-# parsers (pure)
+# parsers (pure): every field is read through `wire.Fields`, so a field that is missing, null, not
+# a finite number, of the wrong sign or an unknown enum value raises MalformedAnswer naming it
+SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+#: posSide: net (one-way mode) leaves the side to the size's sign or the order's side and reduceOnly
+POS_SIDES: dict[str, PositionSide | None] = {"long": PositionSide.LONG, "short": PositionSide.SHORT, "net": None}
+
+
 def parse_filters(inst: Mapping[str, Any], venue: str = VENUE) -> SymbolFilters:
-    inst = one_row(inst)
-    if inst.get("instType") not in (None, "SWAP", "FUTURES"):
-        raise ValueError(f"{inst.get('instId')}: instType {inst.get('instType')} is not a swap")
-    if inst.get("ctType") == "inverse":
-        raise ValueError(
-            f"{inst.get('instId')}: inverse contract (ctVal {inst.get('ctVal')} "
-            f"{inst.get('ctValCcy')}) is not supported: sizes would not be in base units"
+    f = Fields(one_row(inst, venue, "instrument"), venue, "instrument")
+    inst_id = f.text("instId")
+    f.what = f"instrument {inst_id}"
+    if f.get("instType") not in (None, "SWAP", "FUTURES"):
+        raise f.bad("instType", "is not a swap", f.get("instType"))
+    if f.get("ctType") == "inverse":
+        raise MalformedAnswer(
+            venue,
+            f.what,
+            f"inverse contract (ctVal {sketch(f.get('ctVal'))} {sketch(f.get('ctValCcy'))}) is not supported: "
+            "sizes would not be in base units",
         )
-    c = Contracts(dec(inst["ctVal"]) * dec(inst.get("ctMult"), "1"))
-    lot, min_sz = dec(inst["lotSz"]), dec(inst["minSz"])
-    max_lmt = dec(inst.get("maxLmtSz"))
-    max_mkt = dec(inst.get("maxMktSz"))
+    c = Contracts(f.num("ctVal", positive=True) * f.num("ctMult", "1", positive=True))
+    lot, min_sz = f.num("lotSz", positive=True), f.num("minSz", nonneg=True)
+    max_lmt = f.num("maxLmtSz", "0", nonneg=True)
+    max_mkt = f.num("maxMktSz", "0", nonneg=True)
     return SymbolFilters(
         venue=venue,
-        symbol=inst["instId"],
-        tick_size=dec(inst["tickSz"]),
+        symbol=inst_id,
+        tick_size=f.num("tickSz", positive=True),
         step_size=c.to_base(lot),
         min_qty=c.to_base(min_sz),
         max_qty=c.to_base(max_lmt),
@@ -136,7 +152,13 @@ def parse_filters(inst: Mapping[str, Any], venue: str = VENUE) -> SymbolFilters:
 
 def parse_instruments(payload: Any, venue: str = VENUE) -> dict[str, SymbolFilters]:
     """Linear swaps only (USDT-margined); inverse instruments are skipped."""
-    return {i["instId"]: parse_filters(i, venue) for i in all_rows(payload) if i.get("ctType", "linear") == "linear"}
+    out: dict[str, SymbolFilters] = {}
+    for row in all_rows(payload, venue, "instruments"):
+        if Fields(row, venue, "instrument").get("ctType", "linear") != "linear":
+            continue
+        filters = parse_filters(row, venue)
+        out[filters.symbol] = filters
+    return out
 
 
 def contracts_of(filters: SymbolFilters) -> Contracts:
@@ -148,84 +170,94 @@ def parse_position_tiers(payload: Any, symbol: str, ct_val: Decimal, venue: str 
     maintenance = notional x mmr of the tier the whole position is in."""
     c = Contracts(ct_val)
     family = symbol.removesuffix("-SWAP")
-    rows = [r for r in all_rows(payload) if r.get("instFamily", family) in (family, "") or r.get("uly") == family]
+    rows = [Fields(r, venue, f"position-tiers {symbol}") for r in all_rows(payload, venue, "position-tiers")]
+    rows = [r for r in rows if r.get("instFamily", family) in (family, "") or r.get("uly") == family]
     if not rows:
-        raise ValueError(f"no position tiers for {symbol} in the answer")
+        raise MalformedAnswer(venue, "position-tiers", f"no position tiers for {symbol} in the answer")
     tiers = [
         MarginTier(
-            floor=c.to_base(r.get("minSz")),
-            cap=c.to_base(r.get("maxSz")),
-            maint_rate=dec(r["mmr"]),
-            max_leverage=int(dec(r.get("maxLever"), "1")),
+            floor=c.to_base(r.num("minSz", "0", nonneg=True)),
+            cap=c.to_base(r.num("maxSz", "0", nonneg=True)),
+            maint_rate=r.num("mmr", nonneg=True),
+            max_leverage=r.integer("maxLever", 1, low=1, high=MAX_LEVERAGE),
         )
         for r in rows
     ]
-    return schedule(venue, symbol, QTY, tiers, "venue")
+    try:
+        return schedule(venue, symbol, QTY, tiers, "venue")
+    except ValueError as exc:  # overlapping tiers, a rate of 1 or more...
+        raise MalformedAnswer(venue, f"position-tiers {symbol}", str(exc)) from None
+
+
+def _paid(rate: Decimal) -> Decimal:
+    """OKX's sign (negative = paid) turned to ours (positive = paid); 0 stays 0, not -0."""
+    return Decimal(0) - rate
 
 
 def parse_fees(row: Any) -> FeeSchedule:
     """OKX quotes fees as negative numbers (-0.0005 = you pay 5 bps); USDT-margined swaps use makerU/takerU."""
-    row = one_row(row)
-    maker = row.get("makerU") or row.get("maker")
-    taker = row.get("takerU") or row.get("taker")
-    return FeeSchedule(maker_rate=-dec(maker), taker_rate=-dec(taker))
+    f = Fields(one_row(row, VENUE, "trade-fee"), VENUE, "trade-fee")
+    maker = f.num("makerU" if f.has("makerU") else "maker")
+    taker = f.num("takerU" if f.has("takerU") else "taker")
+    return FeeSchedule(maker_rate=_paid(maker), taker_rate=_paid(taker))
 
 
 def parse_funding(funding_row: Any, mark_row: Any | None = None, venue: str = VENUE) -> FundingInfo:
-    f = one_row(funding_row)
-    mark = dec(one_row(mark_row).get("markPx")) if mark_row is not None else dec(f.get("markPx"))
+    f = Fields(one_row(funding_row, venue, "funding-rate"), venue, "funding-rate")
+    if mark_row is not None:
+        mark = Fields(one_row(mark_row, venue, "mark-price"), venue, "mark-price").num("markPx", "0", nonneg=True)
+    else:
+        mark = f.num("markPx", "0", nonneg=True)
     return FundingInfo(
         venue=venue,
-        symbol=f["instId"],
+        symbol=f.text("instId"),
         mark_price=mark,
-        funding_rate=dec(f.get("fundingRate")),
-        next_funding_time_ms=int(f.get("fundingTime") or 0),
+        funding_rate=f.num("fundingRate"),
+        next_funding_time_ms=f.ms("fundingTime", 0),
     )
 
 
 def parse_book_top(row: Any, ct_val: Decimal, venue: str = VENUE) -> BookTop:
-    t = one_row(row)
+    t = Fields(one_row(row, venue, "ticker"), venue, "ticker")
     c = Contracts(ct_val)
     return BookTop(
         venue=venue,
-        symbol=t["instId"],
-        bid=dec(t["bidPx"]),
-        bid_qty=c.to_base(t.get("bidSz")),
-        ask=dec(t["askPx"]),
-        ask_qty=c.to_base(t.get("askSz")),
-        ts=int(t.get("ts") or 0),
+        symbol=t.text("instId"),
+        bid=t.num("bidPx", positive=True),
+        bid_qty=c.to_base(t.num("bidSz", "0", nonneg=True)),
+        ask=t.num("askPx", positive=True),
+        ask_qty=c.to_base(t.num("askSz", "0", nonneg=True)),
+        ts=t.ms("ts", 0),
     )
 
 
 def parse_position(row: Any, ct_val: Decimal, venue: str = VENUE) -> Position | None:
-    p = one_row(row)
-    pos = dec(p.get("pos"))
+    p = Fields(one_row(row, venue, "positions"), venue, "positions")
+    pos = p.num("pos", "0")
     if pos == 0:
         return None
-    pos_side = p.get("posSide", "net")
-    if pos_side in ("long", "short"):
-        pside = PositionSide.LONG if pos_side == "long" else PositionSide.SHORT
-    else:
+    pside = p.choice("posSide", POS_SIDES, "net")
+    if pside is None:
         pside = PositionSide.LONG if pos > 0 else PositionSide.SHORT
-    lever = p.get("lever")
     return Position(
         venue=venue,
-        symbol=p["instId"],
+        symbol=p.text("instId"),
         position_side=pside,
         qty=Contracts(ct_val).to_base(abs(pos)),
-        entry_price=dec(p.get("avgPx")),
-        mark_price=dec(p.get("markPx")),
-        leverage=int(Decimal(lever)) if lever not in (None, "") else 1,
-        opened_ts=int(p.get("cTime") or 0),
+        entry_price=p.num("avgPx", "0", nonneg=True),
+        mark_price=p.num("markPx", "0", nonneg=True),
+        leverage=p.integer("lever", 1, low=1, high=MAX_LEVERAGE),
+        opened_ts=p.ms("cTime", 0),
     )
 
 
 def parse_positions(payload: Any, ct_vals: Mapping[str, Decimal], venue: str = VENUE) -> list[Position]:
     out = []
-    for row in all_rows(payload):
-        if row.get("instId") not in ct_vals:
-            raise ValueError(f"no ctVal for {row.get('instId')}: its size in contracts cannot be converted")
-        p = parse_position(row, ct_vals[row["instId"]], venue)
+    for row in all_rows(payload, venue, "positions"):
+        inst = Fields(row, venue, "positions").text("instId")
+        if inst not in ct_vals:
+            raise MalformedAnswer(venue, "positions", f"no ctVal for {inst}: its size in contracts cannot be converted")
+        p = parse_position(row, ct_vals[inst], venue)
         if p is not None:
             out.append(p)
     return out
@@ -241,57 +273,59 @@ _STATE = {
 
 
 def parse_order(row: Any, ct_val: Decimal, venue: str = VENUE) -> Order:
-    o = one_row(row)
+    o = Fields(one_row(row, venue, "order"), venue, "order")
     c = Contracts(ct_val)
-    side = Side.BUY if o["side"] == "buy" else Side.SELL
-    pos_side = o.get("posSide", "net")
-    if pos_side in ("long", "short"):
-        pside = PositionSide.LONG if pos_side == "long" else PositionSide.SHORT
-    else:  # net mode: a reduce-only order shrinks the opposite side
-        reduce = str(o.get("reduceOnly", "false")).lower() == "true"
+    side = o.choice("side", SIDES)
+    pside = o.choice("posSide", POS_SIDES, "net")
+    if pside is None:  # net mode: a reduce-only order shrinks the opposite side
+        reduce = o.flag("reduceOnly")
         pside = PositionSide.SHORT if (side is Side.BUY) == reduce else PositionSide.LONG
-    px = dec(o.get("px"))
+    px = o.num("px", "0")
     return Order(
         venue=venue,
-        symbol=o["instId"],
-        client_order_id=o.get("clOrdId", ""),
-        status=_STATE.get(o.get("state", ""), OrderStatus.UNKNOWN),
+        symbol=o.text("instId"),
+        client_order_id=o.text("clOrdId", ""),
+        status=_STATE.get(o.text("state", ""), OrderStatus.UNKNOWN),  # unknown: in flight until reconciled
         side=side,
         position_side=pside,
-        order_type=OrderType.MARKET if o.get("ordType") in ("market", "optimal_limit_ioc") else OrderType.LIMIT,
-        quantity=c.to_base(o.get("sz")),
-        filled_qty=c.to_base(o.get("accFillSz")),
-        avg_price=dec(o.get("avgPx")),
+        order_type=OrderType.MARKET if o.text("ordType", "") in ("market", "optimal_limit_ioc") else OrderType.LIMIT,
+        quantity=c.to_base(o.num("sz", "0", nonneg=True)),
+        filled_qty=c.to_base(o.num("accFillSz", "0", nonneg=True)),
+        avg_price=o.num("avgPx", "0", nonneg=True),
         price=px if px > 0 else None,
-        venue_order_id=str(o.get("ordId", "")),
-        update_ms=int(o.get("uTime") or o.get("cTime") or 0),
+        venue_order_id=o.text("ordId", ""),
+        update_ms=o.ms("uTime", 0) or o.ms("cTime", 0),
     )
 
 
 def parse_order_fee(row: Any) -> Decimal | None:
     """Cumulative fee paid on an order in USDT (OKX reports it negative); None if charged in another ccy."""
-    o = one_row(row)
-    if o.get("feeCcy") not in ("USDT", None, "") or o.get("fee") in (None, ""):
+    o = Fields(one_row(row, VENUE, "order"), VENUE, "order")
+    if o.text("feeCcy", "") not in ("USDT", "") or not o.has("fee"):
         return None
-    return -dec(o.get("fee"))
+    return _paid(o.num("fee"))
 
 
 def parse_balance(row: Any, ccy: str = "USDT") -> Balance:
     """An account row (with `details`), the envelope around it, or one `details` row on its own."""
-    acct = one_row(row)
-    details = acct.get("details") if "details" in acct else [acct] if "ccy" in acct else []
-    for d in details or []:
+    acct = Fields(one_row(row, VENUE, "balance"), VENUE, "balance")
+    if "details" in acct.row:
+        details = acct.rows("details", required=False)
+    else:
+        details = [acct.row] if "ccy" in acct.row else []
+    for i, raw in enumerate(details):
+        d = Fields(raw, VENUE, f"balance.details[{i}]")
         if d.get("ccy") == ccy:
-            avail = d.get("availEq") or d.get("availBal")
             return Balance(
                 asset=ccy,
-                wallet_balance=dec(d.get("cashBal")),
-                available_balance=dec(avail),
-                unrealized_pnl=dec(d.get("upl")),
+                wallet_balance=d.num("cashBal", "0"),
+                available_balance=d.num("availEq" if d.has("availEq") else "availBal", "0"),
+                unrealized_pnl=d.num("upl", "0"),
             )
     return Balance(ccy, Decimal(0), Decimal(0))
 
 
+MAX_MESSAGE = 200  # characters of a venue's error message kept
 _RATE_CODES = {"50011", "50040", "50061"}  # read first: a rate limit carries a wait
 # OKX's documented codes by meaning; 51000 "Parameter {param} error" is read by its parameter
 _BY_CODE = code_table(
@@ -330,9 +364,21 @@ def _envelope(body: Any) -> Mapping[str, Any]:
     if isinstance(body, (str, bytes)):
         try:
             payload = json.loads(body) if body else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested beyond the parser
             payload = {}
     return payload if isinstance(payload, Mapping) else {}
+
+
+def _text(raw: Any) -> str:
+    """A code or message as the answer wrote it, as bounded text (a number's digits; anything
+    else that is not text by a short sketch)."""
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return raw[:MAX_MESSAGE]
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() <= 64:
+        return str(raw)
+    return sketch(raw)
 
 
 def _code_and_msg(payload: Mapping[str, Any]) -> tuple[str, str]:
@@ -340,12 +386,14 @@ def _code_and_msg(payload: Mapping[str, Any]) -> tuple[str, str]:
     partly failed batch only says "operation failed"). A bare item row (no envelope: a `data` row
     of an order answer) is read by its own `sCode`/`sMsg`."""
     if payload.get("code") is None and payload.get("sCode") is not None:
-        return str(payload["sCode"]), str(payload.get("sMsg") or "")
-    code = str(payload.get("code", "")) if payload.get("code") is not None else ""
-    msg = str(payload.get("msg") or "")
-    failed = [d for d in payload.get("data") or [] if isinstance(d, Mapping) and str(d.get("sCode", "0")) != "0"]
+        return _text(payload["sCode"]), _text(payload.get("sMsg") or "")
+    code = _text(payload.get("code"))
+    msg = _text(payload.get("msg") or "")
+    data = payload.get("data")
+    rows = data if isinstance(data, list) else []
+    failed = [d for d in rows if isinstance(d, Mapping) and _text(d.get("sCode", "0")) != "0"]
     if failed:
-        return str(failed[0]["sCode"]), str(failed[0].get("sMsg") or msg)
+        return _text(failed[0]["sCode"]), _text(failed[0].get("sMsg") or msg)
     return code, msg
 
 
@@ -378,8 +426,8 @@ def parse_error(
             venue_wait_s=wait,
         )
     if not code:
-        text = msg or (body if isinstance(body, str) else "") or f"HTTP {status}"
-        return http_error(venue, status, text[:300], refused=status == 503)
+        text = msg or (body[:MAX_MESSAGE] if isinstance(body, str) else "") or f"HTTP {status}"
+        return http_error(venue, status, text, refused=status == 503)
     cls = _BY_CODE.get(code)
     if cls is not None:
         return cls(venue, code, msg)

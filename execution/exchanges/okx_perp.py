@@ -28,6 +28,7 @@ from execution import clock
 from execution.exchanges.errors import (
     BadRequest,
     FilterFailure,
+    MalformedAnswer,
     OrderNotFound,
     RateLimited,
     SafeModeRefused,
@@ -55,7 +56,7 @@ from execution.exchanges.okx_parsers import (
 )
 from execution.exchanges.rest_venue import Lost, can_rest
 from execution.exchanges.throttle import Throttler, okx_perp_throttler
-from execution.exchanges.wire import fmt
+from execution.exchanges.wire import MAX_LEVERAGE, Fields, fmt, rows_of, sketch
 from execution.margin import MarginSchedule
 from execution.models import (
     Balance,
@@ -189,7 +190,10 @@ class OkxPerp(OkxHistory):
         err = parse_error(int(self._last.get("status") or 200), payload, self._last.get("headers") or {}, self.name)
         if err is not None:
             raise err
-        return list(payload.get("data") or [])
+        if not isinstance(payload, Mapping):  # a success is an envelope: text that reads as one is not
+            raise MalformedAnswer(self.name, "answer", f"expected an object, got {sketch(payload)}")
+        data = payload.get("data")
+        return rows_of(data, self.name, "answer.data") if data is not None else []
 
     def _http_status(self) -> int:
         return int(self._last.get("status") or 0)
@@ -201,6 +205,8 @@ class OkxPerp(OkxHistory):
         return Lost(timed_out=isinstance(exc, httpx.TimeoutException), may_have_arrived=not not_sent)
 
     def _library_error(self, exc: Exception) -> VenueError | None:
+        if isinstance(exc, RecursionError):  # a body nested deeper than the JSON parser goes
+            return UnknownOutcome(self.name, "BAD_RESPONSE", "answer nested too deep to read")
         if not isinstance(exc, ValueError):
             return None
         status = int(self._last.get("status") or 0)  # not JSON: an HTML 5xx page, an empty body
@@ -211,7 +217,7 @@ class OkxPerp(OkxHistory):
         return "public/time", self.public.get_system_time
 
     def _server_ms(self, result: Any) -> int:
-        return int(result[0]["ts"])
+        return Fields(one_row(result, self.name, "public/time"), self.name, "public/time").ms("ts")
 
     def _use_clock_offset(self, offset_ms: float) -> None:
         for api in self._apis:
@@ -256,7 +262,7 @@ class OkxPerp(OkxHistory):
     # -- account configuration -----------------------------------------------------------------
     def is_dual_side(self) -> bool:
         data = self._call("account/config", self.account.get_account_config)
-        self._dual_side = one_row(data).get("posMode") == "long_short_mode"
+        self._dual_side = one_row(data, self.name, "account/config").get("posMode") == "long_short_mode"
         return self._dual_side
 
     def set_dual_side(self, enabled: bool) -> bool:
@@ -285,15 +291,18 @@ class OkxPerp(OkxHistory):
             "account/leverage-info", self.account.get_leverage, mgnMode=_TD_MODE[self.margin], instId=symbol
         )
 
+    def _lever(self, row: Any) -> int:
+        return Fields(row, self.name, "account/leverage-info").integer("lever", low=1, high=MAX_LEVERAGE)
+
     def leverage(self, symbol: str) -> int:
         rows = self._leverage_rows(symbol)
         if not rows:
             raise BadRequest(self.name, "51000", f"no leverage info for {symbol}")
-        return max(int(Decimal(r["lever"])) for r in rows)
+        return max(self._lever(r) for r in rows)
 
     def set_leverage(self, symbol: str, leverage: int) -> bool:
         rows = self._leverage_rows(symbol)
-        if rows and all(int(Decimal(r["lever"])) == leverage for r in rows):
+        if rows and all(self._lever(r) == leverage for r in rows):
             return False
         mode = _TD_MODE[self.margin]
         long_short = self._dual_side if self._dual_side is not None else self.is_dual_side()
@@ -377,7 +386,7 @@ class OkxPerp(OkxHistory):
                 break
         if order is not None:
             return order
-        ack_row = one_row(answer)  # accepted; its state will come with the next query
+        ack_row = Fields(one_row(answer, self.name, "order"), self.name, "order")  # accepted; state comes later
         return Order(
             self.name,
             request.symbol,
@@ -388,8 +397,8 @@ class OkxPerp(OkxHistory):
             request.order_type,
             request.quantity,
             price=request.price,
-            venue_order_id=str(ack_row.get("ordId", "")),
-            update_ms=int(ack_row.get("ts") or 0),
+            venue_order_id=ack_row.text("ordId", ""),
+            update_ms=ack_row.ms("ts", 0),
         )
 
     def on_stream_order(self, row: Mapping[str, Any]) -> Order:
@@ -397,9 +406,10 @@ class OkxPerp(OkxHistory):
         return self._seen(row)
 
     def _seen(self, row: Mapping[str, Any]) -> Order:
-        order = parse_order(row, self.filters(row["instId"]).contract_value, self.name)
-        if not order.client_order_id and row.get("algoClOrdId"):  # placed by one of our algo orders
-            order.client_order_id = row["algoClOrdId"]
+        fields = Fields(row, self.name, "order")
+        order = parse_order(row, self.filters(fields.text("instId")).contract_value, self.name)
+        if not order.client_order_id:  # placed by one of our algo orders
+            order.client_order_id = fields.text("algoClOrdId", "")
         return self._observe(order, parse_order_fee(row))
 
     def cancel_order(self, symbol: str, client_order_id: str) -> Order:
@@ -412,14 +422,14 @@ class OkxPerp(OkxHistory):
     def cancel_all(self, symbol: str) -> int:
         """OKX has no cancel-all for plain orders: cancel the pending ones in batches of 20."""
         pending = self._call("trade/orders-pending", self.trade.get_order_list, instType="SWAP", instId=symbol)
-        ids = [{"instId": symbol, "ordId": r["ordId"]} for r in pending]
+        ids = [{"instId": symbol, "ordId": Fields(r, self.name, "orders-pending").text("ordId")} for r in pending]
         for i in range(0, len(ids), 20):
             self._call("trade/cancel-batch-orders", self.trade.cancel_multiple_orders, ids[i : i + 20], mutating=True)
         return len(ids)
 
     def _fetch_order(self, symbol: str, client_order_id: str) -> Order | None:
         data = self._call("trade/order:get", self.trade.get_order, instId=symbol, clOrdId=client_order_id)
-        return self._seen(one_row(data)) if data else None
+        return self._seen(one_row(data, self.name, "order")) if data else None
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         rows = self._call("trade/orders-pending", self.trade.get_order_list, instType="SWAP", instId=symbol or "")
@@ -458,14 +468,15 @@ class OkxPerp(OkxHistory):
             found = self.get_trigger(request.symbol, request.client_id)
         except VenueError:
             found = None  # accepted; its state comes with the next query
-        return found or order_of(request, TriggerStatus.OPEN, venue_id=str(one_row(ack).get("algoId", "")))
+        ack_row = Fields(one_row(ack, self.name, "order-algo"), self.name, "order-algo")
+        return found or order_of(request, TriggerStatus.OPEN, venue_id=ack_row.text("algoId", ""))
 
     def get_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
         try:
             data = self._call("trade/order-algo:get", self.trade.get_algo_order_details, algoClOrdId=client_id)
         except OrderNotFound:
             return None
-        return self._seen_trigger(one_row(data)) if data else None
+        return self._seen_trigger(one_row(data, self.name, "order-algo")) if data else None
 
     def cancel_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
         now = self.get_trigger(symbol, client_id)
@@ -492,19 +503,23 @@ class OkxPerp(OkxHistory):
                 instType="SWAP",
                 instId=symbol or "",
             )
-            out.extend(parse_algo(r, self.filters(r["instId"]).contract_value, self.name) for r in rows)
+            out.extend(parse_algo(r, self._ct_val_of(r, "orders-algo-pending"), self.name) for r in rows)
         return out
 
     def track_trigger(self, client_id: str, intent_id: str) -> None:
         self._tracker.track(client_id, intent_id)
 
+    def _ct_val_of(self, row: Any, what: str) -> Decimal:
+        """The ctVal of the instrument an answer's row names (its sizes are contracts)."""
+        return self.filters(Fields(row, self.name, what).text("instId")).contract_value
+
     def _seen_trigger(self, row: Mapping[str, Any]) -> TriggerOrder:
         """An algo order; a fired one of ours: its market order's fills are booked as its own."""
-        t = parse_algo(row, self.filters(row["instId"]).contract_value, self.name)
+        t = parse_algo(row, self._ct_val_of(row, "order-algo"), self.name)
         if t.status.fired and t.actual_order_id and self._tracker.is_tracked(t.client_id):
             data = self._call("trade/order:get", self.trade.get_order, instId=t.symbol, ordId=t.actual_order_id)
             if data:
-                market_row = one_row(data)
+                market_row = one_row(data, self.name, "order")
                 market = parse_order(market_row, self.filters(t.symbol).contract_value, self.name)
                 t.filled_qty, t.avg_price = market.filled_qty, market.avg_price
                 final = market.status.is_final
@@ -519,7 +534,7 @@ class OkxPerp(OkxHistory):
         rows = self._call("account/positions", self.account.get_positions, instType="SWAP")
         out = []
         for r in rows:
-            p = parse_position(r, self.filters(r["instId"]).contract_value, self.name)
+            p = parse_position(r, self._ct_val_of(r, "positions"), self.name)
             if p is not None:
                 out.append(p)
         return out

@@ -29,6 +29,7 @@ from execution.exchanges.errors import (
     AuthError,
     BadRequest,
     ClockSkew,
+    MalformedAnswer,
     OrderNotFound,
     RateLimited,
     SafeModeRefused,
@@ -386,7 +387,10 @@ class RestVenue(Venue):
             order.endpoint, order.http_status = exc.endpoint, exc.http_status
             return order
         status = self._http_status()
-        order = self._placed(request, answer)
+        try:
+            order = self._placed(request, answer)
+        except MalformedAnswer as exc:  # accepted, but the answer does not read: ask by client order id
+            order = self._reconcile(request, UnknownOutcome(self.name, exc.code, f"order accepted; {exc.message}"))
         order.endpoint, order.http_status = self.order_endpoint, status
         if not order.status.is_final and can_rest(request):
             self._tracker.set_liquidity(cid, "maker")  # what rests on the book now is maker
@@ -430,7 +434,7 @@ class RestVenue(Venue):
                 self._sleep(delay)
             try:
                 order = self.get_order(request.symbol, cid)
-            except (VenueUnavailable, UnknownOutcome, RateLimited):
+            except (VenueUnavailable, UnknownOutcome, RateLimited, MalformedAnswer):
                 continue
             if order is not None:
                 self.log.info(
@@ -472,7 +476,7 @@ class RestVenue(Venue):
                 self._sleep(delay)
             try:
                 found = self.get_trigger(request.symbol, request.client_id)
-            except (VenueUnavailable, UnknownOutcome, RateLimited):
+            except (VenueUnavailable, UnknownOutcome, RateLimited, MalformedAnswer):
                 continue
             if found is not None:
                 return found

@@ -29,7 +29,9 @@ import requests
 
 from execution import logs
 from execution.exchanges.base import Venue
+from execution.exchanges.errors import MalformedAnswer
 from execution.exchanges.http_deadline import mount_deadline
+from execution.exchanges.wire import Fields, sketch
 from execution.settings import VenueAccess
 
 
@@ -48,7 +50,7 @@ class _Stream(threading.Thread):
         self.log = logs.get()
         self.connects = 0
         self.updates = 0
-        self.parse_errors = 0
+        self.parse_errors = 0  # frames or updates that do not read: counted, the stream stays up
         self.on_connect: Callable[[str], None] | None = None  # told the venue's name on every (re)connect
 
     def connected(self, venue: str) -> None:
@@ -60,13 +62,23 @@ class _Stream(threading.Thread):
         """A frame as a JSON object; anything else is a counted parse error and the stream stays up."""
         try:
             msg = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
             msg = None
         if isinstance(msg, dict):
             return msg
         self.parse_errors += 1
-        self.log.warning("[feed] %s account stream: frame is not a JSON object: %.120r", self.name, raw)
+        self.log.warning("[feed] %s account stream: frame is not a JSON object: %s", self.name, sketch(raw))
         return None
+
+    def malformed(self, exc: ValueError) -> None:
+        """An update the adapter could not read (MalformedAnswer, or a ValueError of a trusted
+        conversion): counted and logged, never applied; the stream stays up (REST reconciles)."""
+        self.parse_errors += 1
+        self.log.warning(
+            "[feed] %s account stream: update not applied: %s",
+            self.name,
+            logs.redact(f"{exc.__class__.__name__}: {exc}")[:300],
+        )
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -138,18 +150,24 @@ class BinanceUserStream(_Stream):
                 except TimeoutError:
                     continue
                 msg = self.frame(raw)
-                if msg is None:
-                    continue
-                kind = msg.get("e")
-                if kind == "ORDER_TRADE_UPDATE":
-                    self.venue.on_stream_order(msg["o"])
-                    self.updates += 1
-                elif kind == "ALGO_UPDATE" and hasattr(self.venue, "on_stream_algo"):
-                    self.venue.on_stream_algo(msg["o"], int(msg.get("E") or 0))  # protective (algo) orders
-                    self.updates += 1
-                elif kind == "listenKeyExpired":
+                if msg is not None and not self.handle(msg):
                     self.log.warning("[feed] binance listen key expired: new key, reconnecting")
                     return
+
+    def handle(self, msg: dict) -> bool:
+        """One event of the user data stream into the adapter; False when the listen key expired."""
+        kind = msg.get("e")
+        try:
+            if kind == "ORDER_TRADE_UPDATE":
+                self.venue.on_stream_order(msg.get("o"))  # type: ignore[arg-type]  # the parser checks it
+                self.updates += 1
+            elif kind == "ALGO_UPDATE" and hasattr(self.venue, "on_stream_algo"):
+                event_ms = Fields(msg, "binance_um", "ALGO_UPDATE").ms("E", 0)
+                self.venue.on_stream_algo(msg.get("o"), event_ms)  # protective (algo) orders
+                self.updates += 1
+        except ValueError as exc:  # MalformedAnswer is one
+            self.malformed(exc)
+        return kind != "listenKeyExpired"
 
 
 class OkxPrivateStream(_Stream):
@@ -199,14 +217,29 @@ class OkxPrivateStream(_Stream):
                 if raw == "pong":
                     continue
                 msg = self.frame(raw)
-                if msg is None:
-                    continue
-                if msg.get("event") == "error":
-                    raise RuntimeError(f"okx private stream error code={msg.get('code')} msg={msg.get('msg')}")
-                if (msg.get("arg") or {}).get("channel") == "orders":
-                    for row in msg.get("data") or []:
-                        self.venue.on_stream_order(row)
-                        self.updates += 1
+                if msg is not None:
+                    self.handle(msg)
+
+    def handle(self, msg: dict) -> None:
+        """One message of the private channel: each `orders` row into the adapter."""
+        if msg.get("event") == "error":
+            raise RuntimeError(f"okx private stream error code={sketch(msg.get('code'))} msg={sketch(msg.get('msg'))}")
+        arg = msg.get("arg")
+        if "event" in msg or not isinstance(arg, dict) or arg.get("channel") != "orders":
+            return  # the subscription's ack, another channel
+        rows = msg.get("data")
+        if rows is None:
+            return
+        if not isinstance(rows, list):
+            self.malformed(MalformedAnswer("okx_perp", "orders.data", f"expected a list, got {sketch(rows)}"))
+            return
+        for row in rows:
+            try:
+                self.venue.on_stream_order(row)
+            except ValueError as exc:  # MalformedAnswer is one
+                self.malformed(exc)
+                continue
+            self.updates += 1
 
 
 def start_account_streams(venues: dict[str, Venue], access: VenueAccess, profile: str) -> list[_Stream]:

@@ -334,8 +334,9 @@ class LiveFeed(Feed):
         now = self.wall()
         try:
             events = conn.parse(json.loads(raw), now)
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            self._issue(FeedIssue(now, conn.venue, "", "parse_error", f"{conn.name}: {exc}"))
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+            # RecursionError: a frame nested deeper than the JSON parser goes
+            self._issue(FeedIssue(now, conn.venue, "", "parse_error", f"{conn.name}: {str(exc)[:300]}"))
             return
         for ev in events:
             if isinstance(ev, FeedIssue):

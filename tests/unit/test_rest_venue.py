@@ -15,6 +15,7 @@ from execution.exchanges.errors import (
     BadRequest,
     ClockSkew,
     InsufficientMargin,
+    MalformedAnswer,
     OrderNotFound,
     RateLimited,
     SafeModeRefused,
@@ -315,6 +316,26 @@ def test_an_unknown_outcome_is_reconciled_by_client_id_never_resent(log_lines):
     assert (
         "[ORDER_ERR] code=TIMEOUT scripted BTC cid=c1" in log_lines.getvalue() and "RECONCILED" in log_lines.getvalue()
     )
+
+
+class GarbledVenue(ScriptedVenue):
+    """Accepts the order, then answers something that does not read as an order."""
+
+    def _placed(self, request: OrderRequest, answer: Any) -> Order:
+        raise MalformedAnswer(NAME, "order.status", "is not text (got a list of 2)")
+
+
+def test_an_accepted_order_whose_answer_does_not_read_is_reconciled_not_rejected():
+    v = GarbledVenue([{"status": ["FILLED", 1]}])
+    v._clock_synced = True
+    v.known["c9"] = order("c9")
+    placed = v.place_order(request("c9"))
+    assert placed.status is OrderStatus.FILLED and v.calls == 1 and v.lookups == 1
+    unknown = GarbledVenue([{}])  # and when the venue does not know it either: in flight, never "rejected"
+    unknown._clock_synced = True
+    with pytest.raises(UnknownOutcome) as exc:
+        unknown.place_order(request("c10"))
+    assert "order.status" in exc.value.message and unknown.calls == 1 and unknown.lookups == 2
 
 
 def test_an_order_the_venue_never_got_stays_unknown():
