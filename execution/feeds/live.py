@@ -54,7 +54,19 @@ BINANCE_WS = "wss://fstream.binance.com"
 OKX_WS_PUBLIC = "wss://ws.okx.com:8443/ws/v5/public"
 OKX_WS_BUSINESS = "wss://ws.okx.com:8443/ws/v5/business"
 OKX_MAX_ARGS_PER_SUBSCRIBE = 100  # well under OKX's per-connection subscription limits
+CLOCK_SLACK_MS = 60_000  # a venue clock ahead of ours by up to this is not a bar from the future
 REST_DEADLINE_S = 15.0  # the whole answer of a backfill or clock call (their per-read timeouts: 15 and 5 s)
+
+
+def candle_time_problem(open_time: int, now_ms: int) -> str | None:
+    """Why a 15m candle's open time cannot be real, or None: off the 15-minute grid, or opening
+    after now (plus a minute of clock difference). Checked before the candle can become the
+    symbol's last one: a bar stamped in year 9999 would make every real bar after it look old."""
+    if open_time % BAR_MS:
+        return f"candle open time {open_time} is not on the 15-minute grid"
+    if open_time > now_ms + CLOCK_SLACK_MS:
+        return f"candle open time {open_time} is after now ({now_ms})"
+    return None
 
 
 @dataclass
@@ -344,6 +356,10 @@ class LiveFeed(Feed):
                 continue
             key = (ev.venue, ev.symbol)
             if isinstance(ev, CandleClosed):
+                problem = candle_time_problem(ev.open_time, now)
+                if problem:
+                    self._issue(FeedIssue(now, ev.venue, ev.symbol, "bad_value", f"{conn.name}: {problem}"))
+                    continue
                 with self._lock:
                     if ev.open_time <= self.last_candle.get(key, -1):
                         continue
@@ -391,6 +407,10 @@ class LiveFeed(Feed):
             emitted = 0
             for t, o, h, low, c, v in rows:
                 t = int(t)
+                problem = candle_time_problem(t, now)
+                if problem:
+                    self._issue(FeedIssue(now, conn.venue, symbol, "bad_value", f"backfill: {problem}"))
+                    continue
                 with self._lock:
                     if t <= self.last_candle.get(key, -1):
                         continue
