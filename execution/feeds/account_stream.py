@@ -29,7 +29,7 @@ import requests
 
 from execution import logs
 from execution.exchanges.base import Venue
-from execution.exchanges.errors import MalformedAnswer
+from execution.exchanges.errors import MalformedAnswer, VenueError
 from execution.exchanges.http_deadline import mount_deadline
 from execution.exchanges.wire import Fields, sketch
 from execution.settings import VenueAccess
@@ -70,9 +70,11 @@ class _Stream(threading.Thread):
         self.log.warning("[feed] %s account stream: frame is not a JSON object: %s", self.name, sketch(raw))
         return None
 
-    def malformed(self, exc: ValueError) -> None:
-        """An update the adapter could not read (MalformedAnswer, or a ValueError of a trusted
-        conversion): counted and logged, never applied; the stream stays up (REST reconciles)."""
+    def malformed(self, exc: Exception) -> None:
+        """An update the adapter could not read or apply (MalformedAnswer, a ValueError of a trusted
+        conversion, a VenueError such as an order on an instrument this fund does not trade, placed
+        by hand on the same account): counted and logged, never applied; the stream stays up (REST
+        reconciles what matters)."""
         self.parse_errors += 1
         self.log.warning(
             "[feed] %s account stream: update not applied: %s",
@@ -165,7 +167,7 @@ class BinanceUserStream(_Stream):
                 event_ms = Fields(msg, "binance_um", "ALGO_UPDATE").ms("E", 0)
                 self.venue.on_stream_algo(msg.get("o"), event_ms)  # protective (algo) orders
                 self.updates += 1
-        except ValueError as exc:  # MalformedAnswer is one
+        except (ValueError, VenueError) as exc:  # MalformedAnswer is both
             self.malformed(exc)
         return kind != "listenKeyExpired"
 
@@ -236,7 +238,7 @@ class OkxPrivateStream(_Stream):
         for row in rows:
             try:
                 self.venue.on_stream_order(row)
-            except ValueError as exc:  # MalformedAnswer is one
+            except (ValueError, VenueError) as exc:  # MalformedAnswer is both; an instrument not ours
                 self.malformed(exc)
                 continue
             self.updates += 1

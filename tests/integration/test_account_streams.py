@@ -112,6 +112,13 @@ def test_okx_private_stream_logs_in_and_converts_contracts():
             try:
                 wait_for(lambda: stream.connects == 1 and pws.orders([]) == 1)
                 pws.raw('"not an object"')
+                hand_placed = {  # an order on an instrument the fund does not trade, placed by hand
+                    "instType": "SWAP", "instId": "DOGE-USDT-SWAP", "clOrdId": "", "ordId": "77", "side": "buy",
+                    "posSide": "long", "ordType": "limit", "px": "0.1", "sz": "1", "state": "live",
+                    "accFillSz": "0", "fillSz": "0", "tdMode": "cross", "uTime": "1700000000050",
+                    "cTime": "1700000000000",
+                }  # fmt: skip
+                pws.orders([hand_placed])  # counted, not applied; the stream stays up
                 pws.orders(
                     [
                         {
@@ -144,7 +151,7 @@ def test_okx_private_stream_logs_in_and_converts_contracts():
                     D("59000"),
                     D("0.059"),
                 )  # 5 contracts x 0.01
-                assert stream.parse_errors == 1 and stream.connects == 1
+                assert stream.parse_errors == 2 and stream.connects == 1  # not an object; the DOGE order
             finally:
                 stream.stop()
                 venue.close()
