@@ -7,6 +7,7 @@ converted with ctVal inside the OKX adapter only. Prices and quantities that rea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -100,6 +101,17 @@ class SymbolFilters:
     min_price: Decimal = Decimal(0)
     max_price: Decimal = Decimal(0)  # 0 = no upper bound
     source: str = "venue"  # venue | config | derived
+
+
+class Listing(dict[str, SymbolFilters]):
+    """A venue's instruments as read from one exchangeInfo / instruments answer. `skipped`: the
+    entries that did not read (symbol -> why), left out so that one odd listing (a new filter type,
+    a delisted contract with zero ticks) does not take every symbol's rules away; asking for a
+    skipped symbol then says why it is not there."""
+
+    def __init__(self, parsed: Mapping[str, SymbolFilters] | None = None, skipped: Mapping[str, str] | None = None):
+        super().__init__(parsed or {})
+        self.skipped: dict[str, str] = dict(skipped or {})
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,8 +88,10 @@ def refresh(
     wanted: Iterable[tuple[str, str]] = (),
 ) -> tuple[dict[str, Any], list[str]]:
     """(the refreshed document, the lines describing what changed). Every instrument already in
-    the file plus `wanted` is written from the venue's answer in `fetched` (an entry's other keys,
-    such as `margin_tiers`, are kept); one the venue no longer lists is dropped. Venues not in `fetched` (not read) are kept as they were."""
+        the file plus `wanted` is written from the venue's answer in `fetched` (an entry's other keys,
+        such as `margin_tiers`, are kept); one the venue no longer lists is dropped, one it lists but
+    whose rules did not read (a `Listing`'s `skipped`) is kept as it was. Venues not in `fetched`
+    (not read) are kept as they were."""
     out: dict[str, Any] = {k: doc[k] for k in META_KEYS if k in doc}
     out["_source"] = {**dict(doc.get("_source") or {}), **{v: dict(s) for v, s in sources.items()}}
     lines: list[str] = []
@@ -106,6 +108,13 @@ def refresh(
         new: dict[str, dict[str, str]] = {}
         for symbol in sorted(set(old) | wanted_by_venue.get(venue, set())):
             live = listed.get(symbol)
+            unread = getattr(listed, "skipped", {}).get(symbol)
+            if live is None and unread is not None:  # listed, but did not read: ours stays, nothing is guessed
+                if symbol in old:
+                    new[symbol] = old[symbol]
+                kept = "kept as it was" if symbol in old else "not written"
+                lines.append(f"{venue} {symbol}: listed, but its rules did not read ({unread[:120]}): {kept}")
+                continue
             if live is None:
                 lines.append(f"{venue} {symbol}: not listed by the venue" + (" (dropped)" if symbol in old else ""))
                 continue

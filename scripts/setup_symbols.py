@@ -250,18 +250,22 @@ def refresh_filters(s: Settings, endpoints: EndpointsEnv, apply: bool, out: Text
     path = s.config_dir / "venue_filters.json"
     doc = json.loads(path.read_text())
     fetched, sources, failed = {}, {}, []
+    wanted = [(v, sym) for v, syms in live_symbols(s).items() for sym in syms]
     for name in VENUES:
         venue, url = public_venue(name, s.profile, endpoints)
         try:
             fetched[name] = venue.refresh_filters()
             sources[name] = {"url": url, "fetched_at": clock.utc_iso(clock.wall_ms())}
-            say(f"[filters] {name}: {len(fetched[name])} instruments listed by {url}")
+            listing = fetched[name]
+            say(f"[filters] {name}: {len(listing)} instruments listed by {url}")
+            for v, sym in wanted:
+                if v == name and sym in listing.skipped:
+                    failed.append(f"{name}:{sym}")  # the diff below says it, and keeps the entry
         except VenueError as exc:
             say(f"[filters] {name}: FAILED to read {url}: code={exc.code} {exc.message} (its entries are kept)")
             failed.append(name)
         finally:
             venue.close()
-    wanted = [(v, sym) for v, syms in live_symbols(s).items() for sym in syms]
     new_doc, lines = venue_filters.refresh(doc, fetched, sources, wanted)
     for line in lines:
         say(f"[filters] {line}")

@@ -52,6 +52,7 @@ from execution.models import (
     BookTop,
     FeeSchedule,
     FundingInfo,
+    Listing,
     Order,
     OrderStatus,
     OrderType,
@@ -106,12 +107,26 @@ def parse_filters(info: Mapping[str, Any], venue: str = VENUE) -> SymbolFilters:
     )
 
 
-def parse_exchange_info(payload: Mapping[str, Any], venue: str = VENUE) -> dict[str, SymbolFilters]:
-    out: dict[str, SymbolFilters] = {}
-    for entry in Fields(payload, venue, "exchangeInfo").rows("symbols"):
-        filters = parse_filters(entry, venue)
+def parse_exchange_info(payload: Mapping[str, Any], venue: str = VENUE) -> Listing:
+    """Every symbol that reads; one that does not is in `skipped` (MalformedAnswer when none reads)."""
+    out = Listing()
+    for i, entry in enumerate(Fields(payload, venue, "exchangeInfo").rows("symbols")):
+        try:
+            filters = parse_filters(entry, venue)
+        except MalformedAnswer as exc:
+            out.skipped[_listed_name(entry, "symbol", i)] = exc.message
+            continue
         out[filters.symbol] = filters
+    if out.skipped and not out:
+        raise MalformedAnswer(
+            venue, "exchangeInfo.symbols", f"no symbol reads (first: {next(iter(out.skipped.values()))})"
+        )
     return out
+
+
+def _listed_name(entry: Any, key: str, index: int) -> str:
+    name = entry.get(key) if isinstance(entry, Mapping) else None
+    return name if isinstance(name, str) and 0 < len(name) <= 64 else f"#{index}"
 
 
 def parse_leverage_brackets(payload: Any, venue: str = VENUE) -> dict[str, MarginSchedule]:

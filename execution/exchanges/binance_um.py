@@ -61,12 +61,12 @@ from execution.models import (
     BookTop,
     FeeSchedule,
     FundingInfo,
+    Listing,
     MarginType,
     Order,
     OrderRequest,
     OrderType,
     Position,
-    SymbolFilters,
     TimeInForce,
 )
 from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, market_order_of
@@ -181,7 +181,7 @@ class BinanceUM(BinanceHistory):
         self._call("ping", self.client.futures_ping, signed=False)
         return True
 
-    def _fetch_filters(self) -> dict[str, SymbolFilters]:
+    def _fetch_filters(self) -> Listing:
         return parse_exchange_info(
             self._call("exchangeInfo", self.client.futures_exchange_info, signed=False), self.name
         )

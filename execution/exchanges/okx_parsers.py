@@ -53,6 +53,7 @@ from execution.models import (
     BookTop,
     FeeSchedule,
     FundingInfo,
+    Listing,
     Order,
     OrderStatus,
     OrderType,
@@ -150,14 +151,22 @@ def parse_filters(inst: Mapping[str, Any], venue: str = VENUE) -> SymbolFilters:
     )
 
 
-def parse_instruments(payload: Any, venue: str = VENUE) -> dict[str, SymbolFilters]:
-    """Linear swaps only (USDT-margined); inverse instruments are skipped."""
-    out: dict[str, SymbolFilters] = {}
-    for row in all_rows(payload, venue, "instruments"):
-        if Fields(row, venue, "instrument").get("ctType", "linear") != "linear":
+def parse_instruments(payload: Any, venue: str = VENUE) -> Listing:
+    """Linear swaps only (USDT-margined); inverse instruments are left out. An instrument that
+    does not read is in `skipped` (MalformedAnswer when none reads)."""
+    out = Listing()
+    for i, row in enumerate(all_rows(payload, venue, "instruments")):
+        try:
+            if Fields(row, venue, "instrument").get("ctType", "linear") != "linear":
+                continue
+            filters = parse_filters(row, venue)
+        except MalformedAnswer as exc:
+            name = row.get("instId") if isinstance(row, Mapping) else None
+            out.skipped[name if isinstance(name, str) and 0 < len(name) <= 64 else f"#{i}"] = exc.message
             continue
-        filters = parse_filters(row, venue)
         out[filters.symbol] = filters
+    if out.skipped and not out:
+        raise MalformedAnswer(venue, "instruments", f"no instrument reads (first: {next(iter(out.skipped.values()))})")
     return out
 
 

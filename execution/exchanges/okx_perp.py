@@ -63,13 +63,13 @@ from execution.models import (
     BookTop,
     FeeSchedule,
     FundingInfo,
+    Listing,
     MarginType,
     Order,
     OrderRequest,
     OrderStatus,
     OrderType,
     Position,
-    SymbolFilters,
     TimeInForce,
 )
 from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, market_order_of, order_of
@@ -224,7 +224,7 @@ class OkxPerp(OkxHistory):
             api.offset_ms = offset_ms
 
     # -- reference data ------------------------------------------------------------------------
-    def _fetch_filters(self) -> dict[str, SymbolFilters]:
+    def _fetch_filters(self) -> Listing:
         data = self._call("public/instruments", self.public.get_instruments, signed=False, instType="SWAP")
         return parse_instruments(data, self.name)
 

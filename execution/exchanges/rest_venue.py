@@ -43,6 +43,7 @@ from execution.margin import MarginSchedule
 from execution.models import (
     FeeSchedule,
     Fill,
+    Listing,
     Order,
     OrderRequest,
     OrderStatus,
@@ -103,7 +104,7 @@ class RestVenue(Venue):
         self._secrets = tuple(s for s in secrets if s)
         logs.register_secrets(*self._secrets)  # every error text of this process is redacted of them
         self.log = logs.get()
-        self._filters: dict[str, SymbolFilters] = {}
+        self._filters: Listing = Listing()
         self._filters_ms = 0
         self._filters_ttl_ms = filters_ttl_ms
         self._fees: dict[str, FeeSchedule] = {}
@@ -144,7 +145,7 @@ class RestVenue(Venue):
         """Make the client library stamp signed requests with local time + `offset_ms`."""
 
     @abstractmethod
-    def _fetch_filters(self) -> dict[str, SymbolFilters]:
+    def _fetch_filters(self) -> Listing:
         """Every tradable instrument's filters, in base units, from the venue."""
 
     def _fetch_margin_tiers(self, symbol: str) -> dict[str, MarginSchedule]:
@@ -286,8 +287,18 @@ class RestVenue(Venue):
         return self._server_ms(self._call(endpoint, fetch, signed=False))
 
     # -- reference data ------------------------------------------------------------------------
-    def refresh_filters(self) -> dict[str, SymbolFilters]:
-        self._filters = self._fetch_filters()
+    def refresh_filters(self) -> Listing:
+        listing = self._fetch_filters()
+        if listing.skipped:
+            first, why = next(iter(listing.skipped.items()))
+            self.log.warning(
+                "[executor] %s listing: %d instrument(s) did not read and are left out (first: %s: %s)",
+                self.name,
+                len(listing.skipped),
+                first,
+                why[:160],
+            )
+        self._filters = listing
         self._filters_ms = clock.wall_ms()
         return self._filters
 
@@ -302,6 +313,9 @@ class RestVenue(Venue):
         try:
             return self._filters[symbol]
         except KeyError:
+            why = self._filters.skipped.get(symbol)
+            if why is not None:  # listed, but its rules did not read: say so, not "unknown"
+                raise MalformedAnswer(self.name, f"filters of {symbol}", why) from None
             raise self._unknown_symbol(symbol) from None
 
     def margin_tiers(self, symbol: str) -> MarginSchedule | None:

@@ -20,6 +20,7 @@ import pytest
 from execution import venue_filters
 from execution.exchanges.binance_um import BinanceUM
 from execution.exchanges.okx_perp import OkxPerp
+from execution.models import Listing
 from execution.settings import load_settings
 from tests.conftest import PROJECT_ROOT
 from tests.fakes.fake_binance import FakeBinance
@@ -155,3 +156,16 @@ def test_record_has_the_files_fields(venue):
     s = load_settings({})
     f = next(f for (v, _), f in s.filters.items() if v == venue)
     assert tuple(venue_filters.record(f)) == venue_filters.FIELDS[venue]
+
+
+def test_a_listed_symbol_whose_rules_did_not_read_keeps_its_entry():
+    doc = json.loads(SHIPPED.read_text())
+    s = load_settings({})
+    listed = {sym: f for (v, sym), f in s.filters.items() if v == "binance_um"}
+    odd = "BTCUSDT"
+    listing = Listing(
+        {k: f for k, f in listed.items() if k != odd}, skipped={odd: "exchangeInfo BTCUSDT.tickSize: must be > 0"}
+    )
+    new_doc, lines = venue_filters.refresh(doc, {"binance_um": listing}, {"binance_um": {"url": "x"}}, [])
+    assert new_doc["binance_um"][odd] == doc["binance_um"][odd]  # nothing guessed, nothing dropped
+    assert any(line.startswith(f"binance_um {odd}: listed, but its rules did not read") for line in lines)

@@ -16,6 +16,7 @@ from execution.exchanges.errors import (
     ClockSkew,
     FilterFailure,
     InsufficientMargin,
+    MalformedAnswer,
     OrderNotFound,
     PositionSideMismatch,
     RateLimited,
@@ -482,3 +483,12 @@ def test_funding_history_rows_parse_with_or_without_a_mark_price():
     }
     f = b.parse_funding(current)
     assert (f.mark_price, f.funding_rate, f.funding_time_ms) == (D("85514.00007496"), D("-0.00001592"), 1791273600001)
+
+
+def test_one_unreadable_symbol_is_left_out_of_the_listing_not_every_symbol():
+    odd = {**SYMBOL_INFO, "symbol": "ODDUSDT", "filters": [{"filterType": "PRICE_FILTER", "tickSize": "0"}]}
+    listing = b.parse_exchange_info({"symbols": [odd, SYMBOL_INFO]})
+    assert list(listing) == ["BLZUSDT"] and list(listing.skipped) == ["ODDUSDT"]
+    assert "ODDUSDT" in listing.skipped["ODDUSDT"]  # says which field of which symbol
+    with pytest.raises(MalformedAnswer, match="no symbol reads"):
+        b.parse_exchange_info({"symbols": [odd]})

@@ -44,7 +44,7 @@ from execution.feeds.account_stream import BinanceUserStream, OkxPrivateStream
 from execution.feeds.events import BookUpdate, CandleClosed, FeedIssue, MarkUpdate
 from execution.feeds.stream_parsers import parse_binance, parse_okx
 from execution.margin import MarginSchedule
-from execution.models import BookTop, FeeSchedule, FundingInfo, Order, Position, SymbolFilters
+from execution.models import BookTop, FeeSchedule, FundingInfo, Listing, Order, Position, SymbolFilters
 from execution.triggers import TriggerOrder
 from tests.support.hostile_payloads import LONG_TEXT, mutations, numbers, sketch, texts
 from tests.unit import test_binance_parsers as bt
@@ -602,7 +602,7 @@ def _binance(answers: dict[str, Any]) -> BinanceUM:
 def _okx(answers: dict[str, Any]) -> OkxPerp:
     venue = OkxPerp("", "", "", demo=True, domain="http://127.0.0.1:9", config_fees=FEES, sleep=lambda s: None)
     venue._clock_synced = True
-    venue._filters, venue._filters_ms = {OKX_BTC.symbol: OKX_BTC}, clock.wall_ms()
+    venue._filters, venue._filters_ms = Listing({OKX_BTC.symbol: OKX_BTC}), clock.wall_ms()
 
     def call(endpoint: str, fn: Any, *args: Any, **kwargs: Any) -> Any:  # the answer's `data`, in its envelope
         envelope = {"code": "0", "msg": "", "data": answers[endpoint]}

@@ -15,6 +15,7 @@ from execution.exchanges.errors import (
     ClockSkew,
     FilterFailure,
     InsufficientMargin,
+    MalformedAnswer,
     OrderNotFound,
     PositionSideMismatch,
     RateLimited,
@@ -564,3 +565,11 @@ def test_a_balance_details_row_without_envelope_reads_its_usdt():
     account = {"totalEq": "10052.25", "details": [BALANCE_DETAILS_ROW], "uTime": "1705474164160"}
     assert o.parse_balance(account) == bal == o.parse_balance({"code": "0", "msg": "", "data": [account]})
     assert o.parse_balance({**BALANCE_DETAILS_ROW, "ccy": "BTC"}).wallet_balance == 0  # another currency
+
+
+def test_one_unreadable_instrument_is_left_out_of_the_listing_not_every_instrument():
+    odd = {**ETH_SWAP, "instId": "ODD-USDT-SWAP", "tickSz": "NaN"}
+    listing = o.parse_instruments({"code": "0", "msg": "", "data": [odd, ETH_SWAP]})
+    assert list(listing) == [ETH_SWAP["instId"]] and list(listing.skipped) == ["ODD-USDT-SWAP"]
+    with pytest.raises(MalformedAnswer, match="no instrument reads"):
+        o.parse_instruments({"code": "0", "msg": "", "data": [odd]})

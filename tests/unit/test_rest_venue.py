@@ -29,13 +29,13 @@ from execution.exchanges.rest_venue import Lost, RestVenue
 from execution.exchanges.throttle import RateLimit, Throttler
 from execution.models import (
     FeeSchedule,
+    Listing,
     Order,
     OrderRequest,
     OrderStatus,
     OrderType,
     PositionSide,
     Side,
-    SymbolFilters,
     TimeInForce,
 )
 from tests.fakes.virtual_time import VirtualClock
@@ -133,8 +133,8 @@ class ScriptedVenue(RestVenue):
     def _use_clock_offset(self, offset_ms: float) -> None:
         self.offset_used = offset_ms
 
-    def _fetch_filters(self) -> dict[str, SymbolFilters]:
-        return {}
+    def _fetch_filters(self) -> Listing:
+        return Listing()
 
     def _fetch_fees(self, symbol: str) -> FeeSchedule:
         raise VenueUnavailable(NAME, "X", "no fees here")
@@ -426,3 +426,14 @@ def test_a_code_listed_under_two_meanings_is_refused():
 def test_http_errors_without_a_venue_code(status, refused, raised):
     err = http_error(NAME, status, "text", refused=refused)
     assert type(err) is raised and err.code == f"HTTP {status}"
+
+
+def test_a_listed_symbol_whose_rules_did_not_read_is_named_as_such_not_unknown(log_lines):
+    v = ScriptedVenue([])
+    v._fetch_filters = lambda: Listing({}, skipped={"ODDUSDT": "exchangeInfo ODDUSDT.tickSize: must be > 0"})  # type: ignore[method-assign]
+    with pytest.raises(MalformedAnswer, match=r"filters of ODDUSDT.*tickSize: must be > 0"):
+        v.filters("ODDUSDT")
+    assert "1 instrument(s) did not read and are left out (first: ODDUSDT" in log_lines.getvalue()
+    with pytest.raises(VenueError) as unknown:
+        v.filters("NOSUCHUSDT")
+    assert not isinstance(unknown.value, MalformedAnswer)  # never listed: the venue's "unknown symbol"
