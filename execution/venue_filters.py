@@ -112,8 +112,8 @@ def refresh(
             if live is None and unread is not None:  # listed, but did not read: ours stays, nothing is guessed
                 if symbol in old:
                     new[symbol] = old[symbol]
-                kept = "kept as it was" if symbol in old else "not written"
-                lines.append(f"{venue} {symbol}: listed, but its rules did not read ({unread[:120]}): {kept}")
+                what = "kept as it was" if symbol in old else "not written"
+                lines.append(f"{venue} {symbol}: listed, but its rules did not read ({unread[:120]}): {what}")
                 continue
             if live is None:
                 lines.append(f"{venue} {symbol}: not listed by the venue" + (" (dropped)" if symbol in old else ""))
