@@ -54,6 +54,7 @@ from execution.models import (
     FeeSchedule,
     FundingInfo,
     Listing,
+    MarginType,
     Order,
     OrderStatus,
     OrderType,
@@ -115,6 +116,7 @@ class Contracts:
 # parsers (pure): every field is read through `wire.Fields`, so a field that is missing, null, not
 # a finite number, of the wrong sign or an unknown enum value raises MalformedAnswer naming it
 SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+TD_MODE = {MarginType.ISOLATED: "isolated", MarginType.CROSS: "cross"}  # tdMode of every order
 #: posSide: net (one-way mode) leaves the side to the size's sign or the order's side and reduceOnly
 POS_SIDES: dict[str, PositionSide | None] = {"long": PositionSide.LONG, "short": PositionSide.SHORT, "net": None}
 

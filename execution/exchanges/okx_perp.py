@@ -7,8 +7,9 @@ from base units by `okx_parsers.Contracts` only. python-okx defaults to demo tra
 this adapter always passes the flag explicitly: "0" live, "1" demo (x-simulated-trading).
 SAFE_MODE: OKX has no test-order endpoint, so orders are refused locally with a log line.
 
-Protective orders are OKX algo orders (`okx_algo`): one `oco` order carries both the stop and
-the take-profit, so when one fires OKX removes the other itself. Every order-book order carries
+Protective orders are OKX algo orders (`okx_triggers`, the adapter's layer for them; bodies and
+rows in `okx_algo`): one `oco` order carries both the stop and the take-profit, so when one fires
+OKX removes the other itself. Every order-book order carries
 the tag ORDER_TAG and the dead-man switch (cancel-all-after) is armed for that tag only: it can
 cancel nothing else (docs/RISK_AND_GUARDS.md, "Dead-man switch and protective orders").
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -37,9 +37,8 @@ from execution.exchanges.errors import (
     VenueUnavailable,
 )
 from execution.exchanges.http_deadline import DeadlineClient
-from execution.exchanges.okx_algo import algo_body, parse_algo
-from execution.exchanges.okx_history import OkxHistory
 from execution.exchanges.okx_parsers import (
+    TD_MODE,
     VENUE,
     contracts_of,
     one_row,
@@ -54,6 +53,7 @@ from execution.exchanges.okx_parsers import (
     parse_position,
     parse_position_tiers,
 )
+from execution.exchanges.okx_triggers import OkxTriggers
 from execution.exchanges.rest_venue import Lost, can_rest
 from execution.exchanges.throttle import Throttler, okx_perp_throttler
 from execution.exchanges.wire import MAX_LEVERAGE, Fields, fmt, rows_of, sketch
@@ -72,7 +72,6 @@ from execution.models import (
     Position,
     TimeInForce,
 )
-from execution.triggers import TriggerOrder, TriggerRequest, TriggerStatus, market_order_of, order_of
 
 LIVE_URL = "https://www.okx.com"
 FLAG_LIVE, FLAG_DEMO = "0", "1"
@@ -111,10 +110,9 @@ _ORD_TYPE = {
     TimeInForce.FOK: "fok",
     TimeInForce.POST_ONLY: "post_only",
 }
-_TD_MODE = {MarginType.ISOLATED: "isolated", MarginType.CROSS: "cross"}
 
 
-class OkxPerp(OkxHistory):
+class OkxPerp(OkxTriggers):
     name = VENUE
     supports_triggers = True
     native_oco = True
@@ -239,7 +237,7 @@ class OkxPerp(OkxHistory):
             self.public.get_position_tiers,
             signed=False,
             instType="SWAP",
-            tdMode=_TD_MODE[self.margin],
+            tdMode=TD_MODE[self.margin],
             instFamily=symbol.removesuffix("-SWAP"),
         )
         return {symbol: parse_position_tiers(data, symbol, self.filters(symbol).contract_value, self.name)}
@@ -288,7 +286,7 @@ class OkxPerp(OkxHistory):
 
     def _leverage_rows(self, symbol: str) -> list[Mapping[str, Any]]:
         return self._call(
-            "account/leverage-info", self.account.get_leverage, mgnMode=_TD_MODE[self.margin], instId=symbol
+            "account/leverage-info", self.account.get_leverage, mgnMode=TD_MODE[self.margin], instId=symbol
         )
 
     def _lever(self, row: Any) -> int:
@@ -304,7 +302,7 @@ class OkxPerp(OkxHistory):
         rows = self._leverage_rows(symbol)
         if rows and all(self._lever(r) == leverage for r in rows):
             return False
-        mode = _TD_MODE[self.margin]
+        mode = TD_MODE[self.margin]
         long_short = self._dual_side if self._dual_side is not None else self.is_dual_side()
         sides = ("long", "short") if mode == "isolated" and long_short else ("",)
         for pos_side in sides:  # isolated long/short mode keeps one leverage per side
@@ -329,7 +327,7 @@ class OkxPerp(OkxHistory):
             raise FilterFailure(self.name, "51121", str(exc)) from None
         body: dict[str, Any] = {
             "instId": request.symbol,
-            "tdMode": _TD_MODE[self.margin],
+            "tdMode": TD_MODE[self.margin],
             "side": request.side.value.lower(),
             "sz": fmt(sz),
             "clOrdId": request.client_order_id,
@@ -434,100 +432,6 @@ class OkxPerp(OkxHistory):
     def open_orders(self, symbol: str | None = None) -> list[Order]:
         rows = self._call("trade/orders-pending", self.trade.get_order_list, instType="SWAP", instId=symbol or "")
         return [self._seen(r) for r in rows]
-
-    # -- protective orders: algo orders --------------------------------------------------------
-    def place_trigger(self, request: TriggerRequest) -> TriggerOrder:
-        f = self.filters(request.symbol)
-        try:
-            sz = contracts_of(f).from_base(request.quantity)
-        except ValueError as exc:
-            raise FilterFailure(self.name, "51121", str(exc)) from None
-        long_short = self._dual_side if self._dual_side is not None else True
-        body = algo_body(request, sz, _TD_MODE[self.margin], long_short)
-        if self.safe_mode:
-            self.log.warning(
-                "[executor] SAFE_MODE %s %s %s %s posSide=%s sz=%s sl=%s tp=%s cid=%s: refused, OKX has no "
-                "test-order endpoint; nothing sent",
-                self.name,
-                request.symbol,
-                body["ordType"],
-                body["side"],
-                body.get("posSide", "net"),
-                body["sz"],
-                body.get("slTriggerPx", "-"),
-                body.get("tpTriggerPx", "-"),
-                request.client_id,
-            )
-            raise SafeModeRefused(self.name, "SAFE_MODE", "SAFE_MODE=true: protective orders are not sent")
-        ack, found = self._submit_trigger(
-            request, lambda: self._call("trade/order-algo:post", self.trade.place_algo_order, mutating=True, **body)
-        )
-        if found is not None:
-            return found
-        try:
-            found = self.get_trigger(request.symbol, request.client_id)
-        except VenueError:
-            found = None  # accepted; its state comes with the next query
-        ack_row = Fields(one_row(ack, self.name, "order-algo"), self.name, "order-algo")
-        return found or order_of(request, TriggerStatus.OPEN, venue_id=ack_row.text("algoId", ""))
-
-    def get_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
-        try:
-            data = self._call("trade/order-algo:get", self.trade.get_algo_order_details, algoClOrdId=client_id)
-        except OrderNotFound:
-            return None
-        return self._seen_trigger(one_row(data, self.name, "order-algo")) if data else None
-
-    def cancel_trigger(self, symbol: str, client_id: str) -> TriggerOrder | None:
-        now = self.get_trigger(symbol, client_id)
-        if now is None or not now.status.is_open:
-            return None
-        try:
-            self._call(
-                "trade/cancel-algos",
-                self.trade.cancel_algo_order,
-                [{"instId": symbol, "algoId": now.venue_id}],
-                mutating=True,
-            )
-        except (OrderNotFound, BadRequest):
-            return None  # final already (filled, cancelled)
-        return self.get_trigger(symbol, client_id)
-
-    def open_triggers(self, symbol: str | None = None) -> list[TriggerOrder]:
-        out: list[TriggerOrder] = []
-        for ord_type in ("oco", "conditional"):
-            rows = self._call(
-                "trade/orders-algo-pending",
-                self.trade.order_algos_list,
-                ordType=ord_type,
-                instType="SWAP",
-                instId=symbol or "",
-            )
-            out.extend(parse_algo(r, self._ct_val_of(r, "orders-algo-pending"), self.name) for r in rows)
-        return out
-
-    def track_trigger(self, client_id: str, intent_id: str) -> None:
-        self._tracker.track(client_id, intent_id)
-
-    def _ct_val_of(self, row: Any, what: str) -> Decimal:
-        """The ctVal of the instrument an answer's row names (its sizes are contracts)."""
-        return self.filters(Fields(row, self.name, what).text("instId")).contract_value
-
-    def _seen_trigger(self, row: Mapping[str, Any]) -> TriggerOrder:
-        """An algo order; a fired one of ours: its market order's fills are booked as its own."""
-        t = parse_algo(row, self._ct_val_of(row, "order-algo"), self.name)
-        if t.status.fired and t.actual_order_id and self._tracker.is_tracked(t.client_id):
-            data = self._call("trade/order:get", self.trade.get_order, instId=t.symbol, ordId=t.actual_order_id)
-            if data:
-                market_row = one_row(data, self.name, "order")
-                market = parse_order(market_row, self.filters(t.symbol).contract_value, self.name)
-                t.filled_qty, t.avg_price = market.filled_qty, market.avg_price
-                final = market.status.is_final
-                self._observe(
-                    market_order_of(t, market.filled_qty, market.avg_price, market.update_ms, final),
-                    parse_order_fee(market_row),
-                )
-        return t
 
     # -- account -------------------------------------------------------------------------------
     def positions(self) -> list[Position]:
