@@ -207,7 +207,12 @@ def _roll_up(series: dict, unit: int, ts: int, nav: float, dd: float, btc: float
 
 
 def _append(series: dict, ts: int, nav: float, dd: float, btc: float | None) -> None:
-    series["ts"].append(ts)
+    times = series["ts"]
+    times.append(ts)
     series["nav"].append(nav)
     series["dd"].append(dd)
-    _marks(series)[-1] = btc
+    marks = series.get("btc")
+    if type(marks) is list and len(marks) == len(times) - 1:  # the usual case: in step, nothing to pad
+        marks.append(btc)
+    else:
+        _marks(series)[-1] = btc
