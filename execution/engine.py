@@ -33,7 +33,7 @@ from execution.control_log import ChainPosition
 from execution.exchanges.base import Venue
 from execution.feeds.events import BookUpdate, CandleClosed, Event, FeedIssue, FundingSettled, MarkUpdate, Tick
 from execution.filters import derive_filters
-from execution.guard import BaseGuard, Guard
+from execution.guard import Guard, ObserverTable
 from execution.journal import Journal
 from execution.ledger import Ledger
 from execution.metrics_hooks import MetricsHooks, NullMetrics, slippage_bps
@@ -103,9 +103,9 @@ class Engine:
         self.router = router
         self.strategies: Sequence[Strategy] = tuple(strategies)
         self.guards: Sequence[Guard] = tuple(guards)
-        # only the guards that watch market events see them (most vet orders or act at cycle end;
+        # only the guards that watch an event's type see it (most vet orders or act at cycle end;
         # a no-op call per guard per event is a measurable share of a replay)
-        self._observers = tuple(g for g in self.guards if getattr(type(g), "observe", None) is not BaseGuard.observe)
+        self._observers = ObserverTable(self.guards)
         self.simulators: Mapping[str, MarketSimulator] = simulators or {}
         self.commands = commands
         self.nav_source: NavSource = nav_source or LedgerNav()
@@ -149,7 +149,7 @@ class Engine:
             self.cycle_ts = ev.ts
             if self._metered:
                 self._cycle_t0 = perf_counter()
-        for guard in self._observers:
+        for guard in self._observers[type(ev)]:
             guard.observe(ev, self)
         if isinstance(ev, CandleClosed):
             self.on_candle(ev)

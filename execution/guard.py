@@ -64,6 +64,9 @@ class Guard(Protocol):
 
 class BaseGuard:
     name = "base"
+    # the event types `observe` acts on (None: every event); the engine calls it for those only,
+    # so a guard that watches funding costs nothing per candle
+    observes: tuple[type, ...] | None = None
 
     def observe(self, ev: Event, ctx: GuardContext) -> None:
         return None
@@ -91,6 +94,27 @@ class BaseGuard:
 
     def restore(self, snap: dict) -> None:
         return None
+
+
+def watches(guard: Guard, kind: type) -> bool:
+    """Whether `guard.observe` wants events of this type: not when it is BaseGuard's no-op, else
+    those of its `observes` (every type when it does not say)."""
+    if getattr(type(guard), "observe", None) is BaseGuard.observe:
+        return False
+    kinds = getattr(guard, "observes", None)
+    return kinds is None or issubclass(kind, kinds)
+
+
+class ObserverTable(dict[type, tuple[Guard, ...]]):
+    """Event type -> the guards whose `observe` wants it, worked out on the first event of each type."""
+
+    def __init__(self, guards: Iterable[Guard]):
+        super().__init__()
+        self.guards = tuple(guards)
+
+    def __missing__(self, kind: type) -> tuple[Guard, ...]:
+        watching = self[kind] = tuple(g for g in self.guards if watches(g, kind))
+        return watching
 
 
 def hedge_leg_vetoes(guards: Iterable[Guard], legs: Iterable[tuple[str, str, Decimal]]) -> list[tuple[str, str]]:

@@ -26,6 +26,8 @@ USDT_QUANTUM = Decimal("0.00000001")
 ZERO = Decimal(0)
 
 PositionKey = tuple[str, str, PositionSide]
+# module constants for the per-bar paths: looking an Enum member up on its class costs ~100 ns in 3.11
+_LONG, _SHORT = PositionSide.LONG, PositionSide.SHORT
 
 
 def quantize_usdt(value: Decimal) -> Decimal:
@@ -73,7 +75,7 @@ class Ledger:
         for p in self.positions.values():
             if p.qty and p.mark_price:
                 upnl = float((p.mark_price - p.entry_price) * p.qty)
-                nav += upnl if p.position_side is PositionSide.LONG else -upnl
+                nav += upnl if p.position_side is _LONG else -upnl
         return nav
 
     def position(self, venue: str, symbol: str, side: PositionSide) -> Position | None:
@@ -96,10 +98,10 @@ class Ledger:
         self.marks[(venue, symbol)] = price
         positions = self.positions
         if positions:
-            pos = positions.get((venue, symbol, PositionSide.LONG))
+            pos = positions.get((venue, symbol, _LONG))
             if pos is not None:
                 pos.mark_price = price
-            pos = positions.get((venue, symbol, PositionSide.SHORT))
+            pos = positions.get((venue, symbol, _SHORT))
             if pos is not None:
                 pos.mark_price = price
 

@@ -31,6 +31,9 @@ class Reading(NamedTuple):
         return self.atr / self.close
 
 
+_new_tuple = tuple.__new__
+
+
 class SymbolScreener:
     __slots__ = ("venue", "symbol", "params", "_z", "_rsi", "_atr", "_prev_z", "bars", "readings")
 
@@ -60,7 +63,10 @@ class SymbolScreener:
         thr = self.params.z_threshold
         cross_up = prev_z is not None and prev_z <= thr < z
         cross_down = prev_z is not None and prev_z >= -thr > z
-        return Reading(c.ts, c.venue, c.symbol, self.params.timeframe, c.close, z, rsi, atr, cross_up, cross_down)
+        # tuple.__new__: the NamedTuple without its Python-level __new__ (one Reading per candle)
+        return _new_tuple(
+            Reading, (c.ts, c.venue, c.symbol, self.params.timeframe, c.close, z, rsi, atr, cross_up, cross_down)
+        )
 
 
 def screener_line(r: Reading, in_trade: bool, side: str) -> str:

@@ -160,6 +160,7 @@ class ArbitrageLoop:
         )
         self._metrics_logged: tuple[int, int, int] = (0, 0, 0)
         self.min_edge_f = float(cfg.min_edge_bps)
+        self._below_min_tail = f" bps < min_edge_bps {cfg.min_edge_bps}"  # the Decimal formatted once, not per book
 
     # ------------------------------------------------------------------------------------------
     # reference data (cached: a live venue answers these over HTTP)
@@ -184,7 +185,7 @@ class ArbitrageLoop:
             return
         t0 = self.perf_ns()
         hs = self.half_spread.get(c.venue, ZERO)
-        f = self.ref.filters_or_none(c.venue, c.symbol)
+        f = self.ref.filters_cache.get((c.venue, c.symbol)) or self.ref.filters_or_none(c.venue, c.symbol)
         ps.books.set_candle(
             c.venue, c.symbol, c.ts, c.close, self._half_f[c.venue], hs, f.tick_size if f is not None else None
         )
@@ -248,12 +249,13 @@ class ArbitrageLoop:
         if ts > self.now:
             self.now = ts
         now = self.now
-        if trade:
+        if trade and self.attempts:
             for a in [a for a in self.attempts.values() if a.pair.pair == ps.cfg.pair]:
                 self.runner.step(a, now)
                 self.lifecycle.after_step(a)
         other = ps.venue_b if venue == ps.venue_a else ps.venue_a
-        if other not in ps.books or abs(ts - ps.books.ts(other)) > self.cfg.max_latency_ms:
+        other_book = ps.books.raw.get(other)  # (ts, bid, ask, symbol, spec): one lookup for "present and fresh"
+        if other_book is None or abs(ts - other_book[0]) > self.cfg.max_latency_ms:
             return
         quick = self.scanner.quick(ps, now)
         edges = None
@@ -263,7 +265,7 @@ class ArbitrageLoop:
             edges = self.evaluate(ps, now, exposure=exposure, only_best=True)  # exact, only when it could matter
         elif quick is not None:
             ps.edges, ps.evaluated_ts = None, now
-            ps.reasons = [f"edge_below_min: net {quick:.2f} bps < min_edge_bps {self.cfg.min_edge_bps}"]
+            ps.reasons = [f"edge_below_min: net {quick:.2f}{self._below_min_tail}"]
         ps.basis.update(EdgeScanner.basis_ab(ps), now // self.cfg.basis_sample_ms)
         if not trade:
             return

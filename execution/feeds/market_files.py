@@ -141,8 +141,7 @@ def _clean_candles(path: Path, venue: str, symbol: str, timeframe_ms: int) -> It
     opens = t.astype(np.int64)
     if opens[0] % timeframe_ms or (len(opens) > 1 and (np.diff(opens) != timeframe_ms).any()):
         return None
-    return map(
-        CandleClosed,
+    rows = zip(
         (opens + timeframe_ms).tolist(),
         repeat(venue),
         repeat(symbol),
@@ -152,7 +151,10 @@ def _clean_candles(path: Path, venue: str, symbol: str, timeframe_ms: int) -> It
         lo.tolist(),
         c.tolist(),
         v.tolist(),
+        strict=False,  # the repeat()s are endless; the columns, all of one length, end it
     )
+    # tuple.__new__ builds the NamedTuple from each row without its Python-level __new__ (~0.15 us a candle)
+    return map(tuple.__new__, repeat(CandleClosed), rows)
 
 
 def _read_candles_rows(  # noqa: C901 - validation of every row, inlined on purpose

@@ -50,7 +50,7 @@ def _ts_ok(ts: int) -> bool:
     return MIN_TS_MS <= ts < MAX_TS_MS
 
 
-@dataclass
+@dataclass(slots=True)  # slots: its fields are read on every candle
 class _Track:
     ref: float = 0.0  # last accepted close
     ref_ts: int = 0

@@ -68,6 +68,8 @@ class FundingGuard(BaseGuard):
         self.trims = 0
 
     # -- what the market says -----------------------------------------------------------------
+    observes = (FundingSettled, MarkUpdate)  # what `observe` reads: the engine skips the candles
+
     def observe(self, ev: Event, ctx: GuardContext) -> None:
         if isinstance(ev, FundingSettled):
             if ev.ts <= self.after_ts:

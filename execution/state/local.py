@@ -69,6 +69,7 @@ class LocalStore(StateSink):
         self._last_sync = 0
         self._day = ""
         self._day_start = -DAY_MS
+        self._day_paths = ("", "")  # the current day's bucket and month's hourly series paths
         self.writes = 0  # document writes done (for cost measurements)
 
     def file_of(self, path: str) -> Path:
@@ -102,34 +103,31 @@ class LocalStore(StateSink):
             self.on_appended(collection, record, end)
 
     def nav_point(self, ts_ms: int, nav: float, drawdown_pct: float, btc: float | None = None) -> None:
-        if self._day_start <= ts_ms < self._day_start + DAY_MS:
-            day = self._day
-        else:
+        if not self._day_start <= ts_ms < self._day_start + DAY_MS:
             previous = self._day
             day = self._day = day_of(ts_ms)
             self._day_start = ts_ms - ts_ms % DAY_MS
+            self._day_paths = (bucket_path(day), hourly_path(day[:7]))  # formatted once per UTC day
             if previous:  # a closed day stays on disk only (once written)
                 self._forget_clean(bucket_path(previous))
+        day = self._day
         nav, dd = round(nav, 8), round(drawdown_pct, 6)
         mark = None if btc is None else round(btc, 8)
-        path = bucket_path(day)
-        bucket = self._series(path, day=day)
+        path, hourly = self._day_paths
+        docs = self._docs
+        bucket = docs.get(path) or self._series(path, day=day)  # a dict lookup per point, the file on a miss
         if bucket["ts"] and ts_ms <= bucket["ts"][-1]:
             return  # already have a point at or after this time (restart replays are idempotent)
         _append(bucket, ts_ms, nav, dd, mark)
-        self._dirty.add(path)
-        month = day[:7]  # day is cached per UTC day: no date formatting per point
-        for path, unit, key in (
-            (hourly_path(month), HOUR_MS, {"month": month}),
-            (daily_path(), DAY_MS, {"resolution": "1d"}),
-        ):
-            series = self._series(path, **key)
-            if series["ts"] and series["ts"][-1] // unit == ts_ms // unit:
-                series["ts"][-1], series["nav"][-1], series["dd"][-1] = ts_ms, nav, dd  # last point of the period
-                _marks(series)[-1] = mark
-            else:
-                _append(series, ts_ms, nav, dd, mark)
-            self._dirty.add(path)
+        dirty = self._dirty
+        dirty.add(path)
+        series = docs.get(hourly) or self._series(hourly, month=day[:7])
+        _roll_up(series, HOUR_MS, ts_ms, nav, dd, mark)
+        dirty.add(hourly)
+        daily = daily_path()
+        series = docs.get(daily) or self._series(daily, resolution="1d")
+        _roll_up(series, DAY_MS, ts_ms, nav, dd, mark)
+        dirty.add(daily)
 
     def flush(self, force: bool = False) -> None:
         now = self._wall()
@@ -199,8 +197,22 @@ def _marks(series: dict) -> list:
     return marks
 
 
+def _roll_up(series: dict, unit: int, ts: int, nav: float, dd: float, btc: float | None) -> None:
+    """A summary series keeps the last point of each period: replace it within the period, else append."""
+    if series["ts"] and series["ts"][-1] // unit == ts // unit:
+        series["ts"][-1], series["nav"][-1], series["dd"][-1] = ts, nav, dd
+        _marks(series)[-1] = btc
+    else:
+        _append(series, ts, nav, dd, btc)
+
+
 def _append(series: dict, ts: int, nav: float, dd: float, btc: float | None) -> None:
-    series["ts"].append(ts)
+    times = series["ts"]
+    times.append(ts)
     series["nav"].append(nav)
     series["dd"].append(dd)
-    _marks(series)[-1] = btc
+    marks = series.get("btc")
+    if type(marks) is list and len(marks) == len(times) - 1:  # the usual case: in step, nothing to pad
+        marks.append(btc)
+    else:
+        _marks(series)[-1] = btc
