@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import requests
 
 from execution import logs
+from execution.exchanges.http_deadline import mount_deadline
 
 API_BASE = "https://api.telegram.org"
 MAX_MESSAGE_CHARS = 4096
@@ -138,6 +139,7 @@ class BotApi:
         self.max_retry_after_s = max_retry_after_s
         self._sleep = sleep
         self._session = requests.Session()
+        mount_deadline(self._session, timeout_s)  # each call's timeout bounds its whole answer too
         self.log = logs.get()
 
     @staticmethod

@@ -9,6 +9,9 @@ byte limit; past either the call fails as the library's own timeout or read erro
 adapters already classify (a read: the venue is unavailable; an order: outcome unknown, looked
 up by client id).
 
+The httpx side (python-okx) is in `httpx_deadline`, so that what only needs requests (the
+Telegram client, the feeds) does not import httpx.
+
 Not covered: a server that dribbles the status line and headers themselves (the libraries read
 those before handing the answer over); each read there is still bounded by the per-read timeout.
 """
@@ -19,7 +22,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -57,7 +59,8 @@ def _arrived(raw: Any) -> Iterator[bytes]:
 
 
 class DeadlineAdapter(HTTPAdapter):
-    """requests: the body of every answer read within `total_s` of sending, at most `max_bytes`."""
+    """requests: the body of every answer read within `total_s` (or the call's own longer read
+    timeout) of sending, at most `max_bytes`."""
 
     def __init__(self, total_s: float, max_bytes: int = MAX_ANSWER_BYTES):
         super().__init__()
@@ -65,7 +68,7 @@ class DeadlineAdapter(HTTPAdapter):
         self.max_bytes = max_bytes
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        deadline = time.monotonic() + self.total_s
+        deadline = time.monotonic() + max(self.total_s, _read_timeout(kwargs.get("timeout")))
         response = super().send(request, stream=True, **kwargs)
         if stream:
             return response
@@ -82,46 +85,15 @@ class DeadlineAdapter(HTTPAdapter):
         return response
 
 
+def _read_timeout(timeout: Any) -> float:
+    """A call's own read timeout (a number, or the read part of (connect, read)), 0 when none: a
+    call that waits longer by design (Telegram's long poll) gets that long for its whole answer."""
+    if isinstance(timeout, tuple) and len(timeout) == 2:
+        timeout = timeout[1]
+    return float(timeout) if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) else 0.0
+
+
 def mount_deadline(session: requests.Session, total_s: float, max_bytes: int = MAX_ANSWER_BYTES) -> None:
     adapter = DeadlineAdapter(total_s, max_bytes)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-
-
-class DeadlineTransport(httpx.HTTPTransport):
-    """httpx: the body of every answer read within `total_s` of sending, at most `max_bytes`."""
-
-    def __init__(self, total_s: float, max_bytes: int = MAX_ANSWER_BYTES, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.total_s = total_s
-        self.max_bytes = max_bytes
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        deadline = time.monotonic() + self.total_s
-        response = super().handle_request(request)
-        assert isinstance(response.stream, httpx.SyncByteStream)  # a sync transport's answer
-        try:
-            body = read_within(iter(response.stream), deadline, self.max_bytes)
-        except AnswerTooSlow as exc:
-            raise httpx.ReadTimeout(str(exc), request=request) from None
-        except AnswerTooLarge as exc:
-            raise httpx.ReadError(str(exc), request=request) from None
-        finally:
-            response.close()
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=httpx.ByteStream(body),  # still encoded: the client decodes it as before
-            extensions=response.extensions,
-            request=request,
-        )
-
-
-class DeadlineClient(httpx.Client):
-    """Mixed in below a library's httpx.Client subclass (python-okx's OkxClient calls
-    `super().__init__(base_url=..., http2=True, ...)`), it hands that constructor a DeadlineTransport;
-    the owner sets `deadline_transport.total_s` to its timeout."""
-
-    def __init__(self, **kwargs: Any):
-        self.deadline_transport = DeadlineTransport(total_s=10.0, http2=bool(kwargs.pop("http2", False)))
-        super().__init__(transport=self.deadline_transport, **kwargs)

@@ -36,7 +36,7 @@ from execution.exchanges.errors import (
     VenueError,
     VenueUnavailable,
 )
-from execution.exchanges.http_deadline import DeadlineClient
+from execution.exchanges.httpx_deadline import DeadlineClient
 from execution.exchanges.okx_parsers import (
     TD_MODE,
     VENUE,

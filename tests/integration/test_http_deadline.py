@@ -17,7 +17,8 @@ import requests
 
 from execution.exchanges.binance_um import BinanceUM
 from execution.exchanges.errors import VenueError
-from execution.exchanges.http_deadline import DeadlineTransport, mount_deadline
+from execution.exchanges.http_deadline import mount_deadline
+from execution.exchanges.httpx_deadline import DeadlineTransport
 from execution.exchanges.okx_perp import OkxPerp
 
 BODY = b'{"serverTime": 1767225600000, "code": "0", "data": [{"ts": "1767225600000"}]}'
@@ -28,6 +29,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.do_GET()
 
     def do_GET(self) -> None:
         mode = type(self).mode
@@ -91,7 +96,7 @@ def test_a_dribbled_answer_is_a_timeout_at_the_deadline_not_per_read():
     with server("dribble") as url:
         t0 = time.monotonic()
         with pytest.raises(requests.exceptions.ReadTimeout, match="not complete within"):
-            _requests_session(1.0).get(url + "/x", timeout=5)  # each byte is far inside 5 s
+            _requests_session(1.0).get(url + "/x", timeout=1.0)  # each byte comes well inside 1 s
         assert time.monotonic() - t0 < 3.0  # the whole body would take ~19 s
         t0 = time.monotonic()
         with _httpx_client(1.0) as client, pytest.raises(httpx.ReadTimeout, match="not complete within"):
@@ -119,3 +124,23 @@ def test_both_adapters_give_up_on_a_dribbling_venue_within_their_timeout():
                 venue.server_time_ms()
             assert time.monotonic() - t0 < 4.0, type(venue).__name__  # not the ~19 s the body takes
             venue.close()
+
+
+def test_a_call_with_a_longer_timeout_of_its_own_gets_it_for_the_whole_answer():
+    with server("dribble") as url:  # ~19 s for the whole body
+        t0 = time.monotonic()
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            _requests_session(1.0).get(url + "/x", timeout=(5, 2.5))  # Telegram's long poll passes its own
+        assert 2.0 < time.monotonic() - t0 < 4.5  # the call's 2.5 s, not the session's 1 s
+
+
+def test_the_telegram_bot_api_gives_up_on_a_dribbling_server_within_its_timeout():
+    from telegram.bot_api import BotApi
+
+    with server("dribble") as url:
+        bot = BotApi("123456:" + "A" * 35, api_base=url, timeout_s=1.0, sleep=lambda s: None)
+        t0 = time.monotonic()
+        result = bot.send_message("42", "hello", parse_mode=None)
+        assert not result.ok and "unreachable" in result.errors[0]
+        assert time.monotonic() - t0 < 4.0
+        bot.close()
