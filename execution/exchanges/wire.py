@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from execution.exchanges.errors import MalformedAnswer
 
 E = TypeVar("E")
+T = TypeVar("T")
 
 #: 9999-12-31T23:59:59.999Z in epoch ms: the last instant a date can be shown (datetime's year 9999)
 MAX_MS = 253_402_300_799_999
@@ -124,7 +125,24 @@ class Fields:
 
     def has(self, key: str) -> bool:
         """The field is there with a value (not null, not "")."""
-        return self.row.get(key) not in (None, "")
+        return self._given(key) is not None
+
+    def _given(self, key: str, value: Any = _MISSING) -> Any:
+        """The field's value (or `value`, read in its place); None when it is null, "" or absent."""
+        raw = self.row.get(key) if value is _MISSING else value
+        return None if raw is None or raw == "" else raw
+
+    def _default(self, key: str, default: T | None) -> T:
+        """What stands for a field that is not there: `default`; a required one (None) is refused."""
+        if default is None:
+            raise self.bad(key, "missing")
+        return default
+
+    def _decimal(self, key: str, raw: Any) -> Decimal:
+        d = number(raw)
+        if isinstance(d, str):
+            raise self.bad(key, d, raw)
+        return d
 
     def get(self, key: str, default: Any = None) -> Any:
         """The raw value (for presence tests and values read by a helper below)."""
@@ -142,14 +160,10 @@ class Fields:
         """A finite Decimal; null / "" / absent is `default` (None: the field is required).
         `positive`: > 0; `nonneg`: >= 0 (the default too). `value`: read this instead of the field
         (a value the caller took from elsewhere in the answer, still named by `key`)."""
-        raw = self.row.get(key) if value is _MISSING else value
-        if raw is None or raw == "":
-            if default is None:
-                raise self.bad(key, "missing")
-            return Decimal(default)
-        d = number(raw)
-        if isinstance(d, str):
-            raise self.bad(key, d, raw)
+        raw = self._given(key, value)
+        if raw is None:
+            return Decimal(self._default(key, default))
+        d = self._decimal(key, raw)
         if positive and d <= 0:
             raise self.bad(key, "must be > 0", raw)
         if nonneg and d < 0:
@@ -158,29 +172,20 @@ class Fields:
 
     def integer(self, key: str, default: int | None = None, *, low: int, high: int, value: Any = _MISSING) -> int:
         """A whole number in [low, high] (a decimal is truncated, as the venues' "3.00" leverage)."""
-        raw = self.row.get(key) if value is _MISSING else value
-        if raw is None or raw == "":
-            if default is None:
-                raise self.bad(key, "missing")
-            return default
-        d = number(raw)
-        if isinstance(d, str):
-            raise self.bad(key, d, raw)
-        n = int(d)
+        raw = self._given(key, value)
+        if raw is None:
+            return self._default(key, default)
+        n = int(self._decimal(key, raw))
         if not low <= n <= high:
             raise self.bad(key, f"must be within {low}..{high}", raw)
         return n
 
     def ms(self, key: str, default: int | None = None, *, value: Any = _MISSING) -> int:
         """An epoch-millisecond time within years 1970..9999; null / "" / absent is `default`."""
-        raw = self.row.get(key) if value is _MISSING else value
-        if raw is None or raw == "":
-            if default is None:
-                raise self.bad(key, "missing")
-            return default
-        d = number(raw)
-        if isinstance(d, str):
-            raise self.bad(key, d, raw)
+        raw = self._given(key, value)
+        if raw is None:
+            return self._default(key, default)
+        d = self._decimal(key, raw)
         if d != d.to_integral_value() or not 0 <= d <= MAX_MS:
             raise self.bad(key, "is not an epoch-ms time within years 1970..9999", raw)
         return int(d)
@@ -188,11 +193,9 @@ class Fields:
     def text(self, key: str, default: str | None = None, *, cut: bool = False, value: Any = _MISSING) -> str:
         """Text (a JSON integer id reads as its digits); null / absent is `default` (None: required
         and not empty). Longer than MAX_TEXT: refused, or `cut` to it (free text such as a note)."""
-        raw = self.row.get(key) if value is _MISSING else value
-        if raw is None or raw == "":
-            if default is None:
-                raise self.bad(key, "missing")
-            return default
+        raw = self._given(key, value)
+        if raw is None:
+            return self._default(key, default)
         if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() <= 128:
             return str(raw)
         if not isinstance(raw, str):
@@ -206,11 +209,9 @@ class Fields:
     def flag(self, key: str, default: bool | None = False) -> bool:
         """A JSON boolean (or its text "true" / "false", as OKX writes them); null / "" / absent is
         `default` (None: required)."""
-        raw = self.row.get(key)
-        if raw is None or raw == "":
-            if default is None:
-                raise self.bad(key, "missing")
-            return default
+        raw = self._given(key)
+        if raw is None:
+            return self._default(key, default)
         if isinstance(raw, bool):
             return raw
         if isinstance(raw, str) and raw.lower() in ("true", "false"):
@@ -220,11 +221,9 @@ class Fields:
     def choice(self, key: str, table: Mapping[str, E], default: str | None = None) -> E:
         """The table's value for the field's text; null / "" / absent is `default`'s. An unknown
         value (or a missing one without a default) is refused."""
-        raw = self.row.get(key)
-        if raw is None or raw == "":
-            if default is None:
-                raise self.bad(key, "missing")
-            raw = default
+        raw = self._given(key)
+        if raw is None:
+            raw = self._default(key, default)
         if not isinstance(raw, str) or raw not in table:
             raise self.bad(key, f"is not one of {', '.join(sorted(table))[:80]}", raw)
         return table[raw]
