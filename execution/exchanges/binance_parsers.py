@@ -45,7 +45,7 @@ from execution.exchanges.errors import (
     code_table,
     http_error,
 )
-from execution.exchanges.wire import MAX_LEVERAGE, Fields, retry_after_s, rows_of, sketch
+from execution.exchanges.wire import MAX_LEVERAGE, Fields, listing_of, retry_after_s, rows_of, sketch
 from execution.margin import NOTIONAL, MarginSchedule, MarginTier, schedule
 from execution.models import (
     Balance,
@@ -109,24 +109,10 @@ def parse_filters(info: Mapping[str, Any], venue: str = VENUE) -> SymbolFilters:
 
 def parse_exchange_info(payload: Mapping[str, Any], venue: str = VENUE) -> Listing:
     """Every symbol that reads; one that does not is in `skipped` (MalformedAnswer when none reads)."""
-    out = Listing()
-    for i, entry in enumerate(Fields(payload, venue, "exchangeInfo").rows("symbols")):
-        try:
-            filters = parse_filters(entry, venue)
-        except MalformedAnswer as exc:
-            out.skipped[_listed_name(entry, "symbol", i)] = exc.message
-            continue
-        out[filters.symbol] = filters
-    if out.skipped and not out:
-        raise MalformedAnswer(
-            venue, "exchangeInfo.symbols", f"no symbol reads (first: {next(iter(out.skipped.values()))})"
-        )
-    return out
-
-
-def _listed_name(entry: Any, key: str, index: int) -> str:
-    name = entry.get(key) if isinstance(entry, Mapping) else None
-    return name if isinstance(name, str) and 0 < len(name) <= 64 else f"#{index}"
+    symbols = Fields(payload, venue, "exchangeInfo").rows("symbols")
+    return listing_of(
+        symbols, lambda entry: parse_filters(entry, venue), "symbol", venue, "exchangeInfo.symbols", "symbol"
+    )
 
 
 def parse_leverage_brackets(payload: Any, venue: str = VENUE) -> dict[str, MarginSchedule]:

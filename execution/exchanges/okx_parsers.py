@@ -46,7 +46,7 @@ from execution.exchanges.errors import (
     code_table,
     http_error,
 )
-from execution.exchanges.wire import MAX_LEVERAGE, Fields, dec, retry_after_s, rows_of, sketch
+from execution.exchanges.wire import MAX_LEVERAGE, Fields, dec, listing_of, retry_after_s, rows_of, sketch
 from execution.margin import QTY, MarginSchedule, MarginTier, schedule
 from execution.models import (
     Balance,
@@ -156,20 +156,15 @@ def parse_filters(inst: Mapping[str, Any], venue: str = VENUE) -> SymbolFilters:
 def parse_instruments(payload: Any, venue: str = VENUE) -> Listing:
     """Linear swaps only (USDT-margined); inverse instruments are left out. An instrument that
     does not read is in `skipped` (MalformedAnswer when none reads)."""
-    out = Listing()
-    for i, row in enumerate(all_rows(payload, venue, "instruments")):
-        try:
-            if Fields(row, venue, "instrument").get("ctType", "linear") != "linear":
-                continue
-            filters = parse_filters(row, venue)
-        except MalformedAnswer as exc:
-            name = row.get("instId") if isinstance(row, Mapping) else None
-            out.skipped[name if isinstance(name, str) and 0 < len(name) <= 64 else f"#{i}"] = exc.message
-            continue
-        out[filters.symbol] = filters
-    if out.skipped and not out:
-        raise MalformedAnswer(venue, "instruments", f"no instrument reads (first: {next(iter(out.skipped.values()))})")
-    return out
+
+    def linear_swap(row: Any) -> SymbolFilters | None:
+        if Fields(row, venue, "instrument").get("ctType", "linear") != "linear":
+            return None
+        return parse_filters(row, venue)
+
+    return listing_of(
+        all_rows(payload, venue, "instruments"), linear_swap, "instId", venue, "instruments", "instrument"
+    )
 
 
 def contracts_of(filters: SymbolFilters) -> Contracts:

@@ -12,11 +12,12 @@ there instead (never more than a few dozen characters of it).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from execution.exchanges.errors import MalformedAnswer
+from execution.models import Listing, SymbolFilters
 
 E = TypeVar("E")
 T = TypeVar("T")
@@ -243,3 +244,30 @@ def rows_of(payload: Any, venue: str, what: str) -> list[Any]:
     if not isinstance(payload, list):
         raise MalformedAnswer(venue, what, f"expected a list, got {sketch(payload)}")
     return payload
+
+
+def listing_of(
+    entries: Iterable[Any],
+    parse: Callable[[Any], SymbolFilters | None],
+    name_key: str,
+    venue: str,
+    what: str,
+    noun: str,
+) -> Listing:
+    """The instruments of an exchangeInfo / instruments answer: every entry that reads (`parse`
+    returns None for one that is not wanted); one that does not read is in `skipped` under its
+    name (`name_key`) or its place, so one odd entry does not take every symbol's rules away.
+    MalformedAnswer when none reads."""
+    out = Listing()
+    for i, entry in enumerate(entries):
+        try:
+            filters = parse(entry)
+        except MalformedAnswer as exc:
+            name = entry.get(name_key) if isinstance(entry, Mapping) else None
+            out.skipped[name if isinstance(name, str) and 0 < len(name) <= 64 else f"#{i}"] = exc.message
+            continue
+        if filters is not None:
+            out[filters.symbol] = filters
+    if out.skipped and not out:
+        raise MalformedAnswer(venue, what, f"no {noun} reads (first: {next(iter(out.skipped.values()))})")
+    return out
