@@ -38,6 +38,7 @@ from typing import Any
 from execution.operators import fold, name_problem
 from execution.state.atomic import dumps, read_lines
 from execution.state.layout import COLLECTION_FILES
+from execution.terminal_text import INERT_CATEGORIES
 
 COMMANDS = {
     "hold": ("reason",),
@@ -62,6 +63,9 @@ MAX_LINE = 64 * 1024  # a longer line is not a command
 
 FREE_TEXT = ("reason", "note")  # shown to operators, investors and in Telegram: one plain line
 MAX_FREE_TEXT = 500
+# what a terminal would act on (execution/terminal_text.py), and unassigned code points, which a
+# later Unicode version may make anything
+_REFUSED_IN_FREE_TEXT = INERT_CATEGORIES | {"Cn"}
 
 
 class BadCommand(ValueError):
@@ -74,7 +78,7 @@ def free_text_problem(text: str) -> str | None:
     on the dashboard, so control and format characters (newlines, ESC, bidi overrides) are refused."""
     if len(text) > MAX_FREE_TEXT:
         return f"is {len(text)} characters: at most {MAX_FREE_TEXT}"
-    bad = next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")), None)
+    bad = next((ch for ch in text if unicodedata.category(ch) in _REFUSED_IN_FREE_TEXT), None)
     if bad is not None:
         return f"has a control or format character (U+{ord(bad):04X}): plain text on one line only"
     return None

@@ -10,13 +10,15 @@ import unicodedata
 from typing import Any, TextIO
 
 _KEEP = frozenset("\n\t")
-_INERT = ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")
+INERT_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})  # control, format, surrogate, private, separators
 
 
 def inert(text: str) -> str:
     if text.isprintable():  # the common case, in C
         return text
-    return "".join(ch if ch in _KEEP or unicodedata.category(ch) not in _INERT else ascii(ch)[1:-1] for ch in text)
+    return "".join(
+        ch if ch in _KEEP or unicodedata.category(ch) not in INERT_CATEGORIES else ascii(ch)[1:-1] for ch in text
+    )
 
 
 class InertWriter:

@@ -16,7 +16,6 @@ import io
 import math
 import os
 import re
-import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import numpy as np
 
 from execution.feeds.events import CandleClosed, FeedIssue, FundingSettled
 from execution.feeds.plausibility import MAX_TS_MS, MIN_TS_MS
+from execution.settings.paths import file_problem
 
 CANDLE_COLUMNS = ("open_time_ms", "open", "high", "low", "close", "volume")
 FUNDING_COLUMNS = ("funding_time_ms", "funding_rate")
@@ -60,8 +60,9 @@ def discover(market_dir: Path) -> list[SeriesFile]:
 
 def _require_regular_file(path: Path) -> None:
     """A FIFO would block the replay forever and a device would never end: only regular files are read."""
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise ValueError("not a regular file")
+    problem = file_problem(path)
+    if problem:
+        raise ValueError(problem)
 
 
 def _open_text(path: Path) -> io.TextIOBase:
