@@ -17,6 +17,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from execution.operator_numbers import int_arg
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / ".streamlit" / "config.toml"
 APP = ROOT / "dashboard" / "app.py"
@@ -43,11 +45,8 @@ def command(port: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__.splitlines()[0])
-    ap.add_argument("--port", type=int, default=8501, help="loopback port (default 8501)")
+    ap.add_argument("--port", type=int_arg(1, 65535), default=8501, help="loopback port (default 8501)")
     args = ap.parse_args(argv)
-    if not 1 <= args.port <= 65535:
-        print(f"error: --port {args.port}: expected 1-65535", file=sys.stderr)
-        return 2
     cmd = command(args.port)
     os.chdir(ROOT)
     os.execv(cmd[0], cmd)
