@@ -49,6 +49,7 @@ from execution.triggers import TriggerOrder
 from tests.support.hostile_payloads import LONG_TEXT, mutations, numbers, sketch, texts
 from tests.unit import test_binance_parsers as bt
 from tests.unit import test_history_parsers as ht
+from tests.unit import test_margin as mt
 from tests.unit import test_okx_parsers as ot
 from tests.unit import test_stream_parsers as st
 
@@ -234,36 +235,7 @@ ALGO_UPDATE_O = {  # the "o" of a user-data-stream ALGO_UPDATE
 }
 
 OKX_INSTRUMENTS = {"code": "0", "msg": "", "data": [ot.ETH_SWAP]}
-OKX_TIERS = {
-    "code": "0",
-    "msg": "",
-    "data": [
-        {
-            "baseMaxLoan": "",
-            "imr": "0.01",
-            "instFamily": "BTC-USDT",
-            "instId": "",
-            "maxLever": "100",
-            "maxSz": "5000",
-            "minSz": "0",
-            "mmr": "0.004",
-            "tier": "1",
-            "uly": "BTC-USDT",
-        },
-        {
-            "baseMaxLoan": "",
-            "imr": "0.0133",
-            "instFamily": "BTC-USDT",
-            "instId": "",
-            "maxLever": "75",
-            "maxSz": "20000",
-            "minSz": "5000",
-            "mmr": "0.005",
-            "tier": "2",
-            "uly": "BTC-USDT",
-        },
-    ],
-}
+OKX_TIERS = mt.TIERS  # GET /api/v5/public/position-tiers (docs example), as tests/unit/test_margin.py reads it
 OKX_FEES = {
     "code": "0",
     "msg": "",
