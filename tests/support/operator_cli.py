@@ -44,6 +44,14 @@ def ctl(
     )
 
 
+def project_command(*argv: str, operator: str = "alice", timeout: float = 60.0) -> subprocess.CompletedProcess:
+    """`python ARGV...` from the project root as `operator` (root + SUDO_USER), with no .env."""
+    env = {**os.environ, "SUDO_USER": operator, "ENV_FILE": "/nonexistent"}
+    return subprocess.run(
+        [sys.executable, *argv], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
 def executor_env(state: Path, **extra: str) -> dict[str, str]:
     return {
         "PATH": "/usr/bin:/bin",

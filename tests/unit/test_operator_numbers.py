@@ -5,15 +5,12 @@ negative `--rounds` would have let panic_close close nothing, `--timeout inf` wa
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 from decimal import Decimal
 
 import pytest
 
 from execution.operator_numbers import NotAPlainNumber, int_arg, number_arg, plain_decimal, seconds_arg
-from tests.conftest import PROJECT_ROOT
+from tests.support.operator_cli import project_command
 
 
 @pytest.mark.parametrize("text", ["-1", "0", "101", "1.5", "1e2", "nan", "", " ", "\u0661", "9" * 30, "0x10"])
@@ -55,11 +52,7 @@ def test_plain_decimal_names_the_field_and_keeps_what_was_typed():
     ids=lambda a: " ".join(a[-2:]),
 )
 def test_commands_refuse_a_bad_number_before_doing_anything(argv, tmp_path):
-    env = {**os.environ, "SUDO_USER": "alice", "ENV_FILE": str(tmp_path / "none.env")}
-    args = [a.format(tmp=tmp_path) for a in argv]
-    done = subprocess.run(
-        [sys.executable, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    done = project_command(*(a.format(tmp=tmp_path) for a in argv))
     assert done.returncode == 2, done.stderr[-500:]
     assert "error: argument" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "st").exists() and not (tmp_path / "m").exists()  # nothing queued, nothing written

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +17,7 @@ from execution.settings.paths import (
     output_directory_arg,
     output_file_arg,
 )
-from tests.conftest import PROJECT_ROOT
+from tests.support.operator_cli import project_command
 
 TOO_LONG = "x" * 5000
 
@@ -67,13 +64,6 @@ def test_argparse_types_give_argparse_one_line_errors(tmp_path):
         assert len(str(info.value)) < 300  # a 5,000-character name is cut short
 
 
-def _run(env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SUDO_USER": "alice", "ENV_FILE": str(env_file)}
-    return subprocess.run(
-        [sys.executable, "-m", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-
-
 @pytest.mark.parametrize(
     "args",
     [
@@ -93,9 +83,7 @@ def test_commands_refuse_unusable_paths_in_one_line_with_exit_2(tmp_path, args):
     a_file = tmp_path / "a-file"
     a_file.write_text("x")
     argv = [a.format(tmp=tmp_path, file=a_file) for a in args]
-    env_file = tmp_path / ".env"
-    env_file.write_text("")
-    done = _run(env_file, *argv)
+    done = project_command("-m", *argv)
     assert done.returncode == 2, done.stderr[-500:]
     assert "Traceback" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
